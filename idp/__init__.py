@@ -1,0 +1,110 @@
+"""PostID: a national OpenID Connect identity provider."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Flask, jsonify
+from sqlalchemy import text
+
+from idp.settings import ROOT, Settings, load_settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the application from validated settings (loaded from the environment if omitted)."""
+    settings = settings or load_settings()
+    app = Flask(
+        __name__,
+        instance_path=settings.instance_path,
+        template_folder=str(ROOT / "templates"),
+    )
+    _configure(app, settings)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    _init_extensions(app)
+    _register_blueprints(app)
+    return app
+
+
+def _configure(app: Flask, settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level)
+    cookie_prefix = "__Host-" if settings.cookie_secure else ""
+    app.config.update(
+        IDP_SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+        # Flask's signed cookie only carries the CSRF token and flashes; the sign-in session
+        # lives in the database (idp.web.session_cookie).
+        SESSION_COOKIE_NAME=f"{cookie_prefix}postid_form",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_absolute_hours),
+        IDP_SESSION_COOKIE=f"{cookie_prefix}postid_session",
+        MAX_CONTENT_LENGTH=64 * 1024,
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # bound to the form cookie instead of a clock
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_STRATEGY="moving-window",
+        RATELIMIT_ENABLED=True,
+        JSON_SORT_KEYS=False,
+    )
+    if settings.env == "test":
+        app.config["TESTING"] = True
+
+
+def _engine_options(url: str) -> dict[str, object]:
+    if url.startswith("sqlite"):
+        return {}
+    return {"pool_pre_ping": True}
+
+
+def _init_extensions(app: Flask) -> None:
+    from idp import errors, i18n
+    from idp.extensions import csrf, db, limiter, migrate
+    from idp.services import passwords
+    from idp.web import security_headers, session_cookie
+
+    db.init_app(app)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    passwords.init_app(app)
+    errors.init_app(app)
+    security_headers.init_app(app)
+    session_cookie.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _enable_sqlite_foreign_keys(app)
+
+
+def _enable_sqlite_foreign_keys(app: Flask) -> None:
+    from sqlalchemy import event
+
+    from idp.extensions import db
+
+    with app.app_context():
+        @event.listens_for(db.engine, "connect")
+        def _fk_on(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from idp.extensions import db
+    from idp.web.auth.views import bp as auth_bp
+    from idp.web.citizen.views import bp as citizen_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(citizen_bp)
+
+    @app.get("/healthz")
+    def healthz():  # type: ignore[no-untyped-def]
+        """Liveness and database reachability, for the container HEALTHCHECK and load balancers."""
+        db.session.execute(text("SELECT 1"))
+        return jsonify(status="ok")

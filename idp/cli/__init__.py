@@ -1,0 +1,43 @@
+"""The `idp` admin command line.
+
+Exit codes: 0 success, 1 the data was refused (nothing written), 2 usage error (Click's own).
+"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import ScriptInfo
+from flask_migrate.cli import db as db_group
+
+from idp.cli.demo import demo
+from idp.cli.errors import refuse_settings
+from idp.cli.serve import serve
+from idp.cli.users import users
+
+
+def _create_app():  # type: ignore[no-untyped-def]
+    from idp import create_app
+    from idp.settings import SettingsError
+
+    try:
+        return create_app()
+    except SettingsError as exc:
+        refuse_settings(exc)
+
+
+@click.group(help="PostID identity provider: administration commands.")
+@click.version_option(package_name="postid", prog_name="idp")
+def cli() -> None:
+    pass
+
+
+cli.add_command(db_group, "db")
+cli.add_command(users)
+cli.add_command(serve)
+cli.add_command(demo)
+
+
+def main() -> None:
+    # Commands that need the application build it lazily through ScriptInfo (Flask's
+    # with_appcontext), so `idp --help` works without a database or settings.
+    cli.main(obj=ScriptInfo(create_app=_create_app, set_debug_flag=False), prog_name="idp")

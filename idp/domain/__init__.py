@@ -1,0 +1,1 @@
+"""Pure Vietnamese domain rules; no Flask."""

@@ -1,0 +1,128 @@
+"""One error family for domain and service failures, and one place that renders every error.
+
+Services raise `IdpError` subclasses; views turn the expected ones into form errors. Whatever
+escapes a view is rendered here as HTML for people or JSON for programs (RFC 6749 §5.2 shape:
+`error`, `error_description`), never with raw input echoed back and never as a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext, lazy_gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from idp.domain.errors import N_, DomainError
+
+log = logging.getLogger(__name__)
+
+
+class IdpError(Exception):
+    """Base of every domain/service error: a stable `code` and an English `message`.
+
+    `message` is marked with N_ and translated where it is shown (gettext at the web edge,
+    as-is on the CLI). `field` names the input that caused it, when there is one.
+    """
+
+    status = 400
+
+    def __init__(self, code: str, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    @classmethod
+    def from_domain(cls, error: DomainError, field: str) -> IdpError:
+        return cls(error.code, error.message, field=field)
+
+
+class InvalidInput(IdpError):
+    """Input refused by a domain rule; nothing was written."""
+
+
+class Conflict(IdpError):
+    """The input collides with existing data (duplicate ID number or phone)."""
+
+    status = 409
+
+
+JSON_PREFIXES = ("/api/", "/.well-known/", "/oauth/", "/healthz")
+
+ERROR_TITLES = {
+    400: lazy_gettext("The request could not be understood"),
+    403: lazy_gettext("Access denied"),
+    404: lazy_gettext("Page not found"),
+    405: lazy_gettext("This action is not allowed here"),
+    413: lazy_gettext("The request is too large"),
+    429: lazy_gettext("Too many attempts"),
+    500: lazy_gettext("Something went wrong on our side"),
+}
+ERROR_HINTS = {
+    404: lazy_gettext("Check the address, or go back to the start page."),
+    429: lazy_gettext("Please wait a few minutes, then try again."),
+    500: lazy_gettext("Please try again in a moment. Your data has not been changed."),
+}
+CSRF_HINT = N_("This form has expired. Go back, reload the page and try again.")
+
+
+def wants_json() -> bool:
+    if request.path.startswith(JSON_PREFIXES):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _render(status: int, error: str, hint: str | None) -> Response:
+    if wants_json():
+        response = jsonify(error=error, error_description=str(ERROR_TITLES.get(status, error)))
+    else:
+        title = ERROR_TITLES.get(status) or ERROR_TITLES[400 if status < 500 else 500]
+        try:
+            body = render_template("errors/error.html", status=status, title=title, hint=hint)
+        except Exception:  # the page itself failed: still answer, plainly
+            log.exception("error page could not be rendered")
+            body = f"<!doctype html><title>{status}</title><h1>{status}</h1>"
+        response = Response(body, mimetype="text/html")
+    response.status_code = status
+    return response
+
+
+def handle_http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    if isinstance(exc, CSRFError):
+        return _render(400, "invalid_request", gettext(CSRF_HINT))
+    hint = ERROR_HINTS.get(status)
+    response = _render(status, _wire_code(status), str(hint) if hint else None)
+    if status == 405 and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def handle_idp_error(exc: IdpError) -> Response:
+    return _render(exc.status, exc.code, gettext(exc.message))
+
+
+def handle_unexpected(exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return handle_http_error(InternalServerError())
+
+
+def _wire_code(status: int) -> str:
+    return {
+        400: "invalid_request",
+        401: "unauthorized",
+        403: "access_denied",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "request_too_large",
+        429: "slow_down",
+    }.get(status, "server_error" if status >= 500 else "invalid_request")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(IdpError, handle_idp_error)
+    app.register_error_handler(Exception, handle_unexpected)

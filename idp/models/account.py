@@ -1,0 +1,59 @@
+"""Citizen account: who the person declared to be, and how sure we are of it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from idp.domain.gender import Gender
+from idp.models.base import Base, UTCDateTime, utcnow
+from idp.models.types import BigIntPK, str_enum
+
+if TYPE_CHECKING:
+    from idp.models.credentials import PasswordCredential
+
+
+class AccountStatus(enum.Enum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class Account(Base):
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    # Opaque, stable subject identifier (DESIGN §4): never derived from the national ID.
+    sub: Mapped[str] = mapped_column(String(43), unique=True)
+    # 12-digit personal ID number, digits only; unique across accounts.
+    national_id: Mapped[str] = mapped_column(String(12), unique=True)
+    full_name: Mapped[str] = mapped_column(String(100))  # NFC, exactly as on the ID card
+    name_search_key: Mapped[str] = mapped_column(String(100), index=True)  # accent-free, staff search
+    birthdate: Mapped[date] = mapped_column(Date)
+    gender: Mapped[Gender] = mapped_column(str_enum(Gender, "gender"))
+    phone: Mapped[str] = mapped_column(String(16), unique=True)  # E.164
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[AccountStatus] = mapped_column(
+        str_enum(AccountStatus, "account_status"), default=AccountStatus.ACTIVE
+    )
+    # Level of assurance reached by identity proofing (1 online, 2 counter-verified).
+    identity_loa: Mapped[int] = mapped_column(Integer, default=1)
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    password: Mapped[PasswordCredential | None] = relationship(
+        back_populates="account", uselist=False, cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is AccountStatus.ACTIVE
+
+    def __repr__(self) -> str:  # ids only: a repr may end up in a log
+        return f"<Account id={self.id} sub={self.sub}>"

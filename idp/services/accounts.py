@@ -1,0 +1,135 @@
+"""Citizen accounts: creation with every domain rule applied, and lookup by sign-in identifier."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import force_locale, gettext
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from idp.domain import names
+from idp.domain.email_address import normalize_email
+from idp.domain.errors import N_, DomainError
+from idp.domain.gender import Gender, parse_gender
+from idp.domain.national_id import check_national_id, normalize_national_id
+from idp.domain.password_policy import check_password
+from idp.domain.phone import normalize_phone
+from idp.errors import Conflict, InvalidInput
+from idp.extensions import db
+from idp.models import Account, AuditTag, Channel, PasswordCredential
+from idp.services import audit, notify, passwords
+
+DUPLICATE_NATIONAL_ID = N_("An account with this ID number already exists.")
+DUPLICATE_PHONE = N_("This phone number is already used by another account.")
+
+
+@dataclass(frozen=True)
+class CitizenDetails:
+    """What a citizen declares; raw strings as typed, normalised by `validate_citizen`."""
+
+    national_id: str
+    full_name: str
+    birthdate: date
+    gender: str | Gender
+    phone: str
+    email: str | None = None
+
+
+def validate_citizen(details: CitizenDetails, password: str) -> CitizenDetails:
+    """Apply the domain rules; return normalised details or raise InvalidInput naming the field."""
+    try:
+        gender = parse_gender(details.gender.value if isinstance(details.gender, Gender) else details.gender)
+    except DomainError as exc:
+        raise InvalidInput.from_domain(exc, "gender") from None
+    checks = {
+        "full_name": lambda: names.normalize_name(details.full_name),
+        "national_id": lambda: check_national_id(
+            details.national_id, birthdate=details.birthdate, gender=gender
+        ),
+        "phone": lambda: normalize_phone(details.phone),
+        "email": lambda: normalize_email(details.email) if details.email else None,
+    }
+    values: dict[str, object] = {}
+    for field, check in checks.items():
+        try:
+            values[field] = check()
+        except DomainError as exc:
+            raise InvalidInput.from_domain(exc, field) from None
+    try:
+        check_password(password, personal_values=(str(values["national_id"]), str(values["phone"])))
+    except DomainError as exc:
+        raise InvalidInput.from_domain(exc, "password") from None
+    return CitizenDetails(
+        national_id=str(values["national_id"]),
+        full_name=str(values["full_name"]),
+        birthdate=details.birthdate,
+        gender=gender,
+        phone=str(values["phone"]),
+        email=values["email"] if values["email"] else None,  # type: ignore[arg-type]
+    )
+
+
+def create_citizen(details: CitizenDetails, password: str, *, channel: str = "web") -> Account:
+    """Create an active LoA1 citizen account with a password. One transaction.
+
+    Raises InvalidInput (a domain rule refused a field) or Conflict (ID number or phone already
+    registered); in both cases nothing is written.
+    """
+    clean = validate_citizen(details, password)
+    _refuse_duplicates(clean)
+    assert isinstance(clean.gender, Gender)
+    account = Account(
+        sub=secrets.token_urlsafe(32),
+        national_id=clean.national_id,
+        full_name=clean.full_name,
+        name_search_key=names.search_key(clean.full_name),
+        birthdate=clean.birthdate,
+        gender=clean.gender,
+        phone=clean.phone,
+        email=clean.email,
+    )
+    account.password = PasswordCredential(hash=passwords.hash_password(password))
+    db.session.add(account)
+    try:
+        db.session.flush()
+        audit.record(AuditTag.ACCOUNT_CREATE, account_id=account.id, channel=channel)
+        with force_locale(account.locale):
+            body = gettext("PostID: your account has been created. Never share your password or codes.")
+        notify.enqueue(Channel.SMS, account.phone, template="account.created", body=body,
+                       locale=account.locale, account_id=account.id)
+        db.session.commit()
+    except IntegrityError:
+        # Two registrations raced past the duplicate check; the unique index decided.
+        db.session.rollback()
+        _refuse_duplicates(clean)
+        raise
+    return account
+
+
+def _refuse_duplicates(clean: CitizenDetails) -> None:
+    if db.session.scalar(select(Account.id).where(Account.national_id == clean.national_id)):
+        raise Conflict("account.duplicate_national_id", DUPLICATE_NATIONAL_ID, field="national_id")
+    if db.session.scalar(select(Account.id).where(Account.phone == clean.phone)):
+        raise Conflict("account.duplicate_phone", DUPLICATE_PHONE, field="phone")
+
+
+def find_by_identifier(identifier: str) -> Account | None:
+    """The account signed in as `identifier`: a 12-digit ID number or a phone number.
+
+    Uses only unique indexes. Anything that is neither form finds nothing (no error: the
+    caller answers every failure the same way).
+    """
+    try:
+        national_id = normalize_national_id(identifier)
+    except DomainError:
+        pass
+    else:
+        return db.session.scalar(select(Account).where(Account.national_id == national_id))
+    try:
+        phone = normalize_phone(identifier)
+    except DomainError:
+        return None
+    return db.session.scalar(select(Account).where(Account.phone == phone))

@@ -1,0 +1,220 @@
+"""Typed, frozen settings: `config/<env>.toml`, then `IDP_*` environment variables.
+
+Every setting is validated here, at start-up, so a bad value stops the server before it serves
+a single request. Production never falls back to a literal secret: a missing secret is an
+error. Development generates its secrets once and keeps them in the instance folder so that
+sessions survive a restart; tests get fresh random secrets in memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, get_args, get_type_hints
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
+DEFAULT_INSTANCE_PATH = ROOT / "instance"
+
+Environment = Literal["development", "test", "production"]
+ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
+SECRET_FILE_NAME = "secrets.toml"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names the setting, never its value."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings:
+    env: Environment = "development"
+    issuer: str = "http://127.0.0.1:5000"
+    database_url: str = ""
+    secret_key: str = ""
+    # 32 bytes, URL-safe base64: wraps private signing keys and TOTP secrets (AES-GCM).
+    key_encryption_key: str = ""
+    # Empty = in-process rate-limit store (one node only); production needs Redis.
+    redis_url: str = ""
+    instance_path: str = str(DEFAULT_INSTANCE_PATH)
+    cookie_secure: bool = True
+    log_level: str = "INFO"
+    default_locale: str = "vi"
+    # Password hashing (DESIGN §6): argon2id; hashes are upgraded at login when these change.
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    argon2_parallelism: int = 4
+    # Sessions (DESIGN §6): idle and absolute timeouts for citizens.
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    # Login throttling: free attempts, then a doubling wait capped at the maximum.
+    login_free_failures: int = 5
+    login_max_delay_seconds: int = 900
+    login_ip_limit: str = "30 per minute"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def ratelimit_storage_uri(self) -> str:
+        return self.redis_url or "memory://"
+
+    @property
+    def key_encryption_key_bytes(self) -> bytes:
+        return base64.urlsafe_b64decode(self.key_encryption_key + "=" * (-len(self.key_encryption_key) % 4))
+
+
+def load_settings(
+    env: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build and validate the settings for `env` (default: `IDP_ENV`, else development).
+
+    Order: dataclass defaults < `config/<env>.toml` < `IDP_*` variables < `overrides`.
+    Raises SettingsError when a value is missing, unknown or malformed.
+    """
+    environ = os.environ if environ is None else environ
+    env = env or environ.get("IDP_ENV") or "development"
+    if env not in ENVIRONMENTS:
+        raise SettingsError(f"IDP_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    values: dict[str, Any] = {"env": env}
+    values.update(_read_toml(Path(environ.get("IDP_CONFIG_DIR", CONFIG_DIR)) / f"{env}.toml"))
+    values.update(_read_environ(environ))
+    values.update(overrides)
+    values["env"] = env
+    if values.get("database_url"):
+        values["database_url"] = normalize_database_url(values["database_url"])
+    _fill_generated_values(values)
+    settings = Settings(**values)
+    validate(settings)
+    return settings
+
+
+def normalize_database_url(url: str) -> str:
+    """PostgreSQL URLs always use psycopg 3 (the only PostgreSQL driver we install)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _fields() -> dict[str, type]:
+    hints = get_type_hints(Settings)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Settings)}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    unknown = set(data) - set(_fields())
+    if unknown:
+        raise SettingsError(f"{path.name}: unknown setting(s) {', '.join(sorted(unknown))}")
+    return data
+
+
+def _read_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, kind in _fields().items():
+        raw = environ.get(f"IDP_{name.upper()}")
+        if raw is None or name == "env":
+            continue
+        values[name] = _coerce(name, kind, raw)
+    return values
+
+
+def _coerce(name: str, kind: Any, raw: str) -> Any:
+    if kind is bool:
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise SettingsError(f"IDP_{name.upper()} must be true or false")
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"IDP_{name.upper()} must be an integer") from None
+    return raw
+
+
+def _fill_generated_values(values: dict[str, Any]) -> None:
+    """Development keeps generated secrets in the instance folder; tests use throwaway ones."""
+    env = values["env"]
+    instance = Path(values.get("instance_path") or DEFAULT_INSTANCE_PATH)
+    values["instance_path"] = str(instance)
+    if env == "development":
+        if not values.get("database_url"):
+            values["database_url"] = f"sqlite:///{instance / 'idp.sqlite3'}"
+        missing = [k for k in ("secret_key", "key_encryption_key") if not values.get(k)]
+        if missing:
+            stored = _development_secrets(instance)
+            for key in missing:
+                values[key] = stored[key]
+    elif env == "test":
+        values.setdefault("database_url", "sqlite://")
+        values.setdefault("secret_key", secrets.token_urlsafe(32))
+        values.setdefault("key_encryption_key", _new_kek())
+
+
+def _new_kek() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+
+
+def _development_secrets(instance: Path) -> dict[str, str]:
+    path = instance / SECRET_FILE_NAME
+    if path.is_file():
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    instance.mkdir(parents=True, exist_ok=True)
+    stored = {"secret_key": secrets.token_urlsafe(32), "key_encryption_key": _new_kek()}
+    # Owner-only from the first byte: these keys sign sessions and wrap private keys.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write("# Generated for development; never use in production.\n")
+        for key, value in stored.items():
+            fh.write(f'{key} = "{value}"\n')
+    return stored
+
+
+def validate(settings: Settings) -> None:
+    """Refuse settings a server must not start with."""
+    for name in ("secret_key", "key_encryption_key", "database_url"):
+        if not getattr(settings, name):
+            raise SettingsError(f"IDP_{name.upper()} is required in {settings.env}")
+    if len(settings.secret_key) < 32:
+        raise SettingsError("IDP_SECRET_KEY must be at least 32 characters")
+    try:
+        kek = settings.key_encryption_key_bytes
+    except (ValueError, TypeError):
+        kek = b""
+    if len(kek) != 32:
+        raise SettingsError("IDP_KEY_ENCRYPTION_KEY must be 32 bytes in URL-safe base64")
+    issuer = urlsplit(settings.issuer)
+    if issuer.scheme not in {"https", "http"} or not issuer.netloc or issuer.query or issuer.fragment:
+        raise SettingsError("IDP_ISSUER must be an absolute URL without query or fragment")
+    if settings.issuer.endswith("/"):
+        raise SettingsError("IDP_ISSUER must not end with '/'")
+    if settings.is_production:
+        if issuer.scheme != "https":
+            raise SettingsError("IDP_ISSUER must use https in production")
+        if not settings.redis_url:
+            raise SettingsError("IDP_REDIS_URL is required in production (shared rate limits)")
+        if not settings.cookie_secure:
+            raise SettingsError("IDP_COOKIE_SECURE must be true in production")
+    for name in ("argon2_time_cost", "argon2_memory_cost", "argon2_parallelism",
+                 "session_idle_minutes", "session_absolute_hours", "login_max_delay_seconds"):
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"IDP_{name.upper()} must be a positive integer")
+    if settings.argon2_memory_cost < 8 * settings.argon2_parallelism:
+        raise SettingsError("IDP_ARGON2_MEMORY_COST must be at least 8 x parallelism (KiB)")
+    if settings.default_locale not in {"vi", "en"}:
+        raise SettingsError("IDP_DEFAULT_LOCALE must be vi or en")

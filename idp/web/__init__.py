@@ -1,0 +1,1 @@
+"""Blueprints by audience; each enforces its own access rule once."""

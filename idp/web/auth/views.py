@@ -1,0 +1,85 @@
+"""Sign-in, sign-out and the language switch: thin views over the authentication service."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import session as form_session
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from idp.extensions import limiter
+from idp.i18n import LOCALE_COOKIE, LOCALES
+from idp.services import authentication, sessions
+from idp.web.auth.forms import LanguageForm, LoginForm, LogoutForm
+from idp.web.redirects import safe_next
+from idp.web.session_cookie import clear_session_cookie, current_session, set_session_cookie
+
+bp = Blueprint("auth", __name__)
+
+
+def _ip_limit() -> str:
+    return current_app.config["IDP_SETTINGS"].login_ip_limit
+
+
+@bp.get("/")
+def index() -> Response:
+    return redirect(url_for("citizen.account" if current_session() else "auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+def login() -> Response | str | tuple[str, int]:
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next"), "")
+    if not form.validate_on_submit():
+        return _login_page(form, 400 if request.method == "POST" else 200)
+    try:
+        result = authentication.sign_in(
+            form.identifier.data or "",
+            form.password.data or "",
+            previous_session=current_session(),
+            user_agent=request.user_agent.string,
+        )
+    except authentication.SignInThrottled as exc:
+        form.form_errors.append(gettext(exc.message))
+        page, _ = _login_page(form, 429)
+        response = make_response(page, 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except authentication.SignInFailed as exc:
+        form.form_errors.append(gettext(exc.message))
+        return _login_page(form, 401)
+    set_session_cookie(result.new_session.token)
+    # New form cookie too: the CSRF token of the anonymous page does not outlive sign-in.
+    form_session.clear()
+    return redirect(safe_next(form.next.data, url_for("citizen.account")))
+
+
+def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
+    form.password.data = ""  # never sent back
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    form = LogoutForm()
+    if form.validate_on_submit():
+        session = current_session()
+        if session is not None:
+            sessions.sign_out(session)
+        clear_session_cookie()
+        form_session.clear()
+    return redirect(url_for("auth.login", signed_out=1))
+
+
+@bp.post("/language")
+def language() -> Response:
+    form = LanguageForm()
+    target = safe_next(form.next.data, url_for("auth.index"))
+    response = redirect(target)
+    if form.validate_on_submit() and form.lang.data in LOCALES:
+        settings = current_app.config["IDP_SETTINGS"]
+        response.set_cookie(LOCALE_COOKIE, form.lang.data, max_age=365 * 24 * 3600,
+                            secure=settings.cookie_secure, httponly=True, samesite="Lax")
+    return response

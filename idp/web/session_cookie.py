@@ -1,0 +1,65 @@
+"""Binds the server-side sign-in session to the request (`g.user_session`, `g.account`).
+
+Views ask for a cookie change through `set_session_cookie` / `clear_session_cookie`; the cookie
+is written once, after the view, so no code path can forget its flags.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, g, request
+
+from idp.models import Account, UserSession
+from idp.services import sessions
+
+
+def current_session() -> UserSession | None:
+    return g.get("user_session")
+
+
+def current_account() -> Account | None:
+    session = current_session()
+    return session.account if session else None
+
+
+def set_session_cookie(token: str) -> None:
+    g.new_session_token = token
+
+
+def clear_session_cookie() -> None:
+    g.new_session_token = ""
+
+
+def _load() -> None:
+    if request.endpoint == "static":
+        return
+    token = request.cookies.get(current_app.config["IDP_SESSION_COOKIE"])
+    g.user_session = sessions.load_session(token)
+    if token and g.user_session is None:
+        clear_session_cookie()  # expired or revoked: drop the dead cookie
+
+
+def _write(response: Response) -> Response:
+    token = g.get("new_session_token")
+    if token is None:
+        return response
+    settings = current_app.config["IDP_SETTINGS"]
+    name = current_app.config["IDP_SESSION_COOKIE"]
+    if token:
+        response.set_cookie(
+            name,
+            token,
+            max_age=settings.session_absolute_hours * 3600,
+            path="/",
+            secure=settings.cookie_secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    else:
+        response.delete_cookie(name, path="/", secure=settings.cookie_secure, httponly=True,
+                               samesite="Lax")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_load)
+    app.after_request(_write)
