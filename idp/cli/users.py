@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 
 import click
@@ -66,8 +67,7 @@ def create_citizen_command(
 
 def _read_password() -> str:
     """The first line of stdin, without its line ending; other whitespace is part of it."""
-    stream = click.get_binary_stream("stdin")
-    raw = stream.read(MAX_PASSWORD_BYTES + 1)
+    raw = sys.stdin.buffer.read(MAX_PASSWORD_BYTES + 1)
     if len(raw) > MAX_PASSWORD_BYTES:
         refuse("the password on standard input is too long")
     try:

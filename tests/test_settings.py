@@ -1,0 +1,101 @@
+"""Settings: file, then environment, validated at start-up."""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+
+import pytest
+
+from idp.settings import SettingsError, load_settings
+
+KEK = base64.urlsafe_b64encode(b"k" * 32).decode()
+PRODUCTION = {
+    "IDP_ENV": "production",
+    "IDP_ISSUER": "https://id.example.vn",
+    "IDP_DATABASE_URL": "postgresql://postgres@127.0.0.1/idp",
+    "IDP_SECRET_KEY": "s" * 40,
+    "IDP_KEY_ENCRYPTION_KEY": KEK,
+    "IDP_REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def test_production_starts_with_all_its_secrets():
+    settings = load_settings(environ=PRODUCTION)
+    assert settings.is_production
+    assert settings.cookie_secure is True
+    assert settings.argon2_memory_cost == 65536  # from config/production.toml
+    assert settings.database_url == "postgresql+psycopg://postgres@127.0.0.1/idp"
+    assert settings.key_encryption_key_bytes == b"k" * 32
+
+
+@pytest.mark.parametrize(
+    "missing", ["IDP_SECRET_KEY", "IDP_KEY_ENCRYPTION_KEY", "IDP_DATABASE_URL", "IDP_REDIS_URL"]
+)
+def test_production_refuses_to_start_without_a_secret(missing):
+    environ = {k: v for k, v in PRODUCTION.items() if k != missing}
+    with pytest.raises(SettingsError, match=missing):
+        load_settings(environ=environ)
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("IDP_ISSUER", "http://id.example.vn", "https"),
+        ("IDP_ISSUER", "https://id.example.vn/", "must not end"),
+        ("IDP_ISSUER", "id.example.vn", "absolute URL"),
+        ("IDP_SECRET_KEY", "short", "at least 32"),
+        ("IDP_KEY_ENCRYPTION_KEY", "not-base64-!!", "32 bytes"),
+        ("IDP_KEY_ENCRYPTION_KEY", base64.urlsafe_b64encode(b"k" * 16).decode(), "32 bytes"),
+        ("IDP_COOKIE_SECURE", "false", "COOKIE_SECURE"),
+        ("IDP_COOKIE_SECURE", "maybe", "true or false"),
+        ("IDP_ARGON2_TIME_COST", "three", "integer"),
+        ("IDP_ARGON2_TIME_COST", "0", "positive"),
+    ],
+)
+def test_bad_values_are_refused_with_the_setting_named(name, value, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings(environ={**PRODUCTION, name: value})
+
+
+def test_secret_values_never_appear_in_errors():
+    with pytest.raises(SettingsError) as info:
+        load_settings(environ={**PRODUCTION, "IDP_SECRET_KEY": "tiny-secret"})
+    assert "tiny-secret" not in str(info.value)
+
+
+def test_unknown_environment_is_refused():
+    with pytest.raises(SettingsError, match="IDP_ENV"):
+        load_settings(environ={"IDP_ENV": "staging"})
+
+
+def test_development_generates_secrets_once_and_keeps_them(tmp_path):
+    first = load_settings("development", environ={}, instance_path=str(tmp_path))
+    second = load_settings("development", environ={}, instance_path=str(tmp_path))
+    assert first.secret_key == second.secret_key and len(first.secret_key) >= 32
+    assert first.key_encryption_key == second.key_encryption_key
+    assert first.database_url == f"sqlite:///{tmp_path / 'idp.sqlite3'}"
+    mode = stat.S_IMODE(os.stat(tmp_path / "secrets.toml").st_mode)
+    assert mode == 0o600
+
+
+def test_environment_overrides_the_file(tmp_path):
+    settings = load_settings("development", environ={"IDP_ARGON2_TIME_COST": "5",
+                                                     "IDP_ISSUER": "http://localhost:8000"},
+                             instance_path=str(tmp_path))
+    assert settings.argon2_time_cost == 5
+    assert settings.issuer == "http://localhost:8000"
+
+
+def test_settings_are_frozen(tmp_path):
+    settings = load_settings("test", environ={})
+    with pytest.raises(AttributeError):
+        settings.secret_key = "x"  # type: ignore[misc]
+
+
+def test_unknown_key_in_a_config_file_is_refused(tmp_path):
+    (tmp_path / "development.toml").write_text('issuer = "http://127.0.0.1:5000"\nsecert_key = "x"\n')
+    with pytest.raises(SettingsError, match="secert_key"):
+        load_settings("development", environ={"IDP_CONFIG_DIR": str(tmp_path)},
+                      instance_path=str(tmp_path))
