@@ -26,6 +26,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     _init_extensions(app)
     _register_blueprints(app)
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client address feeds rate limits: trust exactly as many hops as are ours.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app
 
 

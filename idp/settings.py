@@ -56,6 +56,8 @@ class Settings:
     login_free_failures: int = 5
     login_max_delay_seconds: int = 900
     login_ip_limit: str = "30 per minute"
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0 = none).
+    trusted_proxies: int = 0
 
     @property
     def is_production(self) -> bool:

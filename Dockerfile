@@ -1,0 +1,34 @@
+# PostID production image: gunicorn behind `idp serve`, configuration only from IDP_* variables.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    IDP_ENV=production \
+    IDP_INSTANCE_PATH=/app/instance
+
+WORKDIR /app
+RUN groupadd --system postid && useradd --system --gid postid --home-dir /app postid
+
+# Dependencies first so code changes do not reinstall them.
+COPY pyproject.toml README.md ./
+COPY idp/__init__.py idp/__init__.py
+RUN pip install --no-compile -e . && rm -rf /root/.cache
+
+COPY babel.cfg ./
+COPY config config
+COPY migrations migrations
+COPY templates templates
+COPY idp idp
+RUN pybabel compile -d idp/translations -D messages \
+    && mkdir -p /app/instance && chown postid:postid /app/instance
+
+USER postid
+EXPOSE 5000
+# Required at run time: IDP_ISSUER, IDP_DATABASE_URL, IDP_SECRET_KEY, IDP_KEY_ENCRYPTION_KEY,
+# IDP_REDIS_URL. Run `idp db upgrade` once per release (e.g. as a one-off container).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD python -c "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5000/healthz', timeout=4).status == 200 else 1)"
+STOPSIGNAL SIGTERM
+CMD ["idp", "serve", "--host", "0.0.0.0", "--port", "5000", "--workers", "4"]
