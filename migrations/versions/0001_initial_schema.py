@@ -5,9 +5,8 @@ Revises: (none)
 Create Date: 2026-11-22 10:00:36.501510
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'

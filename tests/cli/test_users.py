@@ -51,7 +51,8 @@ def test_create_citizen_json(app, runner):
         assert account.full_name == "Nguyễn Văn An"
         assert account.name_search_key == "nguyen van an"
         assert account.password.hash.startswith("$argon2id$")
-        assert db.session.scalar(select(AuditEvent.tag).where(AuditEvent.account_id == account.id)) == "account.create"
+        tag = db.session.scalar(select(AuditEvent.tag).where(AuditEvent.account_id == account.id))
+        assert tag == "account.create"
         sms = db.session.scalar(select(OutboxMessage))
         assert sms.recipient == "+84912345678" and "PostID" in sms.body
 
@@ -108,8 +109,8 @@ def test_weak_password_is_refused(app, runner, password, code):
 
 
 def test_future_birthdate_is_refused(runner):
-    result = runner.invoke(cli, replace(replace(ARGS, "--birthdate", "2099-01-01"), "--national-id", "001299012345"),
-                           input=PASSWORD)
+    args = replace(replace(ARGS, "--birthdate", "2099-01-01"), "--national-id", "001299012345")
+    result = runner.invoke(cli, args, input=PASSWORD)
     assert result.exit_code == 1 and "[birthdate.future]" in result.stderr
 
 
@@ -157,7 +158,9 @@ def test_decomposed_name_is_stored_composed(app, runner):
     assert json.loads(result.stdout)["full_name"] == unicodedata.normalize("NFC", "Nguyễn Văn An")
 
 
-@pytest.mark.parametrize("command", [[], ["users"], ["users", "create-citizen"], ["db"], ["serve"], ["demo", "seed"]])
+@pytest.mark.parametrize(
+    "command", [[], ["users"], ["users", "create-citizen"], ["db"], ["serve"], ["demo", "seed"]]
+)
 def test_every_command_has_help(runner, command):
     result = runner.invoke(cli, [*command, "--help"])
     assert result.exit_code == 0

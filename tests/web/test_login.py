@@ -95,7 +95,8 @@ def test_disabled_account_gets_the_generic_failure(app, client):
 
 
 def test_empty_fields_are_shown_next_to_the_field(client, citizen):
-    response = client.post("/login", data={"csrf_token": csrf_token(client), "identifier": "", "password": ""})
+    data = {"csrf_token": csrf_token(client), "identifier": "", "password": ""}
+    response = client.post("/login", data=data)
     body = response.get_data(as_text=True)
     assert response.status_code == 400
     assert 'id="identifier-error"' in body and 'id="password-error"' in body
@@ -146,7 +147,8 @@ def test_planted_session_cookie_is_not_adopted(app, client, citizen):
     sign_in(client, "001099012345", PASSWORD)
     assert session_cookie(client) not in (None, planted)
     with app.app_context():
-        assert db.session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(planted))) is None
+        planted_hash = token_hash(planted)
+        assert db.session.scalar(select(UserSession).where(UserSession.token_hash == planted_hash)) is None
 
 
 def test_signing_in_again_issues_a_new_session_and_revokes_the_old(app, client, citizen):
