@@ -26,6 +26,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     _init_extensions(app)
     _register_blueprints(app)
+    if settings.is_production and not settings.trusted_proxies:
+        logging.getLogger(__name__).warning(
+            "IDP_TRUSTED_PROXIES is 0: behind a load balancer every client shares one "
+            "rate-limit bucket; set it to the number of proxies in front of PostID")
     if settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -51,12 +55,17 @@ def _configure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SECURE=settings.cookie_secure,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_absolute_hours),
         IDP_SESSION_COOKIE=f"{cookie_prefix}postid_session",
+        IDP_DEVICE_COOKIE=f"{cookie_prefix}postid_device",
         MAX_CONTENT_LENGTH=64 * 1024,
         MAX_FORM_MEMORY_SIZE=64 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # bound to the form cookie instead of a clock
+        # The strict Referer check cannot work with Referrer-Policy: no-referrer (DESIGN §6);
+        # the token is bound to the SameSite=Lax form cookie instead.
+        WTF_CSRF_SSL_STRICT=False,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_ENABLED=True,
+        RATELIMIT_HEADERS_ENABLED=True,  # Retry-After on 429
         JSON_SORT_KEYS=False,
     )
     if settings.env == "test":
@@ -64,9 +73,11 @@ def _configure(app: Flask, settings: Settings) -> None:
 
 
 def _engine_options(url: str) -> dict[str, object]:
-    if url.startswith("sqlite"):
-        return {}
-    return {"pool_pre_ping": True}
+    # Bound parameters carry ID numbers, phones and hashes: keep them out of logs and errors.
+    options: dict[str, object] = {"hide_parameters": True}
+    if not url.startswith("sqlite"):
+        options["pool_pre_ping"] = True
+    return options
 
 
 def _init_extensions(app: Flask) -> None:
@@ -112,5 +123,5 @@ def _register_blueprints(app: Flask) -> None:
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
         """Liveness and database reachability, for the container HEALTHCHECK and load balancers."""
-        db.session.execute(text("SELECT 1"))
+        db.session.execute(text("SELECT 1"))  # OperationalError -> 503 (idp.errors)
         return jsonify(status="ok")

@@ -59,11 +59,13 @@ ERROR_TITLES = {
     413: lazy_gettext("The request is too large"),
     429: lazy_gettext("Too many attempts"),
     500: lazy_gettext("Something went wrong on our side"),
+    503: lazy_gettext("The service is temporarily unavailable"),
 }
 ERROR_HINTS = {
     404: lazy_gettext("Check the address, or go back to the start page."),
     429: lazy_gettext("Please wait a few minutes, then try again."),
     500: lazy_gettext("Please try again in a moment. Your data has not been changed."),
+    503: lazy_gettext("Please try again in a moment. Your data has not been changed."),
 }
 CSRF_HINT = N_("This form has expired. Go back, reload the page and try again.")
 
@@ -105,6 +107,15 @@ def handle_idp_error(exc: IdpError) -> Response:
     return _render(exc.status, exc.code, gettext(exc.message))
 
 
+def handle_unavailable(exc: Exception) -> Response:
+    """A backing service (database, Redis) is down: 503, so load balancers and people retry."""
+    log.error("backing service unavailable on %s %s: %s", request.method, request.path,
+              type(exc).__name__)
+    response = _render(503, "temporarily_unavailable", str(ERROR_HINTS[503]))
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 def handle_unexpected(exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
     return handle_http_error(InternalServerError())
@@ -126,3 +137,13 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(IdpError, handle_idp_error)
     app.register_error_handler(Exception, handle_unexpected)
+    for unavailable in _unavailable_errors():
+        app.register_error_handler(unavailable, handle_unavailable)
+
+
+def _unavailable_errors() -> tuple[type[Exception], ...]:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)

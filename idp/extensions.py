@@ -16,4 +16,4 @@ migrate = Migrate(directory=str(ROOT / "migrations"), render_as_batch=True, comp
 csrf = CSRFProtect()
 babel = Babel()
 # Storage and default limits are set from the settings in create_app.
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -69,7 +69,8 @@ class Settings:
 
     @property
     def key_encryption_key_bytes(self) -> bytes:
-        return base64.urlsafe_b64decode(self.key_encryption_key + "=" * (-len(self.key_encryption_key) % 4))
+        padded = self.key_encryption_key + "=" * (-len(self.key_encryption_key) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True)
 
 
 def load_settings(
@@ -115,11 +116,23 @@ def _fields() -> dict[str, type]:
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
-    unknown = set(data) - set(_fields())
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path.name} is not valid TOML: {exc}") from None
+    fields = _fields()
+    unknown = set(data) - set(fields)
     if unknown:
         raise SettingsError(f"{path.name}: unknown setting(s) {', '.join(sorted(unknown))}")
+    for name, value in data.items():
+        kind = fields[name]
+        # bool is an int subclass: `time_cost = true` must not pass as 1.
+        wrong = (not isinstance(value, bool)) if kind is bool else (
+            isinstance(value, bool) or not isinstance(value, int) if kind is int
+            else not isinstance(value, str))
+        if wrong:
+            raise SettingsError(f"{path.name}: {name} must be a {getattr(kind, '__name__', 'string')}")
     return data
 
 
@@ -151,7 +164,7 @@ def _coerce(name: str, kind: Any, raw: str) -> Any:
 def _fill_generated_values(values: dict[str, Any]) -> None:
     """Development keeps generated secrets in the instance folder; tests use throwaway ones."""
     env = values["env"]
-    instance = Path(values.get("instance_path") or DEFAULT_INSTANCE_PATH)
+    instance = Path(values.get("instance_path") or DEFAULT_INSTANCE_PATH).resolve()
     values["instance_path"] = str(instance)
     if env == "development":
         if not values.get("database_url"):
@@ -196,7 +209,7 @@ def validate(settings: Settings) -> None:
         raise SettingsError("IDP_SECRET_KEY must be at least 32 characters")
     try:
         kek = settings.key_encryption_key_bytes
-    except (ValueError, TypeError):
+    except (ValueError, TypeError):  # binascii.Error is a ValueError
         kek = b""
     if len(kek) != 32:
         raise SettingsError("IDP_KEY_ENCRYPTION_KEY must be 32 bytes in URL-safe base64")
@@ -220,3 +233,27 @@ def validate(settings: Settings) -> None:
         raise SettingsError("IDP_ARGON2_MEMORY_COST must be at least 8 x parallelism (KiB)")
     if settings.default_locale not in {"vi", "en"}:
         raise SettingsError("IDP_DEFAULT_LOCALE must be vi or en")
+    for name in ("login_free_failures", "trusted_proxies"):
+        if getattr(settings, name) < 0:
+            raise SettingsError(f"IDP_{name.upper()} must not be negative")
+    if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise SettingsError("IDP_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    _validate_urls_and_limits(settings)
+
+
+def _validate_urls_and_limits(settings: Settings) -> None:
+    from limits import parse_many
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(settings.database_url)
+    except ArgumentError:
+        raise SettingsError("IDP_DATABASE_URL is not a database URL") from None
+    if settings.redis_url and urlsplit(settings.redis_url).scheme not in {"redis", "rediss", "unix"}:
+        raise SettingsError("IDP_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    try:
+        if not parse_many(settings.login_ip_limit):
+            raise ValueError
+    except ValueError:
+        raise SettingsError("IDP_LOGIN_IP_LIMIT must be a rate such as '30 per minute'") from None

@@ -99,3 +99,43 @@ def test_unknown_key_in_a_config_file_is_refused(tmp_path):
     with pytest.raises(SettingsError, match="secert_key"):
         load_settings("development", environ={"IDP_CONFIG_DIR": str(tmp_path)},
                       instance_path=str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("IDP_LOGIN_IP_LIMIT", "banana", "rate"),
+        ("IDP_LOG_LEVEL", "verbose", "LOG_LEVEL"),
+        ("IDP_TRUSTED_PROXIES", "-1", "negative"),
+        ("IDP_LOGIN_FREE_FAILURES", "-3", "negative"),
+        ("IDP_DATABASE_URL", "not a url", "database URL"),
+        ("IDP_REDIS_URL", "http://127.0.0.1:6379", "redis://"),
+        ("IDP_KEY_ENCRYPTION_KEY", "!!!!" + "A" * 43, "32 bytes"),
+    ],
+)
+def test_more_bad_values(name, value, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings(environ={**PRODUCTION, name: value})
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('argon2_time_cost = "3"', "argon2_time_cost must be a int"),
+        ('cookie_secure = "false"', "cookie_secure must be a bool"),
+        ("argon2_time_cost = true", "argon2_time_cost must be a int"),
+        ("issuer = 3", "issuer must be a str"),
+        ("issuer = [", "not valid TOML"),
+    ],
+)
+def test_config_file_values_are_type_checked(tmp_path, line, message):
+    (tmp_path / "development.toml").write_text(line + "\n")
+    with pytest.raises(SettingsError, match=message):
+        load_settings("development", environ={"IDP_CONFIG_DIR": str(tmp_path)},
+                      instance_path=str(tmp_path))
+
+
+def test_relative_instance_path_becomes_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings("development", environ={}, instance_path="inst")
+    assert settings.instance_path == str(tmp_path / "inst")

@@ -8,9 +8,10 @@ from __future__ import annotations
 import click
 from flask.cli import ScriptInfo
 from flask_migrate.cli import db as db_group
+from sqlalchemy.exc import SQLAlchemyError
 
 from idp.cli.demo import demo
-from idp.cli.errors import refuse_settings
+from idp.cli.errors import refuse, refuse_settings
 from idp.cli.serve import serve
 from idp.cli.users import users
 
@@ -25,7 +26,20 @@ def _create_app():  # type: ignore[no-untyped-def]
         refuse_settings(exc)
 
 
-@click.group(help="PostID identity provider: administration commands.")
+class IdpGroup(click.Group):
+    """Turns database failures in any subcommand into one line and exit code 1."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as exc:
+            cause = getattr(exc, "orig", None) or exc
+            first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+            refuse(f"database error ({type(cause).__name__}: {first_line}); "
+                   "is the database reachable and migrated (idp db upgrade)?")
+
+
+@click.group(cls=IdpGroup, help="PostID identity provider: administration commands.")
 @click.version_option(package_name="postid", prog_name="idp")
 def cli() -> None:
     pass

@@ -17,9 +17,8 @@ MAX_LENGTH = 256
 @cache
 def common_passwords() -> frozenset[str]:
     text = resources.files("idp.domain").joinpath("data/common_passwords.txt").read_text("utf-8")
-    return frozenset(
-        line.strip().casefold() for line in text.splitlines() if line.strip() and not line.startswith("#")
-    )
+    lines = (line.strip() for line in text.splitlines())
+    return frozenset(line.casefold() for line in lines if line and not line.startswith("#"))
 
 
 def check_password(password: str, *, personal_values: tuple[str, ...] = ()) -> None:
@@ -38,10 +37,23 @@ def check_password(password: str, *, personal_values: tuple[str, ...] = ()) -> N
             "password.common",
             N_("This password is too common and easy to guess. Choose another one."),
         )
-    digits = "".join(ch for ch in normalized if ch.isdigit())
-    for value in personal_values:
-        if value and (folded == value.casefold() or digits == value.lstrip("+")):
+    compact = "".join(ch for ch in folded if ch.isalnum())
+    for variant in _personal_variants(personal_values):
+        if variant in compact:
             raise DomainError(
                 "password.personal",
-                N_("The password must not be your ID number or phone number."),
+                N_("The password must not contain your ID number or phone number."),
             )
+
+
+def _personal_variants(values: tuple[str, ...]) -> set[str]:
+    """Each identifier as a person might type it: +84912345678 -> 84912345678, 0912345678."""
+    variants: set[str] = set()
+    for value in values:
+        compact = "".join(ch for ch in value.casefold() if ch.isalnum())
+        if len(compact) < 6:
+            continue
+        variants.add(compact)
+        if value.startswith("+84"):
+            variants.add("0" + compact[2:])
+    return variants

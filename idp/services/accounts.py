@@ -57,7 +57,9 @@ def validate_citizen(details: CitizenDetails, password: str) -> CitizenDetails:
         try:
             values[field] = check()
         except DomainError as exc:
-            raise InvalidInput.from_domain(exc, field) from None
+            # The birth date is checked together with the ID number but is its own field.
+            where = "birthdate" if exc.code.startswith("birthdate.") else field
+            raise InvalidInput.from_domain(exc, where) from None
     try:
         check_password(password, personal_values=(str(values["national_id"]), str(values["phone"])))
     except DomainError as exc:
@@ -79,6 +81,19 @@ def create_citizen(details: CitizenDetails, password: str, *, channel: str = "we
     registered); in both cases nothing is written.
     """
     clean = validate_citizen(details, password)
+    try:
+        account = add_citizen(clean, password, channel=channel)
+        db.session.commit()
+    except IntegrityError:
+        # Two registrations raced past the duplicate check; the unique index decided.
+        db.session.rollback()
+        _refuse_duplicates(clean)
+        raise
+    return account
+
+
+def add_citizen(clean: CitizenDetails, password: str, *, channel: str) -> Account:
+    """Add validated details (from validate_citizen) to the caller's transaction."""
     _refuse_duplicates(clean)
     assert isinstance(clean.gender, Gender)
     account = Account(
@@ -93,19 +108,12 @@ def create_citizen(details: CitizenDetails, password: str, *, channel: str = "we
     )
     account.password = PasswordCredential(hash=passwords.hash_password(password))
     db.session.add(account)
-    try:
-        db.session.flush()
-        audit.record(AuditTag.ACCOUNT_CREATE, account_id=account.id, channel=channel)
-        with force_locale(account.locale):
-            body = gettext("PostID: your account has been created. Never share your password or codes.")
-        notify.enqueue(Channel.SMS, account.phone, template="account.created", body=body,
-                       locale=account.locale, account_id=account.id)
-        db.session.commit()
-    except IntegrityError:
-        # Two registrations raced past the duplicate check; the unique index decided.
-        db.session.rollback()
-        _refuse_duplicates(clean)
-        raise
+    db.session.flush()
+    audit.record(AuditTag.ACCOUNT_CREATE, account_id=account.id, channel=channel)
+    with force_locale(account.locale):
+        body = gettext("PostID: your account has been created. Never share your password or codes.")
+    notify.enqueue(Channel.SMS, account.phone, template="account.created", body=body,
+                   locale=account.locale, account_id=account.id)
     return account
 
 
@@ -116,20 +124,27 @@ def _refuse_duplicates(clean: CitizenDetails) -> None:
         raise Conflict("account.duplicate_phone", DUPLICATE_PHONE, field="phone")
 
 
+def canonical_identifier(identifier: str) -> tuple[str, str] | None:
+    """("national_id", 12 digits) or ("phone", E.164) for a sign-in identifier, else None."""
+    try:
+        return "national_id", normalize_national_id(identifier)
+    except DomainError:
+        pass
+    try:
+        return "phone", normalize_phone(identifier)
+    except DomainError:
+        return None
+
+
 def find_by_identifier(identifier: str) -> Account | None:
     """The account signed in as `identifier`: a 12-digit ID number or a phone number.
 
     Uses only unique indexes. Anything that is neither form finds nothing (no error: the
     caller answers every failure the same way).
     """
-    try:
-        national_id = normalize_national_id(identifier)
-    except DomainError:
-        pass
-    else:
-        return db.session.scalar(select(Account).where(Account.national_id == national_id))
-    try:
-        phone = normalize_phone(identifier)
-    except DomainError:
+    canonical = canonical_identifier(identifier)
+    if canonical is None:
         return None
-    return db.session.scalar(select(Account).where(Account.phone == phone))
+    kind, value = canonical
+    column = Account.national_id if kind == "national_id" else Account.phone
+    return db.session.scalar(select(Account).where(column == value))

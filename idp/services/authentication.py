@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from idp.domain.errors import N_
 from idp.errors import IdpError
 from idp.extensions import db
-from idp.models import Account, AuditTag
+from idp.models import Account, AuditTag, UserSession
 from idp.models.base import utcnow
-from idp.services import accounts, audit, login_throttle, passwords, sessions
+from idp.services import accounts, audit, devices, login_throttle, passwords, sessions
 
 GENERIC_FAILURE = N_("The ID number or phone number and password do not match. Please try again.")
 THROTTLED = N_("Too many unsuccessful attempts. Wait a little, then try again.")
@@ -35,35 +35,41 @@ class SignInThrottled(IdpError):
 class SignedIn:
     account: Account
     new_session: sessions.NewSession
+    device_token: str  # for the known-device cookie
 
 
-def throttle_key(identifier: str) -> str:
-    """The same identifier typed with spaces or in another form throttles as one."""
-    folded = "".join(unicodedata.normalize("NFKC", identifier).split()).casefold()
-    return folded[:64]
+def throttle_key(identifier: str, account: Account | None, device_token: str | None) -> str:
+    """Per account (any spelling, ID or phone), per owner's device, else per identifier."""
+    if account is not None:
+        device = devices.device_id(device_token, account.id)
+        return f"account:{account.id}" + (f":device:{device}" if device else "")
+    canonical = accounts.canonical_identifier(identifier)
+    if canonical is not None:
+        return ":".join(canonical)
+    return "raw:" + "".join(unicodedata.normalize("NFKC", identifier).split()).casefold()[:64]
 
 
 def sign_in(
     identifier: str,
     password: str,
     *,
-    previous_session: sessions.UserSession | None = None,
+    previous_session: UserSession | None = None,
     user_agent: str | None = None,
+    device_token: str | None = None,
 ) -> SignedIn:
     """Check the password and open a new session. One transaction.
 
     Raises SignInThrottled (no password check was made) or SignInFailed (unknown identifier,
     wrong password or disabled account: indistinguishable on purpose).
     """
-    key = throttle_key(identifier)
-    wait = login_throttle.retry_after(key)
-    if wait:
-        account = accounts.find_by_identifier(identifier)
+    account = accounts.find_by_identifier(identifier)
+    try:
+        attempt = login_throttle.begin(throttle_key(identifier, account, device_token))
+    except login_throttle.Throttled as exc:
         audit.record(AuditTag.ACCOUNT_LOGIN_THROTTLED, account_id=account.id if account else None)
         db.session.commit()
-        raise SignInThrottled(wait)
+        raise SignInThrottled(exc.retry_after) from None
 
-    account = accounts.find_by_identifier(identifier)
     credential = account.password if account else None
     if credential is None:
         passwords.spend_verification_time(password)
@@ -71,7 +77,6 @@ def sign_in(
     else:
         ok = passwords.verify_password(credential.hash, password)
     if not ok or account is None or not account.is_active:
-        login_throttle.record_failure(key)
         audit.record(AuditTag.ACCOUNT_LOGIN_FAILURE, account_id=account.id if account else None)
         db.session.commit()
         raise SignInFailed()
@@ -88,5 +93,7 @@ def sign_in(
     db.session.flush()
     audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=account.id, session_id=new.session.id)
     db.session.commit()
-    login_throttle.record_success(key)
-    return SignedIn(account=account, new_session=new)
+    login_throttle.succeeded(attempt)
+    known = devices.device_id(device_token, account.id) is not None
+    return SignedIn(account=account, new_session=new,
+                    device_token=device_token if known and device_token else devices.issue(account.id))

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import Account, ClientAuthMethod, OAuthClient
-from idp.services.accounts import CitizenDetails, create_citizen
+from idp.services.accounts import CitizenDetails, add_citizen, validate_citizen
 
 DEMO_CITIZEN = CitizenDetails(
     national_id="001099012345",
@@ -37,10 +37,11 @@ class DemoSeed:
 
 
 def seed_demo() -> DemoSeed:
-    """Create the demo citizen and demo portal if they do not exist yet."""
+    """Create the demo citizen and demo portal if they do not exist yet. One transaction."""
     citizen_created = client_created = False
-    if db.session.scalar(select(Account.id).where(Account.national_id == DEMO_CITIZEN.national_id)) is None:
-        create_citizen(DEMO_CITIZEN, DEMO_PASSWORD, channel="cli")
+    demo_id = DEMO_CITIZEN.national_id
+    if db.session.scalar(select(Account.id).where(Account.national_id == demo_id)) is None:
+        add_citizen(validate_citizen(DEMO_CITIZEN, DEMO_PASSWORD), DEMO_PASSWORD, channel="cli")
         citizen_created = True
     if db.session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == DEMO_CLIENT_ID)) is None:
         db.session.add(
@@ -55,6 +56,6 @@ def seed_demo() -> DemoSeed:
                 token_endpoint_auth_method=ClientAuthMethod.CLIENT_SECRET_BASIC,
             )
         )
-        db.session.commit()
         client_created = True
+    db.session.commit()
     return DemoSeed(citizen_created=citizen_created, client_created=client_created)

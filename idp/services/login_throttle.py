@@ -1,14 +1,20 @@
-"""Login throttling per identifier (DESIGN §6).
+"""Login throttling (DESIGN §6): progressive delay per account, never a long lockout.
 
-Counted per *identifier typed*, not per account row, so an unknown ID number is throttled
-exactly like a known one and the response never tells which exists. State lives in the rate-limit
-store (memory in development, Redis in production) so every node sees the same counts.
+Keys. Attempts are counted per *account* when the identifier names one (so every spelling of
+an ID number or phone, and ID-number vs phone, share one count) and per canonical identifier
+otherwise, so an unknown ID number is throttled exactly like a known one. A browser that has
+already signed in to the account carries a signed device cookie and is counted on its own key:
+a stranger's failures never throttle the owner's own browser.
 
-Policy: the first `login_free_failures` failures cost nothing; each further failure blocks the
-identifier for 2^(n-free) seconds, capped at `login_max_delay_seconds` (15 minutes by default).
-A stranger can therefore delay a citizen by at most that cap, never lock them out; at the cap,
-100 consecutive failures take about a day. After HARD_LIMIT failures within the counting window,
-attempts are refused until the window (24 h from the first failure) ends.
+Policy. The first `login_free_failures` attempts after the last success are free; after that
+an attempt needs a free *slot*, and taking attempt n's slot closes the door for
+2^(n-free-1) seconds, capped at `login_max_delay_seconds` (15 min). So a stranger gets about
+100 guesses a day at most, and can delay the owner on a new browser by at most the cap.
+After HARD_LIMIT failures within the counting window a key is refused until the window ends.
+
+Atomicity. The attempt is counted *before* the password is checked (one atomic increment in
+the shared store), so concurrent guesses cannot all slip through while argon2 runs.
+State lives in the rate-limit store (memory in development, Redis in production).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from dataclasses import dataclass
 
 from flask import current_app
 
@@ -25,36 +32,67 @@ WINDOW_SECONDS = 24 * 3600
 HARD_LIMIT = 100
 
 
-def _key(identifier: str, kind: str) -> str:
-    digest = hashlib.sha256(identifier.encode()).hexdigest()[:32]
+@dataclass(frozen=True)
+class Attempt:
+    """A permitted attempt on `key`; report its outcome with `succeeded` or leave it counted."""
+
+    key: str
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def _storage_key(key: str, kind: str) -> str:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:40]
     return f"postid/login/{kind}/{digest}"
 
 
-def retry_after(identifier: str) -> int:
-    """Seconds the identifier must wait before its next attempt (0 = may try now)."""
-    storage = limiter.storage
-    if storage.get(_key(identifier, "failures")) >= HARD_LIMIT:
-        return max(1, math.ceil(storage.get_expiry(_key(identifier, "failures")) - time.time()))
-    if storage.get(_key(identifier, "blocked")) > 0:
-        return max(1, math.ceil(storage.get_expiry(_key(identifier, "blocked")) - time.time()))
-    return 0
+def _seconds_until(storage_key: str) -> int:
+    return max(1, math.ceil(limiter.storage.get_expiry(storage_key) - time.time()))
 
 
-def record_failure(identifier: str) -> int:
-    """Count one failure; return the delay (seconds) it imposes on the next attempt."""
+def delay_for(failures: int) -> int:
+    """Seconds the slot taken by attempt number `failures` stays closed."""
     settings = current_app.config["IDP_SETTINGS"]
-    storage = limiter.storage
-    failures = storage.incr(_key(identifier, "failures"), WINDOW_SECONDS)
     excess = failures - settings.login_free_failures
     if excess <= 0:
         return 0
-    delay = min(2 ** min(excess - 1, 30), settings.login_max_delay_seconds)
-    storage.clear(_key(identifier, "blocked"))
-    storage.incr(_key(identifier, "blocked"), delay)
-    return delay
+    return min(2 ** min(excess - 1, 30), settings.login_max_delay_seconds)
 
 
-def record_success(identifier: str) -> None:
+def begin(key: str) -> Attempt:
+    """Count an attempt on `key` or raise Throttled. Call before checking the password."""
     storage = limiter.storage
-    storage.clear(_key(identifier, "failures"))
-    storage.clear(_key(identifier, "blocked"))
+    failures_key = _storage_key(key, "failures")
+    slot_key = _storage_key(key, "slot")
+    if storage.get(failures_key) >= HARD_LIMIT:
+        raise Throttled(_seconds_until(failures_key))
+    if storage.get(slot_key) > 0:
+        raise Throttled(_seconds_until(slot_key))
+    failures = storage.incr(failures_key, WINDOW_SECONDS)
+    delay = delay_for(failures)
+    if delay and storage.incr(slot_key, delay) > 1:
+        # Another request took this slot between our check and our increment.
+        storage.incr(failures_key, WINDOW_SECONDS, amount=-1)
+        raise Throttled(_seconds_until(slot_key))
+    return Attempt(key)
+
+
+def succeeded(attempt: Attempt) -> None:
+    storage = limiter.storage
+    storage.clear(_storage_key(attempt.key, "failures"))
+    storage.clear(_storage_key(attempt.key, "slot"))
+
+
+def retry_after(key: str) -> int:
+    """Seconds before `key` may try again (0 = now). For display and tests."""
+    storage = limiter.storage
+    for kind in ("failures", "slot"):
+        storage_key = _storage_key(key, kind)
+        count = storage.get(storage_key)
+        if (kind == "failures" and count >= HARD_LIMIT) or (kind == "slot" and count > 0):
+            return _seconds_until(storage_key)
+    return 0

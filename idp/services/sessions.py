@@ -32,6 +32,11 @@ class NewSession:
     token: str  # goes into the cookie, and nowhere else
 
 
+def printable(text: str) -> str:
+    """Drop control characters (NUL is refused by PostgreSQL text columns)."""
+    return "".join(ch for ch in text if ch.isprintable())
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -50,7 +55,7 @@ def open_session(account: Account, *, amr: str = "pwd", user_agent: str | None =
         expires_at=now + timedelta(hours=settings.session_absolute_hours),
         amr=amr,
         loa=account.identity_loa,
-        user_agent=(user_agent or "")[:255] or None,
+        user_agent=printable(user_agent or "")[:255] or None,
     )
     db.session.add(session)
     return NewSession(session=session, token=token)

@@ -27,7 +27,7 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     # Pages carry personal data and one-time forms: never cache them. Static assets may be.
-    if request.endpoint != "static":
+    if request.endpoint != "static" or response.status_code not in (200, 304):
         headers["Cache-Control"] = "no-store"
         headers.setdefault("Pragma", "no-cache")
     if current_app.config["IDP_SETTINGS"].is_production:

@@ -11,6 +11,8 @@ from flask import Flask, Response, current_app, g, request
 from idp.models import Account, UserSession
 from idp.services import sessions
 
+DEVICE_COOKIE_DAYS = 365
+
 
 def current_session() -> UserSession | None:
     return g.get("user_session")
@@ -29,6 +31,14 @@ def clear_session_cookie() -> None:
     g.new_session_token = ""
 
 
+def device_cookie() -> str | None:
+    return request.cookies.get(current_app.config["IDP_DEVICE_COOKIE"])
+
+
+def set_device_cookie(token: str) -> None:
+    g.new_device_token = token
+
+
 def _load() -> None:
     if request.endpoint == "static":
         return
@@ -39,10 +49,15 @@ def _load() -> None:
 
 
 def _write(response: Response) -> Response:
+    settings = current_app.config["IDP_SETTINGS"]
+    device = g.get("new_device_token")
+    if device:
+        response.set_cookie(current_app.config["IDP_DEVICE_COOKIE"], device,
+                            max_age=DEVICE_COOKIE_DAYS * 24 * 3600, path="/",
+                            secure=settings.cookie_secure, httponly=True, samesite="Lax")
     token = g.get("new_session_token")
     if token is None:
         return response
-    settings = current_app.config["IDP_SETTINGS"]
     name = current_app.config["IDP_SESSION_COOKIE"]
     if token:
         response.set_cookie(

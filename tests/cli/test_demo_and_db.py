@@ -68,3 +68,11 @@ def test_invalid_configuration_is_one_line_and_exit_1(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "Error: invalid configuration: IDP_SECRET_KEY is required in production"
     ]
+
+
+def test_unmigrated_database_is_one_line_and_exit_1(tmp_path):
+    result = run_idp("demo", "seed", database_url=f"sqlite:///{tmp_path}/empty.sqlite3", tmp_path=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: database error")
+    assert "idp db upgrade" in lines[0]

@@ -100,7 +100,9 @@ def test_refused_data_exits_1_with_one_line_and_writes_nothing(app, runner, opti
 @pytest.mark.parametrize(
     "password, code",
     [("short\n", "password.too_short"), ("password123\n", "password.common"),
-     ("001099012345\n", "password.personal")],
+     ("001099012345\n", "password.personal"), ("0912345678\n", "password.personal"),
+     ("0912 345 678\n", "password.personal"), ("my-001099012345-pw\n", "password.personal"),
+     ("+84912345678\n", "password.personal")],
 )
 def test_weak_password_is_refused(app, runner, password, code):
     result = runner.invoke(cli, ARGS, input=password)
@@ -111,7 +113,7 @@ def test_weak_password_is_refused(app, runner, password, code):
 def test_future_birthdate_is_refused(runner):
     args = replace(replace(ARGS, "--birthdate", "2099-01-01"), "--national-id", "001299012345")
     result = runner.invoke(cli, args, input=PASSWORD)
-    assert result.exit_code == 1 and "[birthdate.future]" in result.stderr
+    assert result.exit_code == 1 and "(birthdate) [birthdate.future]" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -47,9 +47,6 @@ def test_throttle_starts_after_the_free_failures_and_doubles(app, settings):
         with pytest.raises(authentication.SignInThrottled) as info:
             authentication.sign_in("001099012345", PASSWORD)  # even the right password waits
         assert 1 <= info.value.retry_after <= 2
-        # The same identifier typed differently is the same key.
-        with pytest.raises(authentication.SignInThrottled):
-            authentication.sign_in(" 001 099 012 345 ", PASSWORD)
 
 
 def test_unknown_identifiers_are_throttled_exactly_like_known_ones(app, settings):
@@ -61,24 +58,50 @@ def test_unknown_identifiers_are_throttled_exactly_like_known_ones(app, settings
             authentication.sign_in("079203001234", "wrong")
 
 
-def test_delay_is_capped_so_nobody_is_locked_out_for_long(app, settings):
+def test_delay_doubles_and_is_capped_so_nobody_is_locked_out_for_long(app, settings):
     with app.app_context():
-        key = "001099012345"
-        delays = [login_throttle.record_failure(key) for _ in range(60)]
-        assert delays[: settings.login_free_failures] == [0] * settings.login_free_failures
-        assert delays[settings.login_free_failures: settings.login_free_failures + 4] == [1, 2, 4, 8]
+        free = settings.login_free_failures
+        delays = [login_throttle.delay_for(n) for n in range(1, 61)]
+        assert delays[:free] == [0] * free
+        assert delays[free: free + 4] == [1, 2, 4, 8]
         assert max(delays) == settings.login_max_delay_seconds == 900
-        login_throttle.record_success(key)
-        assert login_throttle.retry_after(key) == 0
 
 
 def test_hard_limit_after_100_failures(app):
     with app.app_context():
-        key = "0912345678"
+        key = "account:42"
         for _ in range(login_throttle.HARD_LIMIT):
-            login_throttle.record_failure(key)
-        login_throttle.limiter.storage.clear(login_throttle._key(key, "blocked"))
-        assert login_throttle.retry_after(key) > 3600
+            login_throttle.limiter.storage.incr(login_throttle._storage_key(key, "failures"),
+                                                login_throttle.WINDOW_SECONDS)
+        with pytest.raises(login_throttle.Throttled) as info:
+            login_throttle.begin(key)
+        assert info.value.retry_after > 3600
+
+
+def test_a_slot_admits_one_attempt_only(app, settings):
+    """Check-then-act race: the attempt is counted before the password is checked."""
+    with app.app_context():
+        key = "national_id:079203001234"
+        for _ in range(settings.login_free_failures):
+            login_throttle.begin(key)
+        login_throttle.begin(key)  # takes the first slot
+        for _ in range(5):  # requests arriving while the first one is still hashing
+            with pytest.raises(login_throttle.Throttled):
+                login_throttle.begin(key)
+        failures = login_throttle.limiter.storage.get(login_throttle._storage_key(key, "failures"))
+        assert failures == settings.login_free_failures + 1  # refused attempts are not counted
+
+
+@pytest.mark.parametrize("spelling", ["001-099-012-345", "001.099.012.345", "0912345678",
+                                      "+84 912 345 678", "84912345678", "(091) 234-5678"])
+def test_every_spelling_of_one_account_shares_one_count(app, settings, spelling):
+    with app.app_context():
+        active_citizen()
+        for _ in range(settings.login_free_failures + 1):
+            with pytest.raises(authentication.SignInFailed):
+                authentication.sign_in("001099012345", "wrong")
+        with pytest.raises(authentication.SignInThrottled):
+            authentication.sign_in(spelling, PASSWORD)
 
 
 def test_success_resets_the_count(app, settings):
@@ -107,3 +130,38 @@ def test_throttled_response_over_http(client, app, settings):
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) >= 1
     assert "Bạn đã thử không thành công quá nhiều lần" in response.get_data(as_text=True)
+
+
+def test_strangers_do_not_throttle_the_owners_known_browser(client, app, settings):
+    from tests.conftest import csrf_token
+
+    with app.app_context():
+        active_citizen()
+    owner = client
+    login = {"identifier": "001099012345", "password": PASSWORD}
+    assert owner.post("/login", data={**login, "csrf_token": csrf_token(owner)}).status_code == 302
+    assert owner.get_cookie("postid_device") is not None
+    owner.post("/logout", data={"csrf_token": csrf_token(owner, "/account")})
+
+    stranger = app.test_client()
+    token = csrf_token(stranger)
+    for _ in range(settings.login_free_failures + 1):
+        stranger.post("/login", data={**login, "password": "guess", "csrf_token": token})
+    assert stranger.post("/login", data={**login, "csrf_token": token}).status_code == 429
+    # The owner's browser is counted on its own key and signs straight in.
+    assert owner.post("/login", data={**login, "csrf_token": csrf_token(owner)}).status_code == 302
+
+
+def test_a_forged_device_cookie_counts_as_a_stranger(client, app, settings):
+    from tests.conftest import csrf_token
+
+    with app.app_context():
+        active_citizen()
+    client.set_cookie("postid_device", "eyJhIjoxLCJuIjoieCJ9.forged")
+    token = csrf_token(client)
+    for _ in range(settings.login_free_failures + 1):
+        client.post("/login", data={"identifier": "001099012345", "password": "x", "csrf_token": token})
+    other = app.test_client()
+    response = other.post("/login", data={"identifier": "001099012345", "password": PASSWORD,
+                                          "csrf_token": csrf_token(other)})
+    assert response.status_code == 429

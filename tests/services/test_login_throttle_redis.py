@@ -19,18 +19,19 @@ def test_two_nodes_share_one_count(settings, make_app):
     node_a = make_app(replace(settings, redis_url=REDIS_URL))
     node_b = make_app(replace(settings, redis_url=REDIS_URL))
     key = f"test-{uuid.uuid4().hex}"
+    with node_a.app_context():
+        for _ in range(settings.login_free_failures):
+            attempt = login_throttle.begin(key)  # counted, never reported as a success
     try:
-        with node_a.app_context():
-            for _ in range(settings.login_free_failures):
-                assert login_throttle.record_failure(key) == 0
         with node_b.app_context():
             assert type(limiter.storage).__name__ == "RedisStorage"
-            assert login_throttle.record_failure(key) == 1
-            assert 1 <= login_throttle.retry_after(key) <= 2
+            login_throttle.begin(key)  # the first slot
+            with pytest.raises(login_throttle.Throttled) as info:
+                login_throttle.begin(key)
+            assert 1 <= info.value.retry_after <= 2
         with node_a.app_context():
             assert login_throttle.retry_after(key) >= 1
-            login_throttle.record_success(key)
-            assert login_throttle.retry_after(key) == 0
     finally:
         with node_a.app_context():
-            login_throttle.record_success(key)
+            login_throttle.succeeded(attempt)
+            assert login_throttle.retry_after(key) == 0

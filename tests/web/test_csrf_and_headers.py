@@ -57,3 +57,45 @@ def test_pages_load_nothing_from_other_origins(client):
 
 def test_hsts_only_in_production_settings(client):
     assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+def test_sign_in_works_over_https_without_a_referer(app, settings, make_app):
+    """Referrer-Policy: no-referrer means browsers send no Referer; CSRF must not need one."""
+    from dataclasses import replace
+
+    secure = make_app(replace(settings, cookie_secure=True))
+    with secure.app_context():
+        active_citizen()
+    client = secure.test_client()
+    base = "https://localhost"
+    page = client.get("/login", base_url=base)
+    assert "__Host-postid_form=" in page.headers["Set-Cookie"] and "Secure" in page.headers["Set-Cookie"]
+    token = csrf_token_from(page.get_data(as_text=True))
+    response = client.post("/login", base_url=base, headers={"Origin": base},
+                           data={"csrf_token": token, "identifier": "001099012345", "password": PASSWORD})
+    assert response.status_code == 302
+    cookies = " ".join(response.headers.getlist("Set-Cookie"))
+    assert "__Host-postid_session=" in cookies and "Secure" in cookies
+
+
+def csrf_token_from(page: str) -> str:
+    from tests.conftest import CSRF_RE
+
+    match = CSRF_RE.search(page)
+    assert match
+    return match.group(1) or match.group(2)
+
+
+def test_missing_static_file_is_not_cached(client):
+    response = client.get("/static/no-such.css")
+    assert response.status_code == 404
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_stylesheet_is_served_from_our_origin(client):
+    response = client.get("/static/css/site.css")
+    try:
+        assert response.status_code == 200
+        assert "url(" not in response.get_data(as_text=True)  # no fonts or images from elsewhere
+    finally:
+        response.close()

@@ -84,3 +84,18 @@ def test_health_check(client):
 def test_malformed_utf8_and_control_characters_in_query_do_not_500(client):
     assert client.get("/login?next=%ff%fe%0d%0a").status_code == 200
     assert client.get("/login?ui_locales=%00%ff").status_code == 200
+
+
+def test_database_down_is_503_not_500(settings, make_app, tmp_path):
+    from dataclasses import replace
+
+    broken = make_app(replace(settings, database_url=f"sqlite:///{tmp_path}/missing/dir/x.sqlite3"))
+    client = broken.test_client()
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json["error"] == "temporarily_unavailable"
+    assert health.headers["Retry-After"] == "30"
+    client.set_cookie("postid_session", "abc")
+    page = client.get("/login")
+    assert page.status_code == 503
+    assert "Dịch vụ tạm thời gián đoạn" in page.get_data(as_text=True)

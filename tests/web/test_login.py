@@ -187,3 +187,11 @@ def test_next_parameter_only_allows_local_paths(client, citizen):
 
 def test_index_sends_visitors_to_sign_in(client):
     assert client.get("/").headers["Location"] == "/login"
+
+
+def test_control_characters_in_the_user_agent_are_not_stored(app, client, citizen):
+    data = {"csrf_token": csrf_token(client), "identifier": "001099012345", "password": PASSWORD}
+    response = client.post("/login", data=data, headers={"User-Agent": "Mozilla\x00\x07evil"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(UserSession.user_agent)) == "Mozillaevil"

@@ -12,7 +12,13 @@ from idp.i18n import LOCALE_COOKIE, LOCALES
 from idp.services import authentication, sessions
 from idp.web.auth.forms import LanguageForm, LoginForm, LogoutForm
 from idp.web.redirects import safe_next
-from idp.web.session_cookie import clear_session_cookie, current_session, set_session_cookie
+from idp.web.session_cookie import (
+    clear_session_cookie,
+    current_session,
+    device_cookie,
+    set_device_cookie,
+    set_session_cookie,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -40,6 +46,7 @@ def login() -> Response | str | tuple[str, int]:
             form.password.data or "",
             previous_session=current_session(),
             user_agent=request.user_agent.string,
+            device_token=device_cookie(),
         )
     except authentication.SignInThrottled as exc:
         form.form_errors.append(gettext(exc.message))
@@ -51,6 +58,7 @@ def login() -> Response | str | tuple[str, int]:
         form.form_errors.append(gettext(exc.message))
         return _login_page(form, 401)
     set_session_cookie(result.new_session.token)
+    set_device_cookie(result.device_token)
     # New form cookie too: the CSRF token of the anonymous page does not outlive sign-in.
     form_session.clear()
     return redirect(safe_next(form.next.data, url_for("citizen.account")))
