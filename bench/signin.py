@@ -38,7 +38,7 @@ def main() -> None:
     production = load_settings("production", environ={
         "IDP_ISSUER": "https://id.example.vn", "IDP_DATABASE_URL": "sqlite://",
         "IDP_SECRET_KEY": "b" * 40, "IDP_KEY_ENCRYPTION_KEY": "a" * 43,
-        "IDP_REDIS_URL": "redis://127.0.0.1:6379/0"})
+        "IDP_REDIS_URL": "redis://127.0.0.1:6379/0", "IDP_PAIRWISE_SALT": "c" * 40})
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
             "test", environ={}, database_url=f"sqlite:///{tmp}/bench.sqlite3", instance_path=tmp,

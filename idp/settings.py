@@ -25,6 +25,7 @@ DEFAULT_INSTANCE_PATH = ROOT / "instance"
 Environment = Literal["development", "test", "production"]
 ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
 SECRET_FILE_NAME = "secrets.toml"
+GENERATED_SECRETS = ("secret_key", "key_encryption_key", "pairwise_salt")
 
 
 class SettingsError(Exception):
@@ -39,6 +40,9 @@ class Settings:
     secret_key: str = ""
     # 32 bytes, URL-safe base64: wraps private signing keys and TOTP secrets (AES-GCM).
     key_encryption_key: str = ""
+    # Secret salt of pairwise subject identifiers (OIDC Core §8.1); changing it changes every
+    # pairwise `sub`, so it is generated once and kept like the other secrets.
+    pairwise_salt: str = ""
     # Empty = in-process rate-limit store (one node only); production needs Redis.
     redis_url: str = ""
     instance_path: str = str(DEFAULT_INSTANCE_PATH)
@@ -56,6 +60,12 @@ class Settings:
     login_free_failures: int = 5
     login_max_delay_seconds: int = 900
     login_ip_limit: str = "30 per minute"
+    # OIDC lifetimes (DESIGN §4).
+    authorization_code_seconds: int = 60
+    access_token_seconds: int = 600
+    id_token_seconds: int = 600
+    refresh_token_days: int = 30
+    consent_text_version: str = "2026-11"
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0 = none).
     trusted_proxies: int = 0
 
@@ -169,7 +179,7 @@ def _fill_generated_values(values: dict[str, Any]) -> None:
     if env == "development":
         if not values.get("database_url"):
             values["database_url"] = f"sqlite:///{instance / 'idp.sqlite3'}"
-        missing = [k for k in ("secret_key", "key_encryption_key") if not values.get(k)]
+        missing = [k for k in GENERATED_SECRETS if not values.get(k)]
         if missing:
             stored = _development_secrets(instance)
             for key in missing:
@@ -178,31 +188,42 @@ def _fill_generated_values(values: dict[str, Any]) -> None:
         values.setdefault("database_url", "sqlite://")
         values.setdefault("secret_key", secrets.token_urlsafe(32))
         values.setdefault("key_encryption_key", _new_kek())
+        values.setdefault("pairwise_salt", secrets.token_urlsafe(32))
 
 
 def _new_kek() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
 
 
+def _new_secret(name: str) -> str:
+    return _new_kek() if name == "key_encryption_key" else secrets.token_urlsafe(32)
+
+
 def _development_secrets(instance: Path) -> dict[str, str]:
+    """Secrets kept in instance/secrets.toml; ones added in later versions are appended."""
     path = instance / SECRET_FILE_NAME
+    stored: dict[str, str] = {}
     if path.is_file():
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            stored = tomllib.load(fh)
+    missing = [name for name in GENERATED_SECRETS if name not in stored]
+    if not missing:
+        return stored
     instance.mkdir(parents=True, exist_ok=True)
-    stored = {"secret_key": secrets.token_urlsafe(32), "key_encryption_key": _new_kek()}
     # Owner-only from the first byte: these keys sign sessions and wrap private keys.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write("# Generated for development; never use in production.\n")
-        for key, value in stored.items():
-            fh.write(f'{key} = "{value}"\n')
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as fh:
+        if not stored:
+            fh.write("# Generated for development; never use in production.\n")
+        for name in missing:
+            stored[name] = _new_secret(name)
+            fh.write(f'{name} = "{stored[name]}"\n')
     return stored
 
 
 def validate(settings: Settings) -> None:
     """Refuse settings a server must not start with."""
-    for name in ("secret_key", "key_encryption_key", "database_url"):
+    for name in ("secret_key", "key_encryption_key", "pairwise_salt", "database_url"):
         if not getattr(settings, name):
             raise SettingsError(f"IDP_{name.upper()} is required in {settings.env}")
     if len(settings.secret_key) < 32:
@@ -226,7 +247,9 @@ def validate(settings: Settings) -> None:
         if not settings.cookie_secure:
             raise SettingsError("IDP_COOKIE_SECURE must be true in production")
     for name in ("argon2_time_cost", "argon2_memory_cost", "argon2_parallelism",
-                 "session_idle_minutes", "session_absolute_hours", "login_max_delay_seconds"):
+                 "session_idle_minutes", "session_absolute_hours", "login_max_delay_seconds",
+                 "authorization_code_seconds", "access_token_seconds", "id_token_seconds",
+                 "refresh_token_days"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"IDP_{name.upper()} must be a positive integer")
     if settings.argon2_memory_cost < 8 * settings.argon2_parallelism:

@@ -18,6 +18,7 @@ PRODUCTION = {
     "IDP_SECRET_KEY": "s" * 40,
     "IDP_KEY_ENCRYPTION_KEY": KEK,
     "IDP_REDIS_URL": "redis://127.0.0.1:6379/0",
+    "IDP_PAIRWISE_SALT": "p" * 40,
 }
 
 
@@ -31,7 +32,8 @@ def test_production_starts_with_all_its_secrets():
 
 
 @pytest.mark.parametrize(
-    "missing", ["IDP_SECRET_KEY", "IDP_KEY_ENCRYPTION_KEY", "IDP_DATABASE_URL", "IDP_REDIS_URL"]
+    "missing",
+    ["IDP_SECRET_KEY", "IDP_KEY_ENCRYPTION_KEY", "IDP_PAIRWISE_SALT", "IDP_DATABASE_URL", "IDP_REDIS_URL"],
 )
 def test_production_refuses_to_start_without_a_secret(missing):
     environ = {k: v for k, v in PRODUCTION.items() if k != missing}
@@ -75,6 +77,7 @@ def test_development_generates_secrets_once_and_keeps_them(tmp_path):
     second = load_settings("development", environ={}, instance_path=str(tmp_path))
     assert first.secret_key == second.secret_key and len(first.secret_key) >= 32
     assert first.key_encryption_key == second.key_encryption_key
+    assert first.pairwise_salt == second.pairwise_salt and len(first.pairwise_salt) >= 32
     assert first.database_url == f"sqlite:///{tmp_path / 'idp.sqlite3'}"
     mode = stat.S_IMODE(os.stat(tmp_path / "secrets.toml").st_mode)
     assert mode == 0o600
@@ -139,3 +142,11 @@ def test_relative_instance_path_becomes_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     settings = load_settings("development", environ={}, instance_path="inst")
     assert settings.instance_path == str(tmp_path / "inst")
+
+
+def test_secrets_added_later_are_appended_to_an_older_secrets_file(tmp_path):
+    (tmp_path / "secrets.toml").write_text(f'secret_key = "{"s" * 40}"\nkey_encryption_key = "{KEK}"\n')
+    settings = load_settings("development", environ={}, instance_path=str(tmp_path))
+    assert settings.secret_key == "s" * 40 and settings.pairwise_salt
+    again = load_settings("development", environ={}, instance_path=str(tmp_path))
+    assert again.pairwise_salt == settings.pairwise_salt

@@ -3,14 +3,25 @@
 from idp.models.account import Account, AccountStatus
 from idp.models.audit import AuditEvent, AuditTag
 from idp.models.base import Base
-from idp.models.client import ClientAuthMethod, OAuthClient
+from idp.models.client import ClientAuthMethod, OAuthClient, SubjectType
+from idp.models.consent import Consent
 from idp.models.credentials import PasswordCredential
+from idp.models.logout import LogoutDelivery
 from idp.models.notification import Channel, OutboxMessage
+from idp.models.oauth import AuthorizationCode, OAuthToken
 from idp.models.session import UserSession
+from idp.models.signing_key import KeyState, SigningKey
 
 __all__ = [
     "Account",
     "AccountStatus",
+    "AuthorizationCode",
+    "Consent",
+    "KeyState",
+    "LogoutDelivery",
+    "OAuthToken",
+    "SigningKey",
+    "SubjectType",
     "AuditEvent",
     "AuditTag",
     "Base",

@@ -1,10 +1,10 @@
-"""Registered relying parties (partner portals). The OIDC endpoints that use them come later;
-the registration record is here so that `make run` can seed a demo portal from the start."""
+"""Registered relying parties (partner portals)."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,6 +20,11 @@ class ClientAuthMethod(enum.Enum):
     NONE = "none"
 
 
+class SubjectType(enum.Enum):
+    PUBLIC = "public"
+    PAIRWISE = "pairwise"
+
+
 class OAuthClient(Base):
     __tablename__ = "oauth_client"
 
@@ -30,11 +35,32 @@ class OAuthClient(Base):
     name: Mapped[str] = mapped_column(String(100))
     redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(2048))
     scope: Mapped[str] = mapped_column(String(255), default="openid profile")
     grant_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     token_endpoint_auth_method: Mapped[ClientAuthMethod] = mapped_column(
         str_enum(ClientAuthMethod, "client_auth_method"),
         default=ClientAuthMethod.CLIENT_SECRET_BASIC,
     )
+    # private_key_jwt: the client's public keys, by URL or inline (RFC 7591 jwks_uri / jwks).
+    jwks_uri: Mapped[str | None] = mapped_column(String(2048))
+    jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    subject_type: Mapped[SubjectType] = mapped_column(
+        str_enum(SubjectType, "subject_type"), default=SubjectType.PUBLIC, server_default="public"
+    )
+    # Host of the redirect URIs: pairwise subjects are per sector (OIDC Core §8.1).
+    sector_identifier: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    id_token_signed_response_alg: Mapped[str] = mapped_column(
+        String(8), default="RS256", server_default="RS256"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
+
+    @property
+    def is_public(self) -> bool:
+        return self.token_endpoint_auth_method is ClientAuthMethod.NONE

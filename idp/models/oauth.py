@@ -1,0 +1,88 @@
+"""Authorization codes and issued tokens. Every secret value is stored as its SHA-256."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from idp.models.account import Account
+from idp.models.base import Base, UTCDateTime, utcnow
+from idp.models.client import OAuthClient
+from idp.models.types import BigIntPK
+
+
+class AuthorizationCode(Base):
+    __tablename__ = "authorization_code"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_pk: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("oauth_client.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    # The sign-in session: `sid` in the ID token, and which portals a logout must reach.
+    session_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("user_session.id", ondelete="SET NULL"), index=True
+    )
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(255))
+    nonce: Mapped[str | None] = mapped_column(String(255))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(8))
+    claims: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # OIDC `claims` request
+    auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    acr: Mapped[str] = mapped_column(String(64))
+    amr: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set by the one redemption that wins (conditional UPDATE ... WHERE redeemed_at IS NULL).
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    client: Mapped[OAuthClient] = relationship()
+    account: Mapped[Account] = relationship()
+
+
+class OAuthToken(Base):
+    """One issuance: an access token and, with offline_access, a refresh token.
+
+    Refresh rotation keeps a `family_id` across generations; presenting a refresh token whose
+    row is already rotated revokes the family (RFC 9700 §4.14.2).
+    """
+
+    __tablename__ = "oauth_token"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    client_pk: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("oauth_client.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("user_session.id", ondelete="SET NULL"), index=True
+    )
+    authorization_code_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("authorization_code.id", ondelete="SET NULL"), index=True
+    )
+    family_id: Mapped[str] = mapped_column(String(43), index=True)
+    access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    access_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    refresh_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refresh_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scope: Mapped[str] = mapped_column(String(255))
+    claims: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    acr: Mapped[str] = mapped_column(String(64))
+    amr: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoke_reason: Mapped[str | None] = mapped_column(String(32))
+
+    client: Mapped[OAuthClient] = relationship()
+    account: Mapped[Account] = relationship()
