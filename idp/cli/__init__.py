@@ -10,8 +10,10 @@ from flask.cli import ScriptInfo
 from flask_migrate.cli import db as db_group
 from sqlalchemy.exc import SQLAlchemyError
 
+from idp.cli.clients import clients
 from idp.cli.demo import demo
 from idp.cli.errors import refuse, refuse_settings
+from idp.cli.keys import keys
 from idp.cli.serve import serve
 from idp.cli.users import users
 
@@ -49,6 +51,8 @@ cli.add_command(db_group, "db")
 cli.add_command(users)
 cli.add_command(serve)
 cli.add_command(demo)
+cli.add_command(keys)
+cli.add_command(clients)
 
 
 def main() -> None:
