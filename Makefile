@@ -31,7 +31,7 @@ translations-update: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location \
 	  --sort-output --project PostID -o idp/translations/messages.pot .
 	$(BIN)/pybabel update -i idp/translations/messages.pot -d idp/translations -D messages \
-	  --no-location
+	  --no-fuzzy-matching
 
 run: install
 	IDP_ENV=development $(BIN)/idp db upgrade

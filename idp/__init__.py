@@ -113,12 +113,18 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from idp import oidc
     from idp.extensions import db
     from idp.web.auth.views import bp as auth_bp
     from idp.web.citizen.views import bp as citizen_bp
+    from idp.web.oidc.logout import bp as oidc_logout_bp
+    from idp.web.oidc.views import bp as oidc_bp
 
+    oidc.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(citizen_bp)
+    app.register_blueprint(oidc_bp)
+    app.register_blueprint(oidc_logout_bp)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]

@@ -1,8 +1,195 @@
-"""`idp clients ...`: partner-portal registration (filled in by the clients work)."""
+"""`idp clients ...`: register and manage partner portals (OIDC clients).
+
+A client secret is printed exactly once, by `create` or `rotate-secret`; the database keeps
+only its SHA-256, and `list` / `show` never print a secret or its hash.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import click
+from flask.cli import with_appcontext
+
+from idp.cli.errors import refuse, refuse_idp_error
+from idp.errors import IdpError, InvalidInput
+from idp.models import ClientAuthMethod, OAuthClient, SubjectType
+from idp.services import clients as client_service
+
+MAX_JWKS_FILE_BYTES = 64 * 1024
+ONCE = "Store the client_secret now: it is shown only this once (lost? use rotate-secret)."
 
 
 @click.group(help="Register and manage partner portals (OIDC clients).")
 def clients() -> None:
     pass
+
+
+@clients.command("create")
+@click.option("--name", required=True, help="Portal name shown to citizens (1-100 characters).")
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True,
+              help="Exact redirect URI (https; http only on 127.0.0.1/localhost). Repeatable.")
+@click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True,
+              help="Exact URI to return to after logout. Repeatable.")
+@click.option("--backchannel-logout-uri", help="Back-channel logout endpoint of the portal.")
+@click.option("--scope", default="openid profile", show_default=True,
+              help="Space-separated scopes the portal may request; must include openid.")
+@click.option("--auth-method", default=ClientAuthMethod.CLIENT_SECRET_BASIC.value, show_default=True,
+              type=click.Choice([method.value for method in ClientAuthMethod]),
+              help="Token endpoint authentication method.")
+@click.option("--jwks-uri", help="URL of the portal's public keys (private_key_jwt only).")
+@click.option("--jwks-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON file with the portal's public keys (private_key_jwt only).")
+@click.option("--subject-type", default=SubjectType.PUBLIC.value, show_default=True,
+              type=click.Choice([kind.value for kind in SubjectType]),
+              help="pairwise gives this portal its own subject per citizen.")
+@click.option("--id-token-alg", default="RS256", show_default=True,
+              type=click.Choice(list(client_service.ID_TOKEN_ALGS)), help="ID token signing algorithm.")
+@click.option("--json", "as_json", is_flag=True, help="Print the new client as one JSON object.")
+@with_appcontext
+def create(
+    name: str, redirect_uris: tuple[str, ...], post_logout_redirect_uris: tuple[str, ...],
+    backchannel_logout_uri: str | None, scope: str, auth_method: str, jwks_uri: str | None,
+    jwks_file: Path | None, subject_type: str, id_token_alg: str, as_json: bool,
+) -> None:
+    """Register a partner portal and print its client_id and (once) its client_secret."""
+    jwks = _read_jwks(jwks_file) if jwks_file is not None else None
+    try:
+        registered = client_service.register_client(
+            name=name, redirect_uris=redirect_uris, post_logout_redirect_uris=post_logout_redirect_uris,
+            backchannel_logout_uri=backchannel_logout_uri, scope=scope,
+            auth_method=ClientAuthMethod(auth_method), jwks_uri=jwks_uri, jwks=jwks,
+            subject_type=SubjectType(subject_type), id_token_signed_response_alg=id_token_alg,
+        )
+    except IdpError as exc:
+        refuse_idp_error(exc)
+    client, secret = registered.client, registered.client_secret
+    if as_json:
+        click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret,
+                               **_metadata(client)}, ensure_ascii=False))
+        return
+    click.echo(f'Registered client "{client.name}".')
+    click.echo(f"  client_id      {client.client_id}")
+    if secret is not None:
+        click.echo(f"  client_secret  {secret}")
+        click.echo(ONCE)
+
+
+@clients.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the clients as one JSON array.")
+@with_appcontext
+def list_command(as_json: bool) -> None:
+    """List registered clients (never their secrets)."""
+    rows = client_service.list_clients()
+    if as_json:
+        click.echo(json.dumps([_details(client) for client in rows], ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No clients registered.")
+    for client in rows:
+        state = "active" if client.is_active else "disabled"
+        click.echo(f"{client.client_id}  {state}  {client.token_endpoint_auth_method.value}  {client.name}")
+
+
+@clients.command("show")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the client as one JSON object.")
+@with_appcontext
+def show(client_id: str, as_json: bool) -> None:
+    """Show one client's registration (never its secret)."""
+    client = client_service.get_client(client_id)
+    if client is None:
+        refuse_idp_error(InvalidInput("client.not_found", client_service.MSG_NOT_FOUND, field="client_id"))
+    details = _details(client)
+    if as_json:
+        click.echo(json.dumps(details, ensure_ascii=False))
+        return
+    for key, value in details.items():
+        if isinstance(value, list | dict):
+            value = json.dumps(value, ensure_ascii=False)
+        click.echo(f"{key:<29} {'-' if value is None else value}")
+
+
+@clients.command("rotate-secret")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True, help="Print client_id and the new secret as JSON.")
+@with_appcontext
+def rotate_secret(client_id: str, as_json: bool) -> None:
+    """Replace a client's secret; the old one stops working at once. Prints the new one once."""
+    try:
+        secret = client_service.rotate_secret(client_id)
+    except IdpError as exc:
+        refuse_idp_error(exc)
+    if as_json:
+        click.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
+        return
+    click.echo(f"New secret for client {client_id} (the old one no longer works):")
+    click.echo(f"  client_secret  {secret}")
+    click.echo(ONCE)
+
+
+@clients.command("disable")
+@click.argument("client_id")
+@with_appcontext
+def disable(client_id: str) -> None:
+    """Disable a client: it can no longer authenticate (safe to run again)."""
+    try:
+        client = client_service.disable_client(client_id)
+    except IdpError as exc:
+        refuse_idp_error(exc)
+    assert client.disabled_at is not None
+    click.echo(f"Client {client.client_id} is disabled (since {client.disabled_at.isoformat()}).")
+
+
+def _metadata(client: OAuthClient) -> dict[str, Any]:
+    """Registered metadata (RFC 7591 §2 names); no secret, no hash."""
+    return {
+        "name": client.name,
+        "redirect_uris": client.redirect_uris,
+        "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "scope": client.scope,
+        "token_endpoint_auth_method": client.token_endpoint_auth_method.value,
+        "grant_types": client.grant_types,
+        "subject_type": client.subject_type.value,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
+        "jwks_uri": client.jwks_uri,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _details(client: OAuthClient) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id,
+        **_metadata(client),
+        "jwks": client.jwks,
+        "sector_identifier": client.sector_identifier,
+        "active": client.is_active,
+        "created_at": _iso(client.created_at),
+        "secret_rotated_at": _iso(client.secret_rotated_at),
+        "disabled_at": _iso(client.disabled_at),
+    }
+
+
+def _read_jwks(path: Path) -> Any:
+    """The JSON in `path`; its shape is the service's to check."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_JWKS_FILE_BYTES + 1)
+    except OSError:
+        refuse("the JWKS file cannot be read")
+    if len(raw) > MAX_JWKS_FILE_BYTES:
+        refuse("the JWKS file is too large (at most 64 KiB)")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        refuse("the JWKS file is not valid UTF-8 JSON")
+
+
+__all__ = ["clients"]

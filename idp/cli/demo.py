@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from idp.cli.errors import refuse
 from idp.services import demo as demo_service
+from idp.services import keys
 
 
 @click.group(help="Demo data for local development.")
@@ -23,6 +24,7 @@ def seed() -> None:
     if settings.is_production:
         refuse("demo data is never seeded in production")
     result = demo_service.seed_demo()
+    keys.ensure_keys()  # signing keys exist before the first sign-in, not during it
     citizen = demo_service.DEMO_CITIZEN
     state = "created" if result.citizen_created else "already present"
     click.echo(f"Demo citizen {state}:")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from idp.models.account import Account
 from idp.models.base import Base, UTCDateTime, utcnow
 from idp.models.client import OAuthClient
+from idp.models.session import UserSession
 from idp.models.types import BigIntPK
 
 
@@ -45,6 +46,7 @@ class AuthorizationCode(Base):
 
     client: Mapped[OAuthClient] = relationship()
     account: Mapped[Account] = relationship()
+    session: Mapped[UserSession | None] = relationship()
 
 
 class OAuthToken(Base):

@@ -6,7 +6,6 @@ refuses to run in production.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from idp.extensions import db
 from idp.models import Account, ClientAuthMethod, OAuthClient
 from idp.services.accounts import CitizenDetails, add_citizen, validate_citizen
+from idp.services.clients import ClientRegistration, add_client
 
 DEMO_CITIZEN = CitizenDetails(
     national_id="001099012345",
@@ -27,7 +27,16 @@ DEMO_CITIZEN = CitizenDetails(
 DEMO_PASSWORD = "PostID-demo-2026"
 DEMO_CLIENT_ID = "demo-portal"
 DEMO_CLIENT_SECRET = "demo-portal-secret-not-for-production"
-DEMO_REDIRECT_URI = "http://127.0.0.1:5001/callback"
+# The demo portal is served by this application under /demo-portal.
+DEMO_REDIRECT_URI = "http://127.0.0.1:5000/demo-portal/callback"
+DEMO_POST_LOGOUT_REDIRECT_URI = "http://127.0.0.1:5000/demo-portal/"
+DEMO_PORTAL = ClientRegistration(
+    name="Cổng dịch vụ công mẫu (demo portal)",
+    redirect_uris=(DEMO_REDIRECT_URI,),
+    post_logout_redirect_uris=(DEMO_POST_LOGOUT_REDIRECT_URI,),
+    scope="openid profile email phone address offline_access",
+    auth_method=ClientAuthMethod.CLIENT_SECRET_BASIC,
+)
 
 
 @dataclass(frozen=True)
@@ -44,18 +53,8 @@ def seed_demo() -> DemoSeed:
         add_citizen(validate_citizen(DEMO_CITIZEN, DEMO_PASSWORD), DEMO_PASSWORD, channel="cli")
         citizen_created = True
     if db.session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == DEMO_CLIENT_ID)) is None:
-        db.session.add(
-            OAuthClient(
-                client_id=DEMO_CLIENT_ID,
-                client_secret_hash=hashlib.sha256(DEMO_CLIENT_SECRET.encode()).hexdigest(),
-                name="Cổng dịch vụ công mẫu (demo portal)",
-                redirect_uris=[DEMO_REDIRECT_URI],
-                post_logout_redirect_uris=["http://127.0.0.1:5001/"],
-                scope="openid profile email phone",
-                grant_types=["authorization_code", "refresh_token"],
-                token_endpoint_auth_method=ClientAuthMethod.CLIENT_SECRET_BASIC,
-            )
-        )
+        # add_client is register_client without the commit: the same checks, this transaction.
+        add_client(DEMO_PORTAL, client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
         client_created = True
     db.session.commit()
     return DemoSeed(citizen_created=citizen_created, client_created=client_created)

@@ -16,9 +16,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import Account, AuditTag, UserSession
+from idp.models import Account, UserSession
 from idp.models.base import utcnow
-from idp.services import audit
 
 # Writing last_seen_at on every request would make each page view a write; a minute of
 # precision is plenty for a 30-minute idle timeout.
@@ -94,7 +93,9 @@ def revoke(session: UserSession, *, reason: str) -> None:
 
 
 def sign_out(session: UserSession) -> None:
-    """End a session at the person's request. One transaction."""
-    revoke(session, reason="logout")
-    audit.record(AuditTag.ACCOUNT_LOGOUT, account_id=session.account_id, session_id=session.id)
-    db.session.commit()
+    """End a session at the person's request, everywhere (see services.logout). Commits."""
+    from idp.services import backchannel, logout
+
+    queued = logout.end_session(session, reason="logout")
+    if queued:
+        backchannel.deliver(queued)

@@ -38,6 +38,9 @@ def login() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next"), "")
+        hint = request.args.get("login_hint", "")
+        if hint and len(hint) <= 64 and not form.identifier.data:
+            form.identifier.data = hint  # OIDC login_hint: pre-fill, never trust
     if not form.validate_on_submit():
         return _login_page(form, 400 if request.method == "POST" else 200)
     try:

@@ -1,0 +1,182 @@
+"""Named checks of the authorization endpoint, run in order after Authlib's validation.
+
+Each check either passes (returns None), asks for an interaction (returns an Interaction:
+sign in, or consent), or raises an OAuth2Error that is redirected to the client's
+(already validated) redirect_uri. OIDC Core §3.1.2.1–§3.1.2.6 and §5.5.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from sqlalchemy import select
+
+from idp.errors import IdpError
+from idp.extensions import db
+from idp.models import Account, Consent, OAuthClient, UserSession
+from idp.models.base import utcnow
+from idp.oidc import claims as claim_rules
+from idp.services import keys
+
+# Set on the way back from the sign-in page: the instant the interaction was asked for.
+LOGIN_MARKER = "_postid_login"
+PROMPT_VALUES = {"none", "login", "consent", "select_account"}
+MAX_CLAIMS_LENGTH = 4096
+
+
+class UnmetAuthenticationRequirements(OAuth2Error):
+    error = "unmet_authentication_requirements"  # OIDC Core errata / OpenID Connect Core §3.1.2.6
+
+
+class RequestNotSupported(OAuth2Error):
+    error = "request_not_supported"
+
+
+class RequestUriNotSupported(OAuth2Error):
+    error = "request_uri_not_supported"
+
+
+@dataclass
+class AuthorizationContext:
+    grant: Any
+    client: OAuthClient
+    session: UserSession | None
+    params: Any  # werkzeug MultiDict of the request parameters
+    prompts: set[str] = field(default_factory=set)
+    claims_request: dict[str, Any] | None = None
+
+    @property
+    def account(self) -> Account | None:
+        return self.session.account if self.session else None
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.grant.request.scope.split()
+
+
+@dataclass(frozen=True)
+class Interaction:
+    kind: str  # "login" or "consent"
+    login_hint: str | None = None
+
+
+def check_request_parameters(ctx: AuthorizationContext) -> None:
+    if "request" in ctx.params:
+        raise RequestNotSupported("Request objects are not supported.")
+    if "request_uri" in ctx.params:
+        raise RequestUriNotSupported("request_uri is not supported.")
+    prompts = set(ctx.params.get("prompt", "").split())
+    if not prompts <= PROMPT_VALUES:
+        raise InvalidRequestError("Unknown 'prompt' value.")
+    if "none" in prompts and len(prompts) > 1:
+        raise InvalidRequestError("prompt=none cannot be combined with other values.")
+    ctx.prompts = prompts
+    max_age = ctx.params.get("max_age")
+    if max_age is not None and (not max_age.isdigit() or len(max_age) > 10):
+        raise InvalidRequestError("max_age must be a non-negative integer.")
+    raw_claims = ctx.params.get("claims")
+    if raw_claims:
+        try:
+            parsed = json.loads(raw_claims) if len(raw_claims) <= MAX_CLAIMS_LENGTH else None
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict) or not all(
+            isinstance(parsed.get(k, {}), dict) for k in ("id_token", "userinfo")
+        ):
+            raise InvalidRequestError("The claims parameter must be a JSON object (OIDC Core 5.5).")
+        ctx.claims_request = parsed
+
+
+def require_login(ctx: AuthorizationContext) -> Interaction | None:
+    """A live session, fresh enough for prompt=login / max_age, for the hinted person."""
+    if ctx.session is None:
+        reason = "no_session"
+    elif _just_signed_in(ctx):
+        return None
+    elif ctx.prompts & {"login", "select_account"}:
+        reason = "prompt"
+    elif _too_old(ctx):
+        reason = "max_age"
+    elif not _matches_id_token_hint(ctx):
+        reason = "hint"
+    else:
+        return None
+    if "none" in ctx.prompts:
+        raise LoginRequiredError(description=f"Sign-in required ({reason}).")
+    hint = ctx.params.get("login_hint")
+    return Interaction("login", login_hint=hint if hint and len(hint) <= 64 else None)
+
+
+def _just_signed_in(ctx: AuthorizationContext) -> bool:
+    marker = ctx.params.get(LOGIN_MARKER, "")
+    return (
+        ctx.session is not None
+        and marker.isdigit()
+        and len(marker) <= 12
+        and ctx.session.authenticated_at.timestamp() >= int(marker)
+    )
+
+
+def _too_old(ctx: AuthorizationContext) -> bool:
+    max_age = ctx.params.get("max_age")
+    if max_age is None or ctx.session is None:
+        return False
+    return time.time() - ctx.session.authenticated_at.timestamp() > int(max_age)
+
+
+def _matches_id_token_hint(ctx: AuthorizationContext) -> bool:
+    hint = ctx.params.get("id_token_hint")
+    if not hint or ctx.account is None:
+        return True
+    try:
+        claims = keys.verify_jwt(hint, allow_expired=True)
+    except IdpError:
+        raise InvalidRequestError("The id_token_hint is not a valid ID token from this server.") from None
+    return claims.get("sub") == claim_rules.subject_for(ctx.account, ctx.client)
+
+
+def require_acr(ctx: AuthorizationContext) -> None:
+    """Essential `acr` in the claims request must be met (§5.5.1.1); acr_values are voluntary."""
+    wanted = ((ctx.claims_request or {}).get("id_token") or {}).get("acr")
+    if not isinstance(wanted, dict) or not wanted.get("essential") or ctx.session is None:
+        return
+    values = wanted.get("values") or ([wanted["value"]] if "value" in wanted else [])
+    values = [claim_rules.ACR_ALIASES.get(v, v) for v in values if isinstance(v, str)]
+    if not values:
+        return
+    achieved = claim_rules.acr_for(ctx.session.account, ctx.session.amr.split())
+    rank = {acr: level for level, acr in claim_rules.LOA_ACR.items()}
+    if rank.get(achieved, 0) < min(rank.get(v, 99) for v in values):
+        raise UnmetAuthenticationRequirements(
+            description="The requested level of assurance is not met for this account.")
+
+
+def require_consent(ctx: AuthorizationContext) -> Interaction | None:
+    """A standing consent for every requested scope, unless prompt=consent asks again."""
+    assert ctx.account is not None
+    if "consent" not in ctx.prompts and _consented(ctx.account, ctx.client, ctx.scopes):
+        return None
+    if "none" in ctx.prompts:
+        raise ConsentRequiredError(description="Consent is required for this client.")
+    return Interaction("consent")
+
+
+def _consented(account: Account, client: OAuthClient, scopes: list[str]) -> bool:
+    latest = db.session.scalar(
+        select(Consent)
+        .where(Consent.account_id == account.id, Consent.client_pk == client.id)
+        .order_by(Consent.granted_at.desc(), Consent.id.desc())
+        .limit(1)
+    )
+    if latest is None or latest.revoked_at is not None:
+        return False
+    return set(scopes) <= set(latest.scope.split())
+
+
+def login_marker_value() -> str:
+    return str(int(utcnow().timestamp()))

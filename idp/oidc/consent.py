@@ -1,0 +1,42 @@
+"""The end of an authorization request: record consent, issue the code, commit once."""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc6749 import AccessDeniedError
+from flask import current_app
+from flask_babel import get_locale
+from werkzeug.wrappers import Response
+
+from idp.extensions import db
+from idp.models import Consent
+from idp.oidc import claims as claim_rules
+from idp.oidc import server
+from idp.oidc.checks import AuthorizationContext
+
+
+def complete_authorization(ctx: AuthorizationContext, decision: str | None) -> Response:
+    """Issue the authorization response. One transaction: the consent record (when the
+    person just allowed) and the code are stored together, or neither is.
+
+    decision: "allow" / "deny" from the consent page, None when a standing consent covers
+    the request. Raises AccessDeniedError on "deny" (redirected with error=access_denied).
+    """
+    if decision == "deny":
+        raise AccessDeniedError(description="The person declined the request.")
+    session = ctx.session
+    assert session is not None
+    if decision == "allow":
+        settings = current_app.config["IDP_SETTINGS"]
+        locale = get_locale()
+        db.session.add(Consent(
+            account_id=session.account_id, client_pk=ctx.client.id, scope=" ".join(ctx.scopes),
+            text_version=settings.consent_text_version,
+            locale=locale.language if locale else settings.default_locale,
+        ))
+    request = ctx.grant.request
+    request.user_session = session
+    request.claims_request = ctx.claims_request
+    request.acr = claim_rules.acr_for(session.account, session.amr.split())
+    response = server.create_authorization_response(grant=ctx.grant, grant_user=session.account)
+    db.session.commit()
+    return response

@@ -1,0 +1,88 @@
+"""Token revocation (RFC 7009) and introspection (RFC 7662) with our storage.
+
+Both require client authentication with the client's registered method; a client can only
+revoke or introspect its own tokens (RFC 7009 §2.1, RFC 7662 §2.1 / §4).
+"""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from flask import current_app
+
+from idp.extensions import db
+from idp.oidc import claims as claim_rules
+from idp.oidc.adapters import Token
+from idp.oidc.grants import AUTH_METHODS
+from idp.services import tokens as token_service
+
+
+def _find(token_string: str, hint: str | None) -> tuple[Token, str] | None:
+    finders = {"access_token": token_service.find_by_access_token,
+               "refresh_token": token_service.find_by_refresh_token}
+    order = ["refresh_token", "access_token"] if hint == "refresh_token" else ["access_token", "refresh_token"]
+    for kind in order:
+        row = finders[kind](token_string)
+        if row is not None:
+            token = Token(row)
+            token.kind = kind  # type: ignore[attr-defined]
+            return token, kind
+    return None
+
+
+class Revocation(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = AUTH_METHODS
+
+    def query_token(self, token_string, token_type_hint):  # type: ignore[no-untyped-def]
+        found = _find(token_string, token_type_hint)
+        return found[0] if found else None
+
+    def revoke_token(self, token, request) -> None:  # type: ignore[no-untyped-def]
+        if token.kind == "refresh_token":
+            token_service.revoke_refresh_token(token.row, reason="revoked_by_client")
+        else:
+            token_service.revoke_access_token(token.row)
+        db.session.commit()
+
+
+class Introspection(IntrospectionEndpoint):
+    CLIENT_AUTH_METHODS = AUTH_METHODS
+
+    def query_token(self, token_string, token_type_hint):  # type: ignore[no-untyped-def]
+        found = _find(token_string, token_type_hint)
+        return found[0] if found else None
+
+    def check_permission(self, token, client, request) -> bool:  # type: ignore[no-untyped-def]
+        return token.check_client(client)
+
+    def authenticate_token(self, request, client):  # type: ignore[no-untyped-def]
+        """A token of another client is reported inactive, not as an error (RFC 7662 §2.2)."""
+        self.check_params(request, client)
+        token = self.query_token(request.form["token"], request.form.get("token_type_hint"))
+        if token is None or not self.check_permission(token, client, request):
+            return None
+        return token
+
+    def create_introspection_payload(self, token):  # type: ignore[no-untyped-def]
+        if token is None:
+            return {"active": False}
+        active = (token_service.is_refresh_active(token.row) if token.kind == "refresh_token"
+                  else token_service.is_access_active(token.row))
+        return self.introspect_token(token) if active else {"active": False}
+
+    def introspect_token(self, token):  # type: ignore[no-untyped-def]
+        row = token.row
+        expires = row.refresh_expires_at if token.kind == "refresh_token" else row.access_expires_at
+        return {
+            "active": True,
+            "scope": row.scope,
+            "client_id": row.client.client_id,
+            "token_type": "refresh_token" if token.kind == "refresh_token" else "Bearer",
+            "exp": int(expires.timestamp()),
+            "iat": int(row.issued_at.timestamp()),
+            "sub": claim_rules.subject_for(row.account, row.client),
+            "aud": row.client.client_id,
+            "iss": current_app.config["IDP_SETTINGS"].issuer,
+            "auth_time": int(row.auth_time.timestamp()),
+            "acr": row.acr,
+        }

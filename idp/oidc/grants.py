@@ -1,0 +1,162 @@
+"""Grant types with Authlib's storage hooks filled in and its unsafe defaults overridden.
+
+- Authorization code (RFC 6749 §4.1, OIDC Core §3.1): redirect_uri required and exact; codes
+  of 60 s, hashed; redemption is one conditional UPDATE in the transaction that stores the
+  tokens, so of N concurrent redemptions exactly one wins; a replay revokes every token the
+  code produced (RFC 6749 §4.1.2, RFC 9700 §4.5).
+- Refresh token (RFC 6749 §6, RFC 9700 §4.14.2): rotated on every use; presenting a rotated
+  token revokes the whole family; scopes can only narrow; absolute lifetime of the family.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749.hooks import hooked
+from flask import current_app
+from sqlalchemy import select, update
+
+from idp.extensions import db
+from idp.models import AuthorizationCode, OAuthToken
+from idp.models.base import utcnow
+from idp.oidc.adapters import Code, Token
+from idp.services import tokens as token_service
+
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+MAX_CODE_LENGTH = 256
+
+
+class CodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+
+    @staticmethod
+    def validate_authorization_redirect_uri(request, client):  # type: ignore[no-untyped-def]
+        uri = request.payload.redirect_uri
+        if not uri:
+            raise InvalidRequestError("Missing 'redirect_uri' in request.")
+        if not client.check_redirect_uri(uri):
+            # The URI is not echoed: it is attacker-controlled input (DESIGN §6).
+            raise InvalidRequestError("The redirect_uri is not registered for this client.")
+        return uri
+
+    def save_authorization_code(self, code: str, request) -> None:  # type: ignore[no-untyped-def]
+        """Add the code to the caller's transaction (the authorize view commits)."""
+        settings = current_app.config["IDP_SETTINGS"]
+        session = request.user_session
+        data = request.payload.data
+        db.session.add(
+            AuthorizationCode(
+                code_hash=token_service.token_hash(code),
+                client_pk=request.client.row.id,
+                account_id=request.user.id,
+                session_id=session.id,
+                redirect_uri=request.payload.redirect_uri,
+                scope=request.scope,
+                nonce=data.get("nonce") or None,
+                code_challenge=data["code_challenge"],
+                code_challenge_method=data["code_challenge_method"],
+                claims=request.claims_request,
+                auth_time=session.authenticated_at,
+                acr=request.acr,
+                amr=session.amr,
+                expires_at=utcnow() + timedelta(seconds=settings.authorization_code_seconds),
+            )
+        )
+
+    def generate_authorization_code(self) -> str:
+        return token_service.new_token_value()
+
+    def query_authorization_code(self, code: str, client):  # type: ignore[no-untyped-def]
+        if len(code) > MAX_CODE_LENGTH:
+            return None
+        row = db.session.scalar(
+            select(AuthorizationCode).where(AuthorizationCode.code_hash == token_service.token_hash(code))
+        )
+        if row is None or row.client_pk != client.row.id:
+            return None
+        if row.redeemed_at is not None:
+            # Replay: the first redemption already happened; its tokens are now suspect.
+            token_service.revoke_from_code(row.id, reason="code_replay")
+            db.session.commit()
+            raise InvalidGrantError("The authorization code has already been used.")
+        if utcnow() >= row.expires_at or not row.account.is_active:
+            return None
+        return Code(row)
+
+    def authenticate_user(self, authorization_code: Code):  # type: ignore[no-untyped-def]
+        return authorization_code.row.account
+
+    def delete_authorization_code(self, authorization_code: Code) -> None:
+        """Nothing to do: the code was consumed atomically in create_token_response."""
+
+    @hooked
+    def create_token_response(self):  # type: ignore[no-untyped-def]
+        code: AuthorizationCode = self.request.authorization_code.row
+        claimed = db.session.execute(
+            update(AuthorizationCode)
+            .where(AuthorizationCode.id == code.id, AuthorizationCode.redeemed_at.is_(None))
+            .values(redeemed_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            db.session.rollback()
+            token_service.revoke_from_code(code.id, reason="code_replay")
+            db.session.commit()
+            raise InvalidGrantError("The authorization code has already been used.")
+        user = code.account
+        self.request.user = user
+        token = self.generate_token(
+            user=user, scope=code.scope, include_refresh_token="offline_access" in code.scope.split()
+        )
+        self.save_token(token)
+        db.session.commit()
+        return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
+class RefreshGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str):  # type: ignore[no-untyped-def]
+        row = token_service.find_by_refresh_token(refresh_token)
+        if row is None:
+            return None
+        if row.refresh_rotated_at is not None and row.revoked_at is None:
+            # Reuse of a rotated refresh token: someone holds a stolen copy (RFC 9700 §4.14.2).
+            token_service.revoke_family(row.family_id, reason="refresh_reuse")
+            db.session.commit()
+            return None
+        if not token_service.is_refresh_active(row):
+            return None
+        return Token(row)
+
+    def authenticate_user(self, refresh_token: Token):  # type: ignore[no-untyped-def]
+        return refresh_token.row.account
+
+    def revoke_old_credential(self, refresh_token: Token) -> None:
+        """Done atomically in create_token_response."""
+
+    @hooked
+    def create_token_response(self):  # type: ignore[no-untyped-def]
+        old: OAuthToken = self.request.refresh_token.row
+        claimed = db.session.execute(
+            update(OAuthToken)
+            .where(OAuthToken.id == old.id, OAuthToken.refresh_rotated_at.is_(None),
+                   OAuthToken.revoked_at.is_(None))
+            .values(refresh_rotated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            # A concurrent request rotated it first: this presentation is a reuse.
+            db.session.rollback()
+            token_service.revoke_family(old.family_id, reason="refresh_reuse")
+            db.session.commit()
+            raise InvalidGrantError("The refresh token has already been used.")
+        user = old.account
+        self.request.user = user
+        token = self.issue_token(user, self.request.refresh_token)
+        self.save_token(token)
+        db.session.commit()
+        return 200, token, self.TOKEN_RESPONSE_HEADER

@@ -1,0 +1,85 @@
+"""The authorization server: Authlib's Flask server with our storage and token format."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from flask import Flask, current_app
+
+from idp.extensions import db
+from idp.models import OAuthToken
+from idp.models.base import utcnow
+from idp.oidc.adapters import Client
+from idp.services import clients as client_service
+from idp.services import tokens as token_service
+
+
+def query_client(client_id: str | None) -> Client | None:
+    if not client_id or len(client_id) > 64:
+        return None
+    row = client_service.get_client(client_id)
+    return Client(row) if row is not None and row.is_active else None
+
+
+def generate_bearer_token(grant_type, client, user=None, scope=None, expires_in=None,  # type: ignore[no-untyped-def]
+                          include_refresh_token=True) -> dict[str, Any]:
+    settings = current_app.config["IDP_SETTINGS"]
+    token: dict[str, Any] = {
+        "token_type": "Bearer",
+        "access_token": token_service.new_token_value(),
+        "expires_in": settings.access_token_seconds,
+        "scope": scope or "",
+    }
+    if include_refresh_token:
+        token["refresh_token"] = token_service.new_token_value()
+    return token
+
+
+def save_token(token: dict[str, Any], request) -> None:  # type: ignore[no-untyped-def]
+    """Add the issued token to the caller's transaction; the grant commits atomically."""
+    settings = current_app.config["IDP_SETTINGS"]
+    now = utcnow()
+    client = request.client.row
+    origin_code = getattr(request, "authorization_code", None)
+    previous = getattr(request, "refresh_token", None)
+    if origin_code is not None:
+        code = origin_code.row
+        context = {
+            "session_id": code.session_id, "authorization_code_id": code.id,
+            "auth_time": code.auth_time, "acr": code.acr, "amr": code.amr, "claims": code.claims,
+            "family_id": secrets.token_urlsafe(24),
+            "refresh_expires_at": now + timedelta(days=settings.refresh_token_days),
+        }
+    else:
+        old: OAuthToken = previous.row
+        context = {
+            "session_id": old.session_id, "authorization_code_id": old.authorization_code_id,
+            "auth_time": old.auth_time, "acr": old.acr, "amr": old.amr, "claims": old.claims,
+            "family_id": old.family_id,  # absolute lifetime: the family's, not renewed
+            "refresh_expires_at": old.refresh_expires_at,
+        }
+    refresh = token.get("refresh_token")
+    db.session.add(
+        OAuthToken(
+            client_pk=client.id,
+            account_id=request.user.id,
+            access_token_hash=token_service.token_hash(token["access_token"]),
+            access_expires_at=now + timedelta(seconds=token["expires_in"]),
+            refresh_token_hash=token_service.token_hash(refresh) if refresh else None,
+            scope=token["scope"],
+            issued_at=now,
+            **{**context, "refresh_expires_at": context["refresh_expires_at"] if refresh else None},
+        )
+    )
+
+
+class PostIdAuthorizationServer(AuthorizationServer):
+    def __init__(self) -> None:
+        super().__init__(query_client=query_client, save_token=save_token)
+
+    def init_app(self, app: Flask, query_client=None, save_token=None):  # type: ignore[no-untyped-def]
+        super().init_app(app)
+        self.register_token_generator("default", generate_bearer_token)

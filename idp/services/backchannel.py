@@ -1,0 +1,108 @@
+"""Back-channel logout (OpenID Connect Back-Channel Logout 1.0).
+
+`enqueue_for_session` writes one delivery per portal that received tokens in the session,
+in the caller's transaction (so a logout and its notices commit together). `deliver_due`
+posts them and retries with exponential back-off; `idp logout deliver` runs it from cron or
+in a loop, and the logout request itself makes the first attempt right after it commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from idp.extensions import db
+from idp.models import AuthorizationCode, LogoutDelivery, OAuthClient, UserSession
+from idp.models.base import utcnow
+from idp.oidc.claims import subject_for
+from idp.services import keys
+
+log = logging.getLogger(__name__)
+EVENT = "http://schemas.openid.net/event/backchannel-logout"
+MAX_ATTEMPTS = 10
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY = timedelta(hours=1)
+TIMEOUT_SECONDS = 3
+
+
+def portals_of_session(session: UserSession) -> list[OAuthClient]:
+    """Portals that were issued a code in this session (indexed by session_id)."""
+    client_ids = select(AuthorizationCode.client_pk).where(AuthorizationCode.session_id == session.id)
+    query = select(OAuthClient).where(OAuthClient.id.in_(client_ids.scalar_subquery()))
+    return list(db.session.scalars(query))
+
+
+def logout_token(client: OAuthClient, session: UserSession) -> str:
+    """§2.4: iss, aud, iat, exp, jti, sub and sid, the event, and no nonce; typ logout+jwt."""
+    now = int(time.time())
+    claims = {
+        "iss": current_app.config["IDP_SETTINGS"].issuer,
+        "aud": client.client_id,
+        "iat": now,
+        "exp": now + 120,
+        "jti": secrets.token_urlsafe(16),
+        "sub": subject_for(session.account, client),
+        "sid": session.sid,
+        "events": {EVENT: {}},
+    }
+    return keys.sign_jwt(claims, alg=client.id_token_signed_response_alg, typ="logout+jwt")
+
+
+def enqueue_for_session(session: UserSession) -> list[LogoutDelivery]:
+    deliveries = []
+    for client in portals_of_session(session):
+        if client.backchannel_logout_uri and client.is_active:
+            delivery = LogoutDelivery(client_pk=client.id, uri=client.backchannel_logout_uri,
+                                      logout_token=logout_token(client, session),
+                                      next_attempt_at=utcnow())
+            db.session.add(delivery)
+            deliveries.append(delivery)
+    return deliveries
+
+
+def _post(uri: str, token: str) -> str | None:
+    """None on success (200 or 204, §2.8), else a short reason."""
+    body = urllib.parse.urlencode({"logout_token": token}).encode()
+    request = urllib.request.Request(uri, data=body, method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - registered https/loopback URI
+            return None if response.status in (200, 204) else f"HTTP {response.status}"
+    except urllib.error.HTTPError as exc:
+        return f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return type(exc).__name__
+
+
+def deliver(ids: list[int] | None = None, *, now: datetime | None = None, limit: int = 100) -> int:
+    """Post due deliveries (or the given ones); one commit per delivery. Returns how many
+    were delivered now."""
+    now = now or utcnow()
+    query = select(LogoutDelivery).where(LogoutDelivery.delivered_at.is_(None),
+                                         LogoutDelivery.next_attempt_at.is_not(None))
+    query = query.where(LogoutDelivery.id.in_(ids)) if ids is not None else \
+        query.where(LogoutDelivery.next_attempt_at <= now)
+    delivered = 0
+    for delivery in db.session.scalars(query.order_by(LogoutDelivery.id).limit(limit)).all():
+        error = _post(delivery.uri, delivery.logout_token)
+        delivery.attempts += 1
+        if error is None:
+            delivery.delivered_at = utcnow()
+            delivery.next_attempt_at = None
+            delivered += 1
+        else:
+            delivery.last_error = error[:255]
+            delivery.next_attempt_at = (None if delivery.attempts >= MAX_ATTEMPTS else
+                                        utcnow() + min(FIRST_RETRY * 2 ** (delivery.attempts - 1), MAX_RETRY))
+            log.warning("back-channel logout to client %s failed (%s), attempt %s",
+                        delivery.client_pk, error, delivery.attempts)
+        db.session.commit()
+    return delivered

@@ -1,0 +1,93 @@
+"""Issued tokens: opaque 256-bit random values, stored only as SHA-256 (DESIGN §3).
+
+Functions here add to the caller's transaction unless their docstring says otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from idp.extensions import db
+from idp.models import OAuthToken
+from idp.models.base import utcnow
+
+MAX_TOKEN_LENGTH = 512
+
+
+def new_token_value() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def find_by_access_token(value: str | None) -> OAuthToken | None:
+    if not value or len(value) > MAX_TOKEN_LENGTH:
+        return None
+    return db.session.scalar(select(OAuthToken).where(OAuthToken.access_token_hash == token_hash(value)))
+
+
+def find_by_refresh_token(value: str | None) -> OAuthToken | None:
+    if not value or len(value) > MAX_TOKEN_LENGTH:
+        return None
+    return db.session.scalar(select(OAuthToken).where(OAuthToken.refresh_token_hash == token_hash(value)))
+
+
+def is_access_active(row: OAuthToken, now: datetime | None = None) -> bool:
+    return row.revoked_at is None and (now or utcnow()) < row.access_expires_at and row.account.is_active
+
+
+def is_refresh_active(row: OAuthToken, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return (
+        row.refresh_token_hash is not None
+        and row.revoked_at is None
+        and row.refresh_rotated_at is None
+        and row.refresh_expires_at is not None
+        and now < row.refresh_expires_at
+        and row.account.is_active
+    )
+
+
+def _revoke_where(condition, reason: str) -> int:  # type: ignore[no-untyped-def]
+    result = db.session.execute(
+        update(OAuthToken)
+        .where(condition, OAuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoke_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def revoke_family(family_id: str, *, reason: str) -> int:
+    """Every generation of a refresh-token family (RFC 9700 §4.14.2 reuse detection)."""
+    return _revoke_where(OAuthToken.family_id == family_id, reason)
+
+
+def revoke_from_code(code_id: int, *, reason: str) -> int:
+    """Every token issued from one authorization code, and their refresh families
+    (RFC 6749 §4.1.2: a replayed code SHOULD revoke what it produced)."""
+    families = select(OAuthToken.family_id).where(OAuthToken.authorization_code_id == code_id)
+    return _revoke_where(OAuthToken.family_id.in_(families.scalar_subquery()), reason)
+
+
+def revoke_for_session(session_id: int, *, reason: str) -> int:
+    families = select(OAuthToken.family_id).where(OAuthToken.session_id == session_id)
+    return _revoke_where(OAuthToken.family_id.in_(families.scalar_subquery()), reason)
+
+
+def revoke_refresh_token(row: OAuthToken, *, reason: str) -> None:
+    """RFC 7009 §2.1: revoking a refresh token also revokes the access tokens of its grant."""
+    revoke_family(row.family_id, reason=reason)
+
+
+def revoke_access_token(row: OAuthToken) -> None:
+    """Only the access token ends (it is expired now); its refresh token, if any, stays."""
+    now = utcnow()
+    if row.access_expires_at > now:
+        row.access_expires_at = now
