@@ -20,7 +20,9 @@ from idp.services import tokens as token_service
 def _find(token_string: str, hint: str | None) -> tuple[Token, str] | None:
     finders = {"access_token": token_service.find_by_access_token,
                "refresh_token": token_service.find_by_refresh_token}
-    order = ["refresh_token", "access_token"] if hint == "refresh_token" else ["access_token", "refresh_token"]
+    order = ["access_token", "refresh_token"]
+    if hint == "refresh_token":
+        order.reverse()
     for kind in order:
         row = finders[kind](token_string)
         if row is not None:
