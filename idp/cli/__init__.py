@@ -14,6 +14,7 @@ from idp.cli.clients import clients
 from idp.cli.demo import demo
 from idp.cli.errors import refuse, refuse_settings
 from idp.cli.keys import keys
+from idp.cli.logout import logout
 from idp.cli.serve import serve
 from idp.cli.users import users
 
@@ -53,6 +54,7 @@ cli.add_command(serve)
 cli.add_command(demo)
 cli.add_command(keys)
 cli.add_command(clients)
+cli.add_command(logout)
 
 
 def main() -> None:
