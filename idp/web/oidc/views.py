@@ -37,7 +37,13 @@ def discovery() -> Response:
 
 @bp.get("/jwks.json")
 def jwks() -> Response:
-    response = _publish(jsonify(keys.public_jwks()))
+    published = keys.public_jwks()
+    if not published["keys"]:
+        # First start without `idp demo seed`/`idp keys rotate`: create the rings now so that
+        # a portal never sees an empty key set.
+        keys.ensure_keys()
+        published = keys.public_jwks()
+    response = _publish(jsonify(published))
     response.headers["Content-Type"] = "application/jwk-set+json"
     return response
 
