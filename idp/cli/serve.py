@@ -29,7 +29,13 @@ class IdpServer(BaseApplication):  # type: ignore[misc]
     def load(self):  # type: ignore[no-untyped-def]
         from idp import create_app
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        if self.settings.env == "development":
+            # The demo client (idp demo seed) exists only in development; so does its portal.
+            from idp.demo_portal import mount_demo_portal
+
+            mount_demo_portal(app, self.settings)
+        return app
 
 
 @click.command(help="Serve PostID with gunicorn (production WSGI server).")
@@ -45,6 +51,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     except SettingsError as exc:
         refuse_settings(exc)
     click.echo(f"PostID ({settings.env}) serving on http://{host}:{port} with {workers} worker(s)")
+    if settings.env == "development":
+        click.echo(f"Demo portal (signs in with the demo citizen): {settings.issuer}/demo-portal/")
     IdpServer(
         settings,
         {

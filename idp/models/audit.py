@@ -22,6 +22,13 @@ class AuditTag(enum.Enum):
     ACCOUNT_LOGIN_THROTTLED = "account.login.throttled"
     ACCOUNT_LOGOUT = "account.logout"
     ACCOUNT_PASSWORD_REHASH = "account.password.rehash"
+    CONSENT_GRANT = "consent.grant"
+    OIDC_CODE_REPLAY = "oidc.code.replay"
+    OIDC_REFRESH_REUSE = "oidc.refresh.reuse"
+    CLIENT_CREATE = "client.create"
+    CLIENT_SECRET_ROTATE = "client.secret.rotate"
+    CLIENT_DISABLE = "client.disable"
+    KEYS_ROTATE = "keys.rotate"
 
 
 class AuditEvent(Base):

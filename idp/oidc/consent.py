@@ -8,10 +8,11 @@ from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
 from idp.extensions import db
-from idp.models import Consent
+from idp.models import AuditTag, Consent
 from idp.oidc import claims as claim_rules
 from idp.oidc import server
 from idp.oidc.checks import AuthorizationContext
+from idp.services import audit
 
 
 def complete_authorization(ctx: AuthorizationContext, decision: str | None) -> Response:
@@ -33,6 +34,8 @@ def complete_authorization(ctx: AuthorizationContext, decision: str | None) -> R
             text_version=settings.consent_text_version,
             locale=locale.language if locale else settings.default_locale,
         ))
+        audit.record(AuditTag.CONSENT_GRANT, account_id=session.account_id, session_id=session.id,
+                     client=ctx.client.client_id, scope=" ".join(ctx.scopes))
     request = ctx.grant.request
     request.user_session = session
     request.claims_request = ctx.claims_request

@@ -19,9 +19,10 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from idp.extensions import db
-from idp.models import AuthorizationCode, OAuthToken
+from idp.models import AuditTag, AuthorizationCode, OAuthToken
 from idp.models.base import utcnow
 from idp.oidc.adapters import Code, Token
+from idp.services import audit
 from idp.services import tokens as token_service
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
@@ -79,6 +80,8 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         if row.redeemed_at is not None:
             # Replay: the first redemption already happened; its tokens are now suspect.
             token_service.revoke_from_code(row.id, reason="code_replay")
+            audit.record(AuditTag.OIDC_CODE_REPLAY, account_id=row.account_id, channel="api",
+                         client=client.client_id)
             db.session.commit()
             raise InvalidGrantError("The authorization code has already been used.")
         if utcnow() >= row.expires_at or not row.account.is_active:
@@ -103,6 +106,8 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         if claimed.rowcount != 1:
             db.session.rollback()
             token_service.revoke_from_code(code.id, reason="code_replay")
+            audit.record(AuditTag.OIDC_CODE_REPLAY, account_id=code.account_id, channel="api",
+                         client=code.client.client_id)
             db.session.commit()
             raise InvalidGrantError("The authorization code has already been used.")
         user = code.account
@@ -126,6 +131,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         if row.refresh_rotated_at is not None and row.revoked_at is None:
             # Reuse of a rotated refresh token: someone holds a stolen copy (RFC 9700 §4.14.2).
             token_service.revoke_family(row.family_id, reason="refresh_reuse")
+            audit.record(AuditTag.OIDC_REFRESH_REUSE, account_id=row.account_id, channel="api")
             db.session.commit()
             return None
         if not token_service.is_refresh_active(row):
@@ -152,6 +158,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
             # A concurrent request rotated it first: this presentation is a reuse.
             db.session.rollback()
             token_service.revoke_family(old.family_id, reason="refresh_reuse")
+            audit.record(AuditTag.OIDC_REFRESH_REUSE, account_id=old.account_id, channel="api")
             db.session.commit()
             raise InvalidGrantError("The refresh token has already been used.")
         user = old.account

@@ -28,7 +28,9 @@ from idp.domain.uris import check_https_uri, check_redirect_uri, sector_identifi
 from idp.errors import Conflict, InvalidInput
 from idp.extensions import db
 from idp.models import ClientAuthMethod, OAuthClient, SubjectType
+from idp.models.audit import AuditTag
 from idp.models.base import utcnow
+from idp.services import audit
 
 SUPPORTED_SCOPES = ("openid", "profile", "email", "phone", "address", "national_id", "offline_access")
 ID_TOKEN_ALGS = ("RS256", "ES256")
@@ -125,6 +127,8 @@ def register_client(
     )
     try:
         registered = add_client(registration, client_id=client_id, client_secret=client_secret)
+        db.session.flush()
+        audit.record(AuditTag.CLIENT_CREATE, channel="cli", client=registered.client.client_id)
         db.session.commit()
     except IntegrityError:
         # A concurrent registration took the same fixed client_id; the unique index decided.
@@ -206,6 +210,7 @@ def rotate_secret(client_id: str) -> str:
     secret = secrets.token_urlsafe(32)
     client.client_secret_hash = hash_secret(secret)
     client.secret_rotated_at = utcnow()
+    audit.record(AuditTag.CLIENT_SECRET_ROTATE, channel="cli", client=client.client_id)
     db.session.commit()
     return secret
 
@@ -215,6 +220,7 @@ def disable_client(client_id: str) -> OAuthClient:
     client = _existing(client_id)
     if client.disabled_at is None:
         client.disabled_at = utcnow()
+        audit.record(AuditTag.CLIENT_DISABLE, channel="cli", client=client.client_id)
         db.session.commit()
     return client
 

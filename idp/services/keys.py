@@ -28,8 +28,9 @@ from idp.domain.errors import N_
 from idp.errors import InvalidInput
 from idp.extensions import db
 from idp.models import KeyState, SigningKey
+from idp.models.audit import AuditTag
 from idp.models.base import utcnow
-from idp.services import crypto
+from idp.services import audit, crypto
 
 ALGORITHMS = ("RS256", "ES256")
 KEY_TYPES: dict[str, type[RSAKey] | type[ECKey]] = {"RS256": RSAKey, "ES256": ECKey}
@@ -122,6 +123,7 @@ def rotate(alg: str = "RS256") -> SigningKey:
             _new_key(alg, KeyState.NEXT, now)
         db.session.flush()
         new_next = _ring(alg)[KeyState.NEXT][-1]
+        audit.record(AuditTag.KEYS_ROTATE, channel="cli", alg=alg, next_kid=new_next.kid)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -39,7 +39,8 @@ def find_by_refresh_token(value: str | None) -> OAuthToken | None:
 
 
 def is_access_active(row: OAuthToken, now: datetime | None = None) -> bool:
-    return row.revoked_at is None and (now or utcnow()) < row.access_expires_at and row.account.is_active
+    return (row.revoked_at is None and (now or utcnow()) < row.access_expires_at
+            and row.account.is_active and row.client.is_active)
 
 
 def is_refresh_active(row: OAuthToken, now: datetime | None = None) -> bool:
@@ -51,6 +52,7 @@ def is_refresh_active(row: OAuthToken, now: datetime | None = None) -> bool:
         and row.refresh_expires_at is not None
         and now < row.refresh_expires_at
         and row.account.is_active
+        and row.client.is_active
     )
 
 

@@ -71,3 +71,14 @@ def test_revocation_requires_the_token_parameter(client, issued):
     portal, _ = issued
     response = post(client, "/token/revoke", portal)
     assert response.status_code == 400 and response.json["error"] == "invalid_request"
+
+
+def test_disabling_a_client_ends_its_tokens(app, client, issued):
+    from idp.services.clients import disable_client
+
+    portal, tokens = issued
+    with app.app_context():
+        disable_client(portal.client_id)
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.get("/userinfo", headers=bearer).status_code == 401
+    assert refresh(client, portal, tokens["refresh_token"]).status_code in (400, 401)

@@ -1,0 +1,50 @@
+"""How the demo portal shows claims: protocol claims first, times as local time, JSON as JSON.
+
+The point of the page is to let a newcomer read what PostID really sent, so values are shown
+as sent (times also as the raw number), never "prettified" into something else.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_babel import format_datetime
+
+from idp.i18n import current_language
+
+# The claims a partner checks first, in the order they matter; anything else follows, sorted.
+FIRST = ("iss", "sub", "aud", "azp", "acr", "amr", "auth_time", "sid", "iat", "exp",
+         "nonce", "at_hash")
+TIME_CLAIMS = frozenset({"auth_time", "iat", "exp", "updated_at"})
+
+
+def ordered(claims: dict[str, Any]) -> list[tuple[str, Any]]:
+    head = [(name, claims[name]) for name in FIRST if name in claims]
+    tail = sorted((name, value) for name, value in claims.items() if name not in FIRST)
+    return head + tail
+
+
+def is_time(name: str, value: Any) -> bool:
+    return name in TIME_CLAIMS and isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def claim_time(value: int | float) -> str:
+    """Seconds since the epoch as a wall-clock time in Vietnam (Flask-Babel's timezone)."""
+    try:
+        moment = datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return str(value)
+    pattern = "HH:mm:ss, dd/MM/yyyy (ZZZZ)" if current_language() == "vi" else "HH:mm:ss, d MMMM yyyy (ZZZZ)"
+    return format_datetime(moment, pattern)
+
+
+def claim_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ", ".join(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)

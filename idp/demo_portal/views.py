@@ -1,0 +1,190 @@
+"""The demo portal's pages: home, sign-in, callback, sign-out.
+
+Everything protocol-related is Authlib's: it makes the PKCE verifier, nonce and state, keeps
+them in our session cookie, redeems the code with client_secret_basic and validates the ID
+token (signature against the JWKS, iss, aud, exp, nonce, at_hash). We add what a careful
+portal adds on top: the RFC 9207 `iss` check, the userinfo `sub` check, a CSRF-protected
+sign-out, and a friendly page for every way the provider can say no.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from urllib.parse import urlsplit
+
+import requests
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.flask_client import OAuth, OAuthError
+from authlib.integrations.flask_client.apps import FlaskOAuth2App
+from authlib.integrations.base_client import MismatchingStateError
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, session, url_for
+from joserfc.errors import JoseError
+from werkzeug.exceptions import HTTPException
+
+from idp.demo_portal import display
+
+bp = Blueprint("portal", __name__)
+log = logging.getLogger(__name__)
+LOCALES = ("vi", "en")
+# Shown with their own explanation; any other error code gets the generic one.
+KNOWN_PROBLEMS = frozenset({
+    "access_denied", "login_required", "consent_required", "interaction_required",
+    "unmet_authentication_requirements", "state", "issuer", "provider", "not_found",
+})
+
+
+def select_locale() -> str:
+    """Vietnamese unless the visitor chose English (`?lang=en`, remembered in our session)."""
+    chosen = session.get("lang")
+    return chosen if chosen in LOCALES else "vi"
+
+
+def _client() -> FlaskOAuth2App:
+    oauth: OAuth = current_app.extensions["authlib.integrations.flask_client"]
+    return oauth.create_client("postid")
+
+
+def _base_url() -> str:
+    return current_app.config["DEMO_PORTAL_BASE_URL"]
+
+
+@bp.get("/")
+def home() -> str:
+    notice = None
+    if request.args.get("state"):
+        # Back from the provider's end_session_endpoint: trust it only with our own state.
+        try:
+            _client().validate_logout_response()
+            notice = "signed_out"
+        except OAuthError:
+            notice = "logout_state"
+    signed_in = session.get("signed_in")
+    return render_template(
+        "demo_portal/home.html",
+        notice=notice,
+        signed_in=signed_in,
+        claims=display.ordered(signed_in["claims"]) if signed_in else [],
+        userinfo=display.ordered(signed_in["userinfo"]) if signed_in else [],
+    )
+
+
+@bp.get("/login")
+def login() -> Response:
+    try:
+        return _client().authorize_redirect(_base_url() + "/callback", ui_locales=select_locale())
+    except (requests.RequestException, ValueError):
+        log.exception("demo portal: provider metadata unavailable")
+        return _failure("provider", 502)
+
+
+@bp.get("/callback")
+def callback() -> Response:
+    client = _client()
+    issuer = current_app.config["DEMO_PORTAL_ISSUER"]
+    # RFC 9207: a response naming another issuer is a mix-up attack, whatever else it says.
+    if request.args.get("iss") not in (None, issuer):
+        return _failure("issuer", 400)
+    try:
+        token = client.authorize_access_token()
+        claims = token.get("userinfo")
+        if not claims:
+            raise OAuthError(error="provider", description="no ID token")
+        userinfo = client.userinfo(token=token)
+    except MismatchingStateError:
+        return _failure("state", 400)
+    except OAuthError as exc:
+        # The provider said no (?error=...) or the token endpoint refused the code.
+        client.framework.clear_state_data(session, request.args.get("state"))
+        return _failure(exc.error or "oauth_error", 400)
+    except (requests.RequestException, ValueError, JoseError, AuthlibBaseError):
+        log.exception("demo portal: token exchange or ID token validation failed")
+        return _failure("provider", 502)
+    if userinfo.get("sub") != claims["sub"]:  # OIDC Core §5.3.2: must be the same person
+        return _failure("provider", 502)
+    lang = session.get("lang")
+    session.clear()  # a fresh session for the signed-in visitor (no fixation)
+    if lang:
+        session["lang"] = lang
+    session["signed_in"] = {
+        "id_token": token["id_token"],  # kept only as the id_token_hint for sign-out
+        "claims": dict(claims),
+        "userinfo": dict(userinfo),
+        "refresh_token": bool(token.get("refresh_token")),
+    }
+    return redirect(url_for(".home"))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    expected = session.get("csrf_token")
+    if not expected or not hmac.compare_digest(request.form.get("csrf_token", ""), expected):
+        abort(400)
+    signed_in = session.pop("signed_in", None)  # signed out here first, whatever PostID says
+    if not signed_in:
+        return redirect(url_for(".home"))
+    try:
+        # Authlib adds a random state, remembers it in our session and checks it on return.
+        return _client().logout_redirect(post_logout_redirect_uri=_base_url() + "/",
+                                         id_token_hint=signed_in["id_token"],
+                                         ui_locales=select_locale())
+    except (requests.RequestException, ValueError):
+        log.exception("demo portal: provider metadata unavailable")
+        return _failure("provider", 502)
+
+
+def _failure(problem: str, status: int) -> Response:
+    known = problem if problem in KNOWN_PROBLEMS else None
+    page = render_template("demo_portal/error.html", problem=known, code=problem[:64])
+    return Response(page, status=status, mimetype="text/html")
+
+
+def _csrf_token() -> str:
+    if "csrf_token" not in session:
+        session["csrf_token"] = secrets.token_urlsafe(32)
+    return session["csrf_token"]
+
+
+def _remember_language() -> None:
+    if request.args.get("lang") in LOCALES:
+        session["lang"] = request.args["lang"]
+
+
+def _canonical_host() -> Response | None:
+    """Browse on the registered host: our cookie set on `localhost` is not sent to `127.0.0.1`,
+    and the callback always comes back to the registered redirect URI."""
+    base = _base_url()
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(base))
+    if request.method == "GET" and f"{request.scheme}://{request.host}" != origin:
+        return redirect(base + request.full_path.rstrip("?"))
+    return None
+
+
+def _security_headers(response: Response) -> Response:
+    issuer = current_app.config["DEMO_PORTAL_ISSUER"]
+    response.headers.setdefault("Content-Security-Policy", "; ".join([
+        "default-src 'none'", "style-src 'self'", "img-src 'self' data:",
+        # Browsers apply form-action to the redirect after a POST: sign-out goes to PostID.
+        f"form-action 'self' {issuer}", "base-uri 'none'", "frame-ancestors 'none'"]))
+    # The callback URL carries the code and state: never in a Referer.
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"  # pages show personal data
+    return response
+
+
+def _http_error(error: HTTPException) -> Response:
+    problem = "not_found" if error.code == 404 else "http"
+    return _failure(problem, error.code or 500)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_canonical_host)
+    app.before_request(_remember_language)
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.jinja_env.globals["csrf_token"] = _csrf_token
+    app.jinja_env.filters["claim_time"] = display.claim_time
+    app.jinja_env.filters["claim_value"] = display.claim_value
