@@ -2,7 +2,8 @@
 
 Everything protocol-related is Authlib's: it makes the PKCE verifier, nonce and state, keeps
 them in our session cookie, redeems the code with client_secret_basic and validates the ID
-token (signature against the JWKS, iss, aud, exp, nonce, at_hash). We add what a careful
+token (signature against the JWKS, iss, aud, exp, nonce, at_hash; aud only because we name it
+in claims_options, which Authlib does not do by default). We add what a careful
 portal adds on top: the RFC 9207 `iss` check, the userinfo `sub` check, a CSRF-protected
 sign-out, and a friendly page for every way the provider can say no.
 """
@@ -16,10 +17,20 @@ from urllib.parse import urlsplit
 
 import requests
 from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.base_client import MismatchingStateError
 from authlib.integrations.flask_client import OAuth, OAuthError
 from authlib.integrations.flask_client.apps import FlaskOAuth2App
-from authlib.integrations.base_client import MismatchingStateError
-from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from joserfc.errors import JoseError
 from werkzeug.exceptions import HTTPException
 
@@ -31,7 +42,7 @@ LOCALES = ("vi", "en")
 # Shown with their own explanation; any other error code gets the generic one.
 KNOWN_PROBLEMS = frozenset({
     "access_denied", "login_required", "consent_required", "interaction_required",
-    "unmet_authentication_requirements", "state", "issuer", "provider", "not_found",
+    "unmet_authentication_requirements", "state", "issuer", "provider", "not_found", "form", "http",
 })
 
 
@@ -87,7 +98,11 @@ def callback() -> Response:
     if request.args.get("iss") not in (None, issuer):
         return _failure("issuer", 400)
     try:
-        token = client.authorize_access_token()
+        # Authlib's default checks iss and azp but not aud; our options replace it: name both.
+        token = client.authorize_access_token(claims_options={
+            "iss": {"essential": True, "values": [issuer]},
+            "aud": {"essential": True, "values": [client.client_id]},
+        })
         claims = token.get("userinfo")
         if not claims:
             raise OAuthError(error="provider", description="no ID token")
@@ -98,6 +113,7 @@ def callback() -> Response:
         # The provider said no (?error=...) or the token endpoint refused the code.
         client.framework.clear_state_data(session, request.args.get("state"))
         return _failure(exc.error or "oauth_error", 400)
+    # requests' JSONDecodeError is a ValueError: a provider answering HTML instead of JSON.
     except (requests.RequestException, ValueError, JoseError, AuthlibBaseError):
         log.exception("demo portal: token exchange or ID token validation failed")
         return _failure("provider", 502)
@@ -120,7 +136,7 @@ def callback() -> Response:
 def logout() -> Response:
     expected = session.get("csrf_token")
     if not expected or not hmac.compare_digest(request.form.get("csrf_token", ""), expected):
-        abort(400)
+        return _failure("form", 400)  # a stale page (expired session) or a cross-site post
     signed_in = session.pop("signed_in", None)  # signed out here first, whatever PostID says
     if not signed_in:
         return redirect(url_for(".home"))
@@ -186,5 +202,6 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.jinja_env.globals["csrf_token"] = _csrf_token
+    app.jinja_env.globals["is_time_claim"] = display.is_time
     app.jinja_env.filters["claim_time"] = display.claim_time
     app.jinja_env.filters["claim_value"] = display.claim_value

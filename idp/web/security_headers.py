@@ -11,7 +11,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "img-src 'self' data:",
         "font-src 'self'",
         "connect-src 'self'",
-        "form-action 'self'",
+        # No form-action: browsers apply it to the redirects that follow a form submission,
+        # and sign-in and consent end in a redirect to the portal's own origin.
         "base-uri 'none'",
         "frame-ancestors 'none'",
     ]

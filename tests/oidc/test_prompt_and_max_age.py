@@ -199,3 +199,10 @@ def test_unknown_parameters_are_ignored(app, client):
     params = redirect_params(authorize(client, auth_request(portal, foo="bar", display="touch",
                                                             ui_locales="en")))
     assert "code" in params
+
+
+def test_ui_locales_carries_over_to_the_sign_in_page(app, client):
+    portal = registered_portal(app)
+    response = client.get(auth_request(portal, ui_locales="en").url)
+    assert "ui_locales=en" in response.headers["Location"]
+    assert "Sign in to PostID" in client.get(response.headers["Location"]).get_data(as_text=True)

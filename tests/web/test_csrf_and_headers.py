@@ -99,3 +99,8 @@ def test_stylesheet_is_served_from_our_origin(client):
         assert "url(" not in response.get_data(as_text=True)  # no fonts or images from elsewhere
     finally:
         response.close()
+
+
+def test_csp_does_not_block_the_redirect_to_a_portal_after_a_form(client):
+    """Chromium applies form-action to redirects after a form POST: consent -> portal origin."""
+    assert "form-action" not in client.get("/login").headers["Content-Security-Policy"]

@@ -134,6 +134,8 @@ def _ask_to_sign_in(interaction: checks.Interaction) -> Response:
     params.append((checks.LOGIN_MARKER, checks.login_marker_value()))
     target = url_for("oidc.authorize") + "?" + urlencode(params)
     query = {"next": target}
+    if request.values.get("ui_locales"):
+        query["ui_locales"] = request.values["ui_locales"][:64]  # the sign-in page speaks it too
     if interaction.login_hint:
         query["login_hint"] = interaction.login_hint
     return redirect(url_for("auth.login", **query))
