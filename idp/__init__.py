@@ -109,18 +109,25 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
         def _fk_on(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            # WAL lets readers run during a write, and NORMAL syncs at checkpoints instead of
+            # every commit: the embedded database stays durable across crashes of the process.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
 
 
 def _register_blueprints(app: Flask) -> None:
     from idp import oidc
-    from idp.extensions import db
+    from idp.extensions import db, limiter
     from idp.web.auth.views import bp as auth_bp
     from idp.web.citizen.views import bp as citizen_bp
     from idp.web.oidc.logout import bp as oidc_logout_bp
     from idp.web.oidc.views import bp as oidc_bp
 
     oidc.init_app(app)
+    # Machine endpoints carry no Flask-Limiter limits: skip its per-request bookkeeping.
+    limiter.exempt(oidc_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(citizen_bp)
     app.register_blueprint(oidc_bp)

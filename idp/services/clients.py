@@ -157,7 +157,8 @@ def add_client(
             raise InvalidInput.from_domain(exc, "redirect_uris") from None
         sector = ""
     if client_id is None:
-        client_id = secrets.token_urlsafe(24)
+        # Hex, not base64url: an id starting with "-" would read as an option on command lines.
+        client_id = secrets.token_hex(16)
     elif not isinstance(client_id, str) or not CLIENT_ID_RE.fullmatch(client_id):
         raise InvalidInput("client.client_id", MSG_CLIENT_ID, field="client_id")
     elif db.session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == client_id)):

@@ -10,6 +10,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from idp.extensions import db
 from idp.models import OAuthToken
@@ -26,16 +27,21 @@ def token_hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def _with_owner():  # type: ignore[no-untyped-def]
+    # Every caller reads the account and the client: one query, not three (hot path).
+    return select(OAuthToken).options(joinedload(OAuthToken.account), joinedload(OAuthToken.client))
+
+
 def find_by_access_token(value: str | None) -> OAuthToken | None:
     if not value or len(value) > MAX_TOKEN_LENGTH:
         return None
-    return db.session.scalar(select(OAuthToken).where(OAuthToken.access_token_hash == token_hash(value)))
+    return db.session.scalar(_with_owner().where(OAuthToken.access_token_hash == token_hash(value)))
 
 
 def find_by_refresh_token(value: str | None) -> OAuthToken | None:
     if not value or len(value) > MAX_TOKEN_LENGTH:
         return None
-    return db.session.scalar(select(OAuthToken).where(OAuthToken.refresh_token_hash == token_hash(value)))
+    return db.session.scalar(_with_owner().where(OAuthToken.refresh_token_hash == token_hash(value)))
 
 
 def is_access_active(row: OAuthToken, now: datetime | None = None) -> bool:

@@ -1,6 +1,6 @@
 """Response headers required on every page (DESIGN §6)."""
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app
 
 # Everything is served from our own origin: no CDN, no web fonts, no analytics.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -28,7 +28,8 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     # Pages carry personal data and one-time forms: never cache them. Static assets may be.
-    if request.endpoint != "static" or response.status_code not in (200, 304):
+    if "Cache-Control" not in headers or response.status_code not in (200, 304):
+        # Pages carry personal data; only responses that chose public caching keep it.
         headers["Cache-Control"] = "no-store"
         headers.setdefault("Pragma", "no-cache")
     if current_app.config["IDP_SETTINGS"].is_production:

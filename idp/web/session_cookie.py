@@ -1,4 +1,4 @@
-"""Binds the server-side sign-in session to the request (`g.user_session`, `g.account`).
+"""Binds the server-side sign-in session to the request (`current_session()`).
 
 Views ask for a cookie change through `set_session_cookie` / `clear_session_cookie`; the cookie
 is written once, after the view, so no code path can forget its flags.
@@ -14,8 +14,19 @@ from idp.services import sessions
 DEVICE_COOKIE_DAYS = 365
 
 
+_NOT_LOADED = object()
+
+
 def current_session() -> UserSession | None:
-    return g.get("user_session")
+    """The live sign-in session of this request, loaded on first use: protocol endpoints that
+    never ask (token, userinfo, discovery) pay no database query for a browser cookie."""
+    session = g.get("user_session", _NOT_LOADED)
+    if session is _NOT_LOADED:
+        token = request.cookies.get(current_app.config["IDP_SESSION_COOKIE"])
+        session = g.user_session = sessions.load_session(token)
+        if token and session is None and g.get("new_session_token") is None:
+            clear_session_cookie()  # expired or revoked: drop the dead cookie
+    return session  # type: ignore[return-value]
 
 
 def current_account() -> Account | None:
@@ -37,15 +48,6 @@ def device_cookie() -> str | None:
 
 def set_device_cookie(token: str) -> None:
     g.new_device_token = token
-
-
-def _load() -> None:
-    if request.endpoint == "static":
-        return
-    token = request.cookies.get(current_app.config["IDP_SESSION_COOKIE"])
-    g.user_session = sessions.load_session(token)
-    if token and g.user_session is None:
-        clear_session_cookie()  # expired or revoked: drop the dead cookie
 
 
 def _write(response: Response) -> Response:
@@ -76,5 +78,4 @@ def _write(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_load)
     app.after_request(_write)

@@ -161,3 +161,14 @@ def test_pairwise_subjects_differ_per_sector_and_are_stable(app, client):
         _, claims = verify_id_token(client, exchange(client, portal, code, request.verifier).json["id_token"])
         subs.append(claims["sub"])
     assert subs[0] == subs[1] != subs[2]
+
+
+def test_es256_client_gets_es256_id_tokens(app, client):
+    portal = registered_portal(app, id_token_signed_response_alg="ES256")
+    citizen(app)
+    sign_in(client)
+    code, request = obtain_code(client, portal)
+    tokens = exchange(client, portal, code, request.verifier).json
+    header, claims = verify_id_token(client, tokens["id_token"])
+    assert header["alg"] == "ES256" and header["kid"]
+    assert claims["aud"] == portal.client_id

@@ -298,3 +298,12 @@ def test_list_clients_oldest_first(app):
         ids = [register(name=f"Portal {n}").client.client_id for n in range(3)]
         clients.disable_client(ids[1])
         assert [c.client_id for c in clients.list_clients()] == ids
+
+
+def test_generated_client_ids_are_safe_on_a_command_line(app):
+    from idp.services.clients import register_client
+
+    with app.app_context():
+        ids = [register_client(name=f"Portal {i}", redirect_uris=["https://p.example.vn/cb"]).client.client_id
+               for i in range(40)]
+    assert all(len(i) == 32 and i.isalnum() for i in ids)

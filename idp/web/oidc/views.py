@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from idp.extensions import csrf
@@ -30,9 +31,23 @@ def _publish(response: Response) -> Response:
     return response
 
 
+PUBLIC_CACHE = "public, max-age=300"
+
+
+def _cached_json(key: str, build) -> Response:  # type: ignore[no-untyped-def]
+    """Serialise once per process; these documents change only with settings or keys."""
+    body = current_app.extensions.get(key)
+    if body is None:
+        body = json.dumps(build(), separators=(",", ":")).encode()
+        current_app.extensions[key] = body
+    response = Response(body, mimetype="application/json")
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    return _publish(response)
+
+
 @bp.get("/.well-known/openid-configuration")
 def discovery() -> Response:
-    return _publish(jsonify(metadata()))
+    return _cached_json("idp.discovery.body", metadata)
 
 
 @bp.get("/jwks.json")
@@ -43,9 +58,14 @@ def jwks() -> Response:
         # a portal never sees an empty key set.
         keys.ensure_keys()
         published = keys.public_jwks()
-    response = _publish(jsonify(published))
-    response.headers["Content-Type"] = "application/jwk-set+json"
-    return response
+    cached = current_app.extensions.get("idp.jwks.body")
+    if cached is None or cached[0] is not published:  # the key snapshot changed
+        cached = (published, json.dumps(published, separators=(",", ":")).encode())
+        current_app.extensions["idp.jwks.body"] = cached
+    response = Response(cached[1], mimetype="application/jwk-set+json")
+    # Short: a NEXT key is published a whole rotation before it signs, so a minute is safe.
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return _publish(response)
 
 
 def _bad_parameters() -> str | None:
