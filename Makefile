@@ -36,7 +36,7 @@ translations-update: $(STAMP)
 run: install
 	IDP_ENV=development $(BIN)/idp db upgrade
 	@IDP_ENV=development $(BIN)/idp demo seed
-	@echo "Open http://$(HOST):$(PORT)/login and sign in with the demo citizen above."
+	@echo "Try the demo portal: http://$(HOST):$(PORT)/demo-portal/ (or your account: http://$(HOST):$(PORT)/login)"
 	IDP_ENV=development $(BIN)/idp serve --host $(HOST) --port $(PORT)
 
 test: install
