@@ -66,6 +66,23 @@ class Settings:
     id_token_seconds: int = 600
     refresh_token_days: int = 30
     consent_text_version: str = "2026-11"
+    # Self-service (DESIGN §6): one-time codes, registration, terms text version.
+    otp_seconds: int = 600
+    email_link_hours: int = 24
+    registration_hours: int = 24
+    terms_version: str = "2026-11"
+    # Notifications: "outbox" (development/test: stored and logged, readable by `idp outbox`)
+    # or "gateway" (SMS over the HTTP gateway below, e-mail over SMTP).
+    notifier: str = "outbox"
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+    sms_sender: str = "PostID"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "PostID <no-reply@postid.vn>"
+    smtp_starttls: bool = True
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0 = none).
     trusted_proxies: int = 0
 
@@ -261,6 +278,10 @@ def validate(settings: Settings) -> None:
             raise SettingsError(f"IDP_{name.upper()} must not be negative")
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise SettingsError("IDP_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    if settings.notifier not in {"outbox", "gateway"}:
+        raise SettingsError("IDP_NOTIFIER must be outbox or gateway")
+    if settings.notifier == "gateway" and not (settings.sms_gateway_url and settings.smtp_host):
+        raise SettingsError("IDP_NOTIFIER=gateway needs IDP_SMS_GATEWAY_URL and IDP_SMTP_HOST")
     _validate_urls_and_limits(settings)
 
 

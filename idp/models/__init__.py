@@ -7,8 +7,10 @@ from idp.models.client import ClientAuthMethod, OAuthClient, SubjectType
 from idp.models.consent import Consent
 from idp.models.credentials import PasswordCredential
 from idp.models.logout import LogoutDelivery
+from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.notification import Channel, OutboxMessage
 from idp.models.oauth import AuthorizationCode, OAuthToken
+from idp.models.registration import OtpChallenge, OtpPurpose, PendingRegistration
 from idp.models.session import UserSession
 from idp.models.signing_key import KeyState, SigningKey
 
@@ -18,6 +20,12 @@ __all__ = [
     "AuthorizationCode",
     "Consent",
     "KeyState",
+    "MfaChallenge",
+    "OtpChallenge",
+    "OtpPurpose",
+    "PendingRegistration",
+    "RecoveryCode",
+    "TotpCredential",
     "LogoutDelivery",
     "OAuthToken",
     "SigningKey",

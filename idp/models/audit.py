@@ -29,6 +29,22 @@ class AuditTag(enum.Enum):
     CLIENT_SECRET_ROTATE = "client.secret.rotate"
     CLIENT_DISABLE = "client.disable"
     KEYS_ROTATE = "keys.rotate"
+    REGISTRATION_START = "registration.start"
+    REGISTRATION_DUPLICATE = "registration.duplicate"
+    ACCOUNT_PHONE_CONFIRM = "account.phone.confirm"
+    ACCOUNT_EMAIL_CONFIRM = "account.email.confirm"
+    ACCOUNT_CONTACT_CHANGE = "account.contact.change"
+    ACCOUNT_PASSWORD_CHANGE = "account.password.change"
+    ACCOUNT_PASSWORD_RECOVER = "account.password.recover"
+    ACCOUNT_MFA_ENROL = "account.mfa.enrol"
+    ACCOUNT_MFA_REMOVE = "account.mfa.remove"
+    ACCOUNT_MFA_SUCCESS = "account.mfa.success"
+    ACCOUNT_MFA_FAILURE = "account.mfa.failure"
+    ACCOUNT_RECOVERY_CODE_USE = "account.mfa.recovery_code"
+    ACCOUNT_SESSION_REVOKE = "account.session.revoke"
+    CONSENT_REVOKE = "consent.revoke"
+    ACCOUNT_DATA_EXPORT = "account.data.export"
+    ACCOUNT_DELETE = "account.delete"
 
 
 class AuditEvent(Base):
