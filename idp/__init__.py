@@ -122,8 +122,10 @@ def _register_blueprints(app: Flask) -> None:
     from idp.extensions import db, limiter
     from idp.web.auth.views import bp as auth_bp
     from idp.web.citizen.views import bp as citizen_bp
+    from idp.web.mfa.views import bp as mfa_bp
     from idp.web.oidc.logout import bp as oidc_logout_bp
     from idp.web.oidc.views import bp as oidc_bp
+    from idp.web.register.views import bp as register_bp
 
     oidc.init_app(app)
     # Machine endpoints carry no Flask-Limiter limits: skip its per-request bookkeeping.
@@ -132,6 +134,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(citizen_bp)
     app.register_blueprint(oidc_bp)
     app.register_blueprint(oidc_logout_bp)
+    app.register_blueprint(register_bp)
+    app.register_blueprint(mfa_bp)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
