@@ -37,6 +37,7 @@ run: install
 	IDP_ENV=development $(BIN)/idp db upgrade
 	@IDP_ENV=development $(BIN)/idp demo seed
 	@echo "Try the demo portal: http://$(HOST):$(PORT)/demo-portal/ (or your account: http://$(HOST):$(PORT)/login)"
+	@echo "Demo SMS codes and e-mail links are not sent: read them with .venv/bin/idp outbox list"
 	IDP_ENV=development $(BIN)/idp serve --host $(HOST) --port $(PORT)
 
 test: install

@@ -15,6 +15,7 @@ from idp.cli.demo import demo
 from idp.cli.errors import refuse, refuse_settings
 from idp.cli.keys import keys
 from idp.cli.logout import logout
+from idp.cli.outbox import outbox
 from idp.cli.serve import serve
 from idp.cli.users import users
 
@@ -55,6 +56,7 @@ cli.add_command(demo)
 cli.add_command(keys)
 cli.add_command(clients)
 cli.add_command(logout)
+cli.add_command(outbox)
 
 
 def main() -> None:

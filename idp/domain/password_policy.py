@@ -12,6 +12,10 @@ from idp.domain.errors import N_, DomainError
 MIN_LENGTH = 8
 # Twice the 64 characters every user must be allowed (NIST SP 800-63B); bounds hashing cost.
 MAX_LENGTH = 128
+# Words a guesser tries first against this service: pass them as `service_words`.
+SERVICE_WORDS = ("postid",)
+# Name parts shorter than this ("An", "Lê") are too common to refuse inside a password.
+MIN_NAME_PART = 4
 
 
 @cache
@@ -21,9 +25,12 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.casefold() for line in lines if line and not line.startswith("#"))
 
 
-def check_password(password: str, *, personal_values: tuple[str, ...] = ()) -> None:
+def check_password(password: str, *, personal_values: tuple[str, ...] = (), name: str = "",
+                   service_words: tuple[str, ...] = ()) -> None:
     """Raise DomainError if `password` may not be set; `personal_values` are the person's own
-    identifiers (ID number, phone digits) that must not be the password."""
+    identifiers (ID number, phone digits) that must not be the password; `name` is the
+    person's full name (parts of it, with or without accents, are refused); `service_words`
+    (e.g. SERVICE_WORDS) are context words such as the service's own name."""
     normalized = unicodedata.normalize("NFKC", password)
     if not normalized.strip():
         raise DomainError("password.empty", N_("Enter a password."))
@@ -44,6 +51,36 @@ def check_password(password: str, *, personal_values: tuple[str, ...] = ()) -> N
                 "password.personal",
                 N_("The password must not contain your ID number or phone number."),
             )
+    plain = _accent_free(compact)
+    for word in service_words:
+        if _accent_free(word.casefold()) in plain:
+            raise DomainError(
+                "password.service_name",
+                N_("The password must not contain the name of this service (PostID)."),
+            )
+    for part in _name_parts(name):
+        if part in plain:
+            raise DomainError(
+                "password.name",
+                N_("The password must not contain your name."),
+            )
+
+
+def _accent_free(text: str) -> str:
+    """Vietnamese letters without their marks ("Nguyễn" -> "nguyen"; đ -> d)."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _name_parts(name: str) -> set[str]:
+    """The full name run together and each part long enough to be distinctive, accent-free."""
+    words = [_accent_free(w.casefold()) for w in name.split()]
+    words = ["".join(ch for ch in w if ch.isalnum()) for w in words]
+    parts = {w for w in words if len(w) >= MIN_NAME_PART}
+    joined = "".join(words)
+    if len(joined) >= MIN_NAME_PART:
+        parts.add(joined)
+    return parts
 
 
 def _personal_variants(values: tuple[str, ...]) -> set[str]:

@@ -95,6 +95,16 @@ def create_citizen(details: CitizenDetails, password: str, *, channel: str = "we
 def add_citizen(clean: CitizenDetails, password: str, *, channel: str) -> Account:
     """Add validated details (from validate_citizen) to the caller's transaction."""
     _refuse_duplicates(clean)
+    return add_citizen_with_hash(clean, passwords.hash_password(password), channel=channel)
+
+
+def add_citizen_with_hash(clean: CitizenDetails, password_hash: str, *, channel: str,
+                          locale: str = "vi") -> Account:
+    """Like add_citizen, with a password already hashed (a confirmed self-registration).
+
+    Raises Conflict when the ID number or phone is taken; the caller rolls back.
+    """
+    _refuse_duplicates(clean)
     assert isinstance(clean.gender, Gender)
     account = Account(
         sub=secrets.token_urlsafe(32),
@@ -105,8 +115,9 @@ def add_citizen(clean: CitizenDetails, password: str, *, channel: str) -> Accoun
         gender=clean.gender,
         phone=clean.phone,
         email=clean.email,
+        locale=locale,
     )
-    account.password = PasswordCredential(hash=passwords.hash_password(password))
+    account.password = PasswordCredential(hash=password_hash)
     db.session.add(account)
     db.session.flush()
     audit.record(AuditTag.ACCOUNT_CREATE, account_id=account.id, channel=channel)
@@ -134,6 +145,13 @@ def canonical_identifier(identifier: str) -> tuple[str, str] | None:
         return "phone", normalize_phone(identifier)
     except DomainError:
         return None
+
+
+def taken_by(national_id: str, phone: str) -> list[Account]:
+    """Accounts holding this (normalised) ID number or phone: 0, 1 or 2 of them."""
+    return list(db.session.scalars(
+        select(Account).where((Account.national_id == national_id) | (Account.phone == phone))
+        .order_by(Account.id)))
 
 
 def find_by_identifier(identifier: str) -> Account | None:

@@ -10,7 +10,7 @@ from idp.errors import IdpError
 from idp.extensions import db
 from idp.models import Account, AuditTag, UserSession
 from idp.models.base import utcnow
-from idp.services import accounts, audit, devices, login_throttle, passwords, sessions
+from idp.services import accounts, audit, devices, login_throttle, mfa, passwords, sessions
 
 GENERIC_FAILURE = N_("The ID number or phone number and password do not match. Please try again.")
 THROTTLED = N_("Too many unsuccessful attempts. Wait a little, then try again.")
@@ -29,6 +29,16 @@ class SignInThrottled(IdpError):
     def __init__(self, retry_after: int) -> None:
         super().__init__("login.throttled", THROTTLED)
         self.retry_after = retry_after
+
+
+class SecondFactorRequired(Exception):
+    """The password was right and the account has TOTP: no session yet. The browser gets
+    `challenge_token` (see services.mfa) and is asked for a code."""
+
+    def __init__(self, account: Account, challenge_token: str) -> None:
+        super().__init__("second factor required")
+        self.account = account
+        self.challenge_token = challenge_token
 
 
 @dataclass(frozen=True)
@@ -56,11 +66,14 @@ def sign_in(
     previous_session: UserSession | None = None,
     user_agent: str | None = None,
     device_token: str | None = None,
+    next_url: str | None = None,
 ) -> SignedIn:
     """Check the password and open a new session. One transaction.
 
     Raises SignInThrottled (no password check was made) or SignInFailed (unknown identifier,
-    wrong password or disabled account: indistinguishable on purpose).
+    wrong password or disabled account: indistinguishable on purpose), or SecondFactorRequired
+    when the password is right and the account has confirmed TOTP (`next_url` is kept with
+    the pending sign-in).
     """
     account = accounts.find_by_identifier(identifier)
     try:
@@ -86,6 +99,11 @@ def sign_in(
         credential.hash = passwords.hash_password(password)
         credential.changed_at = utcnow()
         audit.record(AuditTag.ACCOUNT_PASSWORD_REHASH, account_id=account.id)
+    if mfa.is_enrolled(account.id):
+        token = mfa.create_challenge(account, next_url)
+        db.session.commit()
+        login_throttle.succeeded(attempt)  # the password was right; codes have their own count
+        raise SecondFactorRequired(account, token)
     if previous_session is not None:
         # Re-authentication replaces the session: a token seen before sign-in is never reused.
         sessions.revoke(previous_session, reason="reauthenticated")

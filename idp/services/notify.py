@@ -31,3 +31,41 @@ def enqueue(
     )
     db.session.add(message)
     return message
+
+
+def _deliver(message: OutboxMessage) -> OutboxMessage:
+    from flask import current_app
+
+    from idp.services.notifiers import notifier_for
+
+    notifier_for(current_app.config["IDP_SETTINGS"]).deliver(message)
+    return message
+
+
+def send_sms(
+    phone: str,
+    text: str,
+    *,
+    template: str,
+    account_id: int | None = None,
+    locale: str = "vi",
+    data: dict[str, Any] | None = None,
+) -> OutboxMessage:
+    """Write an SMS to the outbox (caller's transaction) and hand it to the configured adapter."""
+    return _deliver(enqueue(Channel.SMS, phone, template=template, body=text, locale=locale,
+                            account_id=account_id, data=data))
+
+
+def send_email(
+    address: str,
+    subject: str,
+    text: str,
+    *,
+    template: str,
+    account_id: int | None = None,
+    locale: str = "vi",
+    data: dict[str, Any] | None = None,
+) -> OutboxMessage:
+    """Write an e-mail to the outbox (caller's transaction) and hand it to the adapter."""
+    return _deliver(enqueue(Channel.EMAIL, address, template=template, body=text, locale=locale,
+                            account_id=account_id, data={**(data or {}), "subject": subject}))

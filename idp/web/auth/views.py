@@ -11,6 +11,7 @@ from idp.extensions import limiter
 from idp.i18n import LOCALE_COOKIE, LOCALES
 from idp.services import authentication, sessions
 from idp.web.auth.forms import LanguageForm, LoginForm, LogoutForm
+from idp.web.mfa.views import set_challenge_cookie
 from idp.web.redirects import safe_next
 from idp.web.session_cookie import (
     clear_session_cookie,
@@ -50,7 +51,12 @@ def login() -> Response | str | tuple[str, int]:
             previous_session=current_session(),
             user_agent=request.user_agent.string,
             device_token=device_cookie(),
+            next_url=safe_next(form.next.data, "") or None,
         )
+    except authentication.SecondFactorRequired as exc:
+        response = redirect(url_for("mfa.verify"))
+        set_challenge_cookie(response, exc.challenge_token)
+        return response
     except authentication.SignInThrottled as exc:
         form.form_errors.append(gettext(exc.message))
         page, _ = _login_page(form, 429)

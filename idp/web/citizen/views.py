@@ -2,20 +2,49 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+import json
+
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import session as form_session
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone
-from idp.web.session_cookie import current_account, current_session
+from idp.models import UserSession
+from idp.services import account_data, backchannel, login_throttle, passwords_change
+from idp.web.citizen.forms import ActionForm, DeleteAccountForm, PasswordChangeForm
+from idp.web.citizen.labels import SCOPE_DESCRIPTIONS, event_label, short_user_agent
+from idp.web.session_cookie import clear_session_cookie, current_account, current_session
 
 bp = Blueprint("citizen", __name__, url_prefix="/account")
 
 
 @bp.before_request
 def require_login() -> Response | None:
+    if request.endpoint == "citizen.deleted":
+        return None
     if current_session() is None:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     return None
+
+
+def _session() -> UserSession:
+    session = current_session()
+    assert session is not None  # require_login
+    return session
+
+
+def _deliver(queued: list[int]) -> None:
+    if queued:
+        backchannel.deliver(queued)
+
+
+def _target_id(form: ActionForm) -> int:
+    raw = form.target.data or ""
+    if not raw.isdigit() or len(raw) > 18:
+        abort(400)
+    return int(raw)
 
 
 @bp.get("")
@@ -25,4 +54,152 @@ def account() -> str:
         account=current_account(),
         session=current_session(),
         display_phone=display_phone,
+        nav="profile",
     )
+
+
+@bp.get("/portals")
+def portals() -> str:
+    return render_template("citizen/portals.html", nav="portals", form=ActionForm(),
+                           portals=account_data.connected_portals(_session().account_id),
+                           descriptions=SCOPE_DESCRIPTIONS,
+                           revoked=request.args.get("revoked") == "1")
+
+
+@bp.post("/portals/revoke")
+def revoke_portal() -> Response:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = _session()
+    if not account_data.revoke_portal(session.account_id, _target_id(form), session_id=session.id):
+        abort(404)
+    return redirect(url_for("citizen.portals", revoked=1))
+
+
+@bp.get("/sessions")
+def sessions_page() -> str:
+    return render_template("citizen/sessions.html", nav="sessions", form=ActionForm(),
+                           current=_session(), short_user_agent=short_user_agent,
+                           sessions=account_data.live_sessions(_session().account_id),
+                           ended=request.args.get("ended") == "1")
+
+
+@bp.post("/sessions/end")
+def end_session() -> Response:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = _session()
+    queued = account_data.end_other_session(session.account_id, _target_id(form),
+                                            current_session_id=session.id)
+    if queued is None:
+        abort(404)
+    _deliver(queued)
+    return redirect(url_for("citizen.sessions_page", ended=1))
+
+
+@bp.post("/sessions/end-others")
+def end_other_sessions() -> Response:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = _session()
+    _deliver(account_data.end_all_other_sessions(session.account_id, current_session_id=session.id))
+    return redirect(url_for("citizen.sessions_page", ended=1))
+
+
+@bp.get("/activity")
+def activity() -> str:
+    page = account_data.activity(_session().account_id,
+                                 account_data.parse_page(request.args.get("page")))
+    return render_template("citizen/activity.html", nav="activity", page=page,
+                           event_label=event_label)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password() -> str | Response | tuple[str, int]:
+    form = PasswordChangeForm()
+    if request.method == "GET":
+        return _password_page(form, 200, done=request.args.get("changed") == "1")
+    if not form.validate_on_submit():
+        return _password_page(form, 400)
+    session = _session()
+    try:
+        queued = passwords_change.change_password(
+            session.account, current=form.current_password.data or "",
+            new=form.new_password.data or "", session_id=session.id,
+            sign_out_others=bool(form.sign_out_others.data))
+    except login_throttle.Throttled as exc:
+        form.current_password.errors = [gettext(
+            "Too many wrong passwords. Try again in %(minutes)s minutes.",
+            minutes=max(1, (exc.retry_after + 59) // 60))]
+        return _password_page(form, 429)
+    except passwords_change.WrongCurrentPassword:
+        form.current_password.errors = [gettext("This is not your current password.")]
+        return _password_page(form, 400)
+    except DomainError as exc:
+        form.new_password.errors = [gettext(exc.message)]
+        return _password_page(form, 400)
+    _deliver(queued)
+    return redirect(url_for("citizen.password", changed=1))
+
+
+def _password_page(form: PasswordChangeForm, status: int, *, done: bool = False) -> tuple[str, int]:
+    for field in (form.current_password, form.new_password, form.confirm_password):
+        field.data = ""  # never sent back
+    return render_template("citizen/password.html", nav="password", form=form, done=done), status
+
+
+@bp.get("/data")
+def data() -> str:
+    return render_template("citizen/data.html", nav="data", form=ActionForm())
+
+
+@bp.post("/data")
+def download_data() -> Response:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = _session()
+    exported = account_data.export(session.account, session_id=session.id)
+    response = make_response(json.dumps(exported, ensure_ascii=False, indent=2))
+    response.mimetype = "application/json"
+    response.headers["Content-Disposition"] = 'attachment; filename="postid-my-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+def delete() -> str | Response | tuple[str, int]:
+    form = DeleteAccountForm()
+    if request.method == "GET":
+        return _delete_page(form, 200)
+    if not form.validate_on_submit():
+        return _delete_page(form, 400)
+    session = _session()
+    try:
+        queued = account_data.delete_account(session.account, form.password.data or "",
+                                             session_id=session.id)
+    except login_throttle.Throttled as exc:
+        form.password.errors = [gettext(
+            "Too many wrong passwords. Try again in %(minutes)s minutes.",
+            minutes=max(1, (exc.retry_after + 59) // 60))]
+        return _delete_page(form, 429)
+    except account_data.WrongPassword:
+        form.password.errors = [gettext("This is not your current password.")]
+        return _delete_page(form, 400)
+    _deliver(queued)
+    clear_session_cookie()
+    form_session.clear()
+    return redirect(url_for("citizen.deleted"))
+
+
+def _delete_page(form: DeleteAccountForm, status: int) -> tuple[str, int]:
+    form.password.data = ""
+    return render_template("citizen/delete.html", nav="delete", form=form), status
+
+
+@bp.get("/deleted")
+def deleted() -> str:
+    return render_template("citizen/deleted.html")

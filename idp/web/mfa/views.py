@@ -1,5 +1,202 @@
-"""TOTP enrolment and the second-factor step of sign-in (filled in by the MFA work)."""
+"""TOTP enrolment (under /account/security) and the second-factor step of sign-in."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import session as form_session
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from idp.services import mfa
+from idp.web.mfa.forms import ConfirmForm, RemoveForm, SetupForm, VerifyForm
+from idp.web.redirects import safe_next
+from idp.web.session_cookie import (
+    current_account,
+    current_session,
+    device_cookie,
+    set_device_cookie,
+    set_session_cookie,
+)
 
 bp = Blueprint("mfa", __name__)
+
+CHALLENGE_COOKIE = "postid_mfa"
+CHALLENGE_COOKIE_PATH = "/login/verify"
+
+
+def set_challenge_cookie(response: Response, token: str) -> None:
+    response.set_cookie(CHALLENGE_COOKIE, token,
+                        max_age=int(mfa.CHALLENGE_LIFETIME.total_seconds()),
+                        path=CHALLENGE_COOKIE_PATH,
+                        secure=current_app.config["IDP_SETTINGS"].cookie_secure,
+                        httponly=True, samesite="Lax")
+
+
+def _clear_challenge_cookie(response: Response) -> None:
+    response.delete_cookie(CHALLENGE_COOKIE, path=CHALLENGE_COOKIE_PATH,
+                           secure=current_app.config["IDP_SETTINGS"].cookie_secure,
+                           httponly=True, samesite="Lax")
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_session() is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+    return wrapper
+
+
+# --- account security page ----------------------------------------------------------------
+
+def _security_page(remove_form: RemoveForm | None = None, status: int = 200) -> tuple[str, int]:
+    account = current_account()
+    assert account is not None
+    credential = mfa.credential(account.id)
+    enrolled = credential is not None and credential.confirmed_at is not None
+    return render_template(
+        "mfa/security.html",
+        enrolled=enrolled,
+        confirmed_at=credential.confirmed_at if enrolled and credential else None,
+        pending=credential is not None and not enrolled,
+        setup_form=SetupForm(),
+        remove_form=remove_form or RemoveForm(formdata=None),
+        removed=request.args.get("removed") == "1",
+    ), status
+
+
+@bp.get("/account/security")
+@login_required
+def security() -> tuple[str, int]:
+    return _security_page()
+
+
+@bp.post("/account/security/totp/setup")
+@login_required
+def setup() -> Response | tuple[str, int]:
+    form = SetupForm()
+    account = current_account()
+    assert account is not None
+    if not form.validate_on_submit() or mfa.is_enrolled(account.id):
+        return redirect(url_for("mfa.security"))
+    mfa.begin_enrolment(account)
+    return redirect(url_for("mfa.enrol"))
+
+
+def _enrol_page(form: ConfirmForm, status: int = 200) -> Response | tuple[str, int]:
+    account = current_account()
+    assert account is not None
+    credential = mfa.pending(account.id)
+    if credential is None:
+        return redirect(url_for("mfa.security"))
+    secret = mfa.secret_of(credential)
+    uri = mfa.provisioning_uri(account, secret)
+    form.code.data = ""
+    return render_template("mfa/enrol.html", form=form, qr=mfa.qr_data_uri(uri),
+                           key=mfa.grouped(secret)), status
+
+
+@bp.get("/account/security/totp/enrol")
+@login_required
+def enrol() -> Response | tuple[str, int]:
+    return _enrol_page(ConfirmForm(formdata=None))
+
+
+@bp.post("/account/security/totp/enrol")
+@login_required
+def confirm() -> Response | tuple[str, int]:
+    form = ConfirmForm()
+    account = current_account()
+    assert account is not None
+    if not form.validate_on_submit():
+        return _enrol_page(form, 400)
+    try:
+        codes = mfa.confirm_enrolment(account, form.code.data or "")
+    except mfa.NotPending:
+        return redirect(url_for("mfa.security"))
+    except mfa.MfaThrottled as exc:
+        form.form_errors.append(gettext(exc.message))
+        result = _enrol_page(form, 429)
+        response = make_response(result)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response  # type: ignore[return-value]
+    except mfa.WrongCode as exc:
+        form.code.errors = [gettext(exc.message)]
+        return _enrol_page(form, 400)
+    # Shown once: the codes exist in this response and, hashed, in the database; nowhere else.
+    return render_template("mfa/recovery_codes.html", codes=codes), 200
+
+
+@bp.post("/account/security/totp/remove")
+@login_required
+def remove() -> Response | tuple[str, int]:
+    form = RemoveForm()
+    account = current_account()
+    assert account is not None
+    if not mfa.is_enrolled(account.id):
+        return redirect(url_for("mfa.security"))
+    if not form.validate_on_submit():
+        form.password.data = ""
+        return _security_page(form, 400)
+    try:
+        mfa.remove(account, form.password.data or "", form.code.data or "")
+    except mfa.MfaThrottled as exc:
+        form.form_errors.append(gettext(exc.message))
+        form.password.data = ""
+        response = make_response(_security_page(form, 429))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response  # type: ignore[return-value]
+    except mfa.WrongCode as exc:
+        form.form_errors.append(gettext(exc.message))
+        form.password.data = ""
+        form.code.data = ""
+        return _security_page(form, 401)
+    return redirect(url_for("mfa.security", removed=1))
+
+
+# --- second step of sign-in ---------------------------------------------------------------
+
+def _dead(status: int = 400) -> Response:
+    response = make_response(render_template("mfa/expired.html"), status)
+    _clear_challenge_cookie(response)
+    return response
+
+
+@bp.route("/login/verify", methods=["GET", "POST"])
+def verify() -> Response | tuple[str, int]:
+    token = request.cookies.get(CHALLENGE_COOKIE)
+    if mfa.load_challenge(token) is None:
+        return _dead(400 if request.method == "POST" else 200) if token else redirect(
+            url_for("auth.login"))
+    form = VerifyForm()
+    if not form.validate_on_submit():
+        form.code.data = ""
+        return render_template("mfa/verify.html", form=form), (
+            400 if request.method == "POST" else 200)
+    try:
+        result = mfa.complete_challenge(token, form.code.data or "",
+                                        previous_session=current_session(),
+                                        user_agent=request.user_agent.string,
+                                        device_token=device_cookie())
+    except mfa.ChallengeDead:
+        return _dead()
+    except mfa.MfaThrottled as exc:
+        form.form_errors.append(gettext(exc.message))
+        form.code.data = ""
+        response = make_response(render_template("mfa/verify.html", form=form), 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except mfa.WrongCode as exc:
+        form.code.errors = [gettext(exc.message)]
+        form.code.data = ""
+        return render_template("mfa/verify.html", form=form), 401
+    set_session_cookie(result.new_session.token)
+    set_device_cookie(result.device_token)
+    form_session.clear()  # a fresh CSRF token after sign-in
+    response = redirect(safe_next(result.next_url, url_for("citizen.account")))
+    _clear_challenge_cookie(response)
+    return response

@@ -1,5 +1,157 @@
-"""Self-registration (filled in by the registration work)."""
+"""Self-registration: details -> phone code -> account (LoA1), signed in. Thin views over
+idp.services.registration; every POST is CSRF-protected and no GET changes anything."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import session as form_session
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from idp.errors import InvalidInput
+from idp.extensions import limiter
+from idp.i18n import current_language
+from idp.services import registration
+from idp.services.accounts import CitizenDetails, validate_citizen
+from idp.web.register.forms import ConfirmCodeForm, EmailConfirmForm, RegisterForm, ResendForm
+from idp.web.session_cookie import current_session, set_session_cookie
 
 bp = Blueprint("register", __name__)
+
+REGISTRATION_COOKIE = "postid_registration"
+REGISTRATION_COOKIE_SECONDS = 3600
+# The domain rules name these fields; anything else is shown above the form.
+FORM_FIELDS = ("national_id", "full_name", "birthdate", "gender", "phone", "email", "password")
+
+
+def _ip_limit() -> str:
+    return current_app.config["IDP_SETTINGS"].login_ip_limit
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+def start() -> Response | tuple[str, int]:
+    form = RegisterForm()
+    if not form.validate_on_submit():
+        return _register_page(form, 400 if request.method == "POST" else 200)
+    password = form.password.data or ""
+    details = CitizenDetails(
+        national_id=form.national_id.data or "", full_name=form.full_name.data or "",
+        birthdate=form.birthdate_value,  # type: ignore[arg-type]  # checked by the form
+        gender=form.gender.data or "", phone=form.phone.data or "",
+        email=(form.email.data or "").strip() or None,
+    )
+    try:
+        clean = validate_citizen(details, password)
+    except InvalidInput as exc:
+        message = gettext(exc.message)
+        if exc.field in FORM_FIELDS:
+            getattr(form, exc.field).errors.append(message)
+        else:
+            form.form_errors.append(message)
+        return _register_page(form, 400)
+    token = registration.start(clean, password, locale=current_language())
+    response = redirect(url_for("register.confirm"), code=303)
+    _set_registration_cookie(response, token)
+    return response
+
+
+def _register_page(form: RegisterForm, status: int) -> tuple[str, int]:
+    form.password.data = ""
+    form.password_confirm.data = ""
+    return render_template("register/start.html", form=form,
+                           signed_in=current_session() is not None), status
+
+
+def _set_registration_cookie(response: Response, token: str) -> None:
+    settings = current_app.config["IDP_SETTINGS"]
+    response.set_cookie(REGISTRATION_COOKIE, token, max_age=REGISTRATION_COOKIE_SECONDS,
+                        path="/register", secure=settings.cookie_secure, httponly=True,
+                        samesite="Lax")
+
+
+def _registration_token() -> str | None:
+    return request.cookies.get(REGISTRATION_COOKIE)
+
+
+@bp.route("/register/confirm", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+def confirm() -> Response | tuple[str, int]:
+    pending = registration.load(_registration_token())
+    if pending is None:
+        return redirect(url_for("register.start", expired=1))
+    form = ConfirmCodeForm()
+    if not form.validate_on_submit():
+        return _confirm_page(form, pending, 400 if request.method == "POST" else 200)
+    try:
+        result = registration.confirm(_registration_token(), form.code.data or "",
+                                      user_agent=request.user_agent.string)
+    except registration.ConfirmThrottled as exc:
+        form.code.errors.append(gettext(exc.message))
+        page, _ = _confirm_page(form, pending, 429)
+        response = make_response(page, 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except registration.ConfirmFailed as exc:
+        form.code.errors.append(gettext(exc.message))
+        return _confirm_page(form, pending, 400)
+    set_session_cookie(result.new_session.token)
+    form_session.clear()  # a fresh CSRF token after sign-in
+    response = redirect(url_for("citizen.account"), code=303)
+    response.delete_cookie(REGISTRATION_COOKIE, path="/register")
+    return response
+
+
+def _confirm_page(form: ConfirmCodeForm, pending, status: int, *,  # type: ignore[no-untyped-def]
+                  resend_message: str | None = None, resent: bool = False) -> tuple[str, int]:
+    form.code.data = ""
+    return render_template("register/confirm.html", form=form, resend_form=ResendForm(),
+                           phone=_masked(pending.phone),
+                           minutes=current_app.config["IDP_SETTINGS"].otp_seconds // 60,
+                           resend_message=resend_message,
+                           resent=resent), status
+
+
+def _masked(phone: str) -> str:
+    """+84912345678 -> 0912 *** 678: enough to recognise, not a full echo."""
+    local = "0" + phone[3:] if phone.startswith("+84") else phone
+    return f"{local[:4]} *** {local[-3:]}"
+
+
+@bp.post("/register/resend")
+@limiter.limit(_ip_limit)
+def resend() -> Response | tuple[str, int]:
+    pending = registration.load(_registration_token())
+    if pending is None:
+        return redirect(url_for("register.start", expired=1))
+    form = ResendForm()
+    if not form.validate_on_submit():
+        return _confirm_page(ConfirmCodeForm(formdata=None), pending, 400)
+    try:
+        registration.resend(_registration_token())
+    except registration.ResendRefused as exc:
+        message = gettext(exc.message, seconds=exc.wait) if exc.wait else gettext(exc.message)
+        page, _ = _confirm_page(ConfirmCodeForm(formdata=None), pending, 429,
+                                resend_message=message)
+        response = make_response(page, 429)
+        if exc.wait:
+            response.headers["Retry-After"] = str(exc.wait)
+        return response
+    except registration.ConfirmFailed:
+        return redirect(url_for("register.start", expired=1))
+    return redirect(url_for("register.confirm", resent=1), code=303)
+
+
+@bp.route("/register/email/<token>", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+def email_link(token: str) -> tuple[str, int]:
+    form = EmailConfirmForm()
+    if request.method == "GET":
+        valid = registration.email_link_valid(token)
+        return render_template("register/email.html", form=form, state="ask" if valid else "invalid",
+                               token=token), 200 if valid else 404
+    if not form.validate_on_submit():
+        return render_template("register/email.html", form=form, state="ask", token=token), 400
+    if registration.confirm_email(token):
+        return render_template("register/email.html", form=form, state="done", token=token), 200
+    return render_template("register/email.html", form=form, state="invalid", token=token), 404

@@ -1,0 +1,355 @@
+"""What the account page shows and does (DESIGN §4, §7): connected portals and their consent,
+live sessions, the activity history, the data export and the deletion of an account.
+
+Every function that changes something is one transaction: it commits, or raises before.
+Back-channel logouts queued by a change are returned as delivery ids; the caller delivers them
+after the commit (idp.services.backchannel.deliver).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from idp.extensions import db
+from idp.models import (
+    Account,
+    AccountStatus,
+    AuditEvent,
+    AuditTag,
+    AuthorizationCode,
+    Consent,
+    OAuthClient,
+    OAuthToken,
+    UserSession,
+)
+from idp.models.base import utcnow
+from idp.models.credentials import PasswordCredential
+from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
+from idp.models.registration import OtpChallenge
+from idp.oidc.claims import SCOPE_CLAIMS
+from idp.services import audit, backchannel, login_throttle, passwords, sessions, tokens
+
+ACTIVITY_PAGE_SIZE = 20
+
+
+# --- connected portals -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectedPortal:
+    consent: Consent
+    client: OAuthClient
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.consent.scope.split()
+
+    @property
+    def claims(self) -> list[str]:
+        """Claim names the granted scopes release (besides `sub` and the level of assurance)."""
+        return [c for s in self.scopes for c in SCOPE_CLAIMS.get(s, ())]
+
+
+def connected_portals(account_id: int) -> list[ConnectedPortal]:
+    """For each portal, its latest consent, if that consent is not withdrawn; newest first."""
+    latest = (
+        select(func.max(Consent.id))
+        .where(Consent.account_id == account_id)
+        .group_by(Consent.client_pk)
+        .scalar_subquery()
+    )
+    rows = db.session.scalars(
+        select(Consent)
+        .where(Consent.id.in_(latest), Consent.revoked_at.is_(None))
+        .order_by(Consent.granted_at.desc(), Consent.id.desc())
+    ).all()
+    return [ConnectedPortal(consent=row, client=row.client) for row in rows]
+
+
+def revoke_portal(account_id: int, consent_id: int, *, session_id: int | None) -> bool:
+    """Withdraw the consent and revoke every token the portal holds for this account.
+
+    False when the consent is not this account's live, latest consent (nothing changes)."""
+    portal = next((p for p in connected_portals(account_id) if p.consent.id == consent_id), None)
+    if portal is None:
+        return False
+    now = utcnow()
+    portal.consent.revoked_at = now
+    client_tokens = (OAuthToken.account_id == account_id) & (
+        OAuthToken.client_pk == portal.client.id
+    )
+    families = select(OAuthToken.family_id).where(client_tokens)
+    db.session.execute(
+        update(OAuthToken)
+        .where(OAuthToken.family_id.in_(families.scalar_subquery()), OAuthToken.revoked_at.is_(None))
+        .values(revoked_at=now, revoke_reason="consent_revoked")
+        .execution_options(synchronize_session=False)
+    )
+    # A code issued but not yet redeemed must not turn into tokens afterwards.
+    db.session.execute(
+        update(AuthorizationCode)
+        .where(AuthorizationCode.account_id == account_id,
+               AuthorizationCode.client_pk == portal.client.id,
+               AuthorizationCode.redeemed_at.is_(None))
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(AuditTag.CONSENT_REVOKE, account_id=account_id, session_id=session_id,
+                 consent_id=consent_id, client_id=portal.client.client_id)
+    db.session.commit()
+    return True
+
+
+# --- sessions ----------------------------------------------------------------------------
+
+
+def live_sessions(account_id: int, *, now: datetime | None = None) -> list[UserSession]:
+    now = now or utcnow()
+    rows = db.session.scalars(
+        select(UserSession)
+        .where(UserSession.account_id == account_id, UserSession.revoked_at.is_(None),
+               UserSession.expires_at > now)
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+    ).all()
+    return [row for row in rows if sessions.is_live(row, now)]
+
+
+def _end(session: UserSession, *, reason: str, by_session_id: int | None) -> list[int]:
+    """logout.end_session without its commit, so several sessions end in one transaction."""
+    sessions.revoke(session, reason=reason)
+    tokens.revoke_for_session(session.id, reason=reason)
+    deliveries = backchannel.enqueue_for_session(session)
+    audit.record(AuditTag.ACCOUNT_SESSION_REVOKE, account_id=session.account_id,
+                 session_id=by_session_id, revoked_session_id=session.id, reason=reason)
+    db.session.flush()
+    return [d.id for d in deliveries]
+
+
+def end_other_session(account_id: int, session_id: int, *, current_session_id: int) -> list[int] | None:
+    """Sign out one other live session of this account. None when there is no such session."""
+    if session_id == current_session_id:
+        return None
+    target = next((s for s in live_sessions(account_id) if s.id == session_id), None)
+    if target is None:
+        return None
+    from idp.services import logout
+
+    audit.record(AuditTag.ACCOUNT_SESSION_REVOKE, account_id=account_id,
+                 session_id=current_session_id, revoked_session_id=target.id,
+                 reason="user_signout")
+    return logout.end_session(target, reason="user_signout")  # commits both
+
+
+def end_all_other_sessions(account_id: int, *, current_session_id: int,
+                           reason: str = "user_signout") -> list[int]:
+    """Sign out every other live session. One transaction."""
+    queued = end_other_sessions_in_transaction(account_id, current_session_id=current_session_id,
+                                               reason=reason)
+    db.session.commit()
+    return queued
+
+
+def end_other_sessions_in_transaction(account_id: int, *, current_session_id: int | None,
+                                      reason: str) -> list[int]:
+    queued: list[int] = []
+    for row in live_sessions(account_id):
+        if row.id != current_session_id:
+            queued += _end(row, reason=reason, by_session_id=current_session_id)
+    return queued
+
+
+# --- activity ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityPage:
+    events: list[AuditEvent]
+    page: int
+    pages: int
+    total: int
+
+
+def parse_page(raw: str | None) -> int:
+    """A page number from the query string: anything but a positive integer is page 1."""
+    if raw is None or not raw.isdigit() or len(raw) > 9:
+        return 1
+    return max(1, int(raw))
+
+
+def activity(account_id: int, page: int = 1) -> ActivityPage:
+    total = db.session.scalar(
+        select(func.count(AuditEvent.id)).where(AuditEvent.account_id == account_id)
+    ) or 0
+    pages = max(1, math.ceil(total / ACTIVITY_PAGE_SIZE))
+    page = min(max(1, page), pages)
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.account_id == account_id)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .offset((page - 1) * ACTIVITY_PAGE_SIZE)
+        .limit(ACTIVITY_PAGE_SIZE)
+    ).all()
+    return ActivityPage(events=list(events), page=page, pages=pages, total=total)
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def export(account: Account, *, session_id: int | None) -> dict[str, Any]:
+    """Everything held about the person, without secrets (no hashes, no token values).
+    Records the export in the audit trail. One transaction."""
+    consents = db.session.scalars(
+        select(Consent).where(Consent.account_id == account.id).order_by(Consent.id)
+    ).all()
+    session_rows = db.session.scalars(
+        select(UserSession).where(UserSession.account_id == account.id).order_by(UserSession.id)
+    ).all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.account_id == account.id).order_by(AuditEvent.id)
+    ).all()
+    password = account.password
+    data: dict[str, Any] = {
+        "format": "postid-account-export/1",
+        "exported_at": _iso(utcnow()),
+        "profile": {
+            "sub": account.sub,
+            "national_id": account.national_id,
+            "full_name": account.full_name,
+            "birthdate": _iso(account.birthdate),
+            "gender": account.gender.value,
+            "phone": account.phone,
+            "phone_verified_at": _iso(account.phone_verified_at),
+            "email": account.email,
+            "email_verified_at": _iso(account.email_verified_at),
+            "identity_loa": account.identity_loa,
+            "locale": account.locale,
+            "status": account.status.value,
+            "created_at": _iso(account.created_at),
+            "updated_at": _iso(account.updated_at),
+            "password_changed_at": _iso(password.changed_at) if password else None,
+        },
+        "connected_portals": [
+            {"portal": p.client.name, "client_id": p.client.client_id, "scopes": p.scopes,
+             "claims": p.claims, "granted_at": _iso(p.consent.granted_at)}
+            for p in connected_portals(account.id)
+        ],
+        "consents": [
+            {"portal": c.client.name, "client_id": c.client.client_id, "scope": c.scope,
+             "text_version": c.text_version, "locale": c.locale,
+             "granted_at": _iso(c.granted_at), "revoked_at": _iso(c.revoked_at)}
+            for c in consents
+        ],
+        "sessions": [
+            {"authenticated_at": _iso(s.authenticated_at), "last_seen_at": _iso(s.last_seen_at),
+             "expires_at": _iso(s.expires_at), "amr": s.amr.split(), "loa": s.loa,
+             "user_agent": s.user_agent, "revoked_at": _iso(s.revoked_at),
+             "revoke_reason": s.revoke_reason}
+            for s in session_rows
+        ],
+        "activity": [
+            {"event": e.tag, "occurred_at": _iso(e.occurred_at), "channel": e.channel,
+             "data": e.data}
+            for e in events
+        ],
+    }
+    audit.record(AuditTag.ACCOUNT_DATA_EXPORT, account_id=account.id, session_id=session_id)
+    db.session.commit()
+    return data
+
+
+# --- deletion ----------------------------------------------------------------------------
+
+
+class WrongPassword(Exception):
+    pass
+
+
+def placeholder_national_id(account_id: int) -> str:
+    """12 characters starting with a letter: never a valid ID number, unique per account."""
+    return "D" + str(account_id).zfill(11)
+
+
+def placeholder_phone(account_id: int) -> str:
+    """At most 16 characters, not E.164 (no "+"), unique per account."""
+    return "D" + str(account_id).zfill(15)
+
+
+def check_password_throttled(account: Account, password: str, *, key: str) -> bool:
+    """Verify the current password, counted by the login throttle (raises Throttled)."""
+    attempt = login_throttle.begin(key)
+    credential = account.password
+    if credential is None:
+        passwords.spend_verification_time(password)
+        return False
+    if not passwords.verify_password(credential.hash, password):
+        return False
+    login_throttle.succeeded(attempt)
+    return True
+
+
+def delete_account(account: Account, password: str, *, session_id: int | None) -> list[int]:
+    """Erase the person's data and disable the account; keep the audit trail (Decree 69/2024).
+
+    Raises WrongPassword (nothing changed) or login_throttle.Throttled. One transaction.
+    Returns queued back-channel logouts for delivery after the commit."""
+    if not check_password_throttled(account, password, key=f"pwdelete:{account.id}"):
+        raise WrongPassword()
+    account_id = account.id
+    now = utcnow()
+    queued = end_other_sessions_in_transaction(account_id, current_session_id=None,
+                                               reason="account_deleted")
+    # Sessions that are no longer live still must not come back; their tokens too.
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.account_id == account_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoke_reason="account_deleted")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(OAuthToken)
+        .where(OAuthToken.account_id == account_id, OAuthToken.revoked_at.is_(None))
+        .values(revoked_at=now, revoke_reason="account_deleted")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Consent)
+        .where(Consent.account_id == account_id, Consent.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(AuthorizationCode)
+        .where(AuthorizationCode.account_id == account_id, AuthorizationCode.redeemed_at.is_(None))
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    # Personal data in the device user agents goes too.
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.account_id == account_id)
+        .values(user_agent=None)
+        .execution_options(synchronize_session=False)
+    )
+    for model in (PasswordCredential, TotpCredential, RecoveryCode, MfaChallenge, OtpChallenge):
+        db.session.execute(delete(model).where(model.account_id == account_id))
+    db.session.expire(account, ["password"])
+    account.status = AccountStatus.DISABLED
+    account.national_id = placeholder_national_id(account_id)
+    account.phone = placeholder_phone(account_id)
+    account.phone_verified_at = None
+    account.full_name = ""
+    account.name_search_key = ""
+    account.email = None
+    account.email_verified_at = None
+    audit.record(AuditTag.ACCOUNT_DELETE, account_id=account_id, session_id=session_id)
+    db.session.commit()
+    return queued

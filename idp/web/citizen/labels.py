@@ -1,0 +1,68 @@
+"""Plain-language wording for the account pages (vi/en through gettext)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from idp.models import AuditTag
+
+# Same wording as the consent page (templates/oidc/consent.html).
+SCOPE_DESCRIPTIONS = {
+    "openid": _l("An identifier for your account, and the level of assurance of this sign-in"),
+    "profile": _l("Your full name, date of birth and sex"),
+    "email": _l("Your e-mail address"),
+    "phone": _l("Your phone number"),
+    "address": _l("Your postal address"),
+    "national_id": _l("Your personal ID number"),
+    "offline_access": _l("Keep you signed in to this service when you are away"),
+}
+
+EVENT_LABELS = {
+    AuditTag.ACCOUNT_CREATE: _l("Account created"),
+    AuditTag.ACCOUNT_LOGIN_SUCCESS: _l("Signed in"),
+    AuditTag.ACCOUNT_LOGIN_FAILURE: _l("Failed sign-in attempt"),
+    AuditTag.ACCOUNT_LOGIN_THROTTLED: _l("Sign-in attempts paused after too many failures"),
+    AuditTag.ACCOUNT_LOGOUT: _l("Signed out"),
+    AuditTag.ACCOUNT_PASSWORD_REHASH: _l("Password storage upgraded"),
+    AuditTag.CONSENT_GRANT: _l("Allowed a service to receive your details"),
+    AuditTag.OIDC_CODE_REPLAY: _l("Blocked a reused sign-in code"),
+    AuditTag.OIDC_REFRESH_REUSE: _l("Blocked a reused service token"),
+    AuditTag.ACCOUNT_PHONE_CONFIRM: _l("Phone number confirmed"),
+    AuditTag.ACCOUNT_EMAIL_CONFIRM: _l("E-mail address confirmed"),
+    AuditTag.ACCOUNT_CONTACT_CHANGE: _l("Contact details changed"),
+    AuditTag.ACCOUNT_PASSWORD_CHANGE: _l("Password changed"),
+    AuditTag.ACCOUNT_PASSWORD_RECOVER: _l("Password reset"),
+    AuditTag.ACCOUNT_MFA_ENROL: _l("Two-step verification turned on"),
+    AuditTag.ACCOUNT_MFA_REMOVE: _l("Two-step verification turned off"),
+    AuditTag.ACCOUNT_MFA_SUCCESS: _l("Two-step verification passed"),
+    AuditTag.ACCOUNT_MFA_FAILURE: _l("Wrong two-step verification code"),
+    AuditTag.ACCOUNT_RECOVERY_CODE_USE: _l("Recovery code used"),
+    AuditTag.ACCOUNT_SESSION_REVOKE: _l("Another session signed out"),
+    AuditTag.CONSENT_REVOKE: _l("Withdrew a service's access to your details"),
+    AuditTag.ACCOUNT_DATA_EXPORT: _l("Downloaded your data"),
+    AuditTag.ACCOUNT_DELETE: _l("Account deleted"),
+}
+_BY_VALUE = {tag.value: label for tag, label in EVENT_LABELS.items()}
+
+
+def event_label(tag: str) -> str:
+    label = _BY_VALUE.get(tag)
+    return str(label) if label is not None else str(_l("Other account event"))
+
+
+def short_user_agent(user_agent: str | None) -> str:
+    """"Chrome on Android" style summary; the raw string is never needed on the page."""
+    if not user_agent:
+        return str(_l("Unknown device"))
+    ua = user_agent
+    browser = next((name for key, name in (("Edg/", "Edge"), ("OPR/", "Opera"),
+                                           ("CocCoc", "Cốc Cốc"), ("Firefox/", "Firefox"),
+                                           ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+                    if key in ua), None)
+    system = next((name for key, name in (("Android", "Android"), ("iPhone", "iPhone"),
+                                          ("iPad", "iPad"), ("Windows", "Windows"),
+                                          ("Mac OS X", "macOS"), ("Linux", "Linux"))
+                   if key in ua), None)
+    if browser and system:
+        return str(_l("%(browser)s on %(system)s", browser=browser, system=system))
+    return browser or system or ua[:40]
