@@ -125,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     from idp.web.mfa.views import bp as mfa_bp
     from idp.web.oidc.logout import bp as oidc_logout_bp
     from idp.web.oidc.views import bp as oidc_bp
+    from idp.web.recovery.views import bp as recovery_bp
     from idp.web.register.views import bp as register_bp
 
     oidc.init_app(app)
@@ -135,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(oidc_bp)
     app.register_blueprint(oidc_logout_bp)
     app.register_blueprint(register_bp)
+    app.register_blueprint(recovery_bp)
     app.register_blueprint(mfa_bp)
 
     @app.get("/healthz")

@@ -14,7 +14,7 @@ from idp.domain import names
 from idp.domain.email_address import normalize_email
 from idp.domain.errors import N_, DomainError
 from idp.domain.gender import Gender, parse_gender
-from idp.domain.national_id import check_national_id, normalize_national_id
+from idp.domain.national_id import check_national_id, decode_national_id, normalize_national_id
 from idp.domain.password_policy import check_password
 from idp.domain.phone import normalize_phone
 from idp.errors import Conflict, InvalidInput
@@ -38,39 +38,54 @@ class CitizenDetails:
     email: str | None = None
 
 
-def validate_citizen(details: CitizenDetails, password: str) -> CitizenDetails:
-    """Apply the domain rules; return normalised details or raise InvalidInput naming the field."""
-    try:
-        gender = parse_gender(details.gender.value if isinstance(details.gender, Gender) else details.gender)
-    except DomainError as exc:
-        raise InvalidInput.from_domain(exc, "gender") from None
-    checks = {
-        "full_name": lambda: names.normalize_name(details.full_name),
-        "national_id": lambda: check_national_id(
-            details.national_id, birthdate=details.birthdate, gender=gender
-        ),
-        "phone": lambda: normalize_phone(details.phone),
-        "email": lambda: normalize_email(details.email) if details.email else None,
-    }
-    values: dict[str, object] = {}
-    for field, check in checks.items():
+def citizen_errors(details: CitizenDetails, password: str) -> list[InvalidInput]:
+    """Every field the domain rules refuse, so a form can show them all in one round.
+
+    `details.birthdate` may be None (the form could not parse it): the ID number is then
+    checked for structure only. Each error names its field.
+    """
+    errors: list[InvalidInput] = []
+
+    def attempt(field: str, check):  # type: ignore[no-untyped-def]
         try:
-            values[field] = check()
+            return check()
         except DomainError as exc:
             # The birth date is checked together with the ID number but is its own field.
             where = "birthdate" if exc.code.startswith("birthdate.") else field
-            raise InvalidInput.from_domain(exc, where) from None
-    try:
-        check_password(password, personal_values=(str(values["national_id"]), str(values["phone"])))
-    except DomainError as exc:
-        raise InvalidInput.from_domain(exc, "password") from None
+            errors.append(InvalidInput.from_domain(exc, where))
+            return None
+
+    raw_gender = details.gender.value if isinstance(details.gender, Gender) else details.gender
+    gender = attempt("gender", lambda: parse_gender(raw_gender))
+    attempt("full_name", lambda: names.normalize_name(details.full_name))
+    if gender is not None and details.birthdate is not None:
+        national_id = attempt("national_id", lambda: check_national_id(
+            details.national_id, birthdate=details.birthdate, gender=gender))
+    else:
+        national_id = attempt("national_id", lambda: decode_national_id(
+            normalize_national_id(details.national_id)).number)
+    phone = attempt("phone", lambda: normalize_phone(details.phone))
+    if details.email:
+        attempt("email", lambda: normalize_email(details.email or ""))
+    personal = tuple(str(v) for v in (national_id, phone) if v)
+    attempt("password", lambda: check_password(password, personal_values=personal))
+    return errors
+
+
+def validate_citizen(details: CitizenDetails, password: str) -> CitizenDetails:
+    """Apply the domain rules; return normalised details or raise the first InvalidInput."""
+    errors = citizen_errors(details, password)
+    if errors:
+        raise errors[0]
+    gender = parse_gender(details.gender.value if isinstance(details.gender, Gender) else details.gender)
+    email = normalize_email(details.email) if details.email else None
     return CitizenDetails(
-        national_id=str(values["national_id"]),
-        full_name=str(values["full_name"]),
+        national_id=check_national_id(details.national_id, birthdate=details.birthdate, gender=gender),
+        full_name=names.normalize_name(details.full_name),
         birthdate=details.birthdate,
         gender=gender,
-        phone=str(values["phone"]),
-        email=values["email"] if values["email"] else None,  # type: ignore[arg-type]
+        phone=normalize_phone(details.phone),
+        email=email,
     )
 
 

@@ -12,8 +12,13 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 
 def _parse_date(value: str | None) -> date | None:
+    """dd/mm/yyyy (as printed on Vietnamese ID cards) or YYYY-MM-DD."""
+    text = (value or "").strip()
     try:
-        return date.fromisoformat((value or "").strip())
+        if "/" in text or "." in text:
+            day, month, year = text.replace(".", "/").split("/")
+            return date(int(year), int(month), int(day)) if len(year) == 4 else None
+        return date.fromisoformat(text)
     except ValueError:
         return None
 
@@ -35,8 +40,11 @@ class RegisterForm(FlaskForm):
     birthdate = StringField(
         _l("Date of birth"),
         validators=[DataRequired(_l("Enter your date of birth.")),
-                    Length(max=10, message=_l("Enter the date as YYYY-MM-DD."))],
-        render_kw={"type": "date", "autocomplete": "bday", "placeholder": "YYYY-MM-DD"},
+                    Length(max=10, message=_l("Enter the date as dd/mm/yyyy, for example 17/05/1999."))],
+        # Plain text, not type=date: the browser's date widget speaks the phone's language, not
+        # the page's, and people copy the date as printed on the card.
+        render_kw={"autocomplete": "bday", "inputmode": "numeric", "placeholder": "dd/mm/yyyy",
+                   "maxlength": 10},
     )
     gender = SelectField(
         _l("Sex (as on your ID card)"),
@@ -78,7 +86,7 @@ class RegisterForm(FlaskForm):
     def validate_birthdate(self, field: StringField) -> None:
         parsed = _parse_date(field.data)
         if parsed is None:
-            raise ValidationError(_l("Enter the date as YYYY-MM-DD, for example 1999-05-17."))
+            raise ValidationError(_l("Enter the date as dd/mm/yyyy, for example 17/05/1999."))
         if parsed > date.today():
             raise ValidationError(_l("The date of birth cannot be in the future."))
 

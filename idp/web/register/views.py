@@ -8,11 +8,10 @@ from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from idp.errors import InvalidInput
 from idp.extensions import limiter
 from idp.i18n import current_language
 from idp.services import registration
-from idp.services.accounts import CitizenDetails, validate_citizen
+from idp.services.accounts import CitizenDetails, citizen_errors, validate_citizen
 from idp.web.register.forms import ConfirmCodeForm, EmailConfirmForm, RegisterForm, ResendForm
 from idp.web.session_cookie import current_session, set_session_cookie
 
@@ -32,24 +31,27 @@ def _ip_limit() -> str:
 @limiter.limit(_ip_limit, methods=["POST"])
 def start() -> Response | tuple[str, int]:
     form = RegisterForm()
-    if not form.validate_on_submit():
-        return _register_page(form, 400 if request.method == "POST" else 200)
+    if request.method == "GET":
+        return _register_page(form, 200)
+    form_ok = form.validate_on_submit()
     password = form.password.data or ""
     details = CitizenDetails(
         national_id=form.national_id.data or "", full_name=form.full_name.data or "",
-        birthdate=form.birthdate_value,  # type: ignore[arg-type]  # checked by the form
+        birthdate=form.birthdate_value,  # type: ignore[arg-type]  # None: checked by the form
         gender=form.gender.data or "", phone=form.phone.data or "",
         email=(form.email.data or "").strip() or None,
     )
-    try:
-        clean = validate_citizen(details, password)
-    except InvalidInput as exc:
-        message = gettext(exc.message)
-        if exc.field in FORM_FIELDS:
-            getattr(form, exc.field).errors.append(message)
-        else:
-            form.form_errors.append(message)
+    # Domain rules run even when the form already has errors: every problem shows at once.
+    domain_errors = citizen_errors(details, password) if form.csrf_token.errors == [] else []
+    for error in domain_errors:
+        field = getattr(form, error.field, None) if error.field in FORM_FIELDS else None
+        if field is None:
+            form.form_errors.append(gettext(error.message))
+        elif not field.errors:  # the form's own message (e.g. "enter your name") comes first
+            field.errors = [*field.errors, gettext(error.message)]
+    if not form_ok or domain_errors:
         return _register_page(form, 400)
+    clean = validate_citizen(details, password)
     token = registration.start(clean, password, locale=current_language())
     response = redirect(url_for("register.confirm"), code=303)
     _set_registration_cookie(response, token)

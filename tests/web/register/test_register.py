@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
 from datetime import timedelta
 
@@ -111,7 +110,6 @@ def test_same_answer_for_a_new_id_an_existing_id_and_an_existing_phone(app, make
         existing = active_citizen()  # 001099012345, +84912345678
         existing_id = existing.id
     shapes = []
-    timings = []
     cases = [
         {},  # new person
         {"national_id": "001099012345", "full_name": "Nguyễn Văn An", "birthdate": "1999-05-17",
@@ -120,13 +118,14 @@ def test_same_answer_for_a_new_id_an_existing_id_and_an_existing_phone(app, make
     ]
     for changes in cases:
         client = app.test_client()
-        started = time.perf_counter()
         response = register(client, **changes)
-        timings.append(time.perf_counter() - started)
         shapes.append(_shape(client, response))
     assert shapes[0][:3] == shapes[1][:3] == shapes[2][:3] == (303, "/register/confirm", 200)
     assert shapes[0][3] == shapes[1][3] == shapes[2][3]
-    assert max(timings) < 5 * min(timings) + 0.2  # all hash a password; no fast path
+    # No fast path for duplicates: each attempt hashed a password into a pending registration
+    # (timing itself is measured in bench/, not asserted in a unit test).
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PendingRegistration)) == 3
     warnings = outbox(app, "register.duplicate")
     assert [m.recipient for m in warnings] == ["+84912345678", "+84912345678"]
     assert all(m.account_id == existing_id for m in warnings)
@@ -374,3 +373,17 @@ NEW_BIRTHDATE = date(2003, 2, 1)
 
 def test_login_page_links_to_registration(client):
     assert 'href="/register"' in client.get("/login").get_data(as_text=True)
+
+
+def test_every_invalid_field_is_reported_in_one_round(client):
+    from tests.conftest import csrf_token
+
+    response = client.post("/register", data={
+        "csrf_token": csrf_token(client, "/register"), "national_id": "12ab", "full_name": "Nguyễn Văn An",
+        "birthdate": "17/05/1999", "gender": "male", "phone": "123", "email": "bad@",
+        "password": "x", "password_confirm": "x", "accept_terms": "y"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    for field in ("national_id", "phone", "email", "password"):
+        assert f'id="{field}-error"' in body, field
+    assert 'id="birthdate-error"' not in body  # dd/mm/yyyy as on the card is accepted

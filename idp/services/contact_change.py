@@ -1,0 +1,294 @@
+"""Changing the contact data on the account page (DESIGN §6): phone and e-mail, re-confirmed.
+
+Both changes need the current password (throttled like a sign-in). Nothing on the account
+changes until the new contact is proven:
+
+* phone: a 6-digit code goes to the NEW phone (idp.services.otp, CHANGE_PHONE, bound to the
+  account); on confirmation the phone is replaced and the OLD phone gets a notice. A phone that
+  already belongs to another account gets the same answer, but a challenge no code can satisfy
+  and no SMS, so the form never tells whether a number is registered.
+* e-mail: a link goes to the NEW address (CONFIRM_EMAIL, bound to the account, the address in
+  `destination`); opening it (signed in as the owner) sets the address and email_verified_at.
+  Removing the e-mail needs only the password.
+
+A new request supersedes the earlier pending one of the same kind. Audit ACCOUNT_CONTACT_CHANGE.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, url_for
+from flask_babel import force_locale, gettext
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from idp.domain.email_address import normalize_email
+from idp.domain.errors import N_, DomainError
+from idp.domain.phone import display_phone, normalize_phone
+from idp.errors import IdpError
+from idp.extensions import db
+from idp.models import Account, AuditTag
+from idp.models.base import utcnow
+from idp.models.registration import OtpChallenge, OtpPurpose
+from idp.services import account_data, audit, notify, otp
+
+CODE_FAILED = N_("The code is not correct or has expired. Check the SMS, or ask for a new code.")
+RESEND_TOO_EARLY = N_("Please wait %(seconds)s seconds before asking for a new code.")
+RESEND_EXHAUSTED = N_("No more codes can be sent for this change. Please start again.")
+TOO_MANY_REQUESTS = N_("Too many changes were requested today. Please try again tomorrow.")
+SAME_PHONE = N_("This is already your phone number.")
+SAME_EMAIL = N_("This is already your confirmed e-mail address.")
+NO_EMAIL = N_("There is no e-mail address to remove.")
+# Phone-change requests (each one sends an SMS) per account per day.
+MAX_REQUESTS_PER_DAY = 10
+
+
+class WrongPassword(Exception):
+    pass
+
+
+class ContactError(IdpError):
+    status = 400
+
+
+class CodeFailed(ContactError):
+    def __init__(self) -> None:
+        super().__init__("contact.code_failed", CODE_FAILED, field="code")
+
+
+class ResendRefused(ContactError):
+    status = 429
+
+    def __init__(self, wait: int | None) -> None:
+        super().__init__("contact.resend_refused", RESEND_EXHAUSTED if wait is None else RESEND_TOO_EARLY)
+        self.wait = wait
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    return current_app.config["IDP_SETTINGS"]
+
+
+def throttle_key(account_id: int) -> str:
+    return f"contact:{account_id}"
+
+
+def _check_password(account: Account, password: str) -> None:
+    """Raises WrongPassword or login_throttle.Throttled."""
+    if not account_data.check_password_throttled(account, password, key=throttle_key(account.id)):
+        raise WrongPassword()
+
+
+def _supersede(account_id: int, purpose: OtpPurpose) -> None:
+    now = utcnow()
+    db.session.execute(
+        update(OtpChallenge)
+        .where(OtpChallenge.account_id == account_id, OtpChallenge.purpose == purpose,
+               OtpChallenge.consumed_at.is_(None))
+        .values(consumed_at=now)
+        .execution_options(synchronize_session=False))
+
+
+# --- phone ---------------------------------------------------------------------------------
+
+def clean_phone(account: Account, raw: str) -> str:
+    """The E.164 form of a new phone; raises DomainError (field message)."""
+    phone = normalize_phone(raw)
+    if phone == account.phone:
+        raise DomainError("contact.same_phone", SAME_PHONE)
+    return phone
+
+
+def _send_code(phone: str, code: str, locale: str, account_id: int) -> None:
+    with force_locale(locale):
+        text = gettext("PostID: your code to change your phone number is %(code)s. It is valid "
+                       "for %(minutes)s minutes. Never share it with anyone.",
+                       code=code, minutes=_settings().otp_seconds // 60)
+    notify.send_sms(phone, text, template="account.change_phone_code", locale=locale,
+                    account_id=account_id)
+
+
+def _phone_taken(account: Account, phone: str) -> bool:
+    return db.session.scalar(
+        select(Account.id).where(Account.phone == phone, Account.id != account.id)) is not None
+
+
+def request_phone_change(account: Account, *, raw_phone: str, password: str,
+                         session_id: int | None) -> None:
+    """Check the password and the number, send a code to the new phone. One transaction.
+
+    Raises WrongPassword / login_throttle.Throttled (nothing sent), DomainError (the number),
+    ContactError (too many requests today). A number held by another account is answered
+    exactly like a free one, with a challenge no code can match and no SMS.
+    """
+    _check_password(account, password)
+    phone = clean_phone(account, raw_phone)
+    since = utcnow() - timedelta(days=1)
+    recent = db.session.scalar(select(func.count(OtpChallenge.id)).where(
+        OtpChallenge.account_id == account.id, OtpChallenge.purpose == OtpPurpose.CHANGE_PHONE,
+        OtpChallenge.created_at > since))
+    if (recent or 0) >= MAX_REQUESTS_PER_DAY:
+        raise ContactError("contact.too_many", TOO_MANY_REQUESTS)
+    _supersede(account.id, OtpPurpose.CHANGE_PHONE)
+    usable = not _phone_taken(account, phone)
+    _challenge, code = otp.issue_code(OtpPurpose.CHANGE_PHONE, phone, account_id=account.id,
+                                      usable=usable)
+    if usable:
+        _send_code(phone, code, account.locale or "vi", account.id)
+    audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
+                 field="phone", step="requested")
+    db.session.commit()
+
+
+def pending_phone(account: Account) -> OtpChallenge | None:
+    """The live phone-change challenge of the account, if any."""
+    challenge = db.session.scalar(
+        select(OtpChallenge)
+        .where(OtpChallenge.account_id == account.id,
+               OtpChallenge.purpose == OtpPurpose.CHANGE_PHONE)
+        .order_by(OtpChallenge.id.desc()).limit(1))
+    return challenge if challenge is not None and otp.is_live(challenge) else None
+
+
+def confirm_phone(account: Account, code: str, *, session_id: int | None) -> str:
+    """Check the code; replace the phone, tell the old one. Returns the new phone.
+
+    Raises CodeFailed for every failure (none pending, wrong, used, expired, dead after five
+    wrong codes, or the number taken meanwhile)."""
+    challenge = pending_phone(account)
+    if challenge is None:
+        raise CodeFailed()
+    if not otp.check_code(challenge, code):
+        db.session.commit()  # the failure count
+        raise CodeFailed()
+    new_phone = challenge.destination
+    old_phone = account.phone
+    now = utcnow()
+    account.phone = new_phone
+    account.phone_verified_at = now
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Taken by a registration between request and confirmation: the code is spent.
+        db.session.rollback()
+        db.session.execute(update(OtpChallenge).where(OtpChallenge.id == challenge.id)
+                           .values(consumed_at=now).execution_options(synchronize_session=False))
+        db.session.commit()
+        raise CodeFailed() from None
+    locale = account.locale or "vi"
+    with force_locale(locale):
+        text = gettext("PostID: the phone number of your account was changed to %(phone)s. "
+                       "If this was not you, contact PostID at a post office right away.",
+                       phone=_masked(new_phone))
+    notify.send_sms(old_phone, text, template="account.phone_changed", locale=locale,
+                    account_id=account.id)
+    audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
+                 field="phone", step="confirmed")
+    db.session.commit()
+    return new_phone
+
+
+def resend_phone_code(account: Account) -> None:
+    """A new code to the pending number after the back-off (a taken number gets a dead one)."""
+    challenge = pending_phone(account)
+    if challenge is None:
+        raise CodeFailed()
+    wait = otp.resend_wait(challenge)
+    if wait is None or wait > 0:
+        raise ResendRefused(wait)
+    usable = not _phone_taken(account, challenge.destination)
+    code = otp.renew_code(challenge, usable=usable)
+    if usable:
+        _send_code(challenge.destination, code, account.locale or "vi", account.id)
+    db.session.commit()
+
+
+def _masked(phone: str) -> str:
+    """+84912345678 -> 0912 *** 678."""
+    try:
+        local = display_phone(phone).replace(" ", "")
+    except DomainError:
+        local = phone
+    return f"{local[:4]} *** {local[-3:]}"
+
+
+masked_phone = _masked
+
+
+# --- e-mail --------------------------------------------------------------------------------
+
+def request_email_change(account: Account, *, raw_email: str, password: str,
+                         session_id: int | None) -> str:
+    """Check the password, send a confirmation link to the new address. Returns the address.
+
+    Raises WrongPassword / login_throttle.Throttled (nothing sent) or DomainError (address)."""
+    _check_password(account, password)
+    email = normalize_email(raw_email)
+    if email == account.email and account.email_verified_at is not None:
+        raise DomainError("contact.same_email", SAME_EMAIL)
+    _supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
+    _challenge, token = otp.issue_link(OtpPurpose.CONFIRM_EMAIL, email, account_id=account.id)
+    link = _settings().issuer + url_for("citizen.contact_email_confirm", token=token)
+    locale = account.locale or "vi"
+    with force_locale(locale):
+        subject = gettext("PostID: confirm your new e-mail address")
+        text = gettext("Hello %(name)s,\n\nTo use this e-mail address for your PostID account, "
+                       "open this link within %(hours)s hours while signed in to PostID:\n\n"
+                       "%(link)s\n\nIf you did not ask for this, ignore this message.",
+                       name=account.full_name, hours=_settings().email_link_hours, link=link)
+    notify.send_email(email, subject, text, template="account.change_email_link",
+                      account_id=account.id, locale=locale)
+    audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
+                 field="email", step="requested")
+    db.session.commit()
+    return email
+
+
+def remove_email(account: Account, *, password: str, session_id: int | None) -> None:
+    """Remove the e-mail address (and any pending link). Raises WrongPassword, Throttled,
+    DomainError (no address)."""
+    _check_password(account, password)
+    if not account.email:
+        raise DomainError("contact.no_email", NO_EMAIL)
+    _supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
+    account.email = None
+    account.email_verified_at = None
+    _tell_phone_email_changed(account)
+    audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
+                 field="email", step="removed")
+    db.session.commit()
+
+
+def _tell_phone_email_changed(account: Account) -> None:
+    locale = account.locale or "vi"
+    with force_locale(locale):
+        text = gettext("PostID: the e-mail address of your account was changed. If this was not "
+                       "you, contact PostID at a post office right away.")
+    notify.send_sms(account.phone, text, template="account.email_changed", locale=locale,
+                    account_id=account.id)
+
+
+def email_link_pending(account: Account, token: str) -> bool:
+    challenge = otp.find_link(OtpPurpose.CONFIRM_EMAIL, token)
+    return challenge is not None and challenge.account_id == account.id
+
+
+def confirm_email(account: Account, token: str, *, session_id: int | None) -> str | None:
+    """Consume a link of this account; set the address it was sent to. None if not valid
+    (unknown, used, expired, superseded, or another account's link: not consumed then)."""
+    if not email_link_pending(account, token):
+        db.session.rollback()
+        return None
+    challenge = otp.consume_link(OtpPurpose.CONFIRM_EMAIL, token)
+    if challenge is None:
+        db.session.rollback()
+        return None
+    changed = account.email != challenge.destination
+    account.email = challenge.destination
+    account.email_verified_at = utcnow()
+    if changed:
+        _tell_phone_email_changed(account)
+    audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
+                 field="email", step="confirmed")
+    db.session.commit()
+    return challenge.destination

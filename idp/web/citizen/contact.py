@@ -1,0 +1,174 @@
+"""Account page: change the phone or the e-mail address, re-confirmed (idp.services.contact_change).
+
+Routes on the `citizen` blueprint, so every page needs a live sign-in. The e-mail link is
+therefore opened signed in as the owner (after a sign-in redirect back to the link): the token
+proves the mailbox, the session proves the account; another account's session sees "invalid"
+and the link stays usable. No GET changes anything; every POST carries a CSRF token.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from idp.domain.errors import DomainError
+from idp.domain.phone import display_phone
+from idp.services import contact_change, login_throttle
+from idp.web.citizen.forms import ActionForm, EmailChangeForm, PhoneChangeForm, PhoneCodeForm
+from idp.web.citizen.views import _session, bp
+from idp.web.session_cookie import current_account
+
+Page = tuple[str, int]
+
+
+def _throttled_message(exc: login_throttle.Throttled) -> str:
+    return gettext("Too many wrong passwords. Try again in %(minutes)s minutes.",
+                   minutes=max(1, (exc.retry_after + 59) // 60))
+
+
+# --- phone ---------------------------------------------------------------------------------
+
+@bp.route("/contact/phone", methods=["GET", "POST"])
+def contact_phone() -> Response | Page:
+    form = PhoneChangeForm()
+    if request.method == "GET":
+        return _phone_page(form, 200, changed=request.args.get("changed") == "1")
+    if not form.validate_on_submit():
+        return _phone_page(form, 400)
+    session = _session()
+    try:
+        contact_change.request_phone_change(
+            session.account, raw_phone=form.phone.data or "",
+            password=form.current_password.data or "", session_id=session.id)
+    except login_throttle.Throttled as exc:
+        form.current_password.errors = [_throttled_message(exc)]
+        return _phone_page(form, 429)
+    except contact_change.WrongPassword:
+        form.current_password.errors = [gettext("This is not your current password.")]
+        return _phone_page(form, 400)
+    except DomainError as exc:
+        form.phone.errors = [gettext(exc.message)]
+        return _phone_page(form, 400)
+    except contact_change.ContactError as exc:
+        form.form_errors.append(gettext(exc.message))
+        return _phone_page(form, 429)
+    return redirect(url_for("citizen.contact_phone_confirm"), code=303)
+
+
+def _phone_page(form: PhoneChangeForm, status: int, *, changed: bool = False) -> Page:
+    form.current_password.data = ""
+    return render_template("citizen/contact_phone.html", nav="profile", form=form, changed=changed,
+                           current=display_phone(current_account().phone)), status
+
+
+@bp.route("/contact/phone/confirm", methods=["GET", "POST"])
+def contact_phone_confirm() -> Response | Page:
+    account = _session().account
+    pending = contact_change.pending_phone(account)
+    if request.method == "GET":
+        if pending is None:
+            return redirect(url_for("citizen.contact_phone"))
+        return _confirm_page(PhoneCodeForm(), pending, 200)
+    if request.form.get("action") == "resend":
+        return _resend(pending)
+    form = PhoneCodeForm()
+    if not form.validate_on_submit():
+        return _confirm_page(form, pending, 400)
+    try:
+        contact_change.confirm_phone(account, form.code.data or "", session_id=_session().id)
+    except contact_change.CodeFailed as exc:
+        form.code.errors = [gettext(exc.message)]
+        return _confirm_page(form, contact_change.pending_phone(account), 400)
+    return redirect(url_for("citizen.contact_phone", changed=1), code=303)
+
+
+def _resend(pending) -> Response | Page:  # type: ignore[no-untyped-def]
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return _confirm_page(PhoneCodeForm(formdata=None), pending, 400)
+    try:
+        contact_change.resend_phone_code(_session().account)
+    except contact_change.ResendRefused as exc:
+        message = gettext(exc.message, seconds=exc.wait) if exc.wait else gettext(exc.message)
+        page, _ = _confirm_page(PhoneCodeForm(formdata=None), pending, 429, resend_message=message)
+        response = make_response(page, 429)
+        if exc.wait:
+            response.headers["Retry-After"] = str(exc.wait)
+        return response
+    except contact_change.CodeFailed:
+        return redirect(url_for("citizen.contact_phone"), code=303)
+    return redirect(url_for("citizen.contact_phone_confirm", resent=1), code=303)
+
+
+def _confirm_page(form: PhoneCodeForm, pending, status: int, *,  # type: ignore[no-untyped-def]
+                  resend_message: str | None = None) -> Page:
+    form.code.data = ""
+    return render_template(
+        "citizen/contact_phone_confirm.html", nav="profile", form=form, resend_form=ActionForm(),
+        phone=contact_change.masked_phone(pending.destination) if pending else None,
+        minutes=current_app.config["IDP_SETTINGS"].otp_seconds // 60,
+        resend_message=resend_message), status
+
+
+# --- e-mail --------------------------------------------------------------------------------
+
+@bp.route("/contact/email", methods=["GET", "POST"])
+def contact_email() -> Response | Page:
+    form = EmailChangeForm()
+    if request.method == "GET":
+        return _email_page(form, 200, sent=request.args.get("sent") == "1",
+                           removed=request.args.get("removed") == "1")
+    if not form.validate_on_submit():
+        return _email_page(form, 400)
+    session = _session()
+    try:
+        if form.remove.data:
+            contact_change.remove_email(session.account, password=form.current_password.data or "",
+                                        session_id=session.id)
+        else:
+            contact_change.request_email_change(
+                session.account, raw_email=form.email.data or "",
+                password=form.current_password.data or "", session_id=session.id)
+    except login_throttle.Throttled as exc:
+        form.current_password.errors = [_throttled_message(exc)]
+        return _email_page(form, 429)
+    except contact_change.WrongPassword:
+        form.current_password.errors = [gettext("This is not your current password.")]
+        return _email_page(form, 400)
+    except DomainError as exc:
+        form.email.errors = [gettext(exc.message)]
+        return _email_page(form, 400)
+    if form.remove.data:
+        return redirect(url_for("citizen.contact_email", removed=1), code=303)
+    return redirect(url_for("citizen.contact_email", sent=1), code=303)
+
+
+def _email_page(form: EmailChangeForm, status: int, *, sent: bool = False,
+                removed: bool = False) -> Page:
+    form.current_password.data = ""
+    return render_template("citizen/contact_email.html", nav="profile", form=form, sent=sent,
+                           removed=removed,
+                           account=current_account(),
+                           hours=current_app.config["IDP_SETTINGS"].email_link_hours), status
+
+
+@bp.route("/contact/email/confirm/<token>", methods=["GET", "POST"])
+def contact_email_confirm(token: str) -> Page:
+    session = _session()
+    form = ActionForm()
+    if request.method == "GET":
+        valid = contact_change.email_link_pending(session.account, token)
+        return _email_confirm_page(form, "ask" if valid else "invalid", token, 200 if valid else 404)
+    if not form.validate_on_submit():
+        return _email_confirm_page(form, "ask", token, 400)
+    address = contact_change.confirm_email(session.account, token, session_id=session.id)
+    if address is None:
+        return _email_confirm_page(form, "invalid", token, 404)
+    return _email_confirm_page(form, "done", token, 200, address=address)
+
+
+def _email_confirm_page(form: ActionForm, state: str, token: str, status: int, *,
+                        address: str | None = None) -> Page:
+    return render_template("citizen/contact_email_confirm.html", nav="profile", form=form,
+                           state=state, token=token, address=address), status

@@ -1,0 +1,127 @@
+"""Forgotten password: identifier -> SMS code (or e-mail link) + new password -> sign in
+normally (TOTP still asked). Thin views over idp.services.recovery; every POST is
+CSRF-protected and rate-limited per IP, and no GET changes anything."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from idp.domain.errors import DomainError
+from idp.extensions import limiter
+from idp.services import backchannel, recovery
+from idp.web.recovery.forms import CodeForm, NewPasswordForm, StartForm
+
+bp = Blueprint("recovery", __name__)
+
+RECOVERY_COOKIE = "postid_recovery"
+
+
+def _ip_limit() -> str:
+    return current_app.config["IDP_SETTINGS"].login_ip_limit
+
+
+def _deliver(queued: list[int]) -> None:
+    if queued:
+        backchannel.deliver(queued)
+
+
+def _throttled(page: str, retry_after: int) -> Response:
+    response = make_response(page, 429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+@bp.route("/recover", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+def start() -> Response | tuple[str, int]:
+    form = StartForm()
+    if not form.validate_on_submit():
+        return _start_page(form, 400 if request.method == "POST" else 200)
+    try:
+        flow = recovery.start(form.identifier.data or "")
+    except recovery.RecoveryThrottled as exc:
+        form.identifier.errors.append(gettext(exc.message))
+        page, _ = _start_page(form, 429)
+        return _throttled(page, exc.retry_after)
+    response = redirect(url_for("recovery.code"), code=303)
+    settings = current_app.config["IDP_SETTINGS"]
+    response.set_cookie(RECOVERY_COOKIE, flow, max_age=recovery.flow_seconds(), path="/recover",
+                        secure=settings.cookie_secure, httponly=True, samesite="Lax")
+    return response
+
+
+def _start_page(form: StartForm, status: int) -> tuple[str, int]:
+    return render_template("recovery/start.html", form=form), status
+
+
+def _flow() -> str | None:
+    return request.cookies.get(RECOVERY_COOKIE)
+
+
+@bp.route("/recover/code", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+def code() -> Response | tuple[str, int]:
+    if recovery.load_flow(_flow()) is None:
+        return redirect(url_for("recovery.start", expired=1))
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return _code_page(form, 400 if request.method == "POST" else 200)
+    try:
+        queued = recovery.reset_with_code(_flow(), form.code.data or "", form.password.data or "")
+    except recovery.RecoveryThrottled as exc:
+        form.code.errors.append(gettext(exc.message))
+        page, _ = _code_page(form, 429)
+        return _throttled(page, exc.retry_after)
+    except recovery.RecoveryFailed as exc:
+        form.code.errors.append(gettext(exc.message))
+        form.code.data = ""
+        return _code_page(form, 400)
+    except DomainError as exc:
+        form.password.errors = [gettext(exc.message)]
+        return _code_page(form, 400)  # the code is kept: it is still valid
+    _deliver(queued)
+    response = make_response(render_template("recovery/done.html"), 200)
+    response.delete_cookie(RECOVERY_COOKIE, path="/recover")
+    return response
+
+
+def _code_page(form: CodeForm, status: int) -> tuple[str, int]:
+    form.password.data = ""
+    form.password_confirm.data = ""
+    return render_template("recovery/code.html", form=form,
+                           minutes=recovery.flow_seconds() // 60,
+                           hours=current_app.config["IDP_SETTINGS"].email_link_hours), status
+
+
+@bp.route("/recover/link/<token>", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+def link(token: str) -> tuple[str, int] | Response:
+    form = NewPasswordForm()
+    if request.method == "GET":
+        if not recovery.link_valid(token):
+            return _link_page(form, token, "invalid", 404)
+        return _link_page(form, token, "ask", 200)
+    if not form.validate_on_submit():
+        return _link_page(form, token, "ask", 400)
+    try:
+        queued = recovery.reset_with_link(token, form.password.data or "")
+    except recovery.RecoveryFailed:
+        return _link_page(form, token, "invalid", 404)
+    except DomainError as exc:
+        form.password.errors = [gettext(exc.message)]
+        return _link_page(form, token, "ask", 400)
+    _deliver(queued)
+    return render_template("recovery/done.html"), 200
+
+
+def _link_page(form: NewPasswordForm, token: str, state: str, status: int) -> tuple[str, int]:
+    form.password.data = ""
+    form.password_confirm.data = ""
+    return render_template("recovery/link.html", form=form, token=token, state=state), status
+
+
+@bp.get("/recover/lost-device")
+def lost_device() -> str:
+    return render_template("recovery/lost_device.html")
