@@ -15,7 +15,7 @@ from idp.domain.email_address import normalize_email
 from idp.domain.errors import N_, DomainError
 from idp.domain.gender import Gender, parse_gender
 from idp.domain.national_id import check_national_id, decode_national_id, normalize_national_id
-from idp.domain.password_policy import check_password
+from idp.domain.password_policy import SERVICE_WORDS, check_password
 from idp.domain.phone import normalize_phone
 from idp.errors import Conflict, InvalidInput
 from idp.extensions import db
@@ -68,7 +68,9 @@ def citizen_errors(details: CitizenDetails, password: str) -> list[InvalidInput]
     if details.email:
         attempt("email", lambda: normalize_email(details.email or ""))
     personal = tuple(str(v) for v in (national_id, phone) if v)
-    attempt("password", lambda: check_password(password, personal_values=personal))
+    # Context-specific blocklist (DESIGN §6): own identifiers, own name, the service's name.
+    attempt("password", lambda: check_password(password, personal_values=personal,
+                                                name=details.full_name, service_words=SERVICE_WORDS))
     return errors
 
 

@@ -24,7 +24,7 @@ DEMO_CITIZEN = CitizenDetails(
     phone="0912345678",
     email="an@example.vn",
 )
-DEMO_PASSWORD = "PostID-demo-2026"
+DEMO_PASSWORD = "Hoa-sen-demo-2026"
 DEMO_CLIENT_ID = "demo-portal"
 DEMO_CLIENT_SECRET = "demo-portal-secret-not-for-production"
 # The demo portal is served by this application under /demo-portal.

@@ -36,5 +36,5 @@ def test_context_specific_passwords_refused(password: str, code: str) -> None:
 
 
 def test_context_checks_are_opt_in() -> None:
-    check_password("PostID-demo-2026")  # the demo password stays valid for registration
+    check_password("Hoa-sen-demo-2026", name="Nguyễn Văn An", service_words=SERVICE_WORDS)  # demo password
     check_password("an toàn tuyệt đối", name="Nguyễn Văn An", service_words=SERVICE_WORDS)

@@ -387,3 +387,18 @@ def test_every_invalid_field_is_reported_in_one_round(client):
     for field in ("national_id", "phone", "email", "password"):
         assert f'id="{field}-error"' in body, field
     assert 'id="birthdate-error"' not in body  # dd/mm/yyyy as on the card is accepted
+
+
+@pytest.mark.parametrize("password, code_text", [
+    ("postid-2026-abc", 'id="password-error"'),       # the service's own name
+    ("nguyenvanan-99", 'id="password-error"'),        # the person's own name, accent-free
+])
+def test_registration_refuses_context_specific_passwords(client, password, code_text):
+    from tests.conftest import csrf_token
+
+    response = client.post("/register", data={
+        "csrf_token": csrf_token(client, "/register"), "national_id": "001099012345",
+        "full_name": "Nguyễn Văn An", "birthdate": "17/05/1999", "gender": "male",
+        "phone": "0912345678", "password": password, "password_confirm": password,
+        "accept_terms": "y"})
+    assert response.status_code == 400 and code_text in response.get_data(as_text=True)
