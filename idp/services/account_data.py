@@ -176,7 +176,7 @@ class ActivityPage:
 
 def parse_page(raw: str | None) -> int:
     """A page number from the query string: anything but a positive integer is page 1."""
-    if raw is None or not raw.isdigit() or len(raw) > 9:
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         return 1
     return max(1, int(raw))
 

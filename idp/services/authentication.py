@@ -52,7 +52,11 @@ def throttle_key(identifier: str, account: Account | None, device_token: str | N
     """Per account (any spelling, ID or phone), per owner's device, else per identifier."""
     if account is not None:
         device = devices.device_id(device_token, account.id)
-        return f"account:{account.id}" + (f":device:{device}" if device else "")
+        if device:
+            return f"account:{account.id}:device:{device}"
+    # Per canonical identifier (every spelling of one ID number or phone is one key), whether
+    # or not an account exists: ID number and phone count apart, so the throttle's answer can
+    # neither confirm an account nor link a phone to an ID number.
     canonical = accounts.canonical_identifier(identifier)
     if canonical is not None:
         return ":".join(canonical)

@@ -141,5 +141,5 @@ def renew_code(challenge: OtpChallenge, *, usable: bool = True) -> str:
     challenge.sends += 1
     challenge.last_sent_at = utcnow()
     challenge.expires_at = _code_expiry()
-    challenge.failed_attempts = 0
+    # Wrong guesses are not forgiven by a resend: 5 in all per challenge, not 5 per send.
     return code

@@ -71,12 +71,12 @@ def _recoverable(identifier: str) -> Account | None:
 
 
 def _key_for(identifier: str, account: Account | None) -> str:
-    """One throttle key per account (ID number and phone share it), else per identifier."""
-    if account is not None:
-        return f"recover:account:{account.id}"
+    """Per canonical identifier, known or not, as a fixed-length digest: the key travels in the
+    signed (not encrypted) flow cookie and the throttle answers, so neither may reveal whether
+    an account exists nor link an ID number to a phone number."""
     canonical = canonical_identifier(identifier)
     value = f"{canonical[0]}:{canonical[1]}" if canonical else identifier.strip()[:64]
-    return f"recover:unknown:{otp.secret_hash(value)}"
+    return f"recover:{otp.secret_hash(value)}"
 
 
 def start(identifier: str) -> str:
@@ -106,7 +106,8 @@ def start(identifier: str) -> str:
         audit.record(AuditTag.ACCOUNT_PASSWORD_RECOVER, account_id=account.id, step="start",
                      sms=phone_ok, email=bool(account.email and account.email_verified_at))
     db.session.flush()
-    flow = _serializer().dumps({"c": challenge.id, "k": key})
+    # Fixed width: the cookie is signed, not encrypted, and its length must not vary.
+    flow = _serializer().dumps({"c": f"{challenge.id:020d}", "k": key})
     db.session.commit()
     return flow
 

@@ -62,3 +62,18 @@ def test_outbox_cli_prints_the_latest_code(app, runner):
     result = runner.invoke(cli, ["outbox", "list", "--json"])
     rows = json.loads(result.output)
     assert rows[0]["template"] == "register.code" and rows[0]["body"][:6] == "PostID"
+
+
+def test_a_resend_does_not_forgive_wrong_guesses(app):
+    from idp.extensions import db
+    from idp.models import OtpPurpose
+    from idp.services import otp
+
+    with app.app_context():
+        challenge, _ = otp.issue_code(OtpPurpose.CHANGE_PHONE, "+84987654321")
+        db.session.commit()
+        for _ in range(5):
+            assert not otp.check_code(challenge, "000000" if _ % 2 else "999999")
+        fresh = otp.renew_code(challenge)
+        db.session.commit()
+        assert not otp.check_code(challenge, fresh)  # dead after 5 wrong guesses in all

@@ -42,7 +42,7 @@ def _deliver(queued: list[int]) -> None:
 
 def _target_id(form: ActionForm) -> int:
     raw = form.target.data or ""
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:  # "²" is a digit to isdigit()
         abort(400)
     return int(raw)
 

@@ -230,3 +230,18 @@ def test_delete_account(app: Flask, client: FlaskClient) -> None:
         again = active_citizen()
         assert again.id != account_id
     sign_in(client)
+
+
+def test_unicode_digits_in_ids_and_pages_are_400_or_page_one_not_500(app, client):
+    from tests.conftest import csrf_token
+    from tests.factories import active_citizen
+    from tests.oidc.flow import sign_in
+
+    with app.app_context():
+        active_citizen()
+    sign_in(client)
+    token = csrf_token(client, "/account/sessions")
+    for path in ("/account/sessions/end", "/account/portals/revoke"):
+        assert client.post(path, data={"csrf_token": token, "target": "²"}).status_code == 400
+        assert client.post(path, data={"csrf_token": token, "target": "٣"}).status_code == 400
+    assert client.get("/account/activity?page=%C2%B2").status_code == 200

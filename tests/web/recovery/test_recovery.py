@@ -209,12 +209,31 @@ def test_five_wrong_codes_kill_the_code(app, client):
     assert login(client, PASSWORD).status_code == 302
 
 
-def test_recovery_start_is_throttled_per_account(app, client):
+def test_recovery_start_is_throttled_per_identifier(app, client):
     verified_citizen(app)
     statuses = [start(client).status_code for _ in range(8)]
     assert 429 in statuses
-    # the phone number is the same account: shares the count
-    assert start(client, "0912345678").status_code == 429
+    # Another spelling of the same ID number shares the count...
+    assert start(client, "001 099 012 345").status_code == 429
+    # ...but the phone counts apart: otherwise the throttle would link the two.
+    assert start(client, "0912345678").status_code == 303
+
+
+def test_flow_cookie_looks_the_same_for_known_and_unknown(app, client):
+    verified_citizen(app)
+    start(client)
+    known = client.get_cookie("postid_recovery", path="/recover").value
+    other = app.test_client()
+    start(other, "001099012346")
+    unknown = other.get_cookie("postid_recovery", path="/recover").value
+    with app.app_context():
+        from idp.services import recovery
+
+        decoded = [recovery._serializer().loads(value) for value in (known, unknown)]
+    # Same fields, same widths, no account id: the signed (readable) cookie tells nothing.
+    assert [sorted(d) for d in decoded] == [["c", "k"], ["c", "k"]]
+    assert [len(d["c"]) for d in decoded] == [20, 20] and [len(d["k"]) for d in decoded] == [72, 72]
+    assert all(d["k"].startswith("recover:") and "account" not in d["k"] for d in decoded)
 
 
 def test_policy_errors_are_shown_and_the_code_stays_usable(app, client):
