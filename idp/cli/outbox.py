@@ -41,3 +41,20 @@ def list_messages(as_json: bool, limit: int) -> None:
                    f"[{m.template}]")
         for line in m.body.splitlines():
             click.echo(f"    {line}")
+
+
+@outbox.command("deliver")
+@click.option("--loop", "interval", type=click.IntRange(1, 3600), default=None,
+              help="Keep running, checking every N seconds (otherwise one pass).")
+@with_appcontext
+def deliver(interval: int | None) -> None:
+    """Send pending SMS and e-mail through the gateway (IDP_NOTIFIER=gateway)."""
+    import time
+
+    from idp.services import notify
+
+    while True:
+        click.echo(f"sent {notify.deliver_pending()} message(s)")
+        if interval is None:
+            return
+        time.sleep(interval)

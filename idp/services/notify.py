@@ -34,12 +34,43 @@ def enqueue(
 
 
 def _deliver(message: OutboxMessage) -> OutboxMessage:
+    """Development: the outbox adapter logs it now. Gateway: nothing happens in the request;
+    `deliver_pending` (idp outbox deliver) sends committed rows, so no notice goes out for a
+    transaction that rolled back and no response waits on, or is timed by, a gateway."""
     from flask import current_app
 
-    from idp.services.notifiers import notifier_for
+    from idp.services.notifiers import OutboxNotifier
 
-    notifier_for(current_app.config["IDP_SETTINGS"]).deliver(message)
+    settings = current_app.config["IDP_SETTINGS"]
+    if settings.notifier == "outbox":
+        OutboxNotifier(settings).deliver(message)
     return message
+
+
+MAX_ATTEMPTS = 10
+
+
+def deliver_pending(limit: int = 100) -> int:
+    """Send committed, unsent messages through the configured gateway; one commit per
+    message. Returns how many were sent. A no-op with the outbox notifier."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from idp.services.notifiers import GatewayNotifier
+
+    settings = current_app.config["IDP_SETTINGS"]
+    if settings.notifier != "gateway":
+        return 0
+    gateway = GatewayNotifier(settings)
+    query = (select(OutboxMessage)
+             .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+             .order_by(OutboxMessage.id).limit(limit))
+    sent = 0
+    for message in db.session.scalars(query).all():
+        gateway.deliver(message)
+        sent += message.sent_at is not None
+        db.session.commit()
+    return sent
 
 
 def send_sms(

@@ -89,6 +89,9 @@ def test_outbox_adapter_writes_the_row_and_logs_it(app, caplog):
 def test_gateway_sms_is_posted_with_the_bearer_token(gateway_app):
     with gateway_app.app_context():
         notify.send_sms("+84912345678", "xin chào", template="t")
+        assert db.session.scalar(select(OutboxMessage)).sent_at is None  # nothing in the request
+        db.session.commit()
+        assert notify.deliver_pending() == 1
         db.session.commit()
         row = db.session.scalar(select(OutboxMessage))
         assert row.sent_at is not None and row.attempts == 1 and row.last_error is None
@@ -101,6 +104,8 @@ def test_gateway_failure_keeps_the_row_pending(gateway_app):
     with gateway_app.app_context():
         notify.send_sms("+84912345678", "x", template="t")
         db.session.commit()
+        assert notify.deliver_pending() == 0
+        db.session.commit()
         row = db.session.scalar(select(OutboxMessage))
         assert row.sent_at is None and row.attempts == 1 and "500" in row.last_error
 
@@ -111,6 +116,8 @@ def test_email_goes_over_smtp_with_starttls_and_login(gateway_app, monkeypatch):
     with gateway_app.app_context():
         notify.send_email("an@example.vn", "Xác nhận", "Nội dung", template="t")
         db.session.commit()
+        notify.deliver_pending()
+        db.session.commit()
         row = db.session.scalar(select(OutboxMessage))
         assert row.sent_at is not None and row.channel is Channel.EMAIL
     assert FakeSMTP.calls[:3] == [("connect", "smtp.test", 2525), ("starttls",),
@@ -118,3 +125,11 @@ def test_email_goes_over_smtp_with_starttls_and_login(gateway_app, monkeypatch):
     message = FakeSMTP.sent[0]
     assert message["To"] == "an@example.vn" and message["Subject"] == "Xác nhận"
     assert "Nội dung" in message.get_content()
+
+
+def test_a_rolled_back_transaction_sends_nothing(gateway_app):
+    with gateway_app.app_context():
+        notify.send_sms("+84912345678", "mật khẩu của bạn đã được đặt lại", template="t")
+        db.session.rollback()
+        assert notify.deliver_pending() == 0
+    assert FakeGateway.received == []
