@@ -14,7 +14,7 @@ RUN groupadd --system postid && useradd --system --gid postid --home-dir /app po
 # Dependencies first so code changes do not reinstall them.
 COPY pyproject.toml README.md ./
 COPY idp/__init__.py idp/__init__.py
-RUN pip install --no-compile -e . && rm -rf /root/.cache
+RUN pip install --no-compile -e .
 
 COPY babel.cfg ./
 COPY config config
