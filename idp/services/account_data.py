@@ -32,7 +32,7 @@ from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.registration import OtpChallenge
 from idp.oidc.claims import SCOPE_CLAIMS
-from idp.services import audit, backchannel, login_throttle, passwords, sessions, tokens
+from idp.services import audit, login_throttle, logout, passwords, sessions
 
 ACTIVITY_PAGE_SIZE = 20
 
@@ -120,14 +120,10 @@ def live_sessions(account_id: int, *, now: datetime | None = None) -> list[UserS
 
 
 def _end(session: UserSession, *, reason: str, by_session_id: int | None) -> list[int]:
-    """logout.end_session without its commit, so several sessions end in one transaction."""
-    sessions.revoke(session, reason=reason)
-    tokens.revoke_for_session(session.id, reason=reason)
-    deliveries = backchannel.enqueue_for_session(session)
+    """End `session` from another one (or none) in the caller's transaction, audited once."""
     audit.record(AuditTag.ACCOUNT_SESSION_REVOKE, account_id=session.account_id,
                  session_id=by_session_id, revoked_session_id=session.id, reason=reason)
-    db.session.flush()
-    return [d.id for d in deliveries]
+    return logout.end_session_in_transaction(session, reason=reason)
 
 
 def end_other_session(account_id: int, session_id: int, *, current_session_id: int) -> list[int] | None:
@@ -137,12 +133,9 @@ def end_other_session(account_id: int, session_id: int, *, current_session_id: i
     target = next((s for s in live_sessions(account_id) if s.id == session_id), None)
     if target is None:
         return None
-    from idp.services import logout
-
-    audit.record(AuditTag.ACCOUNT_SESSION_REVOKE, account_id=account_id,
-                 session_id=current_session_id, revoked_session_id=target.id,
-                 reason="user_signout")
-    return logout.end_session(target, reason="user_signout")  # commits both
+    queued = _end(target, reason="user_signout", by_session_id=current_session_id)
+    db.session.commit()
+    return queued
 
 
 def end_all_other_sessions(account_id: int, *, current_session_id: int,

@@ -8,14 +8,20 @@ from idp.models import AuditTag, UserSession
 from idp.services import audit, backchannel, sessions, tokens
 
 
-def end_session(session: UserSession, *, reason: str = "logout") -> list[int]:
-    """Revoke the session and its tokens and queue back-channel logouts. One transaction.
-
-    Returns the ids of the queued deliveries, for a first attempt after the commit.
-    """
+def end_session_in_transaction(session: UserSession, *, reason: str) -> list[int]:
+    """Revoke the session and its tokens and queue back-channel logouts, in the caller's
+    transaction (so several sessions, or a password change, end together). Returns the ids
+    of the queued deliveries, for a first attempt after the caller commits."""
     sessions.revoke(session, reason=reason)
     tokens.revoke_for_session(session.id, reason=reason)
     deliveries = backchannel.enqueue_for_session(session)
+    db.session.flush()
+    return [d.id for d in deliveries]
+
+
+def end_session(session: UserSession, *, reason: str = "logout") -> list[int]:
+    """The person (or their portal) ends this session. One transaction."""
+    queued = end_session_in_transaction(session, reason=reason)
     audit.record(AuditTag.ACCOUNT_LOGOUT, account_id=session.account_id, session_id=session.id)
     db.session.commit()
-    return [d.id for d in deliveries]
+    return queued

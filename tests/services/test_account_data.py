@@ -38,3 +38,25 @@ def test_context_specific_passwords_refused(password: str, code: str) -> None:
 def test_context_checks_are_opt_in() -> None:
     check_password("Hoa-sen-demo-2026", name="Nguyễn Văn An", service_words=SERVICE_WORDS)  # demo password
     check_password("an toàn tuyệt đối", name="Nguyễn Văn An", service_words=SERVICE_WORDS)
+
+
+def test_ending_another_session_is_audited_once_and_revokes_it(app) -> None:
+    from sqlalchemy import func, select
+
+    from idp.extensions import db
+    from idp.models import AuditEvent, UserSession
+    from idp.services import sessions
+    from tests.factories import active_citizen
+
+    with app.app_context():
+        account = active_citizen()
+        current = sessions.open_session(account).session
+        other = sessions.open_session(account).session
+        db.session.commit()
+        assert account_data.end_other_session(account.id, other.id, current_session_id=current.id) == []
+        tags = db.session.scalars(select(AuditEvent.tag).where(AuditEvent.tag.in_(
+            ["account.session.revoke", "account.logout"]))).all()
+        assert tags == ["account.session.revoke"]
+        assert db.session.get(UserSession, other.id).revoke_reason == "user_signout"
+        assert db.session.scalar(select(func.count()).select_from(UserSession)
+                                 .where(UserSession.revoked_at.is_(None))) == 1
