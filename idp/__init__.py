@@ -83,10 +83,11 @@ def _engine_options(url: str) -> dict[str, object]:
 def _init_extensions(app: Flask) -> None:
     from idp import errors, i18n
     from idp.extensions import csrf, db, limiter, migrate
-    from idp.services import passwords
+    from idp.services import audit, passwords
     from idp.web import security_headers, session_cookie
 
     db.init_app(app)
+    audit.install(db.session.session_factory)
     migrate.init_app(app, db)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -122,6 +123,8 @@ def _register_blueprints(app: Flask) -> None:
     from idp.extensions import db, limiter
     from idp.web.auth.views import bp as auth_bp
     from idp.web.citizen.views import bp as citizen_bp
+    from idp.web.counter import api_bp as counter_api_bp
+    from idp.web.counter import bp as counter_bp
     from idp.web.mfa.views import bp as mfa_bp
     from idp.web.oidc.logout import bp as oidc_logout_bp
     from idp.web.oidc.views import bp as oidc_bp
@@ -138,6 +141,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(register_bp)
     app.register_blueprint(recovery_bp)
     app.register_blueprint(mfa_bp)
+    app.register_blueprint(counter_bp)
+    app.register_blueprint(counter_api_bp)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]

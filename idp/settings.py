@@ -56,6 +56,12 @@ class Settings:
     # Sessions (DESIGN §6): idle and absolute timeouts for citizens.
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
+    # Counter staff (DESIGN §6 "shorter for staff"): a console left alone locks quickly, and
+    # no staff session outlives a working shift.
+    staff_idle_minutes: int = 15
+    staff_absolute_hours: int = 9
+    # Enrolment codes for counter verification stay valid this many days.
+    enrolment_code_days: int = 30
     # Login throttling: free attempts, then a doubling wait capped at the maximum.
     login_free_failures: int = 5
     login_max_delay_seconds: int = 900
@@ -265,6 +271,7 @@ def validate(settings: Settings) -> None:
             raise SettingsError("IDP_COOKIE_SECURE must be true in production")
     for name in ("argon2_time_cost", "argon2_memory_cost", "argon2_parallelism",
                  "session_idle_minutes", "session_absolute_hours", "login_max_delay_seconds",
+                 "staff_idle_minutes", "staff_absolute_hours", "enrolment_code_days",
                  "authorization_code_seconds", "access_token_seconds", "id_token_seconds",
                  "refresh_token_days"):
         if getattr(settings, name) < 1:

@@ -1,7 +1,7 @@
 """SQLAlchemy 2.0 typed models. Importing this package registers every table on the metadata."""
 
 from idp.models.account import Account, AccountStatus
-from idp.models.audit import AuditEvent, AuditTag
+from idp.models.audit import AuditChainHead, AuditEvent, AuditTag
 from idp.models.base import Base
 from idp.models.client import ClientAuthMethod, OAuthClient, SubjectType
 from idp.models.consent import Consent
@@ -10,11 +10,29 @@ from idp.models.logout import LogoutDelivery
 from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.notification import Channel, OutboxMessage
 from idp.models.oauth import AuthorizationCode, OAuthToken
+from idp.models.office import PostOffice
 from idp.models.registration import OtpChallenge, OtpPurpose, PendingRegistration
 from idp.models.session import UserSession
 from idp.models.signing_key import KeyState, SigningKey
+from idp.models.staff import StaffMember, StaffRole, StaffSession, StaffStatus
+from idp.models.verification import (
+    DocumentType,
+    IdentityVerification,
+    RejectReason,
+    VerificationStatus,
+)
 
 __all__ = [
+    "AuditChainHead",
+    "DocumentType",
+    "IdentityVerification",
+    "PostOffice",
+    "RejectReason",
+    "StaffMember",
+    "StaffRole",
+    "StaffSession",
+    "StaffStatus",
+    "VerificationStatus",
     "Account",
     "AccountStatus",
     "AuthorizationCode",

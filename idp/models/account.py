@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import JSON, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.domain.gender import Gender
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 class AccountStatus(enum.Enum):
     ACTIVE = "active"
     DISABLED = "disabled"
+    # Registered by a clerk (assisted registration): the citizen has not yet chosen a
+    # password on their own phone, so nobody can sign in to it.
+    PENDING_ACTIVATION = "pending_activation"
 
 
 class Account(Base):
@@ -43,6 +46,10 @@ class Account(Base):
     )
     # Level of assurance reached by identity proofing (1 online, 2 counter-verified).
     identity_loa: Mapped[int] = mapped_column(Integer, default=1)
+    # Postal address checked at a counter (OIDC Core §5.1.1 members); only ever set by an
+    # approved verification, cleared when that verification is revoked.
+    postal_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    address_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locale: Mapped[str] = mapped_column(String(8), default="vi")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

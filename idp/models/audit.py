@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, String
+from sqlalchemy import JSON, BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.models.base import Base, UTCDateTime, utcnow
@@ -45,6 +45,25 @@ class AuditTag(enum.Enum):
     CONSENT_REVOKE = "consent.revoke"
     ACCOUNT_DATA_EXPORT = "account.data.export"
     ACCOUNT_DELETE = "account.delete"
+    ACCOUNT_ACTIVATE = "account.activate"
+    OFFICE_CREATE = "office.create"
+    STAFF_CREATE = "staff.create"
+    STAFF_DISABLE = "staff.disable"
+    STAFF_LOGIN_SUCCESS = "staff.login.success"
+    STAFF_LOGIN_FAILURE = "staff.login.failure"
+    STAFF_MFA_ENROL = "staff.mfa.enrol"
+    STAFF_MFA_FAILURE = "staff.mfa.failure"
+    STAFF_LOGOUT = "staff.logout"
+    VERIFICATION_REQUEST = "verification.request"
+    VERIFICATION_CANCEL = "verification.cancel"
+    VERIFICATION_EXPIRE = "verification.expire"
+    COUNTER_VERIFICATION_VIEW = "counter.verification.view"
+    COUNTER_VERIFICATION_SUBMIT = "counter.verification.submit"
+    COUNTER_VERIFICATION_REJECT = "counter.verification.reject"
+    COUNTER_VERIFICATION_APPROVE = "counter.verification.approve"
+    COUNTER_VERIFICATION_REVOKE = "counter.verification.revoke"
+    COUNTER_VERIFICATION_REFUSED = "counter.verification.refused"
+    COUNTER_ASSISTED_REGISTRATION = "counter.registration.assisted"
 
 
 class AuditEvent(Base):
@@ -57,6 +76,25 @@ class AuditEvent(Base):
     account_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     session_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Counter actions: the staff member acting and the office (from the staff session).
+    staff_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    office_id: Mapped[int | None] = mapped_column(BigInteger)
     # Source of the action: "web", "cli", "api".
     channel: Mapped[str] = mapped_column(String(16), default="web")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Hash chain (DESIGN §5): seq is gap-free from 1; hash = SHA-256(prev_hash || canonical
+    # event). Assigned at flush under the chain-head lock (idp/services/audit_chain.py).
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """One row (id 1): the last event of the chain. Appends lock it, so the chain is linear."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.models.base import Base, UTCDateTime, utcnow
@@ -53,6 +53,8 @@ class OAuthClient(Base):
     id_token_signed_response_alg: Mapped[str] = mapped_column(
         String(8), default="RS256", server_default="RS256"
     )
+    # Lowest level of assurance this portal accepts (1-3): treated as an essential `acr`.
+    min_loa: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

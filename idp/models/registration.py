@@ -43,6 +43,7 @@ class OtpPurpose(enum.Enum):
     CONFIRM_EMAIL = "confirm_email"
     CHANGE_PHONE = "change_phone"
     RECOVER_PASSWORD = "recover_password"
+    ACTIVATE_ACCOUNT = "activate_account"  # assisted registration: the citizen's own phone
 
 
 class OtpChallenge(Base):

@@ -1,12 +1,29 @@
-"""Audit trail. `record` adds an event to the caller's transaction, so the event is stored
-exactly when the action it describes is. Events carry ids and codes, not personal data."""
+"""Audit trail: an append-only, hash-chained log (DESIGN §5).
+
+`record` queues an event on the caller's transaction; the events are chained and inserted just
+before that transaction commits, so an event is stored exactly when the action it describes is,
+and never when it rolls back. Chaining takes the chain-head row lock as the *last* lock of the
+transaction: the lock is held only for the final inserts and the commit, and no transaction
+waits for it while holding it, so it cannot deadlock with the locks taken by the action.
+
+Events carry ids and codes, not personal data. No code path updates or deletes audit rows.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, SessionTransaction
+
+from idp.domain.audit_chain import GENESIS_HASH, chain_hash
 from idp.extensions import db
-from idp.models.audit import AuditEvent, AuditTag
+from idp.models.audit import AuditChainHead, AuditEvent, AuditTag
+from idp.models.base import utcnow
+
+PENDING = "idp.audit.pending"
+HEAD_ID = 1
 
 
 def record(
@@ -15,16 +32,72 @@ def record(
     account_id: int | None = None,
     actor_id: int | None = None,
     session_id: int | None = None,
+    staff_id: int | None = None,
+    office_id: int | None = None,
     channel: str = "web",
     **data: Any,
 ) -> AuditEvent:
+    """Queue an event on the current transaction; it is chained and stored at commit."""
     event = AuditEvent(
         tag=tag.value,
+        occurred_at=utcnow(),
         account_id=account_id,
         actor_id=actor_id,
         session_id=session_id,
+        staff_id=staff_id,
+        office_id=office_id,
         channel=channel,
         data=data,
     )
-    db.session.add(event)
+    db.session.info.setdefault(PENDING, []).append(event)
     return event
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    """Lock the head row (UPDATE first: a row lock on PostgreSQL, the write lock on SQLite)."""
+    locked = session.execute(
+        update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(updated_at=utcnow())
+    )
+    if locked.rowcount == 0:  # a database emptied by hand (tests): start a new chain
+        session.execute(insert(AuditChainHead).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH,
+                                                      updated_at=utcnow()))
+    row = session.execute(
+        select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == HEAD_ID)
+    ).one()
+    return row.seq, row.hash
+
+
+def _fields(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq, "tag": event.tag, "occurred_at": event.occurred_at,
+        "account_id": event.account_id, "actor_id": event.actor_id,
+        "session_id": event.session_id, "staff_id": event.staff_id,
+        "office_id": event.office_id, "channel": event.channel, "data": event.data,
+    }
+
+
+def append_pending(session: Session) -> None:
+    pending: list[AuditEvent] = session.info.pop(PENDING, [])
+    if not pending:
+        return
+    seq, prev = _lock_head(session)
+    for event in pending:
+        seq += 1
+        event.seq, event.prev_hash = seq, prev
+        event.hash = prev = chain_hash(prev, _fields(event))
+        session.add(event)
+    session.execute(
+        update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(seq=seq, hash=prev)
+    )
+
+
+def _discard_pending(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended: commit wrote them
+        session.info.pop(PENDING, None)
+
+
+def install(session_factory: Any) -> None:
+    """Hook the chain into every commit of the application's sessions."""
+    if not sa_event.contains(session_factory, "before_commit", append_pending):
+        sa_event.listen(session_factory, "before_commit", append_pending)
+        sa_event.listen(session_factory, "after_transaction_end", _discard_pending)

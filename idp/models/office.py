@@ -1,0 +1,26 @@
+"""Post offices: the tenants of the counter console (DESIGN §5, §6 "post office = tenant")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.models.base import Base, UTCDateTime, utcnow
+from idp.models.types import BigIntPK
+
+
+class PostOffice(Base):
+    __tablename__ = "post_office"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    # Operator-chosen code, upper case (e.g. "HN-BOHO"); how the CLI and reports name it.
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(100))  # NFC
+    # Code of one of the 34 provincial units (Resolution 202/2025/QH15), not an ID prefix.
+    province_code: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<PostOffice id={self.id} code={self.code}>"
