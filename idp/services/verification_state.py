@@ -1,0 +1,52 @@
+"""The one place a verification's status changes (DESIGN §2: domain state changes only
+through its service). Every change is a conditional UPDATE on the expected status, so of two
+concurrent actions on one verification exactly one wins; the loser sees `False` and reports
+what the record now is. `live_account_id` follows the status, so the unique index keeps at
+most one pending-or-submitted verification per account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import update
+
+from idp.extensions import db
+from idp.models import AuditTag, IdentityVerification, VerificationStatus
+from idp.models.base import utcnow
+from idp.models.verification import LIVE_STATUSES
+from idp.services import audit
+
+
+def transition(verification: IdentityVerification,
+               expected: VerificationStatus | Iterable[VerificationStatus],
+               new: VerificationStatus, **values: Any) -> bool:
+    """Move `verification` from one of `expected` to `new`, setting `values` too, in the
+    caller's transaction. True if this call made the change; False if the record was no
+    longer in an expected status (someone else acted first). Reloads the object either way."""
+    expected_set = (expected,) if isinstance(expected, VerificationStatus) else tuple(expected)
+    live = verification.account_id if new in LIVE_STATUSES else None
+    result = db.session.execute(
+        update(IdentityVerification)
+        .where(IdentityVerification.id == verification.id,
+               IdentityVerification.status.in_(expected_set))
+        .values(status=new, live_account_id=live, version=IdentityVerification.version + 1,
+                **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(verification)
+    return result.rowcount == 1
+
+
+def expire_if_due(verification: IdentityVerification, *, channel: str = "web") -> bool:
+    """A pending code past its expiry becomes `expired` (lazily, when next looked at).
+    True if it is (now) expired. Caller commits."""
+    if verification.status is VerificationStatus.EXPIRED:
+        return True
+    if verification.status is not VerificationStatus.PENDING or verification.expires_at > utcnow():
+        return False
+    if transition(verification, VerificationStatus.PENDING, VerificationStatus.EXPIRED):
+        audit.record(AuditTag.VERIFICATION_EXPIRE, account_id=verification.account_id,
+                     channel=channel, verification=verification.public_id)
+    return verification.status is VerificationStatus.EXPIRED
