@@ -1,0 +1,113 @@
+"""What a clerk records about the physical ID document at the counter (DESIGN §5), and the
+verified postal address. Pure rules: the services decide what to do with the problems found.
+
+A check can be *submitted* for approval only if it has no problem; a problem means the clerk
+must reject with a reason code (an expired card is a rejection, DESIGN §5).
+"""
+
+from __future__ import annotations
+
+import datetime
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from idp.domain.admin_units import PROVINCES
+from idp.domain.errors import N_, DomainError
+
+MAX_STREET = 200
+MAX_WARD = 100
+
+MSG_NUMBER_MISMATCH = N_("The number on the document is not the ID number the citizen declared.")
+MSG_DOCUMENT_EXPIRED = N_("The document has expired: reject the check with the reason "
+                          "'document expired'.")
+MSG_ISSUED_FUTURE = N_("The issue date cannot be in the future.")
+MSG_ISSUED_BEFORE_BIRTH = N_("The issue date cannot be before the date of birth.")
+MSG_EXPIRY_BEFORE_ISSUE = N_("The expiry date cannot be before the issue date.")
+MSG_MISMATCH = N_("Every item must match the document to submit; otherwise reject the check.")
+MSG_PROVINCE = N_("Choose the province or city.")
+MSG_WARD = N_("Enter the ward or commune.")
+MSG_STREET = N_("Enter the house number and street.")
+MSG_TOO_LONG = N_("This is too long.")
+
+
+@dataclass(frozen=True)
+class PostalAddress:
+    """A Vietnamese postal address in the two-tier structure (province -> ward/commune)."""
+
+    street: str  # house number, street, hamlet (NFC)
+    ward: str  # phường / xã / đặc khu (NFC)
+    province_code: str  # one of idp.domain.admin_units.PROVINCES
+
+    def to_json(self) -> dict[str, Any]:
+        return {"street": self.street, "ward": self.ward, "province_code": self.province_code}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PostalAddress:
+        return cls(street=data["street"], ward=data["ward"], province_code=data["province_code"])
+
+    def oidc_claim(self) -> dict[str, str]:
+        """OIDC Core §5.1.1 address members; `locality` is the ward, `region` the province."""
+        region = PROVINCES[self.province_code]
+        return {
+            "formatted": f"{self.street}, {self.ward}, {region}",
+            "street_address": self.street,
+            "locality": self.ward,
+            "region": region,
+            "country": "VN",
+        }
+
+
+def check_address(street: str, ward: str, province_code: str) -> PostalAddress:
+    """Normalised address (NFC, single spaces) or DomainError with a field-specific code."""
+
+    def clean(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", text or "").split())
+
+    street, ward = clean(street), clean(ward)
+    if province_code not in PROVINCES:
+        raise DomainError("address.province", MSG_PROVINCE)
+    if not ward:
+        raise DomainError("address.ward", MSG_WARD)
+    if len(ward) > MAX_WARD:
+        raise DomainError("address.ward", MSG_TOO_LONG)
+    if not street:
+        raise DomainError("address.street", MSG_STREET)
+    if len(street) > MAX_STREET:
+        raise DomainError("address.street", MSG_TOO_LONG)
+    return PostalAddress(street=street, ward=ward, province_code=province_code)
+
+
+@dataclass(frozen=True)
+class DocumentCheck:
+    document_type: str  # idp.models.DocumentType value
+    document_number: str  # digits, as read off the card
+    issued_on: datetime.date
+    expires_on: datetime.date | None  # None: valid for life (cards issued after age 60)
+    name_match: bool
+    birthdate_match: bool
+    sex_match: bool
+    photo_match: bool
+    address: PostalAddress | None = None
+
+
+def check_problems(check: DocumentCheck, *, declared_national_id: str,
+                   birthdate: datetime.date, today: datetime.date) -> list[DomainError]:
+    """Every reason this check cannot be submitted (empty list: it can). Codes are stable:
+    document.number_mismatch, document.expired, document.issued_future,
+    document.issued_before_birth, document.expiry_before_issue, document.mismatch."""
+    problems = []
+    if check.document_number != declared_national_id:
+        problems.append(DomainError("document.number_mismatch", MSG_NUMBER_MISMATCH))
+    if check.issued_on > today:
+        problems.append(DomainError("document.issued_future", MSG_ISSUED_FUTURE))
+    elif check.issued_on < birthdate:
+        problems.append(DomainError("document.issued_before_birth", MSG_ISSUED_BEFORE_BIRTH))
+    if check.expires_on is not None:
+        if check.expires_on < check.issued_on:
+            problems.append(DomainError("document.expiry_before_issue", MSG_EXPIRY_BEFORE_ISSUE))
+        elif check.expires_on < today:
+            problems.append(DomainError("document.expired", MSG_DOCUMENT_EXPIRED))
+    if not (check.name_match and check.birthdate_match and check.sex_match and check.photo_match):
+        problems.append(DomainError("document.mismatch", MSG_MISMATCH))
+    return problems
