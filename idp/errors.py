@@ -49,7 +49,7 @@ class Conflict(IdpError):
     status = 409
 
 
-JSON_PREFIXES = ("/api/", "/.well-known/", "/oauth/", "/healthz")
+JSON_PREFIXES = ("/api/", "/counter/api/", "/.well-known/", "/oauth/", "/healthz")
 
 ERROR_TITLES = {
     400: lazy_gettext("The request could not be understood"),

@@ -10,13 +10,16 @@ from flask.cli import ScriptInfo
 from flask_migrate.cli import db as db_group
 from sqlalchemy.exc import SQLAlchemyError
 
+from idp.cli.audit import audit
 from idp.cli.clients import clients
 from idp.cli.demo import demo
 from idp.cli.errors import refuse, refuse_settings
 from idp.cli.keys import keys
 from idp.cli.logout import logout
+from idp.cli.offices import offices
 from idp.cli.outbox import outbox
 from idp.cli.serve import serve
+from idp.cli.staff import staff
 from idp.cli.users import users
 
 
@@ -57,6 +60,9 @@ cli.add_command(keys)
 cli.add_command(clients)
 cli.add_command(logout)
 cli.add_command(outbox)
+cli.add_command(offices)
+cli.add_command(staff)
+cli.add_command(audit)
 
 
 def main() -> None:

@@ -17,10 +17,14 @@ from flask.cli import with_appcontext
 from idp.cli.errors import refuse, refuse_idp_error
 from idp.errors import IdpError, InvalidInput
 from idp.models import ClientAuthMethod, OAuthClient, SubjectType
+from idp.oidc.claims import ACR_ALIASES, LOA_ACR, level_of
 from idp.services import clients as client_service
 
 MAX_JWKS_FILE_BYTES = 64 * 1024
 ONCE = "Store the client_secret now: it is shown only this once (lost? use rotate-secret)."
+# LoA1/LoA2/LoA3 in any case, or the URNs (DESIGN §4).
+ACR_CHOICE = click.Choice([*ACR_ALIASES, *LOA_ACR.values()], case_sensitive=False)
+ACR_HELP = "Lowest level of assurance accepted: LoA1, LoA2, LoA3 or the urn:vn:postid:loa:N value."
 
 
 @click.group(help="Register and manage partner portals (OIDC clients).")
@@ -48,12 +52,14 @@ def clients() -> None:
               help="pairwise gives this portal its own subject per citizen.")
 @click.option("--id-token-alg", default="RS256", show_default=True,
               type=click.Choice(list(client_service.ID_TOKEN_ALGS)), help="ID token signing algorithm.")
+@click.option("--min-acr", default="LoA1", show_default=True, type=ACR_CHOICE,
+              help=ACR_HELP + " Enforced like an essential acr.")
 @click.option("--json", "as_json", is_flag=True, help="Print the new client as one JSON object.")
 @with_appcontext
 def create(
     name: str, redirect_uris: tuple[str, ...], post_logout_redirect_uris: tuple[str, ...],
     backchannel_logout_uri: str | None, scope: str, auth_method: str, jwks_uri: str | None,
-    jwks_file: Path | None, subject_type: str, id_token_alg: str, as_json: bool,
+    jwks_file: Path | None, subject_type: str, id_token_alg: str, min_acr: str, as_json: bool,
 ) -> None:
     """Register a partner portal and print its client_id and (once) its client_secret."""
     jwks = _read_jwks(jwks_file) if jwks_file is not None else None
@@ -63,6 +69,7 @@ def create(
             backchannel_logout_uri=backchannel_logout_uri, scope=scope,
             auth_method=ClientAuthMethod(auth_method), jwks_uri=jwks_uri, jwks=jwks,
             subject_type=SubjectType(subject_type), id_token_signed_response_alg=id_token_alg,
+            min_loa=_level(min_acr),
         )
     except IdpError as exc:
         refuse_idp_error(exc)
@@ -91,7 +98,8 @@ def list_command(as_json: bool) -> None:
         click.echo("No clients registered.")
     for client in rows:
         state = "active" if client.is_active else "disabled"
-        click.echo(f"{client.client_id}  {state}  {client.token_endpoint_auth_method.value}  {client.name}")
+        click.echo(f"{client.client_id}  {state}  {client.token_endpoint_auth_method.value}  "
+                   f"LoA{client.min_loa}+  {client.name}")
 
 
 @clients.command("show")
@@ -131,6 +139,22 @@ def rotate_secret(client_id: str, as_json: bool) -> None:
     click.echo(ONCE)
 
 
+@clients.command("set-min-acr")
+@click.argument("client_id")
+@click.argument("level", type=ACR_CHOICE)
+@with_appcontext
+def set_min_acr(client_id: str, level: str) -> None:
+    """Set the lowest level of assurance CLIENT_ID accepts (LEVEL: LoA1, LoA2 or LoA3).
+
+    Applies from the next sign-in; tokens already issued keep their level."""
+    try:
+        client = client_service.set_min_loa(client_id, _level(level))
+    except IdpError as exc:
+        refuse_idp_error(exc)
+    click.echo(f"Client {client.client_id} now requires LoA{client.min_loa} "
+               f"({LOA_ACR[client.min_loa]}) or higher.")
+
+
 @clients.command("disable")
 @click.argument("client_id")
 @with_appcontext
@@ -157,6 +181,8 @@ def _metadata(client: OAuthClient) -> dict[str, Any]:
         "subject_type": client.subject_type.value,
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "jwks_uri": client.jwks_uri,
+        # Not RFC 7591: PostID's per-client minimum, in acr form (like default_acr_values).
+        "min_acr": LOA_ACR[client.min_loa],
     }
 
 
@@ -175,6 +201,13 @@ def _details(client: OAuthClient) -> dict[str, Any]:
         "secret_rotated_at": _iso(client.secret_rotated_at),
         "disabled_at": _iso(client.disabled_at),
     }
+
+
+def _level(choice: str) -> int:
+    """click.Choice already returned the canonical spelling, so the lookup cannot miss."""
+    level = level_of(choice)
+    assert level is not None
+    return level
 
 
 def _read_jwks(path: Path) -> Any:

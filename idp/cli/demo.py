@@ -36,3 +36,28 @@ def seed() -> None:
     click.echo(f"  client_id      {demo_service.DEMO_CLIENT_ID}")
     click.echo(f"  client_secret  {demo_service.DEMO_CLIENT_SECRET}")
     click.echo(f"  redirect_uri   {demo_service.DEMO_REDIRECT_URI}")
+    state = "created" if demo_service.seed_demo_counter() else "already present"
+    office = demo_service.DEMO_OFFICE
+    click.echo(f"Demo post office {office[0]} ({office[1]}) {state}:")
+    click.echo(f"  counter        {settings.issuer}/counter/")
+    for member in (demo_service.DEMO_CLERK, demo_service.DEMO_SUPERVISOR):
+        click.echo(f"  {member.role:<14} {member.username} / {demo_service.DEMO_STAFF_PASSWORD}")
+    click.echo("  second factor  set up at first sign-in with any authenticator app, or print the")
+    click.echo("                 current code with: .venv/bin/idp demo totp USERNAME")
+
+
+@demo.command("totp")
+@click.argument("who")
+@with_appcontext
+def totp(who: str) -> None:
+    """Print the current authenticator code of a staff USERNAME or a citizen's ID number.
+
+    Development only: it stands in for an authenticator app while trying the demo, and works
+    as soon as the enrolment page has shown the key (before it is confirmed)."""
+    settings = current_app.config["IDP_SETTINGS"]
+    if settings.is_production:
+        refuse("authenticator codes are never printed in production")
+    code = demo_service.current_totp_code(who)
+    if code is None:
+        refuse("no authenticator key set up for that staff username or ID number")
+    click.echo(code)

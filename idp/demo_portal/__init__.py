@@ -1,8 +1,9 @@
 """The demo relying party ("demo portal"): a separate Flask app that signs in with PostID.
 
 It is what a partner portal would build, on Authlib's Flask *client*, so newcomers can see the
-whole code flow (PKCE S256, nonce, state, ID-token validation, userinfo, RP-initiated logout)
-against a local `idp serve`. It talks to the provider only over HTTP, like any real portal,
+whole code flow (PKCE S256, nonce, state, ID-token validation, userinfo, RP-initiated logout,
+and levels of assurance asked for with an essential `acr` in the claims parameter) against a
+local `idp serve`. It talks to the provider only over HTTP, like any real portal,
 and is mounted at /demo-portal in development only (`mount_demo_portal`), because the demo
 client it uses is only seeded there.
 """
@@ -24,7 +25,7 @@ from idp.settings import ROOT, Settings
 __all__ = ["MOUNT_PATH", "create_demo_portal", "mount_demo_portal"]
 
 MOUNT_PATH = "/demo-portal"
-SCOPE = "openid profile email phone offline_access"
+SCOPE = "openid profile email phone address offline_access"
 CLIENT_NAME = "postid"
 
 

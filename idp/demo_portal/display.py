@@ -18,6 +18,23 @@ from idp.i18n import current_language
 FIRST = ("iss", "sub", "aud", "azp", "acr", "amr", "auth_time", "sid", "iat", "exp",
          "nonce", "at_hash")
 TIME_CLAIMS = frozenset({"auth_time", "iat", "exp", "updated_at"})
+ACR_PREFIX = "urn:vn:postid:loa:"
+LEVELS = (1, 2, 3)
+
+
+def acr_for_level(level: int) -> str:
+    return f"{ACR_PREFIX}{level}"
+
+
+def loa_level(acr: Any) -> int | None:
+    """1-3 for PostID's acr URNs, None for anything else (a portal trusts only what it knows)."""
+    if isinstance(acr, str) and acr.startswith(ACR_PREFIX) and acr[len(ACR_PREFIX):] in ("1", "2", "3"):
+        return int(acr[len(ACR_PREFIX):])
+    return None
+
+
+def amr_values(amr: Any) -> list[str]:
+    return [value for value in amr if isinstance(value, str)] if isinstance(amr, list) else []
 
 
 def ordered(claims: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -1,16 +1,21 @@
-"""The demo portal's pages: home, sign-in, callback, sign-out.
+"""The demo portal's pages: home, sign-in (at level 1, 2 or 3), callback, sign-out.
 
 Everything protocol-related is Authlib's: it makes the PKCE verifier, nonce and state, keeps
 them in our session cookie, redeems the code with client_secret_basic and validates the ID
 token (signature against the JWKS, iss, aud, exp, nonce, at_hash; aud only because we name it
 in claims_options, which Authlib does not do by default). We add what a careful
 portal adds on top: the RFC 9207 `iss` check, the userinfo `sub` check, a CSRF-protected
-sign-out, and a friendly page for every way the provider can say no.
+sign-out, a check that the returned `acr` reaches the level we asked for, and a friendly
+page for every way the provider can say no.
+
+Levels (DESIGN §4) are asked for as an essential `acr` in the claims parameter (OIDC Core
+§5.5.1.1): the provider must meet it or answer error=unmet_authentication_requirements.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import secrets
 from urllib.parse import urlsplit
@@ -43,6 +48,7 @@ LOCALES = ("vi", "en")
 KNOWN_PROBLEMS = frozenset({
     "access_denied", "login_required", "consent_required", "interaction_required",
     "unmet_authentication_requirements", "state", "issuer", "provider", "not_found", "form", "http",
+    "acr",
 })
 
 
@@ -78,13 +84,36 @@ def home() -> str:
         signed_in=signed_in,
         claims=display.ordered(signed_in["claims"]) if signed_in else [],
         userinfo=display.ordered(signed_in["userinfo"]) if signed_in else [],
+        level=display.loa_level(signed_in["claims"].get("acr")) if signed_in else None,
+        amr=display.amr_values(signed_in["claims"].get("amr")) if signed_in else [],
+        address=_address(signed_in["userinfo"]) if signed_in else None,
     )
+
+
+def _address(userinfo: dict) -> dict | None:
+    address = userinfo.get("address")
+    if not isinstance(address, dict) or not isinstance(address.get("formatted"), str):
+        return None
+    return {"formatted": address["formatted"], "verified": userinfo.get("address_verified") is True}
+
+
+def _asked_level() -> int:
+    raw = request.args.get("acr", "1")
+    return int(raw) if raw in ("1", "2", "3") else 1
 
 
 @bp.get("/login")
 def login() -> Response:
+    """Start a sign-in; `?acr=2` / `?acr=3` asks for that level as an essential acr."""
+    level = _asked_level()
+    extra = {}
+    if level > 1:
+        extra["claims"] = json.dumps({"id_token": {"acr": {
+            "essential": True, "values": [display.acr_for_level(level)]}}})
+    session["asked_loa"] = level  # checked against the ID token's acr on the way back
     try:
-        return _client().authorize_redirect(_base_url() + "/callback", ui_locales=select_locale())
+        return _client().authorize_redirect(_base_url() + "/callback", ui_locales=select_locale(),
+                                            **extra)
     except (requests.RequestException, ValueError):
         log.exception("demo portal: provider metadata unavailable")
         return _failure("provider", 502)
@@ -119,6 +148,11 @@ def callback() -> Response:
         return _failure("provider", 502)
     if userinfo.get("sub") != claims["sub"]:  # OIDC Core §5.3.2: must be the same person
         return _failure("provider", 502)
+    asked = session.get("asked_loa", 1)
+    # The acr is what was achieved; higher levels include lower ones. Less than we asked for
+    # must never happen with an essential acr: a careful portal refuses it anyway.
+    if (display.loa_level(claims.get("acr")) or 0) < asked:
+        return _failure("acr", 400)
     lang = session.get("lang")
     session.clear()  # a fresh session for the signed-in visitor (no fixation)
     if lang:
@@ -128,6 +162,7 @@ def callback() -> Response:
         "claims": dict(claims),
         "userinfo": dict(userinfo),
         "refresh_token": bool(token.get("refresh_token")),
+        "asked_loa": asked,
     }
     return redirect(url_for(".home"))
 

@@ -64,6 +64,7 @@ class AuditTag(enum.Enum):
     COUNTER_VERIFICATION_REVOKE = "counter.verification.revoke"
     COUNTER_VERIFICATION_REFUSED = "counter.verification.refused"
     COUNTER_ASSISTED_REGISTRATION = "counter.registration.assisted"
+    CLIENT_UPDATE = "client.update"
 
 
 class AuditEvent(Base):
@@ -83,7 +84,7 @@ class AuditEvent(Base):
     channel: Mapped[str] = mapped_column(String(16), default="web")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Hash chain (DESIGN §5): seq is gap-free from 1; hash = SHA-256(prev_hash || canonical
-    # event). Assigned at flush under the chain-head lock (idp/services/audit_chain.py).
+    # event). Assigned just before commit under the chain-head lock (idp/services/audit.py).
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

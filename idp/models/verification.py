@@ -12,7 +12,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.models.account import Account
@@ -51,6 +51,10 @@ class RejectReason(enum.Enum):
 
 class IdentityVerification(Base):
     __tablename__ = "identity_verification"
+    # The supervisor's queue and the approved list: one office's records by status and date.
+    __table_args__ = (
+        Index("ix_identity_verification_office_queue", "office_id", "status", "submitted_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     # Random, non-enumerable id used in URLs and the counter API (never the row id).

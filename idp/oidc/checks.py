@@ -1,8 +1,9 @@
 """Named checks of the authorization endpoint, run in order after Authlib's validation.
 
 Each check either passes (returns None), asks for an interaction (returns an Interaction:
-sign in, or consent), or raises an OAuth2Error that is redirected to the client's
-(already validated) redirect_uri. OIDC Core §3.1.2.1–§3.1.2.6 and §5.5.
+sign in, get verified, second factor, or consent), or raises an OAuth2Error that is redirected
+to the client's (already validated) redirect_uri. OIDC Core §3.1.2.1–§3.1.2.6 and §5.5;
+levels of assurance per DESIGN §4.
 """
 
 from __future__ import annotations
@@ -13,18 +14,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
-from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    InteractionRequiredError,
+    LoginRequiredError,
+)
 from sqlalchemy import select
 
 from idp.errors import IdpError
 from idp.extensions import db
 from idp.models import Account, Consent, OAuthClient, UserSession
 from idp.models.base import utcnow
+from idp.oidc import acr as acr_rules
 from idp.oidc import claims as claim_rules
-from idp.services import keys
+from idp.services import keys, mfa
 
 # Set on the way back from the sign-in page: the instant the interaction was asked for.
 LOGIN_MARKER = "_postid_login"
+# Set by "continue without" on an optional step-up: the voluntary level is not asked again.
+MFA_SKIP_MARKER = "_postid_mfa_skip"
 PROMPT_VALUES = {"none", "login", "consent", "select_account"}
 MAX_CLAIMS_LENGTH = 4096
 
@@ -49,6 +57,7 @@ class AuthorizationContext:
     params: Any  # werkzeug MultiDict of the request parameters
     prompts: set[str] = field(default_factory=set)
     claims_request: dict[str, Any] | None = None
+    acr: acr_rules.AcrRequest = acr_rules.AcrRequest(required=1, preferred=None)
 
     @property
     def account(self) -> Account | None:
@@ -61,8 +70,9 @@ class AuthorizationContext:
 
 @dataclass(frozen=True)
 class Interaction:
-    kind: str  # "login" or "consent"
+    kind: str  # "login", "unmet" (get verified), "step_up" (second factor) or "consent"
     login_hint: str | None = None
+    optional: bool = False  # a step-up for a voluntary level: the person may skip it
 
 
 def check_request_parameters(ctx: AuthorizationContext) -> None:
@@ -90,6 +100,7 @@ def check_request_parameters(ctx: AuthorizationContext) -> None:
         ):
             raise InvalidRequestError("The claims parameter must be a JSON object (OIDC Core 5.5).")
         ctx.claims_request = parsed
+    ctx.acr = acr_rules.parse(ctx.params, ctx.claims_request, ctx.client.min_loa)
 
 
 def require_login(ctx: AuthorizationContext) -> Interaction | None:
@@ -140,20 +151,50 @@ def _matches_id_token_hint(ctx: AuthorizationContext) -> bool:
     return claims.get("sub") == claim_rules.subject_for(ctx.account, ctx.client)
 
 
-def require_acr(ctx: AuthorizationContext) -> None:
-    """Essential `acr` in the claims request must be met (§5.5.1.1); acr_values are voluntary."""
-    wanted = ((ctx.claims_request or {}).get("id_token") or {}).get("acr")
-    if not isinstance(wanted, dict) or not wanted.get("essential") or ctx.session is None:
-        return
-    values = wanted.get("values") or ([wanted["value"]] if "value" in wanted else [])
-    values = [claim_rules.ACR_ALIASES.get(v, v) for v in values if isinstance(v, str)]
-    if not values:
-        return
-    achieved = claim_rules.acr_for(ctx.session.account, ctx.session.amr.split())
-    rank = {acr: level for level, acr in claim_rules.LOA_ACR.items()}
-    if rank.get(achieved, 0) < min(rank.get(v, 99) for v in values):
+def require_acr(ctx: AuthorizationContext) -> Interaction | None:
+    """The person's identity can reach the required level (essential `acr`, client minimum).
+
+    A level no session of theirs can reach (identity not verified at a counter) ends in
+    `unmet_authentication_requirements` (OIDC Core §3.1.2.6): at once with prompt=none or when
+    no known level was named, else after a page that explains how to get verified."""
+    assert ctx.account is not None
+    required = ctx.acr.required
+    if required <= claim_rules.reachable_loa(ctx.account):
+        return None
+    if required == acr_rules.UNREACHABLE:
+        raise UnmetAuthenticationRequirements(description="No essential acr value is supported.")
+    if "none" in ctx.prompts:
         raise UnmetAuthenticationRequirements(
-            description="The requested level of assurance is not met for this account.")
+            description="The identity of this account is not verified at a post office.")
+    return Interaction("unmet")
+
+
+def require_mfa(ctx: AuthorizationContext) -> Interaction | None:
+    """A missing second factor is a step-up in this flow (DESIGN §4).
+
+    Required level: the TOTP challenge, or enrolment first. With prompt=none that is
+    login_required when a code would do (an authentication screen) and interaction_required
+    when TOTP must first be set up (§3.1.2.6). Voluntary level: only the challenge, only for a
+    person who has TOTP, skippable, and never with prompt=none (best effort)."""
+    assert ctx.session is not None and ctx.account is not None
+    achieved = claim_rules.achieved_loa(ctx.account, ctx.session.amr.split())
+    if achieved >= ctx.acr.required:
+        return Interaction("step_up", optional=True) if _step_up_helps(ctx, achieved) else None
+    # require_acr passed, so the identity suffices: only the second factor is missing.
+    if "none" in ctx.prompts:
+        if mfa.is_enrolled(ctx.account.id):
+            raise LoginRequiredError(description="A second factor is required for this level.")
+        raise InteractionRequiredError(
+            description="Two-step verification must be set up for this level.")
+    return Interaction("step_up")
+
+
+def _step_up_helps(ctx: AuthorizationContext, achieved: int) -> bool:
+    assert ctx.account is not None
+    preferred = ctx.acr.preferred
+    return (preferred is not None and achieved < preferred <= claim_rules.reachable_loa(ctx.account)
+            and "none" not in ctx.prompts and ctx.params.get(MFA_SKIP_MARKER) != "1"
+            and mfa.is_enrolled(ctx.account.id))
 
 
 def require_consent(ctx: AuthorizationContext) -> Interaction | None:

@@ -11,7 +11,7 @@ from idp.extensions import db
 from idp.models import AuditTag, Consent
 from idp.oidc import claims as claim_rules
 from idp.oidc import server
-from idp.oidc.checks import AuthorizationContext
+from idp.oidc.checks import AuthorizationContext, UnmetAuthenticationRequirements
 from idp.services import audit
 
 
@@ -20,12 +20,18 @@ def complete_authorization(ctx: AuthorizationContext, decision: str | None) -> R
     person just allowed) and the code are stored together, or neither is.
 
     decision: "allow" / "deny" from the consent page, None when a standing consent covers
-    the request. Raises AccessDeniedError on "deny" (redirected with error=access_denied).
+    the request. Raises AccessDeniedError on "deny" (redirected with error=access_denied), and
+    UnmetAuthenticationRequirements if the level fell below the requirement since the checks:
+    no code is ever issued for less than an essential `acr` or the client's minimum.
     """
     if decision == "deny":
         raise AccessDeniedError(description="The person declined the request.")
     session = ctx.session
     assert session is not None
+    achieved = claim_rules.achieved_loa(session.account, session.amr.split())
+    if achieved < ctx.acr.required:
+        raise UnmetAuthenticationRequirements(
+            description="The requested level of assurance is not met for this account.")
     if decision == "allow":
         settings = current_app.config["IDP_SETTINGS"]
         locale = get_locale()
@@ -39,7 +45,7 @@ def complete_authorization(ctx: AuthorizationContext, decision: str | None) -> R
     request = ctx.grant.request
     request.user_session = session
     request.claims_request = ctx.claims_request
-    request.acr = claim_rules.acr_for(session.account, session.amr.split())
+    request.acr = claim_rules.LOA_ACR[achieved]  # what was achieved, never more
     response = server.create_authorization_response(grant=ctx.grant, grant_user=session.account)
     db.session.commit()
     return response

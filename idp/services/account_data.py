@@ -32,7 +32,7 @@ from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.registration import OtpChallenge
 from idp.oidc.claims import SCOPE_CLAIMS
-from idp.services import audit, login_throttle, logout, passwords, sessions
+from idp.services import audit, enrolment, login_throttle, logout, passwords, sessions, tokens
 
 ACTIVITY_PAGE_SIZE = 20
 
@@ -229,7 +229,10 @@ def export(account: Account, *, session_id: int | None) -> dict[str, Any]:
             "created_at": _iso(account.created_at),
             "updated_at": _iso(account.updated_at),
             "password_changed_at": _iso(password.changed_at) if password else None,
+            "postal_address": account.postal_address,
+            "address_verified_at": _iso(account.address_verified_at),
         },
+        "verifications": enrolment.export_rows(account.id),
         "connected_portals": [
             {"portal": p.client.name, "client_id": p.client.client_id, "scopes": p.scopes,
              "claims": p.claims, "granted_at": _iso(p.consent.granted_at)}
@@ -307,12 +310,7 @@ def delete_account(account: Account, password: str, *, session_id: int | None) -
         .values(revoked_at=now, revoke_reason="account_deleted")
         .execution_options(synchronize_session=False)
     )
-    db.session.execute(
-        update(OAuthToken)
-        .where(OAuthToken.account_id == account_id, OAuthToken.revoked_at.is_(None))
-        .values(revoked_at=now, revoke_reason="account_deleted")
-        .execution_options(synchronize_session=False)
-    )
+    tokens.revoke_for_account(account_id, reason="account_deleted")
     db.session.execute(
         update(Consent)
         .where(Consent.account_id == account_id, Consent.revoked_at.is_(None))
@@ -334,6 +332,7 @@ def delete_account(account: Account, password: str, *, session_id: int | None) -
     )
     for model in (PasswordCredential, TotpCredential, RecoveryCode, MfaChallenge, OtpChallenge):
         db.session.execute(delete(model).where(model.account_id == account_id))
+    enrolment.erase_for_deletion(account_id, session_id=session_id)
     db.session.expire(account, ["password"])
     account.status = AccountStatus.DISABLED
     account.national_id = placeholder_national_id(account_id)
@@ -343,6 +342,8 @@ def delete_account(account: Account, password: str, *, session_id: int | None) -
     account.name_search_key = ""
     account.email = None
     account.email_verified_at = None
+    account.postal_address = None
+    account.address_verified_at = None
     audit.record(AuditTag.ACCOUNT_DELETE, account_id=account_id, session_id=session_id)
     db.session.commit()
     return queued

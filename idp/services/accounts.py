@@ -38,11 +38,12 @@ class CitizenDetails:
     email: str | None = None
 
 
-def citizen_errors(details: CitizenDetails, password: str) -> list[InvalidInput]:
+def citizen_errors(details: CitizenDetails, password: str | None) -> list[InvalidInput]:
     """Every field the domain rules refuse, so a form can show them all in one round.
 
     `details.birthdate` may be None (the form could not parse it): the ID number is then
-    checked for structure only. Each error names its field.
+    checked for structure only. `password` None: no password yet (assisted registration: the
+    citizen chooses it on their own phone). Each error names its field.
     """
     errors: list[InvalidInput] = []
 
@@ -69,12 +70,14 @@ def citizen_errors(details: CitizenDetails, password: str) -> list[InvalidInput]
         attempt("email", lambda: normalize_email(details.email or ""))
     personal = tuple(str(v) for v in (national_id, phone) if v)
     # Context-specific blocklist (DESIGN §6): own identifiers, own name, the service's name.
-    attempt("password", lambda: check_password(password, personal_values=personal,
-                                                name=details.full_name, service_words=SERVICE_WORDS))
+    if password is not None:
+        attempt("password", lambda: check_password(password, personal_values=personal,
+                                                    name=details.full_name,
+                                                    service_words=SERVICE_WORDS))
     return errors
 
 
-def validate_citizen(details: CitizenDetails, password: str) -> CitizenDetails:
+def validate_citizen(details: CitizenDetails, password: str | None) -> CitizenDetails:
     """Apply the domain rules; return normalised details or raise the first InvalidInput."""
     errors = citizen_errors(details, password)
     if errors:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Insert, insert, select, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
 from idp.domain.audit_chain import GENESIS_HASH, chain_hash
@@ -49,22 +50,36 @@ def record(
         channel=channel,
         data=data,
     )
-    db.session.info.setdefault(PENDING, []).append(event)
+    session = db.session()
+    if session.get_transaction() is None:
+        # Begin now: a rollback before any database work must still end a transaction (and so
+        # drop this event in _discard_pending) instead of leaving it for the next commit.
+        session.begin()
+    session.info.setdefault(PENDING, []).append(event)
     return event
 
 
 def _lock_head(session: Session) -> tuple[int, str]:
     """Lock the head row (UPDATE first: a row lock on PostgreSQL, the write lock on SQLite)."""
-    locked = session.execute(
-        update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(updated_at=utcnow())
-    )
-    if locked.rowcount == 0:  # a database emptied by hand (tests): start a new chain
-        session.execute(insert(AuditChainHead).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH,
-                                                      updated_at=utcnow()))
+    lock = update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(updated_at=utcnow())
+    if session.execute(lock).rowcount == 0:
+        # A database emptied by hand (tests): start a new chain. Concurrent first appends all
+        # get here; ON CONFLICT makes the losers wait for the winner's row, then lock it.
+        session.execute(_insert_missing_head(session.get_bind().dialect.name))
+        session.execute(lock)
     row = session.execute(
         select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == HEAD_ID)
     ).one()
     return row.seq, row.hash
+
+
+def _insert_missing_head(dialect: str) -> Insert:
+    values = {"id": HEAD_ID, "seq": 0, "hash": GENESIS_HASH, "updated_at": utcnow()}
+    if dialect == "postgresql":
+        return postgresql.insert(AuditChainHead).values(values).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(AuditChainHead).values(values).on_conflict_do_nothing()
+    return insert(AuditChainHead).values(values)
 
 
 def _fields(event: AuditEvent) -> dict[str, Any]:

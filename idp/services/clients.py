@@ -2,8 +2,8 @@
 
 Client metadata follows RFC 7591 §2 and OIDC Dynamic Client Registration §2, restricted to
 our profile (DESIGN §4): code flow only, exact-match https redirect URIs, client secrets that
-are 256-bit random and stored only as their SHA-256. No audit events yet: AuditTag
-(idp/models/audit.py) has no client tags, and that enum is owned elsewhere.
+are 256-bit random and stored only as their SHA-256. Every change is an audit event
+(client.create, client.secret.rotate, client.update, client.disable).
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ MSG_DUPLICATE_ID = N_("A client with this client_id already exists.")
 MSG_NOT_FOUND = N_("There is no client with this client_id.")
 MSG_NO_SECRET = N_("This client does not authenticate with a client secret.")
 MSG_DISABLED = N_("This client is disabled.")
+MSG_MIN_LOA = N_("The minimum level of assurance must be 1, 2 or 3 (LoA1, LoA2 or LoA3).")
+LOA_LEVELS = (1, 2, 3)  # DESIGN §4; the acr values themselves live in idp.oidc.claims
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class ClientRegistration:
     jwks: dict[str, Any] | None = None
     subject_type: SubjectType = SubjectType.PUBLIC
     id_token_signed_response_alg: str = "RS256"
+    min_loa: int = 1  # the lowest level of assurance the portal accepts: an essential acr
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ def register_client(
     jwks: dict[str, Any] | None = None,
     subject_type: SubjectType = SubjectType.PUBLIC,
     id_token_signed_response_alg: str = "RS256",
+    min_loa: int = 1,
     client_secret: str | None = None,
     client_id: str | None = None,
 ) -> RegisteredClient:
@@ -123,7 +127,7 @@ def register_client(
         name=name, redirect_uris=redirect_uris, post_logout_redirect_uris=post_logout_redirect_uris,
         backchannel_logout_uri=backchannel_logout_uri, scope=scope, auth_method=auth_method,
         jwks_uri=jwks_uri, jwks=jwks, subject_type=subject_type,
-        id_token_signed_response_alg=id_token_signed_response_alg,
+        id_token_signed_response_alg=id_token_signed_response_alg, min_loa=min_loa,
     )
     try:
         registered = add_client(registration, client_id=client_id, client_secret=client_secret)
@@ -179,7 +183,7 @@ def add_client(
         backchannel_logout_uri=clean.backchannel_logout_uri,
         token_endpoint_auth_method=clean.auth_method, jwks_uri=clean.jwks_uri, jwks=clean.jwks,
         subject_type=clean.subject_type, sector_identifier=sector,
-        id_token_signed_response_alg=clean.id_token_signed_response_alg,
+        id_token_signed_response_alg=clean.id_token_signed_response_alg, min_loa=clean.min_loa,
     )
     db.session.add(client)
     db.session.flush()
@@ -216,6 +220,20 @@ def rotate_secret(client_id: str) -> str:
     return secret
 
 
+def set_min_loa(client_id: str, min_loa: int) -> OAuthClient:
+    """Change the lowest level of assurance a client accepts (1-3); it applies to the next
+    authorization request (tokens already issued keep their `acr`). One transaction.
+    InvalidInput: client.not_found, client.min_loa."""
+    client = _existing(client_id)
+    level = _min_loa(min_loa)
+    if client.min_loa != level:
+        previous, client.min_loa = client.min_loa, level
+        audit.record(AuditTag.CLIENT_UPDATE, channel="cli", client=client.client_id,
+                     min_loa=level, previous_min_loa=previous)
+        db.session.commit()
+    return client
+
+
 def disable_client(client_id: str) -> OAuthClient:
     """Disable a client; idempotent (keeps the first time). One transaction. client.not_found."""
     client = _existing(client_id)
@@ -244,11 +262,17 @@ def _validate(raw: ClientRegistration) -> ClientRegistration:
         raise InvalidInput("client.id_token_alg", MSG_ID_TOKEN_ALG, field="id_token_signed_response_alg")
     backchannel = raw.backchannel_logout_uri
     return replace(
-        raw, name=name, redirect_uris=redirect_uris,
+        raw, name=name, redirect_uris=redirect_uris, min_loa=_min_loa(raw.min_loa),
         post_logout_redirect_uris=_uris(raw.post_logout_redirect_uris, "post_logout_redirect_uris"),
         backchannel_logout_uri=None if backchannel is None else _uri(backchannel, "backchannel_logout_uri"),
         scope=_scope(raw.scope), **_keys(raw.auth_method, raw.jwks_uri, raw.jwks),
     )
+
+
+def _min_loa(raw: object) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw not in LOA_LEVELS:
+        raise InvalidInput("client.min_loa", MSG_MIN_LOA, field="min_loa")
+    return raw
 
 
 def _uri(raw: object, field: str) -> str:

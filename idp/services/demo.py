@@ -1,4 +1,5 @@
-"""Demo data for `make run`: one partner portal and one citizen, created once (idempotent).
+"""Demo data for `make run`: a partner portal, a citizen, and a post office with a clerk and a
+supervisor, created once (idempotent).
 
 The credentials are public on purpose (they are printed and in the README); `idp demo seed`
 refuses to run in production.
@@ -9,12 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import pyotp
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import Account, ClientAuthMethod, OAuthClient
+from idp.models import Account, ClientAuthMethod, OAuthClient, StaffMember, TotpCredential
+from idp.services import crypto, offices
+from idp.services import staff as staff_service
 from idp.services.accounts import CitizenDetails, add_citizen, validate_citizen
 from idp.services.clients import ClientRegistration, add_client
+from idp.services.staff import StaffDetails
 
 DEMO_CITIZEN = CitizenDetails(
     national_id="001099012345",
@@ -58,3 +63,43 @@ def seed_demo() -> DemoSeed:
         client_created = True
     db.session.commit()
     return DemoSeed(citizen_created=citizen_created, client_created=client_created)
+
+
+def current_totp_code(who: str) -> str | None:
+    """The current TOTP code of a staff username or a citizen ID number (demo helper only)."""
+    staff = db.session.scalar(select(StaffMember).where(StaffMember.username == who.lower()))
+    if staff is not None and staff.totp_secret_encrypted is not None:
+        secret = crypto.unseal(staff.totp_secret_encrypted, aad=f"staff-totp:{staff.id}".encode())
+    else:
+        credential = db.session.scalar(
+            select(TotpCredential).join(Account, Account.id == TotpCredential.account_id)
+            .where(Account.national_id == who)
+        )
+        if credential is None:
+            return None
+        secret = crypto.unseal(credential.secret_encrypted,
+                               aad=f"totp:{credential.account_id}".encode())
+    return pyotp.TOTP(secret.decode()).now()
+
+
+DEMO_OFFICE = ("HN-HOANKIEM", "Bưu điện Hoàn Kiếm", "01")
+DEMO_STAFF_PASSWORD = "Hoa-mai-quay-2026"
+DEMO_CLERK = StaffDetails(username="giaodichvien", national_id="001088012345",
+                          full_name="Trần Minh Đức", office_code=DEMO_OFFICE[0], role="clerk")
+DEMO_SUPERVISOR = StaffDetails(username="kiemsoatvien", national_id="001180054321",
+                               full_name="Phạm Thị Lan", office_code=DEMO_OFFICE[0],
+                               role="supervisor")
+
+
+def seed_demo_counter() -> bool:
+    """A demo post office with a clerk and a supervisor (TOTP set up at first sign-in).
+    True if anything was created. Each creation is its own transaction (the services')."""
+    created = False
+    if offices.find_office(DEMO_OFFICE[0]) is None:
+        offices.create_office(*DEMO_OFFICE)
+        created = True
+    for details in (DEMO_CLERK, DEMO_SUPERVISOR):
+        if staff_service.find_staff(details.username) is None:
+            staff_service.create_staff(details, DEMO_STAFF_PASSWORD)
+            created = True
+    return created

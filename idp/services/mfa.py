@@ -10,6 +10,7 @@ step that waits for it.
 - Recovery codes: 10, shown once, stored argon2-hashed, spent with a conditional UPDATE.
 - Failures are throttled per account (login_throttle key "mfa:<account id>") and a pending
   sign-in dies after MAX_CHALLENGE_ATTEMPTS wrong codes.
+- The step-up of a signed-in session reuses these checks: idp/services/step_up.py.
 """
 
 from __future__ import annotations
@@ -240,7 +241,8 @@ def new_recovery_codes(account_id: int) -> list[str]:
     return codes
 
 
-def _begin_attempt(account_id: int) -> login_throttle.Attempt:
+def begin_attempt(account_id: int) -> login_throttle.Attempt:
+    """Count a second-factor attempt against the per-account throttle, or raise MfaThrottled."""
     try:
         return login_throttle.begin(throttle_key(account_id))
     except login_throttle.Throttled as exc:
@@ -256,7 +258,7 @@ def confirm_enrolment(account: Account, code: str) -> list[str]:
     found = pending(account.id)
     if found is None:
         raise NotPending()
-    attempt = _begin_attempt(account.id)
+    attempt = begin_attempt(account.id)
     cleaned = _clean(code)
     if not _spend_totp(found, cleaned):
         audit.record(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="enrol")
@@ -283,7 +285,7 @@ def remove(account: Account, password: str, code: str) -> None:
     """Turn TOTP off after a fresh password and second-factor check. Commits.
 
     Raises MfaThrottled or WrongCode (one message for either wrong input)."""
-    attempt = _begin_attempt(account.id)
+    attempt = begin_attempt(account.id)
     ok_password = account.password is not None and passwords.verify_password(
         account.password.hash, password)
     method = check_second_factor(account.id, code) if ok_password else None
@@ -353,7 +355,7 @@ def complete_challenge(
         raise ChallengeDead()
     account = db.session.get(Account, challenge.account_id)
     assert account is not None
-    attempt = _begin_attempt(account.id)
+    attempt = begin_attempt(account.id)
     method = check_second_factor(account.id, code)
     now = utcnow()
     if method is None:
@@ -393,3 +395,4 @@ def complete_challenge(
     known = devices.device_id(device_token, account.id) is not None
     return Completed(account=account, new_session=new, next_url=challenge.next_url,
                      device_token=device_token if known and device_token else devices.issue(account.id))
+

@@ -24,12 +24,12 @@ from idp.domain.errors import N_
 from idp.domain.password_policy import SERVICE_WORDS, check_password
 from idp.errors import IdpError
 from idp.extensions import db
-from idp.models import Account, AuditTag, OAuthToken
+from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import account_data, accounts, audit, login_throttle, notify, otp, passwords
+from idp.services import account_data, accounts, audit, login_throttle, notify, otp, passwords, tokens
 from idp.services.accounts import canonical_identifier
 
 PURPOSE = OtpPurpose.RECOVER_PASSWORD
@@ -210,11 +210,7 @@ def _complete(account: Account, new_password: str, *, via: str) -> list[int]:
     _kill_other_challenges(account.id, now)
     queued = account_data.end_other_sessions_in_transaction(
         account.id, current_session_id=None, reason="password_recover")
-    db.session.execute(
-        update(OAuthToken)
-        .where(OAuthToken.account_id == account.id, OAuthToken.revoked_at.is_(None))
-        .values(revoked_at=now, revoke_reason="password_recover")
-        .execution_options(synchronize_session=False))
+    tokens.revoke_for_account(account.id, reason="password_recover")
     db.session.execute(delete(MfaChallenge).where(MfaChallenge.account_id == account.id))
     audit.record(AuditTag.ACCOUNT_PASSWORD_RECOVER, account_id=account.id, step="done", via=via)
     _notify_changed(account)

@@ -184,7 +184,7 @@ def confirm(token: str | None, code: str, *, user_agent: str | None = None) -> C
     audit.record(AuditTag.ACCOUNT_PHONE_CONFIRM, account_id=account.id,
                  registration_id=registration.id, terms_version=registration.terms_version)
     if account.email:
-        _send_email_link(account)
+        send_email_link(account)
     new = sessions.open_session(account, amr="pwd", user_agent=user_agent)
     db.session.flush()
     audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=account.id, session_id=new.session.id)
@@ -193,7 +193,8 @@ def confirm(token: str | None, code: str, *, user_agent: str | None = None) -> C
     return Confirmed(account=account, new_session=new)
 
 
-def _send_email_link(account: Account) -> None:
+def send_email_link(account: Account) -> None:
+    """Queue the e-mail confirmation link (24 h) for the account's unconfirmed address."""
     from flask import url_for
 
     assert account.email

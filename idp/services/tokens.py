@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from idp.extensions import db
-from idp.models import OAuthToken
+from idp.models import AuthorizationCode, OAuthToken
 from idp.models.base import utcnow
 
 MAX_TOKEN_LENGTH = 512
@@ -87,6 +87,20 @@ def revoke_from_code(code_id: int, *, reason: str) -> int:
 def revoke_for_session(session_id: int, *, reason: str) -> int:
     families = select(OAuthToken.family_id).where(OAuthToken.session_id == session_id)
     return _revoke_where(OAuthToken.family_id.in_(families.scalar_subquery()), reason)
+
+
+def revoke_for_account(account_id: int, *, reason: str) -> int:
+    """Every token of the account, and every code not yet redeemed (a code issued before a
+    password reset or a verification revocation must not turn into tokens afterwards).
+    Caller commits."""
+    db.session.execute(
+        update(AuthorizationCode)
+        .where(AuthorizationCode.account_id == account_id, AuthorizationCode.redeemed_at.is_(None),
+               AuthorizationCode.expires_at > utcnow())
+        .values(expires_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return _revoke_where(OAuthToken.account_id == account_id, reason)
 
 
 def revoke_refresh_token(row: OAuthToken, *, reason: str) -> None:

@@ -100,6 +100,7 @@ def upgrade():
     with op.batch_alter_table('identity_verification', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_identity_verification_account_id'), ['account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_identity_verification_office_id'), ['office_id'], unique=False)
+        batch_op.create_index('ix_identity_verification_office_queue', ['office_id', 'status', 'submitted_at'], unique=False)
 
     op.create_table('staff_session',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -209,6 +210,7 @@ def downgrade():
 
     op.drop_table('staff_session')
     with op.batch_alter_table('identity_verification', schema=None) as batch_op:
+        batch_op.drop_index('ix_identity_verification_office_queue')
         batch_op.drop_index(batch_op.f('ix_identity_verification_office_id'))
         batch_op.drop_index(batch_op.f('ix_identity_verification_account_id'))
 

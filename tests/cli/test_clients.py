@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from idp.cli import cli
 from idp.extensions import db
-from idp.models import OAuthClient
+from idp.models import AuditEvent, OAuthClient
 from idp.services.clients import check_client_secret, get_client
 
 CREATE = ["clients", "create", "--name", "Cổng dịch vụ công Hà Nội",
@@ -45,8 +45,9 @@ def test_create_json(app, runner):
     assert set(data) == {
         "client_id", "client_secret", "name", "redirect_uris", "post_logout_redirect_uris",
         "backchannel_logout_uri", "scope", "token_endpoint_auth_method", "grant_types",
-        "subject_type", "id_token_signed_response_alg", "jwks_uri",
+        "subject_type", "id_token_signed_response_alg", "jwks_uri", "min_acr",
     }
+    assert data["min_acr"] == "urn:vn:postid:loa:1"  # the default: any level
     assert data["redirect_uris"] == ["https://portal.example.vn/callback", "https://portal.example.vn:8443/cb"]
     assert data["token_endpoint_auth_method"] == "client_secret_post"
     assert data["grant_types"] == ["authorization_code", "refresh_token"]
@@ -145,7 +146,11 @@ def test_name_too_long_refused(app, runner):
         [*CREATE, "--subject-type", "secret"],
         [*CREATE, "--id-token-alg", "HS256"],
         [*CREATE, "--jwks-file", "/nonexistent/jwks.json"],
+        [*CREATE, "--min-acr", "LoA4"],
+        [*CREATE, "--min-acr", "urn:vn:postid:loa:9"],
+        [*CREATE, "--min-acr", ""],
         ["clients", "show"],
+        ["clients", "set-min-acr", "some-client"],
         ["clients", "rotate-secret"],
         ["clients", "disable"],
         ["clients", "bogus"],
@@ -229,9 +234,49 @@ def test_unknown_client_exits_1_with_one_line(app, runner, command):
 @pytest.mark.parametrize(
     "command",
     [["clients"], ["clients", "create"], ["clients", "list"], ["clients", "show"],
-     ["clients", "rotate-secret"], ["clients", "disable"]],
+     ["clients", "rotate-secret"], ["clients", "disable"], ["clients", "set-min-acr"]],
 )
 def test_every_command_has_help(runner, command):
     result = runner.invoke(cli, [*command, "--help"])
     assert result.exit_code == 0
     assert "Usage:" in result.stdout
+
+
+@pytest.mark.parametrize("spelling, level", [("LoA2", 2), ("loa2", 2), ("LOA3", 3),
+                                             ("urn:vn:postid:loa:3", 3), ("LoA1", 1)])
+def test_create_with_a_minimum_level(app, runner, spelling, level):
+    data = create(runner, "--min-acr", spelling)
+    assert data["min_acr"] == f"urn:vn:postid:loa:{level}"
+    with app.app_context():
+        assert get_client(data["client_id"]).min_loa == level
+    shown = json.loads(runner.invoke(cli, ["clients", "show", data["client_id"], "--json"]).stdout)
+    assert shown["min_acr"] == f"urn:vn:postid:loa:{level}"
+    plain = runner.invoke(cli, ["clients", "show", data["client_id"]]).stdout
+    assert f"min_acr                       urn:vn:postid:loa:{level}" in plain
+    assert f"LoA{level}+" in runner.invoke(cli, ["clients", "list"]).stdout
+    listed = json.loads(runner.invoke(cli, ["clients", "list", "--json"]).stdout)
+    assert listed[0]["min_acr"] == f"urn:vn:postid:loa:{level}"
+
+
+def test_set_min_acr_changes_the_level_and_is_audited(app, runner):
+    data = create(runner)
+    result = runner.invoke(cli, ["clients", "set-min-acr", data["client_id"], "LoA2"])
+    assert result.exit_code == 0, result.output
+    assert "LoA2" in result.stdout and "urn:vn:postid:loa:2" in result.stdout
+    again = runner.invoke(cli, ["clients", "set-min-acr", data["client_id"], "urn:vn:postid:loa:2"])
+    assert again.exit_code == 0  # the same level again: nothing to change, not an error
+    with app.app_context():
+        assert get_client(data["client_id"]).min_loa == 2
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.tag == "client.update")).all()
+        assert [(e.channel, e.data) for e in events] == [
+            ("cli", {"client": data["client_id"], "min_loa": 2, "previous_min_loa": 1})]
+
+
+def test_set_min_acr_refuses_an_unknown_level(app, runner):
+    data = create(runner)
+    result = runner.invoke(cli, ["clients", "set-min-acr", data["client_id"], "LoA9"])
+    assert result.exit_code == 2 and "LoA9" in result.stderr
+    with app.app_context():
+        assert get_client(data["client_id"]).min_loa == 1
+    unknown = runner.invoke(cli, ["clients", "set-min-acr", "no-such-client", "LoA2"])
+    assert_refused(unknown, "client.not_found")

@@ -4,6 +4,7 @@ directly and its endpoints point at a closed port, so any unexpected call fails 
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -82,7 +83,9 @@ def test_sign_in_redirects_to_the_provider_with_pkce_nonce_and_state(browser):
     assert params["response_type"] == "code"
     assert params["client_id"] == "demo-portal"
     assert params["redirect_uri"] == BASE_URL + "/callback"
-    assert params["scope"].split() == ["openid", "profile", "email", "phone", "offline_access"]
+    assert params["scope"].split() == ["openid", "profile", "email", "phone", "address",
+                                       "offline_access"]
+    assert "claims" not in params and "acr_values" not in params  # plain sign-in: any level
     assert params["code_challenge_method"] == "S256"
     assert len(params["code_challenge"]) == 43  # base64url SHA-256, never the verifier itself
     assert len(params["nonce"]) >= 16 and len(params["state"]) >= 16
@@ -146,3 +149,39 @@ def test_pages_are_not_cached_nor_framed(browser):
     assert headers["Cache-Control"] == "no-store"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert headers["Referrer-Policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize("level", [2, 3])
+def test_sign_in_at_a_level_asks_for_an_essential_acr(browser, level):
+    response = browser.get(f"/login?acr={level}")
+    params = {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
+    assert json.loads(params["claims"]) == {
+        "id_token": {"acr": {"essential": True, "values": [f"urn:vn:postid:loa:{level}"]}}}
+    assert params["code_challenge_method"] == "S256" and params["state"]
+
+
+@pytest.mark.parametrize("value", ["1", "4", "LoA2", "", "<x>"])
+def test_other_levels_are_a_plain_sign_in(browser, value):
+    response = browser.get("/login", query_string={"acr": value})
+    assert response.status_code == 302
+    assert "claims" not in parse_qs(urlsplit(response.headers["Location"]).query)
+
+
+def test_home_offers_the_three_ways_to_sign_in(browser):
+    page = browser.get("/?lang=en").get_data(as_text=True)
+    assert 'href="/demo-portal/login"' in page
+    assert 'href="/demo-portal/login?acr=2"' in page and "(LoA2)" in page
+    assert 'href="/demo-portal/login?acr=3"' in page and "(LoA3)" in page
+
+
+def test_unmet_requirements_are_explained_in_plain_words(browser):
+    browser.get("/?lang=en")
+    params = {k: v[0] for k, v in parse_qs(urlsplit(
+        browser.get("/login?acr=2").headers["Location"]).query).items()}
+    response = browser.get("/callback", query_string={
+        "error": "unmet_authentication_requirements", "state": params["state"], "iss": ISSUER})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "does not have the level this portal asked for" in page
+    assert "checked in person at a post office" in page
+    assert 'href="/demo-portal/login"' in page  # try again without a level requirement

@@ -4,15 +4,23 @@ requests.Session, and the portal itself runs in Flask's test client."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 
 from idp.demo_portal import create_demo_portal
-from idp.models import ClientAuthMethod
+from idp.extensions import db
+from idp.models import Account, ClientAuthMethod
 from idp.services.clients import register_client
-from tests.demo_portal.live_server import free_port, live_idp, sign_in_and_consent
-from tests.factories import active_citizen
+from tests.demo_portal.live_server import (
+    consent_action,
+    free_port,
+    hidden,
+    live_idp,
+    sign_in_and_consent,
+)
+from tests.factories import PASSWORD, active_citizen
 
 
 def test_demo_portal_signs_in_and_out_with_a_live_provider(app, database_url, tmp_path):
@@ -67,3 +75,78 @@ def test_demo_portal_signs_in_and_out_with_a_live_provider(app, database_url, tm
             assert urlsplit(again.headers["Location"]).path == "/login"
 
         assert server.stop() == 0, server.output()
+
+
+def test_demo_portal_asks_for_a_verified_identity(app, database_url, tmp_path):
+    """LoA2 through the claims parameter: unmet -> the get-verified page and the way back;
+    once verified at a counter -> acr level 2 and the verified address on the portal's page."""
+    host = f"127.0.0.1:{free_port()}"
+    base_url = f"http://{host}/demo-portal"
+    with app.app_context():
+        registered = register_client(
+            name="Cổng mẫu", redirect_uris=[base_url + "/callback"],
+            scope="openid profile email phone address offline_access",
+            auth_method=ClientAuthMethod.CLIENT_SECRET_BASIC)
+        client_id, client_secret = registered.client.client_id, registered.client_secret
+        account_id = active_citizen().id
+
+    with live_idp(database_url, tmp_path) as server:
+        portal = create_demo_portal(server.issuer, client_id=client_id, client_secret=client_secret,
+                                    secret_key="live-portal-key", base_url=base_url)
+        portal.config.update(SERVER_NAME=host, APPLICATION_ROOT="/demo-portal")
+        visitor = portal.test_client()
+        with requests.Session() as browser:
+            authorize = visitor.get("/login?acr=2&lang=en").headers["Location"]
+            page = sign_in(browser, server.issuer, authorize)
+            assert 'href="/account/verification"' in page and 'name="decision"' not in page
+            response = browser.post(urljoin(server.issuer, consent_action(page)), allow_redirects=False,
+                                    data={"csrf_token": hidden(page, "csrf_token", 'class="button-row"')})
+            callback = response.headers["Location"]
+            assert callback.startswith(base_url + "/callback?error=unmet_authentication_requirements")
+            response = visitor.get("/callback?" + urlsplit(callback).query)
+            assert response.status_code == 400
+            assert "does not have the level this portal asked for" in response.get_data(as_text=True)
+
+            with app.app_context():  # what an approved counter check leaves behind
+                account = db.session.get(Account, account_id)
+                account.identity_loa = 2
+                account.postal_address = {"street": "Số 6 Đinh Lễ", "ward": "Phường Hoàn Kiếm",
+                                          "province_code": "01"}
+                account.address_verified_at = datetime.now(UTC)
+                db.session.commit()
+            authorize = visitor.get("/login?acr=2").headers["Location"]
+            callback = consent(browser, server.issuer, authorize)
+            response = visitor.get("/callback?" + urlsplit(callback).query)
+            assert response.status_code == 302, response.get_data(as_text=True)[:500]
+            page = visitor.get("/").get_data(as_text=True)
+            assert "Level 2: identity verified in person at a post office" in page
+            assert "This portal asked for at least level 2." in page
+            assert "Số 6 Đinh Lễ, Phường Hoàn Kiếm, Hà Nội" in page and "Verified at a post office" in page
+        assert server.stop() == 0, server.output()
+
+
+def sign_in(browser: requests.Session, issuer: str, authorization_url: str) -> str:
+    """Password sign-in from an authorization request; the page the request then shows."""
+    response = browser.get(authorization_url, allow_redirects=False)
+    login_url = urljoin(issuer, response.headers["Location"])
+    page = browser.get(login_url).text
+    response = browser.post(issuer + "/login", allow_redirects=False, data={
+        "csrf_token": hidden(page, "csrf_token", 'action="/login"'),
+        "next": hidden(page, "next", 'action="/login"'),
+        "identifier": "001099012345", "password": PASSWORD,
+    })
+    assert response.status_code == 302, response.text[:300]
+    response = browser.get(urljoin(issuer, response.headers["Location"]), allow_redirects=False)
+    assert response.status_code == 200, response.text[:300]
+    return response.text
+
+
+def consent(browser: requests.Session, issuer: str, authorization_url: str) -> str:
+    response = browser.get(authorization_url, allow_redirects=False)
+    assert response.status_code == 200 and 'name="decision"' in response.text, response.text[:300]
+    page = response.text
+    response = browser.post(urljoin(issuer, consent_action(page)), allow_redirects=False,
+                            data={"csrf_token": hidden(page, "csrf_token", 'class="button-row"'),
+                                  "decision": "allow"})
+    assert response.status_code == 302, response.text[:300]
+    return response.headers["Location"]

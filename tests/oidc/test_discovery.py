@@ -41,3 +41,18 @@ def test_jwks_publishes_public_signing_keys_for_both_algorithms(app, client):
     for key in body["keys"]:
         assert key["kid"] and key["use"] == "sig"
         assert not {"d", "p", "q", "dp", "dq", "qi"} & set(key)
+
+
+def test_levels_of_assurance_and_claims_are_advertised(app, client):
+    response = client.get("/.well-known/openid-configuration")
+    meta = response.json
+    assert meta["acr_values_supported"] == [
+        "urn:vn:postid:loa:1", "urn:vn:postid:loa:2", "urn:vn:postid:loa:3"]
+    assert meta["claims_parameter_supported"] is True
+    for claim in ("acr", "amr", "address", "address_verified"):
+        assert claim in meta["claims_supported"]
+    assert "address" in meta["scopes_supported"]
+    # Served from a per-process cache: the very same bytes, cacheable by portals.
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert client.get("/.well-known/openid-configuration").get_data() == response.get_data()
+    assert app.extensions["idp.discovery.body"] == response.get_data()

@@ -163,12 +163,13 @@ def test_garbage_id_token_hint_is_invalid_request(app, client):
 
 
 def test_essential_acr_that_is_not_met(app, client):
+    """prompt=none: no page to explain it, so the error goes straight back (more in test_acr)."""
     portal = registered_portal(app)
     citizen(app)
     sign_in(client)
     obtain_code(client, portal)
     claims = json.dumps({"id_token": {"acr": {"essential": True, "values": ["urn:vn:postid:loa:2"]}}})
-    params = redirect_params(client.get(auth_request(portal, claims=claims).url))
+    params = redirect_params(client.get(auth_request(portal, claims=claims, prompt="none").url))
     assert params["error"] == "unmet_authentication_requirements"
 
 

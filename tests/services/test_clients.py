@@ -52,6 +52,7 @@ def test_default_registration(app):
         assert stored.subject_type is SubjectType.PUBLIC
         assert stored.sector_identifier == "portal.example.vn"
         assert stored.id_token_signed_response_alg == "RS256"
+        assert stored.min_loa == 1
         assert stored.secret_rotated_at is None and stored.disabled_at is None
         # 256-bit secret, stored only as its SHA-256.
         assert secret is not None and len(secret) == 43
@@ -115,6 +116,11 @@ def test_name_of_100_characters_accepted(app):
         ({"client_secret": "a b" * 20}, "client.fixed_secret", "client_secret"),
         ({"auth_method": ClientAuthMethod.NONE, "client_secret": "s" * 40}, "client.no_secret",
          "client_secret"),
+        ({"min_loa": 0}, "client.min_loa", "min_loa"),
+        ({"min_loa": 4}, "client.min_loa", "min_loa"),
+        ({"min_loa": "2"}, "client.min_loa", "min_loa"),
+        ({"min_loa": True}, "client.min_loa", "min_loa"),
+        ({"min_loa": None}, "client.min_loa", "min_loa"),
     ],
 )
 def test_refusals_name_the_field_and_write_nothing(app, overrides, code, field):
@@ -235,9 +241,30 @@ def test_rotate_secret_refused_without_a_secret(app, method):
         assert clients.get_client(client_id).client_secret_hash is None
 
 
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_minimum_level_is_stored(app, level):
+    with app.app_context():
+        client_id = register(min_loa=level).client.client_id
+        db.session.expire_all()
+        assert clients.get_client(client_id).min_loa == level
+
+
+def test_set_min_loa(app):
+    with app.app_context():
+        client_id = register().client.client_id
+        assert clients.set_min_loa(client_id, 3).min_loa == 3
+        for bad in (0, 4, "3", None):
+            with pytest.raises(InvalidInput) as caught:
+                clients.set_min_loa(client_id, bad)  # type: ignore[arg-type]
+            assert (caught.value.code, caught.value.field) == ("client.min_loa", "min_loa")
+        db.session.expire_all()
+        assert clients.get_client(client_id).min_loa == 3
+
+
 def test_unknown_client(app):
     with app.app_context():
-        for action in (clients.rotate_secret, clients.disable_client):
+        for action in (clients.rotate_secret, clients.disable_client,
+                       lambda client_id: clients.set_min_loa(client_id, 2)):
             with pytest.raises(InvalidInput) as caught:
                 action("no-such-client")
             assert caught.value.code == "client.not_found" and caught.value.field == "client_id"

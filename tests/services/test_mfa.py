@@ -8,7 +8,7 @@ import pyotp
 import pytest
 
 from idp.extensions import db
-from idp.services import mfa
+from idp.services import mfa, sessions, step_up
 from tests.factories import active_citizen
 
 
@@ -62,3 +62,68 @@ def test_enrolment_cannot_restart_over_a_confirmed_credential(enrolled):
     account, _, _ = enrolled
     with pytest.raises(mfa.MfaError):
         mfa.begin_enrolment(account)
+
+
+# --- step-up of a signed-in session (services.step_up) --------------------------------------
+
+def open_password_session(account):  # type: ignore[no-untyped-def]
+    new = sessions.open_session(account, amr="pwd")
+    db.session.commit()
+    return new
+
+
+def test_step_up_raises_amr_and_rotates_the_token_of_the_same_session(enrolled):
+    account, secret, _ = enrolled
+    new = open_password_session(account)
+    row, sid = new.session, new.session.sid
+    token = step_up.step_up(row, pyotp.TOTP(secret).at(time.time() + 30))
+    db.session.expire_all()
+    assert token != new.token and sessions.load_session(new.token) is None
+    loaded = sessions.load_session(token)
+    assert loaded.id == row.id and loaded.sid == sid and loaded.amr == "pwd otp mfa"
+
+
+def test_step_up_refuses_a_replayed_code_and_changes_nothing(enrolled):
+    account, secret, _ = enrolled
+    first, second = open_password_session(account), open_password_session(account)
+    code = pyotp.TOTP(secret).at(time.time() + 30)
+    step_up.step_up(first.session, code)
+    with pytest.raises(mfa.WrongCode):
+        step_up.step_up(second.session, code)
+    db.session.expire_all()
+    assert sessions.load_session(second.token).amr == "pwd"
+
+
+def test_step_up_with_a_recovery_code_is_mfa_without_otp(enrolled):
+    account, _, codes = enrolled
+    new = open_password_session(account)
+    token = step_up.step_up(new.session, codes[3])
+    assert sessions.load_session(token).amr == "pwd mfa"
+
+
+def test_step_up_needs_totp(app):
+    with app.app_context():
+        account = active_citizen()
+        new = open_password_session(account)
+        with pytest.raises(step_up.NotEnrolled):
+            step_up.step_up(new.session, "123456")
+        assert sessions.load_session(new.token).amr == "pwd"
+
+
+def test_step_up_failures_are_throttled(enrolled):
+    account, secret, _ = enrolled
+    new = open_password_session(account)
+    with pytest.raises(mfa.MfaThrottled):
+        for _ in range(20):
+            with pytest.raises(mfa.WrongCode):
+                step_up.step_up(new.session, "not-a-code")
+    with pytest.raises(mfa.MfaThrottled):
+        step_up.step_up(new.session, pyotp.TOTP(secret).now())
+
+
+@pytest.mark.parametrize("amr, method, expected", [
+    ("pwd", "otp", "pwd otp mfa"), ("pwd", "recovery", "pwd mfa"),
+    ("pwd mfa", "otp", "pwd otp mfa"), ("pwd otp mfa", "otp", "pwd otp mfa"),
+])
+def test_raised_amr(amr, method, expected):
+    assert step_up.raised_amr(amr, method) == expected

@@ -41,6 +41,16 @@ EVENT_LABELS = {
     AuditTag.CONSENT_REVOKE: _l("Withdrew a service's access to your details"),
     AuditTag.ACCOUNT_DATA_EXPORT: _l("Downloaded your data"),
     AuditTag.ACCOUNT_DELETE: _l("Account deleted"),
+    AuditTag.ACCOUNT_ACTIVATE: _l("Account activated"),
+    AuditTag.COUNTER_ASSISTED_REGISTRATION: _l("Registered at a post office"),
+    AuditTag.VERIFICATION_REQUEST: _l("Asked for an enrolment code"),
+    AuditTag.VERIFICATION_CANCEL: _l("Cancelled an enrolment code"),
+    AuditTag.VERIFICATION_EXPIRE: _l("Enrolment code expired"),
+    AuditTag.COUNTER_VERIFICATION_VIEW: _l("Enrolment code looked up at a post office"),
+    AuditTag.COUNTER_VERIFICATION_SUBMIT: _l("ID card checked at a post office"),
+    AuditTag.COUNTER_VERIFICATION_REJECT: _l("Identity verification rejected"),
+    AuditTag.COUNTER_VERIFICATION_APPROVE: _l("Identity verified at a post office"),
+    AuditTag.COUNTER_VERIFICATION_REVOKE: _l("Identity verification revoked"),
 }
 _BY_VALUE = {tag.value: label for tag, label in EVENT_LABELS.items()}
 

@@ -204,3 +204,4 @@ def _delete_page(form: DeleteAccountForm, status: int) -> tuple[str, int]:
 def deleted() -> str:
     return render_template("citizen/deleted.html")
 from idp.web.citizen import contact as _contact  # noqa: E402,F401  (routes on bp)
+from idp.web.citizen import verification as _verification  # noqa: E402,F401  (routes on bp)

@@ -1,1 +1,87 @@
-"""(being written)"""
+"""Counter terminal sign-in (JSON): one request with username, password and TOTP code gives a
+bearer token; staff set up TOTP in the console first (DESIGN §6: staff accounts require TOTP).
+
+    POST   /counter/api/sessions          {"username", "password", "totp"} -> 201 {"token", ...}
+    DELETE /counter/api/sessions/current  sign out                        -> 204
+    GET    /counter/api/me                who is signed in                -> 200
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from idp.extensions import limiter
+from idp.models import StaffMember
+from idp.services import staff_mfa
+from idp.web.counter import api_bp
+from idp.web.counter.guard import api_error, current_staff, current_staff_session
+
+# The three fields fit in well under 2 KiB; anything larger is not a sign-in request.
+MAX_BODY_BYTES = 4096
+LIMITS = {"username": staff_mfa.MAX_USERNAME_LENGTH, "password": staff_mfa.MAX_PASSWORD_LENGTH,
+          "totp": staff_mfa.MAX_CODE_LENGTH}
+
+
+def _ip_limit() -> str:
+    return current_app.config["IDP_SETTINGS"].login_ip_limit
+
+
+def staff_json(staff: StaffMember) -> dict[str, Any]:
+    return {"username": staff.username, "role": staff.role.value,
+            "office": {"code": staff.office.code, "name": staff.office.name}}
+
+
+def _credentials() -> tuple[str, str, str] | None:
+    """The three non-empty strings of a well-formed body, or None."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return None
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return None
+    values = [body.get(name) for name in LIMITS]
+    if not all(isinstance(v, str) and 0 < len(v) <= LIMITS[name]
+               for name, v in zip(LIMITS, values, strict=True)):
+        return None
+    return values[0], values[1], values[2]
+
+
+@api_bp.post("/sessions")
+@limiter.limit(_ip_limit)
+def create_session() -> Response | tuple[Response, int]:
+    credentials = _credentials()
+    if credentials is None:
+        return api_error(400, "invalid_request", gettext(
+            'Send a JSON object with the text fields "username", "password" and "totp".'))
+    try:
+        new = staff_mfa.api_sign_in(*credentials)
+    except staff_mfa.Throttled as exc:
+        response = api_error(429, "throttled", gettext(exc.message))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except staff_mfa.EnrolmentRequired as exc:
+        return api_error(403, "totp_enrolment_required", gettext(exc.message))
+    except staff_mfa.SignInFailed:
+        return api_error(401, "invalid_credentials", gettext(
+            "The username, password or code is not right."))
+    settings = current_app.config["IDP_SETTINGS"]
+    return jsonify(
+        token=new.token,
+        idle_timeout_seconds=settings.staff_idle_minutes * 60,
+        absolute_timeout_seconds=settings.staff_absolute_hours * 3600,
+        staff=staff_json(new.session.staff),
+    ), 201
+
+
+@api_bp.delete("/sessions/current")
+def delete_session() -> tuple[str, int]:
+    staff_mfa.sign_out(current_staff_session())
+    return "", 204
+
+
+@api_bp.get("/me")
+def me() -> Response:
+    return jsonify(staff=staff_json(current_staff()))

@@ -1,1 +1,143 @@
-"""(being written)"""
+"""Assisted registration at the counter (DESIGN §5), console and API: a clerk registers a
+walk-in citizen, who then activates the account on their own phone (/activate). Thin views
+over idp.services.assisted_registration; the staff member (and so the office) comes from the
+guard (guard.py), never from the request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from idp.domain.document_check import PostalAddress
+from idp.domain.errors import DomainError
+from idp.errors import IdpError, InvalidInput
+from idp.services import assisted_registration
+from idp.services.assisted_registration import (
+    ACTIVATION_CODE_HOURS,
+    AccountExists,
+    OwnAccount,
+    WalkIn,
+    WalkInInvalid,
+)
+from idp.services.counter_checks import masked_phone
+from idp.web.counter import api_bp, bp
+from idp.web.counter.assisted_forms import WalkInForm, parse_body
+from idp.web.counter.check_forms import DOCUMENT_LABELS
+from idp.web.counter.guard import api_error, current_staff
+
+MAX_BODY_BYTES = 16 * 1024
+
+# --- console ---------------------------------------------------------------------------------
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def assisted_start() -> Response | tuple[str, int]:
+    form = WalkInForm()
+    if request.method == "GET":
+        return _page(form, 200)
+    form_ok = form.validate_on_submit()
+    if form.csrf_token.errors:
+        return _page(form, 400)
+    address: PostalAddress | None = None
+    try:
+        address = form.address()
+    except DomainError:  # the form put the message on the address field
+        form_ok = False
+    details, check = form.details(), form.walk_in_check(address)
+    if not form_ok or check is None:
+        # Nothing is stored; the rules still run so that every problem shows in one round.
+        _attach(form, assisted_registration.walk_in_errors(
+            details, form.walk_in_check(address, lenient=True)))
+        return _page(form, 400)
+    try:
+        walk_in = assisted_registration.register_walk_in(current_staff(), details, check,
+                                                         channel="web")
+    except WalkInInvalid as exc:
+        _attach(form, exc.errors)
+        return _page(form, 400)
+    except (OwnAccount, AccountExists) as exc:
+        form.form_errors.append(gettext(exc.message))
+        return _page(form, exc.status)
+    return redirect(url_for("counter.assisted_done", public_id=walk_in.verification.public_id,
+                            again=None if walk_in.created else 1), code=303)
+
+
+def _attach(form: WalkInForm, errors: list[InvalidInput]) -> None:
+    """Each rule's message next to its field, unless the form already said something there."""
+    for error in errors:
+        field = getattr(form, error.field, None) if error.field else None
+        if field is None:
+            form.form_errors.append(gettext(error.message))
+        elif not field.errors:
+            field.errors = [*field.errors, gettext(error.message)]
+
+
+def _page(form: WalkInForm, status: int) -> tuple[str, int]:
+    return render_template("counter/assisted.html", nav="assisted", form=form,
+                           hours=ACTIVATION_CODE_HOURS), status
+
+
+@bp.get("/register/<public_id>")
+def assisted_done(public_id: str) -> str:
+    walk_in = assisted_registration.registration_for(current_staff(), public_id)
+    if walk_in is None:
+        abort(404)
+    return render_template(
+        "counter/assisted_done.html", nav="assisted", walk_in=walk_in,
+        masked_phone=masked_phone(walk_in.account.phone), hours=ACTIVATION_CODE_HOURS,
+        activation_link=assisted_registration.activation_link(),
+        document_label=DOCUMENT_LABELS.get(walk_in.verification.document_type),
+        again=request.args.get("again") == "1")
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+
+@api_bp.post("/registrations")
+def create_registration() -> Response | tuple[Response, int]:
+    """JSON in, 201 with the verification's public id (200 for a retry of the same one)."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return api_error(400, "invalid_request", gettext("The request body is too large."))
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return api_error(400, "invalid_request", gettext("Send a JSON object."))
+    details, check, read = parse_body(body)
+    fields = {name: gettext(message, **args) for name, (message, args) in read.errors.items()}
+    if fields or check is None:
+        return _invalid(fields, assisted_registration.walk_in_errors(details, check))
+    try:
+        walk_in = assisted_registration.register_walk_in(current_staff(), details, check,
+                                                         channel="api")
+    except WalkInInvalid as exc:
+        return _invalid(fields, exc.errors)
+    except (OwnAccount, AccountExists) as exc:
+        return _refused(exc)
+    return jsonify(_registration_json(walk_in)), 201 if walk_in.created else 200
+
+
+def _invalid(fields: dict[str, str], errors: list[InvalidInput]) -> tuple[Response, int]:
+    for error in errors:
+        fields.setdefault(error.field or "_", gettext(error.message))
+    return jsonify(error="invalid_input", message=gettext(assisted_registration.MSG_INVALID),
+                   fields=fields), 400
+
+
+def _refused(exc: IdpError) -> Response:
+    return api_error(exc.status, exc.code, gettext(exc.message))
+
+
+def _registration_json(walk_in: WalkIn) -> dict[str, Any]:
+    verification = walk_in.verification
+    return {
+        "public_id": verification.public_id,
+        "status": verification.status.value,
+        "assisted": True,
+        "account_status": walk_in.account.status.value,
+        "created": walk_in.created,
+        "activation": {"sms_sent_to": masked_phone(walk_in.account.phone),
+                       "code_valid_hours": ACTIVATION_CODE_HOURS,
+                       "url": assisted_registration.activation_link()},
+    }

@@ -1,1 +1,151 @@
-"""(being written)"""
+"""Console sign-in: password, then TOTP (set up at the first sign-in), then the console.
+
+Thin views over idp/services/staff_mfa.py; the guard (guard.py) has already loaded the
+browser's session into `g.staff_session` and decided who may reach each step.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, g, make_response, redirect, render_template, request, url_for
+from flask import session as form_session
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from idp.extensions import limiter
+from idp.services import staff_mfa
+from idp.services.staff_sessions import NewStaffSession
+from idp.web.counter import bp
+from idp.web.counter.auth_forms import StaffCodeForm, StaffLoginForm, StaffLogoutForm
+from idp.web.counter.guard import (
+    clear_console_cookie,
+    current_staff_session,
+    home_url,
+    set_console_cookie,
+)
+
+Page = Response | tuple[str, int]
+
+
+def _ip_limit() -> str:
+    return current_app.config["IDP_SETTINGS"].login_ip_limit
+
+
+def _throttled(template: str, form: StaffLoginForm | StaffCodeForm, exc: staff_mfa.Throttled,
+               **context: object) -> Response:
+    form.form_errors.append(gettext(exc.message))
+    response = make_response(render_template(template, form=form, **context), 429)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _signed_in(new: NewStaffSession, target: str) -> Response:
+    """A new console token (each sign-in step that raises privilege gets one)."""
+    response = redirect(target)
+    set_console_cookie(response, new.token)
+    form_session.clear()  # a fresh CSRF token: the one from before sign-in does not outlive it
+    return response
+
+
+def _start_again() -> Response:
+    response = redirect(url_for("counter.login", expired=1))
+    clear_console_cookie(response)
+    return response
+
+
+# --- password ------------------------------------------------------------------------------
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+def login() -> Page:
+    session = g.get("staff_session")
+    if request.method == "GET" and session is not None and session.mfa_verified_at is not None:
+        return redirect(home_url())
+    form = StaffLoginForm()
+    if not form.validate_on_submit():
+        return _login_page(form, 400 if request.method == "POST" else 200)
+    try:
+        new = staff_mfa.sign_in_password(form.username.data or "", form.password.data or "",
+                                         previous=session)
+    except staff_mfa.Throttled as exc:
+        form.password.data = ""
+        return _throttled("counter/login.html", form, exc)
+    except staff_mfa.SignInFailed as exc:
+        form.form_errors.append(gettext(exc.message))
+        return _login_page(form, 401)
+    enrolled = new.session.staff.totp_confirmed_at is not None
+    return _signed_in(new, url_for("counter.mfa" if enrolled else "counter.mfa_enrol"))
+
+
+def _login_page(form: StaffLoginForm, status: int) -> tuple[str, int]:
+    form.password.data = ""  # never sent back
+    return render_template("counter/login.html", form=form), status
+
+
+# --- TOTP ----------------------------------------------------------------------------------
+
+@bp.route("/mfa", methods=["GET", "POST"])
+def mfa() -> Page:
+    pending = current_staff_session()
+    if pending.staff.totp_confirmed_at is None:
+        return redirect(url_for("counter.mfa_enrol"))
+    form = StaffCodeForm()
+    if not form.validate_on_submit():
+        form.code.data = ""
+        return render_template("counter/mfa_verify.html", form=form), (
+            400 if request.method == "POST" else 200)
+    try:
+        new = staff_mfa.verify_code(pending, form.code.data or "")
+    except staff_mfa.NotPending:
+        return _start_again()
+    except staff_mfa.Throttled as exc:
+        form.code.data = ""
+        return _throttled("counter/mfa_verify.html", form, exc)
+    except staff_mfa.WrongCode as exc:
+        form.code.errors = [gettext(exc.message)]
+        form.code.data = ""
+        return render_template("counter/mfa_verify.html", form=form), 401
+    return _signed_in(new, home_url())
+
+
+@bp.route("/mfa/enrol", methods=["GET", "POST"])
+def mfa_enrol() -> Page:
+    pending = current_staff_session()
+    staff = pending.staff
+    if staff.totp_confirmed_at is not None:
+        return redirect(url_for("counter.mfa"))
+    secret = staff_mfa.pending_secret(staff)
+    if secret is None:  # signed in before this secret existed: a new sign-in makes one
+        return _start_again()
+    context = {"qr": staff_mfa.provisioning_qr(staff, secret), "key": staff_mfa.grouped(secret)}
+    form = StaffCodeForm()
+    if not form.validate_on_submit():
+        form.code.data = ""
+        return render_template("counter/mfa_enrol.html", form=form, **context), (
+            400 if request.method == "POST" else 200)
+    try:
+        new = staff_mfa.confirm_enrolment(pending, form.code.data or "")
+    except staff_mfa.NotPending:
+        return _start_again()
+    except staff_mfa.Throttled as exc:
+        form.code.data = ""
+        return _throttled("counter/mfa_enrol.html", form, exc, **context)
+    except staff_mfa.WrongCode as exc:
+        form.code.errors = [gettext(exc.message)]
+        form.code.data = ""
+        return render_template("counter/mfa_enrol.html", form=form, **context), 401
+    return _signed_in(new, home_url())
+
+
+# --- sign-out ------------------------------------------------------------------------------
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Ends this console session (CSRF-checked: a POST); works at any step of sign-in."""
+    form = StaffLogoutForm()
+    session = g.get("staff_session")
+    if form.validate_on_submit() and session is not None:
+        staff_mfa.sign_out(session)
+    response = redirect(url_for("counter.login", signed_out=1))
+    clear_console_cookie(response)
+    form_session.clear()
+    return response

@@ -1,1 +1,192 @@
-"""(being written)"""
+"""The one access rule of the counter console and the counter API (DESIGN §2, §6).
+
+Console (/counter): every page needs a live web session of an active staff member with the
+TOTP step done; the sign-in pages need at least a password-accepted session. The session is
+checked on every request (idle and absolute timeouts, staff status), so a disabled staff
+member is refused at their very next click.
+
+API (/counter/api): every endpoint but the sign-in needs `Authorization: Bearer <token>` of a
+live api session. Cookies are never read there, so the API cannot be driven cross-site and
+needs no CSRF token. Errors are JSON `{"error", "message"}`.
+
+For the route modules: `current_staff()`, `current_staff_session()`, `api_error(...)`,
+`require_supervisor` and `home_url()`; every console template gets `staff`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response, abort, current_app, g, jsonify, redirect, request, url_for
+from flask_babel import gettext
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BuildError
+
+from idp.errors import IdpError
+from idp.extensions import csrf
+from idp.models import StaffMember, StaffSession
+from idp.services.staff_sessions import COOKIE_NAME, COOKIE_PATH, load_staff_session
+from idp.web.counter import api_bp, bp
+
+# Reachable without a verified session: the view itself decides what to show.
+OPEN_ENDPOINTS = frozenset({"counter.login", "counter.logout"})
+# Reachable with a password-accepted session whose TOTP step is still to do.
+PENDING_ENDPOINTS = frozenset({"counter.mfa", "counter.mfa_enrol"})
+API_OPEN_ENDPOINTS = frozenset({"counter_api.create_session"})
+
+csrf.exempt(api_bp)  # bearer tokens only: a browser never sends one on its own
+
+
+# --- for the route modules -----------------------------------------------------------------
+
+def current_staff() -> StaffMember:
+    """The signed-in staff member; the guard guarantees one on every protected endpoint."""
+    staff = g.get("staff")
+    if staff is None:
+        raise RuntimeError("current_staff() outside a guarded counter endpoint")
+    return staff
+
+
+def current_staff_session() -> StaffSession:
+    session = g.get("staff_session")
+    if session is None:
+        raise RuntimeError("current_staff_session() outside a guarded counter endpoint")
+    return session
+
+
+def home_url() -> str:
+    """The console's start page (counter.home, defined in checks.py)."""
+    try:
+        return url_for("counter.home")
+    except BuildError:  # while checks.py is being written: the same path, unresolved
+        return f"{bp.url_prefix}/"
+
+
+def api_error(status: int, error: str, message: str) -> Response:
+    """A JSON error of the counter API; 401 carries the RFC 6750 challenge."""
+    response = jsonify(error=error, message=message)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="counter"'
+    return response
+
+
+def _refuse_non_supervisor() -> None:
+    staff = current_staff()
+    if staff.is_supervisor:
+        return
+    if request.blueprint == api_bp.name:
+        abort(api_error(403, "forbidden", gettext("Only a supervisor may do this.")))
+    abort(403)
+
+
+def require_supervisor(view: Callable[..., Any] | None = None) -> Any:
+    """As a decorator (`@require_supervisor`) or a call inside a view (`require_supervisor()`):
+    a clerk gets 403, `{"error": "forbidden"}` on the API, the error page on the console."""
+    if view is None:
+        _refuse_non_supervisor()
+        return None
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _refuse_non_supervisor()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def set_console_cookie(response: Response, token: str) -> None:
+    """The console cookie: only sent to /counter, never cross-site (SameSite=Strict)."""
+    settings = current_app.config["IDP_SETTINGS"]
+    response.set_cookie(COOKIE_NAME, token, max_age=settings.staff_absolute_hours * 3600,
+                        path=COOKIE_PATH, secure=settings.cookie_secure, httponly=True,
+                        samesite="Strict")
+
+
+def clear_console_cookie(response: Response) -> None:
+    settings = current_app.config["IDP_SETTINGS"]
+    response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH, secure=settings.cookie_secure,
+                           httponly=True, samesite="Strict")
+
+
+# --- console -------------------------------------------------------------------------------
+
+@bp.before_request
+def guard_console() -> Response | None:
+    token = request.cookies.get(COOKIE_NAME)
+    session = load_staff_session(token, channel="web") if token else None
+    g.staff_session = session
+    g.staff = session.staff if session is not None else None
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    if session is None:
+        # A cookie that no longer opens a session: it timed out (or was ended); say so.
+        response = redirect(url_for("counter.login", expired=1) if token
+                            else url_for("counter.login"))
+        if token:
+            clear_console_cookie(response)
+        return response
+    if request.endpoint in PENDING_ENDPOINTS:
+        return redirect(home_url()) if session.mfa_verified_at is not None else None
+    if session.mfa_verified_at is None:
+        # Password accepted, TOTP not done: nothing else until it is (enrolment first).
+        return redirect(url_for("counter.mfa" if session.staff.totp_confirmed_at is not None
+                                else "counter.mfa_enrol"))
+    return None
+
+
+@bp.context_processor
+def console_context() -> dict[str, Any]:
+    """`staff` for counter/base.html: only once signed in completely (no nav before)."""
+    session = g.get("staff_session")
+    verified = session is not None and session.mfa_verified_at is not None
+    return {"staff": g.get("staff") if verified else None}
+
+
+# --- API -----------------------------------------------------------------------------------
+
+def bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+@api_bp.before_request
+def guard_api() -> Response | None:
+    g.staff_session = g.staff = None
+    if request.endpoint in API_OPEN_ENDPOINTS:
+        return None
+    token = bearer_token()
+    session = load_staff_session(token, channel="api") if token else None
+    if session is None or session.mfa_verified_at is None:
+        return api_error(401, "unauthorized", gettext(
+            "Sign in at the counter terminal first, or again: the session has ended."))
+    g.staff_session, g.staff = session, session.staff
+    return None
+
+
+# Errors raised inside API views answer in the API's shape, never as an HTML page.
+API_WIRE_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden",
+                  404: "not_found", 405: "method_not_allowed", 429: "throttled"}
+
+
+@api_bp.errorhandler(HTTPException)
+def api_http_error(exc: HTTPException) -> Response:
+    if exc.code is None:  # abort(response): already shaped
+        return exc.get_response()
+    # An oversized body is malformed input like any other (the API takes small JSON only).
+    status = 400 if exc.code == 413 else exc.code
+    response = api_error(status, API_WIRE_CODES.get(status, "server_error" if status >= 500
+                                                   else "invalid_request"),
+                         gettext("The request could not be processed."))
+    if exc.code == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods or ())
+    return response
+
+
+@api_bp.errorhandler(IdpError)
+def api_idp_error(exc: IdpError) -> Response:
+    return api_error(exc.status, exc.code, gettext(exc.message))

@@ -1,4 +1,9 @@
-"""TOTP enrolment (under /account/security) and the second-factor step of sign-in."""
+"""TOTP enrolment (under /account/security), the second-factor step of sign-in, and the
+step-up of a signed-in session that a portal's level of assurance asks for (DESIGN §4).
+
+The enrolment pages carry an optional local `next` (a step-up waiting for TOTP to exist):
+after the recovery codes, the person continues to the step-up and from there to `next`.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from authlib.common.urls import add_params_to_uri
 from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from idp.services import mfa
+from idp.oidc.checks import MFA_SKIP_MARKER
+from idp.services import mfa, step_up
 from idp.web.mfa.forms import ConfirmForm, RemoveForm, SetupForm, VerifyForm
 from idp.web.redirects import safe_next
 from idp.web.session_cookie import (
@@ -51,6 +58,17 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _next() -> str | None:
+    """The local path to continue to after enrolment or step-up, if a valid one was given."""
+    return safe_next(request.args.get("next"), "") or None
+
+
+def _throttled(page: Response | tuple[str, int], retry_after: int) -> Response:
+    response = make_response(page)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 # --- account security page ----------------------------------------------------------------
 
 def _security_page(remove_form: RemoveForm | None = None, status: int = 200) -> tuple[str, int]:
@@ -66,6 +84,7 @@ def _security_page(remove_form: RemoveForm | None = None, status: int = 200) -> 
         setup_form=SetupForm(),
         remove_form=remove_form or RemoveForm(formdata=None),
         removed=request.args.get("removed") == "1",
+        next=_next(),
     ), status
 
 
@@ -82,9 +101,9 @@ def setup() -> Response | tuple[str, int]:
     account = current_account()
     assert account is not None
     if not form.validate_on_submit() or mfa.is_enrolled(account.id):
-        return redirect(url_for("mfa.security"))
+        return redirect(url_for("mfa.security", next=_next()))
     mfa.begin_enrolment(account)
-    return redirect(url_for("mfa.enrol"))
+    return redirect(url_for("mfa.enrol", next=_next()))
 
 
 def _enrol_page(form: ConfirmForm, status: int = 200) -> Response | tuple[str, int]:
@@ -92,12 +111,12 @@ def _enrol_page(form: ConfirmForm, status: int = 200) -> Response | tuple[str, i
     assert account is not None
     credential = mfa.pending(account.id)
     if credential is None:
-        return redirect(url_for("mfa.security"))
+        return redirect(url_for("mfa.security", next=_next()))
     secret = mfa.secret_of(credential)
     uri = mfa.provisioning_uri(account, secret)
     form.code.data = ""
     return render_template("mfa/enrol.html", form=form, qr=mfa.qr_data_uri(uri),
-                           key=mfa.grouped(secret)), status
+                           key=mfa.grouped(secret), next=_next()), status
 
 
 @bp.get("/account/security/totp/enrol")
@@ -117,18 +136,15 @@ def confirm() -> Response | tuple[str, int]:
     try:
         codes = mfa.confirm_enrolment(account, form.code.data or "")
     except mfa.NotPending:
-        return redirect(url_for("mfa.security"))
+        return redirect(url_for("mfa.security", next=_next()))
     except mfa.MfaThrottled as exc:
         form.form_errors.append(gettext(exc.message))
-        result = _enrol_page(form, 429)
-        response = make_response(result)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response  # type: ignore[return-value]
+        return _throttled(_enrol_page(form, 429), exc.retry_after)
     except mfa.WrongCode as exc:
         form.code.errors = [gettext(exc.message)]
         return _enrol_page(form, 400)
     # Shown once: the codes exist in this response and, hashed, in the database; nowhere else.
-    return render_template("mfa/recovery_codes.html", codes=codes), 200
+    return render_template("mfa/recovery_codes.html", codes=codes, next=_next()), 200
 
 
 @bp.post("/account/security/totp/remove")
@@ -147,15 +163,54 @@ def remove() -> Response | tuple[str, int]:
     except mfa.MfaThrottled as exc:
         form.form_errors.append(gettext(exc.message))
         form.password.data = ""
-        response = make_response(_security_page(form, 429))
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response  # type: ignore[return-value]
+        return _throttled(_security_page(form, 429), exc.retry_after)
     except mfa.WrongCode as exc:
         form.form_errors.append(gettext(exc.message))
         form.password.data = ""
         form.code.data = ""
         return _security_page(form, 401)
     return redirect(url_for("mfa.security", removed=1))
+
+
+# --- step-up of the current session ---------------------------------------------------------
+
+def _step_up_page(form: VerifyForm, target: str | None, status: int) -> tuple[str, int]:
+    form.code.data = ""
+    # An optional step-up (a portal's voluntary level) may be skipped: back to the request,
+    # marked so that it is not asked again.
+    optional = request.args.get("optional") == "1"
+    skip = add_params_to_uri(target, [(MFA_SKIP_MARKER, "1")]) if target and optional else None
+    action = url_for("mfa.step_up", next=target, optional="1" if optional else None)
+    return render_template("mfa/step_up.html", form=form, action=action, skip=skip), status
+
+
+@bp.route("/account/security/step-up", methods=["GET", "POST"], endpoint="step_up")
+@login_required
+def step_up_view() -> Response | tuple[str, int]:
+    """A code from the app for the CURRENT session (a portal needs LoA3), then on to `next`.
+    Without TOTP yet: the enrolment pages first, which lead back here."""
+    session = current_session()
+    assert session is not None
+    target = _next()
+    if step_up.has_second_factor(session):
+        return redirect(target or url_for("citizen.account"))
+    if not mfa.is_enrolled(session.account_id):
+        return redirect(url_for("mfa.security", next=target))
+    form = VerifyForm()
+    if not form.validate_on_submit():
+        return _step_up_page(form, target, 400 if request.method == "POST" else 200)
+    try:
+        token = step_up.step_up(session, form.code.data or "")
+    except step_up.NotEnrolled:
+        return redirect(url_for("mfa.security", next=target))
+    except mfa.MfaThrottled as exc:
+        form.form_errors.append(gettext(exc.message))
+        return _throttled(_step_up_page(form, target, 429), exc.retry_after)
+    except mfa.WrongCode as exc:
+        form.code.errors = [gettext(exc.message)]
+        return _step_up_page(form, target, 401)
+    set_session_cookie(token)
+    return redirect(target or url_for("citizen.account"))
 
 
 # --- second step of sign-in ---------------------------------------------------------------

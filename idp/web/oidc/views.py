@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
+from typing import Any
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request
 from werkzeug.wrappers import Response
 
 from idp.extensions import csrf
+from idp.models import UserSession
 from idp.oidc import checks, consent, server, userinfo
 from idp.oidc.discovery import metadata
 from idp.services import keys
+from idp.web.oidc import interactions
 from idp.web.session_cookie import current_session
 
 bp = Blueprint("oidc", __name__)
@@ -115,28 +117,52 @@ def authorize_consent() -> Response:
     return _authorize(decision=decision)
 
 
-def _authorize(decision: str | None) -> Response:
-    problem = _bad_parameters()
-    session = current_session()
+@bp.post("/authorize/unmet")
+def authorize_unmet() -> Response:
+    """"Back to the portal" on the get-verified page (CSRF-protected form, original request in
+    the query): error=unmet_authentication_requirements with state and iss (OIDC Core
+    §3.1.2.6, RFC 9207), only ever to the redirect_uri Authlib validates again here."""
     try:
-        if problem:
-            raise InvalidRequestError(problem)
-        grant = server.get_consent_grant(end_user=session.account if session else None)
+        grant, _ = _validated_request()
     except OAuth2Error as error:
         return _authorization_error(error)
+    error = checks.UnmetAuthenticationRequirements(
+        description="The person's identity is not verified at the level required.")
+    error.redirect_uri = grant.redirect_uri
+    error.state = request.values.get("state")
+    return _authorization_error(error)
+
+
+def _validated_request() -> tuple[Any, UserSession | None]:
+    """Authlib's validation of the authorization request (client, redirect_uri, response_type,
+    scope, PKCE). Raises OAuth2Error; a redirect_uri is set on it only once validated."""
+    problem = _bad_parameters()
+    if problem:
+        raise InvalidRequestError(problem)
+    session = current_session()
+    try:
+        return server.get_consent_grant(end_user=session.account if session else None), session
     except ValueError:
         # Authlib refuses to build an error description from non-ASCII input; so do we.
-        return _authorization_error(InvalidRequestError("Malformed request parameters."))
+        raise InvalidRequestError("Malformed request parameters.") from None
+
+
+def _authorize(decision: str | None) -> Response:
+    try:
+        grant, session = _validated_request()
+    except OAuth2Error as error:
+        return _authorization_error(error)
     ctx = checks.AuthorizationContext(grant=grant, client=grant.request.client.row,
                                       session=session, params=request.values)
     try:
         checks.check_request_parameters(ctx)
-        interaction = checks.require_login(ctx)
+        # STYLE.md order: login (with max_age), acr, mfa, consent.
+        interaction = (checks.require_login(ctx) or checks.require_acr(ctx)
+                       or checks.require_mfa(ctx))
         if interaction is not None:
-            return _ask_to_sign_in(interaction)
-        checks.require_acr(ctx)
+            return interactions.ask(interaction, ctx)
         if decision is None and checks.require_consent(ctx) is not None:
-            return _ask_for_consent(ctx)
+            return interactions.ask_for_consent(ctx)
         return _with_iss(consent.complete_authorization(ctx, decision))
     except ValueError:
         error = InvalidRequestError("Malformed request parameters.")
@@ -146,33 +172,6 @@ def _authorize(decision: str | None) -> Response:
     error.redirect_uri = error.redirect_uri or grant.redirect_uri
     error.state = request.values.get("state")
     return _authorization_error(error)
-
-
-def _ask_to_sign_in(interaction: checks.Interaction) -> Response:
-    params = [(k, v) for k, v in request.values.items(multi=True)
-              if k not in (checks.LOGIN_MARKER, "csrf_token", "decision")]
-    params.append((checks.LOGIN_MARKER, checks.login_marker_value()))
-    target = url_for("oidc.authorize") + "?" + urlencode(params)
-    query = {"next": target}
-    if request.values.get("ui_locales"):
-        query["ui_locales"] = request.values["ui_locales"][:64]  # the sign-in page speaks it too
-    if interaction.login_hint:
-        query["login_hint"] = interaction.login_hint
-    return redirect(url_for("auth.login", **query))
-
-
-def _ask_for_consent(ctx: checks.AuthorizationContext) -> Response:
-    params = [(k, v) for k, v in request.values.items(multi=True) if k not in ("csrf_token", "decision")]
-    return Response(
-        render_template(
-            "oidc/consent.html",
-            client=ctx.client,
-            scopes=[s for s in ctx.scopes if s != "openid"],
-            account=ctx.account,
-            action=url_for("oidc.authorize_consent") + "?" + urlencode(params),
-        ),
-        mimetype="text/html",
-    )
 
 
 @bp.post("/token")

@@ -157,3 +157,6 @@ def email_link(token: str) -> tuple[str, int]:
     if registration.confirm_email(token):
         return render_template("register/email.html", form=form, state="done", token=token), 200
     return render_template("register/email.html", form=form, state="invalid", token=token), 404
+
+
+from idp.web.register import activate  # noqa: E402,F401  (registers /activate on bp)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
@@ -20,6 +22,7 @@ from tests.factories import PASSWORD, active_citizen
 
 SESSION_COOKIE = "postid_session"
 CHALLENGE_COOKIE = "postid_mfa"
+LINK_RE = re.compile(r'(?:href|action)="([^"]*)"')  # where the page can send the browser
 CODE_RE = re.compile(r"<strong>([23456789a-z]{4}-[23456789a-z]{4})</strong>")
 
 
@@ -258,3 +261,41 @@ def test_password_step_is_unchanged_for_wrong_passwords(app, citizen):
     response = browser.post("/login", data=data)
     assert response.status_code == 401
     assert not any(h.startswith(CHALLENGE_COOKIE) for h in response.headers.getlist("Set-Cookie"))
+
+
+@pytest.mark.parametrize("evil", ["https://evil.example/", "//evil.example/x", "/\\evil.example"])
+def test_enrolment_never_carries_a_foreign_next(app, citizen, evil):
+    client = signed_in(app, citizen)
+    page = client.get("/account/security", query_string={"next": evil}).get_data(as_text=True)
+    assert not [link for link in LINK_RE.findall(page) if "evil" in link]
+    response = client.post("/account/security/totp/setup", query_string={"next": evil},
+                           data={"csrf_token": csrf_token(client, "/account/security")})
+    assert response.headers["Location"] == "/account/security/totp/enrol"
+    token = csrf_token(client, "/account/security/totp/enrol")
+    page = client.post("/account/security/totp/enrol", query_string={"next": evil},
+                       data={"csrf_token": token, "code": fresh_code(app, citizen)})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert not [link for link in LINK_RE.findall(text) if "evil" in link]
+    assert 'href="/account/security"' in text
+
+
+def test_enrolment_for_a_waiting_portal_leads_to_the_step_up(app, citizen):
+    client = signed_in(app, citizen)
+    target = "/authorize?client_id=x&state=y"
+    page = client.get("/account/security", query_string={"next": target}).get_data(as_text=True)
+    assert next_of(page, "/account/security/totp/setup") == target
+    response = client.post("/account/security/totp/setup", query_string={"next": target},
+                           data={"csrf_token": csrf_token(client, "/account/security")})
+    enrol_url = response.headers["Location"]
+    assert enrol_url.startswith("/account/security/totp/enrol?next=")
+    page = client.post(enrol_url, data={"csrf_token": csrf_token(client, enrol_url),
+                                        "code": fresh_code(app, citizen)})
+    assert page.status_code == 200
+    assert next_of(page.get_data(as_text=True), "/account/security/step-up") == target
+
+
+def next_of(page: str, path: str) -> str:
+    """The `next` carried by the page's link or form to `path`."""
+    link = next(html.unescape(link) for link in LINK_RE.findall(page) if link.startswith(path + "?"))
+    return parse_qs(urlsplit(link).query)["next"][0]

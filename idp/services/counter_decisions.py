@@ -1,0 +1,282 @@
+"""Decisions on a counter verification (DESIGN §5): reject (a clerk at the counter, or a
+supervisor on a submitted check), approve and revoke (supervisors, four-eyes); and the
+supervisor's lists: the approval queue and the approved verifications of the office.
+
+The rules shared with the clerk's side (visibility by office, own account, refusals audited in
+their own commit, status changes by conditional UPDATE, idempotent retries) are described in
+idp.services.counter_checks. Every decision notifies the citizen by SMS, and by e-mail when
+their address is confirmed, in the account's language.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import force_locale, gettext
+from sqlalchemy import func, select
+
+from idp.domain.enrolment_code import normalize_code
+from idp.domain.errors import N_
+from idp.extensions import db
+from idp.models import (
+    Account,
+    AccountStatus,
+    AuditTag,
+    IdentityVerification,
+    RejectReason,
+    StaffMember,
+    VerificationStatus,
+)
+from idp.models.base import utcnow
+from idp.services import account_data, notify, tokens
+from idp.services.counter_checks import (
+    audit_action,
+    load_for_action,
+    parse_reason,
+    refuse,
+    refuse_status,
+)
+from idp.services.verification_state import transition
+
+REVOKE_REASON = "verification_revoked"
+PAGE_SIZE = 20
+
+# Plain words for the reason codes, shown to staff and sent to the citizen.
+REASON_LABELS = {
+    RejectReason.DOCUMENT_EXPIRED: N_("The ID document has expired"),
+    RejectReason.NUMBER_MISMATCH: N_("The number on the document is not the declared ID number"),
+    RejectReason.DATA_MISMATCH: N_("The name, date of birth or sex does not match the document"),
+    RejectReason.PHOTO_MISMATCH: N_("The photo does not match the person"),
+    RejectReason.DOCUMENT_DAMAGED: N_("The document is damaged or cannot be read"),
+    RejectReason.SUSPECTED_FRAUD: N_("Suspected fraud"),
+    RejectReason.OTHER: N_("Another reason"),
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[IdentityVerification]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Revocation:
+    verification: IdentityVerification
+    logouts: list[int]  # back-channel deliveries to attempt after the commit
+
+
+def reject(staff: StaffMember, public_id: str, reason: RejectReason | str | None, *,
+           channel: str = "web") -> IdentityVerification:
+    """Reject with a reason code: a pending record at the counter (clerk or supervisor; the
+    office taking it is the staff member's), or a submitted check of the office (supervisor
+    who did not submit it). Refusals: not_found, own_account, invalid_reason (400),
+    supervisor_only, own_submission (403), expired, cancelled, conflict (409). The same
+    rejection retried by the same person returns the record unchanged."""
+    verification = load_for_action(staff, public_id, channel=channel, action="reject")
+    reason = parse_reason(staff, reason, verification, channel=channel, action="reject")
+
+    def already_done() -> bool:
+        return (verification.status is VerificationStatus.REJECTED
+                and verification.decided_by == staff.id and verification.reject_reason is reason)
+
+    if already_done():
+        return verification
+    now = utcnow()
+    values: dict[str, object] = {"decided_by": staff.id, "decided_at": now, "reject_reason": reason}
+    expected = verification.status
+    if expected is VerificationStatus.PENDING:
+        values.update(office_id=staff.office_id, clerk_id=staff.id)
+    elif expected is VerificationStatus.SUBMITTED:
+        if not staff.is_supervisor:
+            refuse(staff, "supervisor_only", verification=verification, channel=channel,
+                   action="reject")
+        if verification.clerk_id == staff.id:
+            refuse(staff, "own_submission", verification=verification, channel=channel,
+                   action="reject")
+    else:
+        refuse_status(staff, verification, channel=channel, action="reject")
+    if not transition(verification, expected, VerificationStatus.REJECTED, **values):
+        if already_done():
+            db.session.rollback()
+            return verification
+        refuse_status(staff, verification, channel=channel, action="reject")
+    audit_action(AuditTag.COUNTER_VERIFICATION_REJECT, staff, verification, channel,
+           reason=reason.value, stage=expected.value)
+    _notify_rejected(verification.account, reason)
+    db.session.commit()
+    return verification
+
+
+def approve(staff: StaffMember, public_id: str, *, channel: str = "web") -> IdentityVerification:
+    """Approve a submitted check of the supervisor's office that they did not submit: the
+    account becomes LoA2 and takes the verified postal address, if one was recorded.
+    Refusals: not_found, own_account, supervisor_only, own_submission (403), expired,
+    cancelled, conflict, account_disabled (409). Approving twice returns the record."""
+    verification = load_for_action(staff, public_id, channel=channel, action="approve")
+    if not staff.is_supervisor:
+        refuse(staff, "supervisor_only", verification=verification, channel=channel,
+               action="approve")
+
+    def already_done() -> bool:
+        return (verification.status is VerificationStatus.APPROVED
+                and verification.decided_by == staff.id)
+
+    if already_done():
+        return verification
+    if verification.status is not VerificationStatus.SUBMITTED:
+        refuse_status(staff, verification, channel=channel, action="approve")
+    if verification.clerk_id == staff.id:
+        refuse(staff, "own_submission", verification=verification, channel=channel,
+               action="approve")
+    account = verification.account
+    if account.status is AccountStatus.DISABLED:
+        refuse(staff, "account_disabled", verification=verification, channel=channel,
+               action="approve")
+    now = utcnow()
+    if not transition(verification, VerificationStatus.SUBMITTED, VerificationStatus.APPROVED,
+                      decided_by=staff.id, decided_at=now):
+        if already_done():
+            db.session.rollback()
+            return verification
+        refuse_status(staff, verification, channel=channel, action="approve")
+    account.identity_loa = 2
+    if verification.verified_address:
+        account.postal_address = verification.verified_address
+        account.address_verified_at = now
+    audit_action(AuditTag.COUNTER_VERIFICATION_APPROVE, staff, verification, channel,
+           address=verification.verified_address is not None)
+    _notify_approved(account)
+    db.session.commit()
+    return verification
+
+
+def revoke(staff: StaffMember, public_id: str, reason: RejectReason | str | None, *,
+           channel: str = "web") -> Revocation:
+    """Revoke an approved verification of the supervisor's office (fraud, error): the account
+    drops to LoA1, loses its verified address, every sign-in session ends and every token is
+    revoked, with back-channel logouts queued to the portals. Refusals: not_found,
+    own_account, invalid_reason, supervisor_only, own_submission, conflict. The same
+    revocation retried by the same person returns the record and queues nothing."""
+    verification = load_for_action(staff, public_id, channel=channel, action="revoke")
+    if not staff.is_supervisor:
+        refuse(staff, "supervisor_only", verification=verification, channel=channel,
+               action="revoke")
+    reason = parse_reason(staff, reason, verification, channel=channel, action="revoke")
+
+    def already_done() -> bool:
+        return (verification.status is VerificationStatus.REVOKED
+                and verification.revoked_by == staff.id and verification.revoke_reason is reason)
+
+    if already_done():
+        return Revocation(verification, [])
+    if verification.status is not VerificationStatus.APPROVED:
+        refuse_status(staff, verification, channel=channel, action="revoke")
+    if verification.clerk_id == staff.id:
+        refuse(staff, "own_submission", verification=verification, channel=channel,
+               action="revoke")
+    now = utcnow()
+    if not transition(verification, VerificationStatus.APPROVED, VerificationStatus.REVOKED,
+                      revoked_by=staff.id, revoked_at=now, revoke_reason=reason):
+        if already_done():
+            db.session.rollback()
+            return Revocation(verification, [])
+        refuse_status(staff, verification, channel=channel, action="revoke")
+    account = verification.account
+    account.identity_loa = 1
+    account.postal_address = None
+    account.address_verified_at = None
+    logouts = _sign_out_everywhere(account)
+    audit_action(AuditTag.COUNTER_VERIFICATION_REVOKE, staff, verification, channel,
+           reason=reason.value)
+    _notify_revoked(account)
+    db.session.commit()
+    return Revocation(verification, logouts)
+
+
+def _sign_out_everywhere(account: Account) -> list[int]:
+    """Sessions carry the LoA they were opened with, and tokens the acr they were issued at:
+    end them all (DESIGN §4: refresh tokens are revoked on verification revocation)."""
+    logouts = account_data.end_other_sessions_in_transaction(
+        account.id, current_session_id=None, reason=REVOKE_REASON)
+    tokens.revoke_for_account(account.id, reason=REVOKE_REASON)
+    return logouts
+
+
+def _send(account: Account, template: str, sms: str, subject: str, body: str) -> None:
+    locale = account.locale or "vi"
+    notify.send_sms(account.phone, sms, template=template, account_id=account.id, locale=locale)
+    if account.email and account.email_verified_at is not None:
+        notify.send_email(account.email, subject, body, template=template,
+                          account_id=account.id, locale=locale)
+
+
+def _notify_approved(account: Account) -> None:
+    with force_locale(account.locale or "vi"):
+        sms = gettext("PostID: your identity has been verified at a post office. Sign in again "
+                      "to use services that need verified identity.")
+        subject = gettext("PostID: your identity has been verified")
+        body = gettext("Hello %(name)s,\n\nYour identity has been verified in person at a post "
+                       "office. Sign in again to use public services that need a verified "
+                       "identity.", name=account.full_name)
+    _send(account, "counter.approved", sms, subject, body)
+
+
+def _notify_rejected(account: Account, reason: RejectReason) -> None:
+    with force_locale(account.locale or "vi"):
+        why = gettext(REASON_LABELS[reason])
+        sms = gettext("PostID: your identity could not be verified at the post office (%(why)s). "
+                      "You can ask for a new code online and visit any post office.", why=why)
+        subject = gettext("PostID: your identity could not be verified")
+        body = gettext("Hello %(name)s,\n\nYour identity could not be verified at the post "
+                       "office. Reason: %(why)s.\n\nYou can ask for a new enrolment code in your "
+                       "account and visit any post office with your citizen ID card.",
+                       name=account.full_name, why=why)
+    _send(account, "counter.rejected", sms, subject, body)
+
+
+def _notify_revoked(account: Account) -> None:
+    with force_locale(account.locale or "vi"):
+        sms = gettext("PostID: the verification of your identity was withdrawn and every device "
+                      "was signed out. Visit a post office with your citizen ID card.")
+        subject = gettext("PostID: the verification of your identity was withdrawn")
+        body = gettext("Hello %(name)s,\n\nThe in-person verification of your identity was "
+                       "withdrawn by the post office, and every device and service was signed "
+                       "out. To be verified again, visit any post office with your citizen ID "
+                       "card.", name=account.full_name)
+    _send(account, "counter.revoked", sms, subject, body)
+
+
+# --- the supervisor's lists ------------------------------------------------------------------
+
+
+def _page(query: Any, page: int, order: tuple[Any, ...]) -> Page:
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(max(1, page), pages)
+    items = list(db.session.scalars(query.order_by(*order).limit(PAGE_SIZE)
+                                    .offset((page - 1) * PAGE_SIZE)))
+    return Page(items=items, page=page, pages=pages, total=total)
+
+
+def approval_queue(staff: StaffMember, page: int = 1) -> Page:
+    """Submitted checks of the staff member's office, oldest first (office_id index)."""
+    query = select(IdentityVerification).where(
+        IdentityVerification.office_id == staff.office_id,
+        IdentityVerification.status == VerificationStatus.SUBMITTED)
+    return _page(query, page, (IdentityVerification.submitted_at, IdentityVerification.id))
+
+
+def approved(staff: StaffMember, page: int = 1, code: str | None = None) -> Page:
+    """Approved verifications of the office, newest decision first; `code` narrows the list
+    to one enrolment code (unique index); a malformed code matches nothing."""
+    query = select(IdentityVerification).where(
+        IdentityVerification.office_id == staff.office_id,
+        IdentityVerification.status == VerificationStatus.APPROVED)
+    if code:
+        query = query.where(IdentityVerification.code == (normalize_code(code) or ""))
+    return _page(query, page, (IdentityVerification.decided_at.desc(),
+                               IdentityVerification.id.desc()))

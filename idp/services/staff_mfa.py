@@ -1,0 +1,314 @@
+"""Staff sign-in (DESIGN §6: staff accounts require TOTP): password, then TOTP, then a session.
+
+- Console: the password opens a *pending* web session (it may only do the TOTP step); a staff
+  member without a confirmed TOTP gets a fresh secret, sealed under the KEK with aad
+  "staff-totp:<id>" and stored before any QR is shown (never in a cookie), and must confirm
+  it before anything else. A correct code ends the pending session and opens a verified one:
+  a new token whenever the privilege level changes (OWASP session management).
+- Terminal API: username, password and code in one request; one generic failure.
+- Codes: ±1 time-step, and only a step later than the last one accepted (conditional UPDATE
+  on totp_last_used_step: two concurrent uses of one code cannot both win).
+- Throttling (login_throttle, progressive delay): the password is counted per username under
+  "staff:login:" before argon2 runs; codes per staff member under "staff:mfa:", on both
+  channels, so a password success on one channel never buys code guesses on the other.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pyotp
+from sqlalchemy import or_, update
+
+from idp.domain.errors import N_
+from idp.errors import IdpError
+from idp.extensions import db
+from idp.models import AuditTag, StaffMember, StaffSession
+from idp.models.base import utcnow
+from idp.services import audit, crypto, login_throttle, mfa, passwords, staff_sessions
+from idp.services.staff import find_staff, normalize_username
+
+ISSUER = "PostID"
+MAX_USERNAME_LENGTH = 64
+MAX_PASSWORD_LENGTH = 1024
+MAX_CODE_LENGTH = mfa.MAX_CODE_LENGTH
+
+SIGN_IN_FAILED = N_("The username or password is not right. Please try again.")
+THROTTLED = N_("Too many unsuccessful attempts. Wait a little, then try again.")
+WRONG_CODE = N_("That code is not right. Check the code in your authenticator app and try again.")
+ENROLMENT_REQUIRED = N_("Set up the authenticator app in the counter console first.")
+NOT_PENDING = N_("This sign-in has ended. Please sign in again.")
+
+
+class StaffAuthError(IdpError):
+    status = 400
+
+
+class SignInFailed(StaffAuthError):
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("staff.login_failed", SIGN_IN_FAILED)
+
+
+class Throttled(StaffAuthError):
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("staff.throttled", THROTTLED)
+        self.retry_after = retry_after
+
+
+class WrongCode(StaffAuthError):
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("staff.mfa_wrong_code", WRONG_CODE, field="code")
+
+
+class EnrolmentRequired(StaffAuthError):
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("staff.totp_enrolment_required", ENROLMENT_REQUIRED)
+
+
+class NotPending(StaffAuthError):
+    """The pending session ended, or the TOTP state changed under it: sign in again."""
+
+    def __init__(self) -> None:
+        super().__init__("staff.mfa_not_pending", NOT_PENDING)
+
+
+def login_key(username: str) -> str:
+    """Per username (every spelling of one username is one key), known or not."""
+    try:
+        return "staff:login:" + normalize_username(username)
+    except IdpError:
+        raw = unicodedata.normalize("NFKC", (username or "")[:256])
+        return "staff:login:raw:" + "".join(raw.split()).casefold()[:64]
+
+
+def mfa_key(staff_id: int) -> str:
+    return f"staff:mfa:{staff_id}"
+
+
+def _aad(staff_id: int) -> bytes:
+    return f"staff-totp:{staff_id}".encode()
+
+
+def _begin(key: str) -> login_throttle.Attempt:
+    try:
+        return login_throttle.begin(key)
+    except login_throttle.Throttled as exc:
+        raise Throttled(exc.retry_after) from None
+
+
+# --- password ------------------------------------------------------------------------------
+
+def _check_password(username: str, password: str, *, channel: str
+                    ) -> tuple[StaffMember, login_throttle.Attempt]:
+    """Throttle, then check; the right password of an active staff member, or raise (and
+    record) SignInFailed / Throttled. Same work for unknown usernames (argon2 is spent)."""
+    staff = find_staff(username) if len(username or "") <= MAX_USERNAME_LENGTH else None
+    try:
+        attempt = _begin(login_key(username))
+    except Throttled:
+        audit.record(AuditTag.STAFF_LOGIN_FAILURE, staff_id=staff.id if staff else None,
+                     office_id=staff.office_id if staff else None, channel=channel,
+                     reason="throttled")
+        db.session.commit()
+        raise
+    if staff is None:
+        passwords.spend_verification_time(password)
+        ok, reason = False, "unknown_user"
+    else:
+        ok = passwords.verify_password(staff.password_hash, password)
+        reason = "password" if not ok else "disabled" if not staff.is_active else ""
+    if not ok or staff is None or not staff.is_active:
+        audit.record(AuditTag.STAFF_LOGIN_FAILURE, staff_id=staff.id if staff else None,
+                     office_id=staff.office_id if staff else None, channel=channel, reason=reason)
+        db.session.commit()
+        raise SignInFailed()
+    if passwords.needs_rehash(staff.password_hash):
+        staff.password_hash = passwords.hash_password(password)
+    return staff, attempt
+
+
+def sign_in_password(username: str, password: str, *, previous: StaffSession | None = None
+                     ) -> staff_sessions.NewStaffSession:
+    """Console step 1: open a pending web session (TOTP still to do). Commits.
+
+    A staff member without confirmed TOTP gets a new pending secret in the same transaction.
+    `previous` (the browser's earlier session, if any) is ended: every sign-in gets a new
+    token. Raises Throttled (no password check was made) or SignInFailed (unknown username,
+    wrong password or disabled: indistinguishable on purpose).
+    """
+    staff, attempt = _check_password(username, password, channel="web")
+    if previous is not None:
+        _end(previous)
+    if staff.totp_confirmed_at is None:
+        staff.totp_secret_encrypted = crypto.seal(pyotp.random_base32().encode(),
+                                                  aad=_aad(staff.id))
+        staff.totp_last_used_step = None
+    new = staff_sessions.open_staff_session(staff, channel="web")
+    db.session.commit()
+    login_throttle.succeeded(attempt)  # the password was right; codes have their own count
+    return new
+
+
+# --- TOTP ----------------------------------------------------------------------------------
+
+def pending_secret(staff: StaffMember) -> str | None:
+    """The secret being set up (not confirmed yet), or None."""
+    if staff.totp_confirmed_at is not None or staff.totp_secret_encrypted is None:
+        return None
+    return crypto.unseal(staff.totp_secret_encrypted, aad=_aad(staff.id)).decode()
+
+
+def provisioning_qr(staff: StaffMember, secret: str) -> str:
+    """The otpauth URI as an inline SVG data: URI (CSP allows img-src data:)."""
+    label = f"{staff.username}@{staff.office.code}"
+    return mfa.qr_data_uri(pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name=ISSUER))
+
+
+def grouped(secret: str) -> str:
+    return mfa.grouped(secret)
+
+
+def _clean(code: str) -> str:
+    text = unicodedata.normalize("NFKC", (code or "")[:MAX_CODE_LENGTH])
+    return "".join(ch for ch in text if not ch.isspace() and ch != "-")
+
+
+def _spend(staff: StaffMember, secret: str, code: str) -> bool:
+    """Check `code` and claim its time-step (caller's transaction); False if wrong or replayed."""
+    step = mfa.matching_step(secret, _clean(code))
+    if step is None:
+        return False
+    claimed = db.session.execute(
+        update(StaffMember)
+        .where(StaffMember.id == staff.id,
+               StaffMember.totp_secret_encrypted == staff.totp_secret_encrypted,
+               or_(StaffMember.totp_last_used_step.is_(None),
+                   StaffMember.totp_last_used_step < step))
+        .values(totp_last_used_step=step)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return claimed == 1
+
+
+def _fail_code(staff: StaffMember, *, channel: str, step: str) -> None:
+    db.session.rollback()  # nothing of this attempt is kept but its audit event
+    audit.record(AuditTag.STAFF_MFA_FAILURE, staff_id=staff.id, office_id=staff.office_id,
+                 channel=channel, step=step)
+    db.session.commit()
+
+
+def _end(session: StaffSession) -> bool:
+    return db.session.execute(
+        update(StaffSession)
+        .where(StaffSession.id == session.id, StaffSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+
+
+def _verified_session(pending: StaffSession) -> staff_sessions.NewStaffSession:
+    """End the pending session and open a verified one with a new token (caller commits)."""
+    if not _end(pending):
+        raise NotPending()
+    new = staff_sessions.open_staff_session(pending.staff, channel=pending.channel,
+                                            mfa_verified=True)
+    new.session.created_at = pending.created_at  # the absolute timeout runs from sign-in
+    db.session.flush()
+    audit.record(AuditTag.STAFF_LOGIN_SUCCESS, staff_id=pending.staff_id,
+                 office_id=pending.staff.office_id, channel=pending.channel,
+                 staff_session_id=new.session.id)
+    return new
+
+
+def confirm_enrolment(pending: StaffSession, code: str) -> staff_sessions.NewStaffSession:
+    """Console: confirm the pending secret with a current code; the sign-in is complete.
+
+    Commits. Raises NotPending (nothing to confirm, or the session ended), Throttled or
+    WrongCode. Audited as staff.mfa.enrol and staff.login.success (staff.mfa.failure).
+    """
+    staff = pending.staff
+    secret = pending_secret(staff)
+    if secret is None or pending.mfa_verified_at is not None:
+        raise NotPending()
+    attempt = _begin(mfa_key(staff.id))
+    if not _spend(staff, secret, code):
+        _fail_code(staff, channel="web", step="enrol")
+        raise WrongCode()
+    claimed = db.session.execute(
+        update(StaffMember)
+        .where(StaffMember.id == staff.id, StaffMember.totp_confirmed_at.is_(None),
+               StaffMember.totp_secret_encrypted == staff.totp_secret_encrypted)
+        .values(totp_confirmed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise NotPending()
+    audit.record(AuditTag.STAFF_MFA_ENROL, staff_id=staff.id, office_id=staff.office_id,
+                 channel="web", method="totp")
+    new = _verified_session(pending)
+    db.session.commit()
+    login_throttle.succeeded(attempt)
+    return new
+
+
+def verify_code(pending: StaffSession, code: str) -> staff_sessions.NewStaffSession:
+    """Console step 2: check a TOTP code for a pending session; the sign-in is complete.
+
+    Commits. Raises NotPending, Throttled or WrongCode (audited as staff.mfa.failure).
+    """
+    staff = pending.staff
+    if staff.totp_confirmed_at is None or pending.mfa_verified_at is not None:
+        raise NotPending()
+    attempt = _begin(mfa_key(staff.id))
+    secret = crypto.unseal(staff.totp_secret_encrypted or b"", aad=_aad(staff.id)).decode()
+    if not _spend(staff, secret, code):
+        _fail_code(staff, channel="web", step="sign_in")
+        raise WrongCode()
+    new = _verified_session(pending)
+    db.session.commit()
+    login_throttle.succeeded(attempt)
+    return new
+
+
+def api_sign_in(username: str, password: str, code: str) -> staff_sessions.NewStaffSession:
+    """Terminal sign-in: password and code in one request; a verified api session. Commits.
+
+    Raises Throttled, SignInFailed (wrong username, password or code, or disabled: one
+    answer) or EnrolmentRequired (right password, TOTP never set up: use the console).
+    """
+    staff, attempt = _check_password(username, password, channel="api")
+    if staff.totp_confirmed_at is None:
+        db.session.commit()  # a rehash, if any
+        login_throttle.succeeded(attempt)
+        raise EnrolmentRequired()
+    code_attempt = _begin(mfa_key(staff.id))
+    secret = crypto.unseal(staff.totp_secret_encrypted or b"", aad=_aad(staff.id)).decode()
+    if not _spend(staff, secret, code):
+        _fail_code(staff, channel="api", step="sign_in")
+        raise SignInFailed()
+    new = staff_sessions.open_staff_session(staff, channel="api", mfa_verified=True)
+    db.session.flush()
+    audit.record(AuditTag.STAFF_LOGIN_SUCCESS, staff_id=staff.id, office_id=staff.office_id,
+                 channel="api", staff_session_id=new.session.id)
+    db.session.commit()
+    login_throttle.succeeded(attempt)
+    login_throttle.succeeded(code_attempt)
+    return new
+
+
+def sign_out(session: StaffSession) -> None:
+    """End one session (console or terminal). Commits. Audited as staff.logout."""
+    if _end(session):
+        audit.record(AuditTag.STAFF_LOGOUT, staff_id=session.staff_id,
+                     office_id=session.staff.office_id, channel=session.channel,
+                     staff_session_id=session.id)
+    db.session.commit()

@@ -1,0 +1,66 @@
+"""Step-up: a signed-in session proves its second factor later (DESIGN §4, LoA3).
+
+A portal may need multi-factor authentication (an essential `acr` of LoA3, or its registered
+minimum) from a person who signed in with the password only, for example because they set up
+TOTP after signing in. Decisions:
+
+- It stays the same session: the same `sid`, so back-channel logout still reaches every portal
+  the session signed in to, before and after the step-up, with the `sid` each of them knows.
+- The cookie token changes (a token seen at the lower level never carries the higher one),
+  and `amr` gains `otp` (TOTP code) and `mfa` (RFC 8176; a recovery code gives `mfa` only).
+- `auth_time` stays the instant of the password sign-in: max_age still measures from it.
+- The code is checked and spent exactly as at sign-in (services.mfa): each TOTP time-step and
+  each recovery code once, failures counted by the same per-account throttle.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from idp.domain.errors import N_
+from idp.extensions import db
+from idp.models import AuditTag, UserSession
+from idp.services import audit, login_throttle, mfa, sessions
+
+AMR_ORDER = ("pwd", "otp", "mfa")
+
+
+class NotEnrolled(mfa.MfaError):
+    def __init__(self) -> None:
+        super().__init__("mfa.not_enrolled", N_("Two-step verification is not set up."))
+
+
+def has_second_factor(session: UserSession) -> bool:
+    return bool({"otp", "mfa"} & set(session.amr.split()))
+
+
+def raised_amr(amr: str, method: str) -> str:
+    """`amr` after a second factor of kind `method` ("otp" or "recovery")."""
+    values = set(amr.split()) | {"mfa"} | ({"otp"} if method == "otp" else set())
+    return " ".join([v for v in AMR_ORDER if v in values] + sorted(values - set(AMR_ORDER)))
+
+
+def step_up(session: UserSession, code: str) -> str:
+    """Check a second factor for the signed-in `session` and raise its `amr`; returns the
+    session's new cookie token. One transaction (a failure is recorded in its own).
+
+    Raises NotEnrolled, mfa.MfaThrottled or mfa.WrongCode; the session is unchanged then."""
+    account_id = session.account_id
+    if not mfa.is_enrolled(account_id):
+        raise NotEnrolled()
+    attempt = mfa.begin_attempt(account_id)
+    method = mfa.check_second_factor(account_id, code)
+    if method is None:
+        db.session.rollback()
+        audit.record(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account_id, session_id=session.id,
+                     step="step_up")
+        db.session.commit()
+        raise mfa.WrongCode()
+    token = secrets.token_urlsafe(32)
+    session.token_hash = sessions.token_hash(token)
+    session.amr = raised_amr(session.amr, method)
+    audit.record(AuditTag.ACCOUNT_MFA_SUCCESS, account_id=account_id, session_id=session.id,
+                 method=method, step="step_up")
+    db.session.commit()
+    login_throttle.succeeded(attempt)
+    return token

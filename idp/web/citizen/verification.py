@@ -1,0 +1,108 @@
+"""Account page: get verified at a post office (DESIGN §5), the citizen's side.
+
+Routes on the `citizen` blueprint, so every page needs a live sign-in. GET only shows (a lazy
+expiry of a code that ran out is the one write, and it changes nothing the person can see
+differently); asking for a code and cancelling one are POSTs with a CSRF token. The cancel
+form names the verification by its public id, so a page left open in an old tab cannot
+cancel a newer code.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import qrcode
+import qrcode.image.svg
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from idp.domain.enrolment_code import qr_payload
+from idp.models import RejectReason, VerificationStatus
+from idp.services import enrolment
+from idp.web.citizen.forms import ActionForm
+from idp.web.citizen.views import _session, bp
+
+Page = tuple[str, int]
+
+# Said to the citizen, not to staff: what happened and, implicitly, what to bring next time.
+REASONS = {
+    RejectReason.DOCUMENT_EXPIRED: _l("The ID card you brought had expired. Renew it first, "
+                                      "then come back with the new card."),
+    RejectReason.NUMBER_MISMATCH: _l("The number on the card you brought is not the personal ID "
+                                     "number of this account."),
+    RejectReason.DATA_MISMATCH: _l("The name, date of birth or sex on your card does not match "
+                                   "the details of this account."),
+    RejectReason.PHOTO_MISMATCH: _l("The photo on the card could not be matched to the person at "
+                                    "the counter."),
+    RejectReason.DOCUMENT_DAMAGED: _l("The card was damaged or could not be read."),
+    RejectReason.SUSPECTED_FRAUD: _l("The document could not be accepted."),
+    RejectReason.OTHER: _l("The post office could not complete the check."),
+}
+
+
+def qr_data_uri(payload: str) -> str:
+    """The enrolment QR as an SVG in a data: URI: no inline style (CSP), no request to load."""
+    image = qrcode.make(payload, image_factory=qrcode.image.svg.SvgPathImage, border=4,
+                        error_correction=qrcode.constants.ERROR_CORRECT_M)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _page(status: int = 200, *, error: str | None = None) -> Page:
+    standing = enrolment.current(_session().account)
+    pending = standing.verification is not None and \
+        standing.verification.status is VerificationStatus.PENDING
+    return render_template(
+        "citizen/verification.html", nav="verification", standing=standing,
+        qr=qr_data_uri(qr_payload(standing.verification.code)) if pending else None,
+        reasons=REASONS, error=error, cancelled=request.args.get("cancelled") == "1",
+    ), status
+
+
+@bp.get("/verification")
+def verification() -> Page:
+    return _page()
+
+
+@bp.get("/verification/print")
+def verification_print() -> Response | str:
+    standing = enrolment.current(_session().account)
+    found = standing.verification
+    if found is None or found.status is not VerificationStatus.PENDING:
+        return redirect(url_for("citizen.verification"))
+    return render_template("citizen/verification_print.html", verification=found,
+                           qr=qr_data_uri(qr_payload(found.code)))
+
+
+@bp.post("/verification/request")
+def verification_request() -> Response | Page:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    session = _session()
+    try:
+        enrolment.request_code(session.account, session_id=session.id)
+    except enrolment.EnrolmentError as exc:
+        return _page(exc.status, error=gettext(exc.message))
+    return redirect(url_for("citizen.verification"), code=303)
+
+
+@bp.post("/verification/cancel")
+def verification_cancel() -> Response | Page:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    target = form.target.data or ""
+    if not enrolment.PUBLIC_ID_RE.fullmatch(target):
+        abort(400)
+    session = _session()
+    try:
+        enrolment.cancel(session.account, target, session_id=session.id)
+    except enrolment.VerificationNotFound:
+        abort(404)
+    except enrolment.NotCancellable as exc:
+        return _page(exc.status, error=gettext(exc.message))
+    return redirect(url_for("citizen.verification", cancelled=1), code=303)

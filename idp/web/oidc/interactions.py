@@ -1,0 +1,98 @@
+"""What the authorization endpoint shows or where it sends the browser when a check asks the
+person to do something: sign in, get verified, pass a second factor, or consent.
+
+Every way back to /authorize carries the original request parameters, so the request is
+validated again from scratch there (nothing is trusted from the detour).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import redirect, render_template, request, url_for
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
+
+from idp.oidc import checks
+from idp.oidc import claims as claim_rules
+
+# Form fields of our own pages, never part of the protocol request.
+OWN_FIELDS = ("csrf_token", "decision")
+VERIFICATION_PATH = "/account/verification"  # the citizen's "get verified" page
+
+
+def original_params(*, drop: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in request.values.items(multi=True) if k not in OWN_FIELDS + drop]
+
+
+def authorize_url(params: list[tuple[str, str]]) -> str:
+    return url_for("oidc.authorize") + "?" + urlencode(params)
+
+
+def ask(interaction: checks.Interaction, ctx: checks.AuthorizationContext) -> Response:
+    if interaction.kind == "login":
+        return ask_to_sign_in(interaction)
+    if interaction.kind == "unmet":
+        return explain_unmet(ctx)
+    if interaction.kind == "step_up":
+        return ask_for_second_factor(interaction)
+    return ask_for_consent(ctx)
+
+
+def ask_to_sign_in(interaction: checks.Interaction) -> Response:
+    params = original_params(drop=(checks.LOGIN_MARKER,))
+    params.append((checks.LOGIN_MARKER, checks.login_marker_value()))
+    query = {"next": authorize_url(params)}
+    if request.values.get("ui_locales"):
+        query["ui_locales"] = request.values["ui_locales"][:64]  # the sign-in page speaks it too
+    if interaction.login_hint:
+        query["login_hint"] = interaction.login_hint
+    return redirect(url_for("auth.login", **query))
+
+
+def ask_for_second_factor(interaction: checks.Interaction) -> Response:
+    """To the step-up page of the current session (idp/web/mfa), which comes back here. The
+    login marker is kept: a prompt=login sign-in a moment ago still counts on the way back."""
+    query = {"next": authorize_url(original_params())}
+    if interaction.optional:
+        query["optional"] = "1"
+    return redirect(url_for("mfa.step_up", **query))
+
+
+def verification_url() -> str:
+    try:
+        return url_for("citizen.verification")
+    except BuildError:  # the citizen's verification pages are not registered in this build
+        return VERIFICATION_PATH
+
+
+def explain_unmet(ctx: checks.AuthorizationContext) -> Response:
+    """The portal needs a counter-verified identity: say how to get one, and offer the way
+    back to the portal with error=unmet_authentication_requirements (a CSRF-protected POST
+    to /authorize/unmet, which validates the redirect_uri again)."""
+    return Response(
+        render_template(
+            "oidc/unmet.html",
+            client=ctx.client,
+            account=ctx.account,
+            required=min(ctx.acr.required, 3),
+            verification_url=verification_url(),
+            action=url_for("oidc.authorize_unmet") + "?" + urlencode(original_params()),
+        ),
+        mimetype="text/html",
+    )
+
+
+def ask_for_consent(ctx: checks.AuthorizationContext) -> Response:
+    return Response(
+        render_template(
+            "oidc/consent.html",
+            client=ctx.client,
+            scopes=[s for s in ctx.scopes if s != "openid"],
+            account=ctx.account,
+            # The address scope releases only a counter-verified address: say which case this is.
+            has_address=ctx.account is not None and bool(claim_rules.verified_address(ctx.account)),
+            action=url_for("oidc.authorize_consent") + "?" + urlencode(original_params()),
+        ),
+        mimetype="text/html",
+    )

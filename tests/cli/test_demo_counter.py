@@ -1,0 +1,44 @@
+"""`idp demo seed` adds a post office with a clerk and a supervisor; `idp demo totp` prints a
+demo authenticator code (development only)."""
+
+from __future__ import annotations
+
+import pyotp
+from sqlalchemy import func, select
+
+from idp.cli import cli
+from idp.extensions import db
+from idp.models import PostOffice, StaffMember, StaffRole
+from idp.services import crypto
+from idp.services.demo import DEMO_STAFF_PASSWORD
+
+
+def test_seed_creates_one_office_with_a_clerk_and_a_supervisor(app, runner):
+    first = runner.invoke(cli, ["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    assert "giaodichvien" in first.stdout and DEMO_STAFF_PASSWORD in first.stdout
+    again = runner.invoke(cli, ["demo", "seed"])
+    assert again.exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PostOffice)) == 1
+        roles = sorted(s.role.value for s in db.session.scalars(select(StaffMember)))
+        assert roles == [StaffRole.CLERK.value, StaffRole.SUPERVISOR.value]
+
+
+def test_demo_totp_prints_the_current_code_of_a_staff_key(app, runner):
+    runner.invoke(cli, ["demo", "seed"])
+    secret = pyotp.random_base32()
+    with app.app_context():
+        clerk = db.session.scalar(select(StaffMember).where(StaffMember.username == "giaodichvien"))
+        clerk.totp_secret_encrypted = crypto.seal(secret.encode(),
+                                                  aad=f"staff-totp:{clerk.id}".encode())
+        db.session.commit()
+    result = runner.invoke(cli, ["demo", "totp", "giaodichvien"])
+    assert result.exit_code == 0, result.output
+    assert pyotp.TOTP(secret).verify(result.stdout.strip(), valid_window=1)
+
+
+def test_demo_totp_without_a_key_is_refused(app, runner):
+    runner.invoke(cli, ["demo", "seed"])
+    result = runner.invoke(cli, ["demo", "totp", "kiemsoatvien"])
+    assert result.exit_code == 1
