@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Insert, insert, select, update
+from sqlalchemy import Connection, Insert, bindparam, insert, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
@@ -25,6 +25,14 @@ from idp.models.base import utcnow
 
 PENDING = "idp.audit.pending"
 HEAD_ID = 1
+EVENTS = AuditEvent.__table__
+HEAD = AuditChainHead.__table__
+# Built once: statement construction cost more than executing these small statements.
+LOCK_HEAD = update(HEAD).where(HEAD.c.id == HEAD_ID).values(updated_at=bindparam("now"))
+READ_HEAD = select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == HEAD_ID)
+MOVE_HEAD = update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=bindparam("new_seq"),
+                                                          hash=bindparam("new_hash"))
+INSERT_EVENTS = insert(EVENTS)
 
 
 def record(
@@ -59,27 +67,25 @@ def record(
     return event
 
 
-def _lock_head(session: Session) -> tuple[int, str]:
+def _lock_head(connection: Connection) -> tuple[int, str]:
     """Lock the head row (UPDATE first: a row lock on PostgreSQL, the write lock on SQLite)."""
-    lock = update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(updated_at=utcnow())
-    if session.execute(lock).rowcount == 0:
+    now = {"now": utcnow()}
+    if connection.execute(LOCK_HEAD, now).rowcount == 0:
         # A database emptied by hand (tests): start a new chain. Concurrent first appends all
         # get here; ON CONFLICT makes the losers wait for the winner's row, then lock it.
-        session.execute(_insert_missing_head(session.get_bind().dialect.name))
-        session.execute(lock)
-    row = session.execute(
-        select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == HEAD_ID)
-    ).one()
+        connection.execute(_insert_missing_head(connection.dialect.name))
+        connection.execute(LOCK_HEAD, now)
+    row = connection.execute(READ_HEAD).one()
     return row.seq, row.hash
 
 
 def _insert_missing_head(dialect: str) -> Insert:
     values = {"id": HEAD_ID, "seq": 0, "hash": GENESIS_HASH, "updated_at": utcnow()}
     if dialect == "postgresql":
-        return postgresql.insert(AuditChainHead).values(values).on_conflict_do_nothing()
+        return postgresql.insert(HEAD).values(values).on_conflict_do_nothing()
     if dialect == "sqlite":
-        return sqlite.insert(AuditChainHead).values(values).on_conflict_do_nothing()
-    return insert(AuditChainHead).values(values)
+        return sqlite.insert(HEAD).values(values).on_conflict_do_nothing()
+    return insert(HEAD).values(values)
 
 
 def _fields(event: AuditEvent) -> dict[str, Any]:
@@ -92,18 +98,23 @@ def _fields(event: AuditEvent) -> dict[str, Any]:
 
 
 def append_pending(session: Session) -> None:
+    """Chain and insert the transaction's queued events (SQLAlchemy `before_commit`).
+
+    Core statements on the session's connection, not ORM units of work: this runs on every
+    audited commit (each sign-in), and the ORM path cost several times more than the SQL."""
     pending: list[AuditEvent] = session.info.pop(PENDING, [])
     if not pending:
         return
-    seq, prev = _lock_head(session)
+    connection = session.connection()
+    seq, prev = _lock_head(connection)
+    rows = []
     for event in pending:
         seq += 1
         event.seq, event.prev_hash = seq, prev
         event.hash = prev = chain_hash(prev, _fields(event))
-        session.add(event)
-    session.execute(
-        update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(seq=seq, hash=prev)
-    )
+        rows.append(dict(_fields(event), prev_hash=event.prev_hash, hash=event.hash))
+    connection.execute(INSERT_EVENTS, rows)
+    connection.execute(MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
 
 
 def _discard_pending(session: Session, transaction: SessionTransaction) -> None:

@@ -3,14 +3,18 @@ tests. `Counter` holds ids only, so it outlives the application context that mad
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
 from idp.extensions import db
-from idp.models import AuditEvent, IdentityVerification, OutboxMessage, PostOffice, StaffMember
-from tests.factories import active_citizen
+from idp.models import Account, AuditEvent, IdentityVerification, OutboxMessage, PostOffice, StaffMember
+from idp.services.counter_checks import CounterRefusal
+from tests.factories import active_citizen, second_citizen
 from tests.staff_factories import enrolled_clerk, enrolled_supervisor, post_office
 
 
@@ -49,6 +53,22 @@ def second_supervisor(counter: Counter) -> int:
     return enrolled_supervisor(office, username="supervisor-2", national_id="001070000003").id
 
 
+def make_verification(app: Flask, factory, *staff_ids: int,  # type: ignore[no-untyped-def]
+                      citizen: int | None = None) -> tuple[str, str, int]:
+    """A verification from a factory (for `citizen`, else a second citizen), made in its own
+    application context; returns (public_id, code, row id)."""
+    with app.app_context():
+        account = db.session.get(Account, citizen) if citizen else second_citizen()
+        v = factory(account, *[staff(i) for i in staff_ids])
+        return v.public_id, v.code, v.id
+
+
+def row(app: Flask, verification_id: int) -> dict[str, Any]:
+    """`snapshot` in its own application context."""
+    with app.app_context():
+        return snapshot(verification_id)
+
+
 def events(tag: str) -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).where(AuditEvent.tag == tag)
                                    .order_by(AuditEvent.seq)))
@@ -72,3 +92,10 @@ def outbox(account_id: int, template_prefix: str = "counter.") -> list[OutboxMes
         select(OutboxMessage).where(OutboxMessage.account_id == account_id,
                                     OutboxMessage.template.startswith(template_prefix))
         .order_by(OutboxMessage.id)))
+
+
+def refusal(call: Callable[..., Any], *args: Any, **kwargs: Any) -> CounterRefusal:
+    """The CounterRefusal that the call raises (the test fails if it raises none)."""
+    with pytest.raises(CounterRefusal) as caught:
+        call(*args, **kwargs)
+    return caught.value

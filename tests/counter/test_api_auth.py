@@ -4,16 +4,14 @@ and malformed requests that get 400 invalid_request, never a 500."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 
-import pyotp
 import pytest
 from flask import Flask, jsonify
 from sqlalchemy import func, select, update
 
 from idp.extensions import db
-from idp.models import AuditEvent, PostOffice, StaffSession
+from idp.models import AuditEvent, StaffSession
 from idp.models.base import utcnow
 from idp.services import login_throttle, staff_mfa
 from idp.services import staff as staff_service
@@ -21,38 +19,22 @@ from idp.services.staff_sessions import COOKIE_NAME
 from idp.web.counter.guard import current_staff, require_supervisor
 from tests.conftest import csrf_token
 from tests.counter.helpers import api_headers, console_client
+from tests.counter.staff_signin import CLERK, code_at
+from tests.counter.staff_signin import make_staff as make
 from tests.staff_factories import (
     STAFF_PASSWORD,
-    STAFF_TOTP_SECRET,
     enrolled_clerk,
     enrolled_supervisor,
     new_clerk,
-    post_office,
 )
 
-CLERK = "clerk-hn-boho"
 URL = "/counter/api/sessions"
-
-
-def code_at(steps: int = 0) -> str:
-    return pyotp.TOTP(STAFF_TOTP_SECRET).at(time.time() + 30 * steps)
 
 
 def body(**overrides: object) -> dict[str, object]:
     values: dict[str, object] = {"username": CLERK, "password": STAFF_PASSWORD, "totp": code_at()}
     values.update(overrides)
     return values
-
-
-@pytest.fixture
-def office(app: Flask) -> int:
-    with app.app_context():
-        return post_office().id
-
-
-def make(app: Flask, factory, office_id: int) -> int:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return factory(db.session.get(PostOffice, office_id)).id
 
 
 def sessions(app: Flask, *where) -> int:  # type: ignore[no-untyped-def]

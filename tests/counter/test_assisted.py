@@ -126,7 +126,7 @@ def test_existing_account_gets_409_with_what_to_do(app, console):
         active_citizen(phone="0983456789", email=None)
     response = post_form(console)
     assert response.status_code == 409
-    assert "enrolment code" in response.get_data(as_text=True)
+    assert "mã đăng ký xác thực" in response.get_data(as_text=True)
     assert count(app, Account) == 1 and count(app, IdentityVerification) == 0
 
 
@@ -146,7 +146,7 @@ def test_a_double_submit_returns_the_first_registration(app, console):
         DONE_RE.match(second.headers["Location"]).group(1)
     assert second.headers["Location"].endswith("?again=1")
     assert count(app, Account) == count(app, OutboxMessage) == 1
-    assert "nothing new was created" in console.get(second.headers["Location"]).get_data(as_text=True)
+    assert "không có gì mới được tạo" in console.get(second.headers["Location"]).get_data(as_text=True)
 
 
 def test_another_office_cannot_see_the_registration(app, console):

@@ -11,9 +11,8 @@ from idp.domain.enrolment_code import qr_payload
 from idp.extensions import db
 from idp.models import Account, IdentityVerification, VerificationStatus
 from tests.conftest import csrf_token
-from tests.counter.cast import events, make_counter, snapshot, staff
-from tests.counter.helpers import console_client
-from tests.factories import second_citizen
+from tests.counter import helpers
+from tests.counter.cast import events, make_verification, row
 from tests.verification_factories import (
     approved_verification,
     expired_verification,
@@ -21,24 +20,15 @@ from tests.verification_factories import (
     submitted_verification,
 )
 
-
-@pytest.fixture
-def cast(app):  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return make_counter()
+LOCALE_COOKIE = "postid_lang"
 
 
-def make(app, factory, *staff_ids, citizen=None):  # type: ignore[no-untyped-def]
-    """A verification from a factory; returns (public_id, code, row id)."""
-    with app.app_context():
-        account = db.session.get(Account, citizen) if citizen else second_citizen()
-        v = factory(account, *[staff(i) for i in staff_ids])
-        return v.public_id, v.code, v.id
-
-
-def row(app, verification_id):  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return snapshot(verification_id)
+def console_client(app, staff_id):  # type: ignore[no-untyped-def]
+    """These tests read the console's English texts (the Vietnamese ones are checked by the
+    translations test and in tests/counter/test_assisted.py)."""
+    client = helpers.console_client(app, staff_id)
+    client.set_cookie(LOCALE_COOKIE, "en")
+    return client
 
 
 def post(client, path, **data):  # type: ignore[no-untyped-def]
@@ -67,8 +57,8 @@ def test_home_has_an_autofocused_code_field_for_qr_scanners(app, cast):
 
 
 def test_scanned_qr_payload_opens_the_record_with_the_declared_data(app, cast):
-    public_id, code, _ = make(app, pending_verification)
-    client = console_client(app, cast.clerk)
+    public_id, code, _ = make_verification(app, pending_verification)
+    client = helpers.console_client(app, cast.clerk)  # Vietnamese: dates as dd/mm/yyyy
     response = post(client, "/counter/lookup", code=qr_payload(code))
     assert response.status_code == 302
     assert response.headers["Location"] == f"/counter/checks/{public_id}"
@@ -82,9 +72,9 @@ def test_scanned_qr_payload_opens_the_record_with_the_declared_data(app, cast):
 def test_refused_lookups_say_why(app, cast, kind, status):
     code = "ABCD-EFGH"
     if kind == "foreign":
-        code = make(app, submitted_verification, cast.other_clerk)[1]
+        code = make_verification(app, submitted_verification, cast.other_clerk)[1]
     if kind == "expired":
-        code = make(app, expired_verification)[1]
+        code = make_verification(app, expired_verification)[1]
     response = post(console_client(app, cast.clerk), "/counter/lookup", code=code)
     assert response.status_code == status
     assert 'class="error-message"' in text(response)
@@ -96,7 +86,7 @@ def test_empty_lookup_is_a_form_error(app, cast):
 
 
 def test_clerk_submits_the_check_and_the_office_comes_from_the_session(app, cast):
-    public_id, _, vid = make(app, pending_verification)
+    public_id, _, vid = make_verification(app, pending_verification)
     client = console_client(app, cast.clerk)
     response = post(client, f"/counter/checks/{public_id}/submit", office_id=str(cast.other_office),
                     **CHECK_FORM)
@@ -112,7 +102,7 @@ def test_clerk_submits_the_check_and_the_office_comes_from_the_session(app, cast
 
 
 def test_a_card_valid_for_life_needs_the_box_ticked(app, cast):
-    public_id, _, vid = make(app, pending_verification)
+    public_id, _, vid = make_verification(app, pending_verification)
     client = console_client(app, cast.clerk)
     form = {**CHECK_FORM, "expires_on": ""}
     assert post(client, f"/counter/checks/{public_id}/submit", **form).status_code == 400
@@ -132,7 +122,7 @@ def test_a_card_valid_for_life_needs_the_box_ticked(app, cast):
     ({"document_number": "12ab"}, "digits only"),
 ])
 def test_a_check_with_problems_is_shown_again_and_nothing_is_stored(app, cast, change, message):
-    public_id, _, vid = make(app, pending_verification)
+    public_id, _, vid = make_verification(app, pending_verification)
     before = row(app, vid)
     response = post(console_client(app, cast.clerk), f"/counter/checks/{public_id}/submit",
                     **{**CHECK_FORM, **change})
@@ -142,7 +132,7 @@ def test_a_check_with_problems_is_shown_again_and_nothing_is_stored(app, cast, c
 
 
 def test_clerk_rejects_at_the_counter(app, cast):
-    public_id, _, vid = make(app, pending_verification)
+    public_id, _, vid = make_verification(app, pending_verification)
     client = console_client(app, cast.clerk)
     assert post(client, f"/counter/checks/{public_id}/reject", reason="bogus").status_code == 400
     assert row(app, vid)["status"] is VerificationStatus.PENDING
@@ -154,7 +144,7 @@ def test_clerk_rejects_at_the_counter(app, cast):
 
 
 def test_clerk_cannot_approve_and_supervisor_can(app, cast):
-    public_id, _, vid = make(app, submitted_verification, cast.clerk)
+    public_id, _, vid = make_verification(app, submitted_verification, cast.clerk)
     clerk_page = text(console_client(app, cast.clerk).get(f"/counter/checks/{public_id}"))
     assert f"/counter/checks/{public_id}/approve" not in clerk_page
     response = post(console_client(app, cast.clerk), f"/counter/checks/{public_id}/approve")
@@ -170,7 +160,7 @@ def test_clerk_cannot_approve_and_supervisor_can(app, cast):
 
 
 def test_supervisor_cannot_approve_own_submission(app, cast):
-    public_id, _, vid = make(app, submitted_verification, cast.supervisor)
+    public_id, _, vid = make_verification(app, submitted_verification, cast.supervisor)
     client = console_client(app, cast.supervisor)
     assert f"/counter/checks/{public_id}/approve" not in text(client.get(f"/counter/checks/{public_id}"))
     response = post(client, f"/counter/checks/{public_id}/approve")
@@ -179,15 +169,15 @@ def test_supervisor_cannot_approve_own_submission(app, cast):
 
 
 def test_missing_csrf_token_changes_nothing(app, cast):
-    public_id, _, vid = make(app, submitted_verification, cast.clerk)
+    public_id, _, vid = make_verification(app, submitted_verification, cast.clerk)
     response = console_client(app, cast.supervisor).post(f"/counter/checks/{public_id}/approve")
     assert response.status_code == 400
     assert row(app, vid)["status"] is VerificationStatus.SUBMITTED
 
 
 def test_another_offices_record_is_not_found_on_every_page(app, cast):
-    public_id, _, vid = make(app, submitted_verification, cast.clerk)
-    approved_id = make(app, approved_verification, cast.clerk, cast.supervisor, citizen=cast.citizen)[0]
+    public_id, _, vid = make_verification(app, submitted_verification, cast.clerk)
+    approved_id = make_verification(app, approved_verification, cast.clerk, cast.supervisor, citizen=cast.citizen)[0]
     client = console_client(app, cast.other_supervisor)
     before = row(app, vid)
     assert client.get(f"/counter/checks/{public_id}").status_code == 404
@@ -199,8 +189,8 @@ def test_another_offices_record_is_not_found_on_every_page(app, cast):
 
 
 def test_queue_and_approved_lists_are_for_supervisors(app, cast):
-    public_id, code, _ = make(app, submitted_verification, cast.clerk)
-    approved = make(app, approved_verification, cast.clerk, cast.supervisor, citizen=cast.citizen)
+    public_id, code, _ = make_verification(app, submitted_verification, cast.clerk)
+    approved = make_verification(app, approved_verification, cast.clerk, cast.supervisor, citizen=cast.citizen)
     clerk = console_client(app, cast.clerk)
     assert clerk.get("/counter/queue").status_code == 403
     assert clerk.get("/counter/approved").status_code == 403
@@ -216,7 +206,7 @@ def test_queue_and_approved_lists_are_for_supervisors(app, cast):
 
 
 def test_supervisor_revokes_from_the_console(app, cast):
-    public_id, _, vid = make(app, approved_verification, cast.clerk, cast.supervisor, citizen=cast.citizen)
+    public_id, _, vid = make_verification(app, approved_verification, cast.clerk, cast.supervisor, citizen=cast.citizen)
     client = console_client(app, cast.supervisor)
     page = text(client.get(f"/counter/checks/{public_id}"))
     assert f"/counter/checks/{public_id}/revoke" in page

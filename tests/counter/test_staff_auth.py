@@ -4,11 +4,9 @@ disable, sign-out and cookie flags (bad input: test_staff_auth_input.py)."""
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import replace
 from datetime import timedelta
 
-import pyotp
 import pytest
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
@@ -23,21 +21,16 @@ from idp.services.staff_sessions import COOKIE_NAME
 from idp.web.counter.guard import current_staff, require_supervisor
 from tests.conftest import csrf_token
 from tests.counter.helpers import console_client
+from tests.counter.staff_signin import CLERK, code_at
+from tests.counter.staff_signin import make_staff as make
 from tests.staff_factories import (
     STAFF_PASSWORD,
-    STAFF_TOTP_SECRET,
     enrolled_clerk,
     enrolled_supervisor,
     new_clerk,
-    post_office,
 )
 
-CLERK = "clerk-hn-boho"
 KEY_RE = re.compile(r"<strong>([A-Z2-7 ]{16,})</strong>")
-
-
-def code_at(steps: int = 0, secret: str = STAFF_TOTP_SECRET) -> str:
-    return pyotp.TOTP(secret).at(time.time() + 30 * steps)
 
 
 @pytest.fixture
@@ -49,19 +42,6 @@ def probe(app: Flask) -> Flask:
     app.add_url_rule("/counter/probe/supervisor", endpoint="counter.probe_supervisor",
                      view_func=require_supervisor(lambda: "approved"))
     return app
-
-
-@pytest.fixture
-def office(app: Flask) -> int:
-    with app.app_context():
-        return post_office().id
-
-
-def make(app: Flask, factory, office_id: int, **overrides) -> int:  # type: ignore[no-untyped-def]
-    from idp.models import PostOffice
-
-    with app.app_context():
-        return factory(db.session.get(PostOffice, office_id), **overrides).id
 
 
 def password_step(client: FlaskClient, username: str = CLERK, password: str = STAFF_PASSWORD,

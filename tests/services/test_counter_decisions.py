@@ -3,17 +3,14 @@ four-eyes and office rules, idempotent retries and what each decision does to th
 
 from __future__ import annotations
 
-import pytest
-
 from idp.extensions import db
 from idp.models import Account, AccountStatus, RejectReason, UserSession, VerificationStatus
 from idp.services import counter_checks, counter_decisions, sessions
-from idp.services.counter_checks import CounterRefusal
 from tests.counter.cast import (
     event_count,
     events,
-    make_counter,
     outbox,
+    refusal,
     second_supervisor,
     snapshot,
     staff,
@@ -27,18 +24,6 @@ from tests.verification_factories import (
     pending_verification,
     submitted_verification,
 )
-
-
-@pytest.fixture
-def ctx(app):  # type: ignore[no-untyped-def]
-    with app.test_request_context():
-        yield make_counter()
-
-
-def refusal(call, *args, **kwargs) -> CounterRefusal:  # type: ignore[no-untyped-def]
-    with pytest.raises(CounterRefusal) as caught:
-        call(*args, **kwargs)
-    return caught.value
 
 
 def account(ctx) -> Account:  # type: ignore[no-untyped-def]
@@ -178,7 +163,7 @@ def test_a_decided_record_refuses_a_different_decision(ctx):
                  lambda: counter_decisions.reject(staff(ctx.supervisor), v.public_id, "other")):
         error = refusal(call)
         assert (error.status, error.code, error.current_status) == (409, "conflict", VerificationStatus.REJECTED)
-        assert "rejected" in error.message % error.message_args
+        assert "đã bị từ chối" in error.message % error.message_args  # Vietnamese default
     assert account(ctx).identity_loa == 1
 
 

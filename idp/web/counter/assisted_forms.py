@@ -11,20 +11,25 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, SelectField, StringField, TelField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from idp.domain.document_check import DocumentCheck, PostalAddress, check_address
 from idp.domain.errors import N_, DomainError
 from idp.services.accounts import CitizenDetails
 from idp.web.counter.check_forms import DocumentCheckForm, clean_number
-from idp.web.register.forms import _parse_date as parse_date  # dd/mm/yyyy, as on the card
+from idp.web.register.fields import (  # dd/mm/yyyy dates, as on the card
+    BIRTHDATE_HINT,
+    BirthdateMixin,
+    birthdate_field,
+    email_field,
+    full_name_field,
+    gender_field,
+    national_id_field,
+    parse_date,
+    phone_field,
+)
 
-BIRTHDATE_HINT = _l("Enter the date as dd/mm/yyyy, for example 17/05/1999.")
 
-
-class WalkInForm(DocumentCheckForm):
+class WalkInForm(BirthdateMixin, DocumentCheckForm):
     """The card data, then the document check (DocumentCheckForm) without the name, birth date
     and sex ticks: they are typed from the card, so they match it by construction."""
 
@@ -32,51 +37,17 @@ class WalkInForm(DocumentCheckForm):
     birthdate_match = None
     sex_match = None
 
-    national_id = StringField(
-        _l("Personal ID number"),
-        validators=[DataRequired(_l("Type the 12-digit number printed on the card.")),
-                    Length(max=32, message=_l("An ID number has 12 digits."))],
-        render_kw={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false",
-                   "maxlength": 32, "autofocus": True},
-    )
-    full_name = StringField(
-        _l("Full name, as on the card"),
-        validators=[DataRequired(_l("Type the full name printed on the card.")),
-                    Length(max=100, message=_l("The name can have at most 100 characters."))],
-        render_kw={"autocomplete": "off", "maxlength": 100},
-    )
-    birthdate = StringField(
-        _l("Date of birth, as on the card"),
-        validators=[DataRequired(BIRTHDATE_HINT), Length(max=10, message=BIRTHDATE_HINT)],
-        render_kw={"inputmode": "numeric", "placeholder": "dd/mm/yyyy", "maxlength": 10,
-                   "autocomplete": "off"},
-    )
-    gender = SelectField(
-        _l("Sex, as on the card"),
-        choices=[SelectChoice("", _l("Choose…")), SelectChoice("female", _l("Female")),
-                 SelectChoice("male", _l("Male"))],
-        validators=[DataRequired(_l("Choose male or female."))],
-        validate_choice=False,  # checked (with a field message) by the domain rule
-    )
-    phone = TelField(
-        _l("The citizen's own mobile phone number"),
-        validators=[DataRequired(_l("Type the citizen's mobile phone number.")),
-                    Length(max=32, message=_l("This is too long to be a phone number."))],
-        render_kw={"autocomplete": "off", "inputmode": "tel", "maxlength": 32},
-    )
-    email = EmailField(
-        _l("E-mail address (optional)"),
-        validators=[Optional(),
-                    Length(max=254, message=_l("The e-mail address can have at most 254 characters."))],
-        render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": 254},
-    )
-
-    def validate_birthdate(self, field: StringField) -> None:
-        parsed = parse_date(field.data)
-        if parsed is None:
-            raise ValidationError(BIRTHDATE_HINT)
-        if parsed > date.today():
-            raise ValidationError(_l("The date of birth cannot be in the future."))
+    national_id = national_id_field(
+        _l("Personal ID number"), _l("Type the 12-digit number printed on the card."),
+        autocomplete="off", autofocus=True)
+    full_name = full_name_field(_l("Full name, as on the card"),
+                                _l("Type the full name printed on the card."), autocomplete="off")
+    birthdate = birthdate_field(_l("Date of birth, as on the card"), BIRTHDATE_HINT,
+                                autocomplete="off")
+    gender = gender_field(_l("Sex, as on the card"))
+    phone = phone_field(_l("The citizen's own mobile phone number"),
+                        _l("Type the citizen's mobile phone number."), autocomplete="off")
+    email = email_field(autocomplete="off")
 
     def details(self) -> CitizenDetails:
         return CitizenDetails(

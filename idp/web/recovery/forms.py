@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from idp.web.register.fields import PasswordConfirmMixin, new_password_fields, sms_code_field
 
 
 class StartForm(FlaskForm):
@@ -20,29 +22,9 @@ class StartForm(FlaskForm):
     )
 
 
-class NewPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(_l("Choose a password.")),
-                    Length(max=1024, message=_l("The password is too long."))],
-        render_kw={"autocomplete": "new-password"},
-    )
-    password_confirm = PasswordField(
-        _l("New password again"),
-        validators=[DataRequired(_l("Type the password again.")),
-                    Length(max=1024, message=_l("The password is too long."))],
-        render_kw={"autocomplete": "new-password"},
-    )
-
-    def validate_password_confirm(self, field: PasswordField) -> None:
-        if self.password.data and field.data != self.password.data:
-            raise ValidationError(_l("The two passwords are not the same."))
+class NewPasswordForm(PasswordConfirmMixin, FlaskForm):
+    password, password_confirm = new_password_fields(_l("New password"), _l("New password again"))
 
 
 class CodeForm(NewPasswordForm):
-    code = StringField(
-        _l("Code from the SMS"),
-        validators=[DataRequired(_l("Enter the 6-digit code from the SMS.")),
-                    Length(max=16, message=_l("The code has 6 digits."))],
-        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 16},
-    )
+    code = sms_code_field()

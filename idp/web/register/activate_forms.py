@@ -6,21 +6,23 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import StringField
+from wtforms.validators import ValidationError
 
 from idp.domain.errors import DomainError
 from idp.domain.national_id import normalize_national_id
+from idp.web.register.fields import (
+    PasswordConfirmMixin,
+    national_id_field,
+    new_password_fields,
+    sms_code_field,
+)
 
 
 def _national_id_field() -> StringField:
-    return StringField(
-        _l("Personal ID number"),
-        validators=[DataRequired(_l("Enter the 12-digit number on your citizen ID card.")),
-                    Length(max=32, message=_l("An ID number has 12 digits."))],
-        render_kw={"inputmode": "numeric", "autocomplete": "username", "spellcheck": "false",
-                   "maxlength": 32},
-    )
+    return national_id_field(
+        _l("Personal ID number"), _l("Enter the 12-digit number on your citizen ID card."),
+        autocomplete="username")
 
 
 def _check_structure(field: StringField) -> None:
@@ -32,12 +34,7 @@ def _check_structure(field: StringField) -> None:
 
 class ActivateCodeForm(FlaskForm):
     national_id = _national_id_field()
-    code = StringField(
-        _l("Code from the SMS"),
-        validators=[DataRequired(_l("Enter the 6-digit code from the SMS.")),
-                    Length(max=16, message=_l("The code has 6 digits."))],
-        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 16},
-    )
+    code = sms_code_field()
 
     def validate_national_id(self, field: StringField) -> None:
         _check_structure(field)
@@ -50,20 +47,6 @@ class NewCodeForm(FlaskForm):
         _check_structure(field)
 
 
-class ChoosePasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("Choose your password"),
-        validators=[DataRequired(_l("Choose a password.")),
-                    Length(max=1024, message=_l("The password is too long."))],
-        render_kw={"autocomplete": "new-password"},
-    )
-    password_confirm = PasswordField(
-        _l("Password again"),
-        validators=[DataRequired(_l("Type the password again.")),
-                    Length(max=1024, message=_l("The password is too long."))],
-        render_kw={"autocomplete": "new-password"},
-    )
-
-    def validate_password_confirm(self, field: PasswordField) -> None:
-        if self.password.data and field.data != self.password.data:
-            raise ValidationError(_l("The two passwords are not the same."))
+class ChoosePasswordForm(PasswordConfirmMixin, FlaskForm):
+    password, password_confirm = new_password_fields(_l("Choose your password"),
+                                                     _l("Password again"))

@@ -1,0 +1,133 @@
+"""Form fields shared by the citizen's own forms (registration, activation, recovery) and the
+counter's assisted registration: the same bounds, messages and parsing everywhere. Each helper
+makes a new field, so a form's fields keep the order in which its class body calls them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import EmailField, PasswordField, SelectField, StringField, TelField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+BIRTHDATE_HINT = _l("Enter the date as dd/mm/yyyy, for example 17/05/1999.")
+
+
+def parse_date(value: str | None) -> date | None:
+    """dd/mm/yyyy (as printed on Vietnamese ID cards) or YYYY-MM-DD."""
+    text = (value or "").strip()
+    try:
+        if "/" in text or "." in text:
+            day, month, year = text.replace(".", "/").split("/")
+            return date(int(year), int(month), int(day)) if len(year) == 4 else None
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+# --- citizen data ----------------------------------------------------------------------------
+
+def national_id_field(label: Any, required: Any, **render_kw: Any) -> StringField:
+    return StringField(
+        label,
+        validators=[DataRequired(required),
+                    Length(max=32, message=_l("An ID number has 12 digits."))],
+        render_kw={"inputmode": "numeric", "spellcheck": "false", "maxlength": 32, **render_kw},
+    )
+
+
+def full_name_field(label: Any, required: Any, autocomplete: str) -> StringField:
+    return StringField(
+        label,
+        validators=[DataRequired(required),
+                    Length(max=100, message=_l("The name can have at most 100 characters."))],
+        render_kw={"autocomplete": autocomplete, "maxlength": 100},
+    )
+
+
+def birthdate_field(label: Any, required: Any, autocomplete: str) -> StringField:
+    # Plain text, not type=date: the browser's date widget speaks the phone's language, not
+    # the page's, and people copy the date as printed on the card.
+    return StringField(
+        label,
+        validators=[DataRequired(required), Length(max=10, message=BIRTHDATE_HINT)],
+        render_kw={"autocomplete": autocomplete, "inputmode": "numeric",
+                   "placeholder": "dd/mm/yyyy", "maxlength": 10},
+    )
+
+
+def gender_field(label: Any) -> SelectField:
+    return SelectField(
+        label,
+        choices=[SelectChoice("", _l("Choose…")), SelectChoice("female", _l("Female")),
+                 SelectChoice("male", _l("Male"))],
+        validators=[DataRequired(_l("Choose male or female."))],
+        validate_choice=False,  # checked (with a field message) by the domain rule
+    )
+
+
+def phone_field(label: Any, required: Any, autocomplete: str) -> TelField:
+    return TelField(
+        label,
+        validators=[DataRequired(required),
+                    Length(max=32, message=_l("This is too long to be a phone number."))],
+        render_kw={"autocomplete": autocomplete, "inputmode": "tel", "maxlength": 32},
+    )
+
+
+def email_field(autocomplete: str) -> EmailField:
+    return EmailField(
+        _l("E-mail address (optional)"),
+        validators=[Optional(),
+                    Length(max=254, message=_l("The e-mail address can have at most 254 characters."))],
+        render_kw={"autocomplete": autocomplete, "spellcheck": "false", "maxlength": 254},
+    )
+
+
+class BirthdateMixin:
+    """`validate_birthdate` for a form with a `birthdate` field (dd/mm/yyyy, not in the future)."""
+
+    def validate_birthdate(self, field: StringField) -> None:
+        parsed = parse_date(field.data)
+        if parsed is None:
+            raise ValidationError(BIRTHDATE_HINT)
+        if parsed > date.today():
+            raise ValidationError(_l("The date of birth cannot be in the future."))
+
+
+# --- passwords and codes -----------------------------------------------------------------------
+
+def password_field(label: Any, required: Any) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[DataRequired(required),
+                    Length(max=1024, message=_l("The password is too long."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def new_password_fields(label: Any, again_label: Any) -> tuple[PasswordField, PasswordField]:
+    """A new password and its confirmation, for `password, password_confirm = ...`."""
+    return (password_field(label, _l("Choose a password.")),
+            password_field(again_label, _l("Type the password again.")))
+
+
+class PasswordConfirmMixin:
+    """`validate_password_confirm` for a form with `password` and `password_confirm` fields."""
+
+    password: PasswordField
+
+    def validate_password_confirm(self, field: PasswordField) -> None:
+        if self.password.data and field.data != self.password.data:
+            raise ValidationError(_l("The two passwords are not the same."))
+
+
+def sms_code_field() -> StringField:
+    return StringField(
+        _l("Code from the SMS"),
+        validators=[DataRequired(_l("Enter the 6-digit code from the SMS.")),
+                    Length(max=16, message=_l("The code has 6 digits."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 16},
+    )
