@@ -29,6 +29,7 @@ MSG_PROVINCE = N_("Choose the province or city.")
 MSG_WARD = N_("Enter the ward or commune.")
 MSG_STREET = N_("Enter the house number and street.")
 MSG_TOO_LONG = N_("This is too long.")
+MSG_CHARACTERS = N_("Remove the special characters from the address.")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,10 @@ class PostalAddress:
         }
 
 
+def _unprintable(text: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
+
+
 def check_address(street: str, ward: str, province_code: str) -> PostalAddress:
     """Normalised address (NFC, single spaces) or DomainError with a field-specific code."""
 
@@ -65,6 +70,11 @@ def check_address(street: str, ward: str, province_code: str) -> PostalAddress:
         return " ".join(unicodedata.normalize("NFC", text or "").split())
 
     street, ward = clean(street), clean(ward)
+    # Control characters and lone surrogates would end up in portals' address claims.
+    if _unprintable(ward):
+        raise DomainError("address.ward", MSG_CHARACTERS)
+    if _unprintable(street):
+        raise DomainError("address.street", MSG_CHARACTERS)
     if province_code not in PROVINCES:
         raise DomainError("address.province", MSG_PROVINCE)
     if not ward:

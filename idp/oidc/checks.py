@@ -19,6 +19,8 @@ from authlib.oidc.core.errors import (
     InteractionRequiredError,
     LoginRequiredError,
 )
+from flask import current_app
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from idp.errors import IdpError
@@ -31,6 +33,8 @@ from idp.services import keys, mfa
 
 # Set on the way back from the sign-in page: the instant the interaction was asked for.
 LOGIN_MARKER = "_postid_login"
+# Long enough for a sign-in with TOTP; a marker from an earlier sign-in is refused after it.
+MARKER_MAX_AGE_SECONDS = 900
 # Set by "continue without" on an optional step-up: the voluntary level is not asked again.
 MFA_SKIP_MARKER = "_postid_mfa_skip"
 PROMPT_VALUES = {"none", "login", "consent", "select_account"}
@@ -124,13 +128,16 @@ def require_login(ctx: AuthorizationContext) -> Interaction | None:
 
 
 def _just_signed_in(ctx: AuthorizationContext) -> bool:
+    """The person signed in after this request sent them to the sign-in page. The marker is
+    signed and short-lived: a forged or replayed one would skip prompt=login and max_age."""
     marker = ctx.params.get(LOGIN_MARKER, "")
-    return (
-        ctx.session is not None
-        and marker.isdigit()
-        and len(marker) <= 12
-        and ctx.session.authenticated_at.timestamp() >= int(marker)
-    )
+    if ctx.session is None or not marker or len(marker) > 128:
+        return False
+    try:
+        asked_at = _marker_serializer().loads(marker, max_age=MARKER_MAX_AGE_SECONDS)
+    except BadData:
+        return False
+    return isinstance(asked_at, int) and ctx.session.authenticated_at.timestamp() >= asked_at
 
 
 def _too_old(ctx: AuthorizationContext) -> bool:
@@ -219,5 +226,10 @@ def _consented(account: Account, client: OAuthClient, scopes: list[str]) -> bool
     return set(scopes) <= set(latest.scope.split())
 
 
+def _marker_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="postid.login-marker")
+
+
 def login_marker_value() -> str:
-    return str(int(utcnow().timestamp()))
+    """The instant the sign-in was asked for, signed (see _just_signed_in)."""
+    return _marker_serializer().dumps(int(utcnow().timestamp()))

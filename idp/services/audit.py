@@ -105,6 +105,9 @@ def append_pending(session: Session) -> None:
     pending: list[AuditEvent] = session.info.pop(PENDING, [])
     if not pending:
         return
+    # SQLAlchemy flushes *after* before_commit: flush the action's own changes now, so their
+    # row locks are taken before the head lock and the head lock really is the last one.
+    session.flush()
     connection = session.connection()
     seq, prev = _lock_head(connection)
     rows = []

@@ -116,6 +116,20 @@ def test_max_age_exceeded_requires_sign_in(app, client):
     assert params["error"] == "login_required"
 
 
+def test_a_forged_or_replayed_sign_in_marker_does_not_skip_prompt_login(app, client):
+    portal = registered_portal(app)
+    citizen(app)
+    sign_in(client)
+    obtain_code(client, portal)
+    # The marker of the first sign-in, as the browser history keeps it.
+    first_target = login_redirect_target(client.get(auth_request(portal, prompt="login").url))
+    marker = parse_qs(urlsplit(first_target).query)["_postid_login"][0]
+    age_session(app, 20)  # older than the marker's lifetime (15 minutes)
+    for forged in ("0", "1700000000", marker, marker + "x"):
+        request = auth_request(portal, prompt="login", max_age="0", _postid_login=forged)
+        login_redirect_target(client.get(request.url))  # still asked to sign in
+
+
 def test_max_age_not_exceeded_is_silent(app, client):
     portal = registered_portal(app)
     citizen(app)

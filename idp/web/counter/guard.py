@@ -154,6 +154,30 @@ def bearer_token() -> str | None:
     return token.strip() or None
 
 
+def _has_unencodable_text(value: Any) -> bool:
+    """JSON may carry a lone UTF-16 surrogate ("\\ud800"): Python keeps it, but it can be
+    neither hashed, stored nor rendered as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_unencodable_text(k) or _has_unencodable_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_unencodable_text(v) for v in value)
+    return False
+
+
+@api_bp.before_request
+def refuse_unencodable_json() -> Response | None:
+    """Checked once for every API body, before any view reads it."""
+    if request.is_json and _has_unencodable_text(request.get_json(silent=True)):
+        return api_error(400, "invalid_request", gettext("The request body is not valid text."))
+    return None
+
+
 @api_bp.before_request
 def guard_api() -> Response | None:
     g.staff_session = g.staff = None
