@@ -81,6 +81,20 @@ def disable(username: str) -> None:
     click.echo(f"Disabled {member.username}; their sessions have ended.")
 
 
+@staff.command("reset-totp")
+@click.argument("username")
+@with_appcontext
+def reset_totp(username: str) -> None:
+    """Forget the staff member's authenticator (lost phone); they set it up again at the
+    next sign-in. Their sessions end now."""
+    try:
+        member = staff_service.reset_staff_totp(username, channel="cli")
+    except IdpError as exc:
+        refuse_idp_error(exc)
+    click.echo(f"Authenticator of {member.username} removed; they set up a new one at their "
+               "next sign-in.")
+
+
 @staff.command("list")
 @click.option("--office", "office_code", default=None, help="Only the staff of this office.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")

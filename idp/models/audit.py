@@ -65,6 +65,7 @@ class AuditTag(enum.Enum):
     COUNTER_VERIFICATION_REFUSED = "counter.verification.refused"
     COUNTER_ASSISTED_REGISTRATION = "counter.registration.assisted"
     CLIENT_UPDATE = "client.update"
+    STAFF_MFA_RESET = "staff.mfa.reset"
 
 
 class AuditEvent(Base):

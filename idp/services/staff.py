@@ -182,6 +182,25 @@ def disable_staff(username: str, *, channel: str = "cli") -> StaffMember:
     return staff
 
 
+def reset_staff_totp(username: str, *, channel: str = "cli") -> StaffMember:
+    """Forget a staff member's authenticator (lost or replaced phone) and end their sessions:
+    the next sign-in sets up TOTP again. One transaction.
+
+    Raises NotFound (`staff.unknown`). Audited as staff.mfa.reset.
+    """
+    staff = find_staff(username)
+    if staff is None:
+        raise NotFound("staff.unknown", MSG_UNKNOWN_STAFF, field="username")
+    staff.totp_secret_encrypted = None
+    staff.totp_confirmed_at = None
+    staff.totp_last_used_step = None
+    ended = staff_sessions.end_staff_sessions(staff.id)
+    audit.record(AuditTag.STAFF_MFA_RESET, staff_id=staff.id, office_id=staff.office_id,
+                 channel=channel, sessions_ended=ended)
+    db.session.commit()
+    return staff
+
+
 def list_staff(office_code: str | None = None) -> list[StaffMember]:
     """Staff by username, optionally of one office. Raises InvalidInput (`office.unknown`)."""
     query = select(StaffMember).order_by(StaffMember.username)

@@ -166,3 +166,29 @@ def test_disable_and_list(app, runner, office):
     text = runner.invoke(cli, ["staff", "list"]).stdout.splitlines()
     assert text[1].startswith("lan.nguyen") and "disabled" in text[1]
     assert_refused(runner.invoke(cli, ["staff", "list", "--office", "NOWHERE"]), "office.unknown")
+
+
+def test_reset_totp_forgets_the_authenticator_and_ends_sessions(app, runner, office, client):
+    from tests.staff_factories import STAFF_PASSWORD, enrolled_clerk
+
+    with app.app_context():
+        member = enrolled_clerk(db.session.scalar(select(PostOffice)))
+        staff_sessions.open_staff_session(member, channel="web", mfa_verified=True)
+        db.session.commit()
+        username = member.username
+    result = runner.invoke(cli, ["staff", "reset-totp", username.upper()])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        member = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
+        assert member.totp_secret_encrypted is None and member.totp_confirmed_at is None
+        assert db.session.scalar(select(func.count()).select_from(StaffSession)
+                                 .where(StaffSession.ended_at.is_(None))) == 0
+        assert db.session.scalar(select(AuditEvent.tag).order_by(AuditEvent.seq.desc())
+                                 .limit(1)) == "staff.mfa.reset"
+    # The next sign-in must set up a new authenticator before anything else.
+    from tests.conftest import csrf_token
+
+    page = client.post("/counter/login", data={"csrf_token": csrf_token(client, "/counter/login"),
+                                               "username": username, "password": STAFF_PASSWORD})
+    assert page.status_code in (302, 303) and "/counter/mfa/enrol" in page.headers["Location"]
+    assert_refused(runner.invoke(cli, ["staff", "reset-totp", "nobody"]), "staff.unknown")
