@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from idp.domain.enrolment_code import display_code
 from idp.models.account import Account
 from idp.models.base import Base, UTCDateTime, utcnow
 from idp.models.types import BigIntPK, str_enum
@@ -113,4 +114,4 @@ class IdentityVerification(Base):
 
     @property
     def display_code(self) -> str:
-        return f"{self.code[:4]}-{self.code[4:]}"
+        return display_code(self.code)

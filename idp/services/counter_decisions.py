@@ -206,14 +206,6 @@ def _sign_out_everywhere(account: Account) -> list[int]:
     return logouts
 
 
-def _send(account: Account, template: str, sms: str, subject: str, body: str) -> None:
-    locale = account.locale or "vi"
-    notify.send_sms(account.phone, sms, template=template, account_id=account.id, locale=locale)
-    if account.email and account.email_verified_at is not None:
-        notify.send_email(account.email, subject, body, template=template,
-                          account_id=account.id, locale=locale)
-
-
 def _notify_approved(account: Account) -> None:
     with force_locale(account.locale or "vi"):
         sms = gettext("PostID: your identity has been verified at a post office. Sign in again "
@@ -222,7 +214,7 @@ def _notify_approved(account: Account) -> None:
         body = gettext("Hello %(name)s,\n\nYour identity has been verified in person at a post "
                        "office. Sign in again to use public services that need a verified "
                        "identity.", name=account.full_name)
-    _send(account, "counter.approved", sms, subject, body)
+    notify.tell_account(account, template="counter.approved", sms=sms, subject=subject, body=body)
 
 
 def _notify_rejected(account: Account, reason: RejectReason) -> None:
@@ -235,7 +227,7 @@ def _notify_rejected(account: Account, reason: RejectReason) -> None:
                        "office. Reason: %(why)s.\n\nYou can ask for a new enrolment code in your "
                        "account and visit any post office with your citizen ID card.",
                        name=account.full_name, why=why)
-    _send(account, "counter.rejected", sms, subject, body)
+    notify.tell_account(account, template="counter.rejected", sms=sms, subject=subject, body=body)
 
 
 def _notify_revoked(account: Account) -> None:
@@ -247,7 +239,7 @@ def _notify_revoked(account: Account) -> None:
                        "withdrawn by the post office, and every device and service was signed "
                        "out. To be verified again, visit any post office with your citizen ID "
                        "card.", name=account.full_name)
-    _send(account, "counter.revoked", sms, subject, body)
+    notify.tell_account(account, template="counter.revoked", sms=sms, subject=subject, body=body)
 
 
 # --- the supervisor's lists ------------------------------------------------------------------

@@ -14,8 +14,8 @@ import pyotp
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import Account, ClientAuthMethod, OAuthClient, StaffMember, TotpCredential
-from idp.services import crypto, offices
+from idp.models import Account, ClientAuthMethod, OAuthClient, TotpCredential
+from idp.services import mfa, offices, staff_mfa
 from idp.services import staff as staff_service
 from idp.services.accounts import CitizenDetails, add_citizen, validate_citizen
 from idp.services.clients import ClientRegistration, add_client
@@ -67,19 +67,17 @@ def seed_demo() -> DemoSeed:
 
 def current_totp_code(who: str) -> str | None:
     """The current TOTP code of a staff username or a citizen ID number (demo helper only)."""
-    staff = db.session.scalar(select(StaffMember).where(StaffMember.username == who.lower()))
-    if staff is not None and staff.totp_secret_encrypted is not None:
-        secret = crypto.unseal(staff.totp_secret_encrypted, aad=f"staff-totp:{staff.id}".encode())
-    else:
+    staff = staff_service.find_staff(who)
+    secret = staff_mfa.secret_of(staff) if staff is not None else None
+    if secret is None:
         credential = db.session.scalar(
             select(TotpCredential).join(Account, Account.id == TotpCredential.account_id)
             .where(Account.national_id == who)
         )
         if credential is None:
             return None
-        secret = crypto.unseal(credential.secret_encrypted,
-                               aad=f"totp:{credential.account_id}".encode())
-    return pyotp.TOTP(secret.decode()).now()
+        secret = mfa.secret_of(credential)
+    return pyotp.TOTP(secret).now()
 
 
 DEMO_OFFICE = ("HN-HOANKIEM", "Bưu điện Hoàn Kiếm", "01")

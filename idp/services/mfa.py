@@ -15,9 +15,7 @@ step that waits for it.
 
 from __future__ import annotations
 
-import base64
 import hmac
-import io
 import secrets
 import time
 import unicodedata
@@ -25,8 +23,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pyotp
-import qrcode
-import qrcode.image.svg
 from sqlalchemy import delete, or_, select, update
 
 from idp.domain.errors import N_
@@ -135,15 +131,6 @@ def pending(account_id: int) -> TotpCredential | None:
 
 def provisioning_uri(account: Account, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=display_phone(account.phone), issuer_name=ISSUER)
-
-
-def qr_data_uri(uri: str) -> str:
-    """The otpauth URI as an SVG QR code in a data: URI (CSP allows img-src data:)."""
-    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, border=2,
-                        error_correction=qrcode.constants.ERROR_CORRECT_M)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def grouped(secret: str) -> str:

@@ -3,10 +3,13 @@ delivered afterwards. In development and tests the outbox is the fake SMS/e-mail
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from idp.extensions import db
 from idp.models.notification import Channel, OutboxMessage
+
+if TYPE_CHECKING:
+    from idp.models import Account
 
 
 def enqueue(
@@ -100,3 +103,13 @@ def send_email(
     """Write an e-mail to the outbox (caller's transaction) and hand it to the adapter."""
     return _deliver(enqueue(Channel.EMAIL, address, template=template, body=text, locale=locale,
                             account_id=account_id, data={**(data or {}), "subject": subject}))
+
+
+def tell_account(account: Account, *, template: str, sms: str, subject: str, body: str) -> None:
+    """A security notice on every confirmed channel: the phone, and the e-mail once confirmed
+    (an unconfirmed address may not be the person's). Texts already in the account's locale."""
+    locale = account.locale or "vi"
+    send_sms(account.phone, sms, template=template, account_id=account.id, locale=locale)
+    if account.email and account.email_verified_at is not None:
+        send_email(account.email, subject, body, template=template, account_id=account.id,
+                   locale=locale)

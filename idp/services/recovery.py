@@ -227,19 +227,14 @@ def _kill_other_challenges(account_id: int, now: datetime) -> None:
 
 
 def _notify_changed(account: Account) -> None:
-    locale = account.locale or "vi"
-    with force_locale(locale):
+    with force_locale(account.locale or "vi"):
         sms = gettext("PostID: your password was reset and every device was signed out. If this "
                       "was not you, go to a post office with your ID card right away.")
         subject = gettext("PostID: your password was reset")
         body = gettext("Hello %(name)s,\n\nThe password of your PostID account was reset and every "
                        "device and portal was signed out. If this was not you, go to any post "
                        "office with your citizen ID card right away.", name=account.full_name)
-    notify.send_sms(account.phone, sms, template="recover.done", account_id=account.id,
-                    locale=locale)
-    if account.email and account.email_verified_at is not None:
-        notify.send_email(account.email, subject, body, template="recover.done",
-                          account_id=account.id, locale=locale)
+    notify.tell_account(account, template="recover.done", sms=sms, subject=subject, body=body)
 
 
 def live_challenges(account_id: int) -> list[OtpChallenge]:

@@ -25,7 +25,7 @@ from idp.errors import IdpError
 from idp.extensions import db
 from idp.models import AuditTag, StaffMember, StaffSession
 from idp.models.base import utcnow
-from idp.services import audit, crypto, login_throttle, mfa, passwords, staff_sessions
+from idp.services import audit, crypto, login_throttle, mfa, passwords, qr, staff_sessions
 from idp.services.staff import find_staff, normalize_username
 
 ISSUER = "PostID"
@@ -159,21 +159,22 @@ def sign_in_password(username: str, password: str, *, previous: StaffSession | N
 
 # --- TOTP ----------------------------------------------------------------------------------
 
-def pending_secret(staff: StaffMember) -> str | None:
-    """The secret being set up (not confirmed yet), or None."""
-    if staff.totp_confirmed_at is not None or staff.totp_secret_encrypted is None:
+def secret_of(staff: StaffMember) -> str | None:
+    """The staff member's TOTP secret (set up or being set up), or None."""
+    if staff.totp_secret_encrypted is None:
         return None
     return crypto.unseal(staff.totp_secret_encrypted, aad=_aad(staff.id)).decode()
+
+
+def pending_secret(staff: StaffMember) -> str | None:
+    """The secret being set up (not confirmed yet), or None."""
+    return None if staff.totp_confirmed_at is not None else secret_of(staff)
 
 
 def provisioning_qr(staff: StaffMember, secret: str) -> str:
     """The otpauth URI as an inline SVG data: URI (CSP allows img-src data:)."""
     label = f"{staff.username}@{staff.office.code}"
-    return mfa.qr_data_uri(pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name=ISSUER))
-
-
-def grouped(secret: str) -> str:
-    return mfa.grouped(secret)
+    return qr.svg_data_uri(pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name=ISSUER))
 
 
 def _clean(code: str) -> str:

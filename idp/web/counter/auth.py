@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from idp.extensions import limiter
 from idp.services import staff_mfa
+from idp.services.mfa import grouped
 from idp.services.staff_sessions import NewStaffSession
 from idp.web.counter import bp
 from idp.web.counter.auth_forms import StaffCodeForm, StaffLoginForm, StaffLogoutForm
@@ -116,7 +117,7 @@ def mfa_enrol() -> Page:
     secret = staff_mfa.pending_secret(staff)
     if secret is None:  # signed in before this secret existed: a new sign-in makes one
         return _start_again()
-    context = {"qr": staff_mfa.provisioning_qr(staff, secret), "key": staff_mfa.grouped(secret)}
+    context = {"qr": staff_mfa.provisioning_qr(staff, secret), "key": grouped(secret)}
     form = StaffCodeForm()
     if not form.validate_on_submit():
         form.code.data = ""

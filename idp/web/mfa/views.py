@@ -18,7 +18,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.oidc.checks import MFA_SKIP_MARKER
-from idp.services import mfa, step_up
+from idp.services import mfa, qr, step_up
 from idp.web.mfa.forms import ConfirmForm, RemoveForm, SetupForm, VerifyForm
 from idp.web.redirects import safe_next
 from idp.web.session_cookie import (
@@ -115,7 +115,7 @@ def _enrol_page(form: ConfirmForm, status: int = 200) -> Response | tuple[str, i
     secret = mfa.secret_of(credential)
     uri = mfa.provisioning_uri(account, secret)
     form.code.data = ""
-    return render_template("mfa/enrol.html", form=form, qr=mfa.qr_data_uri(uri),
+    return render_template("mfa/enrol.html", form=form, qr=qr.svg_data_uri(uri),
                            key=mfa.grouped(secret), next=_next()), status
 
 
