@@ -3,7 +3,7 @@
 from idp.models.account import Account, AccountStatus
 from idp.models.audit import AuditChainHead, AuditEvent, AuditTag
 from idp.models.base import Base
-from idp.models.client import ClientAuthMethod, OAuthClient, SubjectType
+from idp.models.client import ClaimsProfile, ClientAuthMethod, OAuthClient, SubjectType
 from idp.models.consent import Consent
 from idp.models.credentials import PasswordCredential
 from idp.models.logout import LogoutDelivery
@@ -11,6 +11,17 @@ from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.notification import Channel, OutboxMessage
 from idp.models.oauth import AuthorizationCode, OAuthToken
 from idp.models.office import PostOffice
+from idp.models.organisation import (
+    LIVE_MEMBERSHIP,
+    MemberRole,
+    MembershipStatus,
+    Organisation,
+    OrganisationMember,
+    OrganisationStatus,
+    OrganisationVerification,
+    RepresentativeAuthority,
+    RepresentativeTitle,
+)
 from idp.models.registration import OtpChallenge, OtpPurpose, PendingRegistration
 from idp.models.session import UserSession
 from idp.models.signing_key import KeyState, SigningKey
@@ -23,6 +34,16 @@ from idp.models.verification import (
 )
 
 __all__ = [
+    "ClaimsProfile",
+    "LIVE_MEMBERSHIP",
+    "MemberRole",
+    "MembershipStatus",
+    "Organisation",
+    "OrganisationMember",
+    "OrganisationStatus",
+    "OrganisationVerification",
+    "RepresentativeAuthority",
+    "RepresentativeTitle",
     "AuditChainHead",
     "DocumentType",
     "IdentityVerification",

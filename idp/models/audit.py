@@ -66,6 +66,27 @@ class AuditTag(enum.Enum):
     COUNTER_ASSISTED_REGISTRATION = "counter.registration.assisted"
     CLIENT_UPDATE = "client.update"
     STAFF_MFA_RESET = "staff.mfa.reset"
+    ORGANISATION_REGISTER = "organisation.register"
+    ORGANISATION_REFUSED = "organisation.refused"  # a refused request by a citizen (reason code)
+    ORGANISATION_VERIFICATION_REQUEST = "organisation.verification.request"
+    ORGANISATION_VERIFICATION_CANCEL = "organisation.verification.cancel"
+    ORGANISATION_VERIFICATION_EXPIRE = "organisation.verification.expire"
+    ORGANISATION_MEMBER_INVITE = "organisation.member.invite"
+    ORGANISATION_MEMBER_ACCEPT = "organisation.member.accept"
+    ORGANISATION_MEMBER_DECLINE = "organisation.member.decline"
+    ORGANISATION_MEMBER_CANCEL = "organisation.member.cancel"
+    ORGANISATION_MEMBER_EXPIRE = "organisation.member.expire"
+    ORGANISATION_MEMBER_SUSPEND = "organisation.member.suspend"
+    ORGANISATION_MEMBER_REINSTATE = "organisation.member.reinstate"
+    ORGANISATION_MEMBER_REMOVE = "organisation.member.remove"
+    ORGANISATION_MEMBER_UPDATE = "organisation.member.update"
+    COUNTER_ORGANISATION_VIEW = "counter.organisation.view"
+    COUNTER_ORGANISATION_SUBMIT = "counter.organisation.submit"
+    COUNTER_ORGANISATION_REJECT = "counter.organisation.reject"
+    COUNTER_ORGANISATION_APPROVE = "counter.organisation.approve"
+    COUNTER_ORGANISATION_REVOKE = "counter.organisation.revoke"
+    COUNTER_ORGANISATION_REFUSED = "counter.organisation.refused"
+    OIDC_ORGANISATION_CHOSEN = "oidc.organisation.chosen"
 
 
 class AuditEvent(Base):

@@ -25,6 +25,13 @@ class SubjectType(enum.Enum):
     PAIRWISE = "pairwise"
 
 
+class ClaimsProfile(enum.Enum):
+    STANDARD = "standard"  # OIDC claims only
+    # Also the claim names of the National Public Service Portal (Cổng dịch vụ công quốc gia)
+    # that existing portals consume (DESIGN §4; formats in docs/claims-dvcqg.md).
+    DVCQG = "dvcqg"
+
+
 class OAuthClient(Base):
     __tablename__ = "oauth_client"
 
@@ -55,6 +62,10 @@ class OAuthClient(Base):
     )
     # Lowest level of assurance this portal accepts (1-3): treated as an essential `acr`.
     min_loa: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    claims_profile: Mapped[ClaimsProfile] = mapped_column(
+        str_enum(ClaimsProfile, "claims_profile"), default=ClaimsProfile.STANDARD,
+        server_default="standard"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -36,6 +36,11 @@ class AuthorizationCode(Base):
     code_challenge: Mapped[str] = mapped_column(String(128))
     code_challenge_method: Mapped[str] = mapped_column(String(8))
     claims: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # OIDC `claims` request
+    # Signing in on behalf of an organisation (scope `organization`): the membership chosen.
+    # Deleting the membership deletes the code: it must never turn into a personal one.
+    organisation_member_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("organisation_member.id", ondelete="CASCADE"), index=True
+    )
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
     acr: Mapped[str] = mapped_column(String(64))
     amr: Mapped[str] = mapped_column(String(64))
@@ -79,6 +84,11 @@ class OAuthToken(Base):
     refresh_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scope: Mapped[str] = mapped_column(String(255))
     claims: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # As on the code: the token acts for this membership's organisation, and only while the
+    # membership is current (idp.services.organisation_access.acting_membership).
+    organisation_member_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("organisation_member.id", ondelete="CASCADE"), index=True
+    )
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
     acr: Mapped[str] = mapped_column(String(64))
     amr: Mapped[str] = mapped_column(String(64))

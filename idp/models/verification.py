@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -56,6 +56,9 @@ class IdentityVerification(Base):
     __table_args__ = (
         Index("ix_identity_verification_office_queue", "office_id", "status", "submitted_at"),
     )
+    # idp.services.verification_state.transition keeps the first column equal to the second
+    # while the record is live (see live_account_id).
+    live_key: ClassVar[tuple[str, str]] = ("live_account_id", "account_id")
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     # Random, non-enumerable id used in URLs and the counter API (never the row id).

@@ -32,7 +32,8 @@ from idp.models.audit import AuditTag
 from idp.models.base import utcnow
 from idp.services import audit
 
-SUPPORTED_SCOPES = ("openid", "profile", "email", "phone", "address", "national_id", "offline_access")
+SUPPORTED_SCOPES = ("openid", "profile", "email", "phone", "address", "national_id", "organization",
+                    "offline_access")
 ID_TOKEN_ALGS = ("RS256", "ES256")
 GRANT_TYPES = ("authorization_code", "refresh_token")
 SECRET_METHODS = frozenset({ClientAuthMethod.CLIENT_SECRET_BASIC, ClientAuthMethod.CLIENT_SECRET_POST})

@@ -13,26 +13,32 @@ from typing import Any
 from sqlalchemy import update
 
 from idp.extensions import db
-from idp.models import AuditTag, IdentityVerification, VerificationStatus
+from idp.models import (
+    AuditTag,
+    IdentityVerification,
+    OrganisationVerification,
+    VerificationStatus,
+)
 from idp.models.base import utcnow
 from idp.models.verification import LIVE_STATUSES
 from idp.services import audit
 
 
-def transition(verification: IdentityVerification,
+def transition(verification: IdentityVerification | OrganisationVerification,
                expected: VerificationStatus | Iterable[VerificationStatus],
                new: VerificationStatus, **values: Any) -> bool:
-    """Move `verification` from one of `expected` to `new`, setting `values` too, in the
-    caller's transaction. True if this call made the change; False if the record was no
-    longer in an expected status (someone else acted first). Reloads the object either way."""
+    """Move a citizen's or an organisation's verification from one of `expected` to `new`,
+    setting `values` too, in the caller's transaction. True if this call made the change;
+    False if the record was no longer in an expected status (someone else acted first).
+    Reloads the object either way. The record's `live_key` column follows the status."""
     expected_set = (expected,) if isinstance(expected, VerificationStatus) else tuple(expected)
-    live = verification.account_id if new in LIVE_STATUSES else None
+    model = type(verification)
+    live_column, owner_column = model.live_key
+    live = getattr(verification, owner_column) if new in LIVE_STATUSES else None
     result = db.session.execute(
-        update(IdentityVerification)
-        .where(IdentityVerification.id == verification.id,
-               IdentityVerification.status.in_(expected_set))
-        .values(status=new, live_account_id=live, version=IdentityVerification.version + 1,
-                **values)
+        update(model)
+        .where(model.id == verification.id, model.status.in_(expected_set))
+        .values(status=new, version=model.version + 1, **{live_column: live}, **values)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(verification)

@@ -104,7 +104,7 @@ def test_name_of_100_characters_accepted(app):
         ({"scope": "profile email"}, "client.scope_openid", "scope"),
         ({"scope": ""}, "client.scope_openid", "scope"),
         ({"scope": "openid admin"}, "client.scope_unsupported", "scope"),
-        ({"scope": "openid organization"}, "client.scope_unsupported", "scope"),
+        ({"scope": "openid organisation"}, "client.scope_unsupported", "scope"),
         ({"id_token_signed_response_alg": "HS256"}, "client.id_token_alg", "id_token_signed_response_alg"),
         ({"id_token_signed_response_alg": "none"}, "client.id_token_alg", "id_token_signed_response_alg"),
         ({"jwks_uri": "https://portal.example.vn/jwks"}, "client.keys_not_allowed", "jwks"),

@@ -14,6 +14,8 @@ SCOPE_DESCRIPTIONS = {
     "phone": _l("Your phone number"),
     "address": _l("Your postal address"),
     "national_id": _l("Your personal ID number"),
+    "organization": _l("The organisation you choose to act for: its tax code, its name and your "
+                       "role in it"),
     "offline_access": _l("Keep you signed in to this service when you are away"),
 }
 
@@ -51,6 +53,19 @@ EVENT_LABELS = {
     AuditTag.COUNTER_VERIFICATION_REJECT: _l("Identity verification rejected"),
     AuditTag.COUNTER_VERIFICATION_APPROVE: _l("Identity verified at a post office"),
     AuditTag.COUNTER_VERIFICATION_REVOKE: _l("Identity verification revoked"),
+    AuditTag.ORGANISATION_REGISTER: _l("Registered an organisation"),
+    AuditTag.ORGANISATION_REFUSED: _l("An organisation request was refused"),
+    AuditTag.ORGANISATION_VERIFICATION_REQUEST: _l("Asked for an organisation enrolment code"),
+    AuditTag.ORGANISATION_VERIFICATION_CANCEL: _l("Cancelled an organisation enrolment code"),
+    AuditTag.ORGANISATION_MEMBER_INVITE: _l("Invited a member to an organisation"),
+    AuditTag.ORGANISATION_MEMBER_ACCEPT: _l("Joined an organisation"),
+    AuditTag.ORGANISATION_MEMBER_DECLINE: _l("Declined an invitation to an organisation"),
+    AuditTag.ORGANISATION_MEMBER_CANCEL: _l("Withdrew an invitation to an organisation"),
+    AuditTag.ORGANISATION_MEMBER_SUSPEND: _l("Suspended a member of an organisation"),
+    AuditTag.ORGANISATION_MEMBER_REINSTATE: _l("Reinstated a member of an organisation"),
+    AuditTag.ORGANISATION_MEMBER_REMOVE: _l("Removed a member from an organisation"),
+    AuditTag.ORGANISATION_MEMBER_UPDATE: _l("Changed a member of an organisation"),
+    AuditTag.OIDC_ORGANISATION_CHOSEN: _l("Signed in to a service on behalf of an organisation"),
 }
 _BY_VALUE = {tag.value: label for tag, label in EVENT_LABELS.items()}
 

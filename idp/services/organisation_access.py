@@ -1,0 +1,83 @@
+"""Who may act for which organisation, right now (DESIGN §5: only active members of verified
+organisations can act for them). Read-only; used by the sign-in flow, the tokens it issues and
+the organisation pages.
+
+A membership is *current* when it is active, today (a Vietnamese calendar date) lies within
+its valid-from / valid-until dates, its account is active, and its organisation is verified.
+Every token issued on behalf of an organisation is checked against this at every use, so
+suspending or removing a member, the end of their validity, or the organisation losing its
+verification stops their tokens at once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from idp.extensions import db
+from idp.models import (
+    Account,
+    MembershipStatus,
+    Organisation,
+    OrganisationMember,
+    OrganisationStatus,
+)
+# Validity dates are Vietnamese calendar dates, like those on ID cards.
+from idp.services.counter_checks import today_in_vietnam as vietnam_today
+
+MAX_PUBLIC_ID = 22
+
+
+def is_current(membership: OrganisationMember, *, today: date | None = None) -> bool:
+    """The member may act for the organisation today (see the module docstring)."""
+    account = membership.account
+    return (membership.is_current(today or vietnam_today())
+            and membership.organisation.status is OrganisationStatus.VERIFIED
+            and account is not None and account.is_active)
+
+
+def acting_choices(account: Account) -> list[OrganisationMember]:
+    """The account's current memberships, by organisation name: what a person may choose to
+    act for when a portal asks for the `organization` scope."""
+    rows = db.session.scalars(
+        select(OrganisationMember)
+        .join(Organisation, Organisation.id == OrganisationMember.organisation_id)
+        .options(joinedload(OrganisationMember.organisation))
+        .where(OrganisationMember.account_id == account.id,
+               OrganisationMember.status == MembershipStatus.ACTIVE,
+               Organisation.status == OrganisationStatus.VERIFIED)
+    )
+    today = vietnam_today()
+    current = [m for m in rows if is_current(m, today=today)]
+    return sorted(current, key=lambda m: (m.organisation.name, m.organisation.tax_code))
+
+
+def current_membership(membership_id: int | None, account_id: int) -> OrganisationMember | None:
+    """The membership by row id if it is the account's and current, else None."""
+    if membership_id is None:
+        return None
+    membership = db.session.get(OrganisationMember, membership_id)
+    if membership is None or membership.account_id != account_id or not is_current(membership):
+        return None
+    return membership
+
+
+def membership_by_public_id(account: Account, public_id: str) -> OrganisationMember | None:
+    """One of the account's current memberships, named by its public id (a form's choice)."""
+    if not isinstance(public_id, str) or not 0 < len(public_id) <= MAX_PUBLIC_ID:
+        return None
+    membership = db.session.scalar(
+        select(OrganisationMember).where(OrganisationMember.public_id == public_id))
+    if membership is None or membership.account_id != account.id or not is_current(membership):
+        return None
+    return membership
+
+
+def organization_claim(membership: OrganisationMember) -> dict[str, Any]:
+    """The `organization` claim (DESIGN §4): the organisation the person acts for."""
+    organisation = membership.organisation
+    return {"tax_code": organisation.tax_code, "name": organisation.name,
+            "role": membership.role.value}
