@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from idp.errors import IdpError
 from idp.extensions import db
-from idp.models import Account, Consent, OAuthClient, UserSession
+from idp.models import Account, Consent, OAuthClient, OrganisationMember, UserSession
 from idp.models.base import utcnow
 from idp.oidc import acr as acr_rules
 from idp.oidc import claims as claim_rules
@@ -62,6 +62,8 @@ class AuthorizationContext:
     prompts: set[str] = field(default_factory=set)
     claims_request: dict[str, Any] | None = None
     acr: acr_rules.AcrRequest = acr_rules.AcrRequest(required=1, preferred=None)
+    # Scope `organization`: the membership the person acts through (None: as themselves).
+    membership: OrganisationMember | None = None
 
     @property
     def account(self) -> Account | None:
@@ -74,7 +76,9 @@ class AuthorizationContext:
 
 @dataclass(frozen=True)
 class Interaction:
-    kind: str  # "login", "unmet" (get verified), "step_up" (second factor) or "consent"
+    # "login", "unmet" (get verified), "step_up" (second factor), "choose_organisation",
+    # "no_organisation" or "consent"
+    kind: str
     login_hint: str | None = None
     optional: bool = False  # a step-up for a voluntary level: the person may skip it
 
@@ -113,7 +117,10 @@ def require_login(ctx: AuthorizationContext) -> Interaction | None:
         reason = "no_session"
     elif _just_signed_in(ctx):
         return None
-    elif ctx.prompts & {"login", "select_account"}:
+    elif "login" in ctx.prompts or ("select_account" in ctx.prompts
+                                    and "organization" not in ctx.scopes):
+        # With the organization scope, select_account asks who the person acts as
+        # (idp.oidc.organisation_choice) rather than for a new sign-in.
         reason = "prompt"
     elif _too_old(ctx):
         reason = "max_age"

@@ -16,7 +16,8 @@ from flask import current_app
 
 from idp.domain.document_check import PostalAddress
 from idp.domain.names import split_name
-from idp.models import Account, OAuthClient, SubjectType
+from idp.models import Account, ClaimsProfile, OAuthClient, OrganisationMember, SubjectType
+from idp.services import organisation_access
 
 log = logging.getLogger(__name__)
 
@@ -132,3 +133,18 @@ def claims_for(account: Account, scopes: list[str], claims_request: dict[str, An
     if "address" in wanted:
         wanted.add("address_verified")  # the address never travels without its mark
     return {k: v for k, v in released.items() if k in wanted}
+
+
+def acting_claims(account: Account, client: OAuthClient, scopes: list[str],
+                  membership: OrganisationMember | None, acr: str) -> dict[str, Any]:
+    """Claims in both the ID token and userinfo: `organization` for the organisation the person
+    acts for (scope `organization`, DESIGN §4), and the National Public Service Portal names
+    for a client registered with the `dvcqg` profile (docs/claims-dvcqg.md)."""
+    claims: dict[str, Any] = {}
+    if membership is not None and "organization" in scopes:
+        claims["organization"] = organisation_access.organization_claim(membership)
+    if client.claims_profile is ClaimsProfile.DVCQG:
+        from idp.oidc.dvcqg import dvcqg_claims
+
+        claims.update(dvcqg_claims(account, scopes, membership, acr))
+    return claims

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from idp.extensions import db
 from idp.models import AuditTag, Consent
 from idp.oidc import claims as claim_rules
-from idp.oidc import server
+from idp.oidc import organisation_choice, server
 from idp.oidc.checks import AuthorizationContext, UnmetAuthenticationRequirements
 from idp.services import audit
 
@@ -20,7 +20,8 @@ def complete_authorization(ctx: AuthorizationContext, decision: str | None) -> R
     person just allowed) and the code are stored together, or neither is.
 
     decision: "allow" / "deny" from the consent page, None when a standing consent covers
-    the request. Raises AccessDeniedError on "deny" (redirected with error=access_denied), and
+    the request. Raises AccessDeniedError on "deny" (redirected with error=access_denied) or
+    when the organisation chosen can no longer be acted for, and
     UnmetAuthenticationRequirements if the level fell below the requirement since the checks:
     no code is ever issued for less than an essential `acr` or the client's minimum.
     """
@@ -32,6 +33,7 @@ def complete_authorization(ctx: AuthorizationContext, decision: str | None) -> R
     if achieved < ctx.acr.required:
         raise UnmetAuthenticationRequirements(
             description="The requested level of assurance is not met for this account.")
+    organisation_choice.still_current(ctx)
     if decision == "allow":
         settings = current_app.config["IDP_SETTINGS"]
         locale = get_locale()
@@ -42,8 +44,14 @@ def complete_authorization(ctx: AuthorizationContext, decision: str | None) -> R
         ))
         audit.record(AuditTag.CONSENT_GRANT, account_id=session.account_id, session_id=session.id,
                      client=ctx.client.client_id, scope=" ".join(ctx.scopes))
+    if ctx.membership is not None:
+        audit.record(AuditTag.OIDC_ORGANISATION_CHOSEN, account_id=session.account_id,
+                     session_id=session.id, client=ctx.client.client_id,
+                     organisation=ctx.membership.organisation.public_id,
+                     membership=ctx.membership.public_id)
     request = ctx.grant.request
     request.user_session = session
+    request.organisation_member_id = ctx.membership.id if ctx.membership else None
     request.claims_request = ctx.claims_request
     request.acr = claim_rules.LOA_ACR[achieved]  # what was achieved, never more
     response = server.create_authorization_response(grant=ctx.grant, grant_user=session.account)

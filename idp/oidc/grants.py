@@ -59,6 +59,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                 code_challenge=data["code_challenge"],
                 code_challenge_method=data["code_challenge_method"],
                 claims=request.claims_request,
+                organisation_member_id=request.organisation_member_id,
                 auth_time=session.authenticated_at,
                 acr=request.acr,
                 amr=session.amr,
@@ -86,6 +87,8 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             raise InvalidGrantError("The authorization code has already been used.")
         if utcnow() >= row.expires_at or not row.account.is_active:
             return None
+        if not token_service.acts_legitimately(row.organisation_member_id, row.account_id):
+            return None  # the member was suspended or removed, or the organisation withdrawn
         return Code(row)
 
     def authenticate_user(self, authorization_code: Code):  # type: ignore[no-untyped-def]
@@ -135,6 +138,8 @@ class RefreshGrant(grants.RefreshTokenGrant):
             db.session.commit()
             return None
         if not token_service.is_refresh_active(row):
+            return None
+        if not token_service.acts_legitimately(row.organisation_member_id, row.account_id):
             return None
         return Token(row)
 

@@ -10,7 +10,7 @@ from authlib.oidc.core.util import create_half_hash
 from flask import current_app
 
 from idp.oidc import claims as claim_rules
-from idp.services import keys
+from idp.services import keys, organisation_access
 
 
 class PostIdOpenIDCode(OpenIDCode):
@@ -50,5 +50,10 @@ class PostIdOpenIDCode(OpenIDCode):
         at_hash = create_half_hash(token["access_token"], alg)
         if at_hash is not None:
             payload["at_hash"] = at_hash.decode()
-        payload.update(claim_rules.claims_for(account, code.scope.split(), code.claims, "id_token"))
+        scopes = code.scope.split()
+        payload.update(claim_rules.claims_for(account, scopes, code.claims, "id_token"))
+        # query_authorization_code checked the membership a moment ago (current or refused).
+        membership = organisation_access.current_membership(code.organisation_member_id,
+                                                            account.id)
+        payload.update(claim_rules.acting_claims(account, client, scopes, membership, code.acr))
         return keys.sign_jwt(payload, alg=alg)

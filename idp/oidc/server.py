@@ -50,6 +50,7 @@ def save_token(token: dict[str, Any], request) -> None:  # type: ignore[no-untyp
         context = {
             "session_id": code.session_id, "authorization_code_id": code.id,
             "auth_time": code.auth_time, "acr": code.acr, "amr": code.amr, "claims": code.claims,
+            "organisation_member_id": code.organisation_member_id,
             "family_id": secrets.token_urlsafe(24),
             "refresh_expires_at": now + timedelta(days=settings.refresh_token_days),
         }
@@ -58,6 +59,7 @@ def save_token(token: dict[str, Any], request) -> None:  # type: ignore[no-untyp
         context = {
             "session_id": old.session_id, "authorization_code_id": old.authorization_code_id,
             "auth_time": old.auth_time, "acr": old.acr, "amr": old.amr, "claims": old.claims,
+            "organisation_member_id": old.organisation_member_id,
             "family_id": old.family_id,  # absolute lifetime: the family's, not renewed
             "refresh_expires_at": old.refresh_expires_at,
         }

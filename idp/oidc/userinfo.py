@@ -11,6 +11,7 @@ from flask import jsonify, request
 from werkzeug.wrappers import Response
 
 from idp.oidc import claims as claim_rules
+from idp.services import organisation_access
 from idp.services import tokens as token_service
 
 
@@ -60,4 +61,8 @@ def respond() -> Response:
         return _challenge(403, "insufficient_scope", "The token was not issued with scope openid.")
     body = {"sub": claim_rules.subject_for(row.account, row.client)}
     body.update(claim_rules.claims_for(row.account, scopes, row.claims, "userinfo"))
+    # is_access_active checked the membership: current (or the token would be refused).
+    membership = organisation_access.current_membership(row.organisation_member_id,
+                                                        row.account_id)
+    body.update(claim_rules.acting_claims(row.account, row.client, scopes, membership, row.acr))
     return jsonify(body)

@@ -25,6 +25,7 @@ from idp.models import (
     OrganisationMember,
     OrganisationStatus,
 )
+
 # Validity dates are Vietnamese calendar dates, like those on ID cards.
 from idp.services.counter_checks import today_in_vietnam as vietnam_today
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from idp.extensions import db
 from idp.models import AuthorizationCode, OAuthToken
 from idp.models.base import utcnow
+from idp.services import organisation_access
 
 MAX_TOKEN_LENGTH = 512
 
@@ -44,9 +45,19 @@ def find_by_refresh_token(value: str | None) -> OAuthToken | None:
     return db.session.scalar(_with_owner().where(OAuthToken.refresh_token_hash == token_hash(value)))
 
 
+def acts_legitimately(organisation_member_id: int | None, account_id: int) -> bool:
+    """A code or token issued on behalf of an organisation is good only while its membership
+    is current (active, within its dates, organisation verified): checked at every use, so a
+    suspension, removal or withdrawn verification takes effect at once. Personal ones: True."""
+    if organisation_member_id is None:
+        return True
+    return organisation_access.current_membership(organisation_member_id, account_id) is not None
+
+
 def is_access_active(row: OAuthToken, now: datetime | None = None) -> bool:
     return (row.revoked_at is None and (now or utcnow()) < row.access_expires_at
-            and row.account.is_active and row.client.is_active)
+            and row.account.is_active and row.client.is_active
+            and acts_legitimately(row.organisation_member_id, row.account_id))
 
 
 def is_refresh_active(row: OAuthToken, now: datetime | None = None) -> bool:

@@ -1,5 +1,6 @@
 """What the authorization endpoint shows or where it sends the browser when a check asks the
-person to do something: sign in, get verified, pass a second factor, or consent.
+person to do something: sign in, get verified, pass a second factor, choose who they act as
+(scope `organization`), or consent.
 
 Every way back to /authorize carries the original request parameters, so the request is
 validated again from scratch there (nothing is trusted from the detour).
@@ -13,11 +14,12 @@ from flask import redirect, render_template, request, url_for
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
-from idp.oidc import checks
+from idp.oidc import checks, organisation_choice
 from idp.oidc import claims as claim_rules
+from idp.services import organisation_access
 
 # Form fields of our own pages, never part of the protocol request.
-OWN_FIELDS = ("csrf_token", "decision")
+OWN_FIELDS = ("csrf_token", "decision", "organisation")
 VERIFICATION_PATH = "/account/verification"  # the citizen's "get verified" page
 
 
@@ -36,6 +38,10 @@ def ask(interaction: checks.Interaction, ctx: checks.AuthorizationContext) -> Re
         return explain_unmet(ctx)
     if interaction.kind == "step_up":
         return ask_for_second_factor(interaction)
+    if interaction.kind == "choose_organisation":
+        return ask_to_choose_organisation(ctx)
+    if interaction.kind == "no_organisation":
+        return explain_no_organisation(ctx)
     return ask_for_consent(ctx)
 
 
@@ -92,7 +98,50 @@ def ask_for_consent(ctx: checks.AuthorizationContext) -> Response:
             account=ctx.account,
             # The address scope releases only a counter-verified address: say which case this is.
             has_address=ctx.account is not None and bool(claim_rules.verified_address(ctx.account)),
+            acting_for=ctx.membership,
             action=url_for("oidc.authorize_consent") + "?" + urlencode(original_params()),
+        ),
+        mimetype="text/html",
+    )
+
+
+def ask_to_choose_organisation(ctx: checks.AuthorizationContext, *, status: int = 200,
+                               invalid: bool = False) -> Response:
+    """"Who are you acting as?": the person, or one of the organisations they may act for now.
+    The form posts to /authorize/organisation, which comes back here with the answer signed."""
+    assert ctx.account is not None
+    choices = organisation_access.acting_choices(ctx.account)
+    if not choices:
+        return explain_no_organisation(ctx)
+    return Response(
+        render_template(
+            "oidc/choose_organisation.html", client=ctx.client, account=ctx.account,
+            choices=choices, invalid=invalid, self_value=organisation_choice.SELF,
+            action=url_for("oidc.authorize_organisation") + "?" + urlencode(
+                original_params(drop=(organisation_choice.CHOICE_MARKER,))),
+        ),
+        status=status, mimetype="text/html",
+    )
+
+
+def back_with_choice(marker: str) -> Response:
+    params = original_params(drop=(organisation_choice.CHOICE_MARKER,))
+    params.append((organisation_choice.CHOICE_MARKER, marker))
+    return redirect(authorize_url(params), code=303)
+
+
+def explain_no_organisation(ctx: checks.AuthorizationContext) -> Response:
+    """The portal wants someone acting for an organisation and this person acts for none:
+    say how that comes about, and offer the way back (error=access_denied)."""
+    try:
+        register_url = url_for("business.register")
+    except BuildError:  # the business pages are not registered in this build
+        register_url = None
+    return Response(
+        render_template(
+            "oidc/no_organisation.html", client=ctx.client, account=ctx.account,
+            register_url=register_url,
+            action=url_for("oidc.authorize_no_organisation") + "?" + urlencode(original_params()),
         ),
         mimetype="text/html",
     )

@@ -6,15 +6,15 @@ import json
 from typing import Any
 
 from authlib.common.urls import add_params_to_uri
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth2Error
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.wrappers import Response
 
 from idp.extensions import csrf
 from idp.models import UserSession
-from idp.oidc import checks, consent, server, userinfo
+from idp.oidc import checks, consent, organisation_choice, server, userinfo
 from idp.oidc.discovery import metadata
-from idp.services import keys
+from idp.services import keys, organisation_access
 from idp.web.oidc import interactions
 from idp.web.session_cookie import current_session
 
@@ -133,6 +133,41 @@ def authorize_unmet() -> Response:
     return _authorization_error(error)
 
 
+@bp.post("/authorize/organisation")
+def authorize_organisation() -> Response:
+    """The "who are you acting as?" form (CSRF-protected, original request in the query):
+    checks the answer and goes back to /authorize with it signed (organisation_choice)."""
+    try:
+        grant, session = _validated_request()
+    except OAuth2Error as error:
+        return _authorization_error(error)
+    if session is None:  # signed out in another tab meanwhile: start again
+        return _authorize(decision=None)
+    ctx = checks.AuthorizationContext(grant=grant, client=grant.request.client.row,
+                                      session=session, params=request.values)
+    raw = request.form.get("organisation", "")
+    membership = None
+    if raw != organisation_choice.SELF:
+        membership = organisation_access.membership_by_public_id(session.account, raw)
+        if membership is None:
+            return interactions.ask_to_choose_organisation(ctx, status=400, invalid=True)
+    return interactions.back_with_choice(organisation_choice.marker_value(ctx, membership))
+
+
+@bp.post("/authorize/no-organisation")
+def authorize_no_organisation() -> Response:
+    """"Back to the portal" on the no-organisation page: error=access_denied to the
+    redirect_uri Authlib validates again here."""
+    try:
+        grant, _ = _validated_request()
+    except OAuth2Error as error:
+        return _authorization_error(error)
+    error = AccessDeniedError(description="The person acts for no organisation.")
+    error.redirect_uri = grant.redirect_uri
+    error.state = request.values.get("state")
+    return _authorization_error(error)
+
+
 def _validated_request() -> tuple[Any, UserSession | None]:
     """Authlib's validation of the authorization request (client, redirect_uri, response_type,
     scope, PKCE). Raises OAuth2Error; a redirect_uri is set on it only once validated."""
@@ -158,7 +193,8 @@ def _authorize(decision: str | None) -> Response:
         checks.check_request_parameters(ctx)
         # STYLE.md order: login (with max_age), acr, mfa, consent.
         interaction = (checks.require_login(ctx) or checks.require_acr(ctx)
-                       or checks.require_mfa(ctx))
+                       or checks.require_mfa(ctx)
+                       or organisation_choice.choose_organisation(ctx))
         if interaction is not None:
             return interactions.ask(interaction, ctx)
         if decision is None and checks.require_consent(ctx) is not None:
