@@ -16,7 +16,7 @@ from flask.cli import with_appcontext
 
 from idp.cli.errors import refuse, refuse_idp_error
 from idp.errors import IdpError, InvalidInput
-from idp.models import ClientAuthMethod, OAuthClient, SubjectType
+from idp.models import ClaimsProfile, ClientAuthMethod, OAuthClient, SubjectType
 from idp.oidc.claims import ACR_ALIASES, LOA_ACR, level_of
 from idp.services import clients as client_service
 
@@ -25,6 +25,9 @@ ONCE = "Store the client_secret now: it is shown only this once (lost? use rotat
 # LoA1/LoA2/LoA3 in any case, or the URNs (DESIGN §4).
 ACR_CHOICE = click.Choice([*ACR_ALIASES, *LOA_ACR.values()], case_sensitive=False)
 ACR_HELP = "Lowest level of assurance accepted: LoA1, LoA2, LoA3 or the urn:vn:postid:loa:N value."
+PROFILE_CHOICE = click.Choice([profile.value for profile in ClaimsProfile], case_sensitive=False)
+PROFILE_HELP = ("standard: OIDC claims only; dvcqg: also the National Public Service Portal claim "
+                "names (docs/claims-dvcqg.md).")
 
 
 @click.group(help="Register and manage partner portals (OIDC clients).")
@@ -54,12 +57,15 @@ def clients() -> None:
               type=click.Choice(list(client_service.ID_TOKEN_ALGS)), help="ID token signing algorithm.")
 @click.option("--min-acr", default="LoA1", show_default=True, type=ACR_CHOICE,
               help=ACR_HELP + " Enforced like an essential acr.")
+@click.option("--claims-profile", default=ClaimsProfile.STANDARD.value, show_default=True,
+              type=PROFILE_CHOICE, help=PROFILE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the new client as one JSON object.")
 @with_appcontext
 def create(
     name: str, redirect_uris: tuple[str, ...], post_logout_redirect_uris: tuple[str, ...],
     backchannel_logout_uri: str | None, scope: str, auth_method: str, jwks_uri: str | None,
-    jwks_file: Path | None, subject_type: str, id_token_alg: str, min_acr: str, as_json: bool,
+    jwks_file: Path | None, subject_type: str, id_token_alg: str, min_acr: str,
+    claims_profile: str, as_json: bool,
 ) -> None:
     """Register a partner portal and print its client_id and (once) its client_secret."""
     jwks = _read_jwks(jwks_file) if jwks_file is not None else None
@@ -69,7 +75,7 @@ def create(
             backchannel_logout_uri=backchannel_logout_uri, scope=scope,
             auth_method=ClientAuthMethod(auth_method), jwks_uri=jwks_uri, jwks=jwks,
             subject_type=SubjectType(subject_type), id_token_signed_response_alg=id_token_alg,
-            min_loa=_level(min_acr),
+            min_loa=_level(min_acr), claims_profile=claims_profile,
         )
     except IdpError as exc:
         refuse_idp_error(exc)
@@ -99,7 +105,7 @@ def list_command(as_json: bool) -> None:
     for client in rows:
         state = "active" if client.is_active else "disabled"
         click.echo(f"{client.client_id}  {state}  {client.token_endpoint_auth_method.value}  "
-                   f"LoA{client.min_loa}+  {client.name}")
+                   f"LoA{client.min_loa}+  {client.claims_profile.value}  {client.name}")
 
 
 @clients.command("show")
@@ -155,6 +161,22 @@ def set_min_acr(client_id: str, level: str) -> None:
                f"({LOA_ACR[client.min_loa]}) or higher.")
 
 
+@clients.command("set-claims-profile")
+@click.argument("client_id")
+@click.argument("profile", type=PROFILE_CHOICE)
+@with_appcontext
+def set_claims_profile(client_id: str, profile: str) -> None:
+    """Set the claims profile of CLIENT_ID (PROFILE: standard or dvcqg).
+
+    Applies to tokens issued from now on; tokens already issued keep their claims."""
+    try:
+        client = client_service.set_claims_profile(client_id, profile)
+    except IdpError as exc:
+        refuse_idp_error(exc)
+    click.echo(f"Client {client.client_id} now uses the claims profile "
+               f"{client.claims_profile.value}.")
+
+
 @clients.command("disable")
 @click.argument("client_id")
 @with_appcontext
@@ -183,6 +205,8 @@ def _metadata(client: OAuthClient) -> dict[str, Any]:
         "jwks_uri": client.jwks_uri,
         # Not RFC 7591: PostID's per-client minimum, in acr form (like default_acr_values).
         "min_acr": LOA_ACR[client.min_loa],
+        # Not RFC 7591 either: which claim names the portal receives (docs/claims-dvcqg.md).
+        "claims_profile": client.claims_profile.value,
     }
 
 

@@ -25,7 +25,7 @@ from idp.settings import ROOT, Settings
 __all__ = ["MOUNT_PATH", "create_demo_portal", "mount_demo_portal"]
 
 MOUNT_PATH = "/demo-portal"
-SCOPE = "openid profile email phone address offline_access"
+SCOPE = "openid profile email phone address national_id offline_access"
 CLIENT_NAME = "postid"
 
 

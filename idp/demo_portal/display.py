@@ -20,6 +20,12 @@ FIRST = ("iss", "sub", "aud", "azp", "acr", "amr", "auth_time", "sid", "iat", "e
 TIME_CLAIMS = frozenset({"auth_time", "iat", "exp", "updated_at"})
 ACR_PREFIX = "urn:vn:postid:loa:"
 LEVELS = (1, 2, 3)
+# The National Public Service Portal names of the `dvcqg` claims profile, in the order of
+# docs/claims-dvcqg.md: a portal knows them from that document, not from PostID's code.
+DVCQG_NAMES = ("LoaiTaiKhoan", "loAs", "HoVaTen", "NgayThangNamSinh", "GioiTinh", "SoDinhDanh",
+               "SoDienThoai", "ThuDienTu", "DiaChi", "MaSoThue", "MaSoDoanhNghiep",
+               "TenDoanhNghiep")
+ORGANIZATION_MEMBERS = ("tax_code", "name", "role")
 
 
 def acr_for_level(level: int) -> str:
@@ -65,3 +71,21 @@ def claim_value(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
+
+
+def organisation(*sources: dict[str, Any]) -> dict[str, str] | None:
+    """The `organization` claim (the organisation the person acts for) from the first source
+    that has a well-formed one: tax_code, name and role, all non-empty strings."""
+    for source in sources:
+        value = source.get("organization")
+        if isinstance(value, dict) and all(
+                isinstance(value.get(member), str) and value[member]
+                for member in ORGANIZATION_MEMBERS):
+            return {member: value[member] for member in ORGANIZATION_MEMBERS}
+    return None
+
+
+def dvcqg(claims: dict[str, Any], userinfo: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The dvcqg-profile claims received (userinfo over the ID token), in documented order."""
+    received = {**claims, **userinfo}
+    return [(name, received[name]) for name in DVCQG_NAMES if name in received]

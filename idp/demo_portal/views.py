@@ -10,6 +10,8 @@ page for every way the provider can say no.
 
 Levels (DESIGN §4) are asked for as an essential `acr` in the claims parameter (OIDC Core
 §5.5.1.1): the provider must meet it or answer error=unmet_authentication_requirements.
+Signing in on behalf of an organisation adds the scope `organization` and prompt=select_account,
+so the person chooses every time whom they act for (themself or one of their organisations).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from flask import (
 from joserfc.errors import JoseError
 from werkzeug.exceptions import HTTPException
 
-from idp.demo_portal import display
+from idp.demo_portal import SCOPE, display
 
 bp = Blueprint("portal", __name__)
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ KNOWN_PROBLEMS = frozenset({
     "unmet_authentication_requirements", "state", "issuer", "provider", "not_found", "form", "http",
     "acr",
 })
+ORGANISATION_SCOPE = SCOPE + " organization"
 
 
 def select_locale() -> str:
@@ -87,6 +90,9 @@ def home() -> str:
         level=display.loa_level(signed_in["claims"].get("acr")) if signed_in else None,
         amr=display.amr_values(signed_in["claims"].get("amr")) if signed_in else [],
         address=_address(signed_in["userinfo"]) if signed_in else None,
+        acting_for=display.organisation(signed_in["userinfo"], signed_in["claims"])
+        if signed_in else None,
+        dvcqg=display.dvcqg(signed_in["claims"], signed_in["userinfo"]) if signed_in else [],
     )
 
 
@@ -104,13 +110,18 @@ def _asked_level() -> int:
 
 @bp.get("/login")
 def login() -> Response:
-    """Start a sign-in; `?acr=2` / `?acr=3` asks for that level as an essential acr."""
+    """Start a sign-in; `?acr=2` / `?acr=3` asks for that level as an essential acr;
+    `?organisation=1` asks to act for an organisation, chosen at PostID every time."""
     level = _asked_level()
+    for_organisation = request.args.get("organisation") == "1"
     extra = {}
     if level > 1:
         extra["claims"] = json.dumps({"id_token": {"acr": {
             "essential": True, "values": [display.acr_for_level(level)]}}})
+    if for_organisation:
+        extra.update(scope=ORGANISATION_SCOPE, prompt="select_account")
     session["asked_loa"] = level  # checked against the ID token's acr on the way back
+    session["asked_organisation"] = for_organisation
     try:
         return _client().authorize_redirect(_base_url() + "/callback", ui_locales=select_locale(),
                                             **extra)
@@ -141,7 +152,8 @@ def callback() -> Response:
     except OAuthError as exc:
         # The provider said no (?error=...) or the token endpoint refused the code.
         client.framework.clear_state_data(session, request.args.get("state"))
-        return _failure(exc.error or "oauth_error", 400)
+        return _failure(exc.error or "oauth_error", 400,
+                        organisation=session.get("asked_organisation") is True)
     # requests' JSONDecodeError is a ValueError: a provider answering HTML instead of JSON.
     except (requests.RequestException, ValueError, JoseError, AuthlibBaseError):
         log.exception("demo portal: token exchange or ID token validation failed")
@@ -154,6 +166,7 @@ def callback() -> Response:
     if (display.loa_level(claims.get("acr")) or 0) < asked:
         return _failure("acr", 400)
     lang = session.get("lang")
+    asked_organisation = session.get("asked_organisation") is True
     session.clear()  # a fresh session for the signed-in visitor (no fixation)
     if lang:
         session["lang"] = lang
@@ -163,6 +176,7 @@ def callback() -> Response:
         "userinfo": dict(userinfo),
         "refresh_token": bool(token.get("refresh_token")),
         "asked_loa": asked,
+        "asked_organisation": asked_organisation,
     }
     return redirect(url_for(".home"))
 
@@ -185,9 +199,11 @@ def logout() -> Response:
         return _failure("provider", 502)
 
 
-def _failure(problem: str, status: int) -> Response:
+def _failure(problem: str, status: int, *, organisation: bool = False) -> Response:
+    """`organisation`: the failed sign-in was on behalf of an organisation (explained apart)."""
     known = problem if problem in KNOWN_PROBLEMS else None
-    page = render_template("demo_portal/error.html", problem=known, code=problem[:64])
+    page = render_template("demo_portal/error.html", problem=known, code=problem[:64],
+                           organisation=organisation)
     return Response(page, status=status, mimetype="text/html")
 
 

@@ -144,7 +144,7 @@ def acting_claims(account: Account, client: OAuthClient, scopes: list[str],
     if membership is not None and "organization" in scopes:
         claims["organization"] = organisation_access.organization_claim(membership)
     if client.claims_profile is ClaimsProfile.DVCQG:
-        from idp.oidc.dvcqg import dvcqg_claims
+        from idp.oidc.dvcqg import dvcqg_claims  # it builds on this module's rules
 
         claims.update(dvcqg_claims(account, scopes, membership, acr))
     return claims

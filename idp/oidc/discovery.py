@@ -8,10 +8,14 @@ from typing import Any
 from flask import current_app
 
 from idp.oidc.claims import LOA_ACR, SUPPORTED_CLAIMS
+from idp.oidc.dvcqg import DVCQG_CLAIMS
 from idp.oidc.grants import AUTH_METHODS
 from idp.services.clients import SUPPORTED_SCOPES
 
 SIGNING_ALGS = ["RS256", "ES256"]
+# The organisation acted for (scope organization), then the names only clients registered with
+# the dvcqg claims profile receive: discovery lists every claim the provider can release.
+CLAIMS_SUPPORTED = list(dict.fromkeys((*SUPPORTED_CLAIMS, "organization", *DVCQG_CLAIMS)))
 
 
 def build_metadata(issuer: str) -> dict[str, Any]:
@@ -35,7 +39,7 @@ def build_metadata(issuer: str) -> dict[str, Any]:
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
-        "claims_supported": list(SUPPORTED_CLAIMS),
+        "claims_supported": list(CLAIMS_SUPPORTED),
         "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

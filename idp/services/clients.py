@@ -2,7 +2,8 @@
 
 Client metadata follows RFC 7591 §2 and OIDC Dynamic Client Registration §2, restricted to
 our profile (DESIGN §4): code flow only, exact-match https redirect URIs, client secrets that
-are 256-bit random and stored only as their SHA-256. Every change is an audit event
+are 256-bit random and stored only as their SHA-256. A client's claims profile adds the National
+Public Service Portal claim names (idp.oidc.dvcqg) to the standard ones. Every change is an audit event
 (client.create, client.secret.rotate, client.update, client.disable).
 """
 
@@ -27,7 +28,7 @@ from idp.domain.errors import N_, DomainError
 from idp.domain.uris import check_https_uri, check_redirect_uri, sector_identifier
 from idp.errors import Conflict, InvalidInput
 from idp.extensions import db
-from idp.models import ClientAuthMethod, OAuthClient, SubjectType
+from idp.models import ClaimsProfile, ClientAuthMethod, OAuthClient, SubjectType
 from idp.models.audit import AuditTag
 from idp.models.base import utcnow
 from idp.services import audit
@@ -61,6 +62,7 @@ MSG_NOT_FOUND = N_("There is no client with this client_id.")
 MSG_NO_SECRET = N_("This client does not authenticate with a client secret.")
 MSG_DISABLED = N_("This client is disabled.")
 MSG_MIN_LOA = N_("The minimum level of assurance must be 1, 2 or 3 (LoA1, LoA2 or LoA3).")
+MSG_CLAIMS_PROFILE = N_("The claims profile must be standard or dvcqg.")
 LOA_LEVELS = (1, 2, 3)  # DESIGN §4; the acr values themselves live in idp.oidc.claims
 
 
@@ -79,6 +81,8 @@ class ClientRegistration:
     subject_type: SubjectType = SubjectType.PUBLIC
     id_token_signed_response_alg: str = "RS256"
     min_loa: int = 1  # the lowest level of assurance the portal accepts: an essential acr
+    # dvcqg: also the National Public Service Portal claim names (docs/claims-dvcqg.md).
+    claims_profile: ClaimsProfile | str = ClaimsProfile.STANDARD
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,7 @@ def register_client(
     subject_type: SubjectType = SubjectType.PUBLIC,
     id_token_signed_response_alg: str = "RS256",
     min_loa: int = 1,
+    claims_profile: ClaimsProfile | str = ClaimsProfile.STANDARD,
     client_secret: str | None = None,
     client_id: str | None = None,
 ) -> RegisteredClient:
@@ -129,6 +134,7 @@ def register_client(
         backchannel_logout_uri=backchannel_logout_uri, scope=scope, auth_method=auth_method,
         jwks_uri=jwks_uri, jwks=jwks, subject_type=subject_type,
         id_token_signed_response_alg=id_token_signed_response_alg, min_loa=min_loa,
+        claims_profile=claims_profile,
     )
     try:
         registered = add_client(registration, client_id=client_id, client_secret=client_secret)
@@ -151,7 +157,8 @@ def add_client(
     post_logout_redirect_uris, backchannel_logout_uri, jwks_uri), uri.sector (pairwise over
     several hosts), client.scope_openid, client.scope_unsupported, client.keys_required,
     client.keys_not_allowed, client.jwks_format, client.jwks_private, client.id_token_alg,
-    client.client_id, client.fixed_secret, client.no_secret. Conflict: client.duplicate_id.
+    client.min_loa, client.claims_profile, client.client_id, client.fixed_secret,
+    client.no_secret. Conflict: client.duplicate_id.
     """
     clean = _validate(registration)
     try:
@@ -185,6 +192,7 @@ def add_client(
         token_endpoint_auth_method=clean.auth_method, jwks_uri=clean.jwks_uri, jwks=clean.jwks,
         subject_type=clean.subject_type, sector_identifier=sector,
         id_token_signed_response_alg=clean.id_token_signed_response_alg, min_loa=clean.min_loa,
+        claims_profile=clean.claims_profile,
     )
     db.session.add(client)
     db.session.flush()
@@ -235,6 +243,20 @@ def set_min_loa(client_id: str, min_loa: int) -> OAuthClient:
     return client
 
 
+def set_claims_profile(client_id: str, profile: ClaimsProfile | str) -> OAuthClient:
+    """Change the claims profile of a client ("standard" or "dvcqg"); it applies to tokens
+    issued from now on (tokens already issued keep their claims). One transaction.
+    InvalidInput: client.not_found, client.claims_profile."""
+    client = _existing(client_id)
+    chosen = _claims_profile(profile)
+    if client.claims_profile is not chosen:
+        previous, client.claims_profile = client.claims_profile, chosen
+        audit.record(AuditTag.CLIENT_UPDATE, channel="cli", client=client.client_id,
+                     claims_profile=chosen.value, previous_claims_profile=previous.value)
+        db.session.commit()
+    return client
+
+
 def disable_client(client_id: str) -> OAuthClient:
     """Disable a client; idempotent (keeps the first time). One transaction. client.not_found."""
     client = _existing(client_id)
@@ -266,7 +288,8 @@ def _validate(raw: ClientRegistration) -> ClientRegistration:
         raw, name=name, redirect_uris=redirect_uris, min_loa=_min_loa(raw.min_loa),
         post_logout_redirect_uris=_uris(raw.post_logout_redirect_uris, "post_logout_redirect_uris"),
         backchannel_logout_uri=None if backchannel is None else _uri(backchannel, "backchannel_logout_uri"),
-        scope=_scope(raw.scope), **_keys(raw.auth_method, raw.jwks_uri, raw.jwks),
+        scope=_scope(raw.scope), claims_profile=_claims_profile(raw.claims_profile),
+        **_keys(raw.auth_method, raw.jwks_uri, raw.jwks),
     )
 
 
@@ -274,6 +297,18 @@ def _min_loa(raw: object) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or raw not in LOA_LEVELS:
         raise InvalidInput("client.min_loa", MSG_MIN_LOA, field="min_loa")
     return raw
+
+
+def _claims_profile(raw: object) -> ClaimsProfile:
+    """A ClaimsProfile, or its value as typed ("dvcqg", any case, surrounding spaces ignored)."""
+    if isinstance(raw, ClaimsProfile):
+        return raw
+    if isinstance(raw, str) and len(raw) <= 32:
+        try:
+            return ClaimsProfile(raw.strip().lower())
+        except ValueError:
+            pass
+    raise InvalidInput("client.claims_profile", MSG_CLAIMS_PROFILE, field="claims_profile")
 
 
 def _uri(raw: object, field: str) -> str:

@@ -1,5 +1,6 @@
-"""Demo data for `make run`: a partner portal, a citizen, and a post office with a clerk and a
-supervisor, created once (idempotent).
+"""Demo data for `make run`: a partner portal, a citizen and a colleague of theirs (to try
+business accounts: one registers a company, invites the other), and a post office with a clerk
+and a supervisor, created once (idempotent).
 
 The credentials are public on purpose (they are printed and in the README); `idp demo seed`
 refuses to run in production.
@@ -14,7 +15,7 @@ import pyotp
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import Account, ClientAuthMethod, OAuthClient, TotpCredential
+from idp.models import Account, ClaimsProfile, ClientAuthMethod, OAuthClient, TotpCredential
 from idp.services import mfa, offices, staff_mfa
 from idp.services import staff as staff_service
 from idp.services.accounts import CitizenDetails, add_citizen, validate_citizen
@@ -29,6 +30,15 @@ DEMO_CITIZEN = CitizenDetails(
     phone="0912345678",
     email="an@example.vn",
 )
+# A colleague to invite to the demo citizen's company (same demo password).
+DEMO_COLLEAGUE = CitizenDetails(
+    national_id="001301012346",
+    full_name="Trần Thị Bình",
+    birthdate=date(2001, 3, 8),
+    gender="female",
+    phone="0987654321",
+    email="binh@example.vn",
+)
 DEMO_PASSWORD = "Hoa-sen-demo-2026"
 DEMO_CLIENT_ID = "demo-portal"
 DEMO_CLIENT_SECRET = "demo-portal-secret-not-for-production"
@@ -39,8 +49,10 @@ DEMO_PORTAL = ClientRegistration(
     name="Cổng dịch vụ công mẫu (demo portal)",
     redirect_uris=(DEMO_REDIRECT_URI,),
     post_logout_redirect_uris=(DEMO_POST_LOGOUT_REDIRECT_URI,),
-    scope="openid profile email phone address offline_access",
+    scope="openid profile email phone address national_id organization offline_access",
     auth_method=ClientAuthMethod.CLIENT_SECRET_BASIC,
+    # Shows both sets of claim names: the standard ones and the national portal's.
+    claims_profile=ClaimsProfile.DVCQG,
 )
 
 
@@ -51,16 +63,22 @@ class DemoSeed:
 
 
 def seed_demo() -> DemoSeed:
-    """Create the demo citizen and demo portal if they do not exist yet. One transaction."""
+    """Create the demo citizens and demo portal if they do not exist yet. One transaction.
+    A demo portal seeded by an earlier version gets today's scope and claims profile."""
     citizen_created = client_created = False
-    demo_id = DEMO_CITIZEN.national_id
-    if db.session.scalar(select(Account.id).where(Account.national_id == demo_id)) is None:
-        add_citizen(validate_citizen(DEMO_CITIZEN, DEMO_PASSWORD), DEMO_PASSWORD, channel="cli")
-        citizen_created = True
-    if db.session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == DEMO_CLIENT_ID)) is None:
+    for details in (DEMO_CITIZEN, DEMO_COLLEAGUE):
+        if db.session.scalar(select(Account.id).where(
+                Account.national_id == details.national_id)) is None:
+            add_citizen(validate_citizen(details, DEMO_PASSWORD), DEMO_PASSWORD, channel="cli")
+            citizen_created = True
+    portal = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == DEMO_CLIENT_ID))
+    if portal is None:
         # add_client is register_client without the commit: the same checks, this transaction.
         add_client(DEMO_PORTAL, client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
         client_created = True
+    else:
+        portal.scope = DEMO_PORTAL.scope
+        portal.claims_profile = ClaimsProfile.DVCQG
     db.session.commit()
     return DemoSeed(citizen_created=citizen_created, client_created=client_created)
 

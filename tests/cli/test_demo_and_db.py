@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from idp.cli import cli
 from idp.extensions import db
-from idp.models import Account, OAuthClient
+from idp.models import Account, ClaimsProfile, OAuthClient
 from idp.services.demo import DEMO_PASSWORD
 
 
@@ -23,8 +23,22 @@ def test_seed_twice_creates_once(app, runner):
     assert second.exit_code == 0
     assert "already present" in second.stdout
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Account)) == 1
+        assert db.session.scalar(select(func.count()).select_from(Account)) == 2  # + colleague
         assert db.session.scalar(select(func.count()).select_from(OAuthClient)) == 1
+
+
+def test_an_older_demo_portal_gets_the_organization_scope_and_dvcqg_profile(app, runner):
+    runner.invoke(cli, ["demo", "seed"])
+    with app.app_context():
+        portal = db.session.scalar(select(OAuthClient))
+        portal.scope = "openid profile"
+        portal.claims_profile = ClaimsProfile.STANDARD
+        db.session.commit()
+    assert runner.invoke(cli, ["demo", "seed"]).exit_code == 0
+    with app.app_context():
+        portal = db.session.scalar(select(OAuthClient))
+        assert "organization" in portal.scope.split()
+        assert portal.claims_profile is ClaimsProfile.DVCQG
 
 
 def test_demo_citizen_can_sign_in(app, runner, client):

@@ -84,7 +84,7 @@ def test_sign_in_redirects_to_the_provider_with_pkce_nonce_and_state(browser):
     assert params["client_id"] == "demo-portal"
     assert params["redirect_uri"] == BASE_URL + "/callback"
     assert params["scope"].split() == ["openid", "profile", "email", "phone", "address",
-                                       "offline_access"]
+                                       "national_id", "offline_access"]
     assert "claims" not in params and "acr_values" not in params  # plain sign-in: any level
     assert params["code_challenge_method"] == "S256"
     assert len(params["code_challenge"]) == 43  # base64url SHA-256, never the verifier itself
