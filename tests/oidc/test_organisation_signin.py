@@ -299,3 +299,20 @@ def test_the_code_records_the_membership(app: Flask, client: FlaskClient, portal
     with app.app_context():
         code = db.session.scalar(select(AuthorizationCode))
         assert code.organisation_member_id == colleague["membership_id"]
+
+
+def test_a_dvcqg_portal_gets_the_national_portal_names_for_the_organisation(
+        app: Flask, client: FlaskClient, colleague: dict[str, Any]) -> None:
+    portal = registered_portal(app, scope=SCOPE, claims_profile="dvcqg")
+    sign_in(client, COLLEAGUE_ID)
+    body = tokens_for(client, portal, colleague["membership"])
+    _, claims = verify_id_token(client, body["id_token"])
+    assert claims["LoaiTaiKhoan"] == "2"
+    assert claims["MaSoThue"] == TAX_CODE and claims["TenDoanhNghiep"] == "Công ty TNHH Sen Vàng"
+    assert claims["HoVaTen"] == "Trần Thị Bích Ngọc" and "SoDinhDanh" not in claims  # no scope
+    info = client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert info.json["LoaiTaiKhoan"] == "2" and info.json["MaSoDoanhNghiep"] == TAX_CODE
+    params, request = sign_in_for(client, portal, "self", prompt="select_account")
+    as_self = exchange(client, portal, params["code"], request.verifier).json
+    _, claims = verify_id_token(client, as_self["id_token"])
+    assert claims["LoaiTaiKhoan"] == "1" and "MaSoThue" not in claims
