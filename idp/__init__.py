@@ -122,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     from idp import oidc
     from idp.extensions import db, limiter
     from idp.web.auth.views import bp as auth_bp
+    from idp.web.business import bp as business_bp
     from idp.web.citizen.views import bp as citizen_bp
     from idp.web.counter import api_bp as counter_api_bp
     from idp.web.counter import bp as counter_bp
@@ -136,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
     limiter.exempt(oidc_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(citizen_bp)
+    app.register_blueprint(business_bp)
     app.register_blueprint(oidc_bp)
     app.register_blueprint(oidc_logout_bp)
     app.register_blueprint(register_bp)

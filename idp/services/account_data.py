@@ -32,7 +32,16 @@ from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.registration import OtpChallenge
 from idp.oidc.claims import SCOPE_CLAIMS
-from idp.services import audit, enrolment, login_throttle, logout, passwords, sessions, tokens
+from idp.services import (
+    audit,
+    enrolment,
+    login_throttle,
+    logout,
+    organisation_accounts,
+    passwords,
+    sessions,
+    tokens,
+)
 
 ACTIVITY_PAGE_SIZE = 20
 
@@ -233,6 +242,7 @@ def export(account: Account, *, session_id: int | None) -> dict[str, Any]:
             "address_verified_at": _iso(account.address_verified_at),
         },
         "verifications": enrolment.export_rows(account.id),
+        "organisations": organisation_accounts.export_rows(account),
         "connected_portals": [
             {"portal": p.client.name, "client_id": p.client.client_id, "scopes": p.scopes,
              "claims": p.claims, "granted_at": _iso(p.consent.granted_at)}
@@ -333,6 +343,9 @@ def delete_account(account: Account, password: str, *, session_id: int | None) -
     for model in (PasswordCredential, TotpCredential, RecoveryCode, MfaChallenge, OtpChallenge):
         db.session.execute(delete(model).where(model.account_id == account_id))
     enrolment.erase_for_deletion(account_id, session_id=session_id)
+    organisation_accounts.erase_for_deletion(
+        account_id, placeholder_national_id=placeholder_national_id(account_id),
+        session_id=session_id)
     db.session.expire(account, ["password"])
     account.status = AccountStatus.DISABLED
     account.national_id = placeholder_national_id(account_id)

@@ -39,6 +39,7 @@ from idp.models import (
     AccountStatus,
     AuditTag,
     IdentityVerification,
+    OrganisationVerification,
     PostOffice,
     VerificationStatus,
 )
@@ -115,6 +116,21 @@ class Standing:
         return self.verification.status.value if self.verification else "none"
 
 
+def unused_code() -> str:
+    """A fresh enrolment code held by no citizen's and no organisation's verification: a clerk
+    types one code and must find one record, whichever kind it is. Each table's unique index
+    still guards against a concurrent insert of the same code (the caller retries)."""
+    for _ in range(INSERT_ATTEMPTS):
+        code = new_code()
+        taken = db.session.scalar(
+            select(IdentityVerification.id).where(IdentityVerification.code == code)
+        ) or db.session.scalar(
+            select(OrganisationVerification.id).where(OrganisationVerification.code == code))
+        if not taken:
+            return code
+    raise RuntimeError("could not draw an unused enrolment code")  # pragma: no cover
+
+
 def _live(account_id: int) -> IdentityVerification | None:
     return db.session.scalar(
         select(IdentityVerification).where(IdentityVerification.live_account_id == account_id)
@@ -168,7 +184,7 @@ def request_code(account: Account, *, session_id: int | None = None) -> Identity
         days = current_app.config["IDP_SETTINGS"].enrolment_code_days
         verification = IdentityVerification(
             public_id=secrets.token_urlsafe(16), account_id=account.id,
-            live_account_id=account.id, code=new_code(), status=VerificationStatus.PENDING,
+            live_account_id=account.id, code=unused_code(), status=VerificationStatus.PENDING,
             expires_at=utcnow() + timedelta(days=days))
         db.session.add(verification)
         audit.record(AuditTag.VERIFICATION_REQUEST, account_id=account.id, session_id=session_id,

@@ -12,7 +12,13 @@ from werkzeug.wrappers import Response
 
 from idp.domain.admin_units import PROVINCES
 from idp.models import IdentityVerification
-from idp.services import backchannel, counter_checks, counter_decisions
+from idp.services import (
+    backchannel,
+    counter_checks,
+    counter_decisions,
+    counter_organisation_decisions,
+    counter_organisations,
+)
 from idp.services.account_data import parse_page
 from idp.services.counter_checks import CounterRefusal
 from idp.web.counter import bp
@@ -52,12 +58,19 @@ def lookup() -> Page:
     form = LookupForm()
     if not form.validate_on_submit():
         return render_template("counter/home.html", nav="home", form=form), 400
+    code = form.code.data or ""
+    # One field for both kinds of code (unique across both): an organisation's opens its page.
+    organisation = counter_organisations.holds_code(code)
     try:
-        verification = counter_checks.lookup(current_staff(), form.code.data or "")
+        if organisation:
+            verification = counter_organisations.lookup(current_staff(), code)
+        else:
+            verification = counter_checks.lookup(current_staff(), code)
     except CounterRefusal as refusal:
         form.code.errors = [refusal_text(refusal)]
         return render_template("counter/home.html", nav="home", form=form), refusal.status
-    return redirect(url_for("counter.check", public_id=verification.public_id))
+    return redirect(url_for("counter.org_check" if organisation else "counter.check",
+                            public_id=verification.public_id))
 
 
 def _check_page(verification: IdentityVerification, status: int = 200, **forms: Any
@@ -160,8 +173,11 @@ def revoke(public_id: str) -> Page:
 @bp.get("/queue")
 @require_supervisor
 def queue() -> str:
-    page = counter_decisions.approval_queue(current_staff(), parse_page(request.args.get("page")))
-    return render_template("counter/queue.html", nav="queue", page=page)
+    staff = current_staff()
+    page = counter_decisions.approval_queue(staff, parse_page(request.args.get("page")))
+    org_page = counter_organisation_decisions.approval_queue(
+        staff, parse_page(request.args.get("org_page")))
+    return render_template("counter/queue.html", nav="queue", page=page, org_page=org_page)
 
 
 @bp.get("/approved")

@@ -1,0 +1,202 @@
+"""The representative's side of an organisation's counter check (DESIGN §5): ask for an
+enrolment code, cancel it, see where the check stands. Mirrors idp.services.enrolment.
+
+- Only the organisation's representative, with an active membership, asks for or cancels a
+  code, and only while the organisation is not verified.
+- At most one live (pending or submitted) check per organisation, a database rule (unique
+  `live_organisation_id`): asking again returns the live one. At most MAX_CODES_PER_DAY
+  codes per organisation in 24 hours. A code is valid `enrolment_code_days` (30) days and
+  is unique across citizens' and organisations' checks (enrolment.unused_code).
+- Only a pending code is cancelled online: a submitted check is a clerk's record awaiting a
+  supervisor. Statuses change only through idp.services.verification_state.transition.
+- A refusal is audited (ORGANISATION_REFUSED) and changes nothing else.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import NoReturn
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from idp.domain.errors import N_
+from idp.extensions import db
+from idp.models import (
+    Account,
+    AuditTag,
+    MemberRole,
+    MembershipStatus,
+    Organisation,
+    OrganisationStatus,
+    OrganisationVerification,
+    PostOffice,
+    VerificationStatus,
+)
+from idp.models.base import utcnow
+from idp.services import audit, enrolment, organisations
+from idp.services.organisation_refusals import OrganisationRefusal, refuse
+from idp.services.verification_state import transition
+
+MAX_CODES_PER_DAY = 5
+RATE_WINDOW = timedelta(hours=24)
+INSERT_ATTEMPTS = 5
+
+MSG_NOT_REPRESENTATIVE = N_("Only the representative of the organisation can do this.")
+MSG_ALREADY_VERIFIED = N_("This organisation has already been verified at a post office.")
+MSG_TOO_MANY = N_("You have asked for too many codes for this organisation today. Please try "
+                  "again tomorrow.")
+MSG_NOT_FOUND = N_("This enrolment code was not found.")
+MSG_NOT_CANCELLABLE = N_("A clerk has already checked the documents, so this request can no "
+                         "longer be cancelled online. A supervisor at the post office will "
+                         "decide on it.")
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The organisation's latest counter check (if any) and the office that handled it."""
+
+    verification: OrganisationVerification | None
+    office: PostOffice | None
+
+    @property
+    def state(self) -> str:
+        return self.verification.status.value if self.verification else "none"
+
+
+def expire_if_due(verification: OrganisationVerification, *, channel: str = "web") -> bool:
+    """A pending code past its expiry becomes expired (lazily, when next looked at), audited
+    ORGANISATION_VERIFICATION_EXPIRE. True if it is (now) expired. Caller commits."""
+    if verification.status is VerificationStatus.EXPIRED:
+        return True
+    if verification.status is not VerificationStatus.PENDING or verification.expires_at > utcnow():
+        return False
+    if transition(verification, VerificationStatus.PENDING, VerificationStatus.EXPIRED):
+        audit.record(AuditTag.ORGANISATION_VERIFICATION_EXPIRE, account_id=verification.requested_by,
+                     channel=channel, organisation=verification.organisation.public_id,
+                     verification=verification.public_id)
+    return verification.status is VerificationStatus.EXPIRED
+
+
+def _representative_of(account: Account, public_id: str, *, action: str,
+                       session_id: int | None) -> Organisation:
+    def no(code: str, message: str, status: int, **ids: str) -> NoReturn:
+        refuse(code, message, action=action, account_id=account.id, session_id=session_id,
+               status=status, **ids)
+
+    try:
+        membership = organisations.viewer_membership(account, public_id)
+    except OrganisationRefusal as exc:
+        no(exc.code, exc.message, exc.status)
+    organisation = membership.organisation
+    if membership.role is not MemberRole.REPRESENTATIVE \
+            or membership.status is not MembershipStatus.ACTIVE:
+        no("organisation.forbidden", MSG_NOT_REPRESENTATIVE, 403, organisation=organisation.public_id)
+    if organisation.status is OrganisationStatus.VERIFIED:
+        no("organisation.already_verified", MSG_ALREADY_VERIFIED, 409,
+           organisation=organisation.public_id)
+    return organisation
+
+
+def _live(organisation: Organisation) -> OrganisationVerification | None:
+    live = db.session.scalar(select(OrganisationVerification).where(
+        OrganisationVerification.live_organisation_id == organisation.id))
+    if live is not None and expire_if_due(live):
+        return None
+    return live
+
+
+def _recent_requests(organisation_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(OrganisationVerification.id)).where(
+            OrganisationVerification.organisation_id == organisation_id,
+            OrganisationVerification.created_at > utcnow() - RATE_WINDOW)
+    ) or 0
+
+
+def request_code(account: Account, public_id: str, *,
+                 session_id: int | None = None) -> OrganisationVerification:
+    """A pending check with a fresh enrolment code for the organisation `public_id`, or its
+    live one. OrganisationRefusal (audited): organisation.not_found (404),
+    organisation.forbidden (403, not its active representative), organisation.already_verified
+    (409), organisation.too_many_codes (429). One transaction."""
+    organisation = _representative_of(account, public_id, action="verification_request",
+                                      session_id=session_id)
+    organisation_pk, organisation_public_id = organisation.id, organisation.public_id
+    for _ in range(INSERT_ATTEMPTS):
+        live = _live(organisation)
+        if live is not None:
+            db.session.commit()
+            return live
+        if _recent_requests(organisation_pk) >= MAX_CODES_PER_DAY:
+            db.session.commit()  # keeps a lazy expiry that happened above
+            refuse("organisation.too_many_codes", MSG_TOO_MANY, action="verification_request",
+                   account_id=account.id, session_id=session_id, status=429,
+                   organisation=organisation_public_id)
+        days = current_app.config["IDP_SETTINGS"].enrolment_code_days
+        verification = OrganisationVerification(
+            public_id=secrets.token_urlsafe(16), organisation_id=organisation_pk,
+            live_organisation_id=organisation_pk, code=enrolment.unused_code(),
+            status=VerificationStatus.PENDING, requested_by=account.id,
+            expires_at=utcnow() + timedelta(days=days))
+        db.session.add(verification)
+        audit.record(AuditTag.ORGANISATION_VERIFICATION_REQUEST, account_id=account.id,
+                     session_id=session_id, organisation=organisation_public_id,
+                     verification=verification.public_id)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # A concurrent request won the live slot (the loop returns its code), or the code
+            # collided with one just issued (the loop draws another).
+            db.session.rollback()
+            continue
+        return verification
+    raise RuntimeError("could not store an enrolment code")  # pragma: no cover
+
+
+def cancel(account: Account, public_id: str, verification_id: str, *,
+           session_id: int | None = None) -> OrganisationVerification:
+    """Cancel the organisation's pending check `verification_id`. Idempotent for a code already
+    cancelled or expired. OrganisationRefusal (audited): those of request_code except too many,
+    organisation.verification_not_found (404), organisation.not_cancellable (409)."""
+    organisation = _representative_of(account, public_id, action="verification_cancel",
+                                      session_id=session_id)
+    verification = None
+    if isinstance(verification_id, str) and enrolment.PUBLIC_ID_RE.fullmatch(verification_id):
+        verification = db.session.scalar(select(OrganisationVerification).where(
+            OrganisationVerification.public_id == verification_id,
+            OrganisationVerification.organisation_id == organisation.id))
+    if verification is None:
+        refuse("organisation.verification_not_found", MSG_NOT_FOUND, action="verification_cancel",
+               account_id=account.id, session_id=session_id, status=404,
+               organisation=organisation.public_id)
+    expire_if_due(verification)
+    if verification.status is VerificationStatus.PENDING and transition(
+            verification, VerificationStatus.PENDING, VerificationStatus.CANCELLED,
+            cancelled_at=utcnow()):
+        audit.record(AuditTag.ORGANISATION_VERIFICATION_CANCEL, account_id=account.id,
+                     session_id=session_id, organisation=organisation.public_id,
+                     verification=verification.public_id)
+    db.session.commit()
+    if verification.status not in (VerificationStatus.CANCELLED, VerificationStatus.EXPIRED):
+        refuse("organisation.not_cancellable", MSG_NOT_CANCELLABLE, action="verification_cancel",
+               account_id=account.id, session_id=session_id, status=409,
+               organisation=organisation.public_id, verification=verification.public_id)
+    return verification
+
+
+def standing(organisation: Organisation) -> Standing:
+    """The latest check of the organisation, a pending one expired lazily when its code ran
+    out (committed)."""
+    latest = db.session.scalar(
+        select(OrganisationVerification)
+        .where(OrganisationVerification.organisation_id == organisation.id)
+        .order_by(OrganisationVerification.created_at.desc(), OrganisationVerification.id.desc())
+        .limit(1))
+    if latest is not None and expire_if_due(latest):
+        db.session.commit()
+    office = db.session.get(PostOffice, latest.office_id) if latest and latest.office_id else None
+    return Standing(verification=latest, office=office)

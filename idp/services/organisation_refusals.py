@@ -1,0 +1,34 @@
+"""Refusals of a citizen's request about an organisation: one error type, and one way to
+refuse. A refusal undoes everything the request did so far, stores only its audit event
+(ORGANISATION_REFUSED: the reason code, the action and the public ids involved, never the
+typed values) in a commit of its own, then raises.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from idp.errors import IdpError
+from idp.extensions import db
+from idp.models import AuditTag
+from idp.services import audit
+
+
+class OrganisationRefusal(IdpError):
+    """A refused request; `status` is the HTTP status the page answers with."""
+
+    def __init__(self, code: str, message: str, *, status: int = 400,
+                 field: str | None = None) -> None:
+        super().__init__(code, message, field=field)
+        self.status = status
+
+
+def refuse(code: str, message: str, *, action: str, account_id: int, session_id: int | None,
+           status: int = 400, field: str | None = None, **ids: str) -> NoReturn:
+    """Roll back, record the refusal alone, commit, raise OrganisationRefusal. `ids` are
+    public ids (organisation=..., membership=...) captured before the rollback."""
+    db.session.rollback()
+    audit.record(AuditTag.ORGANISATION_REFUSED, account_id=account_id, session_id=session_id,
+                 reason=code, action=action, **ids)
+    db.session.commit()
+    raise OrganisationRefusal(code, message, status=status, field=field)

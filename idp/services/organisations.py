@@ -1,0 +1,241 @@
+"""Registering an organisation online, and what the organisation pages show (DESIGN §1, §5).
+
+- A signed-in, active citizen registers an organisation by its tax code and becomes its
+  representative: an active member with the role REPRESENTATIVE. The organisation is
+  UNVERIFIED until a counter check is approved (idp.services.organisation_enrolment).
+- One organisation per tax code (a unique index; a concurrent registration loses with the
+  same refusal as a sequential one). At most MAX_REGISTRATIONS_PER_DAY per account in 24 h.
+- Squatting: anybody can type someone else's tax code. An unverified registration holds its
+  tax code for HOLD_DAYS after it was made; after that, if no clerk ever checked it (no
+  counter check was ever submitted), another person's registration of the same tax code
+  replaces it: the stale one and its unchecked codes are deleted, a pending code cancelled
+  first so that a clerk cannot check it at the same moment (audited ORGANISATION_REGISTER
+  with `replaced`). A registration a clerk has checked, or one once verified and then
+  revoked, is evidence of a counter action: it is never replaced online.
+- Every refusal is audited (idp.services.organisation_refusals) and stores nothing else.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import NoReturn
+
+from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from idp.domain.document_check import check_address
+from idp.domain.errors import N_, DomainError
+from idp.domain.organisation_rules import (
+    MSG_TITLE,
+    check_title,
+    normalize_organisation_name,
+    parse_typed_tax_code,
+)
+from idp.extensions import db
+from idp.models import (
+    Account,
+    AuditTag,
+    MemberRole,
+    MembershipStatus,
+    Organisation,
+    OrganisationMember,
+    OrganisationStatus,
+    OrganisationVerification,
+    RepresentativeTitle,
+    VerificationStatus,
+)
+from idp.models.base import utcnow
+from idp.services import audit
+from idp.services.organisation_access import vietnam_today
+from idp.services.organisation_refusals import OrganisationRefusal, refuse
+from idp.services.verification_state import transition
+
+MAX_REGISTRATIONS_PER_DAY = 5
+RATE_WINDOW = timedelta(hours=24)
+HOLD_DAYS = 30
+PUBLIC_ID_LENGTH = 22
+
+MSG_NOT_ACTIVE = N_("This account cannot register an organisation: it is not active.")
+MSG_DUPLICATE = N_("An organisation with this tax code is already registered. If it is yours "
+                   "and you did not register it, bring its registration certificate to a post "
+                   "office.")
+MSG_TOO_MANY = N_("You have registered too many organisations today. Please try again "
+                  "tomorrow.")
+MSG_NOT_FOUND = N_("This organisation was not found.")
+
+_ADDRESS_FIELDS = {"address.province": "province_code", "address.ward": "ward",
+                   "address.street": "street"}
+
+
+@dataclass(frozen=True)
+class RegistrationInput:
+    """The registration form as typed; every rule is applied by `register`."""
+
+    tax_code: str
+    name: str
+    title: str
+    province_code: str
+    ward: str
+    street: str
+
+
+def _recent_registrations(account_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(Organisation.id)).where(
+            Organisation.representative_account_id == account_id,
+            Organisation.created_at > utcnow() - RATE_WINDOW)
+    ) or 0
+
+
+def _release_if_stale(existing: Organisation, *, by: Account) -> bool:
+    """Delete `existing` if its hold on the tax code has lapsed (see the module docstring), in
+    the caller's transaction. True if it is gone."""
+    if (existing.representative_account_id == by.id
+            or existing.status is not OrganisationStatus.UNVERIFIED
+            or existing.created_at > utcnow() - timedelta(days=HOLD_DAYS)):
+        return False
+    pending = db.session.scalar(select(OrganisationVerification).where(
+        OrganisationVerification.live_organisation_id == existing.id))
+    if pending is not None and not transition(pending, VerificationStatus.PENDING,
+                                              VerificationStatus.CANCELLED, cancelled_at=utcnow()):
+        return False  # a clerk has just checked it
+    checked = exists().where(OrganisationVerification.organisation_id == existing.id,
+                             OrganisationVerification.submitted_at.is_not(None))
+    gone = db.session.execute(
+        delete(Organisation)
+        .where(and_(Organisation.id == existing.id, Organisation.version == existing.version,
+                    Organisation.status == OrganisationStatus.UNVERIFIED, ~checked))
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if gone:
+        db.session.expunge(existing)
+        if pending is not None:
+            db.session.expunge(pending)
+    return gone
+
+
+def register(account: Account, details: RegistrationInput, *,
+             session_id: int | None = None) -> Organisation:
+    """Register an organisation with `account` as its representative.
+
+    Raises OrganisationRefusal (audited; nothing else stored): a tax code, name, address or
+    title rule (400, with `field`), organisation.duplicate (409), organisation.too_many (429),
+    organisation.account_not_active (403). One transaction."""
+
+    account_id = account.id  # readable after a failed flush too
+
+    def no(code: str, message: str, status: int = 400, field: str | None = None) -> NoReturn:
+        refuse(code, message, action="register", account_id=account_id, session_id=session_id,
+               status=status, field=field)
+
+    if not account.is_active:
+        no("organisation.account_not_active", MSG_NOT_ACTIVE, 403)
+    try:
+        tax_code = parse_typed_tax_code(details.tax_code)
+    except DomainError as exc:
+        no(exc.code, exc.message, field="tax_code")
+    try:
+        name = normalize_organisation_name(details.name)
+    except DomainError as exc:
+        no(exc.code, exc.message, field="name")
+    try:
+        head_office = check_address(details.street, details.ward, details.province_code)
+    except DomainError as exc:
+        no(exc.code, exc.message, field=_ADDRESS_FIELDS.get(exc.code, "street"))
+    try:
+        title = RepresentativeTitle(details.title)
+        check_title(title.value, tax_code, own_national_id=account.national_id)
+    except ValueError as exc:  # DomainError is a ValueError too
+        code, message = (exc.code, exc.message) if isinstance(exc, DomainError) else (
+            "organisation.title", MSG_TITLE)
+        no(code, message, field="title")
+    if _recent_registrations(account.id) >= MAX_REGISTRATIONS_PER_DAY:
+        no("organisation.too_many", MSG_TOO_MANY, 429)
+    existing = db.session.scalar(select(Organisation).where(Organisation.tax_code == tax_code.value))
+    replaced = existing.public_id if existing is not None else None
+    if existing is not None and not _release_if_stale(existing, by=account):
+        no("organisation.duplicate", MSG_DUPLICATE, 409, "tax_code")
+    now = utcnow()
+    organisation = Organisation(
+        public_id=secrets.token_urlsafe(16), tax_code=tax_code.value, tax_code_kind=tax_code.kind,
+        name=name, head_office=head_office.to_json(), representative_account_id=account.id,
+        representative_title=title, status=OrganisationStatus.UNVERIFIED, created_at=now)
+    extra = {"replaced": replaced} if replaced else {}
+    try:
+        db.session.add(organisation)
+        db.session.flush()  # its id, for the membership
+        db.session.add(OrganisationMember(
+            public_id=secrets.token_urlsafe(16), organisation_id=organisation.id,
+            national_id=account.national_id, live_national_id=account.national_id,
+            account_id=account.id, role=MemberRole.REPRESENTATIVE, status=MembershipStatus.ACTIVE,
+            invited_by=account.id, invited_at=now, accepted_at=now, changed_by=account.id))
+        audit.record(AuditTag.ORGANISATION_REGISTER, account_id=account.id, session_id=session_id,
+                     organisation=organisation.public_id, kind=tax_code.kind.value, **extra)
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent registration of the same tax code won (the unique index).
+        no("organisation.duplicate", MSG_DUPLICATE, 409, "tax_code")
+    return organisation
+
+
+def hold_ends(organisation: Organisation) -> datetime:
+    """When an unverified registration stops holding its tax code against other people."""
+    return organisation.created_at + timedelta(days=HOLD_DAYS)
+
+
+# --- what the pages show ------------------------------------------------------------------
+
+
+def viewer_membership(account: Account, public_id: str) -> OrganisationMember:
+    """The account's live (active or suspended) membership of the organisation `public_id`.
+    OrganisationRefusal 404 (not audited: a page view) for anybody else, or a malformed id."""
+    membership = None
+    if isinstance(public_id, str) and len(public_id) == PUBLIC_ID_LENGTH:
+        membership = db.session.scalar(
+            select(OrganisationMember)
+            .join(Organisation, Organisation.id == OrganisationMember.organisation_id)
+            .options(joinedload(OrganisationMember.organisation))
+            .where(Organisation.public_id == public_id,
+                   OrganisationMember.account_id == account.id,
+                   OrganisationMember.status.in_((MembershipStatus.ACTIVE,
+                                                  MembershipStatus.SUSPENDED))))
+    if membership is None:
+        raise OrganisationRefusal("organisation.not_found", MSG_NOT_FOUND, status=404)
+    return membership
+
+
+def access_problem(membership: OrganisationMember, *, today: date | None = None) -> str | None:
+    """Why the member cannot act for the organisation now, or None if they can
+    (idp.services.organisation_access.is_current): organisation_unverified,
+    organisation_revoked, suspended, not_yet_valid, no_longer_valid, account_inactive."""
+    today = today or vietnam_today()
+    status = membership.organisation.status
+    if status is OrganisationStatus.UNVERIFIED:
+        return "organisation_unverified"
+    if status is OrganisationStatus.REVOKED:
+        return "organisation_revoked"
+    if membership.status is not MembershipStatus.ACTIVE:
+        return "suspended"
+    if membership.valid_from is not None and today < membership.valid_from:
+        return "not_yet_valid"
+    if membership.valid_until is not None and membership.valid_until < today:
+        return "no_longer_valid"
+    if membership.account is None or not membership.account.is_active:
+        return "account_inactive"
+    return None
+
+
+def my_memberships(account: Account) -> list[OrganisationMember]:
+    """The account's live memberships (active or suspended), by organisation name."""
+    rows = db.session.scalars(
+        select(OrganisationMember)
+        .options(joinedload(OrganisationMember.organisation))
+        .where(OrganisationMember.account_id == account.id,
+               OrganisationMember.status.in_((MembershipStatus.ACTIVE,
+                                              MembershipStatus.SUSPENDED)))
+    ).all()
+    return sorted(rows, key=lambda m: (m.organisation.name, m.organisation.tax_code))
+

@@ -1,0 +1,183 @@
+"""Organisations: my organisations and invitations, registering one, its page with its counter
+check. Thin views: a form, one service call, a page or a redirect (303 after a POST)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from idp.domain.admin_units import PROVINCES
+from idp.domain.enrolment_code import qr_payload
+from idp.domain.organisation_rules import mask_national_id
+from idp.models import MemberRole, MembershipStatus, OrganisationStatus, UserSession, VerificationStatus
+from idp.services import (
+    organisation_enrolment,
+    organisation_invitations,
+    organisation_members,
+    organisations,
+)
+from idp.services.organisation_access import is_current
+from idp.services.organisation_refusals import OrganisationRefusal
+from idp.services.organisations import RegistrationInput
+from idp.web.business import bp, labels
+from idp.web.business.forms import InviteForm, RegisterOrganisationForm
+from idp.web.citizen.forms import ActionForm
+from idp.web.citizen.verification import qr_data_uri
+from idp.web.session_cookie import current_session
+
+Page = tuple[str, int]
+
+
+def _session() -> UserSession:
+    session = current_session()
+    assert session is not None  # require_login
+    return session
+
+
+def _require_csrf(form: Any) -> None:
+    if not form.validate_on_submit():
+        abort(400)
+
+
+# --- my organisations and invitations ------------------------------------------------------
+
+
+@bp.get("/")
+def home() -> str:
+    account = _session().account
+    memberships = organisations.my_memberships(account)
+    return render_template(
+        "business/home.html", nav="organisations", labels=labels,
+        invitations=organisation_invitations.invitations_for(account),
+        memberships=[(m, organisations.access_problem(m)) for m in memberships],
+        notice=request.args.get("done"))
+
+
+def _answer(member_id: str, accept: bool) -> Response | Page:
+    _require_csrf(ActionForm())
+    session = _session()
+    answer = organisation_invitations.accept if accept else organisation_invitations.decline
+    try:
+        membership = answer(session.account, member_id, session_id=session.id)
+    except OrganisationRefusal as exc:
+        return _refusal_page(exc)
+    if accept:
+        return redirect(url_for("business.organisation", public_id=membership.organisation.public_id,
+                                done="accepted"), code=303)
+    return redirect(url_for("business.home", done="declined"), code=303)
+
+
+def _refusal_page(exc: OrganisationRefusal) -> Page:
+    if exc.status == 404:
+        abort(404)
+    return render_template("business/refused.html", nav="organisations",
+                           error=gettext(exc.message)), exc.status
+
+
+@bp.post("/invitations/<member_id>/accept")
+def accept(member_id: str) -> Response | Page:
+    return _answer(member_id, True)
+
+
+@bp.post("/invitations/<member_id>/decline")
+def decline(member_id: str) -> Response | Page:
+    return _answer(member_id, False)
+
+
+# --- registration ----------------------------------------------------------------------------
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Response | Page | str:
+    form = RegisterOrganisationForm()
+    if request.method == "GET":
+        return render_template("business/register.html", nav="organisations", form=form)
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return render_template("business/register.html", nav="organisations", form=form), 400
+    session = _session()
+    details = RegistrationInput(
+        tax_code=form.tax_code.data or "", name=form.name.data or "",
+        title=form.title.data or "", province_code=form.province_code.data or "",
+        ward=form.ward.data or "", street=form.street.data or "")
+    try:
+        organisation = organisations.register(session.account, details, session_id=session.id)
+    except OrganisationRefusal as exc:
+        field = getattr(form, exc.field) if exc.field else None
+        if field is not None:
+            field.errors = [*field.errors, gettext(exc.message)]
+        else:
+            form.form_errors.append(gettext(exc.message))
+        return render_template("business/register.html", nav="organisations", form=form), exc.status
+    return redirect(url_for("business.organisation", public_id=organisation.public_id,
+                            done="registered"), code=303)
+
+
+# --- one organisation --------------------------------------------------------------------------
+
+
+def organisation_page(public_id: str, status: int = 200, *, error: str | None = None,
+                      invite_form: InviteForm | None = None) -> Page:
+    """The organisation's page as the signed-in member sees it (404 for anybody else)."""
+    try:
+        membership = organisations.viewer_membership(_session().account, public_id)
+    except OrganisationRefusal:
+        abort(404)
+    organisation = membership.organisation
+    active = membership.status is MembershipStatus.ACTIVE
+    representative = active and membership.role is MemberRole.REPRESENTATIVE
+    standing = organisation_enrolment.standing(organisation) if representative else None
+    pending = standing is not None and standing.verification is not None \
+        and standing.verification.status is VerificationStatus.PENDING
+    sees_members = active and membership.role in (MemberRole.REPRESENTATIVE, MemberRole.ADMIN)
+    return render_template(
+        "business/organisation.html", nav="organisations", labels=labels,
+        organisation=organisation, membership=membership,
+        verified=organisation.status is OrganisationStatus.VERIFIED,
+        problem=organisations.access_problem(membership),
+        representative=representative, standing=standing,
+        qr=qr_data_uri(qr_payload(standing.verification.code)) if pending else None,
+        province=PROVINCES.get(organisation.head_office.get("province_code", ""), ""),
+        hold_ends=organisations.hold_ends(organisation),
+        members=organisation_members.members_of(organisation) if sees_members else None,
+        can_manage=sees_members and is_current(membership),
+        invite_form=invite_form or InviteForm(formdata=None), mask=mask_national_id,
+        error=error, notice=request.args.get("done")), status
+
+
+@bp.get("/<public_id>")
+def organisation(public_id: str) -> Page:
+    return organisation_page(public_id)
+
+
+@bp.post("/<public_id>/verification/request")
+def verification_request(public_id: str) -> Response | Page:
+    _require_csrf(ActionForm())
+    session = _session()
+    try:
+        organisation_enrolment.request_code(session.account, public_id, session_id=session.id)
+    except OrganisationRefusal as exc:
+        if exc.status == 404:
+            abort(404)
+        return organisation_page(public_id, exc.status, error=gettext(exc.message))
+    return redirect(url_for("business.organisation", public_id=public_id), code=303)
+
+
+@bp.post("/<public_id>/verification/cancel")
+def verification_cancel(public_id: str) -> Response | Page:
+    form = ActionForm()
+    _require_csrf(form)
+    session = _session()
+    try:
+        organisation_enrolment.cancel(session.account, public_id, form.target.data or "",
+                                      session_id=session.id)
+    except OrganisationRefusal as exc:
+        if exc.status == 404:
+            abort(404)
+        return organisation_page(public_id, exc.status, error=gettext(exc.message))
+    return redirect(url_for("business.organisation", public_id=public_id, done="cancelled"),
+                    code=303)
