@@ -135,16 +135,28 @@ def claims_for(account: Account, scopes: list[str], claims_request: dict[str, An
     return {k: v for k, v in released.items() if k in wanted}
 
 
+# Profile names always in the ID token: they describe the sign-in and the organisation acted
+# for, like `acr` and `organization`. The person's own data follows the standard rule there
+# (only when the `claims` parameter names it): ID tokens travel in URLs as id_token_hint.
+DVCQG_ID_TOKEN_NAMES = frozenset({"LoaiTaiKhoan", "loAs", "MaSoThue", "MaSoDoanhNghiep",
+                                  "TenDoanhNghiep"})
+
+
 def acting_claims(account: Account, client: OAuthClient, scopes: list[str],
-                  membership: OrganisationMember | None, acr: str) -> dict[str, Any]:
-    """Claims in both the ID token and userinfo: `organization` for the organisation the person
-    acts for (scope `organization`, DESIGN §4), and the National Public Service Portal names
-    for a client registered with the `dvcqg` profile (docs/claims-dvcqg.md)."""
+                  membership: OrganisationMember | None, acr: str, *, target: str,
+                  claims_request: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`organization` for the organisation the person acts for (scope `organization`, DESIGN
+    §4), in both the ID token and userinfo; and the National Public Service Portal names for a
+    client registered with the `dvcqg` profile (docs/claims-dvcqg.md)."""
     claims: dict[str, Any] = {}
     if membership is not None and "organization" in scopes:
         claims["organization"] = organisation_access.organization_claim(membership)
     if client.claims_profile is ClaimsProfile.DVCQG:
         from idp.oidc.dvcqg import dvcqg_claims  # it builds on this module's rules
 
-        claims.update(dvcqg_claims(account, scopes, membership, acr))
+        profile = dvcqg_claims(account, scopes, membership, acr)
+        if target == "id_token":
+            wanted = DVCQG_ID_TOKEN_NAMES | requested_claims(claims_request, "id_token")
+            profile = {k: v for k, v in profile.items() if k in wanted}
+        claims.update(profile)
     return claims

@@ -55,5 +55,6 @@ class PostIdOpenIDCode(OpenIDCode):
         # query_authorization_code checked the membership a moment ago (current or refused).
         membership = organisation_access.current_membership(code.organisation_member_id,
                                                             account.id)
-        payload.update(claim_rules.acting_claims(account, client, scopes, membership, code.acr))
+        payload.update(claim_rules.acting_claims(account, client, scopes, membership, code.acr,
+                                                 target="id_token", claims_request=code.claims))
         return keys.sign_jwt(payload, alg=alg)

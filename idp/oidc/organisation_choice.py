@@ -13,7 +13,7 @@ now (idp.services.organisation_access). The answer:
 - cannot be given by a person with no organisation to act for: they get a page that explains
   how to get one, and the portal gets access_denied (at once with prompt=none);
 - with prompt=none and no usable earlier answer: account_selection_required (OIDC Core
-  §3.1.2.6).
+  §3.1.2.6); but consent_required comes first when the portal has no standing consent.
 
 The membership chosen is checked again when the code is issued, redeemed, refreshed and used.
 """
@@ -48,12 +48,16 @@ def wanted(ctx: AuthorizationContext) -> bool:
 
 def choose_organisation(ctx: AuthorizationContext) -> Interaction | None:
     """Set ctx.membership (None: acting as oneself) or ask who the person acts as."""
-    from idp.oidc.checks import Interaction
+    from idp.oidc.checks import Interaction, require_consent
 
     ctx.membership = None
     if not wanted(ctx):
         return None
     assert ctx.session is not None and ctx.account is not None
+    if "none" in ctx.prompts:
+        # consent_required first: otherwise a portal never allowed the scope could learn,
+        # from the error it gets, whether the person belongs to any organisation.
+        require_consent(ctx)
     choices = organisation_access.acting_choices(ctx.account)
     if not choices:
         if "none" in ctx.prompts:

@@ -64,5 +64,6 @@ def respond() -> Response:
     # is_access_active checked the membership: current (or the token would be refused).
     membership = organisation_access.current_membership(row.organisation_member_id,
                                                         row.account_id)
-    body.update(claim_rules.acting_claims(row.account, row.client, scopes, membership, row.acr))
+    body.update(claim_rules.acting_claims(row.account, row.client, scopes, membership, row.acr,
+                                          target="userinfo"))
     return jsonify(body)

@@ -3,7 +3,8 @@ organisations can act for them). Read-only; used by the sign-in flow, the tokens
 the organisation pages.
 
 A membership is *current* when it is active, today (a Vietnamese calendar date) lies within
-its valid-from / valid-until dates, its account is active, and its organisation is verified.
+its valid-from / valid-until dates, its account is active and its identity verified at a
+counter (LoA2), and its organisation is verified.
 Every token issued on behalf of an organisation is checked against this at every use, so
 suspending or removing a member, the end of their validity, or the organisation losing its
 verification stops their tokens at once.
@@ -37,7 +38,14 @@ def is_current(membership: OrganisationMember, *, today: date | None = None) -> 
     account = membership.account
     return (membership.is_current(today or vietnam_today())
             and membership.organisation.status is OrganisationStatus.VERIFIED
-            and account is not None and account.is_active)
+            and account is not None and account.is_active and identity_verified(account))
+
+
+def identity_verified(account: Account) -> bool:
+    """Acting for an organisation needs an identity checked at a counter (LoA2): an account
+    registered online only declares its ID number, and whoever registers first with a
+    colleague's number could otherwise accept the invitation meant for them."""
+    return account.identity_loa >= 2
 
 
 def acting_choices(account: Account) -> list[OrganisationMember]:

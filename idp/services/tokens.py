@@ -9,11 +9,11 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import joinedload
 
 from idp.extensions import db
-from idp.models import AuthorizationCode, OAuthToken
+from idp.models import AuthorizationCode, OAuthToken, OrganisationMember
 from idp.models.base import utcnow
 from idp.services import organisation_access
 
@@ -70,6 +70,7 @@ def is_refresh_active(row: OAuthToken, now: datetime | None = None) -> bool:
         and now < row.refresh_expires_at
         and row.account.is_active
         and row.client.is_active
+        and acts_legitimately(row.organisation_member_id, row.account_id)
     )
 
 
@@ -112,6 +113,27 @@ def revoke_for_account(account_id: int, *, reason: str) -> int:
         .execution_options(synchronize_session=False)
     )
     return _revoke_where(OAuthToken.account_id == account_id, reason)
+
+
+def revoke_on_behalf(membership_ids: Select[tuple[int]] | list[int], *, reason: str) -> int:
+    """Every code and token issued on behalf of an organisation through these memberships
+    (a member suspended or removed, an organisation's verification withdrawn): they must not
+    come back to life if the membership or the verification is restored later. Caller commits."""
+    db.session.execute(
+        update(AuthorizationCode)
+        .where(AuthorizationCode.organisation_member_id.in_(membership_ids),
+               AuthorizationCode.redeemed_at.is_(None), AuthorizationCode.expires_at > utcnow())
+        .values(expires_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return _revoke_where(OAuthToken.organisation_member_id.in_(membership_ids), reason)
+
+
+def revoke_for_organisation(organisation_id: int, *, reason: str) -> int:
+    """revoke_on_behalf for every membership of one organisation. Caller commits."""
+    members = select(OrganisationMember.id).where(
+        OrganisationMember.organisation_id == organisation_id)
+    return revoke_on_behalf(members, reason=reason)
 
 
 def revoke_refresh_token(row: OAuthToken, *, reason: str) -> None:

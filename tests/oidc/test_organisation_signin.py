@@ -18,8 +18,10 @@ from idp.models import (
     Account,
     AuditEvent,
     AuthorizationCode,
+    Consent,
     MemberRole,
     MembershipStatus,
+    OAuthClient,
     OrganisationMember,
     OrganisationStatus,
 )
@@ -50,6 +52,13 @@ from tests.organisation_factories import (
 )
 
 SCOPE = "openid profile organization offline_access"
+
+
+def counter_verified(account: Account) -> Account:
+    """The account's identity was verified at a counter (LoA2): members must be, to act."""
+    account.identity_loa = 2
+    db.session.commit()
+    return account
 COLLEAGUE_ID = "079303001234"
 
 
@@ -63,7 +72,7 @@ def colleague(app: Flask) -> dict[str, Any]:
     """A representative's verified company, and a colleague who is an active member of it."""
     with app.app_context():
         representative = db.session.get(Account, citizen(app))
-        mate = second_citizen()
+        mate = counter_verified(second_citizen())
         organisation = verified_organisation(representative)
         membership = active_member(organisation, mate)
         return {"membership": membership.public_id, "membership_id": membership.id,
@@ -151,14 +160,18 @@ def test_the_choice_page_lists_only_organisations_the_person_may_act_for(
     assert "Sen Vàng" in page and "Hộ Chưa Xác Minh" not in page
 
 
-@pytest.mark.parametrize("make", ["suspended", "lapsed", "unverified"])
+@pytest.mark.parametrize("make", ["suspended", "lapsed", "unverified", "identity_not_verified"])
 def test_a_member_who_cannot_act_gets_the_no_organisation_page_and_access_denied(
         app: Flask, client: FlaskClient, portal: Portal, make: str) -> None:
     with app.app_context():
         representative = db.session.get(Account, citizen(app))
         mate = second_citizen()
+        if make != "identity_not_verified":
+            counter_verified(mate)
         if make == "unverified":
             active_member(registered_organisation(representative), mate)
+        elif make == "identity_not_verified":  # an online-only account: its ID is declared
+            active_member(verified_organisation(representative), mate)
         else:
             organisation = verified_organisation(representative)
             (suspended_member if make == "suspended" else lapsed_member)(organisation, mate)
@@ -176,16 +189,26 @@ def test_a_member_who_cannot_act_gets_the_no_organisation_page_and_access_denied
     assert params["state"] == request.params["state"] and params["iss"] == ISSUER
 
 
+def standing_consent(app: Flask, account_id: int, portal: Portal) -> None:
+    with app.app_context():
+        client_row = db.session.scalar(select(OAuthClient).where(
+            OAuthClient.client_id == portal.client_id))
+        db.session.add(Consent(account_id=account_id, client_pk=client_row.id, scope=SCOPE,
+                               text_version="test", locale="vi"))
+        db.session.commit()
+
+
 def test_prompt_none_without_organisation_is_access_denied(
         app: Flask, client: FlaskClient, portal: Portal) -> None:
-    citizen(app)
+    standing_consent(app, citizen(app), portal)
     sign_in(client)
     params = redirect_params(client.get(auth_request(portal, scope=SCOPE, prompt="none").url))
     assert params["error"] == "access_denied"
 
 
 def test_prompt_none_with_organisations_and_no_earlier_answer_needs_a_selection(
-        client: FlaskClient, portal: Portal, colleague: dict[str, Any]) -> None:
+        app: Flask, client: FlaskClient, portal: Portal, colleague: dict[str, Any]) -> None:
+    standing_consent(app, colleague["account_id"], portal)
     sign_in(client, COLLEAGUE_ID)
     params = redirect_params(client.get(auth_request(portal, scope=SCOPE, prompt="none").url))
     assert params["error"] == "account_selection_required"
@@ -309,10 +332,28 @@ def test_a_dvcqg_portal_gets_the_national_portal_names_for_the_organisation(
     _, claims = verify_id_token(client, body["id_token"])
     assert claims["LoaiTaiKhoan"] == "2"
     assert claims["MaSoThue"] == TAX_CODE and claims["TenDoanhNghiep"] == "Công ty TNHH Sen Vàng"
-    assert claims["HoVaTen"] == "Trần Thị Bích Ngọc" and "SoDinhDanh" not in claims  # no scope
+    # The person's own data is in the ID token only when asked for by name (it travels in
+    # URLs as id_token_hint); userinfo has it.
+    assert "HoVaTen" not in claims and "SoDinhDanh" not in claims
     info = client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert info.json["LoaiTaiKhoan"] == "2" and info.json["MaSoDoanhNghiep"] == TAX_CODE
-    params, request = sign_in_for(client, portal, "self", prompt="select_account")
+    assert info.json["HoVaTen"] == "Trần Thị Bích Ngọc" and "SoDinhDanh" not in info.json
+    asked = '{"id_token": {"HoVaTen": null}}'
+    params, request = sign_in_for(client, portal, "self", prompt="select_account", claims=asked)
     as_self = exchange(client, portal, params["code"], request.verifier).json
     _, claims = verify_id_token(client, as_self["id_token"])
     assert claims["LoaiTaiKhoan"] == "1" and "MaSoThue" not in claims
+    assert claims["HoVaTen"] == "Trần Thị Bích Ngọc"  # asked for by name
+
+
+def test_prompt_none_without_consent_reveals_nothing_about_organisations(
+        app: Flask, client: FlaskClient, portal: Portal, colleague: dict[str, Any]) -> None:
+    citizen_without = citizen(app, national_id="001199000777", phone="0987654321",
+                              email="x@example.vn", birthdate=date(1999, 1, 2), gender="female",
+                              full_name="Lê Thị Hồng")
+    assert citizen_without
+    for identifier in (COLLEAGUE_ID, "001199000777"):  # a member, and a person with none
+        browser = app.test_client()
+        sign_in(browser, identifier)
+        params = redirect_params(browser.get(auth_request(portal, scope=SCOPE, prompt="none").url))
+        assert params["error"] == "consent_required"

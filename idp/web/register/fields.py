@@ -18,12 +18,14 @@ BIRTHDATE_HINT = _l("Enter the date as dd/mm/yyyy, for example 17/05/1999.")
 def parse_date(value: str | None) -> date | None:
     """dd/mm/yyyy (as printed on Vietnamese ID cards) or YYYY-MM-DD."""
     text = (value or "").strip()
+    if len(text) > 10 or not text.isascii():
+        return None
     try:
         if "/" in text or "." in text:
             day, month, year = text.replace(".", "/").split("/")
             return date(int(year), int(month), int(day)) if len(year) == 4 else None
         return date.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError):  # int() of 20 digits overflows date()
         return None
 
 
