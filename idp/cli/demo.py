@@ -33,7 +33,7 @@ def seed() -> None:
     click.echo(f"  password       {demo_service.DEMO_PASSWORD}")
     colleague = demo_service.DEMO_COLLEAGUE
     click.echo(f"  a colleague    {colleague.full_name}, ID number {colleague.national_id}, same "
-               "password (invite them to a company)")
+               "password, verified at the demo post office (invite them to a company)")
     state = "created" if result.client_created else "already present"
     click.echo(f"Demo portal {state}:")
     click.echo(f"  client_id      {demo_service.DEMO_CLIENT_ID}")

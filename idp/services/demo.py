@@ -14,9 +14,17 @@ from datetime import date
 import pyotp
 from sqlalchemy import select
 
+from idp.domain.document_check import DocumentCheck
 from idp.extensions import db
-from idp.models import Account, ClaimsProfile, ClientAuthMethod, OAuthClient, TotpCredential
-from idp.services import mfa, offices, staff_mfa
+from idp.models import (
+    Account,
+    ClaimsProfile,
+    ClientAuthMethod,
+    DocumentType,
+    OAuthClient,
+    TotpCredential,
+)
+from idp.services import counter_checks, counter_decisions, enrolment, mfa, offices, staff_mfa
 from idp.services import staff as staff_service
 from idp.services.accounts import CitizenDetails, add_citizen, validate_citizen
 from idp.services.clients import ClientRegistration, add_client
@@ -108,8 +116,9 @@ DEMO_SUPERVISOR = StaffDetails(username="kiemsoatvien", national_id="00118005432
 
 
 def seed_demo_counter() -> bool:
-    """A demo post office with a clerk and a supervisor (TOTP set up at first sign-in).
-    True if anything was created. Each creation is its own transaction (the services')."""
+    """A demo post office with a clerk and a supervisor (TOTP set up at first sign-in), and the
+    demo colleague verified there. True if anything was created. Each creation is its own
+    transaction (the services')."""
     created = False
     if offices.find_office(DEMO_OFFICE[0]) is None:
         offices.create_office(*DEMO_OFFICE)
@@ -118,4 +127,24 @@ def seed_demo_counter() -> bool:
         if staff_service.find_staff(details.username) is None:
             staff_service.create_staff(details, DEMO_STAFF_PASSWORD)
             created = True
-    return created
+    return _verify_demo_colleague() or created
+
+
+def _verify_demo_colleague() -> bool:
+    """Members act for an organisation only with an identity verified at a counter: the demo
+    colleague arrives verified, through the real workflow (code, the clerk's check, the
+    supervisor's approval, all audited), so the walk-through needs one counter visit, not two."""
+    colleague = db.session.scalar(select(Account).where(
+        Account.national_id == DEMO_COLLEAGUE.national_id))
+    clerk = staff_service.find_staff(DEMO_CLERK.username)
+    supervisor = staff_service.find_staff(DEMO_SUPERVISOR.username)
+    if colleague is None or colleague.identity_loa >= 2 or clerk is None or supervisor is None:
+        return False
+    verification = enrolment.request_code(colleague)
+    card = DocumentCheck(document_type=DocumentType.CAN_CUOC.value,
+                         document_number=colleague.national_id, issued_on=date(2024, 7, 15),
+                         expires_on=date(2041, 3, 8), name_match=True, birthdate_match=True,
+                         sex_match=True, photo_match=True)
+    counter_checks.submit(clerk, verification.public_id, card, channel="cli")
+    counter_decisions.approve(supervisor, verification.public_id, channel="cli")
+    return True

@@ -42,3 +42,21 @@ def test_demo_totp_without_a_key_is_refused(app, runner):
     runner.invoke(cli, ["demo", "seed"])
     result = runner.invoke(cli, ["demo", "totp", "kiemsoatvien"])
     assert result.exit_code == 1
+
+
+def test_the_demo_colleague_is_verified_at_the_demo_office_through_the_workflow(app, runner):
+    from idp.models import Account, IdentityVerification, VerificationStatus
+    from idp.services.demo import DEMO_CITIZEN, DEMO_COLLEAGUE
+
+    assert runner.invoke(cli, ["demo", "seed"]).exit_code == 0
+    assert runner.invoke(cli, ["demo", "seed"]).exit_code == 0  # once, not twice
+    with app.app_context():
+        colleague = db.session.scalar(select(Account).where(
+            Account.national_id == DEMO_COLLEAGUE.national_id))
+        citizen = db.session.scalar(select(Account).where(
+            Account.national_id == DEMO_CITIZEN.national_id))
+        assert colleague.identity_loa == 2 and citizen.identity_loa == 1
+        checks = db.session.scalars(select(IdentityVerification)).all()
+        assert [(c.account_id, c.status) for c in checks] == [
+            (colleague.id, VerificationStatus.APPROVED)]
+        assert checks[0].clerk_id != checks[0].decided_by  # four eyes, even in the demo
