@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -55,9 +56,9 @@ WAITING_MESSAGES = {
 }
 
 
-def reason_choices() -> list[SelectChoice]:
+def reason_choices(labels: dict[RejectReason, Any] = REASON_LABELS) -> list[SelectChoice]:
     return [SelectChoice("", _l("Choose a reason…"))] + [
-        SelectChoice(r.value, gettext(REASON_LABELS[r])) for r in RejectReason]
+        SelectChoice(r.value, gettext(labels[r])) for r in RejectReason]
 
 
 def reason_label(reason: RejectReason | None) -> str:
@@ -67,6 +68,14 @@ def reason_label(reason: RejectReason | None) -> str:
 def clean_number(raw: str | None) -> str:
     """The number as printed, without the spaces people put in (full-width digits folded)."""
     return "".join(unicodedata.normalize("NFKC", raw or "").split())
+
+
+def date_field(label: object, *, required: bool = False) -> StringField:
+    """A date typed dd/mm/yyyy, as printed on the documents (checked by the form's validator)."""
+    validators = [DataRequired(DATE_HINT)] if required else []
+    return StringField(label, validators=[*validators, Length(max=10, message=DATE_HINT)],
+                       render_kw={"inputmode": "numeric", "placeholder": "dd/mm/yyyy",
+                                  "maxlength": 10, "autocomplete": "off"})
 
 
 class LookupForm(FlaskForm):
@@ -94,18 +103,8 @@ class DocumentCheckForm(FlaskForm):
                     Length(max=32, message=_l("An ID number has 12 digits."))],
         render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 32},
     )
-    issued_on = StringField(
-        _l("Date of issue"),
-        validators=[DataRequired(DATE_HINT), Length(max=10, message=DATE_HINT)],
-        render_kw={"inputmode": "numeric", "placeholder": "dd/mm/yyyy", "maxlength": 10,
-                   "autocomplete": "off"},
-    )
-    expires_on = StringField(
-        _l("Valid until"),
-        validators=[Length(max=10, message=DATE_HINT)],  # required unless valid for life
-        render_kw={"inputmode": "numeric", "placeholder": "dd/mm/yyyy", "maxlength": 10,
-                   "autocomplete": "off"},
-    )
+    issued_on = date_field(_l("Date of issue"), required=True)
+    expires_on = date_field(_l("Valid until"))  # required unless valid for life
     no_expiry = BooleanField(_l("The document has no expiry date (valid for life)"))
     name_match = BooleanField(_l("The full name matches the declared name"))
     birthdate_match = BooleanField(_l("The date of birth matches"))
@@ -183,12 +182,13 @@ class DocumentCheckForm(FlaskForm):
 class ReasonForm(FlaskForm):
     """Reject or revoke: a reason code is required."""
 
+    reason_labels = REASON_LABELS  # how each reason code reads in the list
     reason = SelectField(_l("Reason"), validators=[DataRequired(_l("Choose a reason."))],
                          validate_choice=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.reason.choices = reason_choices()
+        self.reason.choices = reason_choices(self.reason_labels)
 
     def validate_reason(self, field: SelectField) -> None:
         if field.data not in {r.value for r in RejectReason}:

@@ -4,14 +4,16 @@ redirect or render. The guard (guard.py) has put the signed-in staff member in `
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from idp.domain.admin_units import PROVINCES
-from idp.models import IdentityVerification
+from idp.models import IdentityVerification, OrganisationVerification, StaffMember
 from idp.services import (
     backchannel,
     counter_checks,
@@ -37,15 +39,53 @@ from idp.web.counter.guard import current_staff, require_supervisor
 
 Page = Response | tuple[str, int] | str
 DONE = {"submitted", "rejected", "approved", "revoked"}
+CHECK_PAGE = "counter.check"
+Verification = TypeVar("Verification", IdentityVerification, OrganisationVerification)
 
 
 def refusal_text(refusal: CounterRefusal) -> str:
     return gettext(refusal.message, **refusal.message_args)
 
 
-def _refused(refusal: CounterRefusal) -> tuple[str, int]:
+# --- shared by the check pages of citizens (here) and of organisations (organisations.py) ---
+
+
+def refused(refusal: CounterRefusal) -> tuple[str, int]:
     return render_template("counter/refused.html", nav="home", message=refusal_text(refusal),
                            form=LookupForm()), refusal.status
+
+
+def shown(load: Callable[[], Verification], page: Callable[..., tuple[str, int]],
+          status: int = 200, **forms: Any) -> Page:
+    """`page(verification, status, **forms)` of the record `load` reads, else why not."""
+    try:
+        verification = load()
+    except CounterRefusal as refusal:
+        return refused(refusal)
+    return page(verification, status, **forms)
+
+
+def decided(decide: Callable[[], Verification], endpoint: str, done: str,
+            on_problems: Callable[[CounterRefusal], Page] | None = None) -> Page:
+    """Runs one service call that changes the record, then back to its page (`endpoint`) saying
+    what was `done`. A refusal shows why, on the form again (`on_problems`) if it lists
+    problems of the check the clerk can correct."""
+    try:
+        verification = decide()
+    except CounterRefusal as refusal:
+        if on_problems is None or not refusal.problems:
+            return refused(refusal)
+        return on_problems(refusal)
+    return redirect(url_for(endpoint, public_id=verification.public_id, done=done))
+
+
+def with_problems(form: FlaskForm, refusal: CounterRefusal) -> FlaskForm:
+    """The check form with the problems the service found, to show above it."""
+    form.form_errors.extend(gettext(p.message) for p in refusal.problems)
+    return form
+
+
+# --- the lookup of a code, and citizens' checks ------------------------------------------
 
 
 @bp.get("/")
@@ -96,25 +136,14 @@ def _check_page(verification: IdentityVerification, status: int = 200, **forms: 
 
 @bp.get("/checks/<public_id>")
 def check(public_id: str) -> Page:
-    try:
-        verification = counter_checks.get(current_staff(), public_id)
-    except CounterRefusal as refusal:
-        return _refused(refusal)
-    return _check_page(verification)
-
-
-def _done(verification: IdentityVerification, what: str) -> Response:
-    return redirect(url_for("counter.check", public_id=verification.public_id, done=what))
+    return shown(lambda: counter_checks.get(current_staff(), public_id), _check_page)
 
 
 def _reload(public_id: str, status: int, **forms: Any) -> Page:
     """The check page again, with a form's errors (the record is read without a new event)."""
-    try:
-        verification = counter_checks.load_for_action(current_staff(), public_id, channel="web",
-                                                      action="view")
-    except CounterRefusal as refusal:
-        return _refused(refusal)
-    return _check_page(verification, status, **forms)
+    return shown(lambda: counter_checks.load_for_action(current_staff(), public_id, channel="web",
+                                                        action="view"),
+                 _check_page, status, **forms)
 
 
 @bp.post("/checks/<public_id>/submit")
@@ -123,51 +152,43 @@ def submit(public_id: str) -> Page:
     check = form.document_check()
     if check is None:
         return _reload(public_id, 400, check_form=form)
-    try:
-        verification = counter_checks.submit(current_staff(), public_id, check)
-    except CounterRefusal as refusal:
-        if not refusal.problems:
-            return _refused(refusal)
-        form.form_errors.extend(gettext(p.message) for p in refusal.problems)
-        return _reload(public_id, refusal.status, check_form=form)
-    return _done(verification, "submitted")
+    return decided(lambda: counter_checks.submit(current_staff(), public_id, check),
+                   CHECK_PAGE, "submitted",
+                   lambda refusal: _reload(public_id, refusal.status,
+                                           check_form=with_problems(form, refusal)))
+
+
+def _with_reason(public_id: str, decide: Callable[..., IdentityVerification], done: str) -> Page:
+    """Reject or revoke: `decide(staff, public_id, reason)` with the reason from the form."""
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _reload(public_id, 400, reason_form=form)
+    return decided(lambda: decide(current_staff(), public_id, form.reason.data), CHECK_PAGE, done)
+
+
+def _revoke(staff: StaffMember, public_id: str, reason: str | None) -> IdentityVerification:
+    result = counter_decisions.revoke(staff, public_id, reason)
+    if result.logouts:
+        backchannel.deliver(result.logouts)  # first attempt; `idp logout deliver` retries
+    return result.verification
 
 
 @bp.post("/checks/<public_id>/reject")
 def reject(public_id: str) -> Page:
-    form = ReasonForm()
-    if not form.validate_on_submit():
-        return _reload(public_id, 400, reason_form=form)
-    try:
-        verification = counter_decisions.reject(current_staff(), public_id, form.reason.data)
-    except CounterRefusal as refusal:
-        return _refused(refusal)
-    return _done(verification, "rejected")
+    return _with_reason(public_id, counter_decisions.reject, "rejected")
 
 
 @bp.post("/checks/<public_id>/approve")
 def approve(public_id: str) -> Page:
     if not ApproveForm().validate_on_submit():
         return _reload(public_id, 400)
-    try:
-        verification = counter_decisions.approve(current_staff(), public_id)
-    except CounterRefusal as refusal:
-        return _refused(refusal)
-    return _done(verification, "approved")
+    return decided(lambda: counter_decisions.approve(current_staff(), public_id),
+                   CHECK_PAGE, "approved")
 
 
 @bp.post("/checks/<public_id>/revoke")
 def revoke(public_id: str) -> Page:
-    form = ReasonForm()
-    if not form.validate_on_submit():
-        return _reload(public_id, 400, reason_form=form)
-    try:
-        result = counter_decisions.revoke(current_staff(), public_id, form.reason.data)
-    except CounterRefusal as refusal:
-        return _refused(refusal)
-    if result.logouts:
-        backchannel.deliver(result.logouts)  # first attempt; `idp logout deliver` retries
-    return _done(result.verification, "revoked")
+    return _with_reason(public_id, _revoke, "revoked")
 
 
 @bp.get("/queue")

@@ -21,7 +21,13 @@ from idp.domain.business_check import (
 from idp.domain.document_check import PostalAddress
 from idp.models import RejectReason
 from idp.services.counter_organisation_decisions import REASON_LABELS
-from idp.web.counter.check_forms import DATE_HINT, DocumentCheckForm, ReasonForm, parse_date
+from idp.web.counter.check_forms import (
+    DATE_HINT,
+    DocumentCheckForm,
+    ReasonForm,
+    date_field,
+    parse_date,
+)
 
 AUTHORITY_LABELS = {
     LEGAL_REPRESENTATIVE: _l("Legal representative named on the certificate"),
@@ -53,16 +59,7 @@ def reason_label(reason: RejectReason | None) -> str:
 class OrgReasonForm(ReasonForm):
     """Reject or revoke an organisation's check: the same codes, worded for organisations."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.reason.choices = [SelectChoice("", _l("Choose a reason…"))] + [
-            SelectChoice(r.value, gettext(REASON_LABELS[r])) for r in RejectReason]
-
-
-def _date_field(label: object) -> StringField:
-    return StringField(label, validators=[Length(max=10, message=DATE_HINT)],
-                       render_kw={"inputmode": "numeric", "placeholder": "dd/mm/yyyy",
-                                  "maxlength": 10, "autocomplete": "off"})
+    reason_labels = REASON_LABELS
 
 
 class BusinessCheckForm(DocumentCheckForm):
@@ -77,12 +74,7 @@ class BusinessCheckForm(DocumentCheckForm):
         render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters",
                    "maxlength": MAX_CERTIFICATE_NUMBER + 16},
     )
-    certificate_issued_on = StringField(
-        _l("Date of issue of the certificate"),
-        validators=[DataRequired(DATE_HINT), Length(max=10, message=DATE_HINT)],
-        render_kw={"inputmode": "numeric", "placeholder": "dd/mm/yyyy", "maxlength": 10,
-                   "autocomplete": "off"},
-    )
+    certificate_issued_on = date_field(_l("Date of issue of the certificate"), required=True)
     certificate_match = BooleanField(
         _l("The tax code, name and head office on the certificate are those registered"))
     authority = SelectField(
@@ -98,7 +90,7 @@ class BusinessCheckForm(DocumentCheckForm):
                            message=_l("The reference has at most 64 characters."))],
         render_kw={"autocomplete": "off", "maxlength": MAX_POWER_OF_ATTORNEY_REF},
     )
-    power_of_attorney_date = _date_field(_l("Date of the power of attorney"))
+    power_of_attorney_date = date_field(_l("Date of the power of attorney"))
 
     def validate_certificate_issued_on(self, field: StringField) -> None:
         if parse_date(field.data) is None:

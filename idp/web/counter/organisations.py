@@ -5,20 +5,19 @@ kinds of code). The guard (guard.py) has put the signed-in staff member in `g.st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import redirect, render_template, request, url_for
-from flask_babel import gettext
-from werkzeug.wrappers import Response
+from flask import render_template, request
 
 from idp.domain.admin_units import PROVINCES
 from idp.models import OrganisationVerification
 from idp.services import counter_checks, counter_organisation_decisions, counter_organisations
 from idp.services.account_data import parse_page
-from idp.services.counter_checks import CounterRefusal
 from idp.web.business.labels import KIND_LABELS, TITLE_LABELS
 from idp.web.counter import bp
-from idp.web.counter.check_forms import DOCUMENT_LABELS, STATUS_LABELS, ApproveForm, LookupForm
+from idp.web.counter.check_forms import DOCUMENT_LABELS, STATUS_LABELS, ApproveForm
+from idp.web.counter.checks import DONE, Page, decided, shown, with_problems
 from idp.web.counter.guard import current_staff, require_supervisor
 from idp.web.counter.org_forms import (
     AUTHORITY_LABELS,
@@ -29,15 +28,8 @@ from idp.web.counter.org_forms import (
     reason_label,
 )
 
-Page = Response | tuple[str, int] | str
-DONE = {"submitted", "rejected", "approved", "revoked"}
 MAX_SEARCH = 64
-
-
-def _refused(refusal: CounterRefusal) -> tuple[str, int]:
-    message = gettext(refusal.message, **refusal.message_args)
-    return render_template("counter/refused.html", nav="home", message=message,
-                           form=LookupForm()), refusal.status
+CHECK_PAGE = "counter.org_check"
 
 
 def _check_page(verification: OrganisationVerification, status: int = 200,
@@ -63,27 +55,16 @@ def _check_page(verification: OrganisationVerification, status: int = 200,
         waiting_messages=WAITING_MESSAGES, done=done if done in DONE else None), status
 
 
-def _done(verification: OrganisationVerification, what: str) -> Response:
-    return redirect(url_for("counter.org_check", public_id=verification.public_id, done=what))
-
-
 def _reload(public_id: str, status: int, **forms: Any) -> Page:
     """The check page again, with a form's errors (the record is read without a new event)."""
-    try:
-        verification = counter_organisations.load_for_action(current_staff(), public_id,
-                                                             channel="web", action="view")
-    except CounterRefusal as refusal:
-        return _refused(refusal)
-    return _check_page(verification, status, **forms)
+    return shown(lambda: counter_organisations.load_for_action(current_staff(), public_id,
+                                                               channel="web", action="view"),
+                 _check_page, status, **forms)
 
 
 @bp.get("/organisation-checks/<public_id>")
 def org_check(public_id: str) -> Page:
-    try:
-        verification = counter_organisations.get(current_staff(), public_id)
-    except CounterRefusal as refusal:
-        return _refused(refusal)
-    return _check_page(verification)
+    return shown(lambda: counter_organisations.get(current_staff(), public_id), _check_page)
 
 
 @bp.post("/organisation-checks/<public_id>/submit")
@@ -92,51 +73,37 @@ def org_submit(public_id: str) -> Page:
     check = form.business_check()
     if check is None:
         return _reload(public_id, 400, check_form=form)
-    try:
-        verification = counter_organisations.submit(current_staff(), public_id, check)
-    except CounterRefusal as refusal:
-        if not refusal.problems:
-            return _refused(refusal)
-        form.form_errors.extend(gettext(p.message) for p in refusal.problems)
-        return _reload(public_id, refusal.status, check_form=form)
-    return _done(verification, "submitted")
+    return decided(lambda: counter_organisations.submit(current_staff(), public_id, check),
+                   CHECK_PAGE, "submitted",
+                   lambda refusal: _reload(public_id, refusal.status,
+                                           check_form=with_problems(form, refusal)))
+
+
+def _with_reason(public_id: str, decide: Callable[..., OrganisationVerification],
+                 done: str) -> Page:
+    """Reject or revoke: `decide(staff, public_id, reason)` with the reason from the form."""
+    form = OrgReasonForm()
+    if not form.validate_on_submit():
+        return _reload(public_id, 400, reason_form=form)
+    return decided(lambda: decide(current_staff(), public_id, form.reason.data), CHECK_PAGE, done)
 
 
 @bp.post("/organisation-checks/<public_id>/reject")
 def org_reject(public_id: str) -> Page:
-    form = OrgReasonForm()
-    if not form.validate_on_submit():
-        return _reload(public_id, 400, reason_form=form)
-    try:
-        verification = counter_organisation_decisions.reject(current_staff(), public_id,
-                                                             form.reason.data)
-    except CounterRefusal as refusal:
-        return _refused(refusal)
-    return _done(verification, "rejected")
+    return _with_reason(public_id, counter_organisation_decisions.reject, "rejected")
 
 
 @bp.post("/organisation-checks/<public_id>/approve")
 def org_approve(public_id: str) -> Page:
     if not ApproveForm().validate_on_submit():
         return _reload(public_id, 400)
-    try:
-        verification = counter_organisation_decisions.approve(current_staff(), public_id)
-    except CounterRefusal as refusal:
-        return _refused(refusal)
-    return _done(verification, "approved")
+    return decided(lambda: counter_organisation_decisions.approve(current_staff(), public_id),
+                   CHECK_PAGE, "approved")
 
 
 @bp.post("/organisation-checks/<public_id>/revoke")
 def org_revoke(public_id: str) -> Page:
-    form = OrgReasonForm()
-    if not form.validate_on_submit():
-        return _reload(public_id, 400, reason_form=form)
-    try:
-        verification = counter_organisation_decisions.revoke(current_staff(), public_id,
-                                                             form.reason.data)
-    except CounterRefusal as refusal:
-        return _refused(refusal)
-    return _done(verification, "revoked")
+    return _with_reason(public_id, counter_organisation_decisions.revoke, "revoked")
 
 
 @bp.get("/organisations/approved")
