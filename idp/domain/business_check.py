@@ -83,7 +83,8 @@ def _certificate_problems(check: BusinessCheck, today: datetime.date) -> list[Do
     number = check.certificate_number
     if not number:
         problems.append(DomainError("certificate.number_missing", MSG_CERTIFICATE_MISSING))
-    elif len(number) > MAX_CERTIFICATE_NUMBER or not _CERTIFICATE_NUMBER.fullmatch(number):
+    elif (len(number) > MAX_CERTIFICATE_NUMBER or _unprintable(number)
+          or not _CERTIFICATE_NUMBER.fullmatch(number)):
         problems.append(DomainError("certificate.number_format", MSG_CERTIFICATE_FORMAT))
     if check.certificate_issued_on > today:
         problems.append(DomainError("certificate.issued_future", MSG_CERTIFICATE_FUTURE))
@@ -92,8 +93,14 @@ def _certificate_problems(check: BusinessCheck, today: datetime.date) -> list[Do
     return problems
 
 
+# Cc control, Cf format (zero-width, bidi overrides such as U+202E that make a reference read
+# differently on screen than it is stored), Cs lone surrogates, Co private use, Cn unassigned:
+# the same as for organisation names (idp.domain.organisation_rules).
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+
+
 def _unprintable(text: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
+    return any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in text)
 
 
 def _authority_problems(check: BusinessCheck, today: datetime.date, *,

@@ -136,7 +136,7 @@ def parse_day(raw: str | None) -> date | None:
                 raise ValueError
             return date(int(year), int(month), int(day))
         return date.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError):  # a 20-digit day overflows date()
         raise DomainError("member.date", MSG_DATE) from None
 
 

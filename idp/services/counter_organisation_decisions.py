@@ -6,7 +6,8 @@ The shared rules (office, own organisation, audited refusals, conditional status
 idempotent retries) are described in idp.services.counter_organisations. Approval makes the
 organisation VERIFIED and revocation REVOKED, in the same transaction, by a conditional
 UPDATE on its status: tokens acting for it are checked against that status at every use, so
-they stop by themselves. Every decision notifies the representative by SMS (and by e-mail
+they stop by themselves; revocation also revokes them all, so that a later new check does not
+revive them. Every decision notifies the representative by SMS (and by e-mail
 when confirmed), in their language.
 """
 
@@ -33,7 +34,7 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import notify
+from idp.services import notify, tokens
 from idp.services.counter_decisions import PAGE_SIZE, Page
 from idp.services.counter_organisations import (
     audit_action,
@@ -195,6 +196,8 @@ def revoke(staff: StaffMember, public_id: str, reason: RejectReason | str | None
         refuse_status(staff, verification, channel=channel, action="revoke")
     _set_status(verification.organisation, (OrganisationStatus.VERIFIED,),
                 OrganisationStatus.REVOKED, verified_at=None)
+    # Dead for good: a later new check verifying the organisation again must not revive them.
+    tokens.revoke_for_organisation(verification.organisation_id, reason="organisation_revoked")
     audit_action(AuditTag.COUNTER_ORGANISATION_REVOKE, staff, verification, channel,
                  reason=reason.value)
     _notify(verification, "revoked")

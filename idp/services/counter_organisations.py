@@ -40,7 +40,7 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import audit
+from idp.services import audit, organisations
 from idp.services.counter_checks import MAX_PUBLIC_ID, USED, CounterRefusal, today_in_vietnam
 from idp.services.organisation_enrolment import expire_if_due
 from idp.services.verification_state import transition
@@ -121,10 +121,15 @@ def _checked(staff: StaffMember, verification: OrganisationVerification | None, 
     # Pending records belong to no office yet (any office can take a code).
     if verification is None or verification.office_id not in (None, staff.office_id):
         refuse(staff, "not_found", verification=verification, channel=channel, action=action)
+    organisation_pk = verification.organisation_id  # a stale registration replaced online
+    if not organisations.still_there(organisation_pk):
+        refuse(staff, "not_found", verification=None, channel=channel, action=action)
     if is_own(staff, verification):
         refuse(staff, "own_account", verification=verification, channel=channel, action=action)
     if expire_if_due(verification):
         db.session.commit()  # the lazy expiry is a fact, whatever the caller does next
+        if not organisations.still_there(organisation_pk):  # the commit ended the lock
+            refuse(staff, "not_found", verification=None, channel=channel, action=action)
     return verification
 
 

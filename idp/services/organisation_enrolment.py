@@ -101,9 +101,9 @@ def _representative_of(account: Account, public_id: str, *, action: str,
     return organisation
 
 
-def _live(organisation: Organisation) -> OrganisationVerification | None:
+def _live(organisation_pk: int) -> OrganisationVerification | None:
     live = db.session.scalar(select(OrganisationVerification).where(
-        OrganisationVerification.live_organisation_id == organisation.id))
+        OrganisationVerification.live_organisation_id == organisation_pk))
     if live is not None and expire_if_due(live):
         return None
     return live
@@ -120,14 +120,19 @@ def _recent_requests(organisation_id: int) -> int:
 def request_code(account: Account, public_id: str, *,
                  session_id: int | None = None) -> OrganisationVerification:
     """A pending check with a fresh enrolment code for the organisation `public_id`, or its
-    live one. OrganisationRefusal (audited): organisation.not_found (404),
+    live one. OrganisationRefusal (audited): organisation.not_found (404; also if the
+    registration is being replaced as stale at this moment),
     organisation.forbidden (403, not its active representative), organisation.already_verified
     (409), organisation.too_many_codes (429). One transaction."""
     organisation = _representative_of(account, public_id, action="verification_request",
                                       session_id=session_id)
     organisation_pk, organisation_public_id = organisation.id, organisation.public_id
     for _ in range(INSERT_ATTEMPTS):
-        live = _live(organisation)
+        if not organisations.still_there(organisation_pk):
+            refuse("organisation.not_found", organisations.MSG_NOT_FOUND,
+                   action="verification_request", account_id=account.id,
+                   session_id=session_id, status=404)
+        live = _live(organisation_pk)
         if live is not None:
             db.session.commit()
             return live

@@ -6,6 +6,10 @@ that number answers it (account numbers are unique). Accepting binds the account
 the membership ACTIVE; it is a conditional UPDATE from INVITED, so a concurrent cancel,
 decline or expiry and the acceptance cannot both win. Refusals are audited and change
 nothing else; answering the same way twice is a success that changes nothing.
+
+Only an account whose identity was verified at a counter (LoA2) may accept: an account
+registered online only declares its ID number, so whoever registers first with a colleague's
+number could otherwise take the invitation meant for them. Declining needs no such check.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from idp.extensions import db
 from idp.models import Account, AuditTag, MembershipStatus, OrganisationMember
 from idp.models.base import utcnow
 from idp.services import audit, organisations
+from idp.services.organisation_access import identity_verified
 from idp.services.organisation_members import expire_invitation_if_due, move
 from idp.services.organisation_refusals import refuse
 
@@ -27,6 +32,9 @@ MSG_NOT_FOUND = N_("This invitation was not found.")
 MSG_NOT_INVITEE = N_("This invitation is for another person. Only the person whose ID number was "
                      "invited can answer it.")
 MSG_EXPIRED = N_("This invitation has expired. Ask the organisation to invite you again.")
+MSG_NOT_VERIFIED = N_("To accept, your identity must first be verified at a post office. Ask "
+                      "for a code on the Verification page of your account, bring it to any "
+                      "post office with your citizen ID card, then accept the invitation.")
 MSG_CLOSED = N_("This invitation can no longer be answered: it was withdrawn or already "
                 "answered.")
 
@@ -78,6 +86,10 @@ def _answer(account: Account, member_id: str, *, accept: bool,
             session_id: int | None) -> OrganisationMember:
     action = "accept" if accept else "decline"
     membership = _invitation(account, member_id, action=action, session_id=session_id)
+    if accept and not identity_verified(account):
+        refuse("organisation.identity_not_verified", MSG_NOT_VERIFIED, action=action,
+               account_id=account.id, session_id=session_id, status=403,
+               organisation=membership.organisation.public_id, membership=membership.public_id)
     if accept:
         new, tag = MembershipStatus.ACTIVE, AuditTag.ORGANISATION_MEMBER_ACCEPT
         values = {"account_id": account.id, "accepted_at": utcnow()}
@@ -109,7 +121,8 @@ def _answer(account: Account, member_id: str, *, accept: bool,
 def accept(account: Account, member_id: str, *, session_id: int | None = None) -> OrganisationMember:
     """Accept the invitation `member_id`: the membership becomes active and bound to `account`.
     Refusals (audited): organisation.invitation_not_found (404), organisation.not_invitee
-    (403), organisation.invitation_expired / organisation.invitation_closed (409)."""
+    (403), organisation.identity_not_verified (403: the account's identity is not verified at
+    a counter), organisation.invitation_expired / organisation.invitation_closed (409)."""
     return _answer(account, member_id, accept=True, session_id=session_id)
 
 

@@ -10,6 +10,11 @@ Every change is one transaction: a conditional UPDATE on the expected status (bu
 ORGANISATION_MEMBER_* with the public ids and the new status/role. A retry of a change that
 already took effect is a success that changes nothing. Every refusal is audited
 (ORGANISATION_REFUSED) and changes nothing else.
+
+Suspending or removing a member, or changing their dates so that today lies outside them,
+also revokes every code and token issued on behalf of the organisation through that
+membership, in the same transaction: otherwise they would come back to life on
+reinstatement or when the dates are changed again.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from idp.models import (
     OrganisationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import audit, notify, organisations
+from idp.services import audit, notify, organisations, tokens
 from idp.services.organisation_access import is_current, vietnam_today
 from idp.services.organisation_refusals import OrganisationRefusal, refuse
 
@@ -250,6 +255,8 @@ TRANSITIONS: dict[str, tuple[tuple[MembershipStatus, ...], MembershipStatus, Aud
                AuditTag.ORGANISATION_MEMBER_REMOVE),
 }
 ENDING = ("cancel", "remove")
+# The changes that end a member's tokens, and the reason recorded on them.
+REVOKING = {"suspend": "organisation_member_suspended", "remove": "organisation_member_removed"}
 
 
 def change_status(actor: Actor, public_id: str, member_id: str, action: str) -> OrganisationMember:
@@ -269,6 +276,8 @@ def change_status(actor: Actor, public_id: str, member_id: str, action: str) -> 
         audit.record(tag, account_id=actor.account.id, session_id=actor.session_id,
                      organisation=manager.organisation.public_id, membership=target.public_id,
                      status=new.value, role=target.role.value)
+        if action in REVOKING:
+            tokens.revoke_on_behalf([target.id], reason=REVOKING[action])
     db.session.commit()  # the change, or a lazy expiry
     if target.status is not new:  # neither this call nor an earlier one made it
         _refuser(actor, action, organisation=manager.organisation.public_id,
@@ -301,6 +310,8 @@ def update_member(actor: Actor, public_id: str, member_id: str,
     if not changed:
         no("organisation.member_state", MSG_STATE, 409)
     db.session.refresh(target)
+    if not target.is_current(vietnam_today()):  # outside its new dates (or suspended)
+        tokens.revoke_on_behalf([target.id], reason="organisation_member_dates")
     audit.record(AuditTag.ORGANISATION_MEMBER_UPDATE, account_id=actor.account.id,
                  session_id=actor.session_id, organisation=manager.organisation.public_id,
                  membership=target.public_id, role=role.value, status=target.status.value)

@@ -6,12 +6,23 @@
 - One organisation per tax code (a unique index; a concurrent registration loses with the
   same refusal as a sequential one). At most MAX_REGISTRATIONS_PER_DAY per account in 24 h.
 - Squatting: anybody can type someone else's tax code. An unverified registration holds its
-  tax code for HOLD_DAYS after it was made; after that, if no clerk ever checked it (no
-  counter check was ever submitted), another person's registration of the same tax code
-  replaces it: the stale one and its unchecked codes are deleted, a pending code cancelled
-  first so that a clerk cannot check it at the same moment (audited ORGANISATION_REGISTER
-  with `replaced`). A registration a clerk has checked, or one once verified and then
-  revoked, is evidence of a counter action: it is never replaced online.
+  tax code for HOLD_DAYS after it was made; after that, unless a check of it was ever
+  approved at a counter, another person's registration of the same tax code replaces it:
+  the stale one and its codes are deleted, a pending code cancelled first so that a clerk
+  cannot check it at the same moment (audited ORGANISATION_REGISTER with `replaced`). A
+  check awaiting a supervisor (submitted) also holds the registration. A registration once
+  approved, even if since revoked, is evidence of a counter action: never replaced online.
+  A check that was rejected (e.g. suspected fraud) does not hold it.
+- Races: the row being replaced is locked (SELECT ... FOR UPDATE) before it is released;
+  code requests and counter actions lock it against deletion (`still_there`, FOR KEY
+  SHARE), so each either sees it gone (not found) or finishes before it is replaced.
+- Known limits: the hold can be renewed by a squatter with several accounts taking turns
+  (each replacement holds for another HOLD_DAYS), and a legitimate representative whose
+  registration was never approved can lose it (and its live code) after HOLD_DAYS. There
+  is no counter action yet to release a tax code held by a squatter: the real
+  representative waits for the hold to end or asks the operator. Replacing deletes the
+  stale registration with its checks, including a rejected check's counter record (its
+  audit events stay).
 - Every refusal is audited (idp.services.organisation_refusals) and stores nothing else.
 """
 
@@ -49,7 +60,7 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.services import audit
-from idp.services.organisation_access import vietnam_today
+from idp.services.organisation_access import identity_verified, vietnam_today
 from idp.services.organisation_refusals import OrganisationRefusal, refuse
 from idp.services.verification_state import transition
 
@@ -57,7 +68,11 @@ MAX_REGISTRATIONS_PER_DAY = 5
 RATE_WINDOW = timedelta(hours=24)
 HOLD_DAYS = 30
 PUBLIC_ID_LENGTH = 22
+# A check in one of these statuses was approved by a supervisor (and perhaps revoked since).
+EVER_APPROVED = (VerificationStatus.APPROVED, VerificationStatus.REVOKED)
 
+MSG_REGISTER_NOT_VERIFIED = N_("To register an organisation, your own identity must first be "
+                               "verified at a post office (level 2).")
 MSG_NOT_ACTIVE = N_("This account cannot register an organisation: it is not active.")
 MSG_DUPLICATE = N_("An organisation with this tax code is already registered. If it is yours "
                    "and you did not register it, bring its registration certificate to a post "
@@ -90,20 +105,37 @@ def _recent_registrations(account_id: int) -> int:
     ) or 0
 
 
+def _stale(existing: Organisation, *, by: Account) -> bool:
+    """Someone else's unverified registration past its hold (checks in `_release_if_stale`)."""
+    return (existing.representative_account_id != by.id
+            and existing.status is OrganisationStatus.UNVERIFIED
+            and existing.created_at <= utcnow() - timedelta(days=HOLD_DAYS))
+
+
 def _release_if_stale(existing: Organisation, *, by: Account) -> bool:
     """Delete `existing` if its hold on the tax code has lapsed (see the module docstring), in
     the caller's transaction. True if it is gone."""
-    if (existing.representative_account_id == by.id
-            or existing.status is not OrganisationStatus.UNVERIFIED
-            or existing.created_at > utcnow() - timedelta(days=HOLD_DAYS)):
+    if not _stale(existing, by=by):
+        return False
+    # Lock the row first (a concurrent replacer, code request or clerk waits for this
+    # transaction), then decide on what it is now: a concurrent winner may have deleted it.
+    locked = db.session.scalar(
+        select(Organisation).where(Organisation.id == existing.id).with_for_update()
+        .execution_options(populate_existing=True))
+    if locked is None:
+        db.session.expunge(existing)
+        return False  # replaced meanwhile: the new registration holds the tax code
+    if not _stale(locked, by=by):
         return False
     pending = db.session.scalar(select(OrganisationVerification).where(
         OrganisationVerification.live_organisation_id == existing.id))
     if pending is not None and not transition(pending, VerificationStatus.PENDING,
                                               VerificationStatus.CANCELLED, cancelled_at=utcnow()):
         return False  # a clerk has just checked it
+    # Only an approval is evidence that the registration is the organisation's own: a check
+    # rejected (suspected fraud, wrong documents) must not make a squat permanent.
     checked = exists().where(OrganisationVerification.organisation_id == existing.id,
-                             OrganisationVerification.submitted_at.is_not(None))
+                             OrganisationVerification.status.in_(EVER_APPROVED))
     gone = db.session.execute(
         delete(Organisation)
         .where(and_(Organisation.id == existing.id, Organisation.version == existing.version,
@@ -117,13 +149,25 @@ def _release_if_stale(existing: Organisation, *, by: Account) -> bool:
     return gone
 
 
+def still_there(organisation_pk: int) -> bool:
+    """Whether the organisation's row exists, locking it against deletion until the caller's
+    transaction ends (FOR KEY SHARE: status updates do not conflict with it, a replacement
+    does). For the code requests and counter actions that a replacement may race with: the
+    stale registration is deleted either before, and then this says False (answer not found),
+    or after the caller's transaction."""
+    return db.session.scalar(
+        select(Organisation.id).where(Organisation.id == organisation_pk)
+        .with_for_update(read=True, key_share=True)) is not None
+
+
 def register(account: Account, details: RegistrationInput, *,
              session_id: int | None = None) -> Organisation:
     """Register an organisation with `account` as its representative.
 
     Raises OrganisationRefusal (audited; nothing else stored): a tax code, name, address or
     title rule (400, with `field`), organisation.duplicate (409), organisation.too_many (429),
-    organisation.account_not_active (403). One transaction."""
+    organisation.account_not_active (403), organisation.identity_not_verified (403: the
+    representative's own identity must be verified at a counter first). One transaction."""
 
     account_id = account.id  # readable after a failed flush too
 
@@ -133,6 +177,10 @@ def register(account: Account, details: RegistrationInput, *,
 
     if not account.is_active:
         no("organisation.account_not_active", MSG_NOT_ACTIVE, 403)
+    if not identity_verified(account):
+        # The representative acts for the organisation like any member: verified in person.
+        # It also makes squatting a tax code cost a visit to a post office with one's own card.
+        no("organisation.identity_not_verified", MSG_REGISTER_NOT_VERIFIED, 403)
     try:
         tax_code = parse_typed_tax_code(details.tax_code)
     except DomainError as exc:
@@ -210,7 +258,8 @@ def viewer_membership(account: Account, public_id: str) -> OrganisationMember:
 def access_problem(membership: OrganisationMember, *, today: date | None = None) -> str | None:
     """Why the member cannot act for the organisation now, or None if they can
     (idp.services.organisation_access.is_current): organisation_unverified,
-    organisation_revoked, suspended, not_yet_valid, no_longer_valid, account_inactive."""
+    organisation_revoked, suspended, not_yet_valid, no_longer_valid, account_inactive,
+    identity_not_verified."""
     today = today or vietnam_today()
     status = membership.organisation.status
     if status is OrganisationStatus.UNVERIFIED:
@@ -225,6 +274,8 @@ def access_problem(membership: OrganisationMember, *, today: date | None = None)
         return "no_longer_valid"
     if membership.account is None or not membership.account.is_active:
         return "account_inactive"
+    if not identity_verified(membership.account):
+        return "identity_not_verified"
     return None
 
 

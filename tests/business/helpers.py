@@ -33,18 +33,30 @@ THIRD = {"national_id": "001088004321", "full_name": "Lê Văn Bình", "birthdat
          "gender": "male", "phone": "0987000111", "email": None}
 
 
-def person(app: Flask, who: dict[str, Any]) -> int:
-    """The account of `who` (created on first use)."""
+def person(app: Flask, who: dict[str, Any], *, verified: bool = True) -> int:
+    """The account of `who` (created on first use): by default with an identity verified at a
+    counter (LoA2), as acting for an organisation requires; `verified=False` for an account
+    registered online only (LoA1)."""
     with app.app_context():
         existing = db.session.scalar(select(Account).where(Account.national_id == who["national_id"]))
         if existing is not None:
             return existing.id
-        return active_citizen(**who).id
+        account = active_citizen(**who)
+        if verified:
+            counter_verified(account)
+        return account.id
 
 
-def browser(app: Flask, who: dict[str, Any] = REPRESENTATIVE) -> FlaskClient:
+def counter_verified(account: Account) -> Account:
+    """The account's identity checked at a post office (LoA2). Inside an application context."""
+    account.identity_loa = 2
+    db.session.commit()
+    return account
+
+
+def browser(app: Flask, who: dict[str, Any] = REPRESENTATIVE, *, verified: bool = True) -> FlaskClient:
     """A browser signed in as `who`, reading English pages."""
-    person(app, who)
+    person(app, who, verified=verified)
     client = app.test_client()
     response = client.post("/login", data={"csrf_token": csrf_token(client),
                                            "identifier": who["national_id"], "password": PASSWORD})

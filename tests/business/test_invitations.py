@@ -137,3 +137,36 @@ def test_landing_says_why_i_cannot_act(app: Flask, verified: bool, state: str, w
     organisation_with(app, verified=verified, second=state)
     page = browser(app, SECOND).get(HOME).get_data(as_text=True)
     assert f"No. {why}" in page and "Register an organisation" in page
+
+
+def test_an_account_not_verified_at_a_counter_cannot_accept(app: Flask) -> None:
+    """Anybody can register online with someone else's ID number (LoA1): the invitation meant
+    for that person must not be theirs to take (reviewer's H1)."""
+    person(app, THIRD, verified=False)
+    organisation_with(app, third="invited")
+    invitation = membership_of(app, THIRD)
+    client = browser(app, THIRD)
+    landing = client.get(HOME).get_data(as_text=True)
+    assert "Before you can accept, your identity must be verified at a post office" in landing
+    assert 'href="/account/verification"' in landing
+    assert f"/business/invitations/{invitation.public_id}/accept" not in landing
+    assert f"/business/invitations/{invitation.public_id}/decline" in landing
+    before = snapshot(app)
+    response = answer(client, invitation.public_id, "accept")
+    assert response.status_code == 403
+    assert 'id="verify-identity" href="/account/verification"' in response.get_data(as_text=True)
+    assert snapshot(app) == before
+    assert membership_of(app, THIRD).status is MembershipStatus.INVITED
+    assert refusals(app) == [("organisation.identity_not_verified", "accept")]
+    assert events(app, "organisation.refused")[-1]["membership"] == invitation.public_id
+    assert answer(client, invitation.public_id, "decline").status_code == 303  # declining is fine
+
+
+def test_a_member_not_verified_at_a_counter_is_told_why_they_cannot_act(app: Flask) -> None:
+    person(app, SECOND, verified=False)
+    public_id = organisation_with(app, second="member")
+    client = browser(app, SECOND)
+    expected = "No. Your identity is not verified at a post office yet."
+    assert expected in client.get(HOME).get_data(as_text=True)
+    page = client.get(f"/business/{public_id}").get_data(as_text=True)
+    assert expected in page and 'href="/account/verification"' in page

@@ -276,6 +276,36 @@ def test_managers_must_be_current(app: Flask, state: str, reason: str, status: i
     assert snapshot(app) == before and refusals(app) == [(reason, "suspend")]
 
 
+@pytest.mark.parametrize("state", ["suspended_admin", "lapsed_admin", "revoked_admin",
+                                   "unverified_admin"])
+def test_only_current_managers_see_the_members(app: Flask, state: str) -> None:
+    """The member list and the edit page follow the rule of the POSTs (reviewer's L2)."""
+    public_id = organisation_with(app, verified=state != "unverified_admin",
+                                  second="admin" if state in ("revoked_admin", "unverified_admin")
+                                  else state, third="member")
+    if state == "revoked_admin":
+        with app.app_context():
+            from idp.models import Organisation, OrganisationStatus
+            organisation = db.session.scalar(select(Organisation).where(
+                Organisation.public_id == public_id))
+            organisation.status = OrganisationStatus.REVOKED
+            db.session.commit()
+    third = membership_of(app, THIRD)
+    client = browser(app, SECOND)
+    page = client.get(f"/business/{public_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert THIRD["full_name"] not in text and f"member-{third.public_id}" not in text
+    assert "/members/" not in text
+    assert client.get(f"/business/{public_id}/members/{third.public_id}").status_code == 404
+    before = snapshot(app)
+    response = edit(client, public_id, third.public_id, role="admin")
+    assert response.status_code in (403, 409)
+    assert THIRD["full_name"] not in response.get_data(as_text=True)
+    assert snapshot(app) == before
+    assert refusals(app)[-1][1] == "update"
+
+
 def test_members_of_another_organisation_are_not_found(app: Flask) -> None:
     public_id = organisation_with(app, second="member")
     with app.app_context():

@@ -19,6 +19,7 @@ from idp.models import (
     OrganisationMember,
     OrganisationStatus,
     OrganisationVerification,
+    RejectReason,
     VerificationStatus,
 )
 from idp.models.base import utcnow
@@ -223,6 +224,11 @@ def _squatted(app: Flask, *, days: int, check: str | None = None) -> str:
             pending_organisation_check(organisation)
         elif check == "submitted":
             submitted_organisation_check(organisation, enrolled_clerk(post_office()))
+        elif check == "rejected_as_fraud":
+            submitted_organisation_check(
+                organisation, enrolled_clerk(post_office()), status=VerificationStatus.REJECTED,
+                live_organisation_id=None, reject_reason=RejectReason.SUSPECTED_FRAUD,
+                decided_at=utcnow())
         return organisation.public_id
 
 
@@ -250,6 +256,22 @@ def test_a_recent_or_checked_registration_holds_its_tax_code(app: Flask, days: i
     assert refusals(app) == [("organisation.duplicate", "register")]
 
 
+def test_a_rejected_check_does_not_make_a_squat_permanent(app: Flask) -> None:
+    """Only an approval holds a registration for good (reviewer's H2)."""
+    stale = _squatted(app, days=31, check="rejected_as_fraud")
+    assert register(browser(app)).status_code == 303
+    [organisation] = organisations(app)
+    assert organisation.public_id != stale
+    assert organisation.representative_account_id == person(app, {"national_id": "001099012345"})
+    assert events(app, "organisation.register")[-1]["replaced"] == stale
+
+
+def test_a_rejected_check_does_not_shorten_the_hold(app: Flask) -> None:
+    held = _squatted(app, days=29, check="rejected_as_fraud")
+    assert register(browser(app)).status_code == 409
+    assert [o.public_id for o in organisations(app)] == [held]
+
+
 def test_own_stale_registration_is_not_replaced(app: Flask) -> None:
     client = browser(app)
     assert register(client).status_code == 303
@@ -258,3 +280,13 @@ def test_own_stale_registration_is_not_replaced(app: Flask) -> None:
         db.session.commit()
     assert register(client).status_code == 409
     assert count(app, Organisation) == 1
+
+
+def test_an_identity_not_verified_at_a_counter_cannot_register(app: Flask) -> None:
+    client = browser(app, verified=False)
+    page = client.get(PAGE).get_data(as_text=True)
+    assert 'id="identity-not-verified"' in page and 'name="tax_code"' not in page
+    response = register(client)
+    assert response.status_code == 403
+    assert organisations(app) == [] and memberships(app) == []
+    assert refusals(app) == [("organisation.identity_not_verified", "register")]

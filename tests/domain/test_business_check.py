@@ -53,6 +53,8 @@ def test_the_domain_lists_match_the_model_enums():
     ("0" * 33, "certificate.number_format"),
     ("0100233488;DROP", "certificate.number_format"),
     ("01A8\u00e9", "certificate.number_format"),
+    ("0100\u202e233488", "certificate.number_format"),  # a bidi override (format character)
+    ("0100233488\u200b", "certificate.number_format"),  # zero-width space
 ])
 def test_certificate_number(number, problem):
     assert codes(replace(GOOD, certificate_number=number)) == [problem]
@@ -103,6 +105,9 @@ def test_every_problem_is_listed_in_order():
     ({"power_of_attorney_ref": None}, ["power_of_attorney.reference_missing"]),
     ({"power_of_attorney_ref": "x" * 65}, ["power_of_attorney.reference_format"]),
     ({"power_of_attorney_ref": "15/UQ\x00"}, ["power_of_attorney.reference_format"]),
+    ({"power_of_attorney_ref": "\u202e15/UQ"}, ["power_of_attorney.reference_format"]),
+    ({"power_of_attorney_ref": "15/\u200dUQ"}, ["power_of_attorney.reference_format"]),
+    ({"power_of_attorney_ref": "15/UQ\ue000"}, ["power_of_attorney.reference_format"]),
     ({"power_of_attorney_date": None}, ["power_of_attorney.date_missing"]),
     ({"power_of_attorney_date": date(2026, 3, 2)}, ["power_of_attorney.date_future"]),
     ({"power_of_attorney_date": date(2015, 3, 1)}, ["power_of_attorney.date_before_certificate"]),

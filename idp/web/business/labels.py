@@ -48,6 +48,7 @@ ACCESS_PROBLEMS = {
     "not_yet_valid": _l("Your membership is not valid yet."),
     "no_longer_valid": _l("Your membership is no longer valid."),
     "account_inactive": _l("Your account is not active."),
+    "identity_not_verified": _l("Your identity is not verified at a post office yet."),
 }
 
 # Said to the representative: what went wrong and what to bring next time.

@@ -13,11 +13,12 @@ from werkzeug.wrappers import Response
 from idp.domain.organisation_rules import mask_national_id
 from idp.models import OrganisationMember
 from idp.services import organisation_members, organisations
+from idp.services.organisation_access import is_current
 from idp.services.organisation_members import Actor, MemberInput
 from idp.services.organisation_refusals import OrganisationRefusal
 from idp.web.business import bp, labels
 from idp.web.business.forms import InviteForm, MemberEditForm
-from idp.web.business.views import Page, _session, organisation_page
+from idp.web.business.views import Page, _session, organisation_page, refused_page
 from idp.web.citizen.forms import ActionForm
 
 
@@ -71,13 +72,15 @@ def change(public_id: str, member_id: str, action: str) -> Response | Page:
 
 
 def _member(public_id: str, member_id: str) -> OrganisationMember:
-    """The member to edit, for a viewer with a managing role (404 for anybody else)."""
+    """The member to edit, for a viewer who may manage members now: the same rule as the
+    POSTs (a representative or admin whose membership is current, organisation verified);
+    404 for anybody else, so a suspended or lapsed admin learns nothing about the members."""
     try:
         viewer = organisations.viewer_membership(_session().account, public_id)
     except OrganisationRefusal:
         abort(404)
     member = None
-    if viewer.role in organisation_members.MANAGERS:
+    if viewer.role in organisation_members.MANAGERS and is_current(viewer):
         member = next((m for m in organisation_members.members_of(viewer.organisation)
                        if m.public_id == member_id), None)
     if member is None:
@@ -121,6 +124,8 @@ def update(public_id: str, member_id: str) -> Response | Page:
         if exc.status == 404:
             abort(404)
         field = getattr(form, exc.field, None) if exc.field else None
+        if exc.code in ("organisation.forbidden", "organisation.not_verified"):
+            return refused_page(exc)  # no longer a manager: no member to show
         if field is not None:
             field.errors = [*field.errors, gettext(exc.message)]
             return _edit_page(_member(public_id, member_id), form, exc.status)

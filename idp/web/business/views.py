@@ -19,7 +19,7 @@ from idp.services import (
     organisation_members,
     organisations,
 )
-from idp.services.organisation_access import is_current
+from idp.services.organisation_access import identity_verified, is_current
 from idp.services.organisation_refusals import OrganisationRefusal
 from idp.services.organisations import RegistrationInput
 from idp.web.business import bp, labels
@@ -51,6 +51,7 @@ def home() -> str:
     memberships = organisations.my_memberships(account)
     return render_template(
         "business/home.html", nav="organisations", labels=labels,
+        identity_verified=identity_verified(account),
         invitations=organisation_invitations.invitations_for(account),
         memberships=[(m, organisations.access_problem(m)) for m in memberships],
         notice=request.args.get("done"))
@@ -73,8 +74,14 @@ def _answer(member_id: str, accept: bool) -> Response | Page:
 def _refusal_page(exc: OrganisationRefusal) -> Page:
     if exc.status == 404:
         abort(404)
+    return refused_page(exc)
+
+
+def refused_page(exc: OrganisationRefusal) -> Page:
+    """A refusal on a page of its own, with its status."""
     return render_template("business/refused.html", nav="organisations",
-                           error=gettext(exc.message)), exc.status
+                           error=gettext(exc.message),
+                           verify=exc.code == "organisation.identity_not_verified"), exc.status
 
 
 @bp.post("/invitations/<member_id>/accept")
@@ -93,12 +100,15 @@ def decline(member_id: str) -> Response | Page:
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> Response | Page | str:
     form = RegisterOrganisationForm()
+    verified = identity_verified(_session().account)
     if request.method == "GET":
-        return render_template("business/register.html", nav="organisations", form=form)
+        return render_template("business/register.html", nav="organisations", form=form,
+                               identity_verified=verified)
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
             abort(400)
-        return render_template("business/register.html", nav="organisations", form=form), 400
+        return render_template("business/register.html", nav="organisations", form=form,
+                               identity_verified=verified), 400
     session = _session()
     details = RegistrationInput(
         tax_code=form.tax_code.data or "", name=form.name.data or "",
@@ -112,7 +122,8 @@ def register() -> Response | Page | str:
             field.errors = [*field.errors, gettext(exc.message)]
         else:
             form.form_errors.append(gettext(exc.message))
-        return render_template("business/register.html", nav="organisations", form=form), exc.status
+        return render_template("business/register.html", nav="organisations", form=form,
+                               identity_verified=verified), exc.status
     return redirect(url_for("business.organisation", public_id=organisation.public_id,
                             done="registered"), code=303)
 
@@ -133,7 +144,10 @@ def organisation_page(public_id: str, status: int = 200, *, error: str | None = 
     standing = organisation_enrolment.standing(organisation) if representative else None
     pending = standing is not None and standing.verification is not None \
         and standing.verification.status is VerificationStatus.PENDING
-    sees_members = active and membership.role in (MemberRole.REPRESENTATIVE, MemberRole.ADMIN)
+    # The member list (names, ID numbers) only for those who may manage it now: the same rule
+    # as the POSTs (organisation_members.manager_of).
+    manager_role = active and membership.role in (MemberRole.REPRESENTATIVE, MemberRole.ADMIN)
+    can_manage = manager_role and is_current(membership)
     return render_template(
         "business/organisation.html", nav="organisations", labels=labels,
         organisation=organisation, membership=membership,
@@ -143,8 +157,8 @@ def organisation_page(public_id: str, status: int = 200, *, error: str | None = 
         qr=qr_data_uri(qr_payload(standing.verification.code)) if pending else None,
         province=PROVINCES.get(organisation.head_office.get("province_code", ""), ""),
         hold_ends=organisations.hold_ends(organisation),
-        members=organisation_members.members_of(organisation) if sees_members else None,
-        can_manage=sees_members and is_current(membership),
+        members=organisation_members.members_of(organisation) if can_manage else None,
+        manager_role=manager_role, can_manage=can_manage,
         invite_form=invite_form or InviteForm(formdata=None), mask=mask_national_id,
         error=error, notice=request.args.get("done")), status
 
