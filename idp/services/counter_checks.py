@@ -32,13 +32,18 @@ from idp.models import (
     AuditTag,
     DocumentType,
     IdentityVerification,
-    RejectReason,
     StaffMember,
     VerificationStatus,
 )
 from idp.models.base import utcnow
 from idp.services import audit
-from idp.services.verification_state import expire_if_due, transition
+from idp.services.counter_workflow import (
+    done_already,
+    status_refusal,
+    store_refusal,
+    transition_or_refuse,
+)
+from idp.services.verification_state import expire_if_due
 
 MAX_PUBLIC_ID = 22
 # Dates on ID cards are Vietnamese calendar dates (UTC+7, no daylight saving time).
@@ -102,22 +107,10 @@ def today_in_vietnam() -> date:
 def refuse(staff: StaffMember, code: str, *, verification: IdentityVerification | None = None,
            channel: str, problems: list[DomainError] | None = None, action: str) -> NoReturn:
     """Undo the transaction, store only the refusal's audit event, raise CounterRefusal."""
-    staff_id, office_id = staff.id, staff.office_id
-    public_id = verification.public_id if verification is not None else None
     account_id = verification.account_id if verification is not None else None
-    db.session.rollback()
-    current = None
-    if code == "conflict" and verification is not None:
-        db.session.refresh(verification)
-        current = verification.status
-    data: dict[str, Any] = {"reason": code, "action": action}
-    if public_id:
-        data["verification"] = public_id
-    if problems:
-        data["problems"] = [p.code for p in problems]
-    audit.record(AuditTag.COUNTER_VERIFICATION_REFUSED, account_id=account_id, staff_id=staff_id,
-                 office_id=office_id, channel=channel, **data)
-    db.session.commit()
+    current = store_refusal(AuditTag.COUNTER_VERIFICATION_REFUSED, staff, code,
+                            verification=verification, account_id=account_id, channel=channel,
+                            action=action, problems=problems)
     raise CounterRefusal(code, problems=problems, current_status=current)
 
 
@@ -152,9 +145,8 @@ def _checked(staff: StaffMember, verification: IdentityVerification | None, *, c
 def refuse_status(staff: StaffMember, verification: IdentityVerification, *, channel: str,
                   action: str) -> NoReturn:
     """The record is not in the status the action needs: say why."""
-    code = {VerificationStatus.EXPIRED: "expired",
-            VerificationStatus.CANCELLED: "cancelled"}.get(verification.status, "conflict")
-    refuse(staff, code, verification=verification, channel=channel, action=action)
+    refuse(staff, status_refusal(verification), verification=verification, channel=channel,
+           action=action)
 
 
 def lookup(staff: StaffMember, raw_code: str, *, channel: str = "web") -> IdentityVerification:
@@ -206,11 +198,6 @@ def _check_values(staff: StaffMember, check: DocumentCheck, now: datetime) -> di
     }
 
 
-def _same_check(verification: IdentityVerification, values: dict[str, Any]) -> bool:
-    return all(getattr(verification, key) == value for key, value in values.items()
-               if key != "submitted_at")
-
-
 def submit(staff: StaffMember, public_id: str, check: DocumentCheck, *,
            channel: str = "web") -> IdentityVerification:
     """Record the document check of a pending record and submit it for approval.
@@ -227,8 +214,8 @@ def submit(staff: StaffMember, public_id: str, check: DocumentCheck, *,
     if check.document_type not in {t.value for t in DocumentType}:
         problems.insert(0, DomainError("document.type", N_("Choose the type of document.")))
     values = _check_values(staff, check, utcnow()) if not problems else {}
-    if (values and verification.status is VerificationStatus.SUBMITTED
-            and _same_check(verification, values)):
+    retry = {key: value for key, value in values.items() if key != "submitted_at"}
+    if retry and done_already(verification, VerificationStatus.SUBMITTED, **retry):
         return verification  # a retry: already done
     if verification.status is not VerificationStatus.PENDING:
         refuse_status(staff, verification, channel=channel, action="submit")
@@ -238,27 +225,14 @@ def submit(staff: StaffMember, public_id: str, check: DocumentCheck, *,
     if account.status is AccountStatus.DISABLED:
         refuse(staff, "account_disabled", verification=verification, channel=channel,
                action="submit")
-    if not transition(verification, VerificationStatus.PENDING, VerificationStatus.SUBMITTED,
-                      **values):
-        if verification.status is VerificationStatus.SUBMITTED and _same_check(verification, values):
-            db.session.rollback()
-            return verification  # a concurrent double click of the same person won
-        refuse_status(staff, verification, channel=channel, action="submit")
+    if not transition_or_refuse(refuse, staff, verification, VerificationStatus.PENDING,
+                                VerificationStatus.SUBMITTED, retry=retry, channel=channel,
+                                action="submit", **values):
+        return verification  # a concurrent double click of the same person won
     audit_action(AuditTag.COUNTER_VERIFICATION_SUBMIT, staff, verification, channel,
            document_type=check.document_type, address=check.address is not None)
     db.session.commit()
     return verification
-
-
-def parse_reason(staff: StaffMember, reason: RejectReason | str | None,
-                 verification: IdentityVerification, *, channel: str,
-                 action: str) -> RejectReason:
-    if isinstance(reason, RejectReason):
-        return reason
-    try:
-        return RejectReason(reason)
-    except ValueError:
-        refuse(staff, "invalid_reason", verification=verification, channel=channel, action=action)
 
 
 def allowed_actions(staff: StaffMember, verification: IdentityVerification) -> list[str]:

@@ -10,12 +10,10 @@ their address is confirmed, in the account's language.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
 
 from flask_babel import force_locale, gettext
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from idp.domain.enrolment_code import normalize_code
 from idp.domain.errors import N_
@@ -31,14 +29,15 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.services import account_data, notify, tokens
-from idp.services.counter_checks import (
-    audit_action,
-    load_for_action,
+from idp.services.counter_checks import audit_action, load_for_action, refuse, refuse_status
+from idp.services.counter_workflow import (
+    Page,
+    done_already,
+    page_of,
     parse_reason,
-    refuse,
-    refuse_status,
+    rejection_values,
+    transition_or_refuse,
 )
-from idp.services.verification_state import transition
 
 REVOKE_REASON = "verification_revoked"
 PAGE_SIZE = 20
@@ -56,14 +55,6 @@ REASON_LABELS = {
 
 
 @dataclass(frozen=True)
-class Page:
-    items: list[IdentityVerification]
-    page: int
-    pages: int
-    total: int
-
-
-@dataclass(frozen=True)
 class Revocation:
     verification: IdentityVerification
     logouts: list[int]  # back-channel deliveries to attempt after the commit
@@ -77,35 +68,17 @@ def reject(staff: StaffMember, public_id: str, reason: RejectReason | str | None
     supervisor_only, own_submission (403), expired, cancelled, conflict (409). The same
     rejection retried by the same person returns the record unchanged."""
     verification = load_for_action(staff, public_id, channel=channel, action="reject")
-    reason = parse_reason(staff, reason, verification, channel=channel, action="reject")
-
-    def already_done() -> bool:
-        return (verification.status is VerificationStatus.REJECTED
-                and verification.decided_by == staff.id and verification.reject_reason is reason)
-
-    if already_done():
+    reason = parse_reason(refuse, staff, reason, verification, channel=channel, action="reject")
+    retry = {"decided_by": staff.id, "reject_reason": reason}
+    if done_already(verification, VerificationStatus.REJECTED, **retry):
         return verification
-    now = utcnow()
-    values: dict[str, object] = {"decided_by": staff.id, "decided_at": now, "reject_reason": reason}
     expected = verification.status
-    if expected is VerificationStatus.PENDING:
-        values.update(office_id=staff.office_id, clerk_id=staff.id)
-    elif expected is VerificationStatus.SUBMITTED:
-        if not staff.is_supervisor:
-            refuse(staff, "supervisor_only", verification=verification, channel=channel,
-                   action="reject")
-        if verification.clerk_id == staff.id:
-            refuse(staff, "own_submission", verification=verification, channel=channel,
-                   action="reject")
-    else:
-        refuse_status(staff, verification, channel=channel, action="reject")
-    if not transition(verification, expected, VerificationStatus.REJECTED, **values):
-        if already_done():
-            db.session.rollback()
-            return verification
-        refuse_status(staff, verification, channel=channel, action="reject")
+    values = rejection_values(refuse, staff, verification, reason, utcnow(), channel=channel)
+    if not transition_or_refuse(refuse, staff, verification, expected, VerificationStatus.REJECTED,
+                                retry=retry, channel=channel, action="reject", **values):
+        return verification
     audit_action(AuditTag.COUNTER_VERIFICATION_REJECT, staff, verification, channel,
-           reason=reason.value, stage=expected.value)
+                 reason=reason.value, stage=expected.value)
     _notify_rejected(verification.account, reason)
     db.session.commit()
     return verification
@@ -120,12 +93,8 @@ def approve(staff: StaffMember, public_id: str, *, channel: str = "web") -> Iden
     if not staff.is_supervisor:
         refuse(staff, "supervisor_only", verification=verification, channel=channel,
                action="approve")
-
-    def already_done() -> bool:
-        return (verification.status is VerificationStatus.APPROVED
-                and verification.decided_by == staff.id)
-
-    if already_done():
+    retry = {"decided_by": staff.id}
+    if done_already(verification, VerificationStatus.APPROVED, **retry):
         return verification
     if verification.status is not VerificationStatus.SUBMITTED:
         refuse_status(staff, verification, channel=channel, action="approve")
@@ -137,18 +106,16 @@ def approve(staff: StaffMember, public_id: str, *, channel: str = "web") -> Iden
         refuse(staff, "account_disabled", verification=verification, channel=channel,
                action="approve")
     now = utcnow()
-    if not transition(verification, VerificationStatus.SUBMITTED, VerificationStatus.APPROVED,
-                      decided_by=staff.id, decided_at=now):
-        if already_done():
-            db.session.rollback()
-            return verification
-        refuse_status(staff, verification, channel=channel, action="approve")
+    if not transition_or_refuse(refuse, staff, verification, VerificationStatus.SUBMITTED,
+                                VerificationStatus.APPROVED, retry=retry, channel=channel,
+                                action="approve", decided_by=staff.id, decided_at=now):
+        return verification
     account.identity_loa = 2
     if verification.verified_address:
         account.postal_address = verification.verified_address
         account.address_verified_at = now
     audit_action(AuditTag.COUNTER_VERIFICATION_APPROVE, staff, verification, channel,
-           address=verification.verified_address is not None)
+                 address=verification.verified_address is not None)
     _notify_approved(account)
     db.session.commit()
     return verification
@@ -165,33 +132,27 @@ def revoke(staff: StaffMember, public_id: str, reason: RejectReason | str | None
     if not staff.is_supervisor:
         refuse(staff, "supervisor_only", verification=verification, channel=channel,
                action="revoke")
-    reason = parse_reason(staff, reason, verification, channel=channel, action="revoke")
-
-    def already_done() -> bool:
-        return (verification.status is VerificationStatus.REVOKED
-                and verification.revoked_by == staff.id and verification.revoke_reason is reason)
-
-    if already_done():
+    reason = parse_reason(refuse, staff, reason, verification, channel=channel, action="revoke")
+    retry = {"revoked_by": staff.id, "revoke_reason": reason}
+    if done_already(verification, VerificationStatus.REVOKED, **retry):
         return Revocation(verification, [])
     if verification.status is not VerificationStatus.APPROVED:
         refuse_status(staff, verification, channel=channel, action="revoke")
     if verification.clerk_id == staff.id:
         refuse(staff, "own_submission", verification=verification, channel=channel,
                action="revoke")
-    now = utcnow()
-    if not transition(verification, VerificationStatus.APPROVED, VerificationStatus.REVOKED,
-                      revoked_by=staff.id, revoked_at=now, revoke_reason=reason):
-        if already_done():
-            db.session.rollback()
-            return Revocation(verification, [])
-        refuse_status(staff, verification, channel=channel, action="revoke")
+    if not transition_or_refuse(refuse, staff, verification, VerificationStatus.APPROVED,
+                                VerificationStatus.REVOKED, retry=retry, channel=channel,
+                                action="revoke", revoked_by=staff.id, revoked_at=utcnow(),
+                                revoke_reason=reason):
+        return Revocation(verification, [])
     account = verification.account
     account.identity_loa = 1
     account.postal_address = None
     account.address_verified_at = None
     logouts = _sign_out_everywhere(account)
     audit_action(AuditTag.COUNTER_VERIFICATION_REVOKE, staff, verification, channel,
-           reason=reason.value)
+                 reason=reason.value)
     _notify_revoked(account)
     db.session.commit()
     return Revocation(verification, logouts)
@@ -245,21 +206,13 @@ def _notify_revoked(account: Account) -> None:
 # --- the supervisor's lists ------------------------------------------------------------------
 
 
-def _page(query: Any, page: int, order: tuple[Any, ...]) -> Page:
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(1, page), pages)
-    items = list(db.session.scalars(query.order_by(*order).limit(PAGE_SIZE)
-                                    .offset((page - 1) * PAGE_SIZE)))
-    return Page(items=items, page=page, pages=pages, total=total)
-
-
 def approval_queue(staff: StaffMember, page: int = 1) -> Page:
     """Submitted checks of the staff member's office, oldest first (office_id index)."""
     query = select(IdentityVerification).where(
         IdentityVerification.office_id == staff.office_id,
         IdentityVerification.status == VerificationStatus.SUBMITTED)
-    return _page(query, page, (IdentityVerification.submitted_at, IdentityVerification.id))
+    return page_of(query, page, (IdentityVerification.submitted_at, IdentityVerification.id),
+                   size=PAGE_SIZE)
 
 
 def approved(staff: StaffMember, page: int = 1, code: str | None = None) -> Page:
@@ -270,5 +223,5 @@ def approved(staff: StaffMember, page: int = 1, code: str | None = None) -> Page
         IdentityVerification.status == VerificationStatus.APPROVED)
     if code:
         query = query.where(IdentityVerification.code == (normalize_code(code) or ""))
-    return _page(query, page, (IdentityVerification.decided_at.desc(),
-                               IdentityVerification.id.desc()))
+    return page_of(query, page, (IdentityVerification.decided_at.desc(),
+                                 IdentityVerification.id.desc()), size=PAGE_SIZE)

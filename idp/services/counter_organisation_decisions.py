@@ -13,11 +13,10 @@ when confirmed), in their language.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from flask_babel import force_locale, gettext
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 
 from idp.domain.enrolment_code import normalize_code
 from idp.domain.errors import N_, DomainError
@@ -35,14 +34,21 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.services import notify, tokens
-from idp.services.counter_decisions import PAGE_SIZE, Page
+from idp.services.counter_decisions import PAGE_SIZE
 from idp.services.counter_organisations import (
     audit_action,
     load_for_action,
     refuse,
     refuse_status,
 )
-from idp.services.verification_state import transition
+from idp.services.counter_workflow import (
+    Page,
+    done_already,
+    page_of,
+    parse_reason,
+    rejection_values,
+    transition_or_refuse,
+)
 
 # The reason codes are the citizens'; their words, for an organisation's check.
 REASON_LABELS = {
@@ -56,17 +62,6 @@ REASON_LABELS = {
     RejectReason.SUSPECTED_FRAUD: N_("Suspected fraud"),
     RejectReason.OTHER: N_("Another reason (for example, no power of attorney)"),
 }
-
-
-def parse_reason(staff: StaffMember, reason: RejectReason | str | None,
-                 verification: OrganisationVerification, *, channel: str,
-                 action: str) -> RejectReason:
-    if isinstance(reason, RejectReason):
-        return reason
-    try:
-        return RejectReason(reason)
-    except ValueError:
-        refuse(staff, "invalid_reason", verification=verification, channel=channel, action=action)
 
 
 def _set_status(organisation: Organisation, expected: tuple[OrganisationStatus, ...],
@@ -89,33 +84,15 @@ def reject(staff: StaffMember, public_id: str, reason: RejectReason | str | None
     own_account, invalid_reason (400), supervisor_only, own_submission (403), expired,
     cancelled, conflict (409). The same rejection retried returns the record unchanged."""
     verification = load_for_action(staff, public_id, channel=channel, action="reject")
-    reason = parse_reason(staff, reason, verification, channel=channel, action="reject")
-
-    def already_done() -> bool:
-        return (verification.status is VerificationStatus.REJECTED
-                and verification.decided_by == staff.id and verification.reject_reason is reason)
-
-    if already_done():
+    reason = parse_reason(refuse, staff, reason, verification, channel=channel, action="reject")
+    retry = {"decided_by": staff.id, "reject_reason": reason}
+    if done_already(verification, VerificationStatus.REJECTED, **retry):
         return verification
-    values: dict[str, object] = {"decided_by": staff.id, "decided_at": utcnow(),
-                                 "reject_reason": reason}
     expected = verification.status
-    if expected is VerificationStatus.PENDING:
-        values.update(office_id=staff.office_id, clerk_id=staff.id)
-    elif expected is VerificationStatus.SUBMITTED:
-        if not staff.is_supervisor:
-            refuse(staff, "supervisor_only", verification=verification, channel=channel,
-                   action="reject")
-        if verification.clerk_id == staff.id:
-            refuse(staff, "own_submission", verification=verification, channel=channel,
-                   action="reject")
-    else:
-        refuse_status(staff, verification, channel=channel, action="reject")
-    if not transition(verification, expected, VerificationStatus.REJECTED, **values):
-        if already_done():
-            db.session.rollback()
-            return verification
-        refuse_status(staff, verification, channel=channel, action="reject")
+    values = rejection_values(refuse, staff, verification, reason, utcnow(), channel=channel)
+    if not transition_or_refuse(refuse, staff, verification, expected, VerificationStatus.REJECTED,
+                                retry=retry, channel=channel, action="reject", **values):
+        return verification
     audit_action(AuditTag.COUNTER_ORGANISATION_REJECT, staff, verification, channel,
                  reason=reason.value, stage=expected.value)
     _notify_rejected(verification, reason)
@@ -133,12 +110,8 @@ def approve(staff: StaffMember, public_id: str, *,
     if not staff.is_supervisor:
         refuse(staff, "supervisor_only", verification=verification, channel=channel,
                action="approve")
-
-    def already_done() -> bool:
-        return (verification.status is VerificationStatus.APPROVED
-                and verification.decided_by == staff.id)
-
-    if already_done():
+    retry = {"decided_by": staff.id}
+    if done_already(verification, VerificationStatus.APPROVED, **retry):
         return verification
     if verification.status is not VerificationStatus.SUBMITTED:
         refuse_status(staff, verification, channel=channel, action="approve")
@@ -149,12 +122,10 @@ def approve(staff: StaffMember, public_id: str, *,
         refuse(staff, "account_disabled", verification=verification, channel=channel,
                action="approve")
     now = utcnow()
-    if not transition(verification, VerificationStatus.SUBMITTED, VerificationStatus.APPROVED,
-                      decided_by=staff.id, decided_at=now):
-        if already_done():
-            db.session.rollback()
-            return verification
-        refuse_status(staff, verification, channel=channel, action="approve")
+    if not transition_or_refuse(refuse, staff, verification, VerificationStatus.SUBMITTED,
+                                VerificationStatus.APPROVED, retry=retry, channel=channel,
+                                action="approve", decided_by=staff.id, decided_at=now):
+        return verification
     # Already verified (by an earlier check) stays verified: nothing to change then.
     _set_status(verification.organisation,
                 (OrganisationStatus.UNVERIFIED, OrganisationStatus.REVOKED),
@@ -175,25 +146,20 @@ def revoke(staff: StaffMember, public_id: str, reason: RejectReason | str | None
     if not staff.is_supervisor:
         refuse(staff, "supervisor_only", verification=verification, channel=channel,
                action="revoke")
-    reason = parse_reason(staff, reason, verification, channel=channel, action="revoke")
-
-    def already_done() -> bool:
-        return (verification.status is VerificationStatus.REVOKED
-                and verification.revoked_by == staff.id and verification.revoke_reason is reason)
-
-    if already_done():
+    reason = parse_reason(refuse, staff, reason, verification, channel=channel, action="revoke")
+    retry = {"revoked_by": staff.id, "revoke_reason": reason}
+    if done_already(verification, VerificationStatus.REVOKED, **retry):
         return verification
     if verification.status is not VerificationStatus.APPROVED:
         refuse_status(staff, verification, channel=channel, action="revoke")
     if verification.clerk_id == staff.id:
         refuse(staff, "own_submission", verification=verification, channel=channel,
                action="revoke")
-    if not transition(verification, VerificationStatus.APPROVED, VerificationStatus.REVOKED,
-                      revoked_by=staff.id, revoked_at=utcnow(), revoke_reason=reason):
-        if already_done():
-            db.session.rollback()
-            return verification
-        refuse_status(staff, verification, channel=channel, action="revoke")
+    if not transition_or_refuse(refuse, staff, verification, VerificationStatus.APPROVED,
+                                VerificationStatus.REVOKED, retry=retry, channel=channel,
+                                action="revoke", revoked_by=staff.id, revoked_at=utcnow(),
+                                revoke_reason=reason):
+        return verification
     _set_status(verification.organisation, (OrganisationStatus.VERIFIED,),
                 OrganisationStatus.REVOKED, verified_at=None)
     # Dead for good: a later new check verifying the organisation again must not revive them.
@@ -253,21 +219,13 @@ def _notify_rejected(verification: OrganisationVerification, reason: RejectReaso
 # --- the supervisor's lists --------------------------------------------------------------------
 
 
-def _page(query: Any, page: int, order: tuple[Any, ...]) -> Page:
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(1, page), pages)
-    items = list(db.session.scalars(query.order_by(*order).limit(PAGE_SIZE)
-                                    .offset((page - 1) * PAGE_SIZE)))
-    return Page(items=items, page=page, pages=pages, total=total)
-
-
 def approval_queue(staff: StaffMember, page: int = 1) -> Page:
     """Submitted organisation checks of the staff member's office, oldest first."""
     query = select(OrganisationVerification).where(
         OrganisationVerification.office_id == staff.office_id,
         OrganisationVerification.status == VerificationStatus.SUBMITTED)
-    return _page(query, page, (OrganisationVerification.submitted_at, OrganisationVerification.id))
+    return page_of(query, page, (OrganisationVerification.submitted_at, OrganisationVerification.id),
+                   size=PAGE_SIZE)
 
 
 def approved(staff: StaffMember, page: int = 1, search: str | None = None) -> Page:
@@ -285,5 +243,5 @@ def approved(staff: StaffMember, page: int = 1, search: str | None = None) -> Pa
         organisation_ids = select(Organisation.id).where(Organisation.tax_code == tax_code)
         query = query.where(or_(OrganisationVerification.code == (normalize_code(search) or ""),
                                 OrganisationVerification.organisation_id.in_(organisation_ids)))
-    return _page(query, page, (OrganisationVerification.decided_at.desc(),
-                               OrganisationVerification.id.desc()))
+    return page_of(query, page, (OrganisationVerification.decided_at.desc(),
+                                 OrganisationVerification.id.desc()), size=PAGE_SIZE)

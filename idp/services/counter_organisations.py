@@ -42,8 +42,13 @@ from idp.models import (
 from idp.models.base import utcnow
 from idp.services import audit, organisations
 from idp.services.counter_checks import MAX_PUBLIC_ID, USED, CounterRefusal, today_in_vietnam
+from idp.services.counter_workflow import (
+    done_already,
+    status_refusal,
+    store_refusal,
+    transition_or_refuse,
+)
 from idp.services.organisation_enrolment import expire_if_due
-from idp.services.verification_state import transition
 
 # Where the citizens' wording does not fit an organisation.
 MESSAGES = {
@@ -69,32 +74,19 @@ class CounterOrganisationRefusal(CounterRefusal):
 def refuse(staff: StaffMember, code: str, *, verification: OrganisationVerification | None,
            channel: str, action: str, problems: list[DomainError] | None = None) -> NoReturn:
     """Undo the transaction, store only the refusal's audit event, raise CounterOrganisationRefusal."""
-    staff_id, office_id = staff.id, staff.office_id
-    public_id = verification.public_id if verification is not None else None
     account_id = (verification.organisation.representative_account_id
                   if verification is not None else None)
-    db.session.rollback()
-    current = None
-    if code == "conflict" and verification is not None:
-        db.session.refresh(verification)
-        current = verification.status
-    data: dict[str, Any] = {"reason": code, "action": action}
-    if public_id:
-        data["verification"] = public_id
-    if problems:
-        data["problems"] = [p.code for p in problems]
-    audit.record(AuditTag.COUNTER_ORGANISATION_REFUSED, account_id=account_id, staff_id=staff_id,
-                 office_id=office_id, channel=channel, **data)
-    db.session.commit()
+    current = store_refusal(AuditTag.COUNTER_ORGANISATION_REFUSED, staff, code,
+                            verification=verification, account_id=account_id, channel=channel,
+                            action=action, problems=problems)
     raise CounterOrganisationRefusal(code, problems=problems, current_status=current)
 
 
 def refuse_status(staff: StaffMember, verification: OrganisationVerification, *, channel: str,
                   action: str) -> NoReturn:
     """The record is not in the status the action needs: say why."""
-    code = {VerificationStatus.EXPIRED: "expired",
-            VerificationStatus.CANCELLED: "cancelled"}.get(verification.status, "conflict")
-    refuse(staff, code, verification=verification, channel=channel, action=action)
+    refuse(staff, status_refusal(verification), verification=verification, channel=channel,
+           action=action)
 
 
 def audit_action(tag: AuditTag, staff: StaffMember, verification: OrganisationVerification,
@@ -196,11 +188,6 @@ def _check_values(staff: StaffMember, check: BusinessCheck, now: datetime) -> di
     }
 
 
-def _same_check(verification: OrganisationVerification, values: dict[str, Any]) -> bool:
-    return all(getattr(verification, key) == value for key, value in values.items()
-               if key != "submitted_at")
-
-
 def submit(staff: StaffMember, public_id: str, check: BusinessCheck, *,
            channel: str = "web") -> OrganisationVerification:
     """Record the check of a pending record and submit it for a supervisor's approval.
@@ -218,8 +205,8 @@ def submit(staff: StaffMember, public_id: str, check: BusinessCheck, *,
         representative_birthdate=representative.birthdate, today=today_in_vietnam(),
         requires_power_of_attorney=organisation.representative_title is RepresentativeTitle.AUTHORISED)
     values = _check_values(staff, check, utcnow()) if not problems else {}
-    if (values and verification.status is VerificationStatus.SUBMITTED
-            and _same_check(verification, values)):
+    retry = {key: value for key, value in values.items() if key != "submitted_at"}
+    if retry and done_already(verification, VerificationStatus.SUBMITTED, **retry):
         return verification  # a retry: already done
     if verification.status is not VerificationStatus.PENDING:
         refuse_status(staff, verification, channel=channel, action="submit")
@@ -229,12 +216,10 @@ def submit(staff: StaffMember, public_id: str, check: BusinessCheck, *,
     if representative.status is AccountStatus.DISABLED:
         refuse(staff, "account_disabled", verification=verification, channel=channel,
                action="submit")
-    if not transition(verification, VerificationStatus.PENDING, VerificationStatus.SUBMITTED,
-                      **values):
-        if verification.status is VerificationStatus.SUBMITTED and _same_check(verification, values):
-            db.session.rollback()
-            return verification  # a concurrent double click of the same person won
-        refuse_status(staff, verification, channel=channel, action="submit")
+    if not transition_or_refuse(refuse, staff, verification, VerificationStatus.PENDING,
+                                VerificationStatus.SUBMITTED, retry=retry, channel=channel,
+                                action="submit", **values):
+        return verification  # a concurrent double click of the same person won
     audit_action(AuditTag.COUNTER_ORGANISATION_SUBMIT, staff, verification, channel,
                  document_type=check.document.document_type, authority=check.authority)
     db.session.commit()

@@ -21,6 +21,7 @@ from idp.services import counter_organisations, organisation_enrolment, organisa
 from idp.services.counter_checks import CounterRefusal
 from idp.services.organisation_refusals import OrganisationRefusal
 from idp.services.organisations import RegistrationInput
+from tests.business.helpers import counter_verified
 from tests.conftest import TEST_DATABASE_URL
 from tests.counter.org_cast import good_business_check
 from tests.factories import active_citizen, second_citizen
@@ -83,7 +84,7 @@ def test_two_people_replace_one_stale_registration(app: Flask, round_: int) -> N
         organisation = registered_organisation(active_citizen())
         pending_organisation_check(organisation)
         _stale(organisation)
-        ids = (second_citizen().id, _third().id)
+        ids = (counter_verified(second_citizen()).id, counter_verified(_third()).id)
 
     def register(i: int) -> Callable[[], str]:
         return lambda: organisations.register(db.session.get(Account, ids[i]), DETAILS).public_id
@@ -104,7 +105,7 @@ def test_a_replacement_and_a_clerk_submitting_its_code(app: Flask, round_: int) 
         verification = pending_organisation_check(organisation)
         _stale(organisation)
         check = good_business_check(squatter)
-        ids = (active_citizen().id, clerk.id, verification.public_id)
+        ids = (counter_verified(active_citizen()).id, clerk.id, verification.public_id)
 
     out = run_all(app, [
         lambda: organisations.register(db.session.get(Account, ids[0]), DETAILS).public_id,
@@ -125,7 +126,7 @@ def test_a_replacement_and_a_code_request(app: Flask, round_: int) -> None:
         squatter = second_citizen()
         organisation = registered_organisation(squatter)
         _stale(organisation)
-        ids = (active_citizen().id, squatter.id, organisation.public_id)
+        ids = (counter_verified(active_citizen()).id, squatter.id, organisation.public_id)
 
     out = run_all(app, [
         lambda: organisations.register(db.session.get(Account, ids[0]), DETAILS).public_id,
