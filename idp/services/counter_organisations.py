@@ -48,7 +48,7 @@ from idp.services.counter_workflow import (
     store_refusal,
     transition_or_refuse,
 )
-from idp.services.organisation_enrolment import expire_if_due
+from idp.services.verification_state import expire_if_due
 
 # Where the citizens' wording does not fit an organisation.
 MESSAGES = {
@@ -118,7 +118,7 @@ def _checked(staff: StaffMember, verification: OrganisationVerification | None, 
         refuse(staff, "not_found", verification=None, channel=channel, action=action)
     if is_own(staff, verification):
         refuse(staff, "own_account", verification=verification, channel=channel, action=action)
-    if expire_if_due(verification):
+    if expire_if_due(verification, channel=channel):
         db.session.commit()  # the lazy expiry is a fact, whatever the caller does next
         if not organisations.still_there(organisation_pk):  # the commit ended the lock
             refuse(staff, "not_found", verification=None, channel=channel, action=action)

@@ -39,7 +39,7 @@ from idp.models import (
 from idp.models.base import utcnow
 from idp.services import audit, enrolment, organisations
 from idp.services.organisation_refusals import OrganisationRefusal, refuse
-from idp.services.verification_state import transition
+from idp.services.verification_state import expire_if_due, transition
 
 MAX_CODES_PER_DAY = 5
 RATE_WINDOW = timedelta(hours=24)
@@ -65,20 +65,6 @@ class Standing:
     @property
     def state(self) -> str:
         return self.verification.status.value if self.verification else "none"
-
-
-def expire_if_due(verification: OrganisationVerification, *, channel: str = "web") -> bool:
-    """A pending code past its expiry becomes expired (lazily, when next looked at), audited
-    ORGANISATION_VERIFICATION_EXPIRE. True if it is (now) expired. Caller commits."""
-    if verification.status is VerificationStatus.EXPIRED:
-        return True
-    if verification.status is not VerificationStatus.PENDING or verification.expires_at > utcnow():
-        return False
-    if transition(verification, VerificationStatus.PENDING, VerificationStatus.EXPIRED):
-        audit.record(AuditTag.ORGANISATION_VERIFICATION_EXPIRE, account_id=verification.requested_by,
-                     channel=channel, organisation=verification.organisation.public_id,
-                     verification=verification.public_id)
-    return verification.status is VerificationStatus.EXPIRED
 
 
 def _representative_of(account: Account, public_id: str, *, action: str,

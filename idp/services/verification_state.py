@@ -45,14 +45,21 @@ def transition(verification: IdentityVerification | OrganisationVerification,
     return result.rowcount == 1
 
 
-def expire_if_due(verification: IdentityVerification, *, channel: str = "web") -> bool:
-    """A pending code past its expiry becomes `expired` (lazily, when next looked at).
-    True if it is (now) expired. Caller commits."""
+def expire_if_due(verification: IdentityVerification | OrganisationVerification, *,
+                  channel: str = "web") -> bool:
+    """A pending code past its expiry becomes `expired` (lazily, when next looked at), with
+    its audit event. True if it is (now) expired. Caller commits."""
     if verification.status is VerificationStatus.EXPIRED:
         return True
     if verification.status is not VerificationStatus.PENDING or verification.expires_at > utcnow():
         return False
     if transition(verification, VerificationStatus.PENDING, VerificationStatus.EXPIRED):
-        audit.record(AuditTag.VERIFICATION_EXPIRE, account_id=verification.account_id,
-                     channel=channel, verification=verification.public_id)
+        if isinstance(verification, OrganisationVerification):
+            audit.record(AuditTag.ORGANISATION_VERIFICATION_EXPIRE,
+                         account_id=verification.requested_by, channel=channel,
+                         organisation=verification.organisation.public_id,
+                         verification=verification.public_id)
+        else:
+            audit.record(AuditTag.VERIFICATION_EXPIRE, account_id=verification.account_id,
+                         channel=channel, verification=verification.public_id)
     return verification.status is VerificationStatus.EXPIRED
