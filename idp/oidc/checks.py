@@ -29,6 +29,7 @@ from idp.models import Account, Consent, OAuthClient, OrganisationMember, UserSe
 from idp.models.base import utcnow
 from idp.oidc import acr as acr_rules
 from idp.oidc import claims as claim_rules
+from idp.oidc import organisation_choice
 from idp.services import keys, mfa
 
 # Set on the way back from the sign-in page: the instant the interaction was asked for.
@@ -62,7 +63,9 @@ class AuthorizationContext:
     prompts: set[str] = field(default_factory=set)
     claims_request: dict[str, Any] | None = None
     acr: acr_rules.AcrRequest = acr_rules.AcrRequest(required=1, preferred=None)
-    # Scope `organization`: the membership the person acts through (None: as themselves).
+    # Scope `organization`: what the person may act for now, and the membership they act
+    # through (None: as themselves); set by idp.oidc.organisation_choice.
+    choices: list[OrganisationMember] = field(default_factory=list)
     membership: OrganisationMember | None = None
 
     @property
@@ -118,7 +121,7 @@ def require_login(ctx: AuthorizationContext) -> Interaction | None:
     elif _just_signed_in(ctx):
         return None
     elif "login" in ctx.prompts or ("select_account" in ctx.prompts
-                                    and "organization" not in ctx.scopes):
+                                    and not organisation_choice.wanted(ctx)):
         # With the organization scope, select_account asks who the person acts as
         # (idp.oidc.organisation_choice) rather than for a new sign-in.
         reason = "prompt"

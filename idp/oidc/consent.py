@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from idp.extensions import db
 from idp.models import AuditTag, Consent
 from idp.oidc import claims as claim_rules
-from idp.oidc import organisation_choice, server
+from idp.oidc import server
 from idp.oidc.checks import AuthorizationContext, UnmetAuthenticationRequirements
 from idp.services import audit
 
@@ -20,8 +20,7 @@ def complete_authorization(ctx: AuthorizationContext, decision: str | None) -> R
     person just allowed) and the code are stored together, or neither is.
 
     decision: "allow" / "deny" from the consent page, None when a standing consent covers
-    the request. Raises AccessDeniedError on "deny" (redirected with error=access_denied) or
-    when the organisation chosen can no longer be acted for, and
+    the request. Raises AccessDeniedError on "deny" (redirected with error=access_denied), and
     UnmetAuthenticationRequirements if the level fell below the requirement since the checks:
     no code is ever issued for less than an essential `acr` or the client's minimum.
     """
@@ -33,7 +32,6 @@ def complete_authorization(ctx: AuthorizationContext, decision: str | None) -> R
     if achieved < ctx.acr.required:
         raise UnmetAuthenticationRequirements(
             description="The requested level of assurance is not met for this account.")
-    organisation_choice.still_current(ctx)
     if decision == "allow":
         settings = current_app.config["IDP_SETTINGS"]
         locale = get_locale()

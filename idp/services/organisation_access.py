@@ -68,19 +68,20 @@ def current_membership(membership_id: int | None, account_id: int) -> Organisati
     """The membership by row id if it is the account's and current, else None."""
     if membership_id is None:
         return None
-    membership = db.session.get(OrganisationMember, membership_id)
-    if membership is None or membership.account_id != account_id or not is_current(membership):
-        return None
-    return membership
+    return _current_for(db.session.get(OrganisationMember, membership_id), account_id)
 
 
 def membership_by_public_id(account: Account, public_id: str) -> OrganisationMember | None:
     """One of the account's current memberships, named by its public id (a form's choice)."""
     if not isinstance(public_id, str) or not 0 < len(public_id) <= MAX_PUBLIC_ID:
         return None
-    membership = db.session.scalar(
-        select(OrganisationMember).where(OrganisationMember.public_id == public_id))
-    if membership is None or membership.account_id != account.id or not is_current(membership):
+    return _current_for(db.session.scalar(
+        select(OrganisationMember).where(OrganisationMember.public_id == public_id)), account.id)
+
+
+def _current_for(membership: OrganisationMember | None, account_id: int
+                 ) -> OrganisationMember | None:
+    if membership is None or membership.account_id != account_id or not is_current(membership):
         return None
     return membership
 

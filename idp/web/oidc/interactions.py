@@ -110,7 +110,8 @@ def ask_to_choose_organisation(ctx: checks.AuthorizationContext, *, status: int 
     """"Who are you acting as?": the person, or one of the organisations they may act for now.
     The form posts to /authorize/organisation, which comes back here with the answer signed."""
     assert ctx.account is not None
-    choices = organisation_access.acting_choices(ctx.account)
+    # Computed by the check that asked; the form's own POST (a refused answer) asks anew.
+    choices = ctx.choices or organisation_access.acting_choices(ctx.account)
     if not choices:
         return explain_no_organisation(ctx)
     return Response(
