@@ -17,12 +17,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from idp.domain.document_check import DocumentCheck, check_problems
+from idp.domain.document_check import DocumentCheck, check_problems, has_hidden_characters
 from idp.domain.errors import N_, DomainError
 
 MAX_CERTIFICATE_NUMBER = 32
 MAX_POWER_OF_ATTORNEY_REF = 64
-DOCUMENT_TYPES = frozenset({"can_cuoc", "cccd", "passport"})  # idp.models.DocumentType values
 LEGAL_REPRESENTATIVE = "legal_representative"  # idp.models.RepresentativeAuthority values
 POWER_OF_ATTORNEY = "power_of_attorney"
 AUTHORITIES = frozenset({LEGAL_REPRESENTATIVE, POWER_OF_ATTORNEY})
@@ -36,7 +35,6 @@ MSG_CERTIFICATE_FORMAT = N_("The certificate number has at most 32 letters, digi
 MSG_CERTIFICATE_FUTURE = N_("The certificate's date of issue cannot be in the future.")
 MSG_CERTIFICATE_MISMATCH = N_("The tax code, name and head office on the certificate must be "
                               "those registered online to submit; otherwise reject the check.")
-MSG_DOCUMENT_TYPE = N_("Choose the type of document.")
 MSG_AUTHORITY = N_("Say whether the representative is named on the certificate or holds a "
                    "power of attorney.")
 MSG_AUTHORITY_REQUIRED = N_("The representative registered as an authorised person: they "
@@ -83,7 +81,7 @@ def _certificate_problems(check: BusinessCheck, today: datetime.date) -> list[Do
     number = check.certificate_number
     if not number:
         problems.append(DomainError("certificate.number_missing", MSG_CERTIFICATE_MISSING))
-    elif (len(number) > MAX_CERTIFICATE_NUMBER or _unprintable(number)
+    elif (len(number) > MAX_CERTIFICATE_NUMBER or has_hidden_characters(number)
           or not _CERTIFICATE_NUMBER.fullmatch(number)):
         problems.append(DomainError("certificate.number_format", MSG_CERTIFICATE_FORMAT))
     if check.certificate_issued_on > today:
@@ -91,16 +89,6 @@ def _certificate_problems(check: BusinessCheck, today: datetime.date) -> list[Do
     if not check.certificate_match:
         problems.append(DomainError("certificate.mismatch", MSG_CERTIFICATE_MISMATCH))
     return problems
-
-
-# Cc control, Cf format (zero-width, bidi overrides such as U+202E that make a reference read
-# differently on screen than it is stored), Cs lone surrogates, Co private use, Cn unassigned:
-# the same as for organisation names (idp.domain.organisation_rules).
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
-
-
-def _unprintable(text: str) -> bool:
-    return any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in text)
 
 
 def _authority_problems(check: BusinessCheck, today: datetime.date, *,
@@ -119,7 +107,7 @@ def _authority_problems(check: BusinessCheck, today: datetime.date, *,
     problems = []
     if not ref:
         problems.append(DomainError("power_of_attorney.reference_missing", MSG_POA_REF_MISSING))
-    elif len(ref) > MAX_POWER_OF_ATTORNEY_REF or _unprintable(ref):
+    elif len(ref) > MAX_POWER_OF_ATTORNEY_REF or has_hidden_characters(ref):
         problems.append(DomainError("power_of_attorney.reference_format", MSG_POA_REF_FORMAT))
     if when is None:
         problems.append(DomainError("power_of_attorney.date_missing", MSG_POA_DATE_MISSING))
@@ -140,15 +128,13 @@ def business_check_problems(check: BusinessCheck, *, representative_national_id:
     registered online as an authorised person (not named on the certificate).
 
     Codes are stable: certificate.number_missing, certificate.number_format,
-    certificate.issued_future, certificate.mismatch; document.type and the codes of
+    certificate.issued_future, certificate.mismatch; the codes of
     idp.domain.document_check.check_problems; authority.invalid,
     authority.power_of_attorney_required, power_of_attorney.unexpected,
     power_of_attorney.reference_missing, power_of_attorney.reference_format,
     power_of_attorney.date_missing, power_of_attorney.date_future,
     power_of_attorney.date_before_certificate."""
     problems = _certificate_problems(check, today)
-    if check.document.document_type not in DOCUMENT_TYPES:
-        problems.append(DomainError("document.type", MSG_DOCUMENT_TYPE))
     problems += check_problems(check.document, declared_national_id=representative_national_id,
                                birthdate=representative_birthdate, today=today)
     problems += _authority_problems(check, today,

@@ -18,6 +18,10 @@ from idp.domain.errors import N_, DomainError
 MAX_STREET = 200
 MAX_WARD = 100
 
+# The documents that carry the personal ID number (idp.models.DocumentType values).
+DOCUMENT_TYPES = frozenset({"can_cuoc", "cccd", "passport"})
+
+MSG_DOCUMENT_TYPE = N_("Choose the type of document.")
 MSG_NUMBER_MISMATCH = N_("The number on the document is not the ID number the citizen declared.")
 MSG_DOCUMENT_EXPIRED = N_("The document has expired: reject the check with the reason "
                           "'document expired'.")
@@ -59,8 +63,14 @@ class PostalAddress:
         }
 
 
-def _unprintable(text: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
+# Cc control, Cf format (zero-width, bidi overrides such as U+202E that make text read
+# differently on screen than it is stored), Cs lone surrogates, Co private use, Cn unassigned:
+# none belongs in an address, a name or a document reference.
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+
+
+def has_hidden_characters(text: str) -> bool:
+    return any(unicodedata.category(ch) in HIDDEN_CATEGORIES for ch in text)
 
 
 def check_address(street: str, ward: str, province_code: str) -> PostalAddress:
@@ -71,9 +81,9 @@ def check_address(street: str, ward: str, province_code: str) -> PostalAddress:
 
     street, ward = clean(street), clean(ward)
     # Control characters and lone surrogates would end up in portals' address claims.
-    if _unprintable(ward):
+    if has_hidden_characters(ward):
         raise DomainError("address.ward", MSG_CHARACTERS)
-    if _unprintable(street):
+    if has_hidden_characters(street):
         raise DomainError("address.street", MSG_CHARACTERS)
     if province_code not in PROVINCES:
         raise DomainError("address.province", MSG_PROVINCE)
@@ -104,9 +114,11 @@ class DocumentCheck:
 def check_problems(check: DocumentCheck, *, declared_national_id: str,
                    birthdate: datetime.date, today: datetime.date) -> list[DomainError]:
     """Every reason this check cannot be submitted (empty list: it can). Codes are stable:
-    document.number_mismatch, document.expired, document.issued_future,
+    document.type, document.number_mismatch, document.expired, document.issued_future,
     document.issued_before_birth, document.expiry_before_issue, document.mismatch."""
     problems = []
+    if check.document_type not in DOCUMENT_TYPES:
+        problems.append(DomainError("document.type", MSG_DOCUMENT_TYPE))
     if check.document_number != declared_national_id:
         problems.append(DomainError("document.number_mismatch", MSG_NUMBER_MISMATCH))
     if check.issued_on > today:

@@ -17,6 +17,7 @@ import re
 import unicodedata
 from datetime import date
 
+from idp.domain.document_check import has_hidden_characters
 from idp.domain.errors import N_, DomainError
 from idp.domain.national_id import decode_national_id
 from idp.domain.tax_code import MAX_INPUT_LENGTH, TaxCode, TaxCodeKind, parse_tax_code
@@ -58,17 +59,12 @@ MSG_TOO_FAR = N_("Dates can be at most 10 years ahead.")
 _SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u2212]+")
 _DIGITS = re.compile(r"[0-9]+")
 
-# Cc control, Cf format (zero-width, bidi overrides), Cs lone surrogates, Co private use,
-# Cn unassigned: none belongs in a registered name.
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
-
-
 def normalize_organisation_name(raw: str) -> str:
     """The canonical form of an organisation's name, or DomainError (`organisation.name`)."""
     if len(raw) > 4 * MAX_NAME:  # cheap bound before normalising (decomposed letters are longer)
         raise DomainError("organisation.name", MSG_NAME_LONG)
     text = unicodedata.normalize("NFC", raw)
-    if any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in text):
+    if has_hidden_characters(text):
         raise DomainError("organisation.name", MSG_NAME_CHARACTERS)
     name = " ".join("".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in text).split())
     if not name:

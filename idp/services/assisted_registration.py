@@ -76,13 +76,13 @@ MSG_ACCOUNT_EXISTS = N_(
     "account was created. Ask the citizen to sign in on their own phone (or to activate the "
     "account with the SMS code, or to recover the password), to ask for an enrolment code "
     "there, and to bring it to a counter.")
-MSG_DOCUMENT_TYPE = N_("Choose the type of document.")
 MSG_DOCUMENT_EXPIRED = N_("The document has expired: the citizen cannot be registered with it.")
 MSG_PHOTO = N_("Register the citizen only if the photo on the document is the person in front "
                "of you.")
 
 # Where each document problem (idp.domain.document_check) shows on the form.
 PROBLEM_FIELDS = {
+    "document.type": "document_type",
     "document.number_mismatch": "document_number",
     "document.issued_future": "issued_on",
     "document.issued_before_birth": "issued_on",
@@ -144,8 +144,6 @@ def walk_in_errors(details: CitizenDetails, check: DocumentCheck | None, *,
     errors = details_errors(details)
     if check is None:
         return errors
-    if check.document_type not in {kind.value for kind in DocumentType}:
-        errors.append(InvalidInput("document.type", MSG_DOCUMENT_TYPE, field="document_type"))
     try:
         declared = normalize_national_id(details.national_id)
     except DomainError:

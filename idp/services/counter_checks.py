@@ -42,6 +42,7 @@ from idp.services.counter_workflow import (
     status_refusal,
     store_refusal,
     transition_or_refuse,
+    visible_to,
 )
 from idp.services.verification_state import expire_if_due
 
@@ -114,12 +115,6 @@ def refuse(staff: StaffMember, code: str, *, verification: IdentityVerification 
     raise CounterRefusal(code, problems=problems, current_status=current)
 
 
-def _visible(staff: StaffMember, verification: IdentityVerification | None) -> bool:
-    """Pending records belong to no office yet (any office can take a code); once an office
-    has acted on one, only that office sees it."""
-    return verification is not None and verification.office_id in (None, staff.office_id)
-
-
 def load_for_action(staff: StaffMember, public_id: str, *, channel: str,
                     action: str) -> IdentityVerification:
     """The record by public id, if this staff member may see it: 404 / 403 refusals otherwise.
@@ -133,11 +128,12 @@ def load_for_action(staff: StaffMember, public_id: str, *, channel: str,
 
 def _checked(staff: StaffMember, verification: IdentityVerification | None, *, channel: str,
              action: str) -> IdentityVerification:
-    if verification is None or not _visible(staff, verification):
+    if not visible_to(staff, verification):
         refuse(staff, "not_found", verification=verification, channel=channel, action=action)
     if verification.account.national_id == staff.national_id:
         refuse(staff, "own_account", verification=verification, channel=channel, action=action)
-    if expire_if_due(verification, channel=channel):
+    if verification.status is VerificationStatus.PENDING and expire_if_due(verification,
+                                                                            channel=channel):
         db.session.commit()  # the lazy expiry is a fact, whatever the caller does next
     return verification
 
@@ -211,8 +207,6 @@ def submit(staff: StaffMember, public_id: str, check: DocumentCheck, *,
     account = verification.account
     problems = check_problems(check, declared_national_id=account.national_id,
                               birthdate=account.birthdate, today=today_in_vietnam())
-    if check.document_type not in {t.value for t in DocumentType}:
-        problems.insert(0, DomainError("document.type", N_("Choose the type of document.")))
     values = _check_values(staff, check, utcnow()) if not problems else {}
     retry = {key: value for key, value in values.items() if key != "submitted_at"}
     if retry and done_already(verification, VerificationStatus.SUBMITTED, **retry):

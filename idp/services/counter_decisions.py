@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import force_locale, gettext
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
 
 from idp.domain.enrolment_code import normalize_code
 from idp.domain.errors import N_
@@ -206,9 +207,14 @@ def _notify_revoked(account: Account) -> None:
 # --- the supervisor's lists ------------------------------------------------------------------
 
 
+def _listed() -> Select[tuple[IdentityVerification]]:
+    """The lists name each citizen: loaded with the rows, not one query per row."""
+    return select(IdentityVerification).options(joinedload(IdentityVerification.account))
+
+
 def approval_queue(staff: StaffMember, page: int = 1) -> Page:
     """Submitted checks of the staff member's office, oldest first (office_id index)."""
-    query = select(IdentityVerification).where(
+    query = _listed().where(
         IdentityVerification.office_id == staff.office_id,
         IdentityVerification.status == VerificationStatus.SUBMITTED)
     return page_of(query, page, (IdentityVerification.submitted_at, IdentityVerification.id),
@@ -218,7 +224,7 @@ def approval_queue(staff: StaffMember, page: int = 1) -> Page:
 def approved(staff: StaffMember, page: int = 1, code: str | None = None) -> Page:
     """Approved verifications of the office, newest decision first; `code` narrows the list
     to one enrolment code (unique index); a malformed code matches nothing."""
-    query = select(IdentityVerification).where(
+    query = _listed().where(
         IdentityVerification.office_id == staff.office_id,
         IdentityVerification.status == VerificationStatus.APPROVED)
     if code:

@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import force_locale, gettext
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from idp.domain.enrolment_code import normalize_code
 from idp.domain.errors import N_, DomainError
@@ -65,15 +66,14 @@ REASON_LABELS = {
 
 
 def _set_status(organisation: Organisation, expected: tuple[OrganisationStatus, ...],
-                new: OrganisationStatus, **values: Any) -> bool:
-    """Conditional UPDATE of the organisation's status, in the caller's transaction."""
-    result = db.session.execute(
+                new: OrganisationStatus, **values: Any) -> None:
+    """Conditional UPDATE of the organisation's status, in the caller's transaction (the
+    commit that follows expires the loaded row)."""
+    db.session.execute(
         update(Organisation)
         .where(Organisation.id == organisation.id, Organisation.status.in_(expected))
         .values(status=new, version=Organisation.version + 1, **values)
         .execution_options(synchronize_session=False))
-    db.session.refresh(organisation)
-    return result.rowcount == 1
 
 
 def reject(staff: StaffMember, public_id: str, reason: RejectReason | str | None, *,
@@ -219,9 +219,15 @@ def _notify_rejected(verification: OrganisationVerification, reason: RejectReaso
 # --- the supervisor's lists --------------------------------------------------------------------
 
 
+def _listed() -> Select[tuple[OrganisationVerification]]:
+    """The lists name each organisation: loaded with the rows, not one query per row."""
+    return select(OrganisationVerification).options(
+        joinedload(OrganisationVerification.organisation))
+
+
 def approval_queue(staff: StaffMember, page: int = 1) -> Page:
     """Submitted organisation checks of the staff member's office, oldest first."""
-    query = select(OrganisationVerification).where(
+    query = _listed().where(
         OrganisationVerification.office_id == staff.office_id,
         OrganisationVerification.status == VerificationStatus.SUBMITTED)
     return page_of(query, page, (OrganisationVerification.submitted_at, OrganisationVerification.id),
@@ -232,7 +238,7 @@ def approved(staff: StaffMember, page: int = 1, search: str | None = None) -> Pa
     """Approved organisation checks of the office, newest decision first; `search` narrows
     the list to one enrolment code or one tax code (both unique); anything else matches
     nothing."""
-    query = select(OrganisationVerification).where(
+    query = _listed().where(
         OrganisationVerification.office_id == staff.office_id,
         OrganisationVerification.status == VerificationStatus.APPROVED)
     if search:

@@ -47,6 +47,7 @@ from idp.services.counter_workflow import (
     status_refusal,
     store_refusal,
     transition_or_refuse,
+    visible_to,
 )
 from idp.services.verification_state import expire_if_due
 
@@ -110,15 +111,15 @@ def is_own(staff: StaffMember, verification: OrganisationVerification) -> bool:
 
 def _checked(staff: StaffMember, verification: OrganisationVerification | None, *, channel: str,
              action: str) -> OrganisationVerification:
-    # Pending records belong to no office yet (any office can take a code).
-    if verification is None or verification.office_id not in (None, staff.office_id):
+    if not visible_to(staff, verification):
         refuse(staff, "not_found", verification=verification, channel=channel, action=action)
     organisation_pk = verification.organisation_id  # a stale registration replaced online
     if not organisations.still_there(organisation_pk):
         refuse(staff, "not_found", verification=None, channel=channel, action=action)
     if is_own(staff, verification):
         refuse(staff, "own_account", verification=verification, channel=channel, action=action)
-    if expire_if_due(verification, channel=channel):
+    if verification.status is VerificationStatus.PENDING and expire_if_due(verification,
+                                                                            channel=channel):
         db.session.commit()  # the lazy expiry is a fact, whatever the caller does next
         if not organisations.still_there(organisation_pk):  # the commit ended the lock
             refuse(staff, "not_found", verification=None, channel=channel, action=action)

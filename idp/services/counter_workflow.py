@@ -66,6 +66,12 @@ def store_refusal(tag: AuditTag, staff: StaffMember, code: str, *,
     return current
 
 
+def visible_to(staff: StaffMember, verification: Verification | None) -> bool:
+    """Pending records belong to no office yet (any office can take a code); once an office
+    has acted on one, only that office sees it."""
+    return verification is not None and verification.office_id in (None, staff.office_id)
+
+
 def status_refusal(verification: Verification) -> str:
     """Why the record is not in the status an action needs."""
     return {VerificationStatus.EXPIRED: "expired",

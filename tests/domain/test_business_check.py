@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from idp.domain import document_check
 from idp.domain.business_check import (
-    DOCUMENT_TYPES,
     BusinessCheck,
     business_check_problems,
     clean_certificate_number,
@@ -44,7 +44,7 @@ def test_a_good_check_has_no_problem_with_either_authority():
 
 
 def test_the_domain_lists_match_the_model_enums():
-    assert DOCUMENT_TYPES == {t.value for t in DocumentType}
+    assert document_check.DOCUMENT_TYPES == {t.value for t in DocumentType}
     assert {"legal_representative", "power_of_attorney"} == {a.value for a in RepresentativeAuthority}
 
 

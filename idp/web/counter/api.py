@@ -65,9 +65,11 @@ def document_check(body: dict[str, Any]) -> DocumentCheck:
 
 
 def verification_json(staff: StaffMember, v: IdentityVerification, *,
-                      summary: bool = False) -> dict[str, Any]:
+                      summary: bool = False,
+                      people: dict[int, StaffMember] | None = None) -> dict[str, Any]:
     account = v.account
-    people = counter_checks.staff_by_id(v.clerk_id, v.decided_by, v.revoked_by)
+    if people is None:
+        people = counter_checks.staff_by_id(v.clerk_id, v.decided_by, v.revoked_by)
     body = summary_json(v, people) | {"citizen": {"full_name": account.full_name}}
     if summary:
         return body

@@ -156,5 +156,8 @@ def queue_response(approval_queue: Callable[[StaffMember, int], Page],
         return api_error(403, "supervisor_only",
                          gettext(counter_checks.MESSAGES["supervisor_only"]))
     page = approval_queue(staff, parse_page(request.args.get("page")))
-    return jsonify(items=[as_json(staff, v, summary=True) for v in page.items],
+    # The staff named on the whole page, in one query rather than one per row.
+    people = counter_checks.staff_by_id(
+        *(i for v in page.items for i in (v.clerk_id, v.decided_by, v.revoked_by)))
+    return jsonify(items=[as_json(staff, v, summary=True, people=people) for v in page.items],
                    page=page.page, pages=page.pages, total=page.total)

@@ -68,9 +68,11 @@ def business_check(body: dict[str, Any]) -> BusinessCheck:
 
 
 def organisation_check_json(staff: StaffMember, v: OrganisationVerification, *,
-                            summary: bool = False) -> dict[str, Any]:
+                            summary: bool = False,
+                            people: dict[int, StaffMember] | None = None) -> dict[str, Any]:
     organisation = v.organisation
-    people = counter_checks.staff_by_id(v.clerk_id, v.decided_by, v.revoked_by)
+    if people is None:
+        people = counter_checks.staff_by_id(v.clerk_id, v.decided_by, v.revoked_by)
     body = summary_json(v, people) | {
         "organisation": {"name": organisation.name, "tax_code": organisation.tax_code}}
     if summary:
