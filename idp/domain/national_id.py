@@ -48,7 +48,7 @@ EARLIEST_BIRTHDATE = datetime.date(1900, 1, 1)
 
 # Separators people type when copying from the card: spaces, dots, dashes
 # (ASCII hyphen plus the Unicode dashes that NFKC leaves alone, and minus).
-_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u2212]+")
+SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u2212]+")
 # ``[0-9]`` rather than ``\d``: ``\d`` also matches Arabic-Indic etc. digits.
 _TWELVE_DIGITS = re.compile(r"[0-9]{12}")
 _NINE_DIGITS = re.compile(r"[0-9]{9}")
@@ -87,7 +87,7 @@ def normalize_national_id(raw: str) -> str:
     if len(raw) > MAX_INPUT_LENGTH:
         raise DomainError("national_id.format", MSG_FORMAT)
     # NFKC turns full-width digits (from some IMEs) into ASCII ones.
-    compact = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
+    compact = SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
     if _TWELVE_DIGITS.fullmatch(compact):
         return compact
     if _NINE_DIGITS.fullmatch(compact):

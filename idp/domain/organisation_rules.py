@@ -13,13 +13,12 @@ decide what to store and what to audit.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import date
 
 from idp.domain.document_check import has_hidden_characters
 from idp.domain.errors import N_, DomainError
-from idp.domain.national_id import decode_national_id
+from idp.domain.national_id import SEPARATORS, decode_national_id
 from idp.domain.tax_code import MAX_INPUT_LENGTH, TaxCode, TaxCodeKind, parse_tax_code
 
 MIN_NAME = 2
@@ -30,7 +29,6 @@ MAX_DATE_INPUT = 32
 MIN_MEMBER_AGE = 18
 MAX_MEMBER_AGE = 100
 MAX_YEARS_AHEAD = 10
-DEPENDENT_UNIT_DIGITS = 13  # the parent's 10 digits and the unit's 3
 
 # The same sentence as idp.domain.tax_code's (one msgid, one translation).
 MSG_TAX_CODE_FORMAT = N_("Enter a 10-digit tax code, optionally followed by a dash and 3 digits.")
@@ -55,9 +53,6 @@ MSG_UNTIL_BEFORE_FROM = N_("The last valid day cannot be before the first valid 
 MSG_UNTIL_PAST = N_("The last valid day cannot be in the past.")
 MSG_TOO_FAR = N_("Dates can be at most 10 years ahead.")
 
-# Separators people type inside a tax code: spaces, dots, dashes (ASCII, Unicode, minus).
-_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u2212]+")
-_DIGITS = re.compile(r"[0-9]+")
 
 def normalize_organisation_name(raw: str) -> str:
     """The canonical form of an organisation's name, or DomainError (`organisation.name`)."""
@@ -83,12 +78,9 @@ def parse_typed_tax_code(raw: str) -> TaxCode:
     idp.domain.tax_code.parse_tax_code."""
     if len(raw) > MAX_INPUT_LENGTH:
         raise DomainError("tax_code.format", MSG_TAX_CODE_FORMAT)
-    digits = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
-    if not _DIGITS.fullmatch(digits):
-        raise DomainError("tax_code.format", MSG_TAX_CODE_FORMAT)
-    if len(digits) == DEPENDENT_UNIT_DIGITS:
-        digits = f"{digits[:10]}-{digits[10:]}"
-    return parse_tax_code(digits)
+    # The same separators as in personal ID numbers; parse_tax_code reads 13 digits as a
+    # dependent unit and refuses anything but digits.
+    return parse_tax_code(SEPARATORS.sub("", unicodedata.normalize("NFKC", raw)))
 
 
 def check_title(title: str, tax_code: TaxCode, *, own_national_id: str) -> None:

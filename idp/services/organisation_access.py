@@ -35,10 +35,31 @@ MAX_PUBLIC_ID = 22
 
 def is_current(membership: OrganisationMember, *, today: date | None = None) -> bool:
     """The member may act for the organisation today (see the module docstring)."""
-    account = membership.account
-    return (membership.is_current(today or vietnam_today())
-            and membership.organisation.status is OrganisationStatus.VERIFIED
-            and account is not None and account.is_active and identity_verified(account))
+    return access_problem(membership, today=today) is None
+
+
+def access_problem(membership: OrganisationMember, *, today: date | None = None) -> str | None:
+    """Why the member cannot act for the organisation now, or None if they can:
+    organisation_unverified,
+    organisation_revoked, suspended, not_yet_valid, no_longer_valid, account_inactive,
+    identity_not_verified."""
+    today = today or vietnam_today()
+    status = membership.organisation.status
+    if status is OrganisationStatus.UNVERIFIED:
+        return "organisation_unverified"
+    if status is OrganisationStatus.REVOKED:
+        return "organisation_revoked"
+    if membership.status is not MembershipStatus.ACTIVE:
+        return "suspended"
+    if membership.valid_from is not None and today < membership.valid_from:
+        return "not_yet_valid"
+    if membership.valid_until is not None and membership.valid_until < today:
+        return "no_longer_valid"
+    if membership.account is None or not membership.account.is_active:
+        return "account_inactive"
+    if not identity_verified(membership.account):
+        return "identity_not_verified"
+    return None
 
 
 def identity_verified(account: Account) -> bool:

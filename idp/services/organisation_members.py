@@ -33,6 +33,7 @@ from idp.domain.errors import N_, DomainError
 from idp.domain.organisation_rules import check_member_national_id, check_validity, parse_day
 from idp.extensions import db
 from idp.models import (
+    LIVE_MEMBERSHIP,
     Account,
     AccountStatus,
     AuditTag,
@@ -49,7 +50,6 @@ from idp.services.organisation_refusals import OrganisationRefusal, refuse
 
 INVITATION_DAYS = 14
 MANAGERS = (MemberRole.REPRESENTATIVE, MemberRole.ADMIN)
-LIVE = (MembershipStatus.INVITED, MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED)
 
 MSG_NOT_FOUND = N_("This member was not found.")
 MSG_FORBIDDEN = N_("Only the representative and current administrators of the organisation can "
@@ -296,14 +296,14 @@ def update_member(actor: Actor, public_id: str, member_id: str,
                   membership=target.public_id)
     role = _role(fields.role, no)
     valid_from, valid_until = _dates(fields, no, current=(target.valid_from, target.valid_until))
-    if target.status not in LIVE:
+    if target.status not in LIVE_MEMBERSHIP:
         no("organisation.member_state", MSG_STATE, 409)
     if (role, valid_from, valid_until) == (target.role, target.valid_from, target.valid_until):
         return target  # nothing to change (a retry)
     changed = db.session.execute(
         update(OrganisationMember)
         .where(OrganisationMember.id == target.id, OrganisationMember.version == target.version,
-               OrganisationMember.status.in_(LIVE))
+               OrganisationMember.status.in_(LIVE_MEMBERSHIP))
         .values(role=role, valid_from=valid_from, valid_until=valid_until,
                 version=OrganisationMember.version + 1, changed_by=actor.account.id)
         .execution_options(synchronize_session=False)).rowcount == 1

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 from sqlalchemy import and_, delete, exists, func, select
@@ -60,7 +60,7 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.services import audit
-from idp.services.organisation_access import identity_verified, vietnam_today
+from idp.services.organisation_access import identity_verified
 from idp.services.organisation_refusals import OrganisationRefusal, refuse
 from idp.services.verification_state import transition
 
@@ -253,30 +253,6 @@ def viewer_membership(account: Account, public_id: str) -> OrganisationMember:
     if membership is None:
         raise OrganisationRefusal("organisation.not_found", MSG_NOT_FOUND, status=404)
     return membership
-
-
-def access_problem(membership: OrganisationMember, *, today: date | None = None) -> str | None:
-    """Why the member cannot act for the organisation now, or None if they can
-    (idp.services.organisation_access.is_current): organisation_unverified,
-    organisation_revoked, suspended, not_yet_valid, no_longer_valid, account_inactive,
-    identity_not_verified."""
-    today = today or vietnam_today()
-    status = membership.organisation.status
-    if status is OrganisationStatus.UNVERIFIED:
-        return "organisation_unverified"
-    if status is OrganisationStatus.REVOKED:
-        return "organisation_revoked"
-    if membership.status is not MembershipStatus.ACTIVE:
-        return "suspended"
-    if membership.valid_from is not None and today < membership.valid_from:
-        return "not_yet_valid"
-    if membership.valid_until is not None and membership.valid_until < today:
-        return "no_longer_valid"
-    if membership.account is None or not membership.account.is_active:
-        return "account_inactive"
-    if not identity_verified(membership.account):
-        return "identity_not_verified"
-    return None
 
 
 def my_memberships(account: Account) -> list[OrganisationMember]:

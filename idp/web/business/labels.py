@@ -40,7 +40,7 @@ MEMBERSHIP_LABELS = {
     MembershipStatus.EXPIRED: _l("Invitation expired"),
 }
 
-# organisations.access_problem codes: why a member cannot act for the organisation now.
+# organisation_access.access_problem codes: why a member cannot act for the organisation now.
 ACCESS_PROBLEMS = {
     "organisation_unverified": _l("The organisation has not been verified at a post office yet."),
     "organisation_revoked": _l("The organisation's verification was withdrawn."),

@@ -19,7 +19,7 @@ from idp.services import (
     organisation_members,
     organisations,
 )
-from idp.services.organisation_access import identity_verified, is_current
+from idp.services.organisation_access import access_problem, identity_verified
 from idp.services.organisation_refusals import OrganisationRefusal
 from idp.services.organisations import RegistrationInput
 from idp.web.business import bp, labels
@@ -53,7 +53,7 @@ def home() -> str:
         "business/home.html", nav="organisations", labels=labels,
         identity_verified=identity_verified(account),
         invitations=organisation_invitations.invitations_for(account),
-        memberships=[(m, organisations.access_problem(m)) for m in memberships],
+        memberships=[(m, access_problem(m)) for m in memberships],
         notice=request.args.get("done"))
 
 
@@ -147,18 +147,19 @@ def organisation_page(public_id: str, status: int = 200, *, error: str | None = 
     # The member list (names, ID numbers) only for those who may manage it now: the same rule
     # as the POSTs (organisation_members.manager_of).
     manager_role = active and membership.role in (MemberRole.REPRESENTATIVE, MemberRole.ADMIN)
-    can_manage = manager_role and is_current(membership)
+    problem = access_problem(membership)
+    can_manage = manager_role and problem is None
     return render_template(
         "business/organisation.html", nav="organisations", labels=labels,
         organisation=organisation, membership=membership,
         verified=organisation.status is OrganisationStatus.VERIFIED,
-        problem=organisations.access_problem(membership),
+        problem=problem,
         representative=representative, standing=standing,
         qr=qr_data_uri(qr_payload(standing.verification.code)) if pending else None,
         province=PROVINCES.get(organisation.head_office.get("province_code", ""), ""),
         hold_ends=organisations.hold_ends(organisation),
         members=organisation_members.members_of(organisation) if can_manage else None,
-        manager_role=manager_role, can_manage=can_manage,
+        manager_role=manager_role,
         invite_form=invite_form or InviteForm(formdata=None), mask=mask_national_id,
         error=error, notice=request.args.get("done")), status
 
