@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from idp.extensions import db
 from idp.models import (
@@ -75,7 +75,7 @@ def acting_choices(account: Account) -> list[OrganisationMember]:
     rows = db.session.scalars(
         select(OrganisationMember)
         .join(Organisation, Organisation.id == OrganisationMember.organisation_id)
-        .options(joinedload(OrganisationMember.organisation))
+        .options(contains_eager(OrganisationMember.organisation))  # one join, not two
         .where(OrganisationMember.account_id == account.id,
                OrganisationMember.status == MembershipStatus.ACTIVE,
                Organisation.status == OrganisationStatus.VERIFIED)

@@ -226,11 +226,7 @@ def _tell_invitee(national_id: str, organisation: Organisation) -> None:
 def _target(actor: Actor, manager: OrganisationMember, member_id: str, *,
             action: str) -> OrganisationMember:
     organisation = manager.organisation
-    target = None
-    if isinstance(member_id, str) and len(member_id) == organisations.PUBLIC_ID_LENGTH:
-        target = db.session.scalar(select(OrganisationMember).where(
-            OrganisationMember.public_id == member_id,
-            OrganisationMember.organisation_id == organisation.id))
+    target = member_of(organisation, member_id)
     no = _refuser(actor, action, organisation=organisation.public_id,
                   **({"membership": target.public_id} if target is not None else {}))
     if target is None:
@@ -317,6 +313,15 @@ def update_member(actor: Actor, public_id: str, member_id: str,
                  membership=target.public_id, role=role.value, status=target.status.value)
     db.session.commit()
     return target
+
+
+def member_of(organisation: Organisation, member_id: str) -> OrganisationMember | None:
+    """One membership of the organisation by its public id (unique index), or None."""
+    if not isinstance(member_id, str) or len(member_id) != organisations.PUBLIC_ID_LENGTH:
+        return None
+    return db.session.scalar(select(OrganisationMember).where(
+        OrganisationMember.public_id == member_id,
+        OrganisationMember.organisation_id == organisation.id))
 
 
 def members_of(organisation: Organisation) -> list[OrganisationMember]:

@@ -35,7 +35,7 @@ from typing import NoReturn
 
 from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from idp.domain.document_check import check_address
 from idp.domain.errors import N_, DomainError
@@ -245,7 +245,8 @@ def viewer_membership(account: Account, public_id: str) -> OrganisationMember:
         membership = db.session.scalar(
             select(OrganisationMember)
             .join(Organisation, Organisation.id == OrganisationMember.organisation_id)
-            .options(joinedload(OrganisationMember.organisation))
+            # the joined row fills the relationship: one join, not two
+            .options(contains_eager(OrganisationMember.organisation))
             .where(Organisation.public_id == public_id,
                    OrganisationMember.account_id == account.id,
                    OrganisationMember.status.in_((MembershipStatus.ACTIVE,

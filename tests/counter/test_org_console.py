@@ -241,3 +241,18 @@ def test_another_office_gets_404_everywhere(app, cast):
 
 def test_home_says_organisation_codes_work_too(app, cast):
     assert "organisations work here too" in text(console_client(app, cast.clerk).get("/counter/"))
+
+
+def test_the_queue_pages_citizens_and_organisations_separately(app, cast, monkeypatch):
+    from idp.services import counter_decisions, counter_organisation_decisions
+
+    monkeypatch.setattr(counter_decisions, "PAGE_SIZE", 1)
+    monkeypatch.setattr(counter_organisation_decisions, "PAGE_SIZE", 1)
+    make_org_check(app, submitted_organisation_check, cast.clerk)
+    make_org_check(app, submitted_organisation_check, cast.clerk,
+                   representative=cast.citizen, organisation={"tax_code": OTHER_TAX_CODE})
+    queue = html.unescape(text(console_client(app, cast.supervisor).get("/counter/queue")))
+    assert 'href="/counter/queue?org_page=2" rel="next"' in queue  # organisations: page 2
+    second = html.unescape(text(console_client(app, cast.supervisor).get(
+        "/counter/queue?org_page=2")))
+    assert 'href="/counter/queue?org_page=1" rel="prev"' in second

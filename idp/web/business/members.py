@@ -81,8 +81,7 @@ def _member(public_id: str, member_id: str) -> OrganisationMember:
         abort(404)
     member = None
     if viewer.role in organisation_members.MANAGERS and is_current(viewer):
-        member = next((m for m in organisation_members.members_of(viewer.organisation)
-                       if m.public_id == member_id), None)
+        member = organisation_members.member_of(viewer.organisation, member_id)
     if member is None:
         abort(404)
     return member
