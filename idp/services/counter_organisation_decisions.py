@@ -47,7 +47,7 @@ from idp.services.counter_workflow import (
     done_already,
     page_of,
     parse_reason,
-    rejection_values,
+    reject_record,
     transition_or_refuse,
 )
 
@@ -84,15 +84,10 @@ def reject(staff: StaffMember, public_id: str, reason: RejectReason | str | None
     own_account, invalid_reason (400), supervisor_only, own_submission (403), expired,
     cancelled, conflict (409). The same rejection retried returns the record unchanged."""
     verification = load_for_action(staff, public_id, channel=channel, action="reject")
-    reason = parse_reason(refuse, staff, reason, verification, channel=channel, action="reject")
-    retry = {"decided_by": staff.id, "reject_reason": reason}
-    if done_already(verification, VerificationStatus.REJECTED, **retry):
-        return verification
-    expected = verification.status
-    values = rejection_values(refuse, staff, verification, reason, utcnow(), channel=channel)
-    if not transition_or_refuse(refuse, staff, verification, expected, VerificationStatus.REJECTED,
-                                retry=retry, channel=channel, action="reject", **values):
-        return verification
+    rejected = reject_record(refuse, staff, verification, reason, channel=channel)
+    if rejected is None:
+        return verification  # a retry: already done
+    reason, expected = rejected
     audit_action(AuditTag.COUNTER_ORGANISATION_REJECT, staff, verification, channel,
                  reason=reason.value, stage=expected.value)
     _notify_rejected(verification, reason)

@@ -28,6 +28,7 @@ from idp.models import (
     StaffMember,
     VerificationStatus,
 )
+from idp.models.base import utcnow
 from idp.services import audit
 from idp.services.verification_state import transition
 
@@ -109,6 +110,24 @@ def transition_or_refuse(refuse: Refuse, staff: StaffMember, verification: Verif
         return False
     refuse(staff, status_refusal(verification), verification=verification, channel=channel,
            action=action)
+
+
+def reject_record(refuse: Refuse, staff: StaffMember, verification: Verification,
+                  reason: RejectReason | str | None, *, channel: str
+                  ) -> tuple[RejectReason, VerificationStatus] | None:
+    """Reject `verification` with a reason code, in the caller's transaction: the reason and
+    the stage it was rejected at, or None when the same rejection by the same person was
+    already done (a retry: nothing to record). Refusals through `refuse`."""
+    reason = parse_reason(refuse, staff, reason, verification, channel=channel, action="reject")
+    retry = {"decided_by": staff.id, "reject_reason": reason}
+    if done_already(verification, VerificationStatus.REJECTED, **retry):
+        return None
+    expected = verification.status
+    values = rejection_values(refuse, staff, verification, reason, utcnow(), channel=channel)
+    if not transition_or_refuse(refuse, staff, verification, expected, VerificationStatus.REJECTED,
+                                retry=retry, channel=channel, action="reject", **values):
+        return None
+    return reason, expected
 
 
 def rejection_values(refuse: Refuse, staff: StaffMember, verification: Verification,
