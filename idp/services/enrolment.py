@@ -23,12 +23,10 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NoReturn
 
-from flask import current_app
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from idp.domain.enrolment_code import new_code
 from idp.domain.errors import N_
@@ -44,14 +42,11 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import audit
-from idp.services.verification_state import expire_if_due, transition
+from idp.services import audit, enrolment_codes
+from idp.services.enrolment_codes import INSERT_ATTEMPTS, RATE_WINDOW
+from idp.services.enrolment_codes import MAX_CODES_PER_DAY as MAX_CODES_PER_DAY  # re-exported
+from idp.services.verification_state import transition
 
-MAX_CODES_PER_DAY = 5
-RATE_WINDOW = timedelta(hours=24)
-# A collision of 8 characters from 29 is ~1 in 5·10^11 per live code: one retry is plenty,
-# a few more cost nothing and stop an infinite loop on a broken generator.
-INSERT_ATTEMPTS = 5
 PUBLIC_ID_RE = re.compile(r"[A-Za-z0-9_-]{22}")
 
 NOT_ACTIVE = N_("This account cannot be verified: it is not active.")
@@ -104,16 +99,11 @@ class NotCancellable(EnrolmentError):
 
 
 @dataclass(frozen=True)
-class Standing:
-    """What the status page shows: the latest verification (if any) and its office."""
+class Standing(enrolment_codes.Standing[IdentityVerification]):
+    """What the status page shows: the account's level, its latest verification (if any) and
+    that verification's office."""
 
     loa: int
-    verification: IdentityVerification | None
-    office: PostOffice | None
-
-    @property
-    def state(self) -> str:
-        return self.verification.status.value if self.verification else "none"
 
 
 def unused_code() -> str:
@@ -129,12 +119,6 @@ def unused_code() -> str:
         if not taken:
             return code
     raise RuntimeError("could not draw an unused enrolment code")  # pragma: no cover
-
-
-def _live(account_id: int) -> IdentityVerification | None:
-    return db.session.scalar(
-        select(IdentityVerification).where(IdentityVerification.live_account_id == account_id)
-    )
 
 
 def _is_verified(account: Account) -> bool:
@@ -158,10 +142,7 @@ def _recent_requests(account_id: int) -> int:
 
 def _live_or_none(account: Account) -> IdentityVerification | None:
     """The live verification, after lazily expiring it if its code ran out (caller commits)."""
-    live = _live(account.id)
-    if live is not None and expire_if_due(live):
-        return None
-    return live
+    return enrolment_codes.live(IdentityVerification.live_account_id, account.id)
 
 
 def request_code(account: Account, *, session_id: int | None = None) -> IdentityVerification:
@@ -173,31 +154,24 @@ def request_code(account: Account, *, session_id: int | None = None) -> Identity
         raise AccountNotActive()
     if _is_verified(account):
         raise AlreadyVerified()
-    for _ in range(INSERT_ATTEMPTS):
-        live = _live_or_none(account)
-        if live is not None:
-            db.session.commit()
-            return live
-        if _recent_requests(account.id) >= MAX_CODES_PER_DAY:
-            db.session.commit()  # keeps a lazy expiry that happened above
-            raise TooManyCodes()
-        days = current_app.config["IDP_SETTINGS"].enrolment_code_days
+
+    def too_many() -> NoReturn:
+        raise TooManyCodes()
+
+    def stage(expires_at: datetime) -> IdentityVerification:
         verification = IdentityVerification(
             public_id=secrets.token_urlsafe(16), account_id=account.id,
             live_account_id=account.id, code=unused_code(), status=VerificationStatus.PENDING,
-            expires_at=utcnow() + timedelta(days=days))
+            expires_at=expires_at)
         db.session.add(verification)
         audit.record(AuditTag.VERIFICATION_REQUEST, account_id=account.id, session_id=session_id,
                      verification=verification.public_id)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            # A concurrent request won the live slot (the loop then returns its code), or the
-            # code / public id collided (the loop draws new ones). Rollback drops the audit event.
-            db.session.rollback()
-            continue
         return verification
-    raise RuntimeError("could not store an enrolment code")  # pragma: no cover
+
+    # _live_or_none is looked up at each call, so a test can stand in for it.
+    return enrolment_codes.issue(find_live=lambda: _live_or_none(account),
+                                 recent_requests=lambda: _recent_requests(account.id),
+                                 too_many=too_many, stage=stage)
 
 
 def _own(account: Account, public_id: str) -> IdentityVerification:
@@ -219,15 +193,10 @@ def cancel(account: Account, public_id: str, *, session_id: int | None = None) -
     VerificationNotFound (no such verification of this account, or a malformed id) or
     NotCancellable (a clerk has submitted it, or it was decided). One transaction."""
     verification = _own(account, public_id)
-    expire_if_due(verification)
-    if verification.status is VerificationStatus.PENDING and transition(
-            verification, VerificationStatus.PENDING, VerificationStatus.CANCELLED,
-            cancelled_at=utcnow()):
-        audit.record(AuditTag.VERIFICATION_CANCEL, account_id=account.id, session_id=session_id,
-                     verification=verification.public_id)
-    db.session.commit()
-    # Lost a race with a clerk, or never was pending: report what it is now.
-    if verification.status not in (VerificationStatus.CANCELLED, VerificationStatus.EXPIRED):
+    if not enrolment_codes.cancel_pending(verification, lambda: audit.record(
+            AuditTag.VERIFICATION_CANCEL, account_id=account.id, session_id=session_id,
+            verification=verification.public_id)):
+        # Lost a race with a clerk, or never was pending: report what it is now.
         raise NotCancellable()
     return verification
 
@@ -235,21 +204,16 @@ def cancel(account: Account, public_id: str, *, session_id: int | None = None) -
 def current(account: Account) -> Standing:
     """The account's level and its latest verification, a pending one expired lazily when its
     code has run out (that change is committed). Never raises for a missing verification."""
-    latest = db.session.scalar(
-        select(IdentityVerification).where(IdentityVerification.account_id == account.id)
-        .order_by(IdentityVerification.created_at.desc(), IdentityVerification.id.desc())
-        .limit(1)
-    )
-    if latest is not None and expire_if_due(latest):
-        db.session.commit()
-    office = db.session.get(PostOffice, latest.office_id) if latest and latest.office_id else None
-    return Standing(loa=account.identity_loa, verification=latest, office=office)
+    latest = enrolment_codes.latest(IdentityVerification.account_id, account.id)
+    return Standing(loa=account.identity_loa, verification=latest.verification,
+                    office=latest.office)
 
 
 # --- the account's data: export and erasure (idp.services.account_data) -------------------
 
 
-def _iso(value: date | datetime | None) -> str | None:
+def iso(value: date | datetime | None) -> str | None:
+    """A date or moment as the data export writes it (also idp.services.organisation_accounts)."""
     return value.isoformat() if value is not None else None
 
 
@@ -265,16 +229,16 @@ def export_rows(account_id: int) -> list[dict[str, Any]]:
     ).all()
     return [
         {"status": v.status.value, "assisted": v.assisted, "office": office_code,
-         "requested_at": _iso(v.created_at), "expires_at": _iso(v.expires_at),
-         "cancelled_at": _iso(v.cancelled_at), "checked_at": _iso(v.submitted_at),
+         "requested_at": iso(v.created_at), "expires_at": iso(v.expires_at),
+         "cancelled_at": iso(v.cancelled_at), "checked_at": iso(v.submitted_at),
          "document_type": v.document_type.value if v.document_type else None,
          "document_number": v.document_number,
-         "document_issued_on": _iso(v.document_issued_on),
-         "document_expires_on": _iso(v.document_expires_on),
+         "document_issued_on": iso(v.document_issued_on),
+         "document_expires_on": iso(v.document_expires_on),
          "verified_address": v.verified_address,
-         "decided_at": _iso(v.decided_at),
+         "decided_at": iso(v.decided_at),
          "reject_reason": v.reject_reason.value if v.reject_reason else None,
-         "revoked_at": _iso(v.revoked_at),
+         "revoked_at": iso(v.revoked_at),
          "revoke_reason": v.revoke_reason.value if v.revoke_reason else None}
         for v, office_code in rows
     ]

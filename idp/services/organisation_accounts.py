@@ -13,7 +13,6 @@ stay, with their other members.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -30,12 +29,9 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.services import audit
+from idp.services.enrolment import iso
 from idp.services.organisation_members import move
 from idp.services.verification_state import transition
-
-
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def export_rows(account: Account) -> list[dict[str, Any]]:
@@ -52,9 +48,9 @@ def export_rows(account: Account) -> list[dict[str, Any]]:
         {"organisation": {"tax_code": m.organisation.tax_code, "name": m.organisation.name,
                           "status": m.organisation.status.value,
                           "represented_by_you": m.organisation.representative_account_id == account.id},
-         "role": m.role.value, "status": m.status.value, "valid_from": _iso(m.valid_from),
-         "valid_until": _iso(m.valid_until), "invited_at": _iso(m.invited_at),
-         "accepted_at": _iso(m.accepted_at), "ended_at": _iso(m.ended_at)}
+         "role": m.role.value, "status": m.status.value, "valid_from": iso(m.valid_from),
+         "valid_until": iso(m.valid_until), "invited_at": iso(m.invited_at),
+         "accepted_at": iso(m.accepted_at), "ended_at": iso(m.ended_at)}
         for m in rows
     ]
 

@@ -1,11 +1,12 @@
 """The representative's side of an organisation's counter check (DESIGN §5): ask for an
-enrolment code, cancel it, see where the check stands. Mirrors idp.services.enrolment.
+enrolment code, cancel it, see where the check stands. Mirrors idp.services.enrolment; what
+the two have in common is idp.services.enrolment_codes.
 
 - Only the organisation's representative, with an active membership, asks for or cancels a
   code, and only while the organisation is not verified.
 - At most one live (pending or submitted) check per organisation, a database rule (unique
   `live_organisation_id`): asking again returns the live one. At most MAX_CODES_PER_DAY
-  codes per organisation in 24 hours. A code is valid `enrolment_code_days` (30) days and
+  (enrolment_codes) codes per organisation in 24 hours. A code is valid `enrolment_code_days` (30) days and
   is unique across citizens' and organisations' checks (enrolment.unused_code).
 - Only a pending code is cancelled online: a submitted check is a clerk's record awaiting a
   supervisor. Statuses change only through idp.services.verification_state.transition.
@@ -15,13 +16,10 @@ enrolment code, cancel it, see where the check stands. Mirrors idp.services.enro
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 from typing import NoReturn
 
-from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from idp.domain.errors import N_
 from idp.extensions import db
@@ -33,17 +31,12 @@ from idp.models import (
     Organisation,
     OrganisationStatus,
     OrganisationVerification,
-    PostOffice,
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import audit, enrolment, organisations
+from idp.services import audit, enrolment, enrolment_codes, organisations
+from idp.services.enrolment_codes import RATE_WINDOW, Standing
 from idp.services.organisation_refusals import OrganisationRefusal, refuse
-from idp.services.verification_state import expire_if_due, transition
-
-MAX_CODES_PER_DAY = 5
-RATE_WINDOW = timedelta(hours=24)
-INSERT_ATTEMPTS = 5
 
 MSG_NOT_REPRESENTATIVE = N_("Only the representative of the organisation can do this.")
 MSG_ALREADY_VERIFIED = N_("This organisation has already been verified at a post office.")
@@ -53,18 +46,6 @@ MSG_NOT_FOUND = N_("This enrolment code was not found.")
 MSG_NOT_CANCELLABLE = N_("A clerk has already checked the documents, so this request can no "
                          "longer be cancelled online. A supervisor at the post office will "
                          "decide on it.")
-
-
-@dataclass(frozen=True)
-class Standing:
-    """The organisation's latest counter check (if any) and the office that handled it."""
-
-    verification: OrganisationVerification | None
-    office: PostOffice | None
-
-    @property
-    def state(self) -> str:
-        return self.verification.status.value if self.verification else "none"
 
 
 def _representative_of(account: Account, public_id: str, *, action: str,
@@ -87,14 +68,6 @@ def _representative_of(account: Account, public_id: str, *, action: str,
     return organisation
 
 
-def _live(organisation_pk: int) -> OrganisationVerification | None:
-    live = db.session.scalar(select(OrganisationVerification).where(
-        OrganisationVerification.live_organisation_id == organisation_pk))
-    if live is not None and expire_if_due(live):
-        return None
-    return live
-
-
 def _recent_requests(organisation_id: int) -> int:
     return db.session.scalar(
         select(func.count(OrganisationVerification.id)).where(
@@ -113,39 +86,33 @@ def request_code(account: Account, public_id: str, *,
     organisation = _representative_of(account, public_id, action="verification_request",
                                       session_id=session_id)
     organisation_pk, organisation_public_id = organisation.id, organisation.public_id
-    for _ in range(INSERT_ATTEMPTS):
+
+    def find_live() -> OrganisationVerification | None:
         if not organisations.still_there(organisation_pk):
             refuse("organisation.not_found", organisations.MSG_NOT_FOUND,
                    action="verification_request", account_id=account.id,
                    session_id=session_id, status=404)
-        live = _live(organisation_pk)
-        if live is not None:
-            db.session.commit()
-            return live
-        if _recent_requests(organisation_pk) >= MAX_CODES_PER_DAY:
-            db.session.commit()  # keeps a lazy expiry that happened above
-            refuse("organisation.too_many_codes", MSG_TOO_MANY, action="verification_request",
-                   account_id=account.id, session_id=session_id, status=429,
-                   organisation=organisation_public_id)
-        days = current_app.config["IDP_SETTINGS"].enrolment_code_days
+        return enrolment_codes.live(OrganisationVerification.live_organisation_id, organisation_pk)
+
+    def too_many() -> NoReturn:
+        refuse("organisation.too_many_codes", MSG_TOO_MANY, action="verification_request",
+               account_id=account.id, session_id=session_id, status=429,
+               organisation=organisation_public_id)
+
+    def stage(expires_at: datetime) -> OrganisationVerification:
         verification = OrganisationVerification(
             public_id=secrets.token_urlsafe(16), organisation_id=organisation_pk,
             live_organisation_id=organisation_pk, code=enrolment.unused_code(),
-            status=VerificationStatus.PENDING, requested_by=account.id,
-            expires_at=utcnow() + timedelta(days=days))
+            status=VerificationStatus.PENDING, requested_by=account.id, expires_at=expires_at)
         db.session.add(verification)
         audit.record(AuditTag.ORGANISATION_VERIFICATION_REQUEST, account_id=account.id,
                      session_id=session_id, organisation=organisation_public_id,
                      verification=verification.public_id)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            # A concurrent request won the live slot (the loop returns its code), or the code
-            # collided with one just issued (the loop draws another).
-            db.session.rollback()
-            continue
         return verification
-    raise RuntimeError("could not store an enrolment code")  # pragma: no cover
+
+    return enrolment_codes.issue(find_live=find_live,
+                                 recent_requests=lambda: _recent_requests(organisation_pk),
+                                 too_many=too_many, stage=stage)
 
 
 def cancel(account: Account, public_id: str, verification_id: str, *,
@@ -164,30 +131,17 @@ def cancel(account: Account, public_id: str, verification_id: str, *,
         refuse("organisation.verification_not_found", MSG_NOT_FOUND, action="verification_cancel",
                account_id=account.id, session_id=session_id, status=404,
                organisation=organisation.public_id)
-    expire_if_due(verification)
-    if verification.status is VerificationStatus.PENDING and transition(
-            verification, VerificationStatus.PENDING, VerificationStatus.CANCELLED,
-            cancelled_at=utcnow()):
-        audit.record(AuditTag.ORGANISATION_VERIFICATION_CANCEL, account_id=account.id,
-                     session_id=session_id, organisation=organisation.public_id,
-                     verification=verification.public_id)
-    db.session.commit()
-    if verification.status not in (VerificationStatus.CANCELLED, VerificationStatus.EXPIRED):
+    if not enrolment_codes.cancel_pending(verification, lambda: audit.record(
+            AuditTag.ORGANISATION_VERIFICATION_CANCEL, account_id=account.id,
+            session_id=session_id, organisation=organisation.public_id,
+            verification=verification.public_id)):
         refuse("organisation.not_cancellable", MSG_NOT_CANCELLABLE, action="verification_cancel",
                account_id=account.id, session_id=session_id, status=409,
                organisation=organisation.public_id, verification=verification.public_id)
     return verification
 
 
-def standing(organisation: Organisation) -> Standing:
-    """The latest check of the organisation, a pending one expired lazily when its code ran
-    out (committed)."""
-    latest = db.session.scalar(
-        select(OrganisationVerification)
-        .where(OrganisationVerification.organisation_id == organisation.id)
-        .order_by(OrganisationVerification.created_at.desc(), OrganisationVerification.id.desc())
-        .limit(1))
-    if latest is not None and expire_if_due(latest):
-        db.session.commit()
-    office = db.session.get(PostOffice, latest.office_id) if latest and latest.office_id else None
-    return Standing(verification=latest, office=office)
+def standing(organisation: Organisation) -> Standing[OrganisationVerification]:
+    """The latest check of the organisation and its office, a pending one expired lazily when
+    its code ran out (committed)."""
+    return enrolment_codes.latest(OrganisationVerification.organisation_id, organisation.id)
