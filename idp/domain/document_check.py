@@ -24,7 +24,7 @@ DOCUMENT_TYPES = frozenset({"can_cuoc", "cccd", "passport"})
 MSG_DOCUMENT_TYPE = N_("Choose the type of document.")
 MSG_NUMBER_MISMATCH = N_("The number on the document is not the ID number the citizen declared.")
 MSG_DOCUMENT_EXPIRED = N_("The document has expired: reject the check with the reason "
-                          "'document expired'.")
+                          "“document expired”.")
 MSG_ISSUED_FUTURE = N_("The issue date cannot be in the future.")
 MSG_ISSUED_BEFORE_BIRTH = N_("The issue date cannot be before the date of birth.")
 MSG_EXPIRY_BEFORE_ISSUE = N_("The expiry date cannot be before the issue date.")

@@ -43,7 +43,7 @@ MSG_HOUSEHOLD_HEAD_KIND = N_("Only a household business has a household head. Ch
                              "position.")
 MSG_HOUSEHOLD_NOT_OWN = N_("The tax code of a household business is its head's personal ID "
                            "number. As its head, register it with your own ID number, or choose "
-                           "'authorised person'.")
+                           "“authorised person”.")
 MSG_UNIT_HEAD_KIND = N_("Only a branch or representative office (a tax code with a 3-digit "
                         "suffix) has a unit head. Choose another position.")
 MSG_MEMBER_AGE = N_("The birth year in this ID number is not possible for a member of an "

@@ -59,7 +59,7 @@ MESSAGES = {
     "own_account": N_("You cannot act on your own account. Ask a colleague."),
     "supervisor_only": N_("Only a supervisor can do this."),
     "own_submission": N_("You submitted this check yourself: another supervisor must decide."),
-    "conflict": N_("This verification is now '%(status)s': someone else acted on it first. "
+    "conflict": N_("This verification is now “%(status)s”: someone else acted on it first. "
                    "Reload it to see its current state."),
     "invalid_reason": N_("Choose a reason from the list."),
     "account_disabled": N_("This account is disabled; it cannot be verified."),

@@ -182,7 +182,7 @@ def _notify_rejected(account: Account, reason: RejectReason) -> None:
         subject = gettext("PostID: your identity could not be verified")
         body = gettext("Hello %(name)s,\n\nYour identity could not be verified at the post "
                        "office. Reason: %(why)s.\n\nYou can ask for a new enrolment code in your "
-                       "account and visit any post office with your citizen ID card.",
+                       "account and visit any post office with your ID card.",
                        name=account.full_name, why=why)
     notify.tell_account(account, template="counter.rejected", sms=sms, subject=subject, body=body)
 
@@ -190,12 +190,12 @@ def _notify_rejected(account: Account, reason: RejectReason) -> None:
 def _notify_revoked(account: Account) -> None:
     with force_locale(account.locale or "vi"):
         sms = gettext("PostID: the verification of your identity was withdrawn and every device "
-                      "was signed out. Visit a post office with your citizen ID card.")
+                      "was signed out. Visit a post office with your ID card.")
         subject = gettext("PostID: the verification of your identity was withdrawn")
         body = gettext("Hello %(name)s,\n\nThe in-person verification of your identity was "
                        "withdrawn by the post office, and every device and service was signed "
-                       "out. To be verified again, visit any post office with your citizen ID "
-                       "card.", name=account.full_name)
+                       "out. To be verified again, visit any post office with your ID card.",
+                       name=account.full_name)
     notify.tell_account(account, template="counter.revoked", sms=sms, subject=subject, body=body)
 
 

@@ -189,7 +189,7 @@ def _notify(verification: OrganisationVerification, what: str) -> None:
                            "%(org)s. Nobody can sign in to public services on its behalf any "
                            "more. To have it verified again, ask for a new enrolment code in "
                            "your account and visit any post office with the registration "
-                           "certificate and your citizen ID card.",
+                           "certificate and your ID card.",
                            name=account.full_name, org=name)
     notify.tell_account(account, template=f"counter.organisation.{what}", sms=sms,
                         subject=subject, body=body)
@@ -206,7 +206,7 @@ def _notify_rejected(verification: OrganisationVerification, reason: RejectReaso
         body = gettext("Hello %(name)s,\n\n%(org)s could not be verified at the post office. "
                        "Reason: %(why)s.\n\nYou can ask for a new enrolment code in your account "
                        "and visit any post office with the registration certificate and your "
-                       "citizen ID card.", name=account.full_name, org=organisation.name, why=why)
+                       "ID card.", name=account.full_name, org=organisation.name, why=why)
     notify.tell_account(account, template="counter.organisation.rejected", sms=sms,
                         subject=subject, body=body)
 

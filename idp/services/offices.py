@@ -23,7 +23,7 @@ from idp.services import audit
 CODE_RE = re.compile(r"[A-Z0-9-]{2,16}")
 MAX_NAME_LENGTH = 100
 
-MSG_CODE = N_("An office code has 2 to 16 letters A-Z, digits or '-'.")
+MSG_CODE = N_("An office code has 2 to 16 letters A-Z, digits or “-”.")
 MSG_NAME = N_("Enter an office name of 1 to 100 characters.")
 MSG_PROVINCE = N_("Enter the 2-digit code of one of the 34 provinces and cities.")
 MSG_DUPLICATE = N_("A post office with this code already exists.")

@@ -34,7 +34,7 @@ MSG_NOT_INVITEE = N_("This invitation is for another person. Only the person who
 MSG_EXPIRED = N_("This invitation has expired. Ask the organisation to invite you again.")
 MSG_NOT_VERIFIED = N_("To accept, your identity must first be verified at a post office. Ask "
                       "for a code on the Verification page of your account, bring it to any "
-                      "post office with your citizen ID card, then accept the invitation.")
+                      "post office with your ID card, then accept the invitation.")
 MSG_CLOSED = N_("This invitation can no longer be answered: it was withdrawn or already "
                 "answered.")
 

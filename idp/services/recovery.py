@@ -233,7 +233,7 @@ def _notify_changed(account: Account) -> None:
         subject = gettext("PostID: your password was reset")
         body = gettext("Hello %(name)s,\n\nThe password of your PostID account was reset and every "
                        "device and portal was signed out. If this was not you, go to any post "
-                       "office with your citizen ID card right away.", name=account.full_name)
+                       "office with your ID card right away.", name=account.full_name)
     notify.tell_account(account, template="recover.done", sms=sms, subject=subject, body=body)
 
 

@@ -30,7 +30,7 @@ USERNAME_RE = re.compile(r"[a-z0-9._-]{3,64}")
 MIN_STAFF_AGE = 18
 MAX_STAFF_AGE = 100
 
-MSG_USERNAME = N_("A username has 3 to 64 characters: a-z, digits, '.', '_' or '-'.")
+MSG_USERNAME = N_("A username has 3 to 64 characters: a-z, digits, “.”, “_” or “-”.")
 MSG_STAFF_AGE = N_("The birth year in this ID number is not possible for a staff member.")
 MSG_ROLE = N_("The role must be clerk or supervisor.")
 MSG_DUPLICATE_USERNAME = N_("A staff member with this username already exists.")

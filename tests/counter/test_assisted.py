@@ -126,7 +126,7 @@ def test_existing_account_gets_409_with_what_to_do(app, console):
         active_citizen(phone="0983456789", email=None)
     response = post_form(console)
     assert response.status_code == 409
-    assert "mã đăng ký xác thực" in response.get_data(as_text=True)
+    assert "mã đăng ký xác minh" in response.get_data(as_text=True)
     assert count(app, Account) == 1 and count(app, IdentityVerification) == 0
 
 

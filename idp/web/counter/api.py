@@ -55,7 +55,7 @@ def document_check(body: dict[str, Any]) -> DocumentCheck:
     address = body.get("address")
     if address is not None:
         if not isinstance(address, dict):
-            raise InvalidBody(gettext('"address" must be an object or null.'))
+            raise InvalidBody(gettext('“address” must be an object or null.'))
         address = check_address(read_text(address, "street"), read_text(address, "ward"),
                                 read_text(address, "province_code", limit=8))
     return read_document(body, issued="issued_on", expires="expires_on", address=address)

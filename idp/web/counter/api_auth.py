@@ -55,7 +55,7 @@ def create_session() -> Response | tuple[Response, int]:
     credentials = _credentials()
     if credentials is None:
         return api_error(400, "invalid_request", gettext(
-            'Send a JSON object with the text fields "username", "password" and "totp".'))
+            'Send a JSON object with the text fields “username”, “password” and “totp”.'))
     try:
         new = staff_mfa.api_sign_in(*credentials)
     except staff_mfa.Throttled as exc:

@@ -60,21 +60,21 @@ def code_param() -> str:
     """The enrolment code to look up, from the query parameter `code`."""
     code = request.args.get("code")
     if not code or len(code) > MAX_CODE:
-        raise InvalidBody(gettext('Give the enrolment code in the "code" query parameter.'))
+        raise InvalidBody(gettext('Give the enrolment code in the “code” query parameter.'))
     return code
 
 
 def read_text(body: dict[str, Any], name: str, *, limit: int = MAX_TEXT) -> str:
     value = body.get(name)
     if not isinstance(value, str) or len(value) > limit:
-        raise InvalidBody(gettext('"%(field)s" must be a text of at most %(n)s characters.',
+        raise InvalidBody(gettext('“%(field)s” must be a text of at most %(n)s characters.',
                                   field=name, n=limit))
     return value
 
 
 def read_date(body: dict[str, Any], name: str, *, nullable: bool = False) -> date | None:
     if name not in body:
-        raise InvalidBody(gettext('"%(field)s" is missing.', field=name))
+        raise InvalidBody(gettext('“%(field)s” is missing.', field=name))
     value = body[name]
     if value is None and nullable:
         return None
@@ -83,13 +83,13 @@ def read_date(body: dict[str, Any], name: str, *, nullable: bool = False) -> dat
             return date.fromisoformat(value)
     except ValueError:
         pass
-    raise InvalidBody(gettext('"%(field)s" must be a date written YYYY-MM-DD.', field=name))
+    raise InvalidBody(gettext('“%(field)s” must be a date written YYYY-MM-DD.', field=name))
 
 
 def read_flag(body: dict[str, Any], name: str) -> bool:
     value = body.get(name)
     if not isinstance(value, bool):
-        raise InvalidBody(gettext('"%(field)s" must be true or false.', field=name))
+        raise InvalidBody(gettext('“%(field)s” must be true or false.', field=name))
     return value
 
 
@@ -110,7 +110,7 @@ def read_document(body: dict[str, Any], *, issued: str, expires: str,
 def read_reason(body: dict[str, Any]) -> str:
     reason = body.get("reason")
     if not isinstance(reason, str) or not reason:
-        raise InvalidBody(gettext('Give the reason code in the text field "reason".'))
+        raise InvalidBody(gettext('Give the reason code in the text field “reason”.'))
     return reason
 
 

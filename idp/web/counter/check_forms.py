@@ -142,7 +142,7 @@ class DocumentCheckForm(FlaskForm):
             if field.data:
                 raise ValidationError(_l("Leave this empty for a document valid for life."))
         elif not field.data:
-            raise ValidationError(_l("Enter the expiry date, or tick 'valid for life'."))
+            raise ValidationError(_l("Enter the expiry date, or tick “valid for life”."))
         elif parse_date(field.data) is None:
             raise ValidationError(DATE_HINT)
 

@@ -21,7 +21,7 @@ from idp.web.register.fields import (
 
 def _national_id_field() -> StringField:
     return national_id_field(
-        _l("Personal ID number"), _l("Enter the 12-digit number on your citizen ID card."),
+        _l("Personal ID number"), _l("Enter the 12-digit number on your ID card."),
         autocomplete="username")
 
 

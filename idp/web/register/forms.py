@@ -26,7 +26,7 @@ from idp.web.register.fields import parse_date as _parse_date  # also the counte
 
 class RegisterForm(BirthdateMixin, PasswordConfirmMixin, FlaskForm):
     national_id = national_id_field(
-        _l("Personal ID number"), _l("Enter the 12-digit number on your citizen ID card."),
+        _l("Personal ID number"), _l("Enter the 12-digit number on your ID card."),
         autocomplete="off")
     full_name = full_name_field(_l("Full name as on your ID card"), _l("Enter your full name."),
                                 autocomplete="name")
