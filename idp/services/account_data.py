@@ -8,7 +8,6 @@ after the commit (idp.services.backchannel.deliver).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,9 +41,6 @@ from idp.services import (
     sessions,
     tokens,
 )
-
-ACTIVITY_PAGE_SIZE = 20
-
 
 # --- connected portals -------------------------------------------------------------------
 
@@ -165,15 +161,7 @@ def end_other_sessions_in_transaction(account_id: int, *, current_session_id: in
     return queued
 
 
-# --- activity ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ActivityPage:
-    events: list[AuditEvent]
-    page: int
-    pages: int
-    total: int
+# --- paging ------------------------------------------------------------------------------
 
 
 def parse_page(raw: str | None) -> int:
@@ -181,22 +169,6 @@ def parse_page(raw: str | None) -> int:
     if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         return 1
     return max(1, int(raw))
-
-
-def activity(account_id: int, page: int = 1) -> ActivityPage:
-    total = db.session.scalar(
-        select(func.count(AuditEvent.id)).where(AuditEvent.account_id == account_id)
-    ) or 0
-    pages = max(1, math.ceil(total / ACTIVITY_PAGE_SIZE))
-    page = min(max(1, page), pages)
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.account_id == account_id)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .offset((page - 1) * ACTIVITY_PAGE_SIZE)
-        .limit(ACTIVITY_PAGE_SIZE)
-    ).all()
-    return ActivityPage(events=list(events), page=page, pages=pages, total=total)
 
 
 # --- export ------------------------------------------------------------------------------
