@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import force_locale, gettext
 from sqlalchemy import delete, func, select, update
 
 from idp.extensions import db
@@ -36,6 +37,7 @@ from idp.services import (
     enrolment,
     login_throttle,
     logout,
+    notify,
     organisation_accounts,
     passwords,
     sessions,
@@ -274,6 +276,18 @@ def check_password_throttled(account: Account, password: str, *, key: str) -> bo
     return True
 
 
+def _notify_deleted(account: Account) -> None:
+    with force_locale(account.locale or "vi"):
+        sms = gettext("PostID: your account was deleted and every device was signed out. If this "
+                      "was not you, go to a post office with your ID card right away.")
+        subject = gettext("PostID: your account was deleted")
+        body = gettext("Hello %(name)s,\n\nYour PostID account was deleted, your personal details "
+                       "were erased and every device and portal was signed out. If this was not "
+                       "you, go to any post office with your citizen ID card right away.",
+                       name=account.full_name)
+    notify.tell_account(account, template="account.deleted", sms=sms, subject=subject, body=body)
+
+
 def delete_account(account: Account, password: str, *, session_id: int | None) -> list[int]:
     """Erase the person's data and disable the account; keep the audit trail (Decree 69/2024).
 
@@ -281,6 +295,8 @@ def delete_account(account: Account, password: str, *, session_id: int | None) -
     Returns queued back-channel logouts for delivery after the commit."""
     if not check_password_throttled(account, password, key=f"pwdelete:{account.id}"):
         raise WrongPassword()
+    # First, while the phone number and the e-mail address are still there to be told.
+    _notify_deleted(account)
     account_id = account.id
     now = utcnow()
     queued = end_other_sessions_in_transaction(account_id, current_session_id=None,
