@@ -8,11 +8,11 @@ after the commit (idp.services.backchannel.deliver).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import force_locale, gettext
 from sqlalchemy import delete, func, select, update
 
 from idp.extensions import db
@@ -37,14 +37,12 @@ from idp.services import (
     enrolment,
     login_throttle,
     logout,
+    notify,
     organisation_accounts,
     passwords,
     sessions,
     tokens,
 )
-
-ACTIVITY_PAGE_SIZE = 20
-
 
 # --- connected portals -------------------------------------------------------------------
 
@@ -165,15 +163,7 @@ def end_other_sessions_in_transaction(account_id: int, *, current_session_id: in
     return queued
 
 
-# --- activity ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ActivityPage:
-    events: list[AuditEvent]
-    page: int
-    pages: int
-    total: int
+# --- paging ------------------------------------------------------------------------------
 
 
 def parse_page(raw: str | None) -> int:
@@ -181,22 +171,6 @@ def parse_page(raw: str | None) -> int:
     if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         return 1
     return max(1, int(raw))
-
-
-def activity(account_id: int, page: int = 1) -> ActivityPage:
-    total = db.session.scalar(
-        select(func.count(AuditEvent.id)).where(AuditEvent.account_id == account_id)
-    ) or 0
-    pages = max(1, math.ceil(total / ACTIVITY_PAGE_SIZE))
-    page = min(max(1, page), pages)
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.account_id == account_id)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .offset((page - 1) * ACTIVITY_PAGE_SIZE)
-        .limit(ACTIVITY_PAGE_SIZE)
-    ).all()
-    return ActivityPage(events=list(events), page=page, pages=pages, total=total)
 
 
 # --- export ------------------------------------------------------------------------------
@@ -302,6 +276,18 @@ def check_password_throttled(account: Account, password: str, *, key: str) -> bo
     return True
 
 
+def _notify_deleted(account: Account) -> None:
+    with force_locale(account.locale or "vi"):
+        sms = gettext("PostID: your account was deleted and every device was signed out. If this "
+                      "was not you, go to a post office with your ID card right away.")
+        subject = gettext("PostID: your account was deleted")
+        body = gettext("Hello %(name)s,\n\nYour PostID account was deleted, your personal details "
+                       "were erased and every device and portal was signed out. If this was not "
+                       "you, go to any post office with your citizen ID card right away.",
+                       name=account.full_name)
+    notify.tell_account(account, template="account.deleted", sms=sms, subject=subject, body=body)
+
+
 def delete_account(account: Account, password: str, *, session_id: int | None) -> list[int]:
     """Erase the person's data and disable the account; keep the audit trail (Decree 69/2024).
 
@@ -309,6 +295,8 @@ def delete_account(account: Account, password: str, *, session_id: int | None) -
     Returns queued back-channel logouts for delivery after the commit."""
     if not check_password_throttled(account, password, key=f"pwdelete:{account.id}"):
         raise WrongPassword()
+    # First, while the phone number and the e-mail address are still there to be told.
+    _notify_deleted(account)
     account_id = account.id
     now = utcnow()
     queued = end_other_sessions_in_transaction(account_id, current_session_id=None,

@@ -3,6 +3,7 @@ and dates, with every refusal audited and changing nothing."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -53,6 +54,27 @@ def sms_to(app: Flask, who: dict) -> list[str]:  # type: ignore[type-arg]
             OutboxMessage.account_id == account_id, OutboxMessage.template == "organisation.invitation")))
 
 
+NOTICE_RE = re.compile(r'<div class="alert alert-info" role="status" id="notice">.*?</div>', re.S)
+
+
+def test_a_mistyped_number_is_shown_as_typed_and_can_be_withdrawn(app: Flask) -> None:
+    public_id = organisation_with(app)
+    client = browser(app)
+    typo = invite(client, public_id, national_id="001088004312")  # meant 001088004321
+    assert typo.status_code == 303
+    [_, row] = memberships(app)
+    assert typo.headers["Location"] == f"/business/{public_id}?done=invited&member={row.public_id}#notice"
+    page = client.get(typo.headers["Location"]).get_data(as_text=True)
+    assert "ID number invited: <strong class=\"mono invited-number\">001088004312</strong>" in page
+    withdraw = f"/business/{public_id}/members/{row.public_id}/cancel"
+    assert f'action="{withdraw}"' in page
+    assert post(client, withdraw, f"/business/{public_id}").status_code == 303
+    assert memberships(app)[-1].status is MembershipStatus.CANCELLED
+    # Over: the number is masked again, and a stale link names no number.
+    page = client.get(typo.headers["Location"]).get_data(as_text=True)
+    assert "001088004312" not in page and "•••••••••312" in page and "invited-number" not in page
+
+
 def day(offset: int) -> str:
     return (vietnam_today() + timedelta(days=offset)).strftime("%d/%m/%Y")
 
@@ -76,7 +98,10 @@ def test_invite_a_person_with_an_account(app: Flask) -> None:
     [sms] = sms_to(app, THIRD)
     assert "Công ty TNHH Sen Vàng" in sms  # in the invitee's locale (Vietnamese by default)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "•••••••••321" in page and "001088004321" not in page
+    # The number as typed, in the notice and the open invitation's row: a typo can be seen.
+    assert '<strong class="mono invited-number">001088004321</strong>' in page
+    assert '<span class="mono">001088004321</span>' in page and "•••" not in page
+    assert "The invitation is recorded." in page and "was sent" not in page
 
 
 def test_the_answer_does_not_tell_whether_an_account_exists(app: Flask) -> None:
@@ -85,8 +110,12 @@ def test_the_answer_does_not_tell_whether_an_account_exists(app: Flask) -> None:
     person(app, THIRD)  # THIRD has an account; 001077001122 has none
     with_account = invite(client, public_id)
     without = invite(client, public_id, national_id="001077001122")
-    assert (with_account.status_code, with_account.headers["Location"]) == (
-        without.status_code, without.headers["Location"])
+    with_row, without_row = membership_of(app, THIRD), memberships(app)[-1]
+    assert (with_account.status_code, with_account.headers["Location"].replace(with_row.public_id, "X")) == (
+        without.status_code, without.headers["Location"].replace(without_row.public_id, "X"))
+    notices = [NOTICE_RE.search(client.get(r.headers["Location"]).get_data(as_text=True)).group(0)
+               for r in (with_account, without)]
+    assert notices[0].replace("001088004321", "N") == notices[1].replace("001077001122", "N")
     assert len(memberships(app)) == 3 and len(sms_to(app, THIRD)) == 1  # told by SMS only
 
 

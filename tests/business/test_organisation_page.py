@@ -38,6 +38,7 @@ from tests.organisation_factories import (
 )
 from tests.staff_factories import enrolled_clerk, post_office
 from tests.verification_factories import pending_verification
+from tests.web.account.test_verification import PRINT_BUTTON, PRINT_SCRIPT
 
 CODE_RE = re.compile(r'class="enrolment-code[^"]*"><strong>([A-Z0-9]{4}-[A-Z0-9]{4})</strong>')
 
@@ -100,6 +101,7 @@ def test_request_shows_code_qr_and_what_to_bring(app: Flask) -> None:
     assert CODE_RE.search(text).group(1) == check.display_code
     assert '<img class="qr" src="data:image/svg+xml;base64,' in text
     assert "registration certificate" in text and "power of attorney" in text and "own original chip ID card" in text
+    assert PRINT_BUTTON in text and PRINT_SCRIPT in text
     # Again (double click, another tab): the same code.
     assert post(client, f"/business/{public_id}/verification/request").status_code == 303
     assert [c.id for c in _checks(app)] == [check.id]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from idp.domain.organisation_rules import mask_national_id
 from idp.domain.tax_code import TaxCodeKind
-from idp.models import MemberRole, MembershipStatus, RejectReason, RepresentativeTitle
+from idp.models import MemberRole, MembershipStatus, OrganisationMember, RejectReason, RepresentativeTitle
 
 TITLE_LABELS = {
     RepresentativeTitle.DIRECTOR: _l("Director"),
@@ -65,3 +66,12 @@ REJECT_REASONS = {
     RejectReason.SUSPECTED_FRAUD: _l("The documents could not be accepted."),
     RejectReason.OTHER: _l("The post office could not complete the check."),
 }
+
+
+def member_number(member: OrganisationMember) -> str:
+    """The ID number of a membership nobody has accepted yet: in full while the invitation is
+    open (the number the organisation typed: a typo must be visible to be withdrawn), masked
+    once it is over (declined, withdrawn, expired)."""
+    if member.status is MembershipStatus.INVITED:
+        return member.national_id
+    return mask_national_id(member.national_id)

@@ -10,7 +10,6 @@ from flask import abort, redirect, render_template, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from idp.domain.organisation_rules import mask_national_id
 from idp.models import OrganisationMember
 from idp.services import organisation_members, organisations
 from idp.services.organisation_access import is_current
@@ -43,7 +42,7 @@ def invite(public_id: str) -> Response | Page:
                          valid_until=form.valid_until.data or "",
                          national_id=form.national_id.data or "")
     try:
-        organisation_members.invite(_actor(), public_id, fields)
+        invited = organisation_members.invite(_actor(), public_id, fields)
     except OrganisationRefusal as exc:
         if exc.status == 404:
             abort(404)
@@ -53,7 +52,9 @@ def invite(public_id: str) -> Response | Page:
             return organisation_page(public_id, exc.status, invite_form=form)
         return organisation_page(public_id, exc.status, error=gettext(exc.message),
                                  invite_form=form)
-    return _back(public_id, "invited")
+    # The notice names the invited ID number, so a typo can be seen and withdrawn at once.
+    return redirect(url_for("business.organisation", public_id=public_id, done="invited",
+                            member=invited.public_id, _anchor="notice"), code=303)
 
 
 @bp.post("/<public_id>/members/<member_id>/<action>")
@@ -91,7 +92,7 @@ def _edit_page(member: OrganisationMember, form: MemberEditForm, status: int = 2
                error: str | None = None) -> Page:
     return render_template("business/member_edit.html", nav="organisations", labels=labels,
                            organisation=member.organisation, member=member, form=form,
-                           mask=mask_national_id, error=error), status
+                           error=error), status
 
 
 def _day(value: date | None) -> str:

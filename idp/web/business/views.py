@@ -11,7 +11,6 @@ from werkzeug.wrappers import Response
 
 from idp.domain.admin_units import PROVINCES
 from idp.domain.enrolment_code import qr_payload
-from idp.domain.organisation_rules import mask_national_id
 from idp.models import MemberRole, MembershipStatus, OrganisationStatus, UserSession, VerificationStatus
 from idp.services import (
     organisation_enrolment,
@@ -149,6 +148,10 @@ def organisation_page(public_id: str, status: int = 200, *, error: str | None = 
     manager_role = active and membership.role in (MemberRole.REPRESENTATIVE, MemberRole.ADMIN)
     problem = access_problem(membership)
     can_manage = manager_role and problem is None
+    members = organisation_members.members_of(organisation) if can_manage else None
+    # After an invitation: the row it made, to show the ID number as typed (see organisation.html).
+    invited = next((row for row in members or () if row.public_id == request.args.get("member")
+                    and row.status is MembershipStatus.INVITED), None)
     return render_template(
         "business/organisation.html", nav="organisations", labels=labels,
         organisation=organisation, membership=membership,
@@ -158,9 +161,9 @@ def organisation_page(public_id: str, status: int = 200, *, error: str | None = 
         qr=qr_data_uri(qr_payload(standing.verification.code)) if pending else None,
         province=PROVINCES.get(organisation.head_office.get("province_code", ""), ""),
         hold_ends=organisations.hold_ends(organisation),
-        members=organisation_members.members_of(organisation) if can_manage else None,
+        members=members, invited=invited,
         manager_role=manager_role,
-        invite_form=invite_form or InviteForm(formdata=None), mask=mask_national_id,
+        invite_form=invite_form or InviteForm(formdata=None),
         error=error, notice=request.args.get("done")), status
 
 

@@ -117,6 +117,9 @@ def _confirm_page(form: PhoneCodeForm, pending, status: int, *,  # type: ignore[
 def contact_email() -> Response | Page:
     form = EmailChangeForm()
     if request.method == "GET":
+        account = current_account()
+        if account is not None and account.email and account.email_verified_at is None:
+            form.email.data = account.email  # confirming it is sending the link again
         return _email_page(form, 200, sent=request.args.get("sent") == "1",
                            removed=request.args.get("removed") == "1")
     if not form.validate_on_submit():

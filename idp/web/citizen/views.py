@@ -13,8 +13,10 @@ from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone
 from idp.models import UserSession
 from idp.services import account_data, backchannel, login_throttle, passwords_change
+from idp.services import activity as activity_service
+from idp.web.citizen.activity_lines import activity_line
 from idp.web.citizen.forms import ActionForm, DeleteAccountForm, PasswordChangeForm
-from idp.web.citizen.labels import SCOPE_DESCRIPTIONS, event_label, short_user_agent
+from idp.web.citizen.labels import SCOPE_DESCRIPTIONS, short_user_agent
 from idp.web.session_cookie import clear_session_cookie, current_account, current_session
 
 bp = Blueprint("citizen", __name__, url_prefix="/account")
@@ -111,10 +113,10 @@ def end_other_sessions() -> Response:
 
 @bp.get("/activity")
 def activity() -> str:
-    page = account_data.activity(_session().account_id,
-                                 account_data.parse_page(request.args.get("page")))
+    page = activity_service.activity(_session().account_id,
+                                     account_data.parse_page(request.args.get("page")))
     return render_template("citizen/activity.html", nav="activity", page=page,
-                           event_label=event_label)
+                           activity_line=activity_line)
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -245,3 +245,36 @@ def test_unicode_digits_in_ids_and_pages_are_400_or_page_one_not_500(app, client
         assert client.post(path, data={"csrf_token": token, "target": "²"}).status_code == 400
         assert client.post(path, data={"csrf_token": token, "target": "٣"}).status_code == 400
     assert client.get("/account/activity?page=%C2%B2").status_code == 200
+
+
+def _delete(client: FlaskClient):  # type: ignore[no-untyped-def]
+    return client.post("/account/delete", data={"csrf_token": csrf_token(client, "/account/delete"),
+                                                "password": PASSWORD, "confirm": "y"})
+
+
+def _notices(app: Flask) -> list[tuple[str, str, str]]:
+    with app.app_context():
+        return [(m.channel.value, m.recipient, m.body) for m in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template == "account.deleted")
+            .order_by(OutboxMessage.id))]
+
+
+def test_deleting_an_account_tells_its_phone_and_confirmed_email(app: Flask, client: FlaskClient) -> None:
+    account_id = _signed_in(app, client)
+    with app.app_context():
+        account = db.session.get(Account, account_id)
+        account.email_verified_at = account.created_at
+        db.session.commit()
+    assert client.post("/account/delete", data={"csrf_token": csrf_token(client, "/account/delete"),
+                                                "password": "nope nope", "confirm": "y"}).status_code == 400
+    assert _notices(app) == []  # a wrong password deletes nothing and tells nobody
+    assert _delete(client).status_code == 302
+    [sms, email] = _notices(app)
+    assert sms[:2] == ("sms", "+84912345678") and "tài khoản của bạn đã bị xóa" in sms[2]
+    assert email[:2] == ("email", "an@example.vn") and "Nguyễn Văn An" in email[2]
+
+
+def test_an_unconfirmed_email_is_not_told_of_the_deletion(app: Flask, client: FlaskClient) -> None:
+    _signed_in(app, client)  # the factory's address was never confirmed
+    assert _delete(client).status_code == 302
+    assert [(channel, recipient) for channel, recipient, _ in _notices(app)] == [("sms", "+84912345678")]

@@ -264,3 +264,21 @@ def test_csrf_required_and_get_changes_nothing(app: Flask, client: FlaskClient) 
     with app.app_context():
         assert db.session.scalars(select(OtpChallenge).where(
             OtpChallenge.purpose == OtpPurpose.CHANGE_PHONE)).one().consumed_at is None
+
+
+def test_an_unconfirmed_address_is_marked_and_can_be_confirmed(app: Flask, client: FlaskClient) -> None:
+    account_id = _signed_in(app, client)  # the factory's address was never confirmed
+    page = client.get("/account").get_data(as_text=True)
+    assert 'class="badge email-unconfirmed"' in page and "Chưa xác nhận" in page
+    form = client.get("/account/contact/email").get_data(as_text=True)
+    assert 'class="alert alert-info email-unconfirmed"' in form and 'value="an@example.vn"' in form
+    assert _request_email(client, email="an@example.vn").status_code == 303
+    [sent] = _messages(app, "account.change_email_link")
+    assert sent.recipient == "an@example.vn"
+    link = _email_link(app)
+    assert client.post(link, data={"csrf_token": csrf_token(client, link)}).status_code == 200
+    assert _account(app, account_id).email_verified_at is not None
+    assert _messages(app, "account.email_changed") == []  # the same address: no change to report
+    page = client.get("/account").get_data(as_text=True)
+    assert "email-unconfirmed" not in page and "Chưa xác nhận" not in page
+    assert "email-unconfirmed" not in client.get("/account/contact/email").get_data(as_text=True)

@@ -30,6 +30,8 @@ from tests.services.test_enrolment import verification_row
 from tests.staff_factories import enrolled_clerk, enrolled_supervisor, post_office
 
 PAGE = "/account/verification"
+PRINT_BUTTON = '<button class="button button-primary" type="button" data-print hidden>Print this page</button>'
+PRINT_SCRIPT = '<script src="/static/js/print.js" defer></script>'
 CODE_RE = re.compile(r'class="enrolment-code[^"]*"><strong>([A-Z0-9]{4}-[A-Z0-9]{4})</strong>')
 QR_RE = re.compile(r'<img class="qr" src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
 
@@ -283,6 +285,10 @@ def test_print_view(app: Flask, client: FlaskClient) -> None:
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and row.display_code in text and QR_RE.search(text)
     assert "account-nav" not in text and "<form method=\"post\" action=\"/account" not in text
+    assert PRINT_BUTTON in text and PRINT_SCRIPT in text
+    with client.get("/static/js/print.js") as script:
+        assert script.status_code == 200 and "window.print()" in script.get_data(as_text=True)
+        assert "javascript" in script.headers["Content-Type"]
 
 
 def test_account_page_calls_to_action(app: Flask, client: FlaskClient) -> None:
