@@ -72,9 +72,12 @@ def enter_code(client: FlaskClient, code: str, national_id: str = "001099012345"
     return client.post("/activate", data=data)
 
 
-def choose_password(client: FlaskClient, password: str, confirm: str | None = None):  # type: ignore[no-untyped-def]
+def choose_password(client: FlaskClient, password: str, confirm: str | None = None, *,  # type: ignore[no-untyped-def]
+                    accept_terms: bool = True):
     data = {"csrf_token": csrf_token(client, "/activate/password"), "password": password,
             "password_confirm": password if confirm is None else confirm}
+    if accept_terms:
+        data["accept_terms"] = "y"
     return client.post("/activate/password", data=data)
 
 
