@@ -55,7 +55,7 @@ def test_a_name_with_accents_needs_no_extra_step(client):
 
 @pytest.mark.parametrize("changes,explains", [
     # 079303…: 4th digit 3 = a woman born 2000 or later; declared male.
-    ({"gender": "male"}, "chữ số thứ 4"),
+    ({"gender": "male"}, "Chữ số thứ 4 của số định danh cho biết giới tính"),
     # Digits 5-6 are 03: born 2003; declared 2004.
     ({"birthdate": "2004-02-01"}, "chữ số thứ 5 và 6"),
 ])
@@ -92,7 +92,7 @@ def test_a_signed_in_person_is_told_so_instead_of_an_empty_form(app, client):
         active_citizen()
     login = client.post("/login", data={"csrf_token": csrf_token(client), "identifier":
                                         "001099012345", "password": PASSWORD})
-    assert login.status_code == 303
+    assert login.status_code == 302
     page = client.get("/register")
     text = page.get_data(as_text=True)
     assert page.status_code == 200
