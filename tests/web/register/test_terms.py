@@ -1,27 +1,18 @@
 """Terms of use and privacy notice (issue 11): the pages exist, are linked from the checkbox of
-/register and /activate and from every page's footer, and the accepted version is stored on
-the account only when the person accepted it."""
+/register and from every page's footer, and the accepted version is stored on the account only
+when the person accepted it (/activate: tests/web/register/test_activate.py)."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from idp.domain.terms import TERMS_VERSION
 from idp.extensions import db
-from idp.models import Account, AccountStatus, PendingRegistration
+from idp.models import Account, PendingRegistration
 from tests.conftest import csrf_token
-from tests.web.register.test_activate import (  # noqa: F401  (fixtures)
-    CITIZEN_PASSWORD,
-    choose_password,
-    enter_code,
-    office_staff,
-    sms_code,
-    walk_in,
-)
 from tests.web.register.test_register import confirm, count, latest_code, register
 
 LAW = "91/2025/QH15"
@@ -83,30 +74,6 @@ def test_refusing_the_terms_at_registration_stores_nothing(app, client):
     assert response.status_code == 400
     assert 'id="accept_terms-error"' in response.get_data(as_text=True)
     assert count(app, PendingRegistration) == 0 and count(app, Account) == 0
-
-
-def test_activation_asks_for_the_terms_and_stores_the_accepted_version(app, client, walk_in):
-    with app.app_context():
-        assert db.session.scalar(select(Account.terms_version)) is None  # the clerk cannot accept
-    assert enter_code(client, sms_code(app)).status_code == 303
-    page = client.get("/activate/password").get_data(as_text=True)
-    label = re.search(r'<label for="accept_terms">(.*?)</label>', page, re.S).group(1)
-    assert 'href="/terms"' in label and 'href="/privacy"' in label
-
-    refused = choose_password(client, CITIZEN_PASSWORD, accept_terms=False)
-    assert refused.status_code == 400
-    assert 'id="accept_terms-error"' in refused.get_data(as_text=True)
-    with app.app_context():
-        account = db.session.scalar(select(Account))
-        assert account.status is AccountStatus.PENDING_ACTIVATION
-        assert account.terms_version is None and account.terms_accepted_at is None
-        assert account.password is None
-
-    assert choose_password(client, CITIZEN_PASSWORD).status_code == 303
-    with app.app_context():
-        account = db.session.scalar(select(Account))
-        assert account.status is AccountStatus.ACTIVE
-        assert account.terms_version == TERMS_VERSION and account.terms_accepted_at is not None
 
 
 def test_the_language_switch_keeps_the_legal_pages(client):
