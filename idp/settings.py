@@ -72,11 +72,10 @@ class Settings:
     id_token_seconds: int = 600
     refresh_token_days: int = 30
     consent_text_version: str = "2026-11"
-    # Self-service (DESIGN §6): one-time codes, registration, terms text version.
+    # Self-service (DESIGN §6): one-time codes, registration.
     otp_seconds: int = 600
     email_link_hours: int = 24
     registration_hours: int = 24
-    terms_version: str = "2026-11"
     # Notifications: "outbox" (development/test: stored and logged, readable by `idp outbox`)
     # or "gateway" (SMS over the HTTP gateway below, e-mail over SMTP).
     notifier: str = "outbox"
@@ -89,6 +88,8 @@ class Settings:
     smtp_password: str = ""
     smtp_from: str = "PostID <no-reply@postid.vn>"
     smtp_starttls: bool = True
+    # Where people exercise their rights under Law 91/2025/QH15 (shown on /privacy and /terms).
+    privacy_contact_email: str = "privacy@postid.vn"
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0 = none).
     trusted_proxies: int = 0
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from idp.domain.vietnamese_order import sort_key
+
 PROVINCES: Mapping[str, str] = MappingProxyType({
     "01": "Hà Nội",
     "04": "Cao Bằng",
@@ -49,3 +51,8 @@ PROVINCES: Mapping[str, str] = MappingProxyType({
 
 def province_name(code: str) -> str | None:
     return PROVINCES.get(code)
+
+
+def provinces_in_order() -> list[tuple[str, str]]:
+    """(code, name) in Vietnamese alphabetical order, for the lists people choose from."""
+    return sorted(PROVINCES.items(), key=lambda item: sort_key(item[1]))

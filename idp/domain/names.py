@@ -104,6 +104,17 @@ def search_key(raw: str) -> str:
     return " ".join(stripped.split())
 
 
+def lacks_vietnamese_marks(name: str) -> bool:
+    """True when a name has letters but none outside ASCII ("Nguyen Van An").
+
+    Almost every Vietnamese name has at least one tone or vowel mark or a Đ, so such a name
+    was most likely typed without them; it is not refused (some names, e.g. of ethnic-minority
+    or foreign origin, are written so on the card) but the person is asked to confirm it.
+    """
+    text = unicodedata.normalize("NFC", name)
+    return any(c.isalpha() for c in text) and text.isascii()
+
+
 def split_name(full_name: str) -> NameParts:
     """Split an already normalised full name into family, middle and given.
 

@@ -36,8 +36,18 @@ MSG_UNKNOWN_PREFIX = N_(
     "The first three digits of the ID number are not a known registration code."
 )
 MSG_CENTURY = N_("The fourth digit of the ID number is not a supported century code.")
-MSG_GENDER_MISMATCH = N_("The ID number does not match the sex you entered.")
-MSG_BIRTH_YEAR_MISMATCH = N_("The ID number does not match the birth year you entered.")
+# The two mismatch messages explain the rule where the error appears (people do not know it).
+MSG_GENDER_MISMATCH = N_(
+    "The ID number does not match the sex you chose. The 4th digit of the ID number shows "
+    "the sex: 0 or 2 for a man, 1 or 3 for a woman. Check the number on your card and the "
+    "sex you chose."
+)
+MSG_BIRTH_YEAR_MISMATCH = N_(
+    "The ID number does not match your date of birth. In the ID number, the 4th digit shows "
+    "the century (0 or 1: born 1900–1999; 2 or 3: born 2000 or later) and the 5th and 6th "
+    "digits are the last two digits of the birth year: 001099012345 is someone born in 1999. "
+    "Check the number and the date of birth on your card."
+)
 MSG_BIRTHDATE_FUTURE = N_("The date of birth cannot be in the future.")
 MSG_BIRTHDATE_TOO_OLD = N_("The date of birth is too far in the past.")
 

@@ -51,6 +51,10 @@ class Account(Base):
     postal_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     address_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locale: Mapped[str] = mapped_column(String(8), default="vi")
+    # The terms of use and privacy notice the person accepted (idp.domain.terms) and when;
+    # None for an account a clerk registered that its owner has not activated yet.
+    terms_version: Mapped[str | None] = mapped_column(String(16))
+    terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

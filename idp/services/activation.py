@@ -35,6 +35,7 @@ from sqlalchemy import select, update
 from idp.domain.errors import N_, DomainError
 from idp.domain.national_id import normalize_national_id
 from idp.domain.password_policy import SERVICE_WORDS, check_password
+from idp.domain.terms import TERMS_VERSION
 from idp.errors import IdpError
 from idp.extensions import db
 from idp.models import Account, AccountStatus, AuditTag
@@ -155,6 +156,9 @@ def load_flow(flow: str | None) -> tuple[Account, OtpChallenge] | None:
 def activate(flow: str | None, password: str, *, user_agent: str | None = None) -> Activated:
     """Step 2: set the citizen's own password, activate the account and sign in.
 
+    The caller has checked that the citizen accepted the current terms (TERMS_VERSION): the
+    clerk cannot accept them for the citizen, so acceptance is recorded here, by the owner.
+
     Raises ActivationExpired (no valid step 1, or the account was activated meanwhile) or
     DomainError (password policy; nothing changed, the flow stays usable). One transaction."""
     loaded = load_flow(flow)
@@ -170,7 +174,8 @@ def activate(flow: str | None, password: str, *, user_agent: str | None = None) 
     won = db.session.execute(
         update(Account)
         .where(Account.id == account.id, Account.status == AccountStatus.PENDING_ACTIVATION)
-        .values(status=AccountStatus.ACTIVE, phone_verified_at=now, updated_at=now)
+        .values(status=AccountStatus.ACTIVE, phone_verified_at=now, updated_at=now,
+                terms_version=TERMS_VERSION, terms_accepted_at=now)
         .execution_options(synchronize_session=False)).rowcount == 1
     if not won:
         db.session.rollback()
@@ -182,7 +187,8 @@ def activate(flow: str | None, password: str, *, user_agent: str | None = None) 
         .where(OtpChallenge.account_id == account.id, OtpChallenge.purpose == PURPOSE,
                OtpChallenge.consumed_at.is_(None))
         .values(consumed_at=now).execution_options(synchronize_session=False))
-    audit.record(AuditTag.ACCOUNT_ACTIVATE, account_id=account.id, phone_confirmed=True)
+    audit.record(AuditTag.ACCOUNT_ACTIVATE, account_id=account.id, phone_confirmed=True,
+                 terms_version=TERMS_VERSION)
     _notify_activated(account)
     if account.email and account.email_verified_at is None:
         # Typed by the clerk: confirmed by the citizen's own mailbox, like self-registration.

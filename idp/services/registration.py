@@ -18,6 +18,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select, update
 
 from idp.domain.errors import N_
+from idp.domain.terms import TERMS_VERSION
 from idp.errors import Conflict, IdpError
 from idp.extensions import db
 from idp.models import Account, AuditTag
@@ -72,7 +73,9 @@ def _settings():  # type: ignore[no-untyped-def]
 def start(clean: CitizenDetails, password: str, *, locale: str = "vi") -> str:
     """Record a pending registration and send the phone code (or the duplicate warning).
 
-    `clean` comes from accounts.validate_citizen. Returns the browser's token. One transaction.
+    `clean` comes from accounts.validate_citizen; the caller has checked that the person
+    accepted the current terms (TERMS_VERSION, recorded now and copied to the account when the
+    phone is confirmed). Returns the browser's token. One transaction.
     """
     settings = _settings()
     token = secrets.token_urlsafe(32)
@@ -80,7 +83,7 @@ def start(clean: CitizenDetails, password: str, *, locale: str = "vi") -> str:
     registration = PendingRegistration(
         token_hash=token_hash(token), national_id=clean.national_id, full_name=clean.full_name,
         birthdate=clean.birthdate, gender=clean.gender, phone=clean.phone, email=clean.email,
-        password_hash=passwords.hash_password(password), terms_version=settings.terms_version,
+        password_hash=passwords.hash_password(password), terms_version=TERMS_VERSION,
         locale=locale, created_at=now,
         expires_at=now + timedelta(hours=settings.registration_hours),
     )
@@ -179,6 +182,8 @@ def confirm(token: str | None, code: str, *, user_agent: str | None = None) -> C
         db.session.commit()
         raise ConfirmFailed() from None
     account.phone_verified_at = now
+    account.terms_version = registration.terms_version
+    account.terms_accepted_at = registration.created_at  # ticked when the details were sent
     registration.completed_at = now
     challenge.account_id = account.id
     audit.record(AuditTag.ACCOUNT_PHONE_CONFIRM, account_id=account.id,

@@ -84,7 +84,8 @@ def test_one_flow_cookie_activates_once(app):
         clients.append((other, csrf_token(other, "/activate/password")))
     password = "mây trắng bay qua đồi 42"
     results = race(lambda i: clients[i][0].post("/activate/password", data={
-        "csrf_token": clients[i][1], "password": password, "password_confirm": password}))
+        "csrf_token": clients[i][1], "password": password, "password_confirm": password,
+        "accept_terms": "y"}))
     locations = sorted(r.headers["Location"] for r in results)
     assert locations.count("/activate/done") == 1
     assert locations.count("/activate?expired=1") == RACERS - 1

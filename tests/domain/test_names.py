@@ -7,7 +7,13 @@ import unicodedata
 import pytest
 
 from idp.domain.errors import DomainError
-from idp.domain.names import NameParts, normalize_name, search_key, split_name
+from idp.domain.names import (
+    NameParts,
+    lacks_vietnamese_marks,
+    normalize_name,
+    search_key,
+    split_name,
+)
 
 
 def nfd(text: str) -> str:
@@ -135,3 +141,12 @@ def test_split_empty() -> None:
     with pytest.raises(DomainError) as info:
         split_name("  ")
     assert info.value.code == "name.empty"
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("Nguyen Van An", True), ("Tran Thi Bich Ngoc", True),
+    ("Nguyễn Văn An", False), ("Đinh Lan", False), ("Dinh Lan", True),
+    (unicodedata.normalize("NFD", "Lê Na"), False), ("", False), ("  ", False),
+])
+def test_a_name_without_any_vietnamese_mark_is_detected(name, expected):
+    assert lacks_vietnamese_marks(name) is expected

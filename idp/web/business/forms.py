@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
-from idp.domain.admin_units import PROVINCES
+from idp.domain.admin_units import provinces_in_order
 from idp.domain.document_check import MAX_STREET, MAX_WARD
 from idp.models import MemberRole, RepresentativeTitle
 from idp.web.business.labels import ROLE_LABELS, TITLE_LABELS
@@ -36,8 +36,7 @@ class RegisterOrganisationForm(FlaskForm):
     province_code = SelectField(
         _l("Province or city of the head office"),
         choices=[SelectChoice("", _l("Choose…"))] + [
-            SelectChoice(code, name) for code, name in sorted(PROVINCES.items(),
-                                                              key=lambda item: item[1])],
+            SelectChoice(code, name) for code, name in provinces_in_order()],
         validate_choice=False)  # checked by the service, with its own message
     ward = _text(_l("Ward or commune"), MAX_WARD, autocomplete="off")
     street = _text(_l("House number, street, hamlet"), MAX_STREET, autocomplete="off")

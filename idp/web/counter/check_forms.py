@@ -14,13 +14,13 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from idp.domain.admin_units import PROVINCES
+from idp.domain.admin_units import provinces_in_order
 from idp.domain.document_check import MAX_STREET, MAX_WARD, DocumentCheck, PostalAddress, check_address
 from idp.domain.enrolment_code import MAX_INPUT
 from idp.domain.errors import DomainError
 from idp.models import DocumentType, RejectReason, VerificationStatus
 from idp.services.counter_decisions import REASON_LABELS
-from idp.web.register.forms import _parse_date as parse_date  # dd/mm/yyyy, as on the card
+from idp.web.register.fields import check_date, parse_date  # dd/mm/yyyy, as on the card
 
 DATE_HINT = _l("Enter the date as dd/mm/yyyy, for example 15/07/2024.")
 DOCUMENT_LABELS = {
@@ -113,8 +113,7 @@ class DocumentCheckForm(FlaskForm):
     province_code = SelectField(
         _l("Province or city"),
         choices=[SelectChoice("", _l("No address recorded"))] + [
-            SelectChoice(code, name) for code, name in sorted(PROVINCES.items(),
-                                                              key=lambda item: item[1])],
+            SelectChoice(code, name) for code, name in provinces_in_order()],
         validate_choice=False,  # checked, with its own message, by the domain rule
     )
     ward = StringField(_l("Ward or commune"),
@@ -134,17 +133,22 @@ class DocumentCheckForm(FlaskForm):
             raise ValidationError(_l("Type the number as printed: digits only."))
 
     def validate_issued_on(self, field: StringField) -> None:
-        if parse_date(field.data) is None:
-            raise ValidationError(DATE_HINT)
+        check_date(field.data, DATE_HINT)
 
     def validate_expires_on(self, field: StringField) -> None:
         if self.no_expiry.data:
             if field.data:
                 raise ValidationError(_l("Leave this empty for a document valid for life."))
         elif not field.data:
+<<<<<<< HEAD
             raise ValidationError(_l("Enter the expiry date, or tick “valid for life”."))
         elif parse_date(field.data) is None:
             raise ValidationError(DATE_HINT)
+=======
+            raise ValidationError(_l("Enter the expiry date, or tick 'valid for life'."))
+        else:
+            check_date(field.data, DATE_HINT)
+>>>>>>> i11-register
 
     def address(self) -> PostalAddress | None:
         """The verified address, if one is entered; a field error (False) if it is incomplete."""

@@ -28,6 +28,7 @@ from idp.web.counter.check_forms import (
     date_field,
     parse_date,
 )
+from idp.web.register.fields import check_date
 
 AUTHORITY_LABELS = {
     LEGAL_REPRESENTATIVE: _l("Legal representative named on the certificate"),
@@ -93,16 +94,15 @@ class BusinessCheckForm(DocumentCheckForm):
     power_of_attorney_date = date_field(_l("Date of the power of attorney"))
 
     def validate_certificate_issued_on(self, field: StringField) -> None:
-        if parse_date(field.data) is None:
-            raise ValidationError(DATE_HINT)
+        check_date(field.data, DATE_HINT)
 
     def validate_authority(self, field: SelectField) -> None:
         if field.data not in AUTHORITY_LABELS:
             raise ValidationError(_l("Choose the representative's authority."))
 
     def validate_power_of_attorney_date(self, field: StringField) -> None:
-        if field.data and parse_date(field.data) is None:
-            raise ValidationError(DATE_HINT)
+        if field.data:
+            check_date(field.data, DATE_HINT)
 
     def address(self) -> PostalAddress | None:
         return None  # an organisation's check records no postal address

@@ -11,6 +11,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.domain.errors import DomainError
+from idp.domain.terms import TERMS_VERSION
 from idp.extensions import limiter
 from idp.services import activation
 from idp.web.register.activate_forms import ActivateCodeForm, ChoosePasswordForm, NewCodeForm
@@ -112,7 +113,8 @@ def activate_password() -> Response | tuple[str, int]:
 def _password_page(form: ChoosePasswordForm, name: str, status: int) -> tuple[str, int]:
     form.password.data = ""
     form.password_confirm.data = ""
-    return render_template("register/activate_password.html", form=form, name=name), status
+    return render_template("register/activate_password.html", form=form, name=name,
+                           terms_version=TERMS_VERSION), status
 
 
 @bp.get("/activate/done")

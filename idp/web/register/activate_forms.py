@@ -13,6 +13,7 @@ from idp.domain.errors import DomainError
 from idp.domain.national_id import normalize_national_id
 from idp.web.register.fields import (
     PasswordConfirmMixin,
+    accept_terms_field,
     national_id_field,
     new_password_fields,
     sms_code_field,
@@ -50,3 +51,5 @@ class NewCodeForm(FlaskForm):
 class ChoosePasswordForm(PasswordConfirmMixin, FlaskForm):
     password, password_confirm = new_password_fields(_l("Choose your password"),
                                                      _l("Password again"))
+    # The clerk registered the account; its owner accepts the terms here, before it is theirs.
+    accept_terms = accept_terms_field()

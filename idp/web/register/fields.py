@@ -4,28 +4,55 @@ makes a new field, so a form's fields keep the order in which its class body cal
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, SelectField, StringField, TelField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 BIRTHDATE_HINT = _l("Enter the date as dd/mm/yyyy, for example 17/05/1999.")
 
 
-def parse_date(value: str | None) -> date | None:
-    """dd/mm/yyyy (as printed on Vietnamese ID cards) or YYYY-MM-DD."""
+NO_SUCH_DATE = _l("This date does not exist. Check the day and the month: February has 28 days "
+                  "(29 in a leap year); April, June, September and November have 30.")
+
+# dd/mm/yyyy as printed on Vietnamese ID cards (dots too), or YYYY-MM-DD.
+_DAY_MONTH_YEAR = re.compile(r"([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4})")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def _date_parts(text: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of text shaped like a date, whether or not that day exists."""
+    if match := _DAY_MONTH_YEAR.fullmatch(text):
+        day, month, year = match.groups()
+        return int(year), int(month), int(day)
+    if match := _ISO_DATE.fullmatch(text):
+        year, month, day = match.groups()
+        return int(year), int(month), int(day)
+    return None
+
+
+def check_date(value: str | None, format_hint: Any) -> date:
+    """The date typed, or a ValidationError that tells a wrong shape (`format_hint`) from a
+    well-formed day that does not exist (31/02/2000: NO_SUCH_DATE)."""
     text = (value or "").strip()
-    if len(text) > 10 or not text.isascii():
-        return None
+    parts = _date_parts(text) if len(text) <= 10 else None
+    if parts is None:
+        raise ValidationError(format_hint)
     try:
-        if "/" in text or "." in text:
-            day, month, year = text.replace(".", "/").split("/")
-            return date(int(year), int(month), int(day)) if len(year) == 4 else None
-        return date.fromisoformat(text)
-    except (ValueError, OverflowError):  # int() of 20 digits overflows date()
+        return date(*parts)
+    except ValueError:  # day or month out of range, or year 0
+        raise ValidationError(NO_SUCH_DATE) from None
+
+
+def parse_date(value: str | None) -> date | None:
+    """The date typed as dd/mm/yyyy or YYYY-MM-DD; None when it is not one (see check_date)."""
+    try:
+        return check_date(value, BIRTHDATE_HINT)
+    except ValidationError:
         return None
 
 
@@ -92,11 +119,20 @@ class BirthdateMixin:
     """`validate_birthdate` for a form with a `birthdate` field (dd/mm/yyyy, not in the future)."""
 
     def validate_birthdate(self, field: StringField) -> None:
-        parsed = parse_date(field.data)
-        if parsed is None:
-            raise ValidationError(BIRTHDATE_HINT)
+        parsed = check_date(field.data, BIRTHDATE_HINT)
         if parsed > date.today():
             raise ValidationError(_l("The date of birth cannot be in the future."))
+
+
+def accept_terms_field() -> BooleanField:
+    """The one checkbox for the terms of use and the privacy notice (idp.domain.terms); the
+    template renders its label with links to both (register/_terms.html)."""
+    return BooleanField(
+        _l("I have read and accept the terms of use and the privacy notice."),
+        validators=[DataRequired(_l("You need to accept the terms of use and the privacy "
+                                    "notice to use a PostID account."))],
+        default=False,
+    )
 
 
 # --- passwords and codes -----------------------------------------------------------------------

@@ -6,12 +6,15 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField
-from wtforms.validators import DataRequired
+from wtforms import BooleanField, StringField
+from wtforms.validators import ValidationError
 
+from idp.domain.errors import DomainError
+from idp.domain.names import lacks_vietnamese_marks, normalize_name
 from idp.web.register.fields import (
     BirthdateMixin,
     PasswordConfirmMixin,
+    accept_terms_field,
     birthdate_field,
     email_field,
     full_name_field,
@@ -21,7 +24,7 @@ from idp.web.register.fields import (
     phone_field,
     sms_code_field,
 )
-from idp.web.register.fields import parse_date as _parse_date  # also the counter's forms'
+from idp.web.register.fields import parse_date as _parse_date
 
 
 class RegisterForm(BirthdateMixin, PasswordConfirmMixin, FlaskForm):
@@ -37,11 +40,27 @@ class RegisterForm(BirthdateMixin, PasswordConfirmMixin, FlaskForm):
                         autocomplete="tel")
     email = email_field(autocomplete="email")
     password, password_confirm = new_password_fields(_l("Password"), _l("Password again"))
-    accept_terms = BooleanField(
-        _l("I have read and accept the terms of use and the privacy notice."),
-        validators=[DataRequired(_l("You need to accept the terms to create an account."))],
-        default=False,
-    )
+    # Shown (under the name) only when the name has no Vietnamese marks: see validate_full_name.
+    name_without_marks = BooleanField(
+        _l("My name is written exactly like this on my ID card, without accents."), default=False)
+    accept_terms = accept_terms_field()
+
+    @property
+    def name_lacks_marks(self) -> bool:
+        """The typed name is a valid name without any Vietnamese mark ("Nguyen Van An")."""
+        try:
+            return lacks_vietnamese_marks(normalize_name(self.full_name.data or ""))
+        except DomainError:
+            return False  # the domain rule reports what is wrong with it
+
+    def validate_full_name(self, field: StringField) -> None:
+        # The hint asks for the accents: a name without any is asked to be confirmed, not
+        # refused, because a few names are written so on the card.
+        if self.name_lacks_marks and not self.name_without_marks.data:
+            raise ValidationError(_l(
+                "This name has no Vietnamese accents. Type it with the accents, exactly as on "
+                "your ID card (for example Nguyễn Văn An, not Nguyen Van An). If your card shows "
+                "it without accents, tick the box below the name."))
 
     @property
     def birthdate_value(self) -> date | None:

@@ -8,12 +8,13 @@ from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from idp.domain.terms import TERMS_VERSION
 from idp.extensions import limiter
 from idp.i18n import current_language
 from idp.services import registration
 from idp.services.accounts import CitizenDetails, citizen_errors, validate_citizen
 from idp.web.register.forms import ConfirmCodeForm, EmailConfirmForm, RegisterForm, ResendForm
-from idp.web.session_cookie import current_session, set_session_cookie
+from idp.web.session_cookie import current_account, set_session_cookie
 
 bp = Blueprint("register", __name__)
 
@@ -61,8 +62,9 @@ def start() -> Response | tuple[str, int]:
 def _register_page(form: RegisterForm, status: int) -> tuple[str, int]:
     form.password.data = ""
     form.password_confirm.data = ""
-    return render_template("register/start.html", form=form,
-                           signed_in=current_session() is not None), status
+    # A signed-in person is told so, with the ways on, instead of an empty form.
+    return render_template("register/start.html", form=form, signed_in=current_account(),
+                           terms_version=TERMS_VERSION), status
 
 
 def _set_registration_cookie(response: Response, token: str) -> None:
@@ -159,4 +161,5 @@ def email_link(token: str) -> tuple[str, int]:
     return render_template("register/email.html", form=form, state="invalid", token=token), 404
 
 
-from idp.web.register import activate  # noqa: E402,F401  (registers /activate on bp)
+# Register /activate, /terms and /privacy on bp.
+from idp.web.register import activate, legal  # noqa: E402,F401

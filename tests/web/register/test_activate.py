@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from idp.domain.terms import TERMS_VERSION
 from idp.extensions import db
 from idp.models import (
     Account,
@@ -72,9 +73,12 @@ def enter_code(client: FlaskClient, code: str, national_id: str = "001099012345"
     return client.post("/activate", data=data)
 
 
-def choose_password(client: FlaskClient, password: str, confirm: str | None = None):  # type: ignore[no-untyped-def]
+def choose_password(client: FlaskClient, password: str, confirm: str | None = None, *,  # type: ignore[no-untyped-def]
+                    accept_terms: bool = True):
     data = {"csrf_token": csrf_token(client, "/activate/password"), "password": password,
             "password_confirm": password if confirm is None else confirm}
+    if accept_terms:
+        data["accept_terms"] = "y"
     return client.post("/activate/password", data=data)
 
 
@@ -265,3 +269,27 @@ def test_posts_need_csrf(app, client, walk_in):
     assert client.post("/activate/password", data={"password": PASSWORD}).status_code in (302, 400)
     assert account_status(app) is AccountStatus.PENDING_ACTIVATION
     assert count(app, IdentityVerification) == 1
+
+
+def test_activation_asks_for_the_terms_and_stores_the_accepted_version(app, client, walk_in):
+    with app.app_context():
+        assert db.session.scalar(select(Account.terms_version)) is None  # the clerk cannot accept
+    assert enter_code(client, sms_code(app)).status_code == 303
+    page = client.get("/activate/password").get_data(as_text=True)
+    label = re.search(r'<label for="accept_terms">(.*?)</label>', page, re.S).group(1)
+    assert 'href="/terms"' in label and 'href="/privacy"' in label
+
+    refused = choose_password(client, CITIZEN_PASSWORD, accept_terms=False)
+    assert refused.status_code == 400
+    assert 'id="accept_terms-error"' in refused.get_data(as_text=True)
+    with app.app_context():
+        account = db.session.scalar(select(Account))
+        assert account.status is AccountStatus.PENDING_ACTIVATION
+        assert account.terms_version is None and account.terms_accepted_at is None
+        assert account.password is None
+
+    assert choose_password(client, CITIZEN_PASSWORD).status_code == 303
+    with app.app_context():
+        account = db.session.scalar(select(Account))
+        assert account.status is AccountStatus.ACTIVE
+        assert account.terms_version == TERMS_VERSION and account.terms_accepted_at is not None
