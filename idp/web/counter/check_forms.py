@@ -140,15 +140,9 @@ class DocumentCheckForm(FlaskForm):
             if field.data:
                 raise ValidationError(_l("Leave this empty for a document valid for life."))
         elif not field.data:
-<<<<<<< HEAD
             raise ValidationError(_l("Enter the expiry date, or tick “valid for life”."))
-        elif parse_date(field.data) is None:
-            raise ValidationError(DATE_HINT)
-=======
-            raise ValidationError(_l("Enter the expiry date, or tick 'valid for life'."))
         else:
             check_date(field.data, DATE_HINT)
->>>>>>> i11-register
 
     def address(self) -> PostalAddress | None:
         """The verified address, if one is entered; a field error (False) if it is incomplete."""
