@@ -64,8 +64,8 @@ def discard(messages: list[OutboxMessage | None]) -> None:
     One DELETE whether or not there is anything to delete, so both paths run the same SQL."""
     from sqlalchemy import delete
 
-    ids = [message.id for message in messages if message is not None]
     db.session.flush()
+    ids = [message.id for message in messages if message is not None]
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids))
                        .execution_options(synchronize_session=False))
     for message in messages:
@@ -82,7 +82,8 @@ def _deliver(message: OutboxMessage | None) -> OutboxMessage | None:
     from idp.services.notifiers import OutboxNotifier
 
     settings = current_app.config["IDP_SETTINGS"]
-    if message is not None and settings.notifier == "outbox":
+    # A stand-in (see discard) is deleted before the commit: never logged as if sent.
+    if message is not None and settings.notifier == "outbox" and not message.data.get("stand_in"):
         OutboxNotifier(settings).deliver(message)
     return message
 
