@@ -65,7 +65,9 @@ def _configure(app: Flask, settings: Settings) -> None:
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_ENABLED=True,
-        RATELIMIT_HEADERS_ENABLED=True,  # Retry-After on 429
+        # Off: Flask-Limiter would put its own window's Retry-After on every response of a
+        # limited route (401s too) and raise ours to it; errors.py sets it on its own 429s.
+        RATELIMIT_HEADERS_ENABLED=False,
         JSON_SORT_KEYS=False,
     )
     if settings.env == "test":

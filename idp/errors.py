@@ -8,6 +8,8 @@ escapes a view is rendered here as HTML for people or JSON for programs (RFC 674
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
@@ -100,7 +102,17 @@ def handle_http_error(exc: HTTPException) -> Response:
     response = _render(status, _wire_code(status), str(hint) if hint else None)
     if status == 405 and exc.valid_methods:
         response.headers["Allow"] = ", ".join(exc.valid_methods)
+    if status == 429:
+        response.headers["Retry-After"] = str(_limit_wait())
     return response
+
+
+def _limit_wait() -> int:
+    """Seconds until the per-address limit that refused this request lets one through."""
+    from idp.extensions import limiter
+
+    limit = limiter.current_limit
+    return max(1, math.ceil(limit.window.reset_time - time.time())) if limit is not None else 60
 
 
 def handle_idp_error(exc: IdpError) -> Response:

@@ -66,6 +66,11 @@ class Settings:
     login_free_failures: int = 5
     login_max_delay_seconds: int = 900
     login_ip_limit: str = "30 per minute"
+    # SMS that strangers can cause (codes, warnings), counted in the rate-limit store; see
+    # idp/services/sms_limits.py for the reasoning. A code flow is at most 5 SMS (1 + 4 resends).
+    sms_per_number_limit: str = "5 per hour;10 per day"
+    sms_per_national_id_limit: str = "5 per hour;10 per day"
+    sms_total_limit: str = "50000 per day"
     # OIDC lifetimes (DESIGN §4).
     authorization_code_seconds: int = 60
     access_token_seconds: int = 600
@@ -304,8 +309,11 @@ def _validate_urls_and_limits(settings: Settings) -> None:
         raise SettingsError("IDP_DATABASE_URL is not a database URL") from None
     if settings.redis_url and urlsplit(settings.redis_url).scheme not in {"redis", "rediss", "unix"}:
         raise SettingsError("IDP_REDIS_URL must be a redis://, rediss:// or unix:// URL")
-    try:
-        if not parse_many(settings.login_ip_limit):
-            raise ValueError
-    except ValueError:
-        raise SettingsError("IDP_LOGIN_IP_LIMIT must be a rate such as '30 per minute'") from None
+    for name in ("login_ip_limit", "sms_per_number_limit", "sms_per_national_id_limit",
+                 "sms_total_limit"):
+        try:
+            if not parse_many(getattr(settings, name)):
+                raise ValueError
+        except ValueError:
+            raise SettingsError(
+                f"IDP_{name.upper()} must be a rate such as '30 per minute'") from None

@@ -87,6 +87,7 @@ class AuditTag(enum.Enum):
     COUNTER_ORGANISATION_REVOKE = "counter.organisation.revoke"
     COUNTER_ORGANISATION_REFUSED = "counter.organisation.refused"
     OIDC_ORGANISATION_CHOSEN = "oidc.organisation.chosen"
+    NOTIFY_SMS_SUPPRESSED = "notify.sms.suppressed"  # an SMS over a limit (sms_limits)
 
 
 class AuditEvent(Base):

@@ -1,10 +1,11 @@
 """Login throttling (DESIGN §6): progressive delay per account, never a long lockout.
 
-Keys. Attempts are counted per *account* when the identifier names one (so every spelling of
-an ID number or phone, and ID-number vs phone, share one count) and per canonical identifier
-otherwise, so an unknown ID number is throttled exactly like a known one. A browser that has
-already signed in to the account carries a signed device cookie and is counted on its own key:
-a stranger's failures never throttle the owner's own browser.
+Keys (chosen by the caller, see authentication.throttle_key). Sign-in attempts are counted per
+*account* when the identifier names one (every spelling of an ID number or phone, and the ID
+number and the phone, share one count: alternating them gives no extra guesses) and per
+canonical identifier otherwise, so an unknown ID number is throttled exactly like a known one.
+A browser that has already signed in to the account carries a signed device cookie and is
+counted on its own key: a stranger's failures never throttle the owner's own browser.
 
 Policy. The first `login_free_failures` attempts after the last success are free; after that
 an attempt needs a free *slot*, and taking attempt n's slot closes the door for
@@ -13,7 +14,11 @@ an attempt needs a free *slot*, and taking attempt n's slot closes the door for
 After HARD_LIMIT failures within the counting window a key is refused until the window ends.
 
 Atomicity. The attempt is counted *before* the password is checked (one atomic increment in
-the shared store), so concurrent guesses cannot all slip through while argon2 runs.
+the shared store), so concurrent guesses cannot all slip through while argon2 runs. A caller
+that reports every outcome (`begin(..., wait=True)`, then `succeeded` or `finished`) marks the
+attempt pending meanwhile; an attempt refused only while others are pending waits for them
+(up to PENDING_WAIT_SECONDS) and tries again, so concurrent right passwords are not refused
+because they were counted, and concurrent wrong ones still are once their failures count.
 State lives in the rate-limit store (memory in development, Redis in production).
 """
 
@@ -30,13 +35,17 @@ from idp.extensions import limiter
 
 WINDOW_SECONDS = 24 * 3600
 HARD_LIMIT = 100
+PENDING_WAIT_SECONDS = 3.0
+PENDING_EXPIRY_SECONDS = 30  # a crashed request cannot leave its attempt pending for long
+POLL_SECONDS = 0.02
 
 
-@dataclass(frozen=True)
+@dataclass
 class Attempt:
     """A permitted attempt on `key`; report its outcome with `succeeded` or leave it counted."""
 
     key: str
+    pending: bool = False
 
 
 class Throttled(Exception):
@@ -63,8 +72,28 @@ def delay_for(failures: int) -> int:
     return min(2 ** min(excess - 1, 30), settings.login_max_delay_seconds)
 
 
-def begin(key: str) -> Attempt:
-    """Count an attempt on `key` or raise Throttled. Call before checking the password."""
+def begin(key: str, *, wait: bool = False) -> Attempt:
+    """Count an attempt on `key` or raise Throttled. Call before checking the password.
+    With `wait`, the caller must end the attempt with `succeeded` or `finished`."""
+    deadline = time.monotonic() + PENDING_WAIT_SECONDS
+    pending_key = _storage_key(key, "pending")
+    storage = limiter.storage
+    while True:
+        if wait:  # pending before counted: a concurrent refusal must see it and wait
+            storage.incr(pending_key, PENDING_EXPIRY_SECONDS)
+        try:
+            _begin_once(key)
+            return Attempt(key, pending=wait)
+        except Throttled:
+            if not wait:
+                raise
+            others = storage.incr(pending_key, PENDING_EXPIRY_SECONDS, amount=-1)
+            if others <= 0 or time.monotonic() >= deadline:
+                raise
+            time.sleep(POLL_SECONDS)
+
+
+def _begin_once(key: str) -> None:
     storage = limiter.storage
     failures_key = _storage_key(key, "failures")
     slot_key = _storage_key(key, "slot")
@@ -78,13 +107,21 @@ def begin(key: str) -> Attempt:
         # Another request took this slot between our check and our increment.
         storage.incr(failures_key, WINDOW_SECONDS, amount=-1)
         raise Throttled(_seconds_until(slot_key))
-    return Attempt(key)
 
 
 def succeeded(attempt: Attempt) -> None:
     storage = limiter.storage
     storage.clear(_storage_key(attempt.key, "failures"))
     storage.clear(_storage_key(attempt.key, "slot"))
+    finished(attempt)
+
+
+def finished(attempt: Attempt) -> None:
+    """The outcome of a pending attempt is known (a failure stays counted); idempotent."""
+    if attempt.pending:
+        limiter.storage.incr(_storage_key(attempt.key, "pending"), PENDING_EXPIRY_SECONDS,
+                             amount=-1)
+        attempt.pending = False
 
 
 def retry_after(key: str) -> int:

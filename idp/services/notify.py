@@ -1,5 +1,6 @@
 """Notifications go through the outbox table (DESIGN §2): written in the caller's transaction,
-delivered afterwards. In development and tests the outbox is the fake SMS/e-mail gateway."""
+delivered afterwards. In development and tests the outbox is the fake SMS/e-mail gateway.
+Every SMS passes the limits of `sms_limits` first; a refused one is not written (audited)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,14 @@ def enqueue(
     locale: str = "vi",
     account_id: int | None = None,
     data: dict[str, Any] | None = None,
-) -> OutboxMessage:
-    """Add a message to the caller's transaction; it is sent only if that transaction commits."""
+    national_id: str | None = None,
+) -> OutboxMessage | None:
+    """Add a message to the caller's transaction; it is sent only if that transaction commits.
+
+    An SMS over a limit (sms_limits) is not added: None, and an audit event without the number.
+    `national_id` is the ID number the SMS is about when no account is (a registration)."""
+    if channel is Channel.SMS and _suppressed(recipient, template, account_id, national_id):
+        return None
     message = OutboxMessage(
         channel=channel,
         recipient=recipient,
@@ -36,7 +43,37 @@ def enqueue(
     return message
 
 
-def _deliver(message: OutboxMessage) -> OutboxMessage:
+def _suppressed(phone: str, template: str, account_id: int | None,
+                national_id: str | None) -> bool:
+    from idp.models import Account, AuditTag
+    from idp.services import audit, sms_limits
+
+    if national_id is None and account_id is not None:
+        account = db.session.get(Account, account_id)
+        national_id = account.national_id if account is not None else None
+    budget = sms_limits.admit(phone, template=template, national_id=national_id)
+    if budget is None:
+        return False
+    audit.record(AuditTag.NOTIFY_SMS_SUPPRESSED, account_id=account_id, template=template,
+                 limit=budget)
+    return True
+
+
+def discard(messages: list[OutboxMessage | None]) -> None:
+    """Delete stand-in messages written only to do the same work as a real send (recovery).
+    One DELETE whether or not there is anything to delete, so both paths run the same SQL."""
+    from sqlalchemy import delete
+
+    db.session.flush()
+    ids = [message.id for message in messages if message is not None]
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                       .execution_options(synchronize_session=False))
+    for message in messages:
+        if message is not None:
+            db.session.expunge(message)
+
+
+def _deliver(message: OutboxMessage | None) -> OutboxMessage | None:
     """Development: the outbox adapter logs it now. Gateway: nothing happens in the request;
     `deliver_pending` (idp outbox deliver) sends committed rows, so no notice goes out for a
     transaction that rolled back and no response waits on, or is timed by, a gateway."""
@@ -45,7 +82,8 @@ def _deliver(message: OutboxMessage) -> OutboxMessage:
     from idp.services.notifiers import OutboxNotifier
 
     settings = current_app.config["IDP_SETTINGS"]
-    if settings.notifier == "outbox":
+    # A stand-in (see discard) is deleted before the commit: never logged as if sent.
+    if message is not None and settings.notifier == "outbox" and not message.data.get("stand_in"):
         OutboxNotifier(settings).deliver(message)
     return message
 
@@ -84,10 +122,12 @@ def send_sms(
     account_id: int | None = None,
     locale: str = "vi",
     data: dict[str, Any] | None = None,
-) -> OutboxMessage:
-    """Write an SMS to the outbox (caller's transaction) and hand it to the configured adapter."""
+    national_id: str | None = None,
+) -> OutboxMessage | None:
+    """Write an SMS to the outbox (caller's transaction) and hand it to the configured adapter;
+    None when a limit refused it (see enqueue)."""
     return _deliver(enqueue(Channel.SMS, phone, template=template, body=text, locale=locale,
-                            account_id=account_id, data=data))
+                            account_id=account_id, data=data, national_id=national_id))
 
 
 def send_email(
@@ -99,7 +139,7 @@ def send_email(
     account_id: int | None = None,
     locale: str = "vi",
     data: dict[str, Any] | None = None,
-) -> OutboxMessage:
+) -> OutboxMessage | None:
     """Write an e-mail to the outbox (caller's transaction) and hand it to the adapter."""
     return _deliver(enqueue(Channel.EMAIL, address, template=template, body=text, locale=locale,
                             account_id=account_id, data={**(data or {}), "subject": subject}))

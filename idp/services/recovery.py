@@ -13,6 +13,7 @@ logouts queued, returned for delivery after the commit), audit, SMS and e-mail n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app, url_for
@@ -28,6 +29,7 @@ from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge
+from idp.models.notification import OutboxMessage
 from idp.models.registration import OtpChallenge, OtpPurpose
 from idp.services import account_data, accounts, audit, login_throttle, notify, otp, passwords, tokens
 from idp.services.accounts import canonical_identifier
@@ -84,6 +86,11 @@ def start(identifier: str) -> str:
 
     Raises RecoveryThrottled when this account (or identifier) asked too often; that answer,
     too, is the same for known and unknown identifiers. One transaction.
+
+    Same work on every path (issue 11: known identifiers answered 2-3 ms slower): two
+    challenges, an SMS and an e-mail through the same code (SMS limits included), one audit
+    event, one DELETE. A message with nobody to receive it is a stand-in, written and deleted
+    again in the same transaction, so nothing is sent and the SQL is the same.
     """
     account = _recoverable(identifier)
     key = _key_for(identifier, account)
@@ -92,19 +99,23 @@ def start(identifier: str) -> str:
     except login_throttle.Throttled as exc:
         raise RecoveryThrottled(exc.retry_after) from None
     phone_ok = account is not None and account.phone_verified_at is not None
-    destination = account.phone if phone_ok else otp.secret_hash(key)  # type: ignore[union-attr]
-    challenge, code = otp.issue_code(PURPOSE, destination,
-                                     account_id=account.id if account else None, usable=phone_ok)
-    if account is not None and account.email and account.email_verified_at is not None:
-        _link_challenge, link_token = otp.issue_link(PURPOSE, account.email, account_id=account.id)
-        _send_link(account, link_token)
-    else:
-        otp.secret_hash(otp.new_code())  # about the same work as a link
-    if phone_ok:
-        _send_code(account, code)  # type: ignore[arg-type]
-    if account is not None:
-        audit.record(AuditTag.ACCOUNT_PASSWORD_RECOVER, account_id=account.id, step="start",
-                     sms=phone_ok, email=bool(account.email and account.email_verified_at))
+    email_ok = account is not None and bool(account.email) and account.email_verified_at is not None
+    account_id = account.id if account is not None else None
+    stand_in = _stand_in_person(identifier, key)
+    to_phone = account if account is not None and phone_ok else stand_in
+    to_email = account if account is not None and email_ok else stand_in
+    challenge, code = otp.issue_code(
+        PURPOSE, to_phone.phone if phone_ok else otp.secret_hash(key), account_id=account_id,
+        usable=phone_ok)
+    _link, link_token = otp.issue_link(
+        PURPOSE, (to_email.email or "") if email_ok else otp.secret_hash("link:" + key),
+        account_id=account_id if email_ok else None)
+    sms = _send_code(to_phone, code, account_id if phone_ok else None, stand_in=not phone_ok)
+    mail = _send_link(to_email, link_token, account_id if email_ok else None,
+                      stand_in=not email_ok)
+    notify.discard([message for message, sent in ((sms, phone_ok), (mail, email_ok)) if not sent])
+    audit.record(AuditTag.ACCOUNT_PASSWORD_RECOVER, account_id=account_id, step="start",
+                 sms=phone_ok, email=email_ok)
     db.session.flush()
     # Fixed width: the cookie is signed, not encrypted, and its length must not vary.
     flow = _serializer().dumps({"c": f"{challenge.id:020d}", "k": key})
@@ -112,28 +123,53 @@ def start(identifier: str) -> str:
     return flow
 
 
-def _send_code(account: Account, code: str) -> None:
+@dataclass(frozen=True)
+class _Person:
+    """Who a recovery message is addressed to: the account, or a stand-in for nobody."""
+
+    phone: str
+    email: str | None
+    national_id: str | None
+    full_name: str
+    locale: str | None
+
+
+def _stand_in_person(identifier: str, key: str) -> _Person:
+    """A typed phone number stands in for itself, so its SMS count grows as if an account
+    had it (sms_limits); anything else gets a recipient that is never a real number."""
+    canonical = canonical_identifier(identifier)
+    phone = canonical[1] if canonical and canonical[0] == "phone" else "stand-in:" + key[-24:]
+    national_id = canonical[1] if canonical and canonical[0] == "national_id" else None
+    return _Person(phone=phone, email="stand-in@invalid", national_id=national_id,
+                   full_name="-", locale="vi")
+
+
+def _send_code(person: Account | _Person, code: str, account_id: int | None, *,
+               stand_in: bool = False) -> OutboxMessage | None:
     minutes = _settings().otp_seconds // 60
-    with force_locale(account.locale or "vi"):
+    with force_locale(person.locale or "vi"):
         text = gettext("PostID: your password recovery code is %(code)s. It is valid for "
                        "%(minutes)s minutes. Never share it with anyone, not even PostID staff.",
                        code=code, minutes=minutes)
-    notify.send_sms(account.phone, text, template="recover.code", account_id=account.id,
-                    locale=account.locale or "vi")
+    return notify.send_sms(person.phone, text, template="recover.code", account_id=account_id,
+                           locale=person.locale or "vi", national_id=person.national_id,
+                           data={"stand_in": True} if stand_in else None)
 
 
-def _send_link(account: Account, token: str) -> None:
-    assert account.email
+def _send_link(person: Account | _Person, token: str, account_id: int | None, *,
+               stand_in: bool = False) -> OutboxMessage | None:
+    assert person.email
     link = _settings().issuer + url_for("recovery.link", token=token)
     hours = _settings().email_link_hours
-    with force_locale(account.locale or "vi"):
+    with force_locale(person.locale or "vi"):
         subject = gettext("PostID: choose a new password")
         text = gettext("Hello %(name)s,\n\nTo choose a new password for your PostID account, "
                        "open this link within %(hours)s hours:\n\n%(link)s\n\n"
                        "If you did not ask for this, ignore this message: your password stays "
-                       "the same.", name=account.full_name, hours=hours, link=link)
-    notify.send_email(account.email, subject, text, template="recover.link",
-                      account_id=account.id, locale=account.locale or "vi")
+                       "the same.", name=person.full_name, hours=hours, link=link)
+    return notify.send_email(person.email, subject, text, template="recover.link",
+                             account_id=account_id, locale=person.locale or "vi",
+                             data={"stand_in": True} if stand_in else None)
 
 
 def load_flow(flow: str | None) -> tuple[OtpChallenge, str] | None:

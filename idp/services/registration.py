@@ -98,18 +98,18 @@ def start(clean: CitizenDetails, password: str, *, locale: str = "vi") -> str:
         audit.record(AuditTag.REGISTRATION_DUPLICATE, account_id=existing[0].id,
                      registration_id=registration.id)
     else:
-        _send_code(clean.phone, code, locale)
+        _send_code(clean.phone, code, locale, clean.national_id)
         audit.record(AuditTag.REGISTRATION_START, registration_id=registration.id)
     db.session.commit()
     return token
 
 
-def _send_code(phone: str, code: str, locale: str) -> None:
+def _send_code(phone: str, code: str, locale: str, national_id: str) -> None:
     minutes = _settings().otp_seconds // 60
     with force_locale(locale):
         text = gettext("PostID: your code is %(code)s. It is valid for %(minutes)s minutes. "
                        "Never share it with anyone.", code=code, minutes=minutes)
-    notify.send_sms(phone, text, template="register.code", locale=locale)
+    notify.send_sms(phone, text, template="register.code", locale=locale, national_id=national_id)
 
 
 def _warn_existing(account: Account) -> None:
@@ -229,7 +229,7 @@ def resend(token: str | None) -> None:
     existing = accounts.taken_by(registration.national_id, registration.phone)
     code = otp.renew_code(challenge, usable=not existing)
     if not existing:
-        _send_code(registration.phone, code, registration.locale)
+        _send_code(registration.phone, code, registration.locale, registration.national_id)
     db.session.commit()
 
 
