@@ -47,6 +47,9 @@ MAX_CODE_LENGTH = 32
 
 WRONG_CODE = N_("That code is not right. Check the code in your authenticator app and try again.")
 THROTTLED = N_("Too many unsuccessful attempts. Wait a little, then try again.")
+# A right code whose time-step was already accepted (RFC 6238 §5.2: a code is accepted once).
+CODE_USED = N_("This code has already been used: each code works once. Wait until your "
+               "authenticator app shows the next code, then enter that one.")
 WRONG_PASSWORD_OR_CODE = N_("The password or the code is not right. Please try again.")
 CHALLENGE_DEAD = N_("This sign-in has expired or had too many wrong codes. Please sign in again.")
 
@@ -60,6 +63,13 @@ class WrongCode(MfaError):
 
     def __init__(self, message: str = WRONG_CODE) -> None:
         super().__init__("mfa.wrong_code", message, field="code")
+
+
+class CodeAlreadyUsed(WrongCode):
+    """The right code, but its time-step was already spent (a replay, or typed twice)."""
+
+    def __init__(self) -> None:
+        super().__init__(CODE_USED)
 
 
 class MfaThrottled(MfaError):
@@ -166,7 +176,8 @@ def matching_step(secret: str, code: str, *, now: float | None = None) -> int | 
 
 
 def _spend_totp(found: TotpCredential, code: str) -> bool:
-    """Check `code` and claim its time-step; False if wrong or already used (replay)."""
+    """Check `code` and claim its time-step; False if wrong. Raises CodeAlreadyUsed for the
+    right code of a time-step already accepted (replay, or the same code typed again)."""
     step = matching_step(secret_of(found), code)
     if step is None:
         return False
@@ -180,7 +191,7 @@ def _spend_totp(found: TotpCredential, code: str) -> bool:
     if claimed == 1:
         found.last_used_step = step
         return True
-    return False
+    raise CodeAlreadyUsed()
 
 
 def _spend_recovery_code(account_id: int, code: str) -> bool:
@@ -205,7 +216,9 @@ def _spend_recovery_code(account_id: int, code: str) -> bool:
 
 def check_second_factor(account_id: int, code: str) -> str | None:
     """'otp' or 'recovery' when `code` is a fresh TOTP code or an unused recovery code (and
-    spends it, in the caller's transaction), else None. Not throttled: callers are."""
+    spends it, in the caller's transaction), else None. Raises CodeAlreadyUsed for a right
+    TOTP code already accepted once, so that the person is told to wait for the next one
+    rather than that the code is wrong. Not throttled: callers are (a replay counts)."""
     found = credential(account_id)
     if found is None or found.confirmed_at is None:
         return None
@@ -228,6 +241,23 @@ def new_recovery_codes(account_id: int) -> list[str]:
     return codes
 
 
+def check_code(account_id: int, code: str) -> tuple[str | None, WrongCode | None]:
+    """check_second_factor as (method, None) or (None, the error to raise after recording
+    the failure)."""
+    try:
+        method = check_second_factor(account_id, code)
+    except CodeAlreadyUsed as used:
+        return None, used
+    return method, (None if method is not None else WrongCode())
+
+
+def _failed_spend(found: TotpCredential, cleaned: str) -> WrongCode | None:
+    try:
+        return None if _spend_totp(found, cleaned) else WrongCode()
+    except CodeAlreadyUsed as used:
+        return used
+
+
 def begin_attempt(account_id: int) -> login_throttle.Attempt:
     """Count a second-factor attempt against the per-account throttle, or raise MfaThrottled."""
     try:
@@ -241,16 +271,26 @@ def begin_attempt(account_id: int) -> login_throttle.Attempt:
 def confirm_enrolment(account: Account, code: str) -> list[str]:
     """Activate the pending secret with a current code. Returns the recovery codes (show once).
 
-    Commits. Raises NotPending, MfaThrottled or WrongCode."""
+    Commits. Raises NotPending, MfaThrottled or WrongCode (CodeAlreadyUsed)."""
+    codes, attempt = activate_pending(account, code)
+    db.session.commit()
+    login_throttle.succeeded(attempt)
+    return codes
+
+
+def activate_pending(account: Account, code: str) -> tuple[list[str], login_throttle.Attempt]:
+    """confirm_enrolment up to its commit (the caller commits, then marks `attempt` succeeded),
+    so that a step-up can share its transaction (step_up.enrol_and_step_up). A failure is
+    recorded and committed here before raising."""
     found = pending(account.id)
     if found is None:
         raise NotPending()
     attempt = begin_attempt(account.id)
-    cleaned = _clean(code)
-    if not _spend_totp(found, cleaned):
+    failure = _failed_spend(found, _clean(code))
+    if failure is not None:
         audit.record(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="enrol")
         db.session.commit()
-        raise WrongCode()
+        raise failure
     claimed = db.session.execute(
         update(TotpCredential)
         .where(TotpCredential.id == found.id, TotpCredential.confirmed_at.is_(None))
@@ -262,10 +302,7 @@ def confirm_enrolment(account: Account, code: str) -> list[str]:
         raise NotPending()
     codes = new_recovery_codes(account.id)
     audit.record(AuditTag.ACCOUNT_MFA_ENROL, account_id=account.id, method="totp")
-    db.session.commit()
-    db.session.refresh(found)
-    login_throttle.succeeded(attempt)
-    return codes
+    return codes, attempt
 
 
 def remove(account: Account, password: str, code: str) -> None:
@@ -275,12 +312,13 @@ def remove(account: Account, password: str, code: str) -> None:
     attempt = begin_attempt(account.id)
     ok_password = account.password is not None and passwords.verify_password(
         account.password.hash, password)
-    method = check_second_factor(account.id, code) if ok_password else None
+    method, failure = check_code(account.id, code) if ok_password else (None, None)
     if not ok_password or method is None:
         db.session.rollback()  # nothing spent when the other half was wrong
         audit.record(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="remove")
         db.session.commit()
-        raise WrongCode(WRONG_PASSWORD_OR_CODE)
+        # The person is signed in and the password was right: saying "used" leaks nothing.
+        raise failure if isinstance(failure, CodeAlreadyUsed) else WrongCode(WRONG_PASSWORD_OR_CODE)
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
     db.session.execute(delete(TotpCredential).where(TotpCredential.account_id == account.id))
     audit.record(AuditTag.ACCOUNT_MFA_REMOVE, account_id=account.id, method="totp")
@@ -343,7 +381,7 @@ def complete_challenge(
     account = db.session.get(Account, challenge.account_id)
     assert account is not None
     attempt = begin_attempt(account.id)
-    method = check_second_factor(account.id, code)
+    method, failure = check_code(account.id, code)
     now = utcnow()
     if method is None:
         db.session.rollback()
@@ -356,7 +394,7 @@ def complete_challenge(
         db.session.refresh(challenge)
         if challenge.failed_attempts >= MAX_CHALLENGE_ATTEMPTS:
             raise ChallengeDead()
-        raise WrongCode()
+        raise failure or WrongCode()
     claimed = db.session.execute(
         update(MfaChallenge)
         .where(MfaChallenge.id == challenge.id, MfaChallenge.completed_at.is_(None),
