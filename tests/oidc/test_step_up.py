@@ -128,7 +128,9 @@ def test_a_step_up_code_is_accepted_once(app, client):
     enrol_totp(app, account_id)
     code = totp_code(app, account_id)
     assert submit_code(client, STEP_UP, code).status_code == 302
-    assert submit_code(other, STEP_UP, code).status_code == 401  # replay, from another session
+    replay = submit_code(other, STEP_UP, code)  # replay, from another session
+    assert replay.status_code == 401
+    assert "Mã này đã được dùng" in replay.get_data(as_text=True)  # "already used": same words
     with app.app_context():
         amrs = sorted(s.amr for s in db.session.scalars(select(UserSession)))
         assert amrs == ["pwd", "pwd otp mfa"]

@@ -23,6 +23,8 @@ from tests.factories import PASSWORD, active_citizen
 SESSION_COOKIE = "postid_session"
 CHALLENGE_COOKIE = "postid_mfa"
 LINK_RE = re.compile(r'(?:href|action)="([^"]*)"')  # where the page can send the browser
+USED = "Mã này đã được dùng"  # "This code has already been used ... wait for the next code"
+WRONG = "Mã không đúng"
 CODE_RE = re.compile(r"<strong>([23456789a-z]{4}-[23456789a-z]{4})</strong>")
 
 
@@ -162,6 +164,40 @@ def test_sign_in_asks_for_totp_and_a_code_is_accepted_once(app, citizen):
     replay = verify(other, code)
     assert replay.status_code == 401
     assert other.get_cookie(SESSION_COOKIE) is None
+    # Told apart from a wrong code: the code was right, it is spent; wait for the next one.
+    body = replay.get_data(as_text=True)
+    assert USED in body and WRONG not in body
+
+
+def test_the_enrolment_code_used_again_at_sign_in_says_wait_for_the_next(app, citizen):
+    """The issue's case: right after set-up, the same code within its 30 s at /login/verify."""
+    client = signed_in(app, citizen)
+    begin_setup(client)
+    code = fresh_code(app, citizen)
+    token = csrf_token(client, "/account/security/totp/enrol")
+    assert client.post("/account/security/totp/enrol",
+                       data={"csrf_token": token, "code": code}).status_code == 200
+    browser = app.test_client()
+    password_step(browser)
+    replay = verify(browser, code)
+    assert replay.status_code == 401
+    assert USED in replay.get_data(as_text=True)
+    wrong = verify(browser, "000000" if code != "000000" else "111111")
+    assert wrong.status_code == 401 and WRONG in wrong.get_data(as_text=True)
+    assert verify(browser, fresh_code(app, citizen)).status_code == 302  # the next code works
+
+
+def test_removal_with_a_spent_code_says_wait_for_the_next(app, citizen):
+    client, _ = enrol(app, citizen)
+    code = fresh_code(app, citizen)
+    browser = app.test_client()
+    password_step(browser)
+    assert verify(browser, code).status_code == 302
+    response = client.post("/account/security/totp/remove",
+                           data={"csrf_token": csrf_token(client, "/account/security"),
+                                 "password": PASSWORD, "code": code})
+    assert response.status_code == 401 and USED in response.get_data(as_text=True)
+    assert count(app, TotpCredential) == 1
 
 
 def test_five_wrong_codes_kill_the_challenge(app, citizen):
