@@ -341,3 +341,36 @@ def next_of(page: str, path: str) -> str:
     """The `next` carried by the page's link or form to `path`."""
     link = next(html.unescape(link) for link in LINK_RE.findall(page) if link.startswith(path + "?"))
     return parse_qs(urlsplit(link).query)["next"][0]
+
+
+def test_enrolment_offers_a_tappable_otpauth_link_with_the_key(app, citizen):
+    """On a phone the QR code cannot be scanned by that phone: a link opens the app."""
+    client = signed_in(app, citizen)
+    begin_setup(client)
+    body = client.get("/account/security/totp/enrol").get_data(as_text=True)
+    link = html.unescape(re.search(r'href="(otpauth://[^"]+)"', body).group(1))
+    parts = urlsplit(link)
+    assert parts.scheme == "otpauth" and parts.netloc == "totp"
+    query = parse_qs(parts.query)
+    assert query["secret"] == [secret(app, citizen)] and query["issuer"] == ["PostID"]
+
+
+def test_recovery_codes_page_offers_copy_and_print_and_prints_without_script(app, citizen):
+    client = signed_in(app, citizen)
+    begin_setup(client)
+    token = csrf_token(client, "/account/security/totp/enrol")
+    page = client.post("/account/security/totp/enrol",
+                       data={"csrf_token": token, "code": fresh_code(app, citizen)})
+    body = page.get_data(as_text=True)
+    assert len(CODE_RE.findall(body)) == 10
+    assert 'id="recovery-codes"' in body
+    # Buttons (copy, print) come with the script, hidden until it runs; the hint covers no-JS.
+    assert re.search(r"<button[^>]*data-copy[^>]*hidden", body)
+    assert re.search(r"<button[^>]*data-print[^>]*hidden", body)
+    assert '<script src="/static/js/recovery-codes.js" defer></script>' in body
+    assert "lệnh In của trình duyệt: chỉ các mã được in ra" in body
+    assert page.headers["Cache-Control"] == "no-store"
+    with client.get("/static/js/recovery-codes.js") as script:
+        assert script.status_code == 200 and "clipboard" in script.get_data(as_text=True)
+    with client.get("/static/css/site.css") as css:
+        assert ".no-print { display: none; }" in css.get_data(as_text=True)
