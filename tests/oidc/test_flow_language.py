@@ -27,7 +27,7 @@ from tests.oidc.assurance import (
     totp_code,
 )
 from tests.oidc.flow import auth_request, citizen, redirect_params, registered_portal, sign_in
-from tests.organisation_factories import active_member, verified_organisation
+from tests.organisation_factories import verified_organisation
 
 HTML_LANG = re.compile(r'<html lang="(\w+)">')
 # One sentence of each page (English msgid): the page is really translated, not only tagged.

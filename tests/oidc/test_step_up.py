@@ -9,7 +9,6 @@ import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-
 from sqlalchemy import select
 
 from idp.extensions import db

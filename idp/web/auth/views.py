@@ -7,9 +7,9 @@ from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from idp import i18n
 from idp.extensions import limiter
 from idp.models import UserSession
-from idp import i18n
 from idp.services import authentication, sessions
 from idp.web.auth.forms import LanguageForm, LoginForm, LogoutForm
 from idp.web.mfa.views import set_challenge_cookie

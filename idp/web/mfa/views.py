@@ -21,7 +21,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.oidc.checks import MFA_SKIP_MARKER
-from idp.services import mfa, qr, step_up
+from idp.services import mfa, mfa_challenge, qr, step_up
 from idp.web.mfa.forms import ConfirmForm, RemoveForm, SetupForm, VerifyForm
 from idp.web.oidc.interactions import waiting_portal
 from idp.web.redirects import safe_next
@@ -233,7 +233,7 @@ def _dead(status: int = 400) -> Response:
 @bp.route("/login/verify", methods=["GET", "POST"])
 def verify() -> Response | tuple[str, int]:
     token = request.cookies.get(CHALLENGE_COOKIE)
-    if mfa.load_challenge(token) is None:
+    if mfa_challenge.load_challenge(token) is None:
         return _dead(400 if request.method == "POST" else 200) if token else redirect(
             url_for("auth.login"))
     form = VerifyForm()
@@ -242,7 +242,7 @@ def verify() -> Response | tuple[str, int]:
         return render_template("mfa/verify.html", form=form), (
             400 if request.method == "POST" else 200)
     try:
-        result = mfa.complete_challenge(token, form.code.data or "",
+        result = mfa_challenge.complete_challenge(token, form.code.data or "",
                                         previous_session=current_session(),
                                         user_agent=request.user_agent.string,
                                         device_token=device_cookie())
