@@ -10,7 +10,16 @@ from idp.errors import IdpError
 from idp.extensions import db
 from idp.models import Account, AuditTag, UserSession
 from idp.models.base import utcnow
-from idp.services import accounts, audit, devices, login_throttle, mfa, passwords, sessions
+from idp.services import (
+    accounts,
+    audit,
+    devices,
+    login_throttle,
+    mfa,
+    mfa_challenge,
+    passwords,
+    sessions,
+)
 
 GENERIC_FAILURE = N_("The ID number or phone number and password do not match. Please try again.")
 THROTTLED = N_("Too many unsuccessful attempts. Wait a little, then try again.")
@@ -111,7 +120,7 @@ def sign_in(
         credential.changed_at = utcnow()
         audit.record(AuditTag.ACCOUNT_PASSWORD_REHASH, account_id=account.id)
     if mfa.is_enrolled(account.id):
-        token = mfa.create_challenge(account, next_url)
+        token = mfa_challenge.create_challenge(account, next_url)
         db.session.commit()
         login_throttle.succeeded(attempt)  # the password was right; codes have their own count
         raise SecondFactorRequired(account, token)

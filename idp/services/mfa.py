@@ -10,7 +10,8 @@ step that waits for it.
 - Recovery codes: 10, shown once, stored argon2-hashed, spent with a conditional UPDATE.
 - Failures are throttled per account (login_throttle key "mfa:<account id>") and a pending
   sign-in dies after MAX_CHALLENGE_ATTEMPTS wrong codes.
-- The step-up of a signed-in session reuses these checks: idp/services/step_up.py.
+- The step-up of a signed-in session reuses these checks: idp/services/step_up.py; the
+  pending sign-in that waits for the second factor lives in idp/services/mfa_challenge.py.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import hmac
 import secrets
 import time
 import unicodedata
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pyotp
@@ -29,10 +29,10 @@ from idp.domain.errors import N_
 from idp.domain.phone import display_phone
 from idp.errors import IdpError
 from idp.extensions import db
-from idp.models import Account, AuditTag, UserSession
+from idp.models import Account, AuditTag
 from idp.models.base import utcnow
-from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
-from idp.services import audit, crypto, devices, login_throttle, passwords, sessions
+from idp.models.mfa import RecoveryCode, TotpCredential
+from idp.services import audit, crypto, login_throttle, passwords
 
 ISSUER = "PostID"
 STEP_SECONDS = 30
@@ -47,6 +47,9 @@ MAX_CODE_LENGTH = 32
 
 WRONG_CODE = N_("That code is not right. Check the code in your authenticator app and try again.")
 THROTTLED = N_("Too many unsuccessful attempts. Wait a little, then try again.")
+# A right code whose time-step was already accepted (RFC 6238 §5.2: a code is accepted once).
+CODE_USED = N_("This code has already been used: each code works once. Wait until your "
+               "authenticator app shows the next code, then enter that one.")
 WRONG_PASSWORD_OR_CODE = N_("The password or the code is not right. Please try again.")
 CHALLENGE_DEAD = N_("This sign-in has expired or had too many wrong codes. Please sign in again.")
 
@@ -60,6 +63,13 @@ class WrongCode(MfaError):
 
     def __init__(self, message: str = WRONG_CODE) -> None:
         super().__init__("mfa.wrong_code", message, field="code")
+
+
+class CodeAlreadyUsed(WrongCode):
+    """The right code, but its time-step was already spent (a replay, or typed twice)."""
+
+    def __init__(self) -> None:
+        super().__init__(CODE_USED)
 
 
 class MfaThrottled(MfaError):
@@ -166,7 +176,8 @@ def matching_step(secret: str, code: str, *, now: float | None = None) -> int | 
 
 
 def _spend_totp(found: TotpCredential, code: str) -> bool:
-    """Check `code` and claim its time-step; False if wrong or already used (replay)."""
+    """Check `code` and claim its time-step; False if wrong. Raises CodeAlreadyUsed for the
+    right code of a time-step already accepted (replay, or the same code typed again)."""
     step = matching_step(secret_of(found), code)
     if step is None:
         return False
@@ -180,7 +191,7 @@ def _spend_totp(found: TotpCredential, code: str) -> bool:
     if claimed == 1:
         found.last_used_step = step
         return True
-    return False
+    raise CodeAlreadyUsed()
 
 
 def _spend_recovery_code(account_id: int, code: str) -> bool:
@@ -205,7 +216,9 @@ def _spend_recovery_code(account_id: int, code: str) -> bool:
 
 def check_second_factor(account_id: int, code: str) -> str | None:
     """'otp' or 'recovery' when `code` is a fresh TOTP code or an unused recovery code (and
-    spends it, in the caller's transaction), else None. Not throttled: callers are."""
+    spends it, in the caller's transaction), else None. Raises CodeAlreadyUsed for a right
+    TOTP code already accepted once, so that the person is told to wait for the next one
+    rather than that the code is wrong. Not throttled: callers are (a replay counts)."""
     found = credential(account_id)
     if found is None or found.confirmed_at is None:
         return None
@@ -228,6 +241,23 @@ def new_recovery_codes(account_id: int) -> list[str]:
     return codes
 
 
+def check_code(account_id: int, code: str) -> tuple[str | None, WrongCode | None]:
+    """check_second_factor as (method, None) or (None, the error to raise after recording
+    the failure)."""
+    try:
+        method = check_second_factor(account_id, code)
+    except CodeAlreadyUsed as used:
+        return None, used
+    return method, (None if method is not None else WrongCode())
+
+
+def _failed_spend(found: TotpCredential, cleaned: str) -> WrongCode | None:
+    try:
+        return None if _spend_totp(found, cleaned) else WrongCode()
+    except CodeAlreadyUsed as used:
+        return used
+
+
 def begin_attempt(account_id: int) -> login_throttle.Attempt:
     """Count a second-factor attempt against the per-account throttle, or raise MfaThrottled."""
     try:
@@ -241,16 +271,26 @@ def begin_attempt(account_id: int) -> login_throttle.Attempt:
 def confirm_enrolment(account: Account, code: str) -> list[str]:
     """Activate the pending secret with a current code. Returns the recovery codes (show once).
 
-    Commits. Raises NotPending, MfaThrottled or WrongCode."""
+    Commits. Raises NotPending, MfaThrottled or WrongCode (CodeAlreadyUsed)."""
+    codes, attempt = activate_pending(account, code)
+    db.session.commit()
+    login_throttle.succeeded(attempt)
+    return codes
+
+
+def activate_pending(account: Account, code: str) -> tuple[list[str], login_throttle.Attempt]:
+    """confirm_enrolment up to its commit (the caller commits, then marks `attempt` succeeded),
+    so that a step-up can share its transaction (step_up.enrol_and_step_up). A failure is
+    recorded and committed here before raising."""
     found = pending(account.id)
     if found is None:
         raise NotPending()
     attempt = begin_attempt(account.id)
-    cleaned = _clean(code)
-    if not _spend_totp(found, cleaned):
+    failure = _failed_spend(found, _clean(code))
+    if failure is not None:
         audit.record(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="enrol")
         db.session.commit()
-        raise WrongCode()
+        raise failure
     claimed = db.session.execute(
         update(TotpCredential)
         .where(TotpCredential.id == found.id, TotpCredential.confirmed_at.is_(None))
@@ -262,10 +302,7 @@ def confirm_enrolment(account: Account, code: str) -> list[str]:
         raise NotPending()
     codes = new_recovery_codes(account.id)
     audit.record(AuditTag.ACCOUNT_MFA_ENROL, account_id=account.id, method="totp")
-    db.session.commit()
-    db.session.refresh(found)
-    login_throttle.succeeded(attempt)
-    return codes
+    return codes, attempt
 
 
 def remove(account: Account, password: str, code: str) -> None:
@@ -275,111 +312,15 @@ def remove(account: Account, password: str, code: str) -> None:
     attempt = begin_attempt(account.id)
     ok_password = account.password is not None and passwords.verify_password(
         account.password.hash, password)
-    method = check_second_factor(account.id, code) if ok_password else None
+    method, failure = check_code(account.id, code) if ok_password else (None, None)
     if not ok_password or method is None:
         db.session.rollback()  # nothing spent when the other half was wrong
         audit.record(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="remove")
         db.session.commit()
-        raise WrongCode(WRONG_PASSWORD_OR_CODE)
+        # The person is signed in and the password was right: saying "used" leaks nothing.
+        raise failure if isinstance(failure, CodeAlreadyUsed) else WrongCode(WRONG_PASSWORD_OR_CODE)
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
     db.session.execute(delete(TotpCredential).where(TotpCredential.account_id == account.id))
     audit.record(AuditTag.ACCOUNT_MFA_REMOVE, account_id=account.id, method="totp")
     db.session.commit()
     login_throttle.succeeded(attempt)
-
-
-# --- the second step of sign-in ------------------------------------------------------------
-
-def create_challenge(account: Account, next_url: str | None) -> str:
-    """Password accepted: a pending sign-in for `account`; returns the browser's token.
-    Added to the caller's transaction."""
-    token = secrets.token_urlsafe(32)
-    db.session.add(MfaChallenge(
-        token_hash=sessions.token_hash(token),
-        account_id=account.id,
-        next_url=(next_url or None) and next_url[:2048],
-        expires_at=utcnow() + CHALLENGE_LIFETIME,
-        failed_attempts=0,
-    ))
-    return token
-
-
-def load_challenge(token: str | None) -> MfaChallenge | None:
-    if not token or len(token) > sessions.MAX_TOKEN_LENGTH:
-        return None
-    found = db.session.scalar(
-        select(MfaChallenge).where(MfaChallenge.token_hash == sessions.token_hash(token)))
-    if (found is None or found.completed_at is not None or utcnow() >= found.expires_at
-            or found.failed_attempts >= MAX_CHALLENGE_ATTEMPTS):
-        return None
-    account = db.session.get(Account, found.account_id)
-    if account is None or not account.is_active:
-        return None
-    return found
-
-
-@dataclass(frozen=True)
-class Completed:
-    account: Account
-    new_session: sessions.NewSession
-    device_token: str
-    next_url: str | None
-
-
-def complete_challenge(
-    token: str | None,
-    code: str,
-    *,
-    previous_session: UserSession | None = None,
-    user_agent: str | None = None,
-    device_token: str | None = None,
-) -> Completed:
-    """Check the second factor for a pending sign-in and open the session. Commits.
-
-    Raises ChallengeDead, MfaThrottled or WrongCode (the challenge may die on that failure)."""
-    challenge = load_challenge(token)
-    if challenge is None:
-        raise ChallengeDead()
-    account = db.session.get(Account, challenge.account_id)
-    assert account is not None
-    attempt = begin_attempt(account.id)
-    method = check_second_factor(account.id, code)
-    now = utcnow()
-    if method is None:
-        db.session.rollback()
-        db.session.execute(
-            update(MfaChallenge).where(MfaChallenge.id == challenge.id)
-            .values(failed_attempts=MfaChallenge.failed_attempts + 1)
-            .execution_options(synchronize_session=False))
-        audit.record(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="sign_in")
-        db.session.commit()
-        db.session.refresh(challenge)
-        if challenge.failed_attempts >= MAX_CHALLENGE_ATTEMPTS:
-            raise ChallengeDead()
-        raise WrongCode()
-    claimed = db.session.execute(
-        update(MfaChallenge)
-        .where(MfaChallenge.id == challenge.id, MfaChallenge.completed_at.is_(None),
-               MfaChallenge.failed_attempts < MAX_CHALLENGE_ATTEMPTS,
-               MfaChallenge.expires_at > now)
-        .values(completed_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        db.session.rollback()
-        raise ChallengeDead()
-    if previous_session is not None:
-        sessions.revoke(previous_session, reason="reauthenticated")
-    # RFC 8176: a TOTP code is "otp"; a recovery code is a look-up secret, so only "mfa".
-    amr = "pwd otp mfa" if method == "otp" else "pwd mfa"
-    new = sessions.open_session(account, amr=amr, user_agent=user_agent)
-    db.session.flush()
-    audit.record(AuditTag.ACCOUNT_MFA_SUCCESS, account_id=account.id, session_id=new.session.id,
-                 method=method)
-    audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=account.id, session_id=new.session.id)
-    db.session.commit()
-    login_throttle.succeeded(attempt)
-    known = devices.device_id(device_token, account.id) is not None
-    return Completed(account=account, new_session=new, next_url=challenge.next_url,
-                     device_token=device_token if known and device_token else devices.issue(account.id))
-

@@ -62,8 +62,15 @@ class Throttled(StaffAuthError):
 class WrongCode(StaffAuthError):
     status = 401
 
+    def __init__(self, message: str = WRONG_CODE) -> None:
+        super().__init__("staff.mfa_wrong_code", message, field="code")
+
+
+class CodeAlreadyUsed(WrongCode):
+    """The right code of a time-step already accepted: "wait for the next", as for citizens."""
+
     def __init__(self) -> None:
-        super().__init__("staff.mfa_wrong_code", WRONG_CODE, field="code")
+        super().__init__(mfa.CODE_USED)
 
 
 class EnrolmentRequired(StaffAuthError):
@@ -182,11 +189,12 @@ def _clean(code: str) -> str:
     return "".join(ch for ch in text if not ch.isspace() and ch != "-")
 
 
-def _spend(staff: StaffMember, secret: str, code: str) -> bool:
-    """Check `code` and claim its time-step (caller's transaction); False if wrong or replayed."""
+def _code_problem(staff: StaffMember, secret: str, code: str) -> WrongCode | None:
+    """Check `code` and claim its time-step (caller's transaction); None when accepted, else
+    the error to raise: CodeAlreadyUsed for a right code whose time-step was already spent."""
     step = mfa.matching_step(secret, _clean(code))
     if step is None:
-        return False
+        return WrongCode()
     claimed = db.session.execute(
         update(StaffMember)
         .where(StaffMember.id == staff.id,
@@ -196,7 +204,10 @@ def _spend(staff: StaffMember, secret: str, code: str) -> bool:
         .values(totp_last_used_step=step)
         .execution_options(synchronize_session=False)
     ).rowcount
-    return claimed == 1
+    if claimed == 1:
+        return None
+    used = staff.totp_last_used_step is not None and staff.totp_last_used_step >= step
+    return CodeAlreadyUsed() if used else WrongCode()
 
 
 def _fail_code(staff: StaffMember, *, channel: str, step: str) -> None:
@@ -240,9 +251,10 @@ def confirm_enrolment(pending: StaffSession, code: str) -> staff_sessions.NewSta
     if secret is None or pending.mfa_verified_at is not None:
         raise NotPending()
     attempt = _begin(mfa_key(staff.id))
-    if not _spend(staff, secret, code):
+    problem = _code_problem(staff, secret, code)
+    if problem is not None:
         _fail_code(staff, channel="web", step="enrol")
-        raise WrongCode()
+        raise problem
     claimed = db.session.execute(
         update(StaffMember)
         .where(StaffMember.id == staff.id, StaffMember.totp_confirmed_at.is_(None),
@@ -271,9 +283,10 @@ def verify_code(pending: StaffSession, code: str) -> staff_sessions.NewStaffSess
         raise NotPending()
     attempt = _begin(mfa_key(staff.id))
     secret = crypto.unseal(staff.totp_secret_encrypted or b"", aad=_aad(staff.id)).decode()
-    if not _spend(staff, secret, code):
+    problem = _code_problem(staff, secret, code)
+    if problem is not None:
         _fail_code(staff, channel="web", step="sign_in")
-        raise WrongCode()
+        raise problem
     new = _verified_session(pending)
     db.session.commit()
     login_throttle.succeeded(attempt)
@@ -293,7 +306,7 @@ def api_sign_in(username: str, password: str, code: str) -> staff_sessions.NewSt
         raise EnrolmentRequired()
     code_attempt = _begin(mfa_key(staff.id))
     secret = crypto.unseal(staff.totp_secret_encrypted or b"", aad=_aad(staff.id)).decode()
-    if not _spend(staff, secret, code):
+    if _code_problem(staff, secret, code) is not None:  # one answer for every failure
         _fail_code(staff, channel="api", step="sign_in")
         raise SignInFailed()
     new = staff_sessions.open_staff_session(staff, channel="api", mfa_verified=True)

@@ -11,6 +11,9 @@ TOTP after signing in. Decisions:
 - `auth_time` stays the instant of the password sign-in: max_age still measures from it.
 - The code is checked and spent exactly as at sign-in (services.mfa): each TOTP time-step and
   each recovery code once, failures counted by the same per-account throttle.
+- The code that confirms a TOTP set-up made while signed in (enrol_and_step_up) is such a
+  code too: it proves the app in this session, so it raises the session like a step-up and a
+  portal waiting for LoA3 does not ask for a second code a moment later.
 """
 
 from __future__ import annotations
@@ -49,18 +52,37 @@ def step_up(session: UserSession, code: str) -> str:
     if not mfa.is_enrolled(account_id):
         raise NotEnrolled()
     attempt = mfa.begin_attempt(account_id)
-    method = mfa.check_second_factor(account_id, code)
+    method, failure = mfa.check_code(account_id, code)
     if method is None:
         db.session.rollback()
         audit.record(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account_id, session_id=session.id,
                      step="step_up")
         db.session.commit()
-        raise mfa.WrongCode()
+        raise failure or mfa.WrongCode()
+    token = _raise_session(session, method, step="step_up")
+    db.session.commit()
+    login_throttle.succeeded(attempt)
+    return token
+
+
+def enrol_and_step_up(session: UserSession, code: str) -> tuple[list[str], str]:
+    """Confirm the pending TOTP set-up of the session's account with `code`, which also counts
+    as the session's second factor ("otp"). Returns the recovery codes (show once) and the
+    session's new cookie token. One transaction.
+
+    Raises mfa.NotPending, mfa.MfaThrottled or mfa.WrongCode; nothing changes then."""
+    codes, attempt = mfa.activate_pending(session.account, code)
+    token = _raise_session(session, "otp", step="enrol")
+    db.session.commit()
+    login_throttle.succeeded(attempt)
+    return codes, token
+
+
+def _raise_session(session: UserSession, method: str, *, step: str) -> str:
+    """New cookie token and raised `amr` for `session` (caller commits); returns the token."""
     token = secrets.token_urlsafe(32)
     session.token_hash = sessions.token_hash(token)
     session.amr = raised_amr(session.amr, method)
-    audit.record(AuditTag.ACCOUNT_MFA_SUCCESS, account_id=account_id, session_id=session.id,
-                 method=method, step="step_up")
-    db.session.commit()
-    login_throttle.succeeded(attempt)
+    audit.record(AuditTag.ACCOUNT_MFA_SUCCESS, account_id=session.account_id,
+                 session_id=session.id, method=method, step=step)
     return token

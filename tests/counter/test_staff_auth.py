@@ -165,7 +165,9 @@ def test_a_code_is_accepted_once(app, office):
     assert code_step(first, code).status_code == 302
     second = app.test_client()
     password_step(second)
-    assert code_step(second, code).status_code == 401  # replay
+    replay = code_step(second, code)
+    assert replay.status_code == 401
+    assert "Mã này đã được dùng" in replay.get_data(as_text=True)  # as for citizens: wait
     assert code_step(second, code_at(1)).status_code == 302  # the next step's code works
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pytest
 from sqlalchemy import select
 
 from idp.extensions import db
@@ -27,6 +28,7 @@ from tests.oidc.assurance import (
     wrong_totp_code,
 )
 from tests.oidc.flow import (
+    ISSUER,
     auth_request,
     citizen,
     exchange,
@@ -125,7 +127,9 @@ def test_a_step_up_code_is_accepted_once(app, client):
     enrol_totp(app, account_id)
     code = totp_code(app, account_id)
     assert submit_code(client, STEP_UP, code).status_code == 302
-    assert submit_code(other, STEP_UP, code).status_code == 401  # replay, from another session
+    replay = submit_code(other, STEP_UP, code)  # replay, from another session
+    assert replay.status_code == 401
+    assert "Mã này đã được dùng" in replay.get_data(as_text=True)  # "already used": same words
     with app.app_context():
         amrs = sorted(s.amr for s in db.session.scalars(select(UserSession)))
         assert amrs == ["pwd", "pwd otp mfa"]
@@ -145,15 +149,14 @@ def test_a_recovery_code_steps_up_without_otp(app, client):
     assert claims["acr"] == ACR[3] and claims["amr"] == ["pwd", "mfa"]  # a look-up secret, not otp
 
 
-def test_without_totp_the_person_sets_it_up_then_steps_up(app, client):
-    portal = registered_portal(app)
+def start_set_up_in_flow(app, client, portal, request):  # type: ignore[no-untyped-def]
+    """A verified person without TOTP asks for LoA3: step-up -> security page -> enrol page.
+    Returns (target, security_url, enrol_url, account_id)."""
     account_id = citizen(app)
     counter_verified(app, account_id)
     sign_in(client)
-    request = auth_request(portal, claims=essential("LoA3"))
     redirect = client.get(request.url)
     target = step_up_next(redirect)
-
     to_security = client.get(redirect.headers["Location"])
     location = urlsplit(to_security.headers["Location"])
     assert location.path == "/account/security" and parse_qs(location.query)["next"] == [target]
@@ -163,20 +166,89 @@ def test_without_totp_the_person_sets_it_up_then_steps_up(app, client):
     response = client.post(setup_action, data={"csrf_token": csrf_token(client, security_url)})
     enrol_url = response.headers["Location"]
     assert urlsplit(enrol_url).path == "/account/security/totp/enrol"
+    return target, security_url, enrol_url, account_id
+
+
+def test_without_totp_the_set_up_code_is_the_second_factor_of_the_sign_in(app, client):
+    portal = registered_portal(app)
+    request = auth_request(portal, claims=essential("LoA3"))
+    target, _, enrol_url, account_id = start_set_up_in_flow(app, client, portal, request)
     page = client.get(enrol_url).get_data(as_text=True)
     confirm_action = html.unescape(re.search(r'action="(/account/security/totp/enrol[^"]*)"', page).group(1))
     codes_page = client.post(confirm_action, data={"csrf_token": csrf_token(client, enrol_url),
                                                    "code": totp_code(app, account_id)})
     assert codes_page.status_code == 200
-    continue_url = html.unescape(re.search(r'href="(/account/security/step-up[^"]*)"',
-                                           codes_page.get_data(as_text=True)).group(1))
-    assert parse_qs(urlsplit(continue_url).query)["next"] == [target]
-    assert live_session(app).amr == "pwd"  # setting TOTP up is not yet the second factor
-
-    response = submit_code(client, continue_url, totp_code(app, account_id))
-    assert response.headers["Location"] == target
+    body = codes_page.get_data(as_text=True)
+    # One code, not two: the recovery codes page leads straight back to the portal's request.
+    assert "/account/security/step-up" not in body
+    continue_url = html.unescape(re.search(r'href="(/authorize\?[^"]*)"', body).group(1))
+    assert continue_url == target
+    assert live_session(app).amr == "pwd otp mfa"
     claims = finish(client, portal, request, target)
     assert claims["acr"] == ACR[3] and claims["amr"] == ["pwd", "otp", "mfa"]
+    with app.app_context():
+        steps = [(e.tag, e.data.get("step")) for e in db.session.scalars(select(AuditEvent))
+                 if e.tag.startswith("account.mfa")]
+    assert ("account.mfa.enrol", None) in steps and ("account.mfa.success", "enrol") in steps
+
+
+def test_a_wrong_set_up_code_raises_nothing(app, client):
+    portal = registered_portal(app)
+    request = auth_request(portal, claims=essential("LoA3"))
+    _, _, enrol_url, account_id = start_set_up_in_flow(app, client, portal, request)
+    response = client.post(enrol_url, data={"csrf_token": csrf_token(client, enrol_url),
+                                            "code": "000000"})
+    assert response.status_code in (400, 401)
+    assert live_session(app).amr == "pwd"
+
+
+@pytest.mark.parametrize("page", ["security", "enrol", "step_up"])
+def test_the_way_back_to_the_portal_from_set_up_and_step_up(app, client, page):
+    """unmet_authentication_requirements (the portal's level cannot be met), with state and
+    iss, to the registered redirect_uri; no code is issued and TOTP stays as it was."""
+    portal = registered_portal(app)
+    request = auth_request(portal, claims=essential("LoA3"))
+    target, security_url, enrol_url, account_id = start_set_up_in_flow(app, client, portal, request)
+    if page == "step_up":
+        enrol_totp_for_pending = totp_code(app, account_id)  # confirm the set-up elsewhere
+        with app.app_context():
+            from idp.models import Account
+            from idp.services import mfa
+            mfa.confirm_enrolment(db.session.get(Account, account_id), enrol_totp_for_pending)
+        url = STEP_UP + "?" + urlencode({"next": target})
+    else:
+        url = security_url if page == "security" else enrol_url
+    body = client.get(url).get_data(as_text=True)
+    assert "Cổng dịch vụ công thử" in body
+    action = html.unescape(re.search(r'action="(/authorize/no-second-factor\?[^"]*)"', body).group(1))
+    response = client.post(action, data={"csrf_token": csrf_token(client, url)})
+    params = redirect_params(response)
+    assert params["error"] == "unmet_authentication_requirements"
+    assert params["state"] == request.params["state"] and params["iss"] == ISSUER
+    assert "code" not in params and code_count(app) == 0
+    assert live_session(app).amr == "pwd"
+
+
+def test_the_way_back_needs_a_form_token_and_a_valid_request(app, client):
+    portal = registered_portal(app)
+    request = auth_request(portal, claims=essential("LoA3"))
+    _, security_url, _, _ = start_set_up_in_flow(app, client, portal, request)
+    body = client.get(security_url).get_data(as_text=True)
+    action = html.unescape(re.search(r'action="(/authorize/no-second-factor\?[^"]*)"', body).group(1))
+    assert client.post(action, data={}).status_code == 400  # no CSRF token: nothing sent anywhere
+    forged = action.replace(urlencode({"redirect_uri": portal.redirect_uri}),
+                            urlencode({"redirect_uri": "https://evil.example/cb"}))
+    assert forged != action
+    response = client.post(forged, data={"csrf_token": csrf_token(client, security_url)})
+    assert response.status_code == 400 and "Location" not in response.headers
+
+
+def test_no_way_back_to_a_portal_outside_a_sign_in(app, client):
+    citizen(app)
+    sign_in(client)
+    for url in ("/account/security", "/account/security?next=/account",
+                "/account/security?next=/authorize%3Fclient_id%3Dnope"):
+        assert "no-second-factor" not in client.get(url).get_data(as_text=True)
 
 
 def test_step_up_page_when_already_stepped_up_goes_straight_on(app, client):

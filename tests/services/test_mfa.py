@@ -43,9 +43,15 @@ def test_refuses_a_replayed_totp_code(enrolled):
     code = pyotp.TOTP(secret).at(time.time() + 30)
     assert mfa.check_second_factor(account.id, code) == "otp"
     db.session.commit()
-    assert mfa.check_second_factor(account.id, code) is None
+    # Refused, and told apart from a wrong code: "wait for the next code", not "not right".
+    with pytest.raises(mfa.CodeAlreadyUsed):
+        mfa.check_second_factor(account.id, code)
     # An older step than the last one used is refused too.
-    assert mfa.check_second_factor(account.id, pyotp.TOTP(secret).now()) is None
+    with pytest.raises(mfa.CodeAlreadyUsed):
+        mfa.check_second_factor(account.id, pyotp.TOTP(secret).now())
+    assert mfa.check_code(account.id, code)[0] is None
+    assert mfa.check_code(account.id, "000000" if code != "000000" else "111111")[1].message \
+        == mfa.WRONG_CODE
 
 
 def test_recovery_codes_are_single_use_and_hashed(enrolled):

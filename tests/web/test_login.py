@@ -195,3 +195,25 @@ def test_control_characters_in_the_user_agent_are_not_stored(app, client, citize
     assert response.status_code == 302
     with app.app_context():
         assert db.session.scalar(select(UserSession.user_agent)) == "Mozillaevil"
+
+
+def test_a_signed_in_person_opening_login_sees_who_they_are(app, client, citizen):
+    assert sign_in(client, "001099012345", PASSWORD).status_code == 302
+    body = client.get("/login").get_data(as_text=True)
+    assert "Bạn đang đăng nhập với tên Nguyễn Văn An." in body
+    assert 'href="/account"' in body  # continue to the account
+    assert 'action="/logout"' in body  # or sign out, to sign in as someone else
+    assert 'name="password"' not in body
+    # A local `next` is where "continue" goes.
+    assert 'href="/account/security"' in client.get("/login?next=/account/security").get_data(as_text=True)
+    # Signing out from there leads to the empty form.
+    response = client.post("/logout", data={"csrf_token": csrf_token(client)})
+    assert response.headers["Location"] == "/login?signed_out=1"
+    assert 'name="password"' in client.get("/login").get_data(as_text=True)
+
+
+def test_inside_a_portal_sign_in_login_still_shows_the_form(app, client, citizen):
+    """prompt=login, max_age: the portal asked for a fresh sign-in, so /login is the form."""
+    assert sign_in(client, "001099012345", PASSWORD).status_code == 302
+    body = client.get("/login", query_string={"next": "/authorize?client_id=x"}).get_data(as_text=True)
+    assert 'name="password"' in body and 'action="/logout"' not in body

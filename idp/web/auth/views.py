@@ -7,8 +7,9 @@ from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from idp import i18n
 from idp.extensions import limiter
-from idp.i18n import LOCALE_COOKIE, LOCALES
+from idp.models import UserSession
 from idp.services import authentication, sessions
 from idp.web.auth.forms import LanguageForm, LoginForm, LogoutForm
 from idp.web.mfa.views import set_challenge_cookie
@@ -75,7 +76,20 @@ def login() -> Response | str | tuple[str, int]:
 
 def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
     form.password.data = ""  # never sent back
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, signed_in=_already_signed_in(form)), status
+
+
+def _already_signed_in(form: LoginForm) -> UserSession | None:
+    """The session of a person who opens /login while signed in, to say who they are and offer
+    to continue or sign out, instead of an empty form. Not inside a portal's sign-in
+    (`next` resumes /authorize): there /login means a fresh sign-in (prompt=login, max_age),
+    and not after a POST, which answers the form that was sent."""
+    session = current_session()
+    next_url = form.next.data or ""
+    if (session is None or request.method != "GET"
+            or next_url.startswith(url_for("oidc.authorize"))):
+        return None
+    return session
 
 
 @bp.post("/logout")
@@ -95,8 +109,6 @@ def language() -> Response:
     form = LanguageForm()
     target = safe_next(form.next.data, url_for("auth.index"))
     response = redirect(target)
-    if form.validate_on_submit() and form.lang.data in LOCALES:
-        settings = current_app.config["IDP_SETTINGS"]
-        response.set_cookie(LOCALE_COOKIE, form.lang.data, max_age=365 * 24 * 3600,
-                            secure=settings.cookie_secure, httponly=True, samesite="Lax")
+    if form.validate_on_submit() and form.lang.data in i18n.LOCALES:
+        i18n.remember_switch(response, form.lang.data)  # wins over a portal's ui_locales
     return response

@@ -1,8 +1,11 @@
 """TOTP enrolment (under /account/security), the second-factor step of sign-in, and the
 step-up of a signed-in session that a portal's level of assurance asks for (DESIGN §4).
 
-The enrolment pages carry an optional local `next` (a step-up waiting for TOTP to exist):
-after the recovery codes, the person continues to the step-up and from there to `next`.
+The enrolment pages carry an optional local `next` (a step-up waiting for TOTP to exist).
+The code that confirms the set-up counts as the session's second factor (step_up.
+enrol_and_step_up), so after the recovery codes the person continues straight to `next`.
+When `next` resumes a portal's authorization request, the set-up and step-up pages also offer
+the way back to that portal (interactions.waiting_portal).
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.oidc.checks import MFA_SKIP_MARKER
-from idp.services import mfa, qr, step_up
+from idp.services import mfa, mfa_challenge, qr, step_up
 from idp.web.mfa.forms import ConfirmForm, RemoveForm, SetupForm, VerifyForm
+from idp.web.oidc.interactions import waiting_portal
 from idp.web.redirects import safe_next
 from idp.web.session_cookie import (
     current_account,
@@ -85,6 +89,7 @@ def _security_page(remove_form: RemoveForm | None = None, status: int = 200) -> 
         remove_form=remove_form or RemoveForm(formdata=None),
         removed=request.args.get("removed") == "1",
         next=_next(),
+        portal=waiting_portal(_next()),
     ), status
 
 
@@ -115,8 +120,9 @@ def _enrol_page(form: ConfirmForm, status: int = 200) -> Response | tuple[str, i
     secret = mfa.secret_of(credential)
     uri = mfa.provisioning_uri(account, secret)
     form.code.data = ""
-    return render_template("mfa/enrol.html", form=form, qr=qr.svg_data_uri(uri),
-                           key=mfa.grouped(secret), next=_next()), status
+    return render_template("mfa/enrol.html", form=form, qr=qr.svg_data_uri(uri), uri=uri,
+                           key=mfa.grouped(secret), next=_next(),
+                           portal=waiting_portal(_next())), status
 
 
 @bp.get("/account/security/totp/enrol")
@@ -129,12 +135,12 @@ def enrol() -> Response | tuple[str, int]:
 @login_required
 def confirm() -> Response | tuple[str, int]:
     form = ConfirmForm()
-    account = current_account()
-    assert account is not None
+    session = current_session()
+    assert session is not None
     if not form.validate_on_submit():
         return _enrol_page(form, 400)
     try:
-        codes = mfa.confirm_enrolment(account, form.code.data or "")
+        codes, token = step_up.enrol_and_step_up(session, form.code.data or "")
     except mfa.NotPending:
         return redirect(url_for("mfa.security", next=_next()))
     except mfa.MfaThrottled as exc:
@@ -143,6 +149,7 @@ def confirm() -> Response | tuple[str, int]:
     except mfa.WrongCode as exc:
         form.code.errors = [gettext(exc.message)]
         return _enrol_page(form, 400)
+    set_session_cookie(token)
     # Shown once: the codes exist in this response and, hashed, in the database; nowhere else.
     return render_template("mfa/recovery_codes.html", codes=codes, next=_next()), 200
 
@@ -181,7 +188,9 @@ def _step_up_page(form: VerifyForm, target: str | None, status: int) -> tuple[st
     optional = request.args.get("optional") == "1"
     skip = add_params_to_uri(target, [(MFA_SKIP_MARKER, "1")]) if target and optional else None
     action = url_for("mfa.step_up", next=target, optional="1" if optional else None)
-    return render_template("mfa/step_up.html", form=form, action=action, skip=skip), status
+    portal = None if optional else waiting_portal(target)
+    return render_template("mfa/step_up.html", form=form, action=action, skip=skip,
+                           portal=portal), status
 
 
 @bp.route("/account/security/step-up", methods=["GET", "POST"], endpoint="step_up")
@@ -224,7 +233,7 @@ def _dead(status: int = 400) -> Response:
 @bp.route("/login/verify", methods=["GET", "POST"])
 def verify() -> Response | tuple[str, int]:
     token = request.cookies.get(CHALLENGE_COOKIE)
-    if mfa.load_challenge(token) is None:
+    if mfa_challenge.load_challenge(token) is None:
         return _dead(400 if request.method == "POST" else 200) if token else redirect(
             url_for("auth.login"))
     form = VerifyForm()
@@ -233,7 +242,7 @@ def verify() -> Response | tuple[str, int]:
         return render_template("mfa/verify.html", form=form), (
             400 if request.method == "POST" else 200)
     try:
-        result = mfa.complete_challenge(token, form.code.data or "",
+        result = mfa_challenge.complete_challenge(token, form.code.data or "",
                                         previous_session=current_session(),
                                         user_agent=request.user_agent.string,
                                         device_token=device_cookie())

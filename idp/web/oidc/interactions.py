@@ -8,15 +8,17 @@ validated again from scratch there (nothing is trusted from the detour).
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import redirect, render_template, request, url_for
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
+from idp.models import OAuthClient
 from idp.oidc import checks, organisation_choice
 from idp.oidc import claims as claim_rules
-from idp.services import organisation_access
+from idp.services import clients, organisation_access
 
 # Form fields of our own pages, never part of the protocol request.
 OWN_FIELDS = ("csrf_token", "decision", "organisation")
@@ -146,3 +148,30 @@ def explain_no_organisation(ctx: checks.AuthorizationContext) -> Response:
         ),
         mimetype="text/html",
     )
+
+
+@dataclass(frozen=True)
+class WaitingPortal:
+    """The portal whose authorization request a detour (two-step set-up, step-up) resumes."""
+
+    client: OAuthClient
+    action: str  # the "back to the portal" form's target
+
+
+def waiting_portal(next_url: str | None) -> WaitingPortal | None:
+    """The portal of `next` when it is an authorization request to resume, else None.
+
+    Only the client's name comes from here; the form posts the original request to
+    /authorize/no-second-factor, which validates it (client, redirect_uri) again."""
+    if not next_url:
+        return None
+    parts = urlsplit(next_url)
+    if parts.path != url_for("oidc.authorize"):
+        return None
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    client = clients.get_client(dict(params).get("client_id", ""))
+    if client is None or not client.is_active:
+        return None
+    kept = [(k, v) for k, v in params if k not in OWN_FIELDS]
+    return WaitingPortal(client=client,
+                         action=url_for("oidc.authorize_without_second_factor") + "?" + urlencode(kept))

@@ -10,6 +10,7 @@ from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.wrappers import Response
 
+from idp import i18n
 from idp.extensions import csrf
 from idp.models import UserSession
 from idp.oidc import checks, consent, organisation_choice, server, userinfo
@@ -85,6 +86,7 @@ def _with_iss(response: Response) -> Response:
     """RFC 9207: every authorization response names its issuer."""
     location = response.headers.get("Location")
     if response.status_code in (301, 302, 303) and location:
+        i18n.finish_flow()  # back to the portal: the flow's language ends here
         response.headers["Location"] = add_params_to_uri(
             location, [("iss", current_app.config["IDP_SETTINGS"].issuer)]
         )
@@ -122,15 +124,32 @@ def authorize_unmet() -> Response:
     """"Back to the portal" on the get-verified page (CSRF-protected form, original request in
     the query): error=unmet_authentication_requirements with state and iss (OIDC Core
     §3.1.2.6, RFC 9207), only ever to the redirect_uri Authlib validates again here."""
+    return _back_to_portal(checks.UnmetAuthenticationRequirements(
+        description="The person's identity is not verified at the level required."))
+
+
+def _back_to_portal(error: OAuth2Error) -> Response:
+    """`error` to the portal, once its request (client, redirect_uri) validates again."""
     try:
         grant, _ = _validated_request()
-    except OAuth2Error as error:
-        return _authorization_error(error)
-    error = checks.UnmetAuthenticationRequirements(
-        description="The person's identity is not verified at the level required.")
+    except OAuth2Error as invalid:
+        return _authorization_error(invalid)
     error.redirect_uri = grant.redirect_uri
     error.state = request.values.get("state")
     return _authorization_error(error)
+
+
+@bp.post("/authorize/no-second-factor")
+def authorize_without_second_factor() -> Response:
+    """"Back to the portal" from two-step set-up (or the step-up) in the middle of a sign-in.
+
+    error=unmet_authentication_requirements (OIDC Core §3.1.2.6), not access_denied: the
+    person did not refuse the portal anything; PostID cannot authenticate them at the level
+    the portal requires (a second factor), exactly the unmet case of the "get verified" page.
+    The portal can then offer another way in. With state and iss (RFC 9207), only to the
+    redirect_uri Authlib validates again here."""
+    return _back_to_portal(checks.UnmetAuthenticationRequirements(
+        description="The person has no second factor for the level required."))
 
 
 @bp.post("/authorize/organisation")
@@ -158,14 +177,7 @@ def authorize_organisation() -> Response:
 def authorize_no_organisation() -> Response:
     """"Back to the portal" on the no-organisation page: error=access_denied to the
     redirect_uri Authlib validates again here."""
-    try:
-        grant, _ = _validated_request()
-    except OAuth2Error as error:
-        return _authorization_error(error)
-    error = AccessDeniedError(description="The person acts for no organisation.")
-    error.redirect_uri = grant.redirect_uri
-    error.state = request.values.get("state")
-    return _authorization_error(error)
+    return _back_to_portal(AccessDeniedError(description="The person acts for no organisation."))
 
 
 def _validated_request() -> tuple[Any, UserSession | None]:

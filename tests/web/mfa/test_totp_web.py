@@ -23,6 +23,8 @@ from tests.factories import PASSWORD, active_citizen
 SESSION_COOKIE = "postid_session"
 CHALLENGE_COOKIE = "postid_mfa"
 LINK_RE = re.compile(r'(?:href|action)="([^"]*)"')  # where the page can send the browser
+USED = "Mã này đã được dùng"  # "This code has already been used ... wait for the next code"
+WRONG = "Mã không đúng"
 CODE_RE = re.compile(r"<strong>([23456789a-z]{4}-[23456789a-z]{4})</strong>")
 
 
@@ -162,6 +164,40 @@ def test_sign_in_asks_for_totp_and_a_code_is_accepted_once(app, citizen):
     replay = verify(other, code)
     assert replay.status_code == 401
     assert other.get_cookie(SESSION_COOKIE) is None
+    # Told apart from a wrong code: the code was right, it is spent; wait for the next one.
+    body = replay.get_data(as_text=True)
+    assert USED in body and WRONG not in body
+
+
+def test_the_enrolment_code_used_again_at_sign_in_says_wait_for_the_next(app, citizen):
+    """The issue's case: right after set-up, the same code within its 30 s at /login/verify."""
+    client = signed_in(app, citizen)
+    begin_setup(client)
+    code = fresh_code(app, citizen)
+    token = csrf_token(client, "/account/security/totp/enrol")
+    assert client.post("/account/security/totp/enrol",
+                       data={"csrf_token": token, "code": code}).status_code == 200
+    browser = app.test_client()
+    password_step(browser)
+    replay = verify(browser, code)
+    assert replay.status_code == 401
+    assert USED in replay.get_data(as_text=True)
+    wrong = verify(browser, "000000" if code != "000000" else "111111")
+    assert wrong.status_code == 401 and WRONG in wrong.get_data(as_text=True)
+    assert verify(browser, fresh_code(app, citizen)).status_code == 302  # the next code works
+
+
+def test_removal_with_a_spent_code_says_wait_for_the_next(app, citizen):
+    client, _ = enrol(app, citizen)
+    code = fresh_code(app, citizen)
+    browser = app.test_client()
+    password_step(browser)
+    assert verify(browser, code).status_code == 302
+    response = client.post("/account/security/totp/remove",
+                           data={"csrf_token": csrf_token(client, "/account/security"),
+                                 "password": PASSWORD, "code": code})
+    assert response.status_code == 401 and USED in response.get_data(as_text=True)
+    assert count(app, TotpCredential) == 1
 
 
 def test_five_wrong_codes_kill_the_challenge(app, citizen):
@@ -280,7 +316,7 @@ def test_enrolment_never_carries_a_foreign_next(app, citizen, evil):
     assert 'href="/account/security"' in text
 
 
-def test_enrolment_for_a_waiting_portal_leads_to_the_step_up(app, citizen):
+def test_enrolment_for_a_waiting_portal_leads_straight_back_to_it(app, citizen):
     client = signed_in(app, citizen)
     target = "/authorize?client_id=x&state=y"
     page = client.get("/account/security", query_string={"next": target}).get_data(as_text=True)
@@ -292,10 +328,49 @@ def test_enrolment_for_a_waiting_portal_leads_to_the_step_up(app, citizen):
     page = client.post(enrol_url, data={"csrf_token": csrf_token(client, enrol_url),
                                         "code": fresh_code(app, citizen)})
     assert page.status_code == 200
-    assert next_of(page.get_data(as_text=True), "/account/security/step-up") == target
+    # The confirming code was the second factor of this session: no step-up page in between.
+    links = [html.unescape(link) for link in LINK_RE.findall(page.get_data(as_text=True))]
+    assert target in links
+    assert not any(link.startswith("/account/security/step-up") for link in links)
+    with app.app_context():
+        [session] = db.session.scalars(select(UserSession)).all()
+        assert session.amr == "pwd otp mfa"
 
 
 def next_of(page: str, path: str) -> str:
     """The `next` carried by the page's link or form to `path`."""
     link = next(html.unescape(link) for link in LINK_RE.findall(page) if link.startswith(path + "?"))
     return parse_qs(urlsplit(link).query)["next"][0]
+
+
+def test_enrolment_offers_a_tappable_otpauth_link_with_the_key(app, citizen):
+    """On a phone the QR code cannot be scanned by that phone: a link opens the app."""
+    client = signed_in(app, citizen)
+    begin_setup(client)
+    body = client.get("/account/security/totp/enrol").get_data(as_text=True)
+    link = html.unescape(re.search(r'href="(otpauth://[^"]+)"', body).group(1))
+    parts = urlsplit(link)
+    assert parts.scheme == "otpauth" and parts.netloc == "totp"
+    query = parse_qs(parts.query)
+    assert query["secret"] == [secret(app, citizen)] and query["issuer"] == ["PostID"]
+
+
+def test_recovery_codes_page_offers_copy_and_print_and_prints_without_script(app, citizen):
+    client = signed_in(app, citizen)
+    begin_setup(client)
+    token = csrf_token(client, "/account/security/totp/enrol")
+    page = client.post("/account/security/totp/enrol",
+                       data={"csrf_token": token, "code": fresh_code(app, citizen)})
+    body = page.get_data(as_text=True)
+    assert len(CODE_RE.findall(body)) == 10
+    assert 'id="recovery-codes"' in body
+    # Buttons (copy, print) come with the script, hidden until it runs; the hint covers no-JS.
+    assert re.search(r"<button[^>]*data-copy[^>]*hidden", body)
+    assert re.search(r"<button[^>]*data-print[^>]*hidden", body)
+    assert '<script src="/static/js/recovery-codes.js" defer></script>' in body
+    assert "lệnh In của trình duyệt: chỉ các mã được in ra" in body
+    assert page.headers["Cache-Control"] == "no-store"
+    with client.get("/static/js/recovery-codes.js") as script:
+        assert script.status_code == 200 and "clipboard" in script.get_data(as_text=True)
+    with client.get("/static/css/site.css") as css:
+        assert ".no-print { display: none; }" in css.get_data(as_text=True)

@@ -1,0 +1,119 @@
+"""The second step of sign-in (DESIGN §6): a password accepted for an account with TOTP opens
+a pending sign-in (MfaChallenge, CHALLENGE_LIFETIME, at most MAX_CHALLENGE_ATTEMPTS wrong
+codes); the code checks of idp/services/mfa.py complete it into a session."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from idp.extensions import db
+from idp.models import Account, AuditTag, UserSession
+from idp.models.base import utcnow
+from idp.models.mfa import MfaChallenge
+from idp.services import audit, devices, login_throttle, sessions
+from idp.services.mfa import (
+    CHALLENGE_LIFETIME,
+    MAX_CHALLENGE_ATTEMPTS,
+    ChallengeDead,
+    WrongCode,
+    begin_attempt,
+    check_code,
+)
+
+
+def create_challenge(account: Account, next_url: str | None) -> str:
+    """Password accepted: a pending sign-in for `account`; returns the browser's token.
+    Added to the caller's transaction."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(MfaChallenge(
+        token_hash=sessions.token_hash(token),
+        account_id=account.id,
+        next_url=(next_url or None) and next_url[:2048],
+        expires_at=utcnow() + CHALLENGE_LIFETIME,
+        failed_attempts=0,
+    ))
+    return token
+
+
+def load_challenge(token: str | None) -> MfaChallenge | None:
+    if not token or len(token) > sessions.MAX_TOKEN_LENGTH:
+        return None
+    found = db.session.scalar(
+        select(MfaChallenge).where(MfaChallenge.token_hash == sessions.token_hash(token)))
+    if (found is None or found.completed_at is not None or utcnow() >= found.expires_at
+            or found.failed_attempts >= MAX_CHALLENGE_ATTEMPTS):
+        return None
+    account = db.session.get(Account, found.account_id)
+    if account is None or not account.is_active:
+        return None
+    return found
+
+
+@dataclass(frozen=True)
+class Completed:
+    account: Account
+    new_session: sessions.NewSession
+    device_token: str
+    next_url: str | None
+
+
+def complete_challenge(
+    token: str | None,
+    code: str,
+    *,
+    previous_session: UserSession | None = None,
+    user_agent: str | None = None,
+    device_token: str | None = None,
+) -> Completed:
+    """Check the second factor for a pending sign-in and open the session. Commits.
+
+    Raises ChallengeDead, MfaThrottled or WrongCode (the challenge may die on that failure)."""
+    challenge = load_challenge(token)
+    if challenge is None:
+        raise ChallengeDead()
+    account = db.session.get(Account, challenge.account_id)
+    assert account is not None
+    attempt = begin_attempt(account.id)
+    method, failure = check_code(account.id, code)
+    now = utcnow()
+    if method is None:
+        db.session.rollback()
+        db.session.execute(
+            update(MfaChallenge).where(MfaChallenge.id == challenge.id)
+            .values(failed_attempts=MfaChallenge.failed_attempts + 1)
+            .execution_options(synchronize_session=False))
+        audit.record(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="sign_in")
+        db.session.commit()
+        db.session.refresh(challenge)
+        if challenge.failed_attempts >= MAX_CHALLENGE_ATTEMPTS:
+            raise ChallengeDead()
+        raise failure or WrongCode()
+    claimed = db.session.execute(
+        update(MfaChallenge)
+        .where(MfaChallenge.id == challenge.id, MfaChallenge.completed_at.is_(None),
+               MfaChallenge.failed_attempts < MAX_CHALLENGE_ATTEMPTS,
+               MfaChallenge.expires_at > now)
+        .values(completed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise ChallengeDead()
+    if previous_session is not None:
+        sessions.revoke(previous_session, reason="reauthenticated")
+    # RFC 8176: a TOTP code is "otp"; a recovery code is a look-up secret, so only "mfa".
+    amr = "pwd otp mfa" if method == "otp" else "pwd mfa"
+    new = sessions.open_session(account, amr=amr, user_agent=user_agent)
+    db.session.flush()
+    audit.record(AuditTag.ACCOUNT_MFA_SUCCESS, account_id=account.id, session_id=new.session.id,
+                 method=method)
+    audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=account.id, session_id=new.session.id)
+    db.session.commit()
+    login_throttle.succeeded(attempt)
+    known = devices.device_id(device_token, account.id) is not None
+    return Completed(account=account, new_session=new, next_url=challenge.next_url,
+                     device_token=device_token if known and device_token else devices.issue(account.id))
+
