@@ -1,4 +1,7 @@
-# PostID production image: gunicorn behind `idp serve`, configuration only from IDP_* variables.
+# PostID production image: `idp serve` (gunicorn workers serving with waitress), configuration
+# only from IDP_* variables. Not for direct exposure to clients: it runs behind the buffering
+# proxy of deploy/haproxy.cfg (TLS, whole requests, request timeouts), see docs/deployment.md;
+# publish port 5000 to that proxy only.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -27,7 +30,8 @@ RUN pybabel compile -d idp/translations -D messages \
 USER postid
 EXPOSE 5000
 # Required at run time: IDP_ISSUER, IDP_DATABASE_URL, IDP_SECRET_KEY, IDP_KEY_ENCRYPTION_KEY,
-# IDP_REDIS_URL. Run `idp db upgrade` once per release (e.g. as a one-off container).
+# IDP_REDIS_URL, and IDP_TRUSTED_PROXIES=1 (the one proxy in front). Run `idp db upgrade` once
+# per release (e.g. as a one-off container).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD python -c "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5000/healthz', timeout=4).status == 200 else 1)"
 STOPSIGNAL SIGTERM

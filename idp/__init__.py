@@ -21,6 +21,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         instance_path=settings.instance_path,
         template_folder=str(ROOT / "templates"),
     )
+    from idp.web.request_body import IdpRequest
+
+    app.request_class = IdpRequest
     _configure(app, settings)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -51,7 +51,8 @@ class Conflict(IdpError):
     status = 409
 
 
-JSON_PREFIXES = ("/api/", "/counter/api/", "/.well-known/", "/oauth/", "/healthz")
+# Paths read by programs: their errors are JSON whatever Accept says (RFC 6749 §5.2 for /token*).
+JSON_PREFIXES = ("/api/", "/counter/api/", "/.well-known/", "/oauth/", "/healthz", "/token", "/userinfo")
 
 ERROR_TITLES = {
     400: lazy_gettext("The request could not be understood"),

@@ -1,8 +1,10 @@
-"""`idp serve`: the production WSGI server (gunicorn) in the foreground.
+"""`idp serve`: the production WSGI server in the foreground.
 
-gunicorn's master handles SIGTERM by letting workers finish their requests (graceful stop).
-Settings are loaded and validated in the master first, so a bad configuration fails here,
-before any worker starts.
+gunicorn manages the worker processes; each worker serves with waitress (idp.cli.waitress_worker),
+which reads whole requests before a thread runs them, so slow or stalled clients cannot take the
+threads. gunicorn's master handles SIGTERM by letting workers finish their requests (graceful
+stop). Settings are loaded and validated in the master first, so a bad configuration fails here,
+before any worker starts. In production a buffering proxy stands in front (docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -38,13 +40,14 @@ class IdpServer(BaseApplication):  # type: ignore[misc]
         return app
 
 
-@click.command(help="Serve PostID with gunicorn (production WSGI server).")
+@click.command(help="Serve PostID (gunicorn workers serving with waitress), behind a buffering proxy "
+                    "in production: see docs/deployment.md.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 256),
               help="Worker processes (argon2 is CPU-bound: about one per core).")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Threads per worker.")
+              help="Threads per worker (they run complete requests only).")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     try:
         settings = load_settings()
@@ -59,12 +62,11 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "bind": f"{host}:{port}",
             "workers": workers,
             "threads": threads,
-            "worker_class": "gthread",
+            "worker_class": "idp.cli.waitress_worker.WaitressWorker",
             "graceful_timeout": 20,
             "timeout": 60,
             "accesslog": "-",
             "errorlog": "-",
             "proc_name": "postid",
-            "forwarded_allow_ips": "127.0.0.1",
         },
     ).run()

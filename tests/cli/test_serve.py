@@ -1,20 +1,15 @@
-"""`idp serve` runs gunicorn in the foreground and stops cleanly on SIGTERM."""
+"""`idp serve` runs gunicorn (waitress workers) in the foreground and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.cli.served import free_port
 
 
 def test_serve_answers_then_stops_on_sigterm(app, database_url, tmp_path):
