@@ -29,8 +29,9 @@ def staff() -> None:
 
 def _code_line(issued: staff_service.StaffWithCode) -> str:
     days = staff_enrolment.CODE_VALIDITY.days
-    return (f"Set-up code (enrolment code) for {issued.staff.username}: {issued.enrolment_code} (valid {days} "
-            "days, shown once; the supervisor hands it over in person, separately from the "
+    return (f"Set-up code (enrolment code) for {issued.staff.username}: {issued.enrolment_code} "
+            f"(valid {days} days, shown once; the supervisor hands it over in person, separately "
+            "from the "
             "password, and it is typed at the first sign-in at /counter/).")
 
 

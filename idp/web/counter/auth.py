@@ -13,9 +13,9 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.extensions import limiter
+from idp.models import StaffSession
 from idp.services import staff_enrolment, staff_mfa
 from idp.services.mfa import grouped
-from idp.models import StaffSession
 from idp.services.staff_sessions import NewStaffSession
 from idp.web.counter import bp
 from idp.web.counter.auth_forms import (
