@@ -62,7 +62,7 @@ def test_the_initial_password_alone_cannot_set_up_totp_or_get_a_session(app, off
     for guess in (STAFF_PASSWORD, code_at(), "QUAYM-23457"):
         refused = post_enrol(client, guess)
         assert refused.status_code == 401
-        assert "set-up code is not right" in refused.get_data(as_text=True)
+        assert "Mã thiết lập này không đúng" in refused.get_data(as_text=True)
     assert post_enrol(client, "").status_code == 400
     assert client.get("/counter/").headers["Location"] == ENROL
     confirmed_at, secret, verified, tags = state(app, staff_id)
