@@ -89,7 +89,7 @@ def _init_extensions(app: Flask) -> None:
     from idp import errors, i18n
     from idp.extensions import csrf, db, limiter, migrate
     from idp.services import audit, passwords
-    from idp.web import security_headers, session_cookie
+    from idp.web import error_summary, security_headers, session_cookie
 
     db.init_app(app)
     audit.install(db.session.session_factory)
@@ -100,6 +100,7 @@ def _init_extensions(app: Flask) -> None:
     passwords.init_app(app)
     errors.init_app(app)
     security_headers.init_app(app)
+    error_summary.init_app(app)
     session_cookie.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _enable_sqlite_foreign_keys(app)

@@ -9,11 +9,13 @@ import pyotp
 from idp.extensions import db
 from idp.models import PostOffice, StaffMember, StaffRole, StaffStatus
 from idp.models.base import utcnow
-from idp.services import crypto, passwords
+from idp.services import crypto, passwords, staff_enrolment
 
 STAFF_PASSWORD = "quầy giao dịch 2026"
 # Fixed TOTP secret of enrolled staff in tests: pyotp.TOTP(STAFF_TOTP_SECRET).now() signs in.
 STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+# The set-up code a supervisor handed to a new staff member (typed before TOTP is set up).
+STAFF_SETUP_CODE = "QUAYM-23456"
 
 
 def post_office(code: str = "HN-BOHO", name: str = "Bưu điện Bờ Hồ", province_code: str = "01"
@@ -39,6 +41,8 @@ def _staff(office: PostOffice, role: StaffRole, *, enrolled: bool, **overrides: 
         staff.totp_secret_encrypted = crypto.seal(STAFF_TOTP_SECRET.encode(),
                                                   aad=f"staff-totp:{staff.id}".encode())
         staff.totp_confirmed_at = utcnow()
+    else:
+        staff_enrolment.issue(staff, STAFF_SETUP_CODE)
     db.session.commit()
     return staff
 
@@ -53,7 +57,8 @@ def enrolled_supervisor(office: PostOffice, **overrides: Any) -> StaffMember:
 
 
 def new_clerk(office: PostOffice, **overrides: Any) -> StaffMember:
-    """Created by `idp staff create`, never signed in: TOTP enrolment still to do."""
+    """Created by `idp staff create`, never signed in: TOTP enrolment still to do, with the
+    set-up code STAFF_SETUP_CODE (handed over by the supervisor)."""
     return _staff(office, StaffRole.CLERK, enrolled=False, **overrides)
 
 

@@ -45,8 +45,11 @@ def seed() -> None:
     click.echo(f"  counter        {settings.issuer}/counter/")
     for member in (demo_service.DEMO_CLERK, demo_service.DEMO_SUPERVISOR):
         click.echo(f"  {member.role:<14} {member.username} / {demo_service.DEMO_STAFF_PASSWORD}")
-    click.echo("  second factor  set up at first sign-in with any authenticator app, or print the")
-    click.echo("                 current code with: .venv/bin/idp demo totp USERNAME")
+    click.echo(f"  set-up code    {demo_service.DEMO_SETUP_CODE}   (asked once, at the first sign-in, "
+               "before the authenticator app is set up)")
+    click.echo("  second factor  set up at first sign-in with any authenticator app; once the set-up")
+    click.echo("                 page shows the key, print the current code with:")
+    click.echo("                 .venv/bin/idp demo totp USERNAME")
 
 
 @demo.command("totp")
@@ -56,11 +59,13 @@ def totp(who: str) -> None:
     """Print the current authenticator code of a staff USERNAME or a citizen's ID number.
 
     Development only: it stands in for an authenticator app while trying the demo, and works
-    as soon as the enrolment page has shown the key (before it is confirmed)."""
+    as soon as the set-up page has shown the key, i.e. after the set-up code was typed at the
+    first sign-in (before the key is confirmed)."""
     settings = current_app.config["IDP_SETTINGS"]
     if settings.is_production:
         refuse("authenticator codes are never printed in production")
     code = demo_service.current_totp_code(who)
     if code is None:
-        refuse("no authenticator key set up for that staff username or ID number")
+        refuse("no authenticator key for that staff username or ID number yet: staff get one at "
+               "their first sign-in at /counter/, once the set-up code is typed")
     click.echo(code)

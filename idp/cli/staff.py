@@ -1,7 +1,9 @@
 """`idp staff ...`: counter clerks and supervisors.
 
 The password is read from standard input only (never an argument: it would sit in the shell
-history and the process list). Staff set up TOTP themselves at their first console sign-in.
+history and the process list). `create` and `reset-totp` print a one-time enrolment code: the
+supervisor hands it over in person, separately from the password, and the staff member types
+it at their first console sign-in before setting up TOTP (the password alone never does).
 """
 
 from __future__ import annotations
@@ -17,11 +19,20 @@ from idp.cli.users import _read_password as read_password
 from idp.errors import IdpError
 from idp.models import StaffMember, StaffRole
 from idp.services import staff as staff_service
+from idp.services import staff_enrolment
 
 
 @click.group(help="Manage counter staff (clerks and supervisors).")
 def staff() -> None:
     pass
+
+
+def _code_line(issued: staff_service.StaffWithCode) -> str:
+    days = staff_enrolment.CODE_VALIDITY.days
+    return (f"Set-up code (enrolment code) for {issued.staff.username}: {issued.enrolment_code} "
+            f"(valid {days} days, shown once; the supervisor hands it over in person, separately "
+            "from the "
+            "password, and it is typed at the first sign-in at /counter/).")
 
 
 def staff_json(member: StaffMember) -> dict[str, Any]:
@@ -52,21 +63,24 @@ def staff_json(member: StaffMember) -> dict[str, Any]:
 @with_appcontext
 def create(username: str, national_id: str, full_name: str, office_code: str, role: str,
            password_stdin: bool, as_json: bool) -> None:
-    """Create a staff member; they set up TOTP at their first sign-in at /counter/login."""
+    """Create a staff member and print their one-time enrolment code; with it and the password
+    they set up TOTP at their first sign-in at /counter/login."""
     if not password_stdin:
         raise click.UsageError("--password-stdin is required: the password is read from standard input")
     password = read_password()
     details = staff_service.StaffDetails(username=username, national_id=national_id,
                                          full_name=full_name, office_code=office_code, role=role)
     try:
-        member = staff_service.create_staff(details, password, channel="cli")
+        issued = staff_service.create_staff(details, password, channel="cli")
     except IdpError as exc:
         refuse_idp_error(exc)
+    member = issued.staff
     if as_json:
-        click.echo(json.dumps(staff_json(member), ensure_ascii=False))
+        click.echo(json.dumps(staff_json(member) | {"enrolment_code": issued.enrolment_code},
+                              ensure_ascii=False))
     else:
-        click.echo(f"Created {member.role.value} {member.username} at {member.office.code}; "
-                   "they set up TOTP at their first sign-in.")
+        click.echo(f"Created {member.role.value} {member.username} at {member.office.code}.")
+        click.echo(_code_line(issued))
 
 
 @staff.command("disable")
@@ -85,14 +99,15 @@ def disable(username: str) -> None:
 @click.argument("username")
 @with_appcontext
 def reset_totp(username: str) -> None:
-    """Forget the staff member's authenticator (lost phone); they set it up again at the
-    next sign-in. Their sessions end now."""
+    """Forget the staff member's authenticator (lost phone) or unfinished set-up and print a
+    new enrolment code; they set up TOTP again with it at the next sign-in. Their sessions end
+    now."""
     try:
-        member = staff_service.reset_staff_totp(username, channel="cli")
+        issued = staff_service.reset_staff_totp(username, channel="cli")
     except IdpError as exc:
         refuse_idp_error(exc)
-    click.echo(f"Authenticator of {member.username} removed; they set up a new one at their "
-               "next sign-in.")
+    click.echo(f"Authenticator of {issued.staff.username} removed; their sessions have ended.")
+    click.echo(_code_line(issued))
 
 
 @staff.command("list")

@@ -22,9 +22,18 @@ from idp.models import (
     ClientAuthMethod,
     DocumentType,
     OAuthClient,
+    StaffMember,
     TotpCredential,
 )
-from idp.services import counter_checks, counter_decisions, enrolment, mfa, offices, staff_mfa
+from idp.services import (
+    counter_checks,
+    counter_decisions,
+    enrolment,
+    mfa,
+    offices,
+    staff_enrolment,
+    staff_mfa,
+)
 from idp.services import staff as staff_service
 from idp.services.accounts import CitizenDetails, add_citizen, validate_citizen
 from idp.services.clients import ClientRegistration, add_client
@@ -108,6 +117,8 @@ def current_totp_code(who: str) -> str | None:
 
 DEMO_OFFICE = ("HN-HOANKIEM", "Bưu điện Hoàn Kiếm", "01")
 DEMO_STAFF_PASSWORD = "Hoa-mai-quay-2026"
+# The set-up code a supervisor would hand over in person (public here, like the password).
+DEMO_SETUP_CODE = "QUAY-2026"
 DEMO_CLERK = StaffDetails(username="giaodichvien", national_id="001088012345",
                           full_name="Trần Minh Đức", office_code=DEMO_OFFICE[0], role="clerk")
 DEMO_SUPERVISOR = StaffDetails(username="kiemsoatvien", national_id="001180054321",
@@ -116,18 +127,30 @@ DEMO_SUPERVISOR = StaffDetails(username="kiemsoatvien", national_id="00118005432
 
 
 def seed_demo_counter() -> bool:
-    """A demo post office with a clerk and a supervisor (TOTP set up at first sign-in), and the
-    demo colleague verified there. True if anything was created. Each creation is its own
-    transaction (the services')."""
+    """A demo post office with a clerk and a supervisor (TOTP set up at first sign-in with
+    DEMO_SETUP_CODE), and the demo colleague verified there. True if anything was created.
+    Each creation is its own transaction (the services')."""
     created = False
     if offices.find_office(DEMO_OFFICE[0]) is None:
         offices.create_office(*DEMO_OFFICE)
         created = True
     for details in (DEMO_CLERK, DEMO_SUPERVISOR):
-        if staff_service.find_staff(details.username) is None:
-            staff_service.create_staff(details, DEMO_STAFF_PASSWORD)
+        member = staff_service.find_staff(details.username)
+        if member is None:
+            staff_service.create_staff(details, DEMO_STAFF_PASSWORD, enrolment_code=DEMO_SETUP_CODE)
             created = True
+        elif _needs_setup_code(member):
+            # Not set up yet and no live code (seeded earlier, or the code expired).
+            staff_enrolment.issue(member, DEMO_SETUP_CODE)
+            db.session.commit()
     return _verify_demo_colleague() or created
+
+
+def _needs_setup_code(member: StaffMember) -> bool:
+    if member.totp_confirmed_at is not None:
+        return False
+    record = staff_enrolment.record_of(member)
+    return record is None or not record.is_live()
 
 
 def _verify_demo_colleague() -> bool:

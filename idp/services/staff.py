@@ -1,7 +1,9 @@
 """Counter staff administration (DESIGN §5): create, disable, list.
 
-Staff are created by the operator (`idp staff create`) with a password they are given; they
-set up TOTP themselves at their first console sign-in (idp/services/staff_mfa.py). A staff
+Staff are created by the operator (`idp staff create`) with a password they are given and a
+one-time enrolment code that their supervisor hands over separately; with both they set up
+TOTP themselves at their first console sign-in (idp/services/staff_enrolment.py,
+staff_mfa.py). A staff
 member's own 12-digit ID number is kept so that nobody can act on their own citizen account.
 """
 
@@ -22,7 +24,7 @@ from idp.errors import Conflict, IdpError, InvalidInput
 from idp.extensions import db
 from idp.models import AuditTag, PostOffice, StaffMember, StaffRole, StaffStatus
 from idp.models.base import utcnow
-from idp.services import audit, offices, passwords, staff_sessions
+from idp.services import audit, offices, passwords, staff_enrolment, staff_sessions
 
 USERNAME_RE = re.compile(r"[a-z0-9._-]{3,64}")
 # Without a birth date only the year in the ID number can be checked: someone at a post-office
@@ -83,6 +85,14 @@ def parse_role(raw: str) -> StaffRole:
 
 
 @dataclass(frozen=True)
+class StaffWithCode:
+    """A staff member and the enrolment code just issued (shown once: only its HMAC is kept)."""
+
+    staff: StaffMember
+    enrolment_code: str
+
+
+@dataclass(frozen=True)
 class CleanStaff:
     username: str
     national_id: str
@@ -120,8 +130,10 @@ def _refuse_duplicates(clean: CleanStaff) -> None:
                        field="national_id")
 
 
-def create_staff(details: StaffDetails, password: str, *, channel: str = "cli") -> StaffMember:
-    """Create an active staff member (TOTP still to set up). One transaction.
+def create_staff(details: StaffDetails, password: str, *, channel: str = "cli",
+                 enrolment_code: str | None = None) -> StaffWithCode:
+    """Create an active staff member (TOTP still to set up) and issue their enrolment code.
+    One transaction. `enrolment_code` fixes the code (the public demo staff only).
 
     Raises InvalidInput (a rule refused a field; the field is named) or Conflict (username or
     ID number already used by staff); then nothing is written. Audited as staff.create.
@@ -139,10 +151,11 @@ def create_staff(details: StaffDetails, password: str, *, channel: str = "cli") 
         db.session.rollback()
         _refuse_duplicates(clean)
         raise
+    code = staff_enrolment.issue(staff, enrolment_code)
     audit.record(AuditTag.STAFF_CREATE, staff_id=staff.id, office_id=staff.office_id,
                  channel=channel, role=staff.role.value)
     db.session.commit()
-    return staff
+    return StaffWithCode(staff, code)
 
 
 def find_staff(username: str) -> StaffMember | None:
@@ -182,23 +195,23 @@ def disable_staff(username: str, *, channel: str = "cli") -> StaffMember:
     return staff
 
 
-def reset_staff_totp(username: str, *, channel: str = "cli") -> StaffMember:
-    """Forget a staff member's authenticator (lost or replaced phone) and end their sessions:
-    the next sign-in sets up TOTP again. One transaction.
+def reset_staff_totp(username: str, *, channel: str = "cli",
+                     enrolment_code: str | None = None) -> StaffWithCode:
+    """Forget a staff member's authenticator (lost or replaced phone), or a set-up not finished,
+    end their sessions and issue a new enrolment code: the next sign-in sets up TOTP again
+    with it. One transaction. `enrolment_code` fixes the code (the public demo staff only).
 
     Raises NotFound (`staff.unknown`). Audited as staff.mfa.reset.
     """
     staff = find_staff(username)
     if staff is None:
         raise NotFound("staff.unknown", MSG_UNKNOWN_STAFF, field="username")
-    staff.totp_secret_encrypted = None
-    staff.totp_confirmed_at = None
-    staff.totp_last_used_step = None
+    code = staff_enrolment.issue(staff, enrolment_code)
     ended = staff_sessions.end_staff_sessions(staff.id)
     audit.record(AuditTag.STAFF_MFA_RESET, staff_id=staff.id, office_id=staff.office_id,
                  channel=channel, sessions_ended=ended)
     db.session.commit()
-    return staff
+    return StaffWithCode(staff, code)
 
 
 def list_staff(office_code: str | None = None) -> list[StaffMember]:

@@ -1,9 +1,10 @@
 """Staff sign-in (DESIGN §6: staff accounts require TOTP): password, then TOTP, then a session.
 
 - Console: the password opens a *pending* web session (it may only do the TOTP step); a staff
-  member without a confirmed TOTP gets a fresh secret, sealed under the KEK with aad
-  "staff-totp:<id>" and stored before any QR is shown (never in a cookie), and must confirm
-  it before anything else. A correct code ends the pending session and opens a verified one:
+  member without a confirmed TOTP must first type the enrolment code their supervisor handed
+  over (staff_enrolment.py: the initial password alone never sets up TOTP), which stores a
+  fresh secret, sealed under the KEK, before any QR is shown (never in a cookie); they must
+  confirm it before anything else. A correct code ends the pending session and opens a verified one:
   a new token whenever the privilege level changes (OWASP session management).
 - Terminal API: username, password and code in one request; one generic failure.
 - Codes: ±1 time-step, and only a step later than the last one accepted (conditional UPDATE
@@ -25,7 +26,16 @@ from idp.errors import IdpError
 from idp.extensions import db
 from idp.models import AuditTag, StaffMember, StaffSession
 from idp.models.base import utcnow
-from idp.services import audit, crypto, login_throttle, mfa, passwords, qr, staff_sessions
+from idp.services import (
+    audit,
+    crypto,
+    login_throttle,
+    mfa,
+    passwords,
+    qr,
+    staff_enrolment,
+    staff_sessions,
+)
 from idp.services.staff import find_staff, normalize_username
 
 ISSUER = "PostID"
@@ -71,6 +81,14 @@ class CodeAlreadyUsed(WrongCode):
 
     def __init__(self) -> None:
         super().__init__(mfa.CODE_USED)
+
+
+class WrongEnrolmentCode(StaffAuthError):
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("staff.wrong_enrolment_code", staff_enrolment.WRONG_ENROLMENT_CODE,
+                         field="code")
 
 
 class EnrolmentRequired(StaffAuthError):
@@ -146,7 +164,6 @@ def sign_in_password(username: str, password: str, *, previous: StaffSession | N
                      ) -> staff_sessions.NewStaffSession:
     """Console step 1: open a pending web session (TOTP still to do). Commits.
 
-    A staff member without confirmed TOTP gets a new pending secret in the same transaction.
     `previous` (the browser's earlier session, if any) is ended: every sign-in gets a new
     token. Raises Throttled (no password check was made) or SignInFailed (unknown username,
     wrong password or disabled: indistinguishable on purpose).
@@ -154,10 +171,6 @@ def sign_in_password(username: str, password: str, *, previous: StaffSession | N
     staff, attempt = _check_password(username, password, channel="web")
     if previous is not None:
         _end(previous)
-    if staff.totp_confirmed_at is None:
-        staff.totp_secret_encrypted = crypto.seal(pyotp.random_base32().encode(),
-                                                  aad=_aad(staff.id))
-        staff.totp_last_used_step = None
     new = staff_sessions.open_staff_session(staff, channel="web")
     db.session.commit()
     login_throttle.succeeded(attempt)  # the password was right; codes have their own count
@@ -167,15 +180,40 @@ def sign_in_password(username: str, password: str, *, previous: StaffSession | N
 # --- TOTP ----------------------------------------------------------------------------------
 
 def secret_of(staff: StaffMember) -> str | None:
-    """The staff member's TOTP secret (set up or being set up), or None."""
-    if staff.totp_secret_encrypted is None:
-        return None
-    return crypto.unseal(staff.totp_secret_encrypted, aad=_aad(staff.id)).decode()
+    """The staff member's TOTP secret (set up, or being set up after the enrolment code was
+    typed), or None."""
+    if staff.totp_confirmed_at is None:
+        return pending_secret(staff)
+    return crypto.unseal(staff.totp_secret_encrypted or b"", aad=_aad(staff.id)).decode()
 
 
 def pending_secret(staff: StaffMember) -> str | None:
-    """The secret being set up (not confirmed yet), or None."""
-    return None if staff.totp_confirmed_at is not None else secret_of(staff)
+    """The secret being set up (enrolment code typed, still valid, not confirmed), or None."""
+    record = staff_enrolment.record_of(staff)
+    return record.secret if record is not None and record.is_live() else None
+
+
+def redeem_enrolment_code(pending: StaffSession, code: str) -> str:
+    """Console, first sign-in: check the enrolment code and start setting up TOTP; returns the
+    new secret (for the QR). Commits. Counted with the TOTP codes (one guess budget).
+
+    Raises NotPending (already enrolled, or the session is past this step), Throttled or
+    WrongEnrolmentCode (audited as staff.mfa.failure, step "enrolment_code").
+    """
+    staff = pending.staff
+    if staff.totp_confirmed_at is not None or pending.mfa_verified_at is not None:
+        raise NotPending()
+    attempt = _begin(mfa_key(staff.id))
+    if not staff_enrolment.matches(staff, code):
+        _fail_code(staff, channel="web", step="enrolment_code")
+        raise WrongEnrolmentCode()
+    secret = staff_enrolment.start_totp(staff)
+    if secret is None:
+        db.session.rollback()
+        raise NotPending()
+    db.session.commit()
+    login_throttle.succeeded(attempt)
+    return secret
 
 
 def provisioning_qr(staff: StaffMember, secret: str) -> str:
@@ -259,7 +297,9 @@ def confirm_enrolment(pending: StaffSession, code: str) -> staff_sessions.NewSta
         update(StaffMember)
         .where(StaffMember.id == staff.id, StaffMember.totp_confirmed_at.is_(None),
                StaffMember.totp_secret_encrypted == staff.totp_secret_encrypted)
-        .values(totp_confirmed_at=utcnow())
+        # The enrolment record (and its code) gives way to the secret alone.
+        .values(totp_confirmed_at=utcnow(),
+                totp_secret_encrypted=crypto.seal(secret.encode(), aad=_aad(staff.id)))
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:

@@ -3,14 +3,19 @@ demo authenticator code (development only)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 import pyotp
 from sqlalchemy import func, select
 
 from idp.cli import cli
 from idp.extensions import db
 from idp.models import PostOffice, StaffMember, StaffRole
-from idp.services import crypto
-from idp.services.demo import DEMO_STAFF_PASSWORD
+from idp.models.base import utcnow
+from idp.services import crypto, staff_enrolment
+from idp.services.demo import DEMO_SETUP_CODE, DEMO_STAFF_PASSWORD
+from tests.conftest import csrf_token
 
 
 def test_seed_creates_one_office_with_a_clerk_and_a_supervisor(app, runner):
@@ -32,10 +37,43 @@ def test_demo_totp_prints_the_current_code_of_a_staff_key(app, runner):
         clerk = db.session.scalar(select(StaffMember).where(StaffMember.username == "giaodichvien"))
         clerk.totp_secret_encrypted = crypto.seal(secret.encode(),
                                                   aad=f"staff-totp:{clerk.id}".encode())
+        clerk.totp_confirmed_at = utcnow()
         db.session.commit()
     result = runner.invoke(cli, ["demo", "totp", "giaodichvien"])
     assert result.exit_code == 0, result.output
     assert pyotp.TOTP(secret).verify(result.stdout.strip(), valid_window=1)
+
+
+def test_the_demo_clerk_signs_in_the_first_time_with_the_printed_set_up_code(app, runner, client):
+    seeded = runner.invoke(cli, ["demo", "seed"])
+    assert DEMO_SETUP_CODE in seeded.stdout
+    assert runner.invoke(cli, ["demo", "totp", "giaodichvien"]).exit_code == 1  # no key yet
+    token = csrf_token(client, "/counter/login")
+    client.post("/counter/login", data={"csrf_token": token, "username": "giaodichvien",
+                                        "password": DEMO_STAFF_PASSWORD})
+    typed = client.post("/counter/mfa/enrol", data={
+        "csrf_token": csrf_token(client, "/counter/mfa/enrol"), "code": DEMO_SETUP_CODE})
+    assert typed.status_code == 302
+    printed = runner.invoke(cli, ["demo", "totp", "giaodichvien"])  # the key shown: a code
+    assert printed.exit_code == 0, printed.output
+    done = client.post("/counter/mfa/enrol", data={
+        "csrf_token": csrf_token(client, "/counter/mfa/enrol"), "code": printed.stdout.strip()})
+    assert done.status_code == 302 and done.headers["Location"] == "/counter/"
+
+
+def test_seeding_again_renews_an_expired_demo_set_up_code(app, runner):
+    runner.invoke(cli, ["demo", "seed"])
+    with app.app_context():
+        clerk = db.session.scalar(select(StaffMember).where(StaffMember.username == "giaodichvien"))
+        staff_enrolment.issue(clerk, DEMO_SETUP_CODE)
+        clerk.totp_secret_encrypted = staff_enrolment._seal(clerk, replace(
+            staff_enrolment.record_of(clerk), expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        assert not staff_enrolment.matches(clerk, DEMO_SETUP_CODE)
+    assert runner.invoke(cli, ["demo", "seed"]).exit_code == 0
+    with app.app_context():
+        clerk = db.session.scalar(select(StaffMember).where(StaffMember.username == "giaodichvien"))
+        assert staff_enrolment.matches(clerk, DEMO_SETUP_CODE)
 
 
 def test_demo_totp_without_a_key_is_refused(app, runner):

@@ -4,6 +4,7 @@ with one line and nothing written, 2 usage), the password from stdin only, JSON 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +12,8 @@ from sqlalchemy import func, select
 from idp.cli import cli
 from idp.extensions import db
 from idp.models import AuditEvent, PostOffice, StaffMember, StaffSession, StaffStatus
-from idp.services import passwords, staff_sessions
+from idp.services import passwords, staff_mfa, staff_sessions
+from tests.conftest import csrf_token
 
 OFFICE = ["offices", "create", "--code", "hn-boho", "--name", "Bưu điện Bờ Hồ", "--province", "01"]
 STAFF = ["staff", "create", "--username", "lan.nguyen", "--national-id", "001190012345",
@@ -94,6 +96,7 @@ def test_create_staff_json(app, runner, office):
     assert {k: data[k] for k in ("username", "full_name", "office", "role", "status", "totp_enrolled")} \
         == {"username": "lan.nguyen", "full_name": "Nguyễn Thị Lan", "office": "HN-BOHO",
             "role": "clerk", "status": "active", "totp_enrolled": False}
+    assert re.fullmatch(r"[A-Z2-9]{5}-[A-Z2-9]{5}", data["enrolment_code"])
     assert "national_id" not in data and "001190012345" not in result.stdout
     with app.app_context():
         member = db.session.get(StaffMember, data["id"])
@@ -104,6 +107,24 @@ def test_create_staff_plain(runner, office):
     result = runner.invoke(cli, replace(STAFF, "--role", "supervisor"), input=PASSWORD)
     assert result.exit_code == 0
     assert result.stdout.startswith("Created supervisor lan.nguyen at HN-BOHO")
+    assert re.search(r"Set-up code \(enrolment code\) for lan.nguyen: [A-Z2-9]{5}-[A-Z2-9]{5} ",
+                     result.stdout)
+
+
+def test_a_created_staff_member_needs_the_printed_set_up_code_not_only_the_password(
+        app, runner, office, client):
+    data = json.loads(runner.invoke(cli, [*STAFF, "--json"], input=PASSWORD).stdout)
+    signed_in = client.post("/counter/login", data={
+        "csrf_token": csrf_token(client, "/counter/login"), "username": "lan.nguyen",
+        "password": PASSWORD.strip()})
+    assert signed_in.headers["Location"] == "/counter/mfa/enrol"
+    guessed = client.post("/counter/mfa/enrol", data={
+        "csrf_token": csrf_token(client, "/counter/mfa/enrol"), "code": PASSWORD.strip()})
+    assert guessed.status_code == 401
+    typed = client.post("/counter/mfa/enrol", data={
+        "csrf_token": csrf_token(client, "/counter/mfa/enrol"), "code": data["enrolment_code"]})
+    assert typed.status_code == 302
+    assert 'class="qr"' in client.get("/counter/mfa/enrol").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("option, value, code", [
@@ -180,15 +201,17 @@ def test_reset_totp_forgets_the_authenticator_and_ends_sessions(app, runner, off
     assert result.exit_code == 0, result.output
     with app.app_context():
         member = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
-        assert member.totp_secret_encrypted is None and member.totp_confirmed_at is None
+        assert member.totp_confirmed_at is None and staff_mfa.secret_of(member) is None
         assert db.session.scalar(select(func.count()).select_from(StaffSession)
                                  .where(StaffSession.ended_at.is_(None))) == 0
         assert db.session.scalar(select(AuditEvent.tag).order_by(AuditEvent.seq.desc())
                                  .limit(1)) == "staff.mfa.reset"
-    # The next sign-in must set up a new authenticator before anything else.
-    from tests.conftest import csrf_token
-
+    # The next sign-in must set up a new authenticator, with the new set-up code, first.
     page = client.post("/counter/login", data={"csrf_token": csrf_token(client, "/counter/login"),
                                                "username": username, "password": STAFF_PASSWORD})
     assert page.status_code in (302, 303) and "/counter/mfa/enrol" in page.headers["Location"]
+    new_code = re.search(r": ([A-Z2-9]{5}-[A-Z2-9]{5}) ", result.stdout).group(1)
+    typed = client.post("/counter/mfa/enrol", data={
+        "csrf_token": csrf_token(client, "/counter/mfa/enrol"), "code": new_code})
+    assert typed.status_code == 302 and typed.headers["Location"] == "/counter/mfa/enrol"
     assert_refused(runner.invoke(cli, ["staff", "reset-totp", "nobody"]), "staff.unknown")

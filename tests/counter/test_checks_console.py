@@ -90,7 +90,7 @@ def test_clerk_submits_the_check_and_the_office_comes_from_the_session(app, cast
     client = console_client(app, cast.clerk)
     response = post(client, f"/counter/checks/{public_id}/submit", office_id=str(cast.other_office),
                     **CHECK_FORM)
-    assert response.status_code == 302, text(response).split("form-errors")[-1][:400]
+    assert response.status_code == 302, text(response).split("error-summary")[-1][:400]
     assert response.headers["Location"].endswith(f"/counter/checks/{public_id}?done=submitted")
     saved = row(app, vid)
     assert saved["status"] is VerificationStatus.SUBMITTED

@@ -134,7 +134,7 @@ def test_a_check_with_problems_is_shown_again_and_nothing_is_stored(app, cast, c
     response = post(console_client(app, cast.clerk), f"/counter/organisation-checks/{org.public_id}/submit", **form)
     assert response.status_code == 400
     page = text(response)
-    assert 'id="form-errors"' in page and message in page
+    assert 'id="error-summary"' in page and message in page
     assert org_row(app, org.id) == before
 
 

@@ -1,4 +1,4 @@
-"""Console sign-in at /counter: password, forced TOTP enrolment, code step, guard, timeouts,
+"""Console sign-in at /counter: password, forced TOTP enrolment (set-up code: test_staff_setup_code.py), code step, guard, timeouts,
 disable, sign-out and cookie flags (bad input: test_staff_auth_input.py)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from idp.extensions import db
 from idp.models import AuditEvent, StaffMember, StaffSession, StaffStatus
 from idp.models.base import utcnow
-from idp.services import crypto
+from idp.services import crypto, staff_mfa
 from idp.services import staff as staff_service
 from idp.services.staff_sessions import COOKIE_NAME
 from idp.web.counter.guard import current_staff, require_supervisor
@@ -25,6 +25,7 @@ from tests.counter.staff_signin import CLERK, code_at
 from tests.counter.staff_signin import make_staff as make
 from tests.staff_factories import (
     STAFF_PASSWORD,
+    STAFF_SETUP_CODE,
     enrolled_clerk,
     enrolled_supervisor,
     new_clerk,
@@ -87,16 +88,21 @@ def test_first_sign_in_forces_totp_enrolment_before_anything_else(app, probe, of
         if blocked.status_code == 302:
             assert blocked.headers["Location"] == "/counter/mfa/enrol"
 
+    asked = client.get("/counter/mfa/enrol")  # the set-up code first, no key yet
+    assert asked.status_code == 200 and "data:image/svg+xml" not in asked.get_data(as_text=True)
+    typed = code_step(client, STAFF_SETUP_CODE.lower().replace("-", " "), "/counter/mfa/enrol")
+    assert typed.status_code == 302 and typed.headers["Location"] == "/counter/mfa/enrol"
+
     with app.app_context():  # stored sealed before the QR is shown, bound to this staff member
         member = db.session.get(StaffMember, staff_id)
-        assert member.totp_confirmed_at is None and member.totp_secret_encrypted
-        secret = crypto.unseal(member.totp_secret_encrypted, aad=f"staff-totp:{staff_id}".encode())
+        assert member.totp_confirmed_at is None
+        secret = staff_mfa.pending_secret(member).encode()
     page = client.get("/counter/mfa/enrol")
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "data:image/svg+xml;base64," in body
     assert KEY_RE.search(body).group(1).replace(" ", "") == secret.decode()
     assert all(secret.decode() not in c for c in page.headers.getlist("Set-Cookie"))
-    assert all(secret.decode() not in c for c in response.headers.getlist("Set-Cookie"))
+    assert all(secret.decode() not in c for c in typed.headers.getlist("Set-Cookie"))
 
     wrong = code_step(client, "000000", "/counter/mfa/enrol")
     assert wrong.status_code == 401
@@ -107,7 +113,9 @@ def test_first_sign_in_forces_totp_enrolment_before_anything_else(app, probe, of
     assert client.get("/counter/probe").get_data(as_text=True) == f"{CLERK}|{CLERK}"
     with app.app_context():
         member = db.session.get(StaffMember, staff_id)
-        assert member.totp_confirmed_at is not None
+        assert member.totp_confirmed_at is not None  # the secret alone now, under its own aad
+        assert crypto.unseal(member.totp_secret_encrypted,
+                             aad=f"staff-totp:{staff_id}".encode()) == secret
     assert [t[0] for t in tags(app)] == ["staff.mfa.failure", "staff.mfa.enrol",
                                          "staff.login.success"]
     assert all(t[1] == staff_id and t[2] == office for t in tags(app))
@@ -122,17 +130,21 @@ def test_the_console_after_sign_in_shows_who_and_where(app, office):
     assert 'href="/counter/queue"' not in body  # a clerk has no approval queue
 
 
-def test_each_sign_in_before_enrolment_gets_a_new_secret(app, office):
+def test_each_typing_of_the_set_up_code_gets_a_new_secret(app, office):
     staff_id = make(app, new_clerk, office)
 
-    def sealed() -> bytes:
+    def secret() -> str | None:
         with app.app_context():
-            return db.session.get(StaffMember, staff_id).totp_secret_encrypted
+            return staff_mfa.pending_secret(db.session.get(StaffMember, staff_id))
 
-    password_step(app.test_client())
-    first = sealed()
-    password_step(app.test_client())
-    assert sealed() != first
+    first_browser, second_browser = app.test_client(), app.test_client()
+    password_step(first_browser)
+    code_step(first_browser, STAFF_SETUP_CODE, "/counter/mfa/enrol")
+    first = secret()
+    password_step(second_browser)  # the password alone changes nothing
+    assert secret() == first
+    code_step(second_browser, STAFF_SETUP_CODE, "/counter/mfa/enrol")
+    assert secret() not in (None, first)
 
 
 # --- the code step -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from idp.domain.admin_units import PROVINCES
 from idp.errors import Conflict, IdpError, InvalidInput
 from idp.extensions import db
 from idp.models import AuditEvent, PostOffice, StaffMember, StaffRole, StaffSession, StaffStatus
-from idp.services import offices, passwords, staff_mfa, staff_sessions
+from idp.services import offices, passwords, staff_enrolment, staff_mfa, staff_sessions
 from idp.services import staff as staff_service
 from idp.services.staff import StaffDetails
 from tests.staff_factories import STAFF_PASSWORD, STAFF_TOTP_SECRET, enrolled_clerk, post_office
@@ -94,11 +94,14 @@ def test_duplicate_office_code(app):
 def test_create_staff(app):
     with app.app_context():
         office = post_office()
-        member = staff_service.create_staff(details(), PASSWORD)
+        issued = staff_service.create_staff(details(), PASSWORD)
+        member = issued.staff
         assert member.username == "lan.nguyen" and member.national_id == "001190012345"
         assert member.full_name == "Nguyễn Thị Lan" and member.office_id == office.id
         assert member.role is StaffRole.CLERK and member.status is StaffStatus.ACTIVE
-        assert member.totp_secret_encrypted is None and member.totp_confirmed_at is None
+        assert member.totp_confirmed_at is None and staff_mfa.secret_of(member) is None
+        assert staff_enrolment.matches(member, issued.enrolment_code)  # no TOTP key before it
+        assert not staff_enrolment.matches(member, PASSWORD)
         assert member.password_hash.startswith("$argon2id$")
         assert passwords.verify_password(member.password_hash, PASSWORD)
         [event] = events("staff.create")

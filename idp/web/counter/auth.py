@@ -1,4 +1,5 @@
-"""Console sign-in: password, then TOTP (set up at the first sign-in), then the console.
+"""Console sign-in: password, then TOTP (set up at the first sign-in, after the set-up code
+the supervisor handed over), then the console.
 
 Thin views over idp/services/staff_mfa.py; the guard (guard.py) has already loaded the
 browser's session into `g.staff_session` and decided who may reach each step.
@@ -12,11 +13,17 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.extensions import limiter
-from idp.services import staff_mfa
+from idp.models import StaffSession
+from idp.services import staff_enrolment, staff_mfa
 from idp.services.mfa import grouped
 from idp.services.staff_sessions import NewStaffSession
 from idp.web.counter import bp
-from idp.web.counter.auth_forms import StaffCodeForm, StaffLoginForm, StaffLogoutForm
+from idp.web.counter.auth_forms import (
+    StaffCodeForm,
+    StaffLoginForm,
+    StaffLogoutForm,
+    StaffSetupCodeForm,
+)
 from idp.web.counter.guard import (
     clear_console_cookie,
     current_staff_session,
@@ -25,13 +32,18 @@ from idp.web.counter.guard import (
 )
 
 Page = Response | tuple[str, int]
+# The pending session (its id) that typed the right set-up code in this browser: only it is
+# shown the new TOTP key, not another sign-in holding the same password.
+SETUP_SESSION_KEY = "counter_setup_session"
+CODE_DAYS = staff_enrolment.CODE_VALIDITY.days
 
 
 def _ip_limit() -> str:
     return current_app.config["IDP_SETTINGS"].login_ip_limit
 
 
-def _throttled(template: str, form: StaffLoginForm | StaffCodeForm, exc: staff_mfa.Throttled,
+def _throttled(template: str, form: StaffLoginForm | StaffCodeForm | StaffSetupCodeForm,
+               exc: staff_mfa.Throttled,
                **context: object) -> Response:
     form.form_errors.append(gettext(exc.message))
     response = make_response(render_template(template, form=form, **context), 429)
@@ -115,8 +127,8 @@ def mfa_enrol() -> Page:
     if staff.totp_confirmed_at is not None:
         return redirect(url_for("counter.mfa"))
     secret = staff_mfa.pending_secret(staff)
-    if secret is None:  # signed in before this secret existed: a new sign-in makes one
-        return _start_again()
+    if secret is None or form_session.get(SETUP_SESSION_KEY) != pending.id:
+        return _setup_code_step(pending)
     context = {"qr": staff_mfa.provisioning_qr(staff, secret), "key": grouped(secret)}
     form = StaffCodeForm()
     if not form.validate_on_submit():
@@ -135,6 +147,31 @@ def mfa_enrol() -> Page:
         form.code.data = ""
         return render_template("counter/mfa_enrol.html", form=form, **context), 401
     return _signed_in(new, home_url())
+
+
+def _setup_code_step(pending: StaffSession) -> Page:
+    """Before any key is shown: the set-up code (the initial password alone sets up nothing)."""
+    form = StaffSetupCodeForm()
+    if not form.validate_on_submit():
+        form.code.data = ""
+        return _setup_page(form, 400 if request.method == "POST" else 200)
+    try:
+        staff_mfa.redeem_enrolment_code(pending, form.code.data or "")
+    except staff_mfa.NotPending:
+        return _start_again()
+    except staff_mfa.Throttled as exc:
+        form.code.data = ""
+        return _throttled("counter/mfa_setup_code.html", form, exc, days=CODE_DAYS)
+    except staff_mfa.WrongEnrolmentCode as exc:
+        form.code.errors = [gettext(exc.message)]
+        form.code.data = ""
+        return _setup_page(form, 401)
+    form_session[SETUP_SESSION_KEY] = pending.id
+    return redirect(url_for("counter.mfa_enrol"))
+
+
+def _setup_page(form: StaffSetupCodeForm, status: int) -> tuple[str, int]:
+    return render_template("counter/mfa_setup_code.html", form=form, days=CODE_DAYS), status
 
 
 # --- sign-out ------------------------------------------------------------------------------

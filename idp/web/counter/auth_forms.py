@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from idp.services import staff_enrolment
 from idp.services.staff_mfa import MAX_CODE_LENGTH, MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH
 
 
@@ -37,6 +38,20 @@ class StaffCodeForm(FlaskForm):
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric",
                    "autocapitalize": "off", "spellcheck": "false",
                    "maxlength": str(MAX_CODE_LENGTH)},
+    )
+
+
+class StaffSetupCodeForm(FlaskForm):
+    """First sign-in: the one-time set-up code the supervisor handed over (not the password)."""
+
+    code = StringField(
+        _l("Set-up code from your supervisor"),
+        validators=[
+            DataRequired(_l("Enter the set-up code your supervisor gave you.")),
+            Length(max=staff_enrolment.MAX_CODE_LENGTH, message=_l("This is too long to be a code.")),
+        ],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
+                   "maxlength": str(staff_enrolment.MAX_CODE_LENGTH)},
     )
 
 
