@@ -58,7 +58,9 @@ def _prose(text: str) -> str:
 # "xác thực" (authentication) is allowed only in these phrases; checking a person's identity or
 # an organisation at a counter is "xác minh".
 AUTHENTICATION_PHRASES = ("xác thực hai bước", "ứng dụng xác thực", "mã xác thực",
-                          "yếu tố xác thực", "không xác thực bằng client secret")
+                          "yếu tố xác thực", "không xác thực bằng client secret",
+                          # the official title of Decree 69/2024/NĐ-CP, quoted in the terms of use
+                          "định danh và xác thực điện tử")
 
 # New-style tone placement on a syllable-final oa, oe, uy (hoà, khoẻ, thuỷ, uỷ); "qu" + y is a
 # consonant plus vowel, so "quý" is right. Traditional: hòa, khỏe, thủy, ủy.

@@ -283,7 +283,7 @@ def _notify_deleted(account: Account) -> None:
         subject = gettext("PostID: your account was deleted")
         body = gettext("Hello %(name)s,\n\nYour PostID account was deleted, your personal details "
                        "were erased and every device and portal was signed out. If this was not "
-                       "you, go to any post office with your citizen ID card right away.",
+                       "you, go to any post office with your ID card right away.",
                        name=account.full_name)
     notify.tell_account(account, template="account.deleted", sms=sms, subject=subject, body=body)
 
