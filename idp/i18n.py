@@ -29,6 +29,8 @@ from __future__ import annotations
 import hashlib
 
 from flask import Flask, current_app, g, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from idp.extensions import babel
@@ -56,8 +58,18 @@ def _is_authorization_request() -> bool:
     return (request.endpoint or "").startswith("oidc.authorize")
 
 
+def _request_values() -> MultiDict[str, str]:
+    # An oversized or unreadable body raises when the form is parsed; the error page that
+    # answers it picks its language here too, so fall back to the query (never raise twice).
+    try:
+        return request.values
+    except HTTPException:
+        return request.args
+
+
 def _request_digest() -> str:
-    raw = "\n".join(f"{name}={request.values.get(name, '')[:4096]}" for name in REQUEST_IDENTITY)
+    values = _request_values()
+    raw = "\n".join(f"{name}={values.get(name, '')[:4096]}" for name in REQUEST_IDENTITY)
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
@@ -76,7 +88,7 @@ def flow_language() -> str | None:
             if remembered and remembered[1] == digest:
                 g.flow_language = remembered[0]
             else:  # a new request: the portal's choice, or none (then the person's own)
-                g.flow_language = _supported(request.values.get("ui_locales"))
+                g.flow_language = _supported(_request_values().get("ui_locales"))
         else:
             g.flow_language = remembered[0] if remembered else None
     return g.flow_language
@@ -106,8 +118,9 @@ def remember_switch(response: Response, lang: str) -> None:
     """The person chose `lang` (POST /language): it lasts, and it wins in the current flow."""
     response.set_cookie(LOCALE_COOKIE, lang, max_age=365 * 24 * 3600, **_cookie_options())
     remembered = _remembered()
-    digest = remembered[1] if remembered else ""
-    response.set_cookie(FLOW_COOKIE, f"{lang}.{digest}", max_age=FLOW_MAX_AGE, **_cookie_options())
+    if remembered:  # only inside a flow: outside one, the lasting choice is enough
+        response.set_cookie(FLOW_COOKIE, f"{lang}.{remembered[1]}", max_age=FLOW_MAX_AGE,
+                            **_cookie_options())
 
 
 def _remember_flow_language(response: Response) -> Response:

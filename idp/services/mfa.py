@@ -50,7 +50,10 @@ THROTTLED = N_("Too many unsuccessful attempts. Wait a little, then try again.")
 # A right code whose time-step was already accepted (RFC 6238 §5.2: a code is accepted once).
 CODE_USED = N_("This code has already been used: each code works once. Wait until your "
                "authenticator app shows the next code, then enter that one.")
-WRONG_PASSWORD_OR_CODE = N_("The password or the code is not right. Please try again.")
+# One answer for a wrong password, a wrong code and a spent code, so that a spent code cannot
+# be used to test password guesses; it still tells the person what to do if they reused one.
+WRONG_PASSWORD_OR_CODE = N_("The password or the code is not right. Each code works only once: "
+                            "if you have just used this one, wait for the next code.")
 CHALLENGE_DEAD = N_("This sign-in has expired or had too many wrong codes. Please sign in again.")
 
 
@@ -317,8 +320,7 @@ def remove(account: Account, password: str, code: str) -> None:
         db.session.rollback()  # nothing spent when the other half was wrong
         audit.record(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="remove")
         db.session.commit()
-        # The person is signed in and the password was right: saying "used" leaks nothing.
-        raise failure if isinstance(failure, CodeAlreadyUsed) else WrongCode(WRONG_PASSWORD_OR_CODE)
+        raise WrongCode(WRONG_PASSWORD_OR_CODE)
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
     db.session.execute(delete(TotpCredential).where(TotpCredential.account_id == account.id))
     audit.record(AuditTag.ACCOUNT_MFA_REMOVE, account_id=account.id, method="totp")

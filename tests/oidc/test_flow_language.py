@@ -194,3 +194,20 @@ def test_the_persons_switch_wins_over_the_portal_and_holds(app, client):
     # A new request from a portal asking for Vietnamese starts afresh with its own choice.
     fresh = auth_request(portal, ui_locales="vi")
     page(app, client.get(fresh.url), "consent", "vi")
+
+
+@pytest.mark.parametrize("path", ["/authorize", "/authorize/consent", "/authorize/no-second-factor"])
+def test_an_oversized_body_on_the_authorization_endpoints_is_413_not_500(app: Flask, path: str):
+    # The error page picks its language from the flow too: it must not parse the body again.
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    portal = registered_portal(app)
+    query = auth_request(portal, ui_locales="en").params
+    response = app.test_client().post(path, query_string=query, data={"junk": "x" * 70_000})
+    assert response.status_code == 413
+
+
+def test_a_switch_outside_a_flow_does_not_hold_back_a_later_portal_language(app: Flask):
+    client = app.test_client()
+    client.post("/language", data={"csrf_token": csrf_token(client, "/login"), "lang": "vi"})
+    assert client.get_cookie("postid_flow_lang") is None
+    assert 'lang="en"' in client.get("/login?ui_locales=en").get_data(as_text=True)

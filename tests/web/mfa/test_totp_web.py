@@ -23,6 +23,7 @@ from tests.factories import PASSWORD, active_citizen
 SESSION_COOKIE = "postid_session"
 CHALLENGE_COOKIE = "postid_mfa"
 LINK_RE = re.compile(r'(?:href|action)="([^"]*)"')  # where the page can send the browser
+REUSED_OR_WRONG = "nếu bạn vừa dùng mã này, hãy chờ mã tiếp theo"
 USED = "Mã này đã được dùng"  # "This code has already been used ... wait for the next code"
 WRONG = "Mã không đúng"
 CODE_RE = re.compile(r"<strong>([23456789a-z]{4}-[23456789a-z]{4})</strong>")
@@ -187,7 +188,7 @@ def test_the_enrolment_code_used_again_at_sign_in_says_wait_for_the_next(app, ci
     assert verify(browser, fresh_code(app, citizen)).status_code == 302  # the next code works
 
 
-def test_removal_with_a_spent_code_says_wait_for_the_next(app, citizen):
+def test_removal_with_a_spent_code_says_wait_for_the_next_as_for_a_wrong_password(app, citizen):
     client, _ = enrol(app, citizen)
     code = fresh_code(app, citizen)
     browser = app.test_client()
@@ -196,7 +197,15 @@ def test_removal_with_a_spent_code_says_wait_for_the_next(app, citizen):
     response = client.post("/account/security/totp/remove",
                            data={"csrf_token": csrf_token(client, "/account/security"),
                                  "password": PASSWORD, "code": code})
-    assert response.status_code == 401 and USED in response.get_data(as_text=True)
+    spent = response.get_data(as_text=True)
+    assert response.status_code == 401 and REUSED_OR_WRONG in spent
+    # A spent code must not tell whether the password was right: same answer as a wrong one.
+    wrong_password = client.post("/account/security/totp/remove",
+                                 data={"csrf_token": csrf_token(client, "/account/security"),
+                                       "password": "not-the-password", "code": code})
+    assert wrong_password.status_code == 401
+    assert REUSED_OR_WRONG in wrong_password.get_data(as_text=True)
+    assert USED not in spent  # the sign-in's "already used" would tell the password was right
     assert count(app, TotpCredential) == 1
 
 
