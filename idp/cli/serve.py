@@ -15,6 +15,11 @@ from gunicorn.app.base import BaseApplication
 from idp.cli.errors import refuse_settings
 from idp.settings import Settings, SettingsError, load_settings
 
+# The largest request line gunicorn allows (its default, 4094 bytes, is less than an /authorize
+# URL with a sizeable `claims` request). Longer lines get gunicorn's own 414 page, before the
+# application: documented in docs/counter-api.openapi.json (tests/counter/test_openapi.py).
+REQUEST_LINE_LIMIT = 8190
+
 
 class IdpServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, settings: Settings, options: dict[str, Any]):
@@ -66,5 +71,6 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "errorlog": "-",
             "proc_name": "postid",
             "forwarded_allow_ips": "127.0.0.1",
+            "limit_request_line": REQUEST_LINE_LIMIT,
         },
     ).run()
