@@ -132,3 +132,18 @@ def test_other_protocol_endpoints_answer_outages_in_json(app, client, code, path
             response = client.post(path, data={"token": "x" * 43, **auth["data"]},
                                    headers=auth["headers"])
     assert_json_503(response)
+
+
+def test_a_failure_after_the_sign_out_commit_still_signs_out(app, client):
+    from idp.models import LogoutDelivery, UserSession
+    from tests.oidc.test_logout import POST_LOGOUT, signed_in_with_tokens
+
+    _, tokens = signed_in_with_tokens(app, client, "https://portal.example.vn/backchannel")
+    with outage(app, "after_commit"):  # the back-channel delivery after it cannot even read
+        response = client.get("/session/end", query_string={
+            "id_token_hint": tokens["id_token"], "post_logout_redirect_uri": POST_LOGOUT})
+    assert response.status_code == 302 and response.headers["Location"] == POST_LOGOUT
+    with app.app_context():
+        assert db.session.scalar(select(UserSession)).revoke_reason == "rp_logout"
+        delivery = db.session.scalar(select(LogoutDelivery))
+        assert delivery.delivered_at is None and delivery.next_attempt_at is not None  # queued

@@ -62,8 +62,7 @@ def end_session() -> Response:
         queued = logout.end_session(session, reason="rp_logout")
         clear_session_cookie()
         form_session.clear()
-        if queued:
-            backchannel.deliver(queued)
+        backchannel.deliver_after_commit(queued)
     if target:
         return redirect(target)
     return Response(render_template("oidc/logged_out.html"), mimetype="text/html")
