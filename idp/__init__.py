@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import Flask, jsonify
-from sqlalchemy import text
+from flask import Flask
 
 from idp.settings import ROOT, Settings, load_settings
 
@@ -21,9 +20,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         instance_path=settings.instance_path,
         template_folder=str(ROOT / "templates"),
     )
-    from idp.web.request_body import IdpRequest
+    from idp.web.request_body import IdpRequest, refuse_overlong_request_line
 
     app.request_class = IdpRequest
+    app.before_request(refuse_overlong_request_line)  # first: before any limit or view runs
     _configure(app, settings)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -126,7 +126,8 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from idp import oidc
-    from idp.extensions import db, limiter
+    from idp.extensions import limiter
+    from idp.web import health
     from idp.web.auth.views import bp as auth_bp
     from idp.web.business import bp as business_bp
     from idp.web.citizen.views import bp as citizen_bp
@@ -151,9 +152,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(mfa_bp)
     app.register_blueprint(counter_bp)
     app.register_blueprint(counter_api_bp)
-
-    @app.get("/healthz")
-    def healthz():  # type: ignore[no-untyped-def]
-        """Liveness and database reachability, for the container HEALTHCHECK and load balancers."""
-        db.session.execute(text("SELECT 1"))  # OperationalError -> 503 (idp.errors)
-        return jsonify(status="ok")
+    health.init_app(app)

@@ -11,7 +11,7 @@ import logging
 import math
 import time
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, has_request_context, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -51,8 +51,14 @@ class Conflict(IdpError):
     status = 409
 
 
-# Paths read by programs: their errors are JSON whatever Accept says (RFC 6749 §5.2 for /token*).
-JSON_PREFIXES = ("/api/", "/counter/api/", "/.well-known/", "/oauth/", "/healthz", "/token", "/userinfo")
+# /token (also /token/revoke and /token/introspect), /userinfo and /jwks.json are for programs:
+# RFC 6749 §5.2 and RFC 6750 §3 errors are JSON, outages included.
+JSON_PREFIXES = ("/api/", "/counter/api/", "/.well-known/", "/oauth/", "/healthz", "/token",
+                 "/userinfo", "/jwks.json")
+# The counter API documents its own error shape (docs/counter-api.openapi.json: `message`).
+COUNTER_API_PREFIX = "/counter/api/"
+# Token responses, errors included, must not be cached (RFC 6749 §5.1, §5.2).
+NO_STORE_PREFIXES = ("/token", "/userinfo")
 
 ERROR_TITLES = {
     400: lazy_gettext("The request could not be understood"),
@@ -70,6 +76,10 @@ ERROR_HINTS = {
     500: lazy_gettext("Please try again in a moment. Your data has not been changed."),
     503: lazy_gettext("Please try again in a moment. Your data has not been changed."),
 }
+# Once this request has sent a COMMIT, its fate is unknown when the failure came after it (the
+# answer to the COMMIT may be what was lost): never claim that nothing changed then.
+UNCERTAIN_HINT = lazy_gettext(
+    "We could not tell whether your request was completed. Check before you try again.")
 CSRF_HINT = N_("This form has expired. Go back, reload the page and try again.")
 
 
@@ -80,9 +90,31 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
+def mark_commit_attempt(_session: object) -> None:
+    """Session `before_commit` listener (installed by create_app): remembers for the error
+    handlers that this request may have changed something."""
+    if has_request_context():
+        g.commit_attempted = True
+
+
+def _failure_hint(status: int) -> str | None:
+    if status >= 500 and has_request_context() and g.get("commit_attempted"):
+        return str(UNCERTAIN_HINT)
+    hint = ERROR_HINTS.get(status)
+    return str(hint) if hint else None
+
+
 def _render(status: int, error: str, hint: str | None) -> Response:
     if wants_json():
-        response = jsonify(error=error, error_description=str(ERROR_TITLES.get(status, error)))
+        title = str(ERROR_TITLES.get(status, error))
+        # Outages tell a program what they tell a person: whether anything may have changed.
+        description = f"{title}. {hint}" if status >= 500 and hint else title
+        if request.path.startswith(COUNTER_API_PREFIX):
+            response = jsonify(error=error, message=description)
+        else:
+            response = jsonify(error=error, error_description=description)
+        if request.path.startswith(NO_STORE_PREFIXES):
+            response.headers["Cache-Control"] = "no-store"
     else:
         title = ERROR_TITLES.get(status) or ERROR_TITLES[400 if status < 500 else 500]
         try:
@@ -99,8 +131,7 @@ def handle_http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     if isinstance(exc, CSRFError):
         return _render(400, "invalid_request", gettext(CSRF_HINT))
-    hint = ERROR_HINTS.get(status)
-    response = _render(status, _wire_code(status), str(hint) if hint else None)
+    response = _render(status, _wire_code(status), _failure_hint(status))
     if status == 405 and exc.valid_methods:
         response.headers["Allow"] = ", ".join(exc.valid_methods)
     if status == 429:
@@ -124,7 +155,7 @@ def handle_unavailable(exc: Exception) -> Response:
     """A backing service (database, Redis) is down: 503, so load balancers and people retry."""
     log.error("backing service unavailable on %s %s: %s", request.method, request.path,
               type(exc).__name__)
-    response = _render(503, "temporarily_unavailable", str(ERROR_HINTS[503]))
+    response = _render(503, "temporarily_unavailable", _failure_hint(503))
     response.headers["Retry-After"] = "30"
     return response
 
@@ -142,11 +173,19 @@ def _wire_code(status: int) -> str:
         404: "not_found",
         405: "method_not_allowed",
         413: "request_too_large",
+        414: "uri_too_long",
         429: "slow_down",
     }.get(status, "server_error" if status >= 500 else "invalid_request")
 
 
 def init_app(app: Flask) -> None:
+    from sqlalchemy import event
+
+    from idp.extensions import db
+
+    factory = db.session.session_factory
+    if not event.contains(factory, "before_commit", mark_commit_attempt):
+        event.listen(factory, "before_commit", mark_commit_attempt)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(IdpError, handle_idp_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and attached in `create_app` (Flask's init_app pattern)."""
 
+import logging
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -10,7 +12,27 @@ from flask_wtf import CSRFProtect
 from idp.models.base import Base
 from idp.settings import ROOT
 
-db = SQLAlchemy(model_class=Base)
+log = logging.getLogger(__name__)
+
+
+class PostIdSQLAlchemy(SQLAlchemy):
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        """End the request's session without ever failing the request: the response is built
+        (and may report a committed change), so a ROLLBACK that fails on a dead connection must
+        not escape Flask and replace it with the server's bare 500 page."""
+        try:
+            self.session.remove()
+        except Exception as error:  # anything raised here would reach the WSGI server
+            log.warning("closing the database session failed at teardown: %s",
+                        type(error).__name__)
+            try:
+                self.session.invalidate()  # drop the connection instead of returning it
+            except Exception:  # the connection is dead already
+                pass
+            self.session.registry.clear()
+
+
+db = PostIdSQLAlchemy(model_class=Base)
 # render_as_batch: SQLite can only ALTER a table by copying it; PostgreSQL ignores the flag.
 migrate = Migrate(directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()

@@ -23,9 +23,17 @@ from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from idp.domain.stored_text import is_storable
 from idp.errors import IdpError
 from idp.extensions import db
-from idp.models import Account, Consent, OAuthClient, OrganisationMember, UserSession
+from idp.models import (
+    Account,
+    AuthorizationCode,
+    Consent,
+    OAuthClient,
+    OrganisationMember,
+    UserSession,
+)
 from idp.models.base import utcnow
 from idp.oidc import acr as acr_rules
 from idp.oidc import claims as claim_rules
@@ -39,7 +47,10 @@ MARKER_MAX_AGE_SECONDS = 900
 # Set by "continue without" on an optional step-up: the voluntary level is not asked again.
 MFA_SKIP_MARKER = "_postid_mfa_skip"
 PROMPT_VALUES = {"none", "login", "consent", "select_account"}
+MAX_PARAM_LENGTH = 4096
 MAX_CLAIMS_LENGTH = 4096
+# The code stores the nonce: the column's width is the limit (was a 500 on PostgreSQL above it).
+MAX_NONCE_LENGTH = AuthorizationCode.__table__.c.nonce.type.length
 
 
 class UnmetAuthenticationRequirements(OAuth2Error):
@@ -87,6 +98,15 @@ class Interaction:
 
 
 def check_request_parameters(ctx: AuthorizationContext) -> None:
+    # Refused here, after Authlib validated the redirect_uri: the error goes back to the portal.
+    values = [value for _, value in ctx.params.items(multi=True)]
+    if not all(is_storable(value) for value in values):
+        raise InvalidRequestError("Parameters must not contain NUL or unpaired surrogates.")
+    if any(len(value) > MAX_PARAM_LENGTH for value in values):
+        raise InvalidRequestError(f"Parameters must be at most {MAX_PARAM_LENGTH} characters.")
+    nonce = ctx.params.get("nonce")
+    if nonce and len(nonce) > MAX_NONCE_LENGTH:
+        raise InvalidRequestError(f"The nonce must be at most {MAX_NONCE_LENGTH} characters.")
     if "request" in ctx.params:
         raise RequestNotSupported("Request objects are not supported.")
     if "request_uri" in ctx.params:
@@ -106,7 +126,7 @@ def check_request_parameters(ctx: AuthorizationContext) -> None:
             parsed = json.loads(raw_claims) if len(raw_claims) <= MAX_CLAIMS_LENGTH else None
         except ValueError:
             parsed = None
-        if not isinstance(parsed, dict) or not all(
+        if not isinstance(parsed, dict) or not is_storable(parsed) or not all(
             isinstance(parsed.get(k, {}), dict) for k in ("id_token", "userinfo")
         ):
             raise InvalidRequestError("The claims parameter must be a JSON object (OIDC Core 5.5).")

@@ -3,7 +3,8 @@
 - Authorization code (RFC 6749 §4.1, OIDC Core §3.1): redirect_uri required and exact; codes
   of 60 s, hashed; redemption is one conditional UPDATE in the transaction that stores the
   tokens, so of N concurrent redemptions exactly one wins; a replay revokes every token the
-  code produced (RFC 6749 §4.1.2, RFC 9700 §4.5).
+  code produced (RFC 6749 §4.1.2, RFC 9700 §4.5), also a portal's retry after a lost answer
+  (docs/portal-integration.md says why and what the portal does then).
 - Refresh token (RFC 6749 §6, RFC 9700 §4.14.2): rotated on every use; presenting a rotated
   token revokes the whole family; scopes can only narrow; absolute lifetime of the family.
 """
@@ -22,7 +23,7 @@ from idp.extensions import db
 from idp.models import AuditTag, AuthorizationCode, OAuthToken
 from idp.models.base import utcnow
 from idp.oidc.adapters import Code, Token
-from idp.services import audit
+from idp.services import audit, keys
 from idp.services import tokens as token_service
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
@@ -97,9 +98,14 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def delete_authorization_code(self, authorization_code: Code) -> None:
         """Nothing to do: the code was consumed atomically in create_token_response."""
 
-    @hooked
     def create_token_response(self):  # type: ignore[no-untyped-def]
+        """Not @hooked: the `after` hooks (the ID token, PostIdOpenIDCode) run before the
+        commit, so that once the tokens are stored nothing that reads the database or signs
+        can fail between the commit and the answer (a committed exchange is answered)."""
+        self.execute_hook("before_create_token_response")
         code: AuthorizationCode = self.request.authorization_code.row
+        # Before the transaction below: creating a missing key ring commits on its own.
+        keys.ensure_signer(code.client.id_token_signed_response_alg)
         claimed = db.session.execute(
             update(AuthorizationCode)
             .where(AuthorizationCode.id == code.id, AuthorizationCode.redeemed_at.is_(None))
@@ -119,8 +125,10 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             user=user, scope=code.scope, include_refresh_token="offline_access" in code.scope.split()
         )
         self.save_token(token)
+        result = (200, token, self.TOKEN_RESPONSE_HEADER)
+        self.execute_hook("after_create_token_response", result)  # adds the id_token in place
         db.session.commit()
-        return 200, token, self.TOKEN_RESPONSE_HEADER
+        return result
 
 
 class RefreshGrant(grants.RefreshTokenGrant):

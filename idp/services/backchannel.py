@@ -106,3 +106,19 @@ def deliver(ids: list[int] | None = None, *, now: datetime | None = None, limit:
                         delivery.client_pk, error, delivery.attempts)
         db.session.commit()
     return delivered
+
+
+def deliver_after_commit(ids: list[int]) -> None:
+    """deliver(ids) right after the commit that queued them (a sign-out), best effort: the
+    sign-out is done, so a failure here (database, network) must not turn it into an error
+    page. The deliveries stay queued and `idp logout deliver` sends them later."""
+    if not ids:
+        return
+    try:
+        deliver(ids)
+    except Exception as error:  # anything: the caller's committed answer must stand
+        log.warning("back-channel logout left queued after the sign-out (%s)", type(error).__name__)
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is dead: teardown drops the session
+            log.debug("rollback after a failed delivery also failed", exc_info=True)

@@ -138,6 +138,16 @@ def public_jwks() -> dict[str, list[dict[str, Any]]]:
     return _snapshot().jwks
 
 
+def ensure_signer(alg: str) -> None:
+    """Make sure `alg` has a CURRENT key, creating its ring (one transaction of its own) if
+    not: called before a caller opens the transaction that will sign, so that sign_jwt never
+    commits in the middle of it. Raises InvalidInput for an unsupported algorithm."""
+    _check_alg(alg)
+    if _snapshot().signers.get(alg) is None:
+        ensure_keys((alg,))
+        invalidate_cache()
+
+
 def sign_jwt(claims: dict[str, Any], *, alg: str = "RS256", typ: str | None = None) -> str:
     """A compact JWS of `claims` signed with the CURRENT key of `alg` (header alg, kid, typ).
 

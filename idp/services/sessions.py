@@ -97,5 +97,4 @@ def sign_out(session: UserSession) -> None:
     from idp.services import backchannel, logout
 
     queued = logout.end_session(session, reason="logout")
-    if queued:
-        backchannel.deliver(queued)
+    backchannel.deliver_after_commit(queued)

@@ -1,4 +1,6 @@
-"""The request class: a form body the app cannot read is the client's error (400), not ours.
+"""What the app refuses before a view reads a request: an overlong request line, unreadable bodies.
+
+The request class: a form body the app cannot read is the client's error (400), not ours.
 
 werkzeug's multipart parser keeps a part whose Content-Disposition has no `name` under the key
 None; Flask-WTF's CSRF check (and any view) then fails on `None.endswith` with a 500 on every
@@ -14,8 +16,8 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from flask import Request
-from werkzeug.exceptions import BadRequest
+from flask import Request, request
+from werkzeug.exceptions import BadRequest, RequestURITooLarge
 from werkzeug.formparser import FormDataParser
 
 
@@ -32,3 +34,19 @@ class NamedPartsFormDataParser(FormDataParser):
 
 class IdpRequest(Request):
     form_data_parser_class = NamedPartsFormDataParser
+
+
+# The longest request target (path and query) served: more than an /authorize URL with a
+# sizeable `claims` request needs. waitress itself only bounds all headers together (32 KiB,
+# 431), so the app answers 414 in its own error shape (docs/counter-api.openapi.json).
+REQUEST_LINE_LIMIT = 8190
+
+
+def refuse_overlong_request_line() -> None:
+    environ = request.environ
+    target = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+    if target is None:
+        query = environ.get("QUERY_STRING", "")
+        target = environ.get("PATH_INFO", "") + ("?" + query if query else "")
+    if len(target) > REQUEST_LINE_LIMIT:
+        raise RequestURITooLarge()

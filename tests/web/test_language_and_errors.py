@@ -78,7 +78,7 @@ def test_unexpected_exception_is_a_plain_500_page(app: Flask):
 def test_health_check(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok"}
+    assert response.json == {"status": "ok", "checks": {"database": "ok"}}
 
 
 def test_malformed_utf8_and_control_characters_in_query_do_not_500(client):

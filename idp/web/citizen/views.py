@@ -38,8 +38,7 @@ def _session() -> UserSession:
 
 
 def _deliver(queued: list[int]) -> None:
-    if queued:
-        backchannel.deliver(queued)
+    backchannel.deliver_after_commit(queued)
 
 
 def _target_id(form: ActionForm) -> int:

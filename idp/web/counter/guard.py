@@ -190,7 +190,8 @@ def guard_api() -> Response | None:
 
 # Errors raised inside API views answer in the API's shape, never as an HTML page.
 API_WIRE_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden",
-                  404: "not_found", 405: "method_not_allowed", 429: "throttled"}
+                  404: "not_found", 405: "method_not_allowed", 414: "uri_too_long",
+                  429: "throttled"}
 
 
 @api_bp.errorhandler(HTTPException)

@@ -13,6 +13,7 @@ from flask import Blueprint, redirect, render_template, request
 from flask import session as form_session
 from werkzeug.wrappers import Response
 
+from idp.domain.stored_text import is_storable
 from idp.errors import IdpError
 from idp.extensions import csrf
 from idp.models import OAuthClient
@@ -34,6 +35,8 @@ def end_session() -> Response:
     params = request.values
     if any(len(params.getlist(name)) > 1 for name in params):
         return _error("invalid_request")
+    if not all(is_storable(value) for value in params.values()):
+        return _error("invalid_request")  # NUL or a lone surrogate would reach the queries
     hint_claims = None
     if params.get("id_token_hint"):
         try:
@@ -59,8 +62,7 @@ def end_session() -> Response:
         queued = logout.end_session(session, reason="rp_logout")
         clear_session_cookie()
         form_session.clear()
-        if queued:
-            backchannel.deliver(queued)
+        backchannel.deliver_after_commit(queued)
     if target:
         return redirect(target)
     return Response(render_template("oidc/logged_out.html"), mimetype="text/html")

@@ -11,16 +11,18 @@ from flask import Blueprint, current_app, render_template, request
 from werkzeug.wrappers import Response
 
 from idp import i18n
+from idp.domain.stored_text import is_storable
 from idp.extensions import csrf
 from idp.models import UserSession
 from idp.oidc import checks, consent, organisation_choice, server, userinfo
+from idp.oidc.checks import MAX_PARAM_LENGTH
 from idp.oidc.discovery import metadata
 from idp.services import keys, organisation_access
 from idp.web.oidc import interactions
 from idp.web.session_cookie import current_session
 
 bp = Blueprint("oidc", __name__)
-MAX_PARAM_LENGTH = 4096
+TRUST_PARAMETERS = ("client_id", "redirect_uri", "response_type")
 SINGLE_VALUED = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
                  "prompt", "max_age", "code_challenge", "code_challenge_method", "claims",
                  "login_hint", "id_token_hint", "acr_values", "ui_locales", "display",
@@ -71,13 +73,19 @@ def jwks() -> Response:
     return _publish(response)
 
 
-def _bad_parameters() -> str | None:
-    """Repeated or oversized protocol parameters (RFC 6749 §3.1, §3.2)."""
+def _bad_parameters(*, trust_only: bool = False) -> str | None:
+    """Repeated or oversized protocol parameters (RFC 6749 §3.1, §3.2), and text the database
+    cannot hold (idp.domain.stored_text). For /authorize (trust_only) size and text are checked
+    here only for the parameters that decide whether its redirect_uri can be trusted: the
+    others' errors go back to the portal (checks.check_request_parameters)."""
+    checked = TRUST_PARAMETERS if trust_only else tuple(request.values.keys())
+    if not all(is_storable(value) for name in checked for value in request.values.getlist(name)):
+        return "Parameters must not contain NUL or unpaired surrogates."
     for name in SINGLE_VALUED:
         values = request.values.getlist(name)
         if len(values) > 1:
             return f"Parameter '{name}' is repeated."
-        if values and len(values[0]) > MAX_PARAM_LENGTH:
+        if values and name in checked and len(values[0]) > MAX_PARAM_LENGTH:
             return f"Parameter '{name}' is too long."
     return None
 
@@ -183,7 +191,7 @@ def authorize_no_organisation() -> Response:
 def _validated_request() -> tuple[Any, UserSession | None]:
     """Authlib's validation of the authorization request (client, redirect_uri, response_type,
     scope, PKCE). Raises OAuth2Error; a redirect_uri is set on it only once validated."""
-    problem = _bad_parameters()
+    problem = _bad_parameters(trust_only=True)
     if problem:
         raise InvalidRequestError(problem)
     session = current_session()
