@@ -3,7 +3,7 @@ names those events point to.
 
 Audit events carry ids, never personal data or names, so the names of organisations, post
 offices and portals are looked up when the page is shown. Every audit tag has a decision here
-(tests/services/test_activity.py fails for a tag without one):
+(tests/web/account/test_activity.py fails for a tag without one):
 
 - SHOWN: one line per event;
 - VISIT: one line per counter visit: the look-ups and the document check of one code at one
@@ -75,6 +75,8 @@ DECISIONS: dict[AuditTag, Decision] = {
     T.ORGANISATION_MEMBER_EXPIRE: H,  # bookkeeping of an unanswered invitation, no account
     T.CLIENT_CREATE: N, T.CLIENT_SECRET_ROTATE: N, T.CLIENT_DISABLE: N, T.CLIENT_UPDATE: N,
     T.KEYS_ROTATE: N, T.OFFICE_CREATE: N,
+    # An SMS held back by a limit: showing it would tell the account what strangers typed.
+    T.NOTIFY_SMS_SUPPRESSED: H,
     T.STAFF_CREATE: N, T.STAFF_DISABLE: N, T.STAFF_LOGIN_SUCCESS: N, T.STAFF_LOGIN_FAILURE: N,
     T.STAFF_MFA_ENROL: N, T.STAFF_MFA_FAILURE: N, T.STAFF_MFA_RESET: N, T.STAFF_LOGOUT: N,
 }

@@ -101,8 +101,8 @@ def test_a_business_counter_check_reads_as_one_line_per_step(app: Flask) -> None
     ]
     assert lines(representative, "vi") == [
         "Công ty TNHH Sen Vàng đã được xác minh tại Bưu điện Hoàn Kiếm",
-        "Mã đăng ký xác thực của Công ty TNHH Sen Vàng được tra cứu tại Bưu điện Hoàn Kiếm",
-        "Yêu cầu mã đăng ký xác thực cho Công ty TNHH Sen Vàng",
+        "Mã đăng ký xác minh của Công ty TNHH Sen Vàng được tra cứu tại Bưu điện Hoàn Kiếm",
+        "Yêu cầu mã đăng ký xác minh cho Công ty TNHH Sen Vàng",
         "Đã đăng ký Công ty TNHH Sen Vàng",
         "Đăng nhập",
         "Tạo tài khoản",
@@ -139,8 +139,8 @@ def test_a_citizen_counter_visit_reads_as_one_look_up_and_the_decision(app: Flas
     ]
     assert lines(client, "vi") == [
         "Đã xác minh danh tính tại Bưu điện Hoàn Kiếm",
-        "Mã đăng ký xác thực của bạn được tra cứu tại Bưu điện Hoàn Kiếm",
-        "Yêu cầu mã đăng ký xác thực",
+        "Mã đăng ký xác minh của bạn được tra cứu tại Bưu điện Hoàn Kiếm",
+        "Yêu cầu mã đăng ký xác minh",
         "Đăng nhập",
         "Tạo tài khoản",
     ]
