@@ -1,7 +1,7 @@
 """Keeping personal data no longer than the privacy notice says (/privacy, "How long we keep
 it"): what was typed at registration and the SMS and e-mail messages. The periods are settings
 (registration_retention_days, message_retention_days) that the notice prints; `idp purge`
-applies them and is run periodically by the operator (docs/operations.md).
+applies them and is run daily by the operator (docs/deployment.md, “Periodic jobs”).
 
 Every function changes rows in one transaction and commits, or is called inside the caller's.
 """
