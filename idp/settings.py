@@ -81,6 +81,11 @@ class Settings:
     otp_seconds: int = 600
     email_link_hours: int = 24
     registration_hours: int = 24
+    # Retention (the privacy notice states these; `idp purge` enforces them): what was typed at
+    # registration, finished or not, is deleted this many days after it was sent; SMS and
+    # e-mail messages are deleted this many days after they were written.
+    registration_retention_days: int = 30
+    message_retention_days: int = 365
     # Notifications: "outbox" (development/test: stored and logged, readable by `idp outbox`)
     # or "gateway" (SMS over the HTTP gateway below, e-mail over SMTP).
     notifier: str = "outbox"
@@ -279,9 +284,12 @@ def validate(settings: Settings) -> None:
                  "session_idle_minutes", "session_absolute_hours", "login_max_delay_seconds",
                  "staff_idle_minutes", "staff_absolute_hours", "enrolment_code_days",
                  "authorization_code_seconds", "access_token_seconds", "id_token_seconds",
-                 "refresh_token_days"):
+                 "refresh_token_days", "registration_retention_days", "message_retention_days"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"IDP_{name.upper()} must be a positive integer")
+    if settings.registration_retention_days * 24 < settings.registration_hours:
+        raise SettingsError("IDP_REGISTRATION_RETENTION_DAYS must not end a registration that "
+                            "can still be finished (IDP_REGISTRATION_HOURS)")
     if settings.argon2_memory_cost < 8 * settings.argon2_parallelism:
         raise SettingsError("IDP_ARGON2_MEMORY_COST must be at least 8 x parallelism (KiB)")
     if settings.default_locale not in {"vi", "en"}:

@@ -18,6 +18,7 @@ from idp.cli.keys import keys
 from idp.cli.logout import logout
 from idp.cli.offices import offices
 from idp.cli.outbox import outbox
+from idp.cli.purge import purge
 from idp.cli.serve import serve
 from idp.cli.staff import staff
 from idp.cli.users import users
@@ -63,6 +64,7 @@ cli.add_command(outbox)
 cli.add_command(offices)
 cli.add_command(staff)
 cli.add_command(audit)
+cli.add_command(purge)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import delete, func, select, update
 
@@ -40,6 +41,7 @@ from idp.services import (
     notify,
     organisation_accounts,
     passwords,
+    retention,
     sessions,
     tokens,
 )
@@ -208,6 +210,8 @@ def export(account: Account, *, session_id: int | None) -> dict[str, Any]:
             "email_verified_at": _iso(account.email_verified_at),
             "identity_loa": account.identity_loa,
             "locale": account.locale,
+            "terms_version": account.terms_version,
+            "terms_accepted_at": _iso(account.terms_accepted_at),
             "status": account.status.value,
             "created_at": _iso(account.created_at),
             "updated_at": _iso(account.updated_at),
@@ -277,15 +281,26 @@ def check_password_throttled(account: Account, password: str, *, key: str) -> bo
 
 
 def _notify_deleted(account: Account) -> None:
+    """Told while the phone and the e-mail address are still there; the messages are blanked
+    once delivered (notify.ERASE_AFTER_SEND). The account cannot be restored, so the advice is
+    what a person who did not delete it can still do."""
     with force_locale(account.locale or "vi"):
-        sms = gettext("PostID: your account was deleted and every device was signed out. If this "
-                      "was not you, go to a post office with your ID card right away.")
+        sms = gettext("PostID: your account was deleted and its data erased; it cannot be "
+                      "restored. If this was not you, someone knew your password: register "
+                      "again and tell us at %(contact)s.", contact=_privacy_contact())
         subject = gettext("PostID: your account was deleted")
         body = gettext("Hello %(name)s,\n\nYour PostID account was deleted, your personal details "
-                       "were erased and every device and portal was signed out. If this was not "
-                       "you, go to any post office with your ID card right away.",
-                       name=account.full_name)
-    notify.tell_account(account, template="account.deleted", sms=sms, subject=subject, body=body)
+                       "were erased and every device and portal was signed out. A deleted "
+                       "account cannot be restored.\n\nIf this was not you, someone knew your "
+                       "password. Register again (you can use the same ID number and phone "
+                       "number), use a new password there and for your e-mail, and tell us at "
+                       "%(contact)s.", name=account.full_name, contact=_privacy_contact())
+    notify.tell_account(account, template="account.deleted", sms=sms, subject=subject, body=body,
+                        data={notify.ERASE_AFTER_SEND: True})
+
+
+def _privacy_contact() -> str:
+    return str(current_app.config["IDP_SETTINGS"].privacy_contact_email)
 
 
 def delete_account(account: Account, password: str, *, session_id: int | None) -> list[int]:
@@ -295,9 +310,11 @@ def delete_account(account: Account, password: str, *, session_id: int | None) -
     Returns queued back-channel logouts for delivery after the commit."""
     if not check_password_throttled(account, password, key=f"pwdelete:{account.id}"):
         raise WrongPassword()
-    # First, while the phone number and the e-mail address are still there to be told.
-    _notify_deleted(account)
     account_id = account.id
+    # Messages already sent, then the notice, while the phone and e-mail are still there.
+    notify.forget_account_messages(account_id, [a for a in (account.phone, account.email) if a])
+    _notify_deleted(account)
+    retention.delete_registrations_of(account.national_id, account.phone)
     now = utcnow()
     queued = end_other_sessions_in_transaction(account_id, current_session_id=None,
                                                reason="account_deleted")

@@ -74,7 +74,7 @@ DECISIONS: dict[AuditTag, Decision] = {
     T.ORGANISATION_MEMBER_REMOVE: S, T.ORGANISATION_MEMBER_UPDATE: S,
     T.ORGANISATION_MEMBER_EXPIRE: H,  # bookkeeping of an unanswered invitation, no account
     T.CLIENT_CREATE: N, T.CLIENT_SECRET_ROTATE: N, T.CLIENT_DISABLE: N, T.CLIENT_UPDATE: N,
-    T.KEYS_ROTATE: N, T.OFFICE_CREATE: N,
+    T.KEYS_ROTATE: N, T.OFFICE_CREATE: N, T.RETENTION_PURGE: N,
     # An SMS held back by a limit: showing it would tell the account what strangers typed.
     T.NOTIFY_SMS_SUPPRESSED: H,
     T.STAFF_CREATE: N, T.STAFF_DISABLE: N, T.STAFF_LOGIN_SUCCESS: N, T.STAFF_LOGIN_FAILURE: N,

@@ -110,8 +110,48 @@ def deliver_pending(limit: int = 100) -> int:
     for message in db.session.scalars(query).all():
         gateway.deliver(message)
         sent += message.sent_at is not None
+        done = message.sent_at is not None or message.attempts >= MAX_ATTEMPTS
+        if done and (message.data or {}).get(ERASE_AFTER_SEND):
+            _blank(message)
         db.session.commit()
     return sent
+
+
+# A message of a deleted account: its number or address and its text are erased once it was
+# delivered (or given up), so the account's deletion notice still reaches the person.
+ERASE_AFTER_SEND = "erase_after_send"
+ERASED: dict[str, Any] = {"erased": True}
+
+
+def _blank(message: OutboxMessage) -> None:
+    message.recipient = ""
+    message.body = ""
+    message.data = dict(ERASED)
+    message.last_error = None
+
+
+def forget_account_messages(account_id: int, addresses: list[str]) -> int:
+    """At the deletion of an account, in the caller's transaction: blank the number or address
+    and the text of every message it was sent (and of those sent to its phone or e-mail before
+    the account existed: the registration code); one still waiting for the gateway is marked
+    to be blanked as soon as it is delivered. The outbox twin (IDP_NOTIFIER=outbox) has
+    nothing waiting: its row is the delivery. Returns how many were blanked now."""
+    from flask import current_app
+    from sqlalchemy import and_, or_, select
+
+    theirs = or_(OutboxMessage.account_id == account_id,
+                 and_(OutboxMessage.account_id.is_(None), OutboxMessage.recipient.in_(addresses)))
+    gateway = current_app.config["IDP_SETTINGS"].notifier == "gateway"
+    blanked = 0
+    for message in db.session.scalars(select(OutboxMessage).where(theirs)).all():
+        if message.recipient == "" and message.body == "":
+            continue
+        if gateway and message.sent_at is None and message.attempts < MAX_ATTEMPTS:
+            message.data = {**(message.data or {}), ERASE_AFTER_SEND: True}
+        else:
+            _blank(message)
+            blanked += 1
+    return blanked
 
 
 def send_sms(
@@ -145,11 +185,13 @@ def send_email(
                             account_id=account_id, data={**(data or {}), "subject": subject}))
 
 
-def tell_account(account: Account, *, template: str, sms: str, subject: str, body: str) -> None:
+def tell_account(account: Account, *, template: str, sms: str, subject: str, body: str,
+                 data: dict[str, Any] | None = None) -> None:
     """A security notice on every confirmed channel: the phone, and the e-mail once confirmed
     (an unconfirmed address may not be the person's). Texts already in the account's locale."""
     locale = account.locale or "vi"
-    send_sms(account.phone, sms, template=template, account_id=account.id, locale=locale)
+    send_sms(account.phone, sms, template=template, account_id=account.id, locale=locale,
+             data=data)
     if account.email and account.email_verified_at is not None:
         send_email(account.email, subject, body, template=template, account_id=account.id,
-                   locale=locale)
+                   locale=locale, data=data)

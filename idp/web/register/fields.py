@@ -5,7 +5,7 @@ makes a new field, so a form's fields keep the order in which its class body cal
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -18,6 +18,8 @@ BIRTHDATE_HINT = _l("Enter the date as dd/mm/yyyy, for example 17/05/1999.")
 
 NO_SUCH_DATE = _l("This date does not exist. Check the day and the month: February has 28 days "
                   "(29 in a leap year); April, June, September and November have 30.")
+
+NO_SUCH_YEAR = _l("There is no year 0000. Check the year: four digits, for example 1999.")
 
 # dd/mm/yyyy as printed on Vietnamese ID cards (dots too), or YYYY-MM-DD.
 _DAY_MONTH_YEAR = re.compile(r"([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4})")
@@ -37,14 +39,17 @@ def _date_parts(text: str) -> tuple[int, int, int] | None:
 
 def check_date(value: str | None, format_hint: Any) -> date:
     """The date typed, or a ValidationError that tells a wrong shape (`format_hint`) from a
-    well-formed day that does not exist (31/02/2000: NO_SUCH_DATE)."""
+    well-formed day that does not exist: the year (0000: NO_SUCH_YEAR; four digits leave no other
+    year out of range) or the day and month (31/02/2000: NO_SUCH_DATE)."""
     text = (value or "").strip()
     parts = _date_parts(text) if len(text) <= 10 else None
     if parts is None:
         raise ValidationError(format_hint)
+    if not MINYEAR <= parts[0] <= MAXYEAR:
+        raise ValidationError(NO_SUCH_YEAR)
     try:
         return date(*parts)
-    except ValueError:  # day or month out of range, or year 0
+    except ValueError:  # day or month out of range
         raise ValidationError(NO_SUCH_DATE) from None
 
 

@@ -34,6 +34,8 @@ def start() -> Response | tuple[str, int]:
     form = RegisterForm()
     if request.method == "GET":
         return _register_page(form, 200)
+    if current_account() is not None:
+        return _already_signed_in()
     form_ok = form.validate_on_submit()
     password = form.password.data or ""
     details = CitizenDetails(
@@ -57,6 +59,12 @@ def start() -> Response | tuple[str, int]:
     response = redirect(url_for("register.confirm"), code=303)
     _set_registration_cookie(response, token)
     return response
+
+
+def _already_signed_in() -> Response:
+    """A POST from a signed-in browser stores nothing and would replace that session with a new
+    account at the code step: back to /register, which says who is signed in."""
+    return redirect(url_for("register.start"), code=303)
 
 
 def _register_page(form: RegisterForm, status: int) -> tuple[str, int]:
@@ -84,6 +92,8 @@ def confirm() -> Response | tuple[str, int]:
     pending = registration.load(_registration_token())
     if pending is None:
         return redirect(url_for("register.start", expired=1))
+    if request.method == "POST" and current_account() is not None:
+        return _already_signed_in()
     form = ConfirmCodeForm()
     if not form.validate_on_submit():
         return _confirm_page(form, pending, 400 if request.method == "POST" else 200)

@@ -104,3 +104,48 @@ def test_a_signed_in_person_is_told_so_instead_of_an_empty_form(app, client):
 def test_a_visitor_gets_the_form(client):
     text = client.get("/register").get_data(as_text=True)
     assert 'name="national_id"' in text and 'action="/logout"' not in text
+
+
+@pytest.mark.parametrize("birthdate", ["1/1/0000", "0000-05-17", "31/02/0000"])
+def test_year_0000_is_called_a_wrong_year(app, client, birthdate):
+    response = register(client, birthdate=birthdate)
+    assert response.status_code == 400
+    error = re.search(r'id="birthdate-error">(.*?)</p>', response.get_data(as_text=True), re.S)
+    assert "Không có năm 0000" in error.group(1) and "Ngày này không có" not in error.group(1)
+    assert count(app, PendingRegistration) == 0
+
+
+def _signed_in(app, client):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        active_citizen()
+    login = client.post("/login", data={"csrf_token": csrf_token(client), "identifier":
+                                        "001099012345", "password": PASSWORD})
+    assert login.status_code == 302
+
+
+@pytest.mark.parametrize("changes", [{}, {"full_name": "", "birthdate": "31/02/2003"}])
+def test_a_signed_in_person_cannot_register_and_nothing_is_stored(app, client, changes):
+    from idp.models import OutboxMessage
+
+    _signed_in(app, client)
+    with app.app_context():
+        messages = db.session.scalar(select(db.func.count(OutboxMessage.id)))
+    response = register(client, **changes)
+    assert response.status_code == 303 and response.headers["Location"] == "/register"
+    assert count(app, PendingRegistration) == 0
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count(OutboxMessage.id))) == messages
+    page = client.get("/register").get_data(as_text=True)
+    assert "Nguyễn Văn An" in page and 'action="/logout"' in page
+
+
+def test_signing_in_before_the_code_keeps_that_session(app, client):
+    from idp.models import Account
+    from tests.web.register.test_register import confirm, latest_code
+
+    assert register(client).status_code == 303  # a registration started while signed out
+    _signed_in(app, client)
+    response = confirm(client, latest_code(app))
+    assert response.status_code == 303 and response.headers["Location"] == "/register"
+    assert count(app, Account) == 1  # no account for the registration
+    assert "Nguyễn Văn An" in client.get("/account").get_data(as_text=True)

@@ -81,3 +81,29 @@ def test_the_language_switch_keeps_the_legal_pages(client):
     response = client.post("/language", data={"csrf_token": token, "lang": "en", "next": "/privacy"})
     assert response.headers["Location"] == "/privacy"
     assert "<h1>Privacy notice</h1>" in client.get("/privacy").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lang,registrations,messages", [
+    ("en", "kept for 45 days after you send them", "Messages we sent you: 400 days"),
+    ("vi", "được giữ 45 ngày kể từ khi bạn gửi", "Tin nhắn đã gửi cho bạn: 400 ngày")])
+def test_the_privacy_notice_states_the_configured_retention_periods(
+        make_app, database_url, tmp_path, lang, registrations, messages):
+    from tests.conftest import make_settings
+
+    app = make_app(make_settings(database_url, tmp_path / "r", registration_retention_days=45,
+                                 message_retention_days=400))
+    client = app.test_client()
+    client.set_cookie("postid_lang", lang)
+    text = client.get("/privacy").get_data(as_text=True)
+    assert registrations in text and messages in text
+
+
+def test_the_data_download_holds_the_accepted_terms(app, client):
+    assert register(client).status_code == 303
+    assert confirm(client, latest_code(app)).status_code == 303
+    response = client.post("/account/data", data={"csrf_token": csrf_token(client, "/account/data")})
+    profile = response.get_json(force=True)["profile"]
+    with app.app_context():
+        accepted_at = db.session.scalar(select(Account.terms_accepted_at))
+    assert profile["terms_version"] == TERMS_VERSION
+    assert profile["terms_accepted_at"] == accepted_at.isoformat()
