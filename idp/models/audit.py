@@ -88,6 +88,7 @@ class AuditTag(enum.Enum):
     COUNTER_ORGANISATION_REFUSED = "counter.organisation.refused"
     OIDC_ORGANISATION_CHOSEN = "oidc.organisation.chosen"
     NOTIFY_SMS_SUPPRESSED = "notify.sms.suppressed"  # an SMS over a limit (sms_limits)
+    NOTIFY_SMS_TOTAL_REACHED = "notify.sms.total_reached"  # the nationwide alarm (sms_limits)
 
 
 class AuditEvent(Base):
