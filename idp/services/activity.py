@@ -77,6 +77,8 @@ DECISIONS: dict[AuditTag, Decision] = {
     T.KEYS_ROTATE: N, T.OFFICE_CREATE: N,
     T.STAFF_CREATE: N, T.STAFF_DISABLE: N, T.STAFF_LOGIN_SUCCESS: N, T.STAFF_LOGIN_FAILURE: N,
     T.STAFF_MFA_ENROL: N, T.STAFF_MFA_FAILURE: N, T.STAFF_MFA_RESET: N, T.STAFF_LOGOUT: N,
+    T.NOTIFY_SMS_SUPPRESSED: H,  # an operators' record; the SMS limits stay silent (sms_limits)
+    T.NOTIFY_SMS_TOTAL_REACHED: N,  # the nationwide alarm, never about one account
 }
 # A wrong code while turning two-step verification on is a typing mistake, not an attempt.
 MISTYPED = {T.ACCOUNT_MFA_FAILURE: ("step", "enrol")}
