@@ -66,6 +66,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         # the token is bound to the SameSite=Lax form cookie instead.
         WTF_CSRF_SSL_STRICT=False,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_STORAGE_OPTIONS=_storage_options(settings),
         RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_ENABLED=True,
         # Off: Flask-Limiter would put its own window's Retry-After on every response of a
@@ -75,6 +76,14 @@ def _configure(app: Flask, settings: Settings) -> None:
     )
     if settings.env == "test":
         app.config["TESTING"] = True
+
+
+def _storage_options(settings: Settings) -> dict[str, object]:
+    """Options of the rate-limit store's client (redis-py's socket timeouts, in seconds)."""
+    if not settings.redis_url:
+        return {}
+    seconds = settings.redis_timeout_ms / 1000
+    return {"socket_connect_timeout": seconds, "socket_timeout": seconds}
 
 
 def _engine_options(url: str) -> dict[str, object]:

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and attached in `create_app` (Flask's init_app pattern)."""
 
+import ipaddress
 import logging
 
 from flask_babel import Babel
@@ -37,5 +38,22 @@ db = PostIdSQLAlchemy(model_class=Base)
 migrate = Migrate(directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def client_network() -> str:
+    """The per-address rate-limit key: the IPv4 address, or the IPv6 /64 (RFC 6177: one
+    site's subnet; anyone holding a /64 can use 2^64 addresses, so per address is no limit)."""
+    address = get_remote_address()
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 # Storage and default limits are set from the settings in create_app.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = Limiter(key_func=client_network, default_limits=[])

@@ -45,6 +45,9 @@ class Settings:
     pairwise_salt: str = ""
     # Empty = in-process rate-limit store (one node only); production needs Redis.
     redis_url: str = ""
+    # Connect and read timeout of the Redis client: a Redis that hangs (rather than refusing
+    # connections) must fail sign-ins and /healthz quickly instead of holding them.
+    redis_timeout_ms: int = 1000
     instance_path: str = str(DEFAULT_INSTANCE_PATH)
     cookie_secure: bool = True
     log_level: str = "INFO"
@@ -315,6 +318,8 @@ def _validate_urls_and_limits(settings: Settings) -> None:
         make_url(settings.database_url)
     except ArgumentError:
         raise SettingsError("IDP_DATABASE_URL is not a database URL") from None
+    if settings.redis_timeout_ms <= 0:
+        raise SettingsError("IDP_REDIS_TIMEOUT_MS must be a positive number of milliseconds")
     if settings.redis_url and urlsplit(settings.redis_url).scheme not in {"redis", "rediss", "unix"}:
         raise SettingsError("IDP_REDIS_URL must be a redis://, rediss:// or unix:// URL")
     for name in ("login_ip_limit", "sms_per_number_limit", "sms_per_national_id_limit",

@@ -89,6 +89,7 @@ class AuditTag(enum.Enum):
     OIDC_ORGANISATION_CHOSEN = "oidc.organisation.chosen"
     NOTIFY_SMS_SUPPRESSED = "notify.sms.suppressed"  # an SMS over a limit (sms_limits)
     RETENTION_PURGE = "retention.purge"  # `idp purge`: counts of rows deleted, nothing else
+    NOTIFY_SMS_TOTAL_REACHED = "notify.sms.total_reached"  # the nationwide alarm (sms_limits)
 
 
 class AuditEvent(Base):

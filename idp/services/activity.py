@@ -75,10 +75,12 @@ DECISIONS: dict[AuditTag, Decision] = {
     T.ORGANISATION_MEMBER_EXPIRE: H,  # bookkeeping of an unanswered invitation, no account
     T.CLIENT_CREATE: N, T.CLIENT_SECRET_ROTATE: N, T.CLIENT_DISABLE: N, T.CLIENT_UPDATE: N,
     T.KEYS_ROTATE: N, T.OFFICE_CREATE: N, T.RETENTION_PURGE: N,
-    # An SMS held back by a limit: showing it would tell the account what strangers typed.
-    T.NOTIFY_SMS_SUPPRESSED: H,
     T.STAFF_CREATE: N, T.STAFF_DISABLE: N, T.STAFF_LOGIN_SUCCESS: N, T.STAFF_LOGIN_FAILURE: N,
     T.STAFF_MFA_ENROL: N, T.STAFF_MFA_FAILURE: N, T.STAFF_MFA_RESET: N, T.STAFF_LOGOUT: N,
+    # An SMS held back by a limit: an operators' record; showing it would tell the account what
+    # strangers typed, and the limits stay silent (sms_limits).
+    T.NOTIFY_SMS_SUPPRESSED: H,
+    T.NOTIFY_SMS_TOTAL_REACHED: N,  # the nationwide alarm, never about one account
 }
 # A wrong code while turning two-step verification on is a typing mistake, not an attempt.
 MISTYPED = {T.ACCOUNT_MFA_FAILURE: ("step", "enrol")}

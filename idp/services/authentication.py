@@ -96,12 +96,26 @@ def sign_in(
     """
     account = accounts.find_by_identifier(identifier)
     try:
-        attempt = login_throttle.begin(throttle_key(identifier, account, device_token), wait=True)
+        # A wait for concurrent attempts ends this (read-only) transaction first: it must not
+        # hold a connection, or a snapshot, while it sleeps.
+        attempt = login_throttle.begin(throttle_key(identifier, account, device_token),
+                                       wait=True, before_waiting=db.session.rollback)
     except login_throttle.Throttled as exc:
         audit.record(AuditTag.ACCOUNT_LOGIN_THROTTLED, account_id=account.id if account else None)
         db.session.commit()
         raise SignInThrottled(exc.retry_after) from None
+    try:
+        return _check_and_open(account, password, previous_session=previous_session,
+                               user_agent=user_agent, device_token=device_token,
+                               next_url=next_url, attempt=attempt)
+    finally:
+        login_throttle.finished(attempt)  # whatever happened: no mark is left pending
 
+
+def _check_and_open(account: Account | None, password: str, *,
+                    previous_session: UserSession | None, user_agent: str | None,
+                    device_token: str | None, next_url: str | None,
+                    attempt: login_throttle.Attempt) -> SignedIn:
     credential = account.password if account else None
     if credential is None:
         passwords.spend_verification_time(password)
@@ -109,9 +123,8 @@ def sign_in(
     else:
         ok = passwords.verify_password(credential.hash, password)
     if not ok or account is None or not account.is_active:
-        login_throttle.finished(attempt)  # the failure stays counted
         audit.record(AuditTag.ACCOUNT_LOGIN_FAILURE, account_id=account.id if account else None)
-        db.session.commit()
+        db.session.commit()  # the failure stays counted
         raise SignInFailed()
 
     assert credential is not None

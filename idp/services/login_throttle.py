@@ -15,10 +15,20 @@ After HARD_LIMIT failures within the counting window a key is refused until the 
 
 Atomicity. The attempt is counted *before* the password is checked (one atomic increment in
 the shared store), so concurrent guesses cannot all slip through while argon2 runs. A caller
-that reports every outcome (`begin(..., wait=True)`, then `succeeded` or `finished`) marks the
-attempt pending meanwhile; an attempt refused only while others are pending waits for them
-(up to PENDING_WAIT_SECONDS) and tries again, so concurrent right passwords are not refused
-because they were counted, and concurrent wrong ones still are once their failures count.
+that reports every outcome (`begin(..., wait=True)`, then `succeeded` or `finished`, the
+latter in a `finally`) marks the attempt pending meanwhile; an attempt refused while others
+are pending waits for them and tries again each time one ends, so concurrent right passwords
+are not refused because they were counted, and concurrent wrong ones still are once their
+failures count. A wait holds a server thread, so it is short and scarce: at most
+PENDING_WAIT_SECONDS (about one password check), at most MAX_WAITERS per key (others are
+refused at once), waiters only read the pending count (they never mark themselves, so they
+cannot keep each other waiting), and the caller ends its database transaction first.
+
+Pending marks are counted in 10-second buckets, each incremented only during its own 10 s
+and kept for PENDING_EXPIRY_SECONDS after that, so a mark is always taken back from a bucket
+that still holds it (one shared counter, whose expiry is set at its first increment, expired
+under steady traffic while marks were out and went negative); a crashed request's mark
+fades within PENDING_EXPIRY_SECONDS + 10 s.
 State lives in the rate-limit store (memory in development, Redis in production).
 """
 
@@ -27,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
@@ -35,17 +46,20 @@ from idp.extensions import limiter
 
 WINDOW_SECONDS = 24 * 3600
 HARD_LIMIT = 100
-PENDING_WAIT_SECONDS = 3.0
+PENDING_WAIT_SECONDS = 0.8  # about one argon2id check at the default cost
+MAX_WAITERS = 2
 PENDING_EXPIRY_SECONDS = 30  # a crashed request cannot leave its attempt pending for long
+BUCKET_SECONDS = 10
 POLL_SECONDS = 0.02
 
 
 @dataclass
 class Attempt:
-    """A permitted attempt on `key`; report its outcome with `succeeded` or leave it counted."""
+    """A permitted attempt on `key`; report its outcome with `succeeded` or leave it counted.
+    `pending` is the store key of its pending mark while the outcome is unknown."""
 
     key: str
-    pending: bool = False
+    pending: str | None = None
 
 
 class Throttled(Exception):
@@ -72,25 +86,74 @@ def delay_for(failures: int) -> int:
     return min(2 ** min(excess - 1, 30), settings.login_max_delay_seconds)
 
 
-def begin(key: str, *, wait: bool = False) -> Attempt:
+def _mark(key: str, kind: str) -> str:
+    """+1 on the current bucket of `kind` ("pending" or "waiting"); returns that bucket."""
+    bucket = _storage_key(key, f"{kind}:{int(time.time() // BUCKET_SECONDS)}")
+    limiter.storage.incr(bucket, PENDING_EXPIRY_SECONDS + BUCKET_SECONDS)
+    return bucket
+
+
+def _unmark(bucket: str) -> None:
+    if limiter.storage.incr(bucket, PENDING_EXPIRY_SECONDS + BUCKET_SECONDS, amount=-1) < 0:
+        limiter.storage.clear(bucket)  # the request outlived its mark
+
+
+def _marks(key: str, kind: str) -> int:
+    now = int(time.time() // BUCKET_SECONDS)
+    buckets = range(now - PENDING_EXPIRY_SECONDS // BUCKET_SECONDS, now + 1)
+    return sum(max(0, limiter.storage.get(_storage_key(key, f"{kind}:{b}"))) for b in buckets)
+
+
+def begin(key: str, *, wait: bool = False,
+          before_waiting: Callable[[], None] | None = None) -> Attempt:
     """Count an attempt on `key` or raise Throttled. Call before checking the password.
-    With `wait`, the caller must end the attempt with `succeeded` or `finished`."""
+    With `wait`, the caller must end the attempt with `succeeded` or `finished` (in a
+    `finally`), and `before_waiting` is called before any wait (end the transaction)."""
+    if not wait:
+        _begin_once(key)
+        return Attempt(key)
+    try:
+        return _begin_marked(key)
+    except Throttled as refused:
+        if _marks(key, "pending") == 0:
+            raise  # nobody's outcome can open the door
+        refusal = refused
+    waiter = _mark(key, "waiting")
+    try:
+        if _marks(key, "waiting") > MAX_WAITERS:
+            raise refusal
+        if before_waiting is not None:
+            before_waiting()
+        return _wait_for_pending(key, refusal)
+    finally:
+        _unmark(waiter)
+
+
+def _begin_marked(key: str) -> Attempt:
+    pending = _mark(key, "pending")  # before counted: a concurrent refusal must see it
+    try:
+        _begin_once(key)
+    except BaseException:
+        _unmark(pending)
+        raise
+    return Attempt(key, pending=pending)
+
+
+def _wait_for_pending(key: str, refusal: Throttled) -> Attempt:
+    """Try again each time a pending attempt ends, until none is left or time is up."""
     deadline = time.monotonic() + PENDING_WAIT_SECONDS
-    pending_key = _storage_key(key, "pending")
-    storage = limiter.storage
-    while True:
-        if wait:  # pending before counted: a concurrent refusal must see it and wait
-            storage.incr(pending_key, PENDING_EXPIRY_SECONDS)
-        try:
-            _begin_once(key)
-            return Attempt(key, pending=wait)
-        except Throttled:
-            if not wait:
-                raise
-            others = storage.incr(pending_key, PENDING_EXPIRY_SECONDS, amount=-1)
-            if others <= 0 or time.monotonic() >= deadline:
-                raise
-            time.sleep(POLL_SECONDS)
+    seen = _marks(key, "pending")
+    while seen and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        pending = _marks(key, "pending")
+        if pending < seen:
+            try:
+                return _begin_marked(key)
+            except Throttled as refused:
+                refusal = refused
+                pending = _marks(key, "pending")
+        seen = pending
+    raise refusal
 
 
 def _begin_once(key: str) -> None:
@@ -118,10 +181,9 @@ def succeeded(attempt: Attempt) -> None:
 
 def finished(attempt: Attempt) -> None:
     """The outcome of a pending attempt is known (a failure stays counted); idempotent."""
-    if attempt.pending:
-        limiter.storage.incr(_storage_key(attempt.key, "pending"), PENDING_EXPIRY_SECONDS,
-                             amount=-1)
-        attempt.pending = False
+    if attempt.pending is not None:
+        _unmark(attempt.pending)
+        attempt.pending = None
 
 
 def retry_after(key: str) -> int:

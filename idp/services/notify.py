@@ -28,7 +28,9 @@ def enqueue(
 
     An SMS over a limit (sms_limits) is not added: None, and an audit event without the number.
     `national_id` is the ID number the SMS is about when no account is (a registration)."""
-    if channel is Channel.SMS and _suppressed(recipient, template, account_id, national_id):
+    stand_in = bool((data or {}).get("stand_in"))
+    if channel is Channel.SMS and _suppressed(recipient, template, account_id, national_id,
+                                              stand_in):
         return None
     message = OutboxMessage(
         channel=channel,
@@ -44,14 +46,15 @@ def enqueue(
 
 
 def _suppressed(phone: str, template: str, account_id: int | None,
-                national_id: str | None) -> bool:
+                national_id: str | None, stand_in: bool) -> bool:
     from idp.models import Account, AuditTag
     from idp.services import audit, sms_limits
 
     if national_id is None and account_id is not None:
         account = db.session.get(Account, account_id)
         national_id = account.national_id if account is not None else None
-    budget = sms_limits.admit(phone, template=template, national_id=national_id)
+    budget = sms_limits.admit(phone, template=template, national_id=national_id,
+                              stand_in=stand_in)
     if budget is None:
         return False
     audit.record(AuditTag.NOTIFY_SMS_SUPPRESSED, account_id=account_id, template=template,

@@ -37,3 +37,38 @@ def test_reachable_redis_is_checked_and_ok(settings, make_app):
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+
+
+@pytest.fixture
+def hanging_redis():  # type: ignore[no-untyped-def]
+    """A server that accepts connections and never answers: a hung Redis, not a dead one."""
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    server.listen(16)
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    server.close()
+
+
+def test_the_storage_client_gets_the_timeouts(settings, make_app, hanging_redis):
+    from idp.extensions import limiter
+
+    app = make_app(replace(settings, redis_url=hanging_redis, redis_timeout_ms=700))
+    with app.app_context():
+        kwargs = limiter.storage.get_connection().connection_pool.connection_kwargs
+    assert (kwargs["socket_connect_timeout"], kwargs["socket_timeout"]) == (0.7, 0.7)
+
+
+def test_a_hanging_redis_is_503_within_the_timeout(settings, make_app, hanging_redis):
+    import threading
+    import time
+
+    app = make_app(replace(settings, redis_url=hanging_redis, redis_timeout_ms=300))
+    answers: list[int] = []
+    started = time.monotonic()
+    probe = threading.Thread(target=lambda: answers.append(
+        app.test_client().get("/healthz").status_code), daemon=True)
+    probe.start()
+    probe.join(10)  # without a timeout the probe would wait for ever
+    assert answers == [503]
+    assert time.monotonic() - started < 5
