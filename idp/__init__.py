@@ -8,8 +8,12 @@ from datetime import timedelta
 from flask import Flask
 
 from idp.settings import ROOT, Settings, load_settings
+from idp.web.request_body import MAX_BODY_BYTES
 
 __all__ = ["create_app"]
+
+# Seconds libpq waits to open a connection to PostgreSQL.
+POSTGRES_CONNECT_TIMEOUT = 5
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -21,9 +25,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
     )
     from idp.web.request_body import IdpRequest, refuse_overlong_request_line
+    from idp.web.route_log import record_route
 
     app.request_class = IdpRequest
-    app.before_request(refuse_overlong_request_line)  # first: before any limit or view runs
+    app.before_request(record_route)  # first: even a refused request is logged by its route
+    app.before_request(refuse_overlong_request_line)  # before any limit or view runs
     _configure(app, settings)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -59,8 +65,8 @@ def _configure(app: Flask, settings: Settings) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_absolute_hours),
         IDP_SESSION_COOKIE=f"{cookie_prefix}postid_session",
         IDP_DEVICE_COOKIE=f"{cookie_prefix}postid_device",
-        MAX_CONTENT_LENGTH=64 * 1024,
-        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        MAX_FORM_MEMORY_SIZE=MAX_BODY_BYTES,
         WTF_CSRF_TIME_LIMIT=None,  # bound to the form cookie instead of a clock
         # The strict Referer check cannot work with Referrer-Policy: no-referrer (DESIGN §6);
         # the token is bound to the SameSite=Lax form cookie instead.
@@ -91,6 +97,10 @@ def _engine_options(url: str) -> dict[str, object]:
     options: dict[str, object] = {"hide_parameters": True}
     if not url.startswith("sqlite"):
         options["pool_pre_ping"] = True
+    if url.startswith("postgresql"):
+        # libpq waits for an unreachable server as long as the OS does (minutes): a request
+        # thread would hang that long. 5 s is far above a healthy connect on a private network.
+        options["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT}
     return options
 
 

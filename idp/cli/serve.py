@@ -68,5 +68,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "accesslog": "-",
             "errorlog": "-",
             "proc_name": "postid",
+            # gunicorn's control socket ($HOME/.gunicorn/gunicorn.ctl) is not used, and two
+            # instances under one user would share it.
+            "control_socket_disable": True,
         },
     ).run()

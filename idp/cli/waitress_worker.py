@@ -4,8 +4,9 @@ gunicorn's gthread worker hands a connection to a thread as soon as a byte arriv
 thread then blocks reading the rest: a few clients that send headers and part of a body and
 stall hold every thread, and /healthz goes unanswered (issue 11). waitress reads each request,
 headers and body, in one event loop and queues it for a thread only once it is complete;
-connections idle or stalled for `channel_timeout` are closed. gunicorn stays the process
-manager: `--workers`, the worker heartbeat and the graceful SIGTERM are unchanged.
+idp.cli.waitress_server bounds how long a connection may take to send it and keeps accepting
+at the connection limit. gunicorn stays the process manager: `--workers`, the worker heartbeat
+and the graceful SIGTERM are unchanged.
 
 The buffering proxy in front (deploy/haproxy.cfg) bounds the time a client may take to send a
 request at all; this worker is the second line, so that a node never depends on it alone.
@@ -20,17 +21,19 @@ from typing import Any
 
 from gunicorn.workers.base import Worker
 from waitress import wasyncore
-from waitress.server import BaseWSGIServer, create_server
+
+from idp.cli.waitress_server import GuardedServer, connection_limit, create_guarded_server
+from idp.web.request_body import MAX_BODY_BYTES
+from idp.web.route_log import ROUTE_ENVIRON_KEY
 
 # Seconds a connection may stay without receiving a byte (idle keep-alive, or a stalled
 # request) before it is closed; checked every CLEANUP_INTERVAL seconds.
 CHANNEL_TIMEOUT = 20
 CLEANUP_INTERVAL = 5
-# Open connections per worker: held ones cost a socket and a small buffer, not a thread.
-CONNECTION_LIMIT = 2000
-# Same bound as the app's MAX_CONTENT_LENGTH: a larger body is refused (413) before buffering.
-MAX_REQUEST_BODY = 64 * 1024
 MAX_REQUEST_HEADER = 32 * 1024
+# On SIGTERM, how long a connection just taken from the backlog may take to send its first
+# byte: the proxy sends a request together with its connection, so 1 s is plenty.
+FIRST_BYTE_WAIT = 1.0
 
 access_log = logging.getLogger("gunicorn.access")
 
@@ -38,39 +41,56 @@ access_log = logging.getLogger("gunicorn.access")
 class WaitressWorker(Worker):  # type: ignore[misc]
     def run(self) -> None:
         socket_map: dict[int, Any] = {}
-        server = create_server(
+        listeners = create_guarded_server(
             self._logged(self.wsgi),
-            map=socket_map,
-            sockets=[listener.sock for listener in self.sockets],
+            socket_map,
+            [listener.sock for listener in self.sockets],
             threads=self.cfg.threads,
             channel_timeout=CHANNEL_TIMEOUT,
             cleanup_interval=CLEANUP_INTERVAL,
-            connection_limit=CONNECTION_LIMIT,
-            max_request_body_size=MAX_REQUEST_BODY,
+            connection_limit=connection_limit(),
+            # waitress refuses a body of max_request_body_size bytes or more; the app accepts
+            # up to MAX_BODY_BYTES inclusive: the two agree.
+            max_request_body_size=MAX_BODY_BYTES + 1,
             max_request_header_size=MAX_REQUEST_HEADER,
+            # The X-Forwarded-* headers are passed to the app untouched: ProxyFix (idp
+            # create_app, IDP_TRUSTED_PROXIES) is the one place that believes them or not.
+            # waitress would otherwise drop them all, and every client behind the proxy would
+            # share one rate-limit bucket.
+            clear_untrusted_proxy_headers=False,
             # poll(), not select(): select() cannot watch descriptors above 1023.
             asyncore_use_poll=True,
             ident="PostID",
         )
-        listeners = [d for d in socket_map.values() if isinstance(d, BaseWSGIServer)]
         while self.alive and self.ppid == os.getppid():
             self.notify()
             wasyncore.loop(timeout=1.0, map=socket_map, use_poll=True, count=1)
         self._drain(socket_map, listeners)
-        server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
+        listeners[0].task_dispatcher.shutdown(cancel_pending=False, timeout=5)
         wasyncore.close_all(socket_map)
 
-    def _drain(self, socket_map: dict[int, Any], listeners: list[BaseWSGIServer]) -> None:
-        """Graceful stop: accept nothing new, finish the requests already received."""
+    def _drain(self, socket_map: dict[int, Any], listeners: list[GuardedServer]) -> None:
+        """Graceful stop: serve what is already waiting, then finish the requests received.
+
+        Connections still in the listen backlog were accepted by the kernel, often with a whole
+        request sent: closing the listener without taking them resets them, and the proxy cannot
+        retry a request that was sent (a 502 for each, on every restart). So they are accepted
+        first, and only then does the worker stop accepting.
+        """
+        taken = _take_backlog(socket_map, listeners)
         for listener in listeners:
             listener.accepting = False
         deadline = time.monotonic() + self.cfg.graceful_timeout
-        while time.monotonic() < deadline and _busy(listeners):
+        while time.monotonic() < deadline and (_busy(listeners) or _awaited(taken)):
             self.notify()
-            wasyncore.loop(timeout=0.2, map=socket_map, use_poll=True, count=1)
+            wasyncore.loop(timeout=0.05, map=socket_map, use_poll=True, count=1)
 
     def _logged(self, app: Any) -> Any:
-        """One access-log line per request (gunicorn's own access log is not used by waitress)."""
+        """One access-log line per request (gunicorn's own access log is not used by waitress).
+
+        The route pattern is logged, not the path: paths carry tokens (idp.web.route_log).
+        Every field is escaped, so no request can write a line break or a quote into the log.
+        """
         if not self.cfg.accesslog:
             return app
 
@@ -85,14 +105,48 @@ class WaitressWorker(Worker):  # type: ignore[misc]
             try:
                 return app(environ, recording_start_response)
             finally:
-                access_log.info('%s "%s %s" %s %.3fs', environ.get("REMOTE_ADDR", "-"),
-                                environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
-                                status[0] if status else "-", time.monotonic() - started)
+                access_log.info('%s "%s %s" %s %.3fs', _escaped(environ.get("REMOTE_ADDR")),
+                                _escaped(environ.get("REQUEST_METHOD")),
+                                _escaped(environ.get(ROUTE_ENVIRON_KEY)),
+                                _escaped(status[0] if status else None),
+                                time.monotonic() - started)
 
         return logged_app
 
 
-def _busy(listeners: list[BaseWSGIServer]) -> bool:
-    """A request received but not yet answered, or an answer not yet sent, on any connection."""
-    return any(channel.requests or channel.total_outbufs_len
+def _escaped(value: object) -> str:
+    """Printable ASCII only: control characters, quotes and non-ASCII as backslash escapes."""
+    if value is None or value == "":
+        return "-"
+    return str(value).encode("unicode_escape").decode("ascii").replace('"', '\\"')
+
+
+def _take_backlog(socket_map: dict[int, Any], listeners: list[GuardedServer]) -> list[Any]:
+    """Accept every connection waiting in the listen backlog, within the connection limit."""
+    taken: list[Any] = []
+    for listener in listeners:
+        while len(socket_map) < listener.adj.connection_limit:
+            try:
+                pair = listener.accept()
+            except OSError:  # out of descriptors after all: serve what was taken
+                break
+            if pair is None:  # the backlog is empty
+                break
+            conn, addr = pair
+            listener.set_socket_options(conn)
+            taken.append(listener.channel_class(listener, conn, listener.fix_addr(addr),
+                                                listener.adj, map=socket_map))
+    return taken
+
+
+def _awaited(taken: list[Any]) -> bool:
+    """A connection taken from the backlog whose first bytes have not been read yet."""
+    now = time.time()
+    return any(channel.connected and not channel.request_started
+               and now - channel.creation_time < FIRST_BYTE_WAIT for channel in taken)
+
+
+def _busy(listeners: list[GuardedServer]) -> bool:
+    """A request being received, run or answered on any connection."""
+    return any(channel.requests or channel.total_outbufs_len or channel.request is not None
                for listener in listeners for channel in listener.active_channels.values())

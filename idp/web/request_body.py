@@ -20,6 +20,10 @@ from flask import Request, request
 from werkzeug.exceptions import BadRequest, RequestURITooLarge
 from werkzeug.formparser import FormDataParser
 
+# The largest request body the app accepts (Flask's MAX_CONTENT_LENGTH; also what `idp serve`
+# and deploy/haproxy.cfg hold back): the largest form or JSON body is a few kB.
+MAX_BODY_BYTES = 64 * 1024
+
 
 class NamedPartsFormDataParser(FormDataParser):
     def _parse_multipart(self, stream: IO[bytes], mimetype: str, content_length: int | None,

@@ -4,14 +4,16 @@ need real sockets: slow clients, raw malformed bodies, SIGTERM."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -21,26 +23,38 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+HAPROXY_CFG = Path(__file__).resolve().parents[2] / "deploy" / "haproxy.cfg"
+# The proxy's own health checks go to the nodes; clients reach a cheap page instead.
+PROXY_PROBE = "/.well-known/openid-configuration"
+
+
 def server_env(database_url: str, instance: Path) -> dict[str, str]:
     return {**os.environ, "IDP_ENV": "test", "IDP_DATABASE_URL": database_url,
             "IDP_INSTANCE_PATH": str(instance)}
 
 
-def start(command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+def start(command: list[str], env: dict[str, str] | None = None, *, log: Path | None = None,
+          preexec_fn: Callable[[], None] | None = None) -> subprocess.Popen[str]:
+    """Output to a pipe, or to `log` (read it while the process runs, a pipe could fill up)."""
+    if log is None:
+        return subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, preexec_fn=preexec_fn)
+    with log.open("w") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                text=True, preexec_fn=preexec_fn)
 
 
-def wait_for_health(server: subprocess.Popen[str], port: int, seconds: float = 30) -> None:
+def wait_for_health(server: subprocess.Popen[str], port: int, seconds: float = 30,
+                    path: str = "/healthz") -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             pass
-        assert server.poll() is None, server.stdout.read() if server.stdout else ""
+        assert server.poll() is None, server.stdout.read() if server.stdout else server.args
         assert time.monotonic() < deadline, "server did not come up"
         time.sleep(0.2)
 
@@ -57,29 +71,56 @@ def stop(server: subprocess.Popen[str]) -> None:
         server.stdout.close()
 
 
+@dataclass
+class Served:
+    port: int
+    process: subprocess.Popen[str]
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
 @contextmanager
-def running_idp(database_url: str, instance: Path, *options: str) -> Iterator[int]:
-    """`python -m idp serve` with one worker on a free port; stopped (SIGTERM) on exit."""
+def serving_idp(database_url: str, instance: Path, *options: str,
+                env: dict[str, str] | None = None,
+                preexec_fn: Callable[[], None] | None = None) -> Iterator[Served]:
+    """`python -m idp serve` with one worker on a free port, its output in a file of
+    `instance`; stopped (SIGTERM) on exit. `env`: IDP_* variables added to the test ones."""
     port = free_port()
+    log = instance / "serve.log"
     server = start([sys.executable, "-m", "idp", "serve", "--port", str(port), "--workers", "1",
-                    *options], server_env(database_url, instance))
+                    *options], {**server_env(database_url, instance), **(env or {})},
+                   log=log, preexec_fn=preexec_fn)
     try:
         wait_for_health(server, port)
-        yield port
+        yield Served(port, server, log)
     finally:
         stop(server)
 
 
 @contextmanager
-def held_connections(port: int, *, stalled_bodies: int, stalled_headers: int,
-                     idle: int) -> Iterator[None]:
-    """Clients that never finish: headers and part of a body, part of the headers, nothing."""
-    partial_body = (b"POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n"
-                    b"grant_type=")
+def running_idp(database_url: str, instance: Path, *options: str) -> Iterator[int]:
+    with serving_idp(database_url, instance, *options) as served:
+        yield served.port
+
+
+def partial_body(length: int, sent: int) -> bytes:
+    """Headers of a `length`-byte form body, and its first `sent` bytes."""
+    head = (f"POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {length}\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\n\r\n").encode()
+    return head + (b"grant_type=" + b"x" * sent)[:sent]
+
+
+@contextmanager
+def held_connections(port: int, *, stalled_bodies: int, stalled_headers: int, idle: int,
+                     large_bodies: int = 0) -> Iterator[None]:
+    """Clients that never finish: headers and part of a body, part of the headers, nothing;
+    `large_bodies`: 20 kB of a 60 kB body (more than one 16 KiB proxy buffer)."""
     partial_headers = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
     with ExitStack() as stack:
-        for count, first_bytes in ((stalled_bodies, partial_body),
+        for count, first_bytes in ((stalled_bodies, partial_body(100, 11)),
+                                   (large_bodies, partial_body(60_000, 20_000)),
                                    (stalled_headers, partial_headers), (idle, b"")):
             for _ in range(count):
                 sock = stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5))
@@ -106,3 +147,29 @@ def raw_exchange(port: int, request: bytes, timeout: float = 10) -> bytes:
 
 def status_of(answer: bytes) -> int:
     return int(answer.split(b" ", 2)[1])
+
+
+def proxy_config(directory: Path, listen: int, backend: int) -> Path:
+    """deploy/haproxy.cfg as it is, but on loopback plain HTTP (no certificate in tests)."""
+    text = HAPROXY_CFG.read_text()
+    text, binds = re.subn(r"(?m)^(\s*)bind .*$", rf"\g<1>bind 127.0.0.1:{listen}", text)
+    text, servers = re.subn(r"(?m)^(\s*server \S+) \S+", rf"\g<1> 127.0.0.1:{backend}", text)
+    assert (binds, servers) == (1, 1)
+    path = directory / "haproxy.cfg"
+    path.write_text(text)
+    return path
+
+
+@contextmanager
+def running_proxy(directory: Path, backend: int) -> Iterator[Served]:
+    """HAProxy with deploy/haproxy.cfg in front of `backend`; its log in `directory`."""
+    listen = free_port()
+    config = proxy_config(directory, listen, backend)
+    subprocess.run(["haproxy", "-c", "-q", "-f", str(config)], check=True, timeout=30)
+    log = directory / "haproxy.log"
+    proxy = start(["haproxy", "-db", "-f", str(config)], log=log)
+    try:
+        wait_for_health(proxy, listen, path=PROXY_PROBE)
+        yield Served(listen, proxy, log)
+    finally:
+        stop(proxy)

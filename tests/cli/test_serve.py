@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import ExitStack, suppress
 
-from tests.cli.served import free_port
+from tests.cli.served import free_port, serving_idp, status_of
 
 
 def test_serve_answers_then_stops_on_sigterm(app, database_url, tmp_path):
@@ -52,3 +54,37 @@ def test_serve_refuses_bad_configuration(tmp_path):
                             env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 1
     assert result.stderr.startswith("Error: invalid configuration: IDP_")
+
+
+def test_requests_waiting_when_sigterm_arrives_are_all_answered(database_url, tmp_path):
+    # Complete requests still in the listen backlog were reset when the worker stopped
+    # accepting: a 502 at the proxy for each, on every restart (issue 11).
+    request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    with serving_idp(database_url, tmp_path) as served, ExitStack() as stack:
+        clients = []
+        for _ in range(100):
+            sock = stack.enter_context(socket.create_connection(("127.0.0.1", served.port),
+                                                                timeout=10))
+            sock.sendall(request)
+            clients.append(sock)
+        served.process.send_signal(signal.SIGTERM)
+        answers = [read_all(sock) for sock in clients]
+        assert served.process.wait(timeout=30) == 0
+    assert [status_of(answer) if answer else None for answer in answers] == [200] * 100
+
+
+def read_all(sock: socket.socket) -> bytes:
+    answer = b""
+    with suppress(OSError):  # a reset connection: no answer
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_serve_creates_no_control_socket(database_url, tmp_path):
+    # gunicorn's control socket lives in $HOME/.gunicorn: two instances would share it.
+    home = tmp_path / "home"
+    home.mkdir()
+    with serving_idp(database_url, tmp_path, env={"HOME": str(home)}):
+        pass
+    assert list(home.iterdir()) == []

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from idp.web.request_body import MAX_BODY_BYTES
 from tests.cli.served import raw_exchange, running_idp, status_of
 
 
@@ -55,3 +56,20 @@ def test_multipart_part_without_a_name_is_refused_on_token(port):
 def test_the_server_still_answers_afterwards(port):
     answer = raw_exchange(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     assert status_of(answer) == 200
+
+
+def form_of_size(size: int) -> bytes:
+    body = (b"grant_type=x&pad=" + b"x" * size)[:size]
+    return post("/token", f"Content-Type: application/x-www-form-urlencoded\r\n"
+                          f"Content-Length: {size}\r\n", body)
+
+
+def test_body_of_exactly_the_app_limit_reaches_the_app(port):
+    # waitress refuses a body of max_request_body_size bytes or more; the app takes 64 KiB.
+    answer = raw_exchange(port, form_of_size(MAX_BODY_BYTES))
+    assert status_of(answer) == 400
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["error"] == "unsupported_grant_type"
+
+
+def test_body_over_the_app_limit_is_refused(port):
+    assert status_of(raw_exchange(port, form_of_size(MAX_BODY_BYTES + 1))) == 413
