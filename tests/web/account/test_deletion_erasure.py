@@ -53,7 +53,7 @@ def test_deleting_the_account_deletes_its_registrations_and_blanks_its_messages(
                 assert (message.recipient, message.body, message.data) == ("", "", {"erased": True})
         erased = {m.template for m in messages if not m.recipient}
         assert {"register.code", "register.duplicate", "register.email_link"} <= erased
-        for template, recipient, body in readable:
+        for _template, _recipient, body in readable:
             assert NEW["national_id"] not in body and EMAIL not in body
         # The other person's code is theirs: untouched.
         other = db.session.scalar(select(OutboxMessage).where(
