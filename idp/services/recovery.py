@@ -31,8 +31,17 @@ from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge
 from idp.models.notification import OutboxMessage
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import (account_data, accounts, audit, devices, login_throttle, notify, otp,
-                          passwords, tokens)
+from idp.services import (
+    account_data,
+    accounts,
+    audit,
+    devices,
+    login_throttle,
+    notify,
+    otp,
+    passwords,
+    tokens,
+)
 from idp.services.accounts import canonical_identifier
 
 PURPOSE = OtpPurpose.RECOVER_PASSWORD

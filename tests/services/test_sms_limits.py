@@ -123,7 +123,7 @@ def test_one_network_uses_only_half_of_a_persons_daily_stranger_budget(daily):
 
 def test_strangers_cannot_hold_back_the_known_device_or_the_counter(daily):
     phone = "+84900000071"
-    for n, address in enumerate(("203.0.113.1", "203.0.113.2", "203.0.113.3")):
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
         with asking_from(daily, address):
             for _ in range(2):
                 sms_limits.admit(phone, template="register.duplicate", national_id=ID_NUMBER)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
@@ -50,7 +51,8 @@ def _activation_sms(app: Flask) -> int:
             OutboxMessage.template == "activate.code"))
 
 
-def test_new_code_does_the_same_work_for_a_pending_and_an_unknown_id_number(app, walk_in):
+@pytest.mark.usefixtures("walk_in")
+def test_new_code_does_the_same_work_for_a_pending_and_an_unknown_id_number(app):
     unknown = new_code(app, UNKNOWN)
     assert unknown[2] == 303
     assert "INSERT INTO outbox_message" in unknown[0] and "DELETE FROM otp_challenge" in unknown[0]
@@ -71,7 +73,8 @@ def test_new_code_does_the_same_work_for_a_pending_and_an_unknown_id_number(app,
             OtpChallenge.account_id.is_(None))) == 0
 
 
-def test_a_wrong_code_does_the_same_work_for_a_pending_and_an_unknown_id_number(app, walk_in):
+@pytest.mark.usefixtures("walk_in")
+def test_a_wrong_code_does_the_same_work_for_a_pending_and_an_unknown_id_number(app):
     unknown = enter_code(app, UNKNOWN)
     assert unknown[2] == 400
     assert enter_code(app, PENDING) == unknown  # a live code, wrong guess
