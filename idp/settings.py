@@ -73,6 +73,8 @@ class Settings:
     # idp/services/sms_limits.py for the reasoning. A code flow is at most 5 SMS (1 + 4 resends).
     sms_per_number_limit: str = "5 per hour;10 per day"
     sms_per_national_id_limit: str = "5 per hour;10 per day"
+    # Every class of asker together, per number (sms_limits): the four classes' caps.
+    sms_per_number_ceiling: str = "20 per hour;40 per day"
     sms_total_limit: str = "50000 per day"
     # OIDC lifetimes (DESIGN §4).
     authorization_code_seconds: int = 60
@@ -323,7 +325,7 @@ def _validate_urls_and_limits(settings: Settings) -> None:
     if settings.redis_url and urlsplit(settings.redis_url).scheme not in {"redis", "rediss", "unix"}:
         raise SettingsError("IDP_REDIS_URL must be a redis://, rediss:// or unix:// URL")
     for name in ("login_ip_limit", "sms_per_number_limit", "sms_per_national_id_limit",
-                 "sms_total_limit"):
+                 "sms_per_number_ceiling", "sms_total_limit"):
         try:
             if not parse_many(getattr(settings, name)):
                 raise ValueError

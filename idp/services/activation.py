@@ -25,12 +25,12 @@ the send throttle paces replacements, the guess throttle bounds guessing across 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale, gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from idp.domain.errors import N_, DomainError
 from idp.domain.national_id import normalize_national_id
@@ -41,6 +41,7 @@ from idp.extensions import db
 from idp.models import Account, AccountStatus, AuditTag
 from idp.models.base import utcnow
 from idp.models.credentials import PasswordCredential
+from idp.models.notification import OutboxMessage
 from idp.models.registration import OtpChallenge, OtpPurpose
 from idp.services import audit, login_throttle, notify, otp, passwords, registration, sessions
 
@@ -114,24 +115,44 @@ def check_code(national_id: str, code: str) -> str:
     """Step 1: check and consume the SMS code of a pending account; returns the flow token.
 
     Raises ActivationThrottled (nothing checked) or ActivationFailed (every other failure,
-    indistinguishable on purpose). One transaction (a wrong guess is counted)."""
+    indistinguishable on purpose). One transaction (a wrong guess is counted).
+
+    Same work whether or not the ID number has a pending account with a live code (issue 11):
+    a stand-in challenge no code matches is written, the code is checked against the live
+    challenge or else the stand-in, the stand-in is deleted, and the transaction commits."""
     try:
         attempt = login_throttle.begin(_throttle_key("code", national_id))
     except login_throttle.Throttled as exc:
         raise ActivationThrottled(exc.retry_after) from None
     code = (code or "")[:MAX_CODE_LENGTH]
     account = _pending_account(national_id)
-    challenge = latest_challenge(account.id) if account is not None else None
-    if challenge is None:
-        otp.secret_hash(code)  # the work of a real comparison
-        db.session.rollback()
+    challenge = latest_challenge(account.id if account is not None else 0)
+    stand_in = _stand_in_challenge(national_id)
+    live = challenge is not None and otp.is_live(challenge)
+    ok = otp.check_code(challenge if live else stand_in, code)
+    _delete_stand_in(stand_in)
+    db.session.commit()  # the failure count
+    if not ok or not live:
         raise ActivationFailed()
-    if not otp.check_code(challenge, code):
-        db.session.commit()  # the failure count
-        raise ActivationFailed()
-    db.session.commit()
     login_throttle.succeeded(attempt)
     return _serializer().dumps({"c": f"{challenge.id:020d}"})  # fixed width: signed, not secret
+
+
+def _stand_in_challenge(national_id: str) -> OtpChallenge:
+    """A challenge of nobody that no code matches, flushed now (deleted before the commit)."""
+    digest = otp.secret_hash("activate-stand-in:" + _throttle_key("any", national_id))
+    challenge, _code = otp.issue_code(PURPOSE, digest, usable=False)
+    db.session.flush()
+    return challenge
+
+
+def _delete_stand_in(challenge: OtpChallenge | None) -> None:
+    """One DELETE whether or not a stand-in was written, so every path runs the same SQL."""
+    ids = [challenge.id] if challenge is not None else []
+    db.session.execute(delete(OtpChallenge).where(OtpChallenge.id.in_(ids))
+                       .execution_options(synchronize_session=False))
+    if challenge is not None:
+        db.session.expunge(challenge)
 
 
 def load_flow(flow: str | None) -> tuple[Account, OtpChallenge] | None:
@@ -213,43 +234,82 @@ def send_new_code(national_id: str) -> None:
 
     Returns nothing whatever happened (a code sent, too early, no such pending account), so
     the answer cannot tell whether the ID number is waiting for activation. Raises
-    ActivationThrottled when this ID number asked too often. One transaction."""
+    ActivationThrottled when this ID number asked too often. One transaction.
+
+    Same work on every path (issue 11: a pending account's ID number ran 7 statements and a
+    commit, an unknown one 1 SELECT and a rollback): one UPDATE of a challenge (the renewal,
+    the retirement of a dead code, or none), one new challenge (the replacement, or a
+    stand-in), one SMS through the gate (the code, or a stand-in counted in the shadow total),
+    one DELETE of stand-in messages and one of stand-in challenges, one commit."""
     try:
         login_throttle.begin(_throttle_key("send", national_id))  # never cleared: every send counts
     except login_throttle.Throttled as exc:
         raise ActivationThrottled(exc.retry_after) from None
     account = _pending_account(national_id)
-    if account is None:
-        otp.secret_hash(otp.new_code())
-        db.session.rollback()
-        return
-    challenge = latest_challenge(account.id)
-    code = _next_code(account, challenge)
-    if code is not None:
+    challenge = latest_challenge(account.id if account is not None else 0)
+    plan = _plan(challenge, utcnow()) if account is not None else "wait"
+    code = otp.renew_code(challenge) if plan == "renew" and challenge is not None else None
+    _retire(challenge if plan == "replace" else None)  # the UPDATE (a renewal's is flushed here)
+    if plan == "replace" and account is not None:
+        _new, code = otp.issue_code(PURPOSE, account.phone, account_id=account.id)
+        stand_in = None
+        db.session.flush()
+    else:
+        stand_in = _stand_in_challenge(national_id)
+    if code is not None and account is not None:
         _send_code(account, code)
+        notify.discard([])
+    else:
+        notify.discard([_send_stand_in(national_id)])
+    _delete_stand_in(stand_in)
     db.session.commit()
 
 
-def _next_code(account: Account, challenge: OtpChallenge | None) -> str | None:
-    """A renewed or replacement code, or None while the back-off runs."""
-    now = utcnow()
-    if challenge is not None:
-        wait = otp.resend_wait(challenge, now)
-        if wait is not None and challenge.failed_attempts < otp.MAX_FAILURES:
-            return otp.renew_code(challenge) if wait == 0 else None
-        if now - challenge.last_sent_at < timedelta(seconds=otp.FIRST_RESEND_SECONDS):
-            return None
-        if challenge.consumed_at is None:
-            challenge.consumed_at = now  # replaced: the old code must not outlive it
-    _new, code = otp.issue_code(PURPOSE, account.phone, account_id=account.id)
-    return code
+def _plan(challenge: OtpChallenge | None, now: datetime) -> str:
+    """"renew" the live code, "replace" it by a new challenge, or "wait" (the back-off)."""
+    if challenge is None:
+        return "replace"
+    wait = otp.resend_wait(challenge, now)
+    if wait is not None and challenge.failed_attempts < otp.MAX_FAILURES:
+        return "renew" if wait == 0 else "wait"
+    if now - challenge.last_sent_at < timedelta(seconds=otp.FIRST_RESEND_SECONDS):
+        return "wait"
+    return "replace"
 
 
-def _send_code(account: Account, code: str) -> None:
+def _retire(challenge: OtpChallenge | None) -> None:
+    """Exactly one UPDATE of otp_challenge: the renewal pending in the session (flushed), the
+    replaced code's retirement (it must not outlive its replacement), or one that matches
+    nothing."""
+    if any(isinstance(obj, OtpChallenge) for obj in db.session.dirty):
+        db.session.flush()
+        return
+    target = challenge.id if challenge is not None and challenge.consumed_at is None else 0
+    db.session.execute(update(OtpChallenge).where(OtpChallenge.id == target)
+                       .values(consumed_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def _send_stand_in(national_id: str) -> OutboxMessage | None:
+    """An SMS of nobody through the same gate (shadow total); deleted before the commit."""
+    digest = otp.secret_hash("activate-stand-in:" + _throttle_key("any", national_id))
+    try:
+        number = normalize_national_id(national_id)
+    except DomainError:
+        number = "stand-in:" + digest[:24]
+    return notify.send_sms("stand-in:" + digest[:24], _code_text("vi", otp.new_code()),
+                           template="activate.code", locale="vi", national_id=number,
+                           data={"stand_in": True})
+
+
+def _code_text(locale: str, code: str) -> str:
     minutes = current_app.config["IDP_SETTINGS"].otp_seconds // 60
-    with force_locale(account.locale or "vi"):
-        text = gettext("PostID: your activation code is %(code)s. It is valid for %(minutes)s "
+    with force_locale(locale):
+        return gettext("PostID: your activation code is %(code)s. It is valid for %(minutes)s "
                        "minutes. Never share it with anyone, not even post office staff.",
                        code=code, minutes=minutes)
-    notify.send_sms(account.phone, text, template="activate.code", account_id=account.id,
-                    locale=account.locale or "vi")
+
+
+def _send_code(account: Account, code: str) -> OutboxMessage | None:
+    return notify.send_sms(account.phone, _code_text(account.locale or "vi", code),
+                           template="activate.code", account_id=account.id,
+                           locale=account.locale or "vi")

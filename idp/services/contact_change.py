@@ -99,13 +99,17 @@ def clean_phone(account: Account, raw: str) -> str:
     return phone
 
 
-def _send_code(phone: str, code: str, locale: str, account_id: int) -> None:
+def _send_code(phone: str, code: str, locale: str, account_id: int, *, usable: bool) -> None:
+    """The code, or for a number held by another account a stand-in through the same gate
+    (sms_limits: same store calls) written and deleted again in this transaction, so a taken
+    and a free number run the same SQL and nothing reaches the other account's phone."""
     with force_locale(locale):
         text = gettext("PostID: your code to change your phone number is %(code)s. It is valid "
                        "for %(minutes)s minutes. Never share it with anyone.",
                        code=code, minutes=_settings().otp_seconds // 60)
-    notify.send_sms(phone, text, template="account.change_phone_code", locale=locale,
-                    account_id=account_id)
+    message = notify.send_sms(phone, text, template="account.change_phone_code", locale=locale,
+                              account_id=account_id, data=None if usable else {"stand_in": True})
+    notify.discard([] if usable else [message])
 
 
 def _phone_taken(account: Account, phone: str) -> bool:
@@ -119,7 +123,8 @@ def request_phone_change(account: Account, *, raw_phone: str, password: str,
 
     Raises WrongPassword / login_throttle.Throttled (nothing sent), DomainError (the number),
     ContactError (too many requests today). A number held by another account is answered
-    exactly like a free one, with a challenge no code can match and no SMS.
+    exactly like a free one, with a challenge no code can match and no SMS (a stand-in does
+    the same work, see _send_code).
     """
     _check_password(account, password)
     phone = clean_phone(account, raw_phone)
@@ -133,8 +138,7 @@ def request_phone_change(account: Account, *, raw_phone: str, password: str,
     usable = not _phone_taken(account, phone)
     _challenge, code = otp.issue_code(OtpPurpose.CHANGE_PHONE, phone, account_id=account.id,
                                       usable=usable)
-    if usable:
-        _send_code(phone, code, account.locale or "vi", account.id)
+    _send_code(phone, code, account.locale or "vi", account.id, usable=usable)
     audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
                  field="phone", step="requested")
     db.session.commit()
@@ -198,8 +202,7 @@ def resend_phone_code(account: Account) -> None:
         raise ResendRefused(wait)
     usable = not _phone_taken(account, challenge.destination)
     code = otp.renew_code(challenge, usable=usable)
-    if usable:
-        _send_code(challenge.destination, code, account.locale or "vi", account.id)
+    _send_code(challenge.destination, code, account.locale or "vi", account.id, usable=usable)
     db.session.commit()
 
 

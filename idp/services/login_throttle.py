@@ -30,6 +30,16 @@ that still holds it (one shared counter, whose expiry is set at its first increm
 under steady traffic while marks were out and went negative); a crashed request's mark
 fades within PENDING_EXPIRY_SECONDS + 10 s.
 State lives in the rate-limit store (memory in development, Redis in production).
+
+What a wait tells (issue 11, decided: accepted). While a key is throttled, a refusal comes at
+once when no attempt on the key is pending and after up to PENDING_WAIT_SECONDS when one is,
+so a prober who keeps a key throttled can tell that someone else is signing in on it at that
+moment. Not closed by delaying every refusal by the same time: that would hold a server thread
+for 0.8 s per refused guess, turning the cheapest request of a guessing run into the dearest
+(a few clients could occupy every thread). What leaks is small: the key is the account's or
+the typed identifier's, known or not (an unknown ID number has pending attempts too when
+someone tries it), so it does not tell that an account exists; it tells only that an attempt
+was in flight, which the owner's own browser does not feed (its device key is apart).
 """
 
 from __future__ import annotations

@@ -23,14 +23,16 @@ def enqueue(
     account_id: int | None = None,
     data: dict[str, Any] | None = None,
     national_id: str | None = None,
+    asker: str = "stranger",
 ) -> OutboxMessage | None:
     """Add a message to the caller's transaction; it is sent only if that transaction commits.
 
     An SMS over a limit (sms_limits) is not added: None, and an audit event without the number.
-    `national_id` is the ID number the SMS is about when no account is (a registration)."""
+    `national_id` is the ID number the SMS is about when no account is (a registration);
+    `asker` who caused it, for the budget it counts in (sms_limits)."""
     stand_in = bool((data or {}).get("stand_in"))
     if channel is Channel.SMS and _suppressed(recipient, template, account_id, national_id,
-                                              stand_in):
+                                              stand_in, asker):
         return None
     message = OutboxMessage(
         channel=channel,
@@ -46,7 +48,7 @@ def enqueue(
 
 
 def _suppressed(phone: str, template: str, account_id: int | None,
-                national_id: str | None, stand_in: bool) -> bool:
+                national_id: str | None, stand_in: bool, asker: str) -> bool:
     from idp.models import Account, AuditTag
     from idp.services import audit, sms_limits
 
@@ -54,7 +56,7 @@ def _suppressed(phone: str, template: str, account_id: int | None,
         account = db.session.get(Account, account_id)
         national_id = account.national_id if account is not None else None
     budget = sms_limits.admit(phone, template=template, national_id=national_id,
-                              stand_in=stand_in)
+                              stand_in=stand_in, asker=asker)
     if budget is None:
         return False
     audit.record(AuditTag.NOTIFY_SMS_SUPPRESSED, account_id=account_id, template=template,
@@ -166,11 +168,13 @@ def send_sms(
     locale: str = "vi",
     data: dict[str, Any] | None = None,
     national_id: str | None = None,
+    asker: str = "stranger",
 ) -> OutboxMessage | None:
     """Write an SMS to the outbox (caller's transaction) and hand it to the configured adapter;
     None when a limit refused it (see enqueue)."""
     return _deliver(enqueue(Channel.SMS, phone, template=template, body=text, locale=locale,
-                            account_id=account_id, data=data, national_id=national_id))
+                            account_id=account_id, data=data, national_id=national_id,
+                            asker=asker))
 
 
 def send_email(

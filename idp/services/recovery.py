@@ -31,7 +31,17 @@ from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge
 from idp.models.notification import OutboxMessage
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import account_data, accounts, audit, login_throttle, notify, otp, passwords, tokens
+from idp.services import (
+    account_data,
+    accounts,
+    audit,
+    devices,
+    login_throttle,
+    notify,
+    otp,
+    passwords,
+    tokens,
+)
 from idp.services.accounts import canonical_identifier
 
 PURPOSE = OtpPurpose.RECOVER_PASSWORD
@@ -81,8 +91,12 @@ def _key_for(identifier: str, account: Account | None) -> str:
     return f"recover:{otp.secret_hash(value)}"
 
 
-def start(identifier: str) -> str:
+def start(identifier: str, *, device_token: str | None = None) -> str:
     """Send the code (and link) if an active account matches; always returns a flow token.
+
+    A browser holding the account's known-device cookie (`device_token`, services.devices)
+    is the owner's: its sends and attempts count apart from strangers' (sms_limits "device",
+    login_throttle), so strangers asking with the person's ID number cannot hold it back.
 
     Raises RecoveryThrottled when this account (or identifier) asked too often; that answer,
     too, is the same for known and unknown identifiers. One transaction.
@@ -94,8 +108,10 @@ def start(identifier: str) -> str:
     """
     account = _recoverable(identifier)
     key = _key_for(identifier, account)
-    try:
-        login_throttle.begin("start:" + key)  # never marked succeeded: every send counts
+    device = devices.device_id(device_token, account.id) if account is not None else None
+    asker = "stranger" if device is None else "device"
+    try:  # never marked succeeded: every send counts
+        login_throttle.begin("start:" + key + ("" if device is None else ":device:" + device))
     except login_throttle.Throttled as exc:
         raise RecoveryThrottled(exc.retry_after) from None
     phone_ok = account is not None and account.phone_verified_at is not None
@@ -110,7 +126,8 @@ def start(identifier: str) -> str:
     _link, link_token = otp.issue_link(
         PURPOSE, (to_email.email or "") if email_ok else otp.secret_hash("link:" + key),
         account_id=account_id if email_ok else None)
-    sms = _send_code(to_phone, code, account_id if phone_ok else None, stand_in=not phone_ok)
+    sms = _send_code(to_phone, code, account_id if phone_ok else None, stand_in=not phone_ok,
+                     asker=asker)
     mail = _send_link(to_email, link_token, account_id if email_ok else None,
                       stand_in=not email_ok)
     notify.discard([message for message, sent in ((sms, phone_ok), (mail, email_ok)) if not sent])
@@ -149,7 +166,7 @@ def _stand_in_person(identifier: str, key: str) -> _Person:
 
 
 def _send_code(person: Account | _Person, code: str, account_id: int | None, *,
-               stand_in: bool = False) -> OutboxMessage | None:
+               stand_in: bool = False, asker: str = "stranger") -> OutboxMessage | None:
     minutes = _settings().otp_seconds // 60
     with force_locale(person.locale or "vi"):
         text = gettext("PostID: your password recovery code is %(code)s. It is valid for "
@@ -157,7 +174,7 @@ def _send_code(person: Account | _Person, code: str, account_id: int | None, *,
                        code=code, minutes=minutes)
     return notify.send_sms(person.phone, text, template="recover.code", account_id=account_id,
                            locale=person.locale or "vi", national_id=person.national_id,
-                           data={"stand_in": True} if stand_in else None)
+                           data={"stand_in": True} if stand_in else None, asker=asker)
 
 
 def _send_link(person: Account | _Person, token: str, account_id: int | None, *,

@@ -11,12 +11,26 @@ production, so every node shares them; memory in development):
 * per ID number (the registration's, or the account's): `sms_per_national_id_limit`, same
   defaults, so rotating phone numbers under one ID number does not reset the count.
 
-Two flow classes, two sets of budgets. "stranger" flows can be started by anyone who types an
-ID number or phone (registration, activation, recovery); "owner" flows only by someone who
-proved the password in this session (the code to a new phone number). Each class counts in
-its own key namespace, so strangers spending a well-known ID number's budget cannot hold back
-the owner's own phone change; the owner class keeps its own per-number and per-ID caps, so a
-password holder still cannot pump one number.
+Budgets by who asks (issue 11: ten requests by a stranger - /recover or /register with
+someone's ID number, an invitation - used to hold back that person's own recovery and
+activation codes for a day). Each class counts per number and per ID number in its own key
+namespace, with the same limits:
+
+* "stranger": anyone who types an ID number or phone (registration, recovery, activation,
+  invitations). On top, one source - the client's network (extensions.client_network: the
+  IPv4 address or the IPv6 /64) - may use only half of a person's longest (daily) stranger
+  window, so a single attacker cannot drain it alone; the shorter (hourly) window is left
+  whole, so a person retrying from home is not held back by the share.
+* "device": a browser holding the account's known-device cookie (services.devices: it has
+  signed in to that account before), e.g. the owner's own recovery. Strangers cannot spend it.
+* "counter": codes sent on the action of counter staff (assisted registration), so a
+  citizen at the counter gets the code whatever strangers did.
+* "owner": sent only to someone who proved the password in this session (the code to a new
+  phone number); the template decides (OWNER_STARTED).
+
+Against pumping, every class also counts in one ceiling per destination number,
+`sms_per_number_ceiling` (default 20 an hour, 40 a day: the four classes' caps together), so
+no mix of classes sends one number more than that.
 
 The nationwide total is an alarm, not a stop. `sms_total_limit` (default 50,000 a day) counts
 every SMS actually written; when it is passed, a warning is logged and one audit event
@@ -51,10 +65,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
+from flask import current_app, has_request_context
 from limits import RateLimitItem, parse_many
 
-from idp.extensions import limiter
+from idp.services.sms_counter import Window, check_and_count
 
 log = logging.getLogger("idp.notify")
 
@@ -65,72 +79,87 @@ NOTICES = frozenset({
 NOTICE_PREFIXES = ("counter.",)  # decisions of counter staff on a verification
 # Sent only to someone who proved the account's password in this session.
 OWNER_STARTED = frozenset({"account.change_phone_code"})
+ASKERS = frozenset({"stranger", "device", "counter"})  # who caused a send (see above)
+SOURCE_SHARE = 2  # one source may use 1/2 of a person's daily stranger window
 NAMESPACE = "postid/sms"
-
-Window = tuple[RateLimitItem, str]  # a limit and its key in the store
 
 
 def is_limited(template: str) -> bool:
     return template not in NOTICES and not template.startswith(NOTICE_PREFIXES)
 
 
-def flow_class(template: str) -> str:
-    return "owner" if template in OWNER_STARTED else "stranger"
+def flow_class(template: str, asker: str = "stranger") -> str:
+    if asker not in ASKERS:
+        raise ValueError(f"unknown SMS asker {asker!r}")
+    return "owner" if template in OWNER_STARTED else asker
 
 
-def _windows(limits: str, key: str) -> list[Window]:
-    return [(item, item.key_for(NAMESPACE, key)) for item in parse_many(limits)]
+def _items(limits: str) -> list[RateLimitItem]:
+    return list(parse_many(limits))
 
 
-def _budgets(phone: str, national_id: str | None, flow: str) -> list[tuple[str, list[Window]]]:
+def _window(item: RateLimitItem, key: str, amount: int | None = None) -> Window:
+    return Window(item.key_for(NAMESPACE, key), item.amount if amount is None else amount,
+                  item.get_expiry())
+
+
+def _source() -> str | None:
+    """The asker's network, when there is a request (a command line has no source)."""
+    from idp.extensions import client_network
+
+    return client_network() if has_request_context() else None
+
+
+def _windows(phone: str, national_id: str | None, flow: str
+             ) -> list[tuple[str, Window]]:
+    """Every limited window of one SMS, each with the budget name a refusal reports."""
     from idp.services.otp import secret_hash
 
     settings = current_app.config["IDP_SETTINGS"]
-    budgets = [("number", _windows(settings.sms_per_number_limit,
-                                   f"{flow}/number/" + secret_hash("sms-number:" + phone)[:40]))]
+    number = secret_hash("sms-number:" + phone)[:40]
+    budgets = [("number", settings.sms_per_number_limit, number)]
     if national_id:
-        budgets.append(("national_id", _windows(
-            settings.sms_per_national_id_limit,
-            f"{flow}/national_id/" + secret_hash("sms-national-id:" + national_id)[:40])))
-    return budgets
+        budgets.append(("national_id", settings.sms_per_national_id_limit,
+                        secret_hash("sms-national-id:" + national_id)[:40]))
+    windows = [(name, _window(item, f"{flow}/{name}/{digest}"))
+               for name, limits, digest in budgets for item in _items(limits)]
+    source = _source() if flow == "stranger" else None
+    if source is not None:
+        source_digest = secret_hash("sms-source:" + source)[:24]
+        for name, limits, digest in budgets:
+            daily = max(_items(limits), key=lambda item: item.get_expiry())
+            windows.append(("source", _window(daily, f"source/{name}/{digest}/{source_digest}",
+                                              max(1, daily.amount // SOURCE_SHARE))))
+    windows += [("ceiling", _window(item, f"all/number/{number}"))
+                for item in _items(settings.sms_per_number_ceiling)]
+    return windows
 
 
 def admit(phone: str, *, template: str, national_id: str | None = None,
-          stand_in: bool = False) -> str | None:
+          stand_in: bool = False, asker: str = "stranger") -> str | None:
     """Count one SMS to `phone`; None when it may be sent, else the budget that refused it
-    ("number" or "national_id"). Notices are always admitted and not counted. A `stand_in`
-    (recovery for nobody: nothing is sent) does the same store operations as a real SMS but
-    counts a shadow total.
+    ("number", "national_id", "source" (this network's share) or "ceiling"). `asker` says
+    who caused it: "stranger", "device" (the account's known device) or "counter" (counter
+    staff). Notices are always admitted and not counted. A `stand_in` (recovery for nobody:
+    nothing is sent) does the same store operations as a real SMS but counts a shadow total.
 
-    All or nothing: every window of every budget is read first and nothing is counted when
-    one is full; two concurrent requests may both pass the reading, so a count that goes over
-    is undone on every window, and a refused SMS never uses up any budget.
+    One atomic step on the store, the same whatever the outcome (sms_counter): every window
+    is read and, only when none is full, every one is counted, with the total.
     """
     if not is_limited(template):
         return None
-    storage = limiter.storage
-    budgets = _budgets(phone, national_id, flow_class(template))
-    full = [name for name, windows in budgets
-            for item, key in windows if storage.get(key) >= item.amount]
-    if full:
-        return _refused(full[0], template)
-    counted: list[Window] = []
-    for name, windows in budgets:
-        for item, key in windows:
-            counted.append((item, key))
-            if storage.incr(key, item.get_expiry()) > item.amount:
-                for undo_item, undo_key in counted:
-                    storage.incr(undo_key, undo_item.get_expiry(), amount=-1)
-                return _refused(name, template)
-    _count_total(stand_in)
-    return None
-
-
-def _count_total(stand_in: bool) -> None:
     settings = current_app.config["IDP_SETTINGS"]
-    for item, key in _windows(settings.sms_total_limit, "shadow" if stand_in else "total"):
-        if limiter.storage.incr(key, item.get_expiry()) == item.amount + 1 and not stand_in:
+    limited = _windows(phone, national_id, flow_class(template, asker))
+    totals = _items(settings.sms_total_limit)
+    total_key = "shadow" if stand_in else "total"
+    full, counts = check_and_count([window for _name, window in limited],
+                                   [_window(item, total_key, 0) for item in totals])
+    if full is not None:
+        return _refused(limited[full][0], template)
+    for item, count in zip(totals, counts, strict=True):
+        if count == item.amount + 1 and not stand_in:
             _total_reached(item)
+    return None
 
 
 def _total_reached(item: RateLimitItem) -> None:

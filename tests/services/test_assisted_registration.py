@@ -291,3 +291,15 @@ def test_guesses_are_throttled_per_id_number(app, walk_in):
             activation.check_code("079303001234", "000000")
     with pytest.raises(activation.ActivationThrottled):
         activation.check_code("0793 0300 1234", "000000")
+
+
+def test_the_counters_code_goes_out_after_strangers_spent_the_persons_budget(clerk):
+    from idp.services import sms_limits
+
+    for _ in range(10):  # /register and /recover with the walk-in's details, by anyone
+        sms_limits.admit("+84912345678", template="register.code", national_id=WALK_IN_ID)
+    assert sms_limits.admit("+84912345678", template="register.code",
+                            national_id=WALK_IN_ID) is not None
+    walk_in = register_walk_in(clerk, citizen_details(), card(), channel="web")
+    assert count(OutboxMessage, OutboxMessage.template == "activate.code",
+                 OutboxMessage.account_id == walk_in.account.id) == 1

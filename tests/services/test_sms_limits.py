@@ -1,11 +1,16 @@
-"""The SMS gate itself (issue 11): all-or-nothing counting, and owner-started flows that
-strangers cannot drain."""
+"""The SMS gate itself (issue 11): all-or-nothing counting in one atomic step with the same
+store calls whatever the outcome, budgets by who asks (strangers, a network's share, the
+owner's known device, counter staff, the signed-in owner) under one per-number ceiling."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
+from flask import Flask
 
 from idp.extensions import limiter
 from idp.services import sms_limits
@@ -21,22 +26,37 @@ def tight(settings, make_app):  # type: ignore[no-untyped-def]
         yield app
 
 
-def test_a_message_refused_by_one_budget_uses_up_no_other(tight, monkeypatch):
-    assert sms_limits.admit("+84900000001", template="register.code",
-                            national_id=ID_NUMBER) is None
-    assert sms_limits.admit("+84900000002", template="register.code",
-                            national_id=ID_NUMBER) is None
+@pytest.fixture
+def daily(settings, make_app):  # type: ignore[no-untyped-def]
+    """A daily stranger budget of 4 per number and per ID number: a network's share is 2."""
+    return make_app(replace(settings, sms_per_number_limit="4 per day",
+                            sms_per_national_id_limit="4 per day",
+                            sms_per_number_ceiling="9 per day"))
+
+
+@contextmanager
+def asking_from(app: Flask, address: str) -> Iterator[None]:
+    with app.test_request_context("/recover", method="POST",
+                                  environ_base={"REMOTE_ADDR": address}):
+        yield
+
+
+@contextmanager
+def store_calls() -> Iterator[list[str]]:
+    seen: list[str] = []
     storage = limiter.storage
-    # A concurrent request read the counts before this one counted: the reading passes.
-    monkeypatch.setattr(storage, "get", lambda key: 0)
-    assert sms_limits.admit("+84900000003", template="register.code",
-                            national_id=ID_NUMBER) == "national_id"
-    monkeypatch.undo()
-    # The refused SMS did not use up the number's budget (either window) ...
-    assert sms_limits.admit("+84900000003", template="register.code") is None
-    # ... and the ID number's count is where the two sent SMS left it.
-    assert sms_limits.admit("+84900000004", template="register.code",
-                            national_id=ID_NUMBER) == "national_id"
+    for name in ("get", "incr", "clear"):
+        method = getattr(storage, name)
+
+        def call(*args, _name=name, _method=method, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append(_name)
+            return _method(*args, **kwargs)
+        setattr(storage, name, call)
+    try:
+        yield seen
+    finally:
+        for name in ("get", "incr", "clear"):
+            delattr(storage, name)
 
 
 def test_a_message_refused_before_counting_counts_nothing(tight):
@@ -46,6 +66,84 @@ def test_a_message_refused_before_counting_counts_nothing(tight):
         assert sms_limits.admit("+84900000013", template="activate.code",
                                 national_id=ID_NUMBER) == "national_id"
     assert sms_limits.admit("+84900000013", template="activate.code") is None
+
+
+def test_refused_and_admitted_messages_make_the_same_store_calls(tight):
+    with store_calls() as admitted:
+        assert sms_limits.admit("+84900000041", template="recover.code",
+                                national_id=ID_NUMBER) is None
+    with store_calls() as refused:  # the number's hourly window is full
+        assert sms_limits.admit("+84900000041", template="recover.code",
+                                national_id=ID_NUMBER) == "number"
+    assert refused == admitted
+    assert admitted.count("incr") >= 7  # 2 number, 2 ID number, 2 ceiling windows, total
+
+
+def test_concurrent_messages_admit_exactly_the_limit_and_no_counter_goes_negative(tight):
+    app = tight
+    results: list[str | None] = []
+    gate = threading.Barrier(12)
+
+    def send() -> None:
+        with app.app_context():
+            gate.wait()
+            results.append(sms_limits.admit("+84900000051", template="register.code",
+                                            national_id=ID_NUMBER))
+
+    threads = [threading.Thread(target=send) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(None) == 1  # "1 per hour" for the number
+    counts = dict(limiter.storage.storage)
+    assert counts and min(counts.values()) >= 0
+    assert max(count for key, count in counts.items() if "/stranger/number/" in key) == 1
+
+
+def test_one_network_uses_only_half_of_a_persons_daily_stranger_budget(daily):
+    phone = "+84900000061"
+    with asking_from(daily, "203.0.113.7"):
+        sent = [sms_limits.admit(phone, template="recover.code", national_id=ID_NUMBER)
+                for _ in range(4)]
+    assert sent == [None, None, "source", "source"]
+    with asking_from(daily, "198.51.100.1"):  # another network has its own share
+        assert sms_limits.admit(phone, template="recover.code", national_id=ID_NUMBER) is None
+    other = "+84900000062"
+    with asking_from(daily, "2001:db8:1:2::99"):
+        assert sms_limits.admit(other, template="recover.code") is None
+    with asking_from(daily, "2001:db8:1:2::abcd"):  # the same /64: the same source
+        assert sms_limits.admit(other, template="recover.code") is None
+        assert sms_limits.admit(other, template="recover.code") == "source"
+    with asking_from(daily, "192.0.2.1"):  # 3 of 4 spent: one left for the person
+        assert sms_limits.admit(phone, template="recover.code", national_id=ID_NUMBER) is None
+        assert sms_limits.admit(phone + "1", template="recover.code",
+                                national_id=ID_NUMBER) == "national_id"
+
+
+def test_strangers_cannot_hold_back_the_known_device_or_the_counter(daily):
+    phone = "+84900000071"
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        with asking_from(daily, address):
+            for _ in range(2):
+                sms_limits.admit(phone, template="register.duplicate", national_id=ID_NUMBER)
+    with asking_from(daily, "203.0.113.4"):
+        assert sms_limits.admit(phone, template="recover.code", national_id=ID_NUMBER) == "number"
+        for _ in range(4):
+            assert sms_limits.admit(phone, template="recover.code", national_id=ID_NUMBER,
+                                    asker="device") is None
+        assert sms_limits.admit(phone, template="recover.code", national_id=ID_NUMBER,
+                                asker="device") == "number"  # the device's own cap
+        assert sms_limits.admit(phone, template="activate.code", national_id=ID_NUMBER,
+                                asker="counter") is None
+        # The ceiling, 9 a day to the number whoever asks: 4 + 4 + 1 are spent.
+        assert sms_limits.admit(phone, template="activate.code", national_id=ID_NUMBER,
+                                asker="counter") == "ceiling"
+
+
+def test_an_unknown_asker_is_a_programming_error(tight):
+    with pytest.raises(ValueError):
+        sms_limits.admit("+84900000081", template="recover.code", asker="anyone")
 
 
 def test_strangers_draining_an_id_number_do_not_hold_back_the_owners_phone_change(tight):

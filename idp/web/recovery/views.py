@@ -12,6 +12,7 @@ from idp.domain.errors import DomainError
 from idp.extensions import limiter
 from idp.services import backchannel, recovery
 from idp.web.recovery.forms import CodeForm, NewPasswordForm, StartForm
+from idp.web.session_cookie import device_cookie
 
 bp = Blueprint("recovery", __name__)
 
@@ -40,7 +41,7 @@ def start() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _start_page(form, 400 if request.method == "POST" else 200)
     try:
-        flow = recovery.start(form.identifier.data or "")
+        flow = recovery.start(form.identifier.data or "", device_token=device_cookie())
     except recovery.RecoveryThrottled as exc:
         form.identifier.errors.append(gettext(exc.message))
         page, _ = _start_page(form, 429)
