@@ -3,6 +3,7 @@ activation is stored on the account (the clerk's registration defaults to Vietna
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -33,7 +34,8 @@ def _locale(app: Flask) -> str:
         return db.session.scalar(select(Account.locale).where(Account.national_id == "001099012345"))
 
 
-def test_activating_in_english_keeps_english_notices(app: Flask, client: FlaskClient, walk_in) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.usefixtures("walk_in")
+def test_activating_in_english_keeps_english_notices(app: Flask, client: FlaskClient) -> None:
     assert _locale(app) == "vi"  # the clerk's console
     client.set_cookie(LOCALE_COOKIE, "en")
     assert enter_code(client, sms_code(app)).status_code == 303
@@ -43,7 +45,8 @@ def test_activating_in_english_keeps_english_notices(app: Flask, client: FlaskCl
     assert _locale(app) == "en"
 
 
-def test_activating_in_vietnamese_keeps_vietnamese(app: Flask, client: FlaskClient, walk_in) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.usefixtures("walk_in")
+def test_activating_in_vietnamese_keeps_vietnamese(app: Flask, client: FlaskClient) -> None:
     assert enter_code(client, sms_code(app)).status_code == 303
     assert choose_password(client, CITIZEN_PASSWORD).status_code == 303
     assert _activated_sms(app).locale == "vi" and _locale(app) == "vi"
