@@ -174,14 +174,18 @@ def load_flow(flow: str | None) -> tuple[Account, OtpChallenge] | None:
     return account, challenge
 
 
-def activate(flow: str | None, password: str, *, user_agent: str | None = None) -> Activated:
+def activate(flow: str | None, password: str, *, user_agent: str | None = None,
+             locale: str | None = None) -> Activated:
     """Step 2: set the citizen's own password, activate the account and sign in.
 
     The caller has checked that the citizen accepted the current terms (TERMS_VERSION): the
     clerk cannot accept them for the citizen, so acceptance is recorded here, by the owner.
 
     Raises ActivationExpired (no valid step 1, or the account was activated meanwhile) or
-    DomainError (password policy; nothing changed, the flow stays usable). One transaction."""
+    DomainError (password policy; nothing changed, the flow stays usable). One transaction.
+
+    `locale`: the language the citizen activates in (the clerk's choice, Vietnamese, is only a
+    default): every later notice, from the "activated" SMS on, is sent in it."""
     loaded = load_flow(flow)
     if loaded is None:
         db.session.rollback()
@@ -196,7 +200,8 @@ def activate(flow: str | None, password: str, *, user_agent: str | None = None) 
         update(Account)
         .where(Account.id == account.id, Account.status == AccountStatus.PENDING_ACTIVATION)
         .values(status=AccountStatus.ACTIVE, phone_verified_at=now, updated_at=now,
-                terms_version=TERMS_VERSION, terms_accepted_at=now)
+                terms_version=TERMS_VERSION, terms_accepted_at=now,
+                **({"locale": locale} if locale else {}))
         .execution_options(synchronize_session=False)).rowcount == 1
     if not won:
         db.session.rollback()

@@ -8,6 +8,7 @@ offices and portals are looked up when the page is shown. Every audit tag has a 
 - SHOWN: one line per event;
 - VISIT: one line per counter visit: the look-ups and the document check of one code at one
   office are a single line, that of the first look-up (the decision has a line of its own);
+  (ONLY_WHEN narrows a shown tag to the events that record one value);
 - HIDDEN: recorded for the auditors, not worth a line to the person (the person's own form
   mistakes, a clerk's refused attempts, internal bookkeeping, halves of an event already shown);
 - NOT_CITIZEN: never recorded against a citizen's account (staff, portals, offices, keys).
@@ -46,7 +47,9 @@ DECISIONS: dict[AuditTag, Decision] = {
     T.ACCOUNT_PASSWORD_CHANGE: S, T.ACCOUNT_PASSWORD_RECOVER: S,
     T.ACCOUNT_PHONE_CONFIRM: S, T.ACCOUNT_EMAIL_CONFIRM: S, T.ACCOUNT_CONTACT_CHANGE: S,
     T.ACCOUNT_MFA_ENROL: S, T.ACCOUNT_MFA_REMOVE: S,
-    T.ACCOUNT_MFA_SUCCESS: H,  # always stored with the sign-in it completes: that line says it
+    # At sign-in and set-up it is stored with the line that says it (sign-in, turned on); a
+    # step-up, later in a session, for a portal that needs it, has no other line (ONLY_WHEN).
+    T.ACCOUNT_MFA_SUCCESS: S,
     T.ACCOUNT_MFA_FAILURE: S,  # but not while setting it up (MISTYPED)
     T.ACCOUNT_RECOVERY_CODE_USE: S,
     T.ACCOUNT_DATA_EXPORT: S,
@@ -84,6 +87,9 @@ DECISIONS: dict[AuditTag, Decision] = {
 }
 # A wrong code while turning two-step verification on is a typing mistake, not an attempt.
 MISTYPED = {T.ACCOUNT_MFA_FAILURE: ("step", "enrol")}
+# Shown only when the event records this value (the other events of the tag are halves of a
+# line already shown).
+ONLY_WHEN = {T.ACCOUNT_MFA_SUCCESS: ("step", "step_up")}
 SHOWN_TAGS = [t.value for t, d in DECISIONS.items() if d in (S, V)]
 VISIT_TAGS = {
     T.COUNTER_VERIFICATION_VIEW.value: "person", T.COUNTER_VERIFICATION_SUBMIT.value: "person",
@@ -125,6 +131,9 @@ def _visible(account_id: int) -> ColumnElement[bool]:
     for tag, (key, value) in MISTYPED.items():
         conditions.append(not_(and_(AuditEvent.tag == tag.value,
                                     func.coalesce(AuditEvent.data[key].as_string(), "") == value)))
+    for tag, (key, value) in ONLY_WHEN.items():
+        conditions.append(or_(AuditEvent.tag != tag.value,
+                              func.coalesce(AuditEvent.data[key].as_string(), "") == value))
     for family in ("person", "organisation"):
         tags = [tag for tag, kind in VISIT_TAGS.items() if kind == family]
         same_visit = exists().where(

@@ -7,9 +7,9 @@ changes until the new contact is proven:
   account); on confirmation the phone is replaced and the OLD phone gets a notice. A phone that
   already belongs to another account gets the same answer, but a challenge no code can satisfy
   and no SMS, so the form never tells whether a number is registered.
-* e-mail: a link goes to the NEW address (CONFIRM_EMAIL, bound to the account, the address in
-  `destination`); opening it (signed in as the owner) sets the address and email_verified_at.
-  Removing the e-mail needs only the password.
+* e-mail (idp.services.contact_email): a link goes to the NEW address (CONFIRM_EMAIL, bound to
+  the account, the address in `destination`); opening it (signed in as the owner) sets the
+  address and email_verified_at. Removing the e-mail needs only the password.
 
 A new request supersedes the earlier pending one of the same kind. Audit ACCOUNT_CONTACT_CHANGE.
 """
@@ -18,12 +18,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from idp.domain.email_address import normalize_email
 from idp.domain.errors import N_, DomainError
 from idp.domain.phone import display_phone, normalize_phone
 from idp.errors import IdpError
@@ -216,82 +215,3 @@ def _masked(phone: str) -> str:
 
 
 masked_phone = _masked
-
-
-# --- e-mail --------------------------------------------------------------------------------
-
-def request_email_change(account: Account, *, raw_email: str, password: str,
-                         session_id: int | None) -> str:
-    """Check the password, send a confirmation link to the new address. Returns the address.
-
-    Raises WrongPassword / login_throttle.Throttled (nothing sent) or DomainError (address)."""
-    _check_password(account, password)
-    email = normalize_email(raw_email)
-    if email == account.email and account.email_verified_at is not None:
-        raise DomainError("contact.same_email", SAME_EMAIL)
-    _supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
-    _challenge, token = otp.issue_link(OtpPurpose.CONFIRM_EMAIL, email, account_id=account.id)
-    link = _settings().issuer + url_for("citizen.contact_email_confirm", token=token)
-    locale = account.locale or "vi"
-    with force_locale(locale):
-        subject = gettext("PostID: confirm your new e-mail address")
-        text = gettext("Hello %(name)s,\n\nTo use this e-mail address for your PostID account, "
-                       "open this link within %(hours)s hours while signed in to PostID:\n\n"
-                       "%(link)s\n\nIf you did not ask for this, ignore this message.",
-                       name=account.full_name, hours=_settings().email_link_hours, link=link)
-    notify.send_email(email, subject, text, template="account.change_email_link",
-                      account_id=account.id, locale=locale)
-    audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
-                 field="email", step="requested")
-    db.session.commit()
-    return email
-
-
-def remove_email(account: Account, *, password: str, session_id: int | None) -> None:
-    """Remove the e-mail address (and any pending link). Raises WrongPassword, Throttled,
-    DomainError (no address)."""
-    _check_password(account, password)
-    if not account.email:
-        raise DomainError("contact.no_email", NO_EMAIL)
-    _supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
-    account.email = None
-    account.email_verified_at = None
-    _tell_phone_email_changed(account)
-    audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
-                 field="email", step="removed")
-    db.session.commit()
-
-
-def _tell_phone_email_changed(account: Account) -> None:
-    locale = account.locale or "vi"
-    with force_locale(locale):
-        text = gettext("PostID: the e-mail address of your account was changed. If this was not "
-                       "you, contact PostID at a post office right away.")
-    notify.send_sms(account.phone, text, template="account.email_changed", locale=locale,
-                    account_id=account.id)
-
-
-def email_link_pending(account: Account, token: str) -> bool:
-    challenge = otp.find_link(OtpPurpose.CONFIRM_EMAIL, token)
-    return challenge is not None and challenge.account_id == account.id
-
-
-def confirm_email(account: Account, token: str, *, session_id: int | None) -> str | None:
-    """Consume a link of this account; set the address it was sent to. None if not valid
-    (unknown, used, expired, superseded, or another account's link: not consumed then)."""
-    if not email_link_pending(account, token):
-        db.session.rollback()
-        return None
-    challenge = otp.consume_link(OtpPurpose.CONFIRM_EMAIL, token)
-    if challenge is None:
-        db.session.rollback()
-        return None
-    changed = account.email != challenge.destination
-    account.email = challenge.destination
-    account.email_verified_at = utcnow()
-    if changed:
-        _tell_phone_email_changed(account)
-    audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
-                 field="email", step="confirmed")
-    db.session.commit()
-    return challenge.destination

@@ -43,9 +43,10 @@ def raised_amr(amr: str, method: str) -> str:
     return " ".join([v for v in AMR_ORDER if v in values] + sorted(values - set(AMR_ORDER)))
 
 
-def step_up(session: UserSession, code: str) -> str:
+def step_up(session: UserSession, code: str, *, client: str | None = None) -> str:
     """Check a second factor for the signed-in `session` and raise its `amr`; returns the
     session's new cookie token. One transaction (a failure is recorded in its own).
+    `client`: the client_id of the portal waiting for it, named in the activity history.
 
     Raises NotEnrolled, mfa.MfaThrottled or mfa.WrongCode; the session is unchanged then."""
     account_id = session.account_id
@@ -59,7 +60,7 @@ def step_up(session: UserSession, code: str) -> str:
                      step="step_up")
         db.session.commit()
         raise failure or mfa.WrongCode()
-    token = _raise_session(session, method, step="step_up")
+    token = _raise_session(session, method, step="step_up", client=client)
     db.session.commit()
     login_throttle.succeeded(attempt)
     return token
@@ -78,11 +79,13 @@ def enrol_and_step_up(session: UserSession, code: str) -> tuple[list[str], str]:
     return codes, token
 
 
-def _raise_session(session: UserSession, method: str, *, step: str) -> str:
+def _raise_session(session: UserSession, method: str, *, step: str,
+                   client: str | None = None) -> str:
     """New cookie token and raised `amr` for `session` (caller commits); returns the token."""
     token = secrets.token_urlsafe(32)
     session.token_hash = sessions.token_hash(token)
     session.amr = raised_amr(session.amr, method)
+    extra = {"client": client} if client else {}
     audit.record(AuditTag.ACCOUNT_MFA_SUCCESS, account_id=session.account_id,
-                 session_id=session.id, method=method, step=step)
+                 session_id=session.id, method=method, step=step, **extra)
     return token

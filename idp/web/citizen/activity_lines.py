@@ -31,6 +31,7 @@ LINES: dict[T, LazyString] = {
     T.ACCOUNT_MFA_ENROL: _l("Two-step verification turned on"),
     T.ACCOUNT_MFA_REMOVE: _l("Two-step verification turned off"),
     T.ACCOUNT_MFA_FAILURE: _l("Wrong two-step verification code"),
+    T.ACCOUNT_MFA_SUCCESS: _l("Two-step verification passed"),
     T.ACCOUNT_RECOVERY_CODE_USE: _l("Recovery code used"),
     T.ACCOUNT_DATA_EXPORT: _l("Downloaded your data"),
     T.CONSENT_GRANT: _l("Allowed %(portal)s to receive your details"),
@@ -76,14 +77,19 @@ VARIANTS: dict[tuple[T, str, str], LazyString] = {
     (T.ACCOUNT_CONTACT_CHANGE, "email", "requested"): _l("E-mail address change requested"),
     (T.ACCOUNT_CONTACT_CHANGE, "email", "confirmed"): _l("E-mail address changed"),
     (T.ACCOUNT_CONTACT_CHANGE, "email", "removed"): _l("E-mail address removed"),
+    (T.ACCOUNT_CONTACT_CHANGE, "email", "cancelled"): _l("E-mail address change cancelled"),
+    (T.ACCOUNT_EMAIL_CONFIRM, "step", "requested"): _l("Asked to confirm the e-mail address"),
 }
 CREATED_AT_OFFICE = _l("Account created at %(office)s")
+STEP_UP_FOR_PORTAL = _l("Two-step verification passed for %(portal)s")
 _BY_VALUE = {tag.value: tag for tag in LINES}
 
 
 def _variant(tag: T, entry: Entry) -> LazyString | None:
     if tag is T.ACCOUNT_CREATE and entry.office:
         return CREATED_AT_OFFICE
+    if tag is T.ACCOUNT_MFA_SUCCESS and entry.datum("client"):
+        return STEP_UP_FOR_PORTAL
     if tag is T.ACCOUNT_CONTACT_CHANGE:
         return VARIANTS.get((tag, str(entry.datum("field")), str(entry.datum("step"))))
     return VARIANTS.get((tag, "step", str(entry.datum("step"))))

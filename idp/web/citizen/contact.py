@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone
 from idp.services import contact_change, login_throttle
+from idp.services import contact_email as contact_email_service
 from idp.web.citizen.forms import ActionForm, EmailChangeForm, PhoneChangeForm, PhoneCodeForm
 from idp.web.citizen.views import _session, bp
 from idp.web.session_cookie import current_account
@@ -117,20 +118,18 @@ def _confirm_page(form: PhoneCodeForm, pending, status: int, *,  # type: ignore[
 def contact_email() -> Response | Page:
     form = EmailChangeForm()
     if request.method == "GET":
-        account = current_account()
-        if account is not None and account.email and account.email_verified_at is None:
-            form.email.data = account.email  # confirming it is sending the link again
         return _email_page(form, 200, sent=request.args.get("sent") == "1",
-                           removed=request.args.get("removed") == "1")
+                           removed=request.args.get("removed") == "1",
+                           cancelled=request.args.get("cancelled") == "1")
     if not form.validate_on_submit():
         return _email_page(form, 400)
     session = _session()
     try:
         if form.remove.data:
-            contact_change.remove_email(session.account, password=form.current_password.data or "",
-                                        session_id=session.id)
+            contact_email_service.remove_email(
+                session.account, password=form.current_password.data or "", session_id=session.id)
         else:
-            contact_change.request_email_change(
+            contact_email_service.request_email_change(
                 session.account, raw_email=form.email.data or "",
                 password=form.current_password.data or "", session_id=session.id)
     except login_throttle.Throttled as exc:
@@ -142,18 +141,80 @@ def contact_email() -> Response | Page:
     except DomainError as exc:
         form.email.errors = [gettext(exc.message)]
         return _email_page(form, 400)
+    except contact_change.ResendRefused as exc:  # the current address typed again, too early
+        form.form_errors.append(_refusal_message(exc))
+        return _retry_after(_email_page(form, 429), exc)
     if form.remove.data:
         return redirect(url_for("citizen.contact_email", removed=1), code=303)
+    if contact_email_service.pending_email(session.account) is None:  # the current address
+        return redirect(url_for("citizen.contact_email_verify", sent=1), code=303)
     return redirect(url_for("citizen.contact_email", sent=1), code=303)
 
 
 def _email_page(form: EmailChangeForm, status: int, *, sent: bool = False,
-                removed: bool = False) -> Page:
+                removed: bool = False, cancelled: bool = False) -> Page:
     form.current_password.data = ""
+    account = current_account()
     return render_template("citizen/contact_email.html", nav="profile", form=form, sent=sent,
-                           removed=removed,
-                           account=current_account(),
+                           removed=removed, cancelled=cancelled, account=account, pending_form=ActionForm(),
+                           pending=contact_email_service.pending_email(account),
                            hours=current_app.config["IDP_SETTINGS"].email_link_hours), status
+
+
+def _refusal_message(exc: contact_change.ResendRefused) -> str:
+    return gettext(exc.message, seconds=exc.wait) if exc.wait else gettext(exc.message)
+
+
+def _retry_after(page: Page, exc: contact_change.ResendRefused) -> Response:
+    response = make_response(*page)
+    if exc.wait:
+        response.headers["Retry-After"] = str(exc.wait)
+    return response
+
+
+@bp.route("/contact/email/confirm-address", methods=["GET", "POST"])
+def contact_email_verify() -> Response | Page:
+    """Confirming the address the account already has: a link to it, nothing changes."""
+    account = _session().account
+    if not account.email or account.email_verified_at is not None:
+        return redirect(url_for("citizen.contact_email"))
+    form = ActionForm()
+    if request.method == "GET":
+        return _verify_page(form, 200, sent=request.args.get("sent") == "1")
+    if not form.validate_on_submit():
+        return _verify_page(form, 400)
+    try:
+        contact_email_service.send_confirmation_link(account, session_id=_session().id)
+    except contact_change.ResendRefused as exc:
+        return _retry_after(_verify_page(form, 429, error=_refusal_message(exc)), exc)
+    return redirect(url_for("citizen.contact_email_verify", sent=1), code=303)
+
+
+def _verify_page(form: ActionForm, status: int, *, sent: bool = False,
+                 error: str | None = None) -> Page:
+    return render_template("citizen/contact_email_verify.html", nav="profile", form=form,
+                           account=current_account(), sent=sent, error=error,
+                           hours=current_app.config["IDP_SETTINGS"].email_link_hours), status
+
+
+@bp.post("/contact/email/pending")
+def contact_email_pending() -> Response | Page:
+    """The NEW address waiting for confirmation: send its link again, or cancel the change."""
+    form = ActionForm()
+    action = request.form.get("action")
+    if not form.validate_on_submit() or action not in ("resend", "cancel"):
+        return _email_page(EmailChangeForm(formdata=None), 400)
+    session = _session()
+    if action == "cancel":
+        contact_email_service.cancel_email_change(session.account, session_id=session.id)
+        return redirect(url_for("citizen.contact_email", cancelled=1), code=303)
+    try:
+        contact_email_service.resend_change_link(session.account)
+    except contact_change.ResendRefused as exc:
+        page_form = EmailChangeForm(formdata=None)
+        page_form.form_errors.append(_refusal_message(exc))
+        return _retry_after(_email_page(page_form, 429), exc)
+    return redirect(url_for("citizen.contact_email", sent=1), code=303)
 
 
 @bp.route("/contact/email/confirm/<token>", methods=["GET", "POST"])
@@ -161,14 +222,16 @@ def contact_email_confirm(token: str) -> Page:
     session = _session()
     form = ActionForm()
     if request.method == "GET":
-        valid = contact_change.email_link_pending(session.account, token)
+        valid = contact_email_service.email_link_pending(session.account, token)
         return _email_confirm_page(form, "ask" if valid else "invalid", token, 200 if valid else 404)
     if not form.validate_on_submit():
         return _email_confirm_page(form, "ask", token, 400)
-    address = contact_change.confirm_email(session.account, token, session_id=session.id)
+    before = session.account.email
+    address = contact_email_service.confirm_email(session.account, token, session_id=session.id)
     if address is None:
         return _email_confirm_page(form, "invalid", token, 404)
-    return _email_confirm_page(form, "done", token, 200, address=address)
+    return _email_confirm_page(form, "done" if address != before else "confirmed", token, 200,
+                               address=address)
 
 
 def _email_confirm_page(form: ActionForm, state: str, token: str, status: int, *,

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone
 from idp.models import UserSession
-from idp.services import account_data, backchannel, login_throttle, passwords_change
+from idp.services import account_data, backchannel, contact_email, login_throttle, passwords_change
 from idp.services import activity as activity_service
 from idp.web.citizen.activity_lines import activity_line
 from idp.web.citizen.forms import ActionForm, DeleteAccountForm, PasswordChangeForm
@@ -56,6 +56,8 @@ def account() -> str:
         session=current_session(),
         display_phone=display_phone,
         nav="profile",
+        pending_email=contact_email.pending_email(current_account()),
+        pending_form=ActionForm(),
     )
 
 

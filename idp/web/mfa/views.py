@@ -209,7 +209,9 @@ def step_up_view() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _step_up_page(form, target, 400 if request.method == "POST" else 200)
     try:
-        token = step_up.step_up(session, form.code.data or "")
+        waiting = waiting_portal(target)
+        token = step_up.step_up(session, form.code.data or "",
+                                client=waiting.client.client_id if waiting else None)
     except step_up.NotEnrolled:
         return redirect(url_for("mfa.security", next=target))
     except mfa.MfaThrottled as exc:

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from idp.domain.errors import DomainError
 from idp.extensions import limiter
-from idp.services import backchannel, recovery
+from idp.services import backchannel, mfa, otp, recovery
 from idp.web.recovery.forms import CodeForm, NewPasswordForm, StartForm
 from idp.web.session_cookie import device_cookie
 
@@ -69,6 +69,8 @@ def code() -> Response | tuple[str, int]:
     form = CodeForm()
     if not form.validate_on_submit():
         return _code_page(form, 400 if request.method == "POST" else 200)
+    loaded = recovery.load_flow(_flow())
+    account_id = loaded[0].account_id if loaded else None
     try:
         queued = recovery.reset_with_code(_flow(), form.code.data or "", form.password.data or "")
     except recovery.RecoveryThrottled as exc:
@@ -83,9 +85,16 @@ def code() -> Response | tuple[str, int]:
         form.password.errors = [gettext(exc.message)]
         return _code_page(form, 400)  # the code is kept: it is still valid
     _deliver(queued)
-    response = make_response(render_template("recovery/done.html"), 200)
+    response = make_response(_done_page(account_id), 200)
     response.delete_cookie(RECOVERY_COOKIE, path="/recover")
     return response
+
+
+def _done_page(account_id: int | None) -> str:
+    """After the reset (the code or link was verified, so the account is known): only an
+    account with an authenticator app is told that the app is still asked at sign-in."""
+    app_asked = account_id is not None and mfa.is_enrolled(account_id)
+    return render_template("recovery/done.html", app_asked=app_asked)
 
 
 def _code_page(form: CodeForm, status: int) -> tuple[str, int]:
@@ -106,6 +115,8 @@ def link(token: str) -> tuple[str, int] | Response:
         return _link_page(form, token, "ask", 200)
     if not form.validate_on_submit():
         return _link_page(form, token, "ask", 400)
+    found = otp.find_link(recovery.PURPOSE, token)
+    account_id = found.account_id if found else None
     try:
         queued = recovery.reset_with_link(token, form.password.data or "")
     except recovery.RecoveryFailed:
@@ -114,7 +125,7 @@ def link(token: str) -> tuple[str, int] | Response:
         form.password.errors = [gettext(exc.message)]
         return _link_page(form, token, "ask", 400)
     _deliver(queued)
-    return render_template("recovery/done.html"), 200
+    return _done_page(account_id), 200
 
 
 def _link_page(form: NewPasswordForm, token: str, state: str, status: int) -> tuple[str, int]:

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from idp.domain.errors import DomainError
 from idp.domain.terms import TERMS_VERSION
 from idp.extensions import limiter
+from idp.i18n import current_language
 from idp.services import activation
 from idp.web.register.activate_forms import ActivateCodeForm, ChoosePasswordForm, NewCodeForm
 from idp.web.register.views import bp
@@ -97,7 +98,7 @@ def activate_password() -> Response | tuple[str, int]:
         return _password_page(form, account.full_name, 400 if request.method == "POST" else 200)
     try:
         done = activation.activate(_flow(), form.password.data or "",
-                                   user_agent=request.user_agent.string)
+                                   user_agent=request.user_agent.string, locale=current_language())
     except DomainError as exc:  # the password policy: nothing changed, the step stays open
         form.password.errors = [gettext(exc.message)]
         return _password_page(form, account.full_name, 400)

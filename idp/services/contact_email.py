@@ -1,0 +1,228 @@
+"""The e-mail address on the account page (DESIGN §6), re-confirmed; the phone is in
+idp.services.contact_change, which also holds the shared password check and errors.
+
+A link goes to the NEW address (CONFIRM_EMAIL, bound to the account, the address in
+`destination`); opening it (signed in as the owner) sets the address and email_verified_at.
+Until then the new address is pending (pending_email): its link can be sent again or the
+change cancelled. Removing the e-mail needs only the password.
+Confirming the CURRENT, unconfirmed address is no change (send_confirmation_link): a link to
+it, no password, audited ACCOUNT_EMAIL_CONFIRM (step "requested", then "confirmed").
+
+A new request supersedes the earlier pending link. Audit ACCOUNT_CONTACT_CHANGE (a change)
+or ACCOUNT_EMAIL_CONFIRM (the current address confirmed).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import url_for
+from flask_babel import force_locale, gettext
+from sqlalchemy import select
+
+from idp.domain.email_address import normalize_email
+from idp.domain.errors import N_, DomainError
+from idp.extensions import db
+from idp.models import Account, AuditTag
+from idp.models.base import utcnow
+from idp.models.registration import OtpChallenge, OtpPurpose
+from idp.services import audit, notify, otp
+from idp.services.contact_change import (
+    NO_EMAIL,
+    SAME_EMAIL,
+    ResendRefused,
+    _check_password,
+    _settings,
+    _supersede,
+)
+
+LINK_TOO_EARLY = N_("Please wait %(seconds)s seconds before asking for the link again.")
+LINK_EXHAUSTED = N_("No more links can be sent to this address. Open the last one we sent.")
+
+
+class LinkResendRefused(ResendRefused):
+    """An e-mail link asked for again too early, or after its last send."""
+
+    def __init__(self, wait: int | None) -> None:
+        super().__init__(wait)
+        self.message = LINK_EXHAUSTED if wait is None else LINK_TOO_EARLY
+
+
+def request_email_change(account: Account, *, raw_email: str, password: str,
+                         session_id: int | None) -> str:
+    """Check the password, send a confirmation link to the new address. Returns the address.
+
+    The current, unconfirmed address typed again is no change: it is confirmed instead
+    (send_confirmation_link). Raises WrongPassword / login_throttle.Throttled (nothing sent),
+    DomainError (address) or LinkResendRefused (the current address, too early)."""
+    _check_password(account, password)
+    email = normalize_email(raw_email)
+    if email == account.email:
+        if account.email_verified_at is not None:
+            raise DomainError("contact.same_email", SAME_EMAIL)
+        send_confirmation_link(account, session_id=session_id)
+        return email
+    _supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
+    _challenge, token = otp.issue_link(OtpPurpose.CONFIRM_EMAIL, email, account_id=account.id)
+    _send_change_link(account, email, token)
+    audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
+                 field="email", step="requested")
+    db.session.commit()
+    return email
+
+
+def _send_change_link(account: Account, email: str, token: str) -> None:
+    link = _settings().issuer + url_for("citizen.contact_email_confirm", token=token)
+    locale = account.locale or "vi"
+    with force_locale(locale):
+        subject = gettext("PostID: confirm your new e-mail address")
+        text = gettext("Hello %(name)s,\n\nTo use this e-mail address for your PostID account, "
+                       "open this link within %(hours)s hours while signed in to PostID:\n\n"
+                       "%(link)s\n\nIf you did not ask for this, ignore this message.",
+                       name=account.full_name, hours=_settings().email_link_hours, link=link)
+    notify.send_email(email, subject, text, template="account.change_email_link",
+                      account_id=account.id, locale=locale)
+
+
+def _live_email_link(account: Account) -> OtpChallenge | None:
+    """The newest live e-mail link of the account (to its address or to a new one)."""
+    challenge = db.session.scalar(
+        select(OtpChallenge)
+        .where(OtpChallenge.account_id == account.id,
+               OtpChallenge.purpose == OtpPurpose.CONFIRM_EMAIL)
+        .order_by(OtpChallenge.id.desc()).limit(1))
+    return challenge if challenge is not None and otp.is_live(challenge) else None
+
+
+def pending_email(account: Account) -> str | None:
+    """The NEW address waiting for its link to be opened, if any (not the current address)."""
+    challenge = _live_email_link(account)
+    if challenge is None or challenge.destination == account.email:
+        return None
+    return challenge.destination
+
+
+def _renewed_link(account: Account, challenge: OtpChallenge | None, destination: str) -> str:
+    """A fresh token for the live link to `destination` after otp's doubling back-off (the
+    old token dies, the expiry restarts), or a new link when none is live (a link to another
+    address is superseded: one e-mail link at a time). Raises
+    LinkResendRefused while the back-off runs or when every send of the link is used."""
+    if challenge is None or challenge.destination != destination:
+        _supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
+        _new, token = otp.issue_link(OtpPurpose.CONFIRM_EMAIL, destination, account_id=account.id)
+        return token
+    wait = otp.resend_wait(challenge)
+    if wait is None or wait > 0:
+        raise LinkResendRefused(wait)
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    challenge.secret_hash = otp.secret_hash(token)
+    challenge.sends += 1
+    challenge.last_sent_at = now
+    challenge.expires_at = now + timedelta(hours=_settings().email_link_hours)
+    return token
+
+
+def send_confirmation_link(account: Account, *, session_id: int | None) -> str:
+    """Send a link to the account's own, unconfirmed address: confirming it changes nothing,
+    so no password is asked (the mailbox and the session prove it). Returns the address.
+
+    Raises DomainError (no address, or already confirmed) or LinkResendRefused (too early)."""
+    if not account.email:
+        raise DomainError("contact.no_email", NO_EMAIL)
+    if account.email_verified_at is not None:
+        raise DomainError("contact.same_email", SAME_EMAIL)
+    token = _renewed_link(account, _live_email_link(account), account.email)
+    link = _settings().issuer + url_for("citizen.contact_email_confirm", token=token)
+    locale = account.locale or "vi"
+    with force_locale(locale):
+        subject = gettext("PostID: confirm your e-mail address")
+        text = gettext("Hello %(name)s,\n\nTo confirm this e-mail address for your PostID account, "
+                       "open this link within %(hours)s hours while signed in to PostID:\n\n"
+                       "%(link)s\n\nIf you did not ask for this, ignore this message.",
+                       name=account.full_name, hours=_settings().email_link_hours, link=link)
+    notify.send_email(account.email, subject, text, template="account.confirm_email_link",
+                      account_id=account.id, locale=locale)
+    audit.record(AuditTag.ACCOUNT_EMAIL_CONFIRM, account_id=account.id, session_id=session_id,
+                 step="requested")
+    db.session.commit()
+    return account.email
+
+
+def resend_change_link(account: Account) -> str | None:
+    """Send the link to the pending NEW address again (its password was checked when it was
+    asked for). None when no change is pending; raises LinkResendRefused (too early)."""
+    challenge = _live_email_link(account)
+    if challenge is None or challenge.destination == account.email:
+        db.session.rollback()
+        return None
+    token = _renewed_link(account, challenge, challenge.destination)
+    _send_change_link(account, challenge.destination, token)
+    db.session.commit()
+    return challenge.destination
+
+
+def cancel_email_change(account: Account, *, session_id: int | None) -> bool:
+    """Kill the link to the pending NEW address; False when none is pending."""
+    if pending_email(account) is None:
+        db.session.rollback()
+        return False
+    _supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
+    audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
+                 field="email", step="cancelled")
+    db.session.commit()
+    return True
+
+
+def remove_email(account: Account, *, password: str, session_id: int | None) -> None:
+    """Remove the e-mail address (and any pending link). Raises WrongPassword, Throttled,
+    DomainError (no address)."""
+    _check_password(account, password)
+    if not account.email:
+        raise DomainError("contact.no_email", NO_EMAIL)
+    _supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
+    account.email = None
+    account.email_verified_at = None
+    _tell_phone_email_changed(account)
+    audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
+                 field="email", step="removed")
+    db.session.commit()
+
+
+def _tell_phone_email_changed(account: Account) -> None:
+    locale = account.locale or "vi"
+    with force_locale(locale):
+        text = gettext("PostID: the e-mail address of your account was changed. If this was not "
+                       "you, contact PostID at a post office right away.")
+    notify.send_sms(account.phone, text, template="account.email_changed", locale=locale,
+                    account_id=account.id)
+
+
+def email_link_pending(account: Account, token: str) -> bool:
+    challenge = otp.find_link(OtpPurpose.CONFIRM_EMAIL, token)
+    return challenge is not None and challenge.account_id == account.id
+
+
+def confirm_email(account: Account, token: str, *, session_id: int | None) -> str | None:
+    """Consume a link of this account; set the address it was sent to. None if not valid
+    (unknown, used, expired, superseded, or another account's link: not consumed then)."""
+    if not email_link_pending(account, token):
+        db.session.rollback()
+        return None
+    challenge = otp.consume_link(OtpPurpose.CONFIRM_EMAIL, token)
+    if challenge is None:
+        db.session.rollback()
+        return None
+    changed = account.email != challenge.destination
+    account.email = challenge.destination
+    account.email_verified_at = utcnow()
+    if changed:
+        _tell_phone_email_changed(account)
+        audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id,
+                     session_id=session_id, field="email", step="confirmed")
+    else:  # the address it already had: confirmed, not changed
+        audit.record(AuditTag.ACCOUNT_EMAIL_CONFIRM, account_id=account.id,
+                     session_id=session_id, step="confirmed")
+    db.session.commit()
+    return challenge.destination
