@@ -12,12 +12,16 @@ Stock waitress (3.0) has two gaps this closes:
   closed to make room. A complete request arrives within milliseconds, so it is not the one
   that goes.
 
+waitress writes the request path into two of its own log lines (a client gone mid-response, an
+exception while serving); paths carry tokens, so those lines lose it here (WithheldPaths).
+
 The connection limit follows the descriptor limit (`ulimit -n`), so accept() never fails for
 want of a descriptor (with a fixed limit above it, accept() failed in a loop at 40 % CPU).
 """
 
 from __future__ import annotations
 
+import logging
 import resource
 import socket
 import time
@@ -35,6 +39,26 @@ MAX_CONNECTIONS = 2000
 # Descriptors kept for everything but client connections: listeners, the wake-up pipe,
 # database and Redis connections, log files, imported modules' files.
 RESERVED_DESCRIPTORS = 64
+
+
+class WithheldPaths(logging.Filter):
+    """Cuts the request path from waitress's "... while serving <path>" lines: the access log
+    line of the same request names its route pattern instead (idp.web.route_log)."""
+
+    MARKER = " while serving "
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.MARKER in message:
+            record.msg = message.split(self.MARKER, 1)[0] + self.MARKER + "a request"
+            record.args = ()
+        return True
+
+
+def withhold_paths_from_waitress_log() -> None:
+    waitress_log = logging.getLogger("waitress")
+    if not any(isinstance(f, WithheldPaths) for f in waitress_log.filters):
+        waitress_log.addFilter(WithheldPaths())
 
 
 def connection_limit() -> int:
@@ -106,6 +130,7 @@ class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
 def create_guarded_server(application: Any, socket_map: dict[int, Any],
                           sockets: list[socket.socket], **adjustments: Any) -> list[GuardedServer]:
     """One GuardedServer per listening socket (TCP only, as `idp serve` binds), one thread pool."""
+    withhold_paths_from_waitress_log()
     adj = Adjustments(sockets=sockets, **adjustments)
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adj.threads)
