@@ -22,7 +22,12 @@ from typing import Any
 from gunicorn.workers.base import Worker
 from waitress import wasyncore
 
-from idp.cli.waitress_server import GuardedServer, connection_limit, create_guarded_server
+from idp.cli.waitress_server import (
+    GuardedServer,
+    connection_limit,
+    create_guarded_server,
+    peer_connection_limit,
+)
 from idp.web.request_body import MAX_BODY_BYTES
 from idp.web.route_log import ROUTE_ENVIRON_KEY
 
@@ -41,6 +46,7 @@ access_log = logging.getLogger("gunicorn.access")
 class WaitressWorker(Worker):  # type: ignore[misc]
     def run(self) -> None:
         socket_map: dict[int, Any] = {}
+        limit = connection_limit()
         listeners = create_guarded_server(
             self._logged(self.wsgi),
             socket_map,
@@ -48,7 +54,9 @@ class WaitressWorker(Worker):  # type: ignore[misc]
             threads=self.cfg.threads,
             channel_timeout=CHANNEL_TIMEOUT,
             cleanup_interval=CLEANUP_INTERVAL,
-            connection_limit=connection_limit(),
+            connection_limit=limit,
+            # Behind the proxy every connection comes from the proxy's address.
+            peer_limit=peer_connection_limit(limit, self.app.settings.trusted_proxies > 0),
             # waitress refuses a body of max_request_body_size bytes or more; the app accepts
             # up to MAX_BODY_BYTES inclusive: the two agree.
             max_request_body_size=MAX_BODY_BYTES + 1,
