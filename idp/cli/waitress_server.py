@@ -35,7 +35,7 @@ from typing import Any
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher
+from waitress.task import ThreadedTaskDispatcher, WSGITask
 
 # Seconds from a request's first byte to its last: a slower client is closed.
 REQUEST_DEADLINE = 10
@@ -81,6 +81,16 @@ def connection_limit() -> int:
     return max(1, min(MAX_CONNECTIONS, max(soft // 2, soft - RESERVED_DESCRIPTORS)))
 
 
+class LastOnStopTask(WSGITask):  # type: ignore[misc]
+    """A request answered while the worker stops is its connection's last (`Connection: close`):
+    the client, or the proxy, sends the next one on a new connection, to a running node."""
+
+    def build_response_header(self) -> bytes:
+        if self.channel.server.stopping:
+            self.request.headers["CONNECTION"] = "close"  # waitress then closes after the answer
+        return bytes(super().build_response_header())
+
+
 def peer_connection_limit(limit: int, behind_proxy: bool) -> int | None:
     """Connections one peer address may hold; None behind the proxy (it is the only peer)."""
     return None if behind_proxy else max(1, limit // PEER_SHARE)
@@ -89,6 +99,7 @@ def peer_connection_limit(limit: int, behind_proxy: bool) -> int | None:
 class DeadlineChannel(HTTPChannel):  # type: ignore[misc]
     """An HTTP connection that knows when the request it is receiving began."""
 
+    task_class = LastOnStopTask
     request_started = 0.0
     sent_anything = False
 
@@ -122,6 +133,8 @@ class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
     channel_class = DeadlineChannel
     # Set by create_guarded_server: None, or how many connections one peer address may hold.
     peer_limit: int | None = None
+    # Set by the worker on SIGTERM: every answer from then on closes its connection.
+    stopping = False
 
     def cap_peer(self, new: DeadlineChannel) -> None:
         """Over its share, a peer's own connections make room for its new one (or it goes)."""
