@@ -137,14 +137,16 @@ class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
     stopping = False
 
     def cap_peer(self, new: DeadlineChannel) -> None:
-        """Over its share, a peer's own connections make room for its new one (or it goes)."""
+        """Over its share, a peer's own older connections make room for its new one, which has
+        not sent its request yet only because it was accepted a moment ago."""
         if self.peer_limit is None:
             return
         peer = [channel for channel in self.active_channels.values()
                 if channel.addr[0] == new.addr[0] and not channel.will_close]
         if len(peer) <= self.peer_limit:
             return
-        waiting = sorted((channel for channel in peer if channel.evictable()),
+        waiting = sorted((channel for channel in peer if channel is not new
+                          and channel.evictable()),
                          key=DeadlineChannel.eviction_order)
         for channel in waiting[:len(peer) - self.peer_limit]:
             channel.will_close = True
