@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from idp.domain.errors import N_, DomainError
+from idp.web.route_log import route_pattern
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,8 @@ def handle_idp_error(exc: IdpError) -> Response:
 
 def handle_unavailable(exc: Exception) -> Response:
     """A backing service (database, Redis) is down: 503, so load balancers and people retry."""
-    log.error("backing service unavailable on %s %s: %s", request.method, request.path,
+    # The route pattern, not the path: paths carry tokens (/recover/link/<token>).
+    log.error("backing service unavailable on %s %s: %s", request.method, route_pattern(),
               type(exc).__name__)
     response = _render(503, "temporarily_unavailable", _failure_hint(503))
     response.headers["Retry-After"] = "30"
@@ -161,7 +163,7 @@ def handle_unavailable(exc: Exception) -> Response:
 
 
 def handle_unexpected(exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.exception("unhandled error on %s %s", request.method, route_pattern())
     return handle_http_error(InternalServerError())
 
 

@@ -7,10 +7,18 @@ Stock waitress (3.0) has two gaps this closes:
   REQUEST_DEADLINE of its first byte, however fast it trickles.
 - At `connection_limit` it stops accepting, so enough held connections leave every new client,
   the proxy's health check included, in the kernel's backlog. Here a new connection is always
-  accepted; the connection that has waited longest for its own request to arrive (a partial
-  request or an idle keep-alive, never one whose request is running or being answered) is
-  closed to make room. A complete request arrives within milliseconds, so it is not the one
-  that goes.
+  accepted and another one is closed to make room, never one whose request is running or being
+  answered: first a connection that never sent a byte (oldest first; opening them costs an
+  attacker nothing), then an idle keep-alive, and a partial request only last (oldest first):
+  it is a client's work in progress, and the deadline below bounds it anyway.
+- Without a proxy in front, nothing stops one address from taking every slot. Here one peer
+  address holds at most a share of the limit (PEER_SHARE); beyond it, its own connections make
+  room, in the same order. Behind the proxy (IDP_TRUSTED_PROXIES > 0) every connection comes
+  from the proxy, so there is no per-peer cap: the worker port must then be reachable from the
+  proxy only (docs/deployment.md).
+
+waitress writes the request path into two of its own log lines (a client gone mid-response, an
+exception while serving); paths carry tokens, so those lines lose it here (WithheldPaths).
 
 The connection limit follows the descriptor limit (`ulimit -n`), so accept() never fails for
 want of a descriptor (with a fixed limit above it, accept() failed in a loop at 40 % CPU).
@@ -18,6 +26,7 @@ want of a descriptor (with a fixed limit above it, accept() failed in a loop at 
 
 from __future__ import annotations
 
+import logging
 import resource
 import socket
 import time
@@ -26,7 +35,7 @@ from typing import Any
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher
+from waitress.task import ThreadedTaskDispatcher, WSGITask
 
 # Seconds from a request's first byte to its last: a slower client is closed.
 REQUEST_DEADLINE = 10
@@ -35,6 +44,28 @@ MAX_CONNECTIONS = 2000
 # Descriptors kept for everything but client connections: listeners, the wake-up pipe,
 # database and Redis connections, log files, imported modules' files.
 RESERVED_DESCRIPTORS = 64
+# Without a trusted proxy in front, one peer address holds at most 1/PEER_SHARE of the slots.
+PEER_SHARE = 8
+
+
+class WithheldPaths(logging.Filter):
+    """Cuts the request path from waitress's "... while serving <path>" lines: the access log
+    line of the same request names its route pattern instead (idp.web.route_log)."""
+
+    MARKER = " while serving "
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.MARKER in message:
+            record.msg = message.split(self.MARKER, 1)[0] + self.MARKER + "a request"
+            record.args = ()
+        return True
+
+
+def withhold_paths_from_waitress_log() -> None:
+    waitress_log = logging.getLogger("waitress")
+    if not any(isinstance(f, WithheldPaths) for f in waitress_log.filters):
+        waitress_log.addFilter(WithheldPaths())
 
 
 def connection_limit() -> int:
@@ -50,19 +81,47 @@ def connection_limit() -> int:
     return max(1, min(MAX_CONNECTIONS, max(soft // 2, soft - RESERVED_DESCRIPTORS)))
 
 
+class LastOnStopTask(WSGITask):  # type: ignore[misc]
+    """A request answered while the worker stops is its connection's last (`Connection: close`):
+    the client, or the proxy, sends the next one on a new connection, to a running node."""
+
+    def build_response_header(self) -> bytes:
+        if self.channel.server.stopping:
+            self.request.headers["CONNECTION"] = "close"  # waitress then closes after the answer
+        return bytes(super().build_response_header())
+
+
+def peer_connection_limit(limit: int, behind_proxy: bool) -> int | None:
+    """Connections one peer address may hold; None behind the proxy (it is the only peer)."""
+    return None if behind_proxy else max(1, limit // PEER_SHARE)
+
+
 class DeadlineChannel(HTTPChannel):  # type: ignore[misc]
     """An HTTP connection that knows when the request it is receiving began."""
 
+    task_class = LastOnStopTask
     request_started = 0.0
+    sent_anything = False
+
+    def __init__(self, server: GuardedServer, *args: Any, **kwargs: Any):
+        super().__init__(server, *args, **kwargs)
+        server.cap_peer(self)
 
     def received(self, data: bytes) -> bool:
-        if self.request is None and data:
-            self.request_started = time.time()
+        if data:
+            self.sent_anything = True
+            if self.request is None:
+                self.request_started = time.time()
         return bool(super().received(data))
 
-    def waiting_since(self) -> float:
-        """Since when this connection has held a slot without a request to run."""
-        return self.request_started if self.request is not None else self.last_activity
+    def eviction_order(self) -> tuple[int, float]:
+        """Sorts first the connection to close first: never sent a byte, then idle between
+        requests, then a partial request; the longest waiting first within each."""
+        if not self.sent_anything:
+            return (0, self.creation_time)
+        if self.request is None:
+            return (1, self.last_activity)
+        return (2, self.request_started)
 
     def evictable(self) -> bool:
         """Nothing of ours is running or being sent on it: closing it loses only its wait."""
@@ -72,6 +131,25 @@ class DeadlineChannel(HTTPChannel):  # type: ignore[misc]
 
 class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
     channel_class = DeadlineChannel
+    # Set by create_guarded_server: None, or how many connections one peer address may hold.
+    peer_limit: int | None = None
+    # Set by the worker on SIGTERM: every answer from then on closes its connection.
+    stopping = False
+
+    def cap_peer(self, new: DeadlineChannel) -> None:
+        """Over its share, a peer's own older connections make room for its new one, which has
+        not sent its request yet only because it was accepted a moment ago."""
+        if self.peer_limit is None:
+            return
+        peer = [channel for channel in self.active_channels.values()
+                if channel.addr[0] == new.addr[0] and not channel.will_close]
+        if len(peer) <= self.peer_limit:
+            return
+        waiting = sorted((channel for channel in peer if channel is not new
+                          and channel.evictable()),
+                         key=DeadlineChannel.eviction_order)
+        for channel in waiting[:len(peer) - self.peer_limit]:
+            channel.will_close = True
 
     def maintenance(self, now: float) -> None:
         super().maintenance(now)  # idle for channel_timeout
@@ -99,13 +177,15 @@ class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
         waiting = [channel for channel in channels if channel.evictable()]
         if not waiting:
             return False  # every connection has a request running: the backlog waits
-        min(waiting, key=DeadlineChannel.waiting_since).will_close = True
+        min(waiting, key=DeadlineChannel.eviction_order).will_close = True
         return True
 
 
 def create_guarded_server(application: Any, socket_map: dict[int, Any],
-                          sockets: list[socket.socket], **adjustments: Any) -> list[GuardedServer]:
+                          sockets: list[socket.socket], peer_limit: int | None = None,
+                          **adjustments: Any) -> list[GuardedServer]:
     """One GuardedServer per listening socket (TCP only, as `idp serve` binds), one thread pool."""
+    withhold_paths_from_waitress_log()
     adj = Adjustments(sockets=sockets, **adjustments)
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adj.threads)
@@ -114,6 +194,8 @@ def create_guarded_server(application: Any, socket_map: dict[int, Any],
         if sock.family not in (socket.AF_INET, socket.AF_INET6):
             raise ValueError("idp serve listens on TCP only")
         sockinfo = (sock.family, sock.type, sock.proto, sock.getsockname())
-        servers.append(GuardedServer(application, socket_map, True, sock, dispatcher=dispatcher,
-                                     adj=adj, bind_socket=False, sockinfo=sockinfo))
+        server = GuardedServer(application, socket_map, True, sock, dispatcher=dispatcher,
+                               adj=adj, bind_socket=False, sockinfo=sockinfo)
+        server.peer_limit = peer_limit
+        servers.append(server)
     return servers

@@ -22,7 +22,12 @@ from typing import Any
 from gunicorn.workers.base import Worker
 from waitress import wasyncore
 
-from idp.cli.waitress_server import GuardedServer, connection_limit, create_guarded_server
+from idp.cli.waitress_server import (
+    GuardedServer,
+    connection_limit,
+    create_guarded_server,
+    peer_connection_limit,
+)
 from idp.web.request_body import MAX_BODY_BYTES
 from idp.web.route_log import ROUTE_ENVIRON_KEY
 
@@ -34,6 +39,9 @@ MAX_REQUEST_HEADER = 32 * 1024
 # On SIGTERM, how long a connection just taken from the backlog may take to send its first
 # byte: the proxy sends a request together with its connection, so 1 s is plenty.
 FIRST_BYTE_WAIT = 1.0
+# On SIGTERM, how long a kept-alive connection stays open for a request sent just before the
+# client (or the proxy) could know the node is stopping; its answer then closes it.
+STOP_GRACE = 2.0
 
 access_log = logging.getLogger("gunicorn.access")
 
@@ -41,6 +49,7 @@ access_log = logging.getLogger("gunicorn.access")
 class WaitressWorker(Worker):  # type: ignore[misc]
     def run(self) -> None:
         socket_map: dict[int, Any] = {}
+        limit = connection_limit()
         listeners = create_guarded_server(
             self._logged(self.wsgi),
             socket_map,
@@ -48,7 +57,9 @@ class WaitressWorker(Worker):  # type: ignore[misc]
             threads=self.cfg.threads,
             channel_timeout=CHANNEL_TIMEOUT,
             cleanup_interval=CLEANUP_INTERVAL,
-            connection_limit=connection_limit(),
+            connection_limit=limit,
+            # Behind the proxy every connection comes from the proxy's address.
+            peer_limit=peer_connection_limit(limit, self.app.settings.trusted_proxies > 0),
             # waitress refuses a body of max_request_body_size bytes or more; the app accepts
             # up to MAX_BODY_BYTES inclusive: the two agree.
             max_request_body_size=MAX_BODY_BYTES + 1,
@@ -75,13 +86,19 @@ class WaitressWorker(Worker):  # type: ignore[misc]
         Connections still in the listen backlog were accepted by the kernel, often with a whole
         request sent: closing the listener without taking them resets them, and the proxy cannot
         retry a request that was sent (a 502 for each, on every restart). So they are accepted
-        first, and only then does the worker stop accepting.
+        first, and only then does the worker stop accepting. A request sent on a kept-alive
+        connection during the first STOP_GRACE seconds is answered too (with `Connection:
+        close`); idle connections are closed only after that.
         """
         taken = _take_backlog(socket_map, listeners)
         for listener in listeners:
             listener.accepting = False
-        deadline = time.monotonic() + self.cfg.graceful_timeout
-        while time.monotonic() < deadline and (_busy(listeners) or _awaited(taken)):
+            listener.stopping = True
+        started = time.monotonic()
+        deadline = started + self.cfg.graceful_timeout
+        while (now := time.monotonic()) < deadline and (
+                _busy(listeners) or _awaited(taken)
+                or (now < started + STOP_GRACE and _open(listeners))):
             self.notify()
             wasyncore.loop(timeout=0.05, map=socket_map, use_poll=True, count=1)
 
@@ -144,6 +161,12 @@ def _awaited(taken: list[Any]) -> bool:
     now = time.time()
     return any(channel.connected and not channel.request_started
                and now - channel.creation_time < FIRST_BYTE_WAIT for channel in taken)
+
+
+def _open(listeners: list[GuardedServer]) -> bool:
+    """A client connection not already on its way to being closed."""
+    return any(not (channel.will_close or channel.close_when_flushed)
+               for listener in listeners for channel in listener.active_channels.values())
 
 
 def _busy(listeners: list[GuardedServer]) -> bool:

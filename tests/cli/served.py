@@ -130,9 +130,10 @@ def held_connections(port: int, *, stalled_bodies: int, stalled_headers: int, id
         yield
 
 
-def raw_exchange(port: int, request: bytes, timeout: float = 10) -> bytes:
+def raw_exchange(port: int, request: bytes, timeout: float = 10,
+                 host: str = "127.0.0.1") -> bytes:
     """Send bytes as they are and read the answer until the server closes or it is complete."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+    with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.sendall(request)
         answer = b""
         while chunk := sock.recv(65536):
@@ -150,9 +151,11 @@ def status_of(answer: bytes) -> int:
 
 
 def proxy_config(directory: Path, listen: int, backend: int) -> Path:
-    """deploy/haproxy.cfg as it is, but on loopback plain HTTP (no certificate in tests)."""
+    """deploy/haproxy.cfg as it is, but on loopback plain HTTP (no certificate in tests), IPv4
+    and IPv6 as the dual-stack production bind."""
     text = HAPROXY_CFG.read_text()
-    text, binds = re.subn(r"(?m)^(\s*)bind .*$", rf"\g<1>bind 127.0.0.1:{listen}", text)
+    text, binds = re.subn(r"(?m)^(\s*)bind :::443 v4v6 .*$",
+                          rf"\g<1>bind 127.0.0.1:{listen}\n\g<1>bind ::1:{listen}", text)
     text, servers = re.subn(r"(?m)^(\s*server \S+) \S+", rf"\g<1> 127.0.0.1:{backend}", text)
     assert (binds, servers) == (1, 1)
     path = directory / "haproxy.cfg"

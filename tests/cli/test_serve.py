@@ -88,3 +88,24 @@ def test_serve_creates_no_control_socket(database_url, tmp_path):
     with serving_idp(database_url, tmp_path, env={"HOME": str(home)}):
         pass
     assert list(home.iterdir()) == []
+
+
+def test_request_on_a_kept_alive_connection_just_after_sigterm_is_answered(database_url,
+                                                                           tmp_path):
+    # Idle kept-alive connections were closed as soon as nothing ran: a request sent on one
+    # just after SIGTERM (the client or proxy could not know yet) got no answer (issue 11).
+    keep_alive = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with serving_idp(database_url, tmp_path) as served, \
+            socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
+        sock.sendall(keep_alive)
+        first = sock.recv(65536)
+        assert status_of(first) == 200
+        assert b"Connection: close" not in first
+        served.process.send_signal(signal.SIGTERM)
+        # The worker notices SIGTERM within 1 s (its loop timeout); the grace lasts 2 s more.
+        time.sleep(1.5)
+        sock.sendall(keep_alive)
+        answer = read_all(sock)  # until the server closes: the answer is the last
+        assert served.process.wait(timeout=30) == 0
+    assert status_of(answer) == 200
+    assert b"Connection: close" in answer

@@ -70,8 +70,11 @@ def test_body_larger_than_the_buffer_is_refused_by_the_proxy(proxy, framing):
     assert b"<h1>413 Payload Too Large</h1>" in answer  # HAProxy's page, not the node's
 
 
-def test_healthz_is_not_served_to_clients(proxy):
-    assert status_of(raw_exchange(proxy.port, get("/healthz"))) == 403
+@pytest.mark.parametrize("path", ["/healthz", "//healthz", "///healthz", "/%68ealthz",
+                                  "/%2Fhealthz", "/%2f%68ealthz/", "/healthz?x=1"])
+def test_healthz_is_not_served_to_clients(proxy, path):
+    # The node merges slashes and percent-decodes once: each of these is its /healthz.
+    assert status_of(raw_exchange(proxy.port, get(path))) == 403
 
 
 def test_proxy_log_holds_no_token_and_no_query(proxy):
@@ -80,7 +83,23 @@ def test_proxy_log_holds_no_token_and_no_query(proxy):
         assert status_of(raw_exchange(proxy.port, get(path))) in (200, 404)
     time.sleep(0.5)  # the log line is written once the connection is closed
     log = proxy.log.read_text()
-    assert '"GET /recover/link/-"' in log
-    assert '"GET /login"' in log
+    assert 'GET "/recover/link/-"' in log
+    assert 'GET "/login"' in log
     assert token not in log
     assert "0912345678" not in log
+
+
+def test_a_quote_or_backslash_in_the_path_does_not_end_the_logged_field(proxy):
+    raw_exchange(proxy.port, get('/a"b'))
+    raw_exchange(proxy.port, get('/c\\'))
+    time.sleep(0.5)
+    lines = [line for line in proxy.log.read_text().splitlines() if " GET \"/a" in line
+             or " GET \"/c" in line]
+    assert [line.split(" GET ", 1)[1] for line in lines] == ['"/a%22b"', '"/c%5C"']
+
+
+def test_ipv6_clients_reach_the_proxy_with_their_own_address(proxy):
+    assert status_of(raw_exchange(proxy.port, get(PROXY_PROBE), host="::1")) == 200
+    time.sleep(0.5)
+    assert any(line.startswith("::1:") and line.endswith(' GET "/.well-known/-"')
+               for line in proxy.log.read_text().splitlines())

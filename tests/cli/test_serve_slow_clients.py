@@ -91,6 +91,35 @@ def test_trickling_headers_at_the_connection_limit_do_not_stop_healthz(database_
             assert_healthz_answers(served.port)
 
 
+def closed_by_server(sock: socket.socket) -> bool:
+    sock.setblocking(False)
+    try:
+        return sock.recv(65536) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        sock.setblocking(True)
+
+
+def test_a_request_trickling_past_the_deadline_is_closed_below_the_limit(database_url, tmp_path):
+    # One connection, far below the limit, so no eviction: a header byte every second keeps
+    # stock waitress's 20 s idle timeout from ever firing. The request must be complete 10 s
+    # after its first byte (checked every 5 s), so the server closes it after 10 to 15 s.
+    with running_idp(database_url, tmp_path) as port, \
+            socket.create_connection(("127.0.0.1", port), timeout=5) as slow:
+        started = time.monotonic()
+        slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        while not closed_by_server(slow) and time.monotonic() - started < 18:
+            time.sleep(1)
+            with suppress(OSError):
+                slow.send(b"x")
+            assert_healthz_answers(port)
+        closed_after = time.monotonic() - started
+    assert 9 < closed_after < 17
+
+
 def test_more_connections_than_descriptors_neither_spin_nor_stop_the_worker(database_url,
                                                                             tmp_path):
     # With a fixed limit of 2000 connections under `ulimit -n 256`, accept() failed (EMFILE)
