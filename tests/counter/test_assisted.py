@@ -111,6 +111,32 @@ def test_every_problem_shows_in_one_round_and_nothing_is_stored(app, console):
     assert nothing_stored(app)
 
 
+def summary_targets(html: str) -> list[str]:
+    summary = html[html.index('id="error-summary"'):]
+    return re.findall(r'href="#([a-z_]+)"', summary[:summary.index("</ul>")])
+
+
+def test_the_error_summary_follows_the_order_of_the_page(console):
+    response = post_form(console, national_id="", full_name="", birthdate="", gender="",
+                         phone="", document_number="", issued_on="", photo_match=None,
+                         province_code="01")
+    assert response.status_code == 400
+    targets = summary_targets(response.get_data(as_text=True))
+    assert targets == ["national_id", "full_name", "birthdate", "gender", "phone",
+                       "document_number", "issued_on", "photo_match", "ward", "street"]
+
+
+def test_mismatch_messages_speak_to_the_clerk(app, console):
+    html = post_form(console, gender="female",
+                     document_number="001099012399").get_data(as_text=True)
+    assert "does not match the sex entered" in html
+    assert "Check the number and the sex on the card." in html
+    assert "not the ID number typed above" in html
+    for citizen_words in ("the sex you chose", "your card", "the citizen declared"):
+        assert citizen_words not in html
+    assert nothing_stored(app)
+
+
 def test_document_problems_are_field_errors(app, console):
     response = post_form(console, document_number="001099012399", expires_on="01/01/2024",
                          photo_match=None)
