@@ -27,7 +27,11 @@ from idp.domain.enrolment_code import MAX_INPUT
 from idp.domain.errors import DomainError
 from idp.models import DocumentType, RejectReason, VerificationStatus
 from idp.services.counter_decisions import REASON_LABELS
-from idp.web.register.fields import check_date, parse_date  # dd/mm/yyyy, as on the card
+from idp.web.register.fields import (  # dd/mm/yyyy, as on the card
+    DATE_PATTERN,
+    check_date,
+    parse_date,
+)
 
 DATE_HINT = _l("Enter the date as dd/mm/yyyy, for example 15/07/2024.")
 DOCUMENT_LABELS = {
@@ -81,7 +85,7 @@ def date_field(label: object, *, required: bool = False) -> StringField:
     """A date typed dd/mm/yyyy, as printed on the documents (checked by the form's validator)."""
     validators = [DataRequired(DATE_HINT)] if required else []
     return StringField(label, validators=[*validators, Length(max=10, message=DATE_HINT)],
-                       render_kw={"inputmode": "numeric", "placeholder": "dd/mm/yyyy",
+                       render_kw={"inputmode": "numeric", "placeholder": DATE_PATTERN,
                                   "maxlength": 10, "autocomplete": "off"})
 
 

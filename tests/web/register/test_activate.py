@@ -310,4 +310,4 @@ def test_the_password_hint_names_every_rule(app, client, walk_in):
     client.set_cookie("postid_lang", "en")
     assert enter_code(client, sms_code(app)).status_code == 303
     html = client.get("/activate/password").get_data(as_text=True)
-    assert "not containing your name, your ID number, your phone number or “PostID”" in html
+    assert "not your ID number, phone number, name or “PostID”" in html

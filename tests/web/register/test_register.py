@@ -407,7 +407,7 @@ def test_registration_refuses_context_specific_passwords(client, password, code_
 def test_the_password_hint_names_every_rule(client):
     client.set_cookie("postid_lang", "en")
     html = client.get("/register").get_data(as_text=True)
-    assert "not containing your name, your ID number, your phone number or “PostID”" in html
+    assert "not your ID number, phone number, name or “PostID”" in html
 
 
 @pytest.mark.parametrize("birthdate", ["", "31/02/2003", "01/01/2999"])
