@@ -73,29 +73,41 @@ def has_hidden_characters(text: str) -> bool:
     return any(unicodedata.category(ch) in HIDDEN_CATEGORIES for ch in text)
 
 
-def check_address(street: str, ward: str, province_code: str) -> PostalAddress:
-    """Normalised address (NFC, single spaces) or DomainError with a field-specific code."""
+def _clean(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text or "").split())
 
-    def clean(text: str) -> str:
-        return " ".join(unicodedata.normalize("NFC", text or "").split())
 
-    street, ward = clean(street), clean(ward)
+def address_problems(street: str, ward: str, province_code: str) -> list[DomainError]:
+    """Every part of the address a rule refuses, at most one each (ward, street, province), so
+    a form can show them all at once; codes as for check_address."""
+    street, ward = _clean(street), _clean(ward)
+    problems = []
     # Control characters and lone surrogates would end up in portals' address claims.
     if has_hidden_characters(ward):
-        raise DomainError("address.ward", MSG_CHARACTERS)
+        problems.append(DomainError("address.ward", MSG_CHARACTERS))
+    elif not ward:
+        problems.append(DomainError("address.ward", MSG_WARD))
+    elif len(ward) > MAX_WARD:
+        problems.append(DomainError("address.ward", MSG_TOO_LONG))
     if has_hidden_characters(street):
-        raise DomainError("address.street", MSG_CHARACTERS)
+        problems.append(DomainError("address.street", MSG_CHARACTERS))
+    elif not street:
+        problems.append(DomainError("address.street", MSG_STREET))
+    elif len(street) > MAX_STREET:
+        problems.append(DomainError("address.street", MSG_TOO_LONG))
     if province_code not in PROVINCES:
-        raise DomainError("address.province", MSG_PROVINCE)
-    if not ward:
-        raise DomainError("address.ward", MSG_WARD)
-    if len(ward) > MAX_WARD:
-        raise DomainError("address.ward", MSG_TOO_LONG)
-    if not street:
-        raise DomainError("address.street", MSG_STREET)
-    if len(street) > MAX_STREET:
-        raise DomainError("address.street", MSG_TOO_LONG)
-    return PostalAddress(street=street, ward=ward, province_code=province_code)
+        problems.append(DomainError("address.province", MSG_PROVINCE))
+    return problems
+
+
+def check_address(street: str, ward: str, province_code: str) -> PostalAddress:
+    """Normalised address (NFC, single spaces) or DomainError with a field-specific code: the
+    first of address_problems, hidden characters before a missing province."""
+    problems = address_problems(street, ward, province_code)
+    hidden = [p for p in problems if p.message == MSG_CHARACTERS]
+    if problems:
+        raise (hidden or [p for p in problems if p.code == "address.province"] or problems)[0]
+    return PostalAddress(street=_clean(street), ward=_clean(ward), province_code=province_code)
 
 
 @dataclass(frozen=True)

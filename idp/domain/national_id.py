@@ -159,8 +159,16 @@ def check_national_id(
     """
     facts = decode_national_id(number)
     check_birthdate(birthdate, today=today)
-    if facts.gender != gender:
-        raise DomainError("national_id.gender_mismatch", MSG_GENDER_MISMATCH)
-    if facts.birth_year != birthdate.year:
-        raise DomainError("national_id.birth_year_mismatch", MSG_BIRTH_YEAR_MISMATCH)
+    check_declared(facts, gender=gender, birthdate=birthdate)
     return facts.number
+
+
+def check_declared(facts: NationalIdFacts, *, gender: Gender | None,
+                   birthdate: datetime.date | None) -> None:
+    """The decoded number against what is known of the declared sex and birth date (None:
+    not known yet, e.g. not readable), so each mismatch shows as soon as its inputs are valid.
+    Codes: ``national_id.gender_mismatch``, then ``national_id.birth_year_mismatch``."""
+    if gender is not None and facts.gender != gender:
+        raise DomainError("national_id.gender_mismatch", MSG_GENDER_MISMATCH)
+    if birthdate is not None and facts.birth_year != birthdate.year:
+        raise DomainError("national_id.birth_year_mismatch", MSG_BIRTH_YEAR_MISMATCH)

@@ -31,7 +31,8 @@ MAX_MEMBER_AGE = 100
 MAX_YEARS_AHEAD = 10
 
 # The same sentence as idp.domain.tax_code's (one msgid, one translation).
-MSG_TAX_CODE_FORMAT = N_("Enter a 10-digit tax code, optionally followed by a dash and 3 digits.")
+MSG_TAX_CODE_FORMAT = N_("Enter a 10-digit tax code, optionally followed by a dash and 3 digits; for a "
+                         "household business, the 12-digit personal ID number of its head.")
 MSG_NAME_EMPTY = N_("Enter the name of the organisation.")
 MSG_NAME_SHORT = N_("The name of the organisation is too short.")
 MSG_NAME_LONG = N_("The name of the organisation can have at most 200 characters.")

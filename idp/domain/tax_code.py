@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from idp.domain.errors import N_, DomainError
 from idp.domain.national_id import decode_national_id
 
-MSG_FORMAT = N_("Enter a 10-digit tax code, optionally followed by a dash and 3 digits.")
+MSG_FORMAT = N_("Enter a 10-digit tax code, optionally followed by a dash and 3 digits; for a household "
+                 "business, the 12-digit personal ID number of its head.")
 MSG_CHECKSUM = N_("The tax code is not valid; check the digits.")
 MSG_SEQUENCE = N_("The tax code is not valid; digits 3 to 9 cannot all be zero.")
 MSG_SUFFIX = N_("The 3-digit branch suffix of the tax code must be between 001 and 999.")

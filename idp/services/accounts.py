@@ -14,7 +14,13 @@ from idp.domain import names
 from idp.domain.email_address import normalize_email
 from idp.domain.errors import N_, DomainError
 from idp.domain.gender import Gender, parse_gender
-from idp.domain.national_id import check_national_id, decode_national_id, normalize_national_id
+from idp.domain.national_id import (
+    check_birthdate,
+    check_declared,
+    check_national_id,
+    decode_national_id,
+    normalize_national_id,
+)
 from idp.domain.password_policy import SERVICE_WORDS, check_password
 from idp.domain.phone import normalize_phone
 from idp.errors import Conflict, InvalidInput
@@ -59,12 +65,17 @@ def citizen_errors(details: CitizenDetails, password: str | None) -> list[Invali
     raw_gender = details.gender.value if isinstance(details.gender, Gender) else details.gender
     gender = attempt("gender", lambda: parse_gender(raw_gender))
     attempt("full_name", lambda: names.normalize_name(details.full_name))
-    if gender is not None and details.birthdate is not None:
-        national_id = attempt("national_id", lambda: check_national_id(
-            details.national_id, birthdate=details.birthdate, gender=gender))
-    else:
-        national_id = attempt("national_id", lambda: decode_national_id(
-            normalize_national_id(details.national_id)).number)
+    # Each cross-field check runs as soon as its own inputs are valid: the sex against the
+    # number even while the birth date is still wrong, and the other way round.
+    birthdate = details.birthdate
+    if birthdate is not None:
+        before = len(errors)
+        attempt("birthdate", lambda: check_birthdate(birthdate))
+        birthdate = birthdate if len(errors) == before else None
+    facts = attempt("national_id", lambda: decode_national_id(details.national_id))
+    national_id = facts.number if facts is not None else None
+    if facts is not None:
+        attempt("national_id", lambda: check_declared(facts, gender=gender, birthdate=birthdate))
     phone = attempt("phone", lambda: normalize_phone(details.phone))
     if details.email:
         attempt("email", lambda: normalize_email(details.email or ""))

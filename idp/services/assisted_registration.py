@@ -92,7 +92,22 @@ PROBLEM_FIELDS = {
 }
 # The domain words its messages for the check of an enrolment code ("reject the check");
 # here nothing is rejected, the registration simply does not happen.
-PROBLEM_MESSAGES = {"document.expired": MSG_DOCUMENT_EXPIRED, "document.mismatch": MSG_PHOTO}
+# The clerk typed both numbers and the sex from the card: the messages speak to the clerk,
+# not to a citizen who "chose" a sex or "declared" a number.
+MSG_NUMBER_MISMATCH = N_("The number on the document is not the ID number typed above. Check "
+                         "both against the card.")
+MSG_GENDER_MISMATCH = N_(
+    "The ID number does not match the sex entered. The 4th digit of the ID number shows the "
+    "sex: 0 or 2 for a man, 1 or 3 for a woman. Check the number and the sex on the card.")
+MSG_BIRTH_YEAR_MISMATCH = N_(
+    "The ID number does not match the date of birth entered. In the ID number, the 4th digit "
+    "shows the century (0 or 1: born 1900–1999; 2 or 3: born 2000 or later) and the 5th and "
+    "6th digits are the last two digits of the birth year: 001099012345 is someone born in "
+    "1999. Check the number and the date of birth on the card.")
+PROBLEM_MESSAGES = {"document.expired": MSG_DOCUMENT_EXPIRED, "document.mismatch": MSG_PHOTO,
+                    "document.number_mismatch": MSG_NUMBER_MISMATCH}
+DETAIL_MESSAGES = {"national_id.gender_mismatch": MSG_GENDER_MISMATCH,
+                   "national_id.birth_year_mismatch": MSG_BIRTH_YEAR_MISMATCH}
 
 
 class WalkInInvalid(IdpError):
@@ -141,7 +156,8 @@ def walk_in_errors(details: CitizenDetails, check: DocumentCheck | None, *,
                    today: date | None = None) -> list[InvalidInput]:
     """Every problem with the declared data and the document check, for one round of form
     errors. `check` is None when the form could not even build one (unreadable dates)."""
-    errors = details_errors(details)
+    errors = [InvalidInput(e.code, DETAIL_MESSAGES[e.code], field=e.field)
+              if e.code in DETAIL_MESSAGES else e for e in details_errors(details)]
     if check is None:
         return errors
     try:

@@ -18,17 +18,25 @@ class OrganisationRefusal(IdpError):
     """A refused request; `status` is the HTTP status the page answers with."""
 
     def __init__(self, code: str, message: str, *, status: int = 400,
-                 field: str | None = None) -> None:
+                 field: str | None = None,
+                 more: tuple[tuple[str, str], ...] = ()) -> None:
         super().__init__(code, message, field=field)
         self.status = status
+        # Further (field, message) pairs refused in the same request, so a form shows them all.
+        self.more = more
 
 
 def refuse(code: str, message: str, *, action: str, account_id: int, session_id: int | None,
-           status: int = 400, field: str | None = None, **ids: str) -> NoReturn:
+           status: int = 400, field: str | None = None,
+           more: tuple[tuple[str, str, str], ...] = (), **ids: str) -> NoReturn:
     """Roll back, record the refusal alone, commit, raise OrganisationRefusal. `ids` are
-    public ids (organisation=..., membership=...) captured before the rollback."""
+    public ids (organisation=..., membership=...) captured before the rollback; `more` are
+    further (code, message, field) refusals of the same request: one event lists their codes
+    (`also`) after the first one's `reason`."""
     db.session.rollback()
+    also = {"also": [c for c, _, _ in more]} if more else {}
     audit.record(AuditTag.ORGANISATION_REFUSED, account_id=account_id, session_id=session_id,
-                 reason=code, action=action, **ids)
+                 reason=code, action=action, **also, **ids)
     db.session.commit()
-    raise OrganisationRefusal(code, message, status=status, field=field)
+    raise OrganisationRefusal(code, message, status=status, field=field,
+                              more=tuple((f, m) for _, m, f in more))

@@ -37,7 +37,7 @@ from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
-from idp.domain.document_check import check_address
+from idp.domain.document_check import PostalAddress, address_problems, check_address
 from idp.domain.errors import N_, DomainError
 from idp.domain.organisation_rules import (
     MSG_TITLE,
@@ -45,6 +45,7 @@ from idp.domain.organisation_rules import (
     normalize_organisation_name,
     parse_typed_tax_code,
 )
+from idp.domain.tax_code import TaxCode
 from idp.extensions import db
 from idp.models import (
     Account,
@@ -95,6 +96,42 @@ class RegistrationInput:
     province_code: str
     ward: str
     street: str
+
+
+Problem = tuple[str, str, str]  # code, message, form field
+
+
+def _registration_values(details: RegistrationInput, account: Account) -> tuple[
+        TaxCode | None, str | None, PostalAddress | None, RepresentativeTitle | None,
+        list[Problem]]:
+    """Each field checked on its own, in the form's order; the title against the kind of tax
+    code only when both are valid on their own (else its refusal would mislead)."""
+    problems: list[Problem] = []
+    tax_code = name = head_office = title = None
+    try:
+        tax_code = parse_typed_tax_code(details.tax_code)
+    except DomainError as exc:
+        problems.append((exc.code, exc.message, "tax_code"))
+    try:
+        name = normalize_organisation_name(details.name)
+    except DomainError as exc:
+        problems.append((exc.code, exc.message, "name"))
+    address = address_problems(details.street, details.ward, details.province_code)
+    for field in ("province_code", "ward", "street"):
+        problems += [(p.code, p.message, field) for p in address
+                     if _ADDRESS_FIELDS[p.code] == field]
+    if not address:
+        head_office = check_address(details.street, details.ward, details.province_code)
+    try:
+        title = RepresentativeTitle(details.title)
+    except ValueError:
+        problems.append(("organisation.title", MSG_TITLE, "title"))
+    if title is not None and tax_code is not None:
+        try:
+            check_title(title.value, tax_code, own_national_id=account.national_id)
+        except DomainError as exc:
+            problems.append((exc.code, exc.message, "title"))
+    return tax_code, name, head_office, title, problems
 
 
 def _recent_registrations(account_id: int) -> int:
@@ -171,9 +208,10 @@ def register(account: Account, details: RegistrationInput, *,
 
     account_id = account.id  # readable after a failed flush too
 
-    def no(code: str, message: str, status: int = 400, field: str | None = None) -> NoReturn:
+    def no(code: str, message: str, status: int = 400, field: str | None = None,
+           more: tuple[tuple[str, str, str], ...] = ()) -> NoReturn:
         refuse(code, message, action="register", account_id=account_id, session_id=session_id,
-               status=status, field=field)
+               status=status, field=field, more=more)
 
     if not account.is_active:
         no("organisation.account_not_active", MSG_NOT_ACTIVE, 403)
@@ -181,25 +219,12 @@ def register(account: Account, details: RegistrationInput, *,
         # The representative acts for the organisation like any member: verified in person.
         # It also makes squatting a tax code cost a visit to a post office with one's own card.
         no("organisation.identity_not_verified", MSG_REGISTER_NOT_VERIFIED, 403)
-    try:
-        tax_code = parse_typed_tax_code(details.tax_code)
-    except DomainError as exc:
-        no(exc.code, exc.message, field="tax_code")
-    try:
-        name = normalize_organisation_name(details.name)
-    except DomainError as exc:
-        no(exc.code, exc.message, field="name")
-    try:
-        head_office = check_address(details.street, details.ward, details.province_code)
-    except DomainError as exc:
-        no(exc.code, exc.message, field=_ADDRESS_FIELDS.get(exc.code, "street"))
-    try:
-        title = RepresentativeTitle(details.title)
-        check_title(title.value, tax_code, own_national_id=account.national_id)
-    except ValueError as exc:  # DomainError is a ValueError too
-        code, message = (exc.code, exc.message) if isinstance(exc, DomainError) else (
-            "organisation.title", MSG_TITLE)
-        no(code, message, field="title")
+    tax_code, name, head_office, title, problems = _registration_values(details, account)
+    if problems:  # every field's refusal at once, so the form shows them all in one round
+        (code, message, field), *more = problems
+        no(code, message, field=field, more=tuple(more))
+    assert tax_code is not None and name is not None and head_office is not None \
+        and title is not None
     if _recent_registrations(account.id) >= MAX_REGISTRATIONS_PER_DAY:
         no("organisation.too_many", MSG_TOO_MANY, 429)
     existing = db.session.scalar(select(Organisation).where(Organisation.tax_code == tax_code.value))

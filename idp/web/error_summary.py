@@ -50,10 +50,18 @@ def _target(field: Field) -> str | None:
     return f"{field.id}-0" if field.type in GROUP_TYPES else field.id
 
 
+def in_page_order(form: Form) -> list[Field]:
+    """The form's fields in the order its page shows them: WTForms orders them by creation, so
+    a subclass's fields come after its base's; a form whose page differs names its fields in
+    `page_order` (the ones not named keep their order, after those named)."""
+    order = {name: i for i, name in enumerate(getattr(form, "page_order", ()))}
+    return sorted(form, key=lambda field: order.get(field.name, len(order)))
+
+
 def items_of(form: Form) -> Iterator[SummaryItem]:
     for message in form.form_errors:
         yield SummaryItem(str(message), None)
-    for field in form:
+    for field in in_page_order(form):
         message = _first_message(field.errors)
         if message is not None:
             yield SummaryItem(str(message), _target(field))

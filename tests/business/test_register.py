@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -290,3 +291,31 @@ def test_an_identity_not_verified_at_a_counter_cannot_register(app: Flask) -> No
     assert response.status_code == 403
     assert organisations(app) == [] and memberships(app) == []
     assert refusals(app) == [("organisation.identity_not_verified", "register")]
+
+
+def test_an_empty_form_shows_every_problem_in_one_round(app: Flask) -> None:
+    client = browser(app)
+    response = register(client, tax_code="", name="", province_code="", ward="", street="",
+                        title="")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    summary = page[page.index('id="error-summary"'):page.index("</ul>")]
+    targets = re.findall(r'href="#([a-z_]+)"', summary)
+    assert targets == ["tax_code", "name", "province_code", "ward", "street", "title"]
+    assert page.count('class="error-message"') == 6
+    assert organisations(app) == [] and memberships(app) == []
+    [event] = events(app, "organisation.refused")
+    assert (event["reason"], event["also"]) == ("tax_code.format", [
+        "organisation.name", "address.province", "address.ward", "address.street",
+        "organisation.title"])
+
+
+def test_the_tax_code_message_tells_a_household_business_to_use_its_heads_id(app: Flask) -> None:
+    page = register(browser(app), tax_code="12345").get_data(as_text=True)
+    assert "12-digit personal ID number of its head" in page
+
+
+def test_the_title_is_checked_against_a_valid_tax_code_in_the_same_round(app: Flask) -> None:
+    page = register(browser(app), name="", title="unit_head").get_data(as_text=True)
+    assert 'href="#name"' in page and 'href="#title"' in page
+    assert refusals(app) == [("organisation.name", "register")]

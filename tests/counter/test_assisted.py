@@ -111,6 +111,33 @@ def test_every_problem_shows_in_one_round_and_nothing_is_stored(app, console):
     assert nothing_stored(app)
 
 
+def summary_targets(html: str) -> list[str]:
+    summary = html[html.index('id="error-summary"'):]
+    return re.findall(r'href="#([a-z_]+)"', summary[:summary.index("</ul>")])
+
+
+def test_the_error_summary_follows_the_order_of_the_page(console):
+    response = post_form(console, national_id="", full_name="", birthdate="", gender="",
+                         phone="", document_number="", issued_on="", photo_match=None,
+                         province_code="01")
+    assert response.status_code == 400
+    targets = summary_targets(response.get_data(as_text=True))
+    assert targets == ["national_id", "full_name", "birthdate", "gender", "phone",
+                       "document_number", "issued_on", "photo_match", "ward", "street"]
+
+
+def test_mismatch_messages_speak_to_the_clerk(app, console):
+    console.set_cookie("postid_lang", "en")
+    html = post_form(console, gender="female",
+                     document_number="001099012399").get_data(as_text=True)
+    assert "does not match the sex entered" in html
+    assert "Check the number and the sex on the card." in html
+    assert "not the ID number typed above" in html
+    for citizen_words in ("the sex you chose", "your card", "the citizen declared"):
+        assert citizen_words not in html
+    assert nothing_stored(app)
+
+
 def test_document_problems_are_field_errors(app, console):
     response = post_form(console, document_number="001099012399", expires_on="01/01/2024",
                          photo_match=None)
@@ -281,7 +308,7 @@ def test_a_date_that_does_not_exist_is_called_so(app, console, field, value):
 def test_a_misshapen_date_still_gets_the_format_hint(console):
     response = post_form(console, issued_on="2021/06/01")
     error = re.search(r'id="issued_on-error">(.*?)</p>', response.get_data(as_text=True), re.S)
-    assert response.status_code == 400 and "dd/mm/yyyy" in error.group(1)
+    assert response.status_code == 400 and "nn/tt/nnnn" in error.group(1)  # ngày/tháng/năm
 
 
 def test_the_province_list_is_in_vietnamese_order(console):
@@ -290,3 +317,22 @@ def test_the_province_list_is_in_vietnamese_order(console):
     names = re.findall(r'<option value="\d+">([^<]+)</option>', select)
     assert names.index("Cần Thơ") < names.index("Đà Nẵng") < names.index("Gia Lai")
     assert names[-1] == "Vĩnh Long"
+
+
+@pytest.mark.parametrize(("lang", "pattern", "other"), [("vi", "nn/tt/nnnn", "dd/mm/yyyy"),
+                                                        ("en", "dd/mm/yyyy", "nn/tt/nnnn")])
+def test_date_placeholders_and_hints_speak_the_pages_language(console, lang, pattern, other):
+    console.set_cookie("postid_lang", lang)
+    html = post_form(console, birthdate="1999").get_data(as_text=True)
+    assert f'placeholder="{pattern}"' in html and other not in html
+    error = re.search(r'id="birthdate-error">(.*?)</p>', html, re.S)
+    assert pattern in error.group(1)
+
+
+def test_the_lookup_hint_says_the_same_true_thing_in_both_languages(console):
+    console.set_cookie("postid_lang", "en")
+    assert "Upper or lower case, with or without the dash." in console.get(
+        "/counter/").get_data(as_text=True)
+    console.set_cookie("postid_lang", "vi")
+    assert "chữ hoa hoặc chữ thường, có hoặc không có dấu gạch ngang" in console.get(
+        "/counter/").get_data(as_text=True)

@@ -13,8 +13,9 @@ from idp.domain.admin_units import provinces_in_order
 from idp.domain.document_check import MAX_STREET, MAX_WARD
 from idp.models import MemberRole, RepresentativeTitle
 from idp.web.business.labels import ROLE_LABELS, TITLE_LABELS
+from idp.web.register.fields import DATE_PATTERN
 
-DATE_KW = {"inputmode": "numeric", "placeholder": "dd/mm/yyyy", "maxlength": 10,
+DATE_KW = {"inputmode": "numeric", "placeholder": DATE_PATTERN, "maxlength": 10,
            "autocomplete": "off"}
 
 

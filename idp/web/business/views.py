@@ -116,11 +116,12 @@ def register() -> Response | Page | str:
     try:
         organisation = organisations.register(session.account, details, session_id=session.id)
     except OrganisationRefusal as exc:
-        field = getattr(form, exc.field) if exc.field else None
-        if field is not None:
-            field.errors = [*field.errors, gettext(exc.message)]
-        else:
-            form.form_errors.append(gettext(exc.message))
+        for name, message in ((exc.field, exc.message), *exc.more):
+            field = getattr(form, name) if name else None
+            if field is not None:
+                field.errors = [*field.errors, gettext(message)]
+            else:
+                form.form_errors.append(gettext(message))
         return render_template("business/register.html", nav="organisations", form=form,
                                identity_verified=verified), exc.status
     return redirect(url_for("business.organisation", public_id=organisation.public_id,

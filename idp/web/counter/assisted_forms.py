@@ -36,6 +36,10 @@ class WalkInForm(BirthdateMixin, DocumentCheckForm):
     name_match = None
     birthdate_match = None
     sex_match = None
+    # The page (counter/assisted.html) asks for the card data first: its error summary too.
+    page_order = ("national_id", "full_name", "birthdate", "gender", "phone", "email",
+                  "document_type", "document_number", "issued_on", "expires_on", "no_expiry",
+                  "photo_match", "province_code", "ward", "street")
 
     national_id = national_id_field(
         _l("Personal ID number"), _l("Type the 12-digit number printed on the card."),

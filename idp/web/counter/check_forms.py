@@ -15,12 +15,23 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from idp.domain.admin_units import provinces_in_order
-from idp.domain.document_check import MAX_STREET, MAX_WARD, DocumentCheck, PostalAddress, check_address
+from idp.domain.document_check import (
+    MAX_STREET,
+    MAX_WARD,
+    DocumentCheck,
+    PostalAddress,
+    address_problems,
+    check_address,
+)
 from idp.domain.enrolment_code import MAX_INPUT
 from idp.domain.errors import DomainError
 from idp.models import DocumentType, RejectReason, VerificationStatus
 from idp.services.counter_decisions import REASON_LABELS
-from idp.web.register.fields import check_date, parse_date  # dd/mm/yyyy, as on the card
+from idp.web.register.fields import (  # dd/mm/yyyy, as on the card
+    DATE_PATTERN,
+    check_date,
+    parse_date,
+)
 
 DATE_HINT = _l("Enter the date as dd/mm/yyyy, for example 15/07/2024.")
 DOCUMENT_LABELS = {
@@ -74,7 +85,7 @@ def date_field(label: object, *, required: bool = False) -> StringField:
     """A date typed dd/mm/yyyy, as printed on the documents (checked by the form's validator)."""
     validators = [DataRequired(DATE_HINT)] if required else []
     return StringField(label, validators=[*validators, Length(max=10, message=DATE_HINT)],
-                       render_kw={"inputmode": "numeric", "placeholder": "dd/mm/yyyy",
+                       render_kw={"inputmode": "numeric", "placeholder": DATE_PATTERN,
                                   "maxlength": 10, "autocomplete": "off"})
 
 
@@ -149,14 +160,15 @@ class DocumentCheckForm(FlaskForm):
         if not (self.province_code.data or (self.ward.data or "").strip()
                 or (self.street.data or "").strip()):
             return None
-        try:
-            return check_address(self.street.data or "", self.ward.data or "",
-                                 self.province_code.data or "")
-        except DomainError as error:
+        street, ward = self.street.data or "", self.ward.data or ""
+        problems = address_problems(street, ward, self.province_code.data or "")
+        for error in problems:  # every part at once, not one per submit
             field = {"address.province": self.province_code, "address.ward": self.ward}.get(
                 error.code, self.street)
             field.errors = [*field.errors, gettext(error.message)]
-            raise
+        if problems:
+            raise problems[0]
+        return check_address(street, ward, self.province_code.data or "")
 
     def document_check(self) -> DocumentCheck | None:
         """The check to submit, or None after adding field errors."""

@@ -93,7 +93,7 @@ def activate_password() -> Response | tuple[str, int]:
     if loaded is None:
         return redirect(url_for("register.activate", expired=1))
     account, _challenge = loaded
-    form = ChoosePasswordForm()
+    form = ChoosePasswordForm(owner=account)
     if not form.validate_on_submit():
         return _password_page(form, account.full_name, 400 if request.method == "POST" else 200)
     try:

@@ -3,14 +3,18 @@ rule or hashing; the ID number's structure is checked here too (that reveals not
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import PasswordField, StringField
 from wtforms.validators import ValidationError
 
 from idp.domain.errors import DomainError
 from idp.domain.national_id import normalize_national_id
+from idp.domain.password_policy import SERVICE_WORDS, check_password
+from idp.models import Account
 from idp.web.register.fields import (
     PasswordConfirmMixin,
     accept_terms_field,
@@ -53,3 +57,18 @@ class ChoosePasswordForm(PasswordConfirmMixin, FlaskForm):
                                                      _l("Password again"))
     # The clerk registered the account; its owner accepts the terms here, before it is theirs.
     accept_terms = accept_terms_field()
+
+    def __init__(self, *args: Any, owner: Account | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
+    def validate_password(self, field: PasswordField) -> None:
+        # The policy (own name, ID number, phone) in the same round as the other fields' errors,
+        # not only once they are fixed; the service applies it again before storing.
+        if self.owner is None or not field.data:
+            return
+        try:
+            check_password(field.data, personal_values=(self.owner.national_id, self.owner.phone),
+                           name=self.owner.full_name, service_words=SERVICE_WORDS)
+        except DomainError as exc:
+            raise ValidationError(gettext(exc.message)) from None

@@ -13,6 +13,8 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+# The date pattern as the page's language spells it (Vietnamese: ngày/tháng/năm).
+DATE_PATTERN = _l("dd/mm/yyyy")
 BIRTHDATE_HINT = _l("Enter the date as dd/mm/yyyy, for example 17/05/1999.")
 
 
@@ -88,7 +90,7 @@ def birthdate_field(label: Any, required: Any, autocomplete: str) -> StringField
         label,
         validators=[DataRequired(required), Length(max=10, message=BIRTHDATE_HINT)],
         render_kw={"autocomplete": autocomplete, "inputmode": "numeric",
-                   "placeholder": "dd/mm/yyyy", "maxlength": 10},
+                   "placeholder": DATE_PATTERN, "maxlength": 10},
     )
 
 

@@ -293,3 +293,21 @@ def test_activation_asks_for_the_terms_and_stores_the_accepted_version(app, clie
         account = db.session.scalar(select(Account))
         assert account.status is AccountStatus.ACTIVE
         assert account.terms_version == TERMS_VERSION and account.terms_accepted_at is not None
+
+
+def test_the_name_rule_shows_with_the_other_errors_in_one_round(app, client, walk_in):
+    client.set_cookie("postid_lang", "en")
+    assert enter_code(client, sms_code(app)).status_code == 303
+    response = choose_password(client, "Nguyen-Ha-Noi-2026", "something else", accept_terms=False)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "The password must not contain your name." in html
+    assert 'id="password_confirm-error"' in html and 'id="accept_terms-error"' in html
+    assert account_status(app) is AccountStatus.PENDING_ACTIVATION
+
+
+def test_the_password_hint_names_every_rule(app, client, walk_in):
+    client.set_cookie("postid_lang", "en")
+    assert enter_code(client, sms_code(app)).status_code == 303
+    html = client.get("/activate/password").get_data(as_text=True)
+    assert "not your ID number, phone number, name or “PostID”" in html

@@ -402,3 +402,21 @@ def test_registration_refuses_context_specific_passwords(client, password, code_
         "phone": "0912345678", "password": password, "password_confirm": password,
         "accept_terms": "y"})
     assert response.status_code == 400 and code_text in response.get_data(as_text=True)
+
+
+def test_the_password_hint_names_every_rule(client):
+    client.set_cookie("postid_lang", "en")
+    html = client.get("/register").get_data(as_text=True)
+    assert "not your ID number, phone number, name or “PostID”" in html
+
+
+@pytest.mark.parametrize("birthdate", ["", "31/02/2003", "01/01/2999"])
+def test_the_id_and_sex_mismatch_shows_while_the_birth_date_is_wrong(client, birthdate):
+    client.set_cookie("postid_lang", "en")
+    # 079303001234 is a woman's number (4th digit 3).
+    response = register(client, gender="male", birthdate=birthdate, full_name="")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="national_id-error"' in html and "does not match the sex you chose" in html
+    assert 'id="birthdate-error"' in html and 'id="full_name-error"' in html
+

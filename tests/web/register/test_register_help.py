@@ -80,7 +80,7 @@ def test_a_date_that_does_not_exist_is_called_so(app, client, birthdate):
 def test_a_date_in_another_shape_gets_the_format_hint(client, birthdate):
     response = register(client, birthdate=birthdate)
     error = re.search(r'id="birthdate-error">(.*?)</p>', response.get_data(as_text=True), re.S)
-    assert response.status_code == 400 and "dd/mm/yyyy" in error.group(1)
+    assert response.status_code == 400 and "nn/tt/nnnn" in error.group(1)  # ngày/tháng/năm
 
 
 def test_a_leap_day_is_a_date(client):
