@@ -124,6 +124,12 @@ def authorize_consent() -> Response:
     decision = request.form.get("decision")
     if decision not in ("allow", "deny"):
         return _authorization_error(InvalidRequestError("Missing consent decision."))
+    if decision == "deny":
+        # Declining needs no session: the same answer from the consent page and from the
+        # sign-in page's "Back to the portal" (a person who declines to sign in, RFC 6749
+        # §4.1.2.1 access_denied), and a session ended in another tab meanwhile does not
+        # turn a refusal into a sign-in.
+        return _back_to_portal(AccessDeniedError(description="The person declined the request."))
     return _authorize(decision=decision)
 
 

@@ -1,6 +1,9 @@
 """Forgotten password: identifier -> SMS code (or e-mail link) + new password -> sign in
 normally (TOTP still asked). Thin views over idp.services.recovery; every POST is
-CSRF-protected and rate-limited per IP, and no GET changes anything."""
+CSRF-protected and rate-limited per IP, and no GET changes anything.
+
+A recovery started from a portal's sign-in carries that sign-in's `next` (the authorization
+request to resume) in every page's URL, down to the "Sign in" link at the end."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from werkzeug.wrappers import Response
 from idp.domain.errors import DomainError
 from idp.extensions import limiter
 from idp.services import backchannel, recovery
+from idp.web.redirects import next_param
 from idp.web.recovery.forms import CodeForm, NewPasswordForm, StartForm
 
 bp = Blueprint("recovery", __name__)
@@ -45,7 +49,7 @@ def start() -> Response | tuple[str, int]:
         form.identifier.errors.append(gettext(exc.message))
         page, _ = _start_page(form, 429)
         return _throttled(page, exc.retry_after)
-    response = redirect(url_for("recovery.code"), code=303)
+    response = redirect(url_for("recovery.code", next=next_param()), code=303)
     settings = current_app.config["IDP_SETTINGS"]
     response.set_cookie(RECOVERY_COOKIE, flow, max_age=recovery.flow_seconds(), path="/recover",
                         secure=settings.cookie_secure, httponly=True, samesite="Lax")
@@ -53,7 +57,7 @@ def start() -> Response | tuple[str, int]:
 
 
 def _start_page(form: StartForm, status: int) -> tuple[str, int]:
-    return render_template("recovery/start.html", form=form), status
+    return render_template("recovery/start.html", form=form, next=next_param()), status
 
 
 def _flow() -> str | None:
@@ -64,7 +68,7 @@ def _flow() -> str | None:
 @limiter.limit(_ip_limit, methods=["POST"])
 def code() -> Response | tuple[str, int]:
     if recovery.load_flow(_flow()) is None:
-        return redirect(url_for("recovery.start", expired=1))
+        return redirect(url_for("recovery.start", expired=1, next=next_param()))
     form = CodeForm()
     if not form.validate_on_submit():
         return _code_page(form, 400 if request.method == "POST" else 200)
@@ -82,7 +86,7 @@ def code() -> Response | tuple[str, int]:
         form.password.errors = [gettext(exc.message)]
         return _code_page(form, 400)  # the code is kept: it is still valid
     _deliver(queued)
-    response = make_response(render_template("recovery/done.html"), 200)
+    response = make_response(render_template("recovery/done.html", next=next_param()), 200)
     response.delete_cookie(RECOVERY_COOKIE, path="/recover")
     return response
 
@@ -90,7 +94,7 @@ def code() -> Response | tuple[str, int]:
 def _code_page(form: CodeForm, status: int) -> tuple[str, int]:
     form.password.data = ""
     form.password_confirm.data = ""
-    return render_template("recovery/code.html", form=form,
+    return render_template("recovery/code.html", form=form, next=next_param(),
                            minutes=recovery.flow_seconds() // 60,
                            hours=current_app.config["IDP_SETTINGS"].email_link_hours), status
 
@@ -113,7 +117,7 @@ def link(token: str) -> tuple[str, int] | Response:
         form.password.errors = [gettext(exc.message)]
         return _link_page(form, token, "ask", 400)
     _deliver(queued)
-    return render_template("recovery/done.html"), 200
+    return render_template("recovery/done.html", next=None), 200  # from an e-mail: no flow
 
 
 def _link_page(form: NewPasswordForm, token: str, state: str, status: int) -> tuple[str, int]:
@@ -124,4 +128,4 @@ def _link_page(form: NewPasswordForm, token: str, state: str, status: int) -> tu
 
 @bp.get("/recover/lost-device")
 def lost_device() -> str:
-    return render_template("recovery/lost_device.html")
+    return render_template("recovery/lost_device.html", next=next_param())
