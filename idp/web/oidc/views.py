@@ -18,7 +18,7 @@ from idp.oidc import checks, consent, organisation_choice, server, userinfo
 from idp.oidc.checks import MAX_PARAM_LENGTH
 from idp.oidc.discovery import metadata
 from idp.services import keys, organisation_access
-from idp.web.oidc import interactions
+from idp.web.oidc import error_text, interactions
 from idp.web.session_cookie import current_session
 
 bp = Blueprint("oidc", __name__)
@@ -107,7 +107,8 @@ def _authorization_error(error: OAuth2Error) -> Response:
         status, body, headers = error()
         return _with_iss(Response(body, status=status, headers=headers))
     return Response(
-        render_template("oidc/error.html", error=error.error, language_next="/"),
+        render_template("oidc/error.html", error=error.error, language_next="/",
+                        description=error_text.explain(error)),
         status=400, mimetype="text/html",
     )
 

@@ -14,8 +14,8 @@ from werkzeug.wrappers import Response
 from idp.domain.errors import DomainError
 from idp.extensions import limiter
 from idp.services import backchannel, recovery
-from idp.web.redirects import next_param
 from idp.web.recovery.forms import CodeForm, NewPasswordForm, StartForm
+from idp.web.redirects import next_param
 
 bp = Blueprint("recovery", __name__)
 
