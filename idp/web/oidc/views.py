@@ -121,7 +121,8 @@ def authorize() -> Response:
 
 @bp.post("/authorize/consent")
 def authorize_consent() -> Response:
-    """The consent form (CSRF-protected) posts here with the original request in the query."""
+    """The consent form (CSRF-protected) posts here with the original request in the query;
+    so does "Back to the portal" on a portal's sign-in page (decision=deny)."""
     decision = request.form.get("decision")
     if decision not in ("allow", "deny"):
         return _authorization_error(InvalidRequestError("Missing consent decision."))
