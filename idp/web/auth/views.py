@@ -13,7 +13,8 @@ from idp.models import UserSession
 from idp.services import authentication, sessions
 from idp.web.auth.forms import LanguageForm, LoginForm, LogoutForm
 from idp.web.mfa.views import set_challenge_cookie
-from idp.web.redirects import safe_next
+from idp.web.oidc.interactions import waiting_portal
+from idp.web.redirects import language_return, safe_next
 from idp.web.session_cookie import (
     clear_session_cookie,
     current_session,
@@ -23,6 +24,12 @@ from idp.web.session_cookie import (
 )
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.record_once
+def _install_language_return(state) -> None:  # type: ignore[no-untyped-def]
+    # base.html's language switch returns to the page shown (idp.web.redirects).
+    state.app.jinja_env.globals["language_return"] = language_return
 
 
 def _ip_limit() -> str:
@@ -76,7 +83,12 @@ def login() -> Response | str | tuple[str, int]:
 
 def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
     form.password.data = ""  # never sent back
-    return render_template("auth/login.html", form=form, signed_in=_already_signed_in(form)), status
+    next_url = safe_next(form.next.data, "") or None
+    # Inside a portal's sign-in: the way back to it, declining (access_denied through the
+    # consent form's "deny", which needs no session).
+    portal = waiting_portal(next_url, endpoint="oidc.authorize_consent")
+    return render_template("auth/login.html", form=form, next=next_url, portal=portal,
+                           signed_in=_already_signed_in(form)), status
 
 
 def _already_signed_in(form: LoginForm) -> UserSession | None:

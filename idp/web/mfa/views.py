@@ -90,6 +90,8 @@ def _security_page(remove_form: RemoveForm | None = None, status: int = 200) -> 
         removed=request.args.get("removed") == "1",
         next=_next(),
         portal=waiting_portal(_next()),
+        # Also the page of POST .../totp/remove's answer: the switch comes back here.
+        language_next=url_for("mfa.security", next=_next()),
     ), status
 
 

@@ -122,6 +122,8 @@ def ask_to_choose_organisation(ctx: checks.AuthorizationContext, *, status: int 
             choices=choices, invalid=invalid, self_value=organisation_choice.SELF,
             action=url_for("oidc.authorize_organisation") + "?" + urlencode(
                 original_params(drop=(organisation_choice.CHOICE_MARKER,))),
+            # Also the answer to a refused POST: the switch asks again at /authorize.
+            language_next=authorize_url(original_params(drop=(organisation_choice.CHOICE_MARKER,))),
         ),
         status=status, mimetype="text/html",
     )
@@ -158,11 +160,12 @@ class WaitingPortal:
     action: str  # the "back to the portal" form's target
 
 
-def waiting_portal(next_url: str | None) -> WaitingPortal | None:
+def waiting_portal(next_url: str | None, *,
+                   endpoint: str = "oidc.authorize_without_second_factor") -> WaitingPortal | None:
     """The portal of `next` when it is an authorization request to resume, else None.
 
-    Only the client's name comes from here; the form posts the original request to
-    /authorize/no-second-factor, which validates it (client, redirect_uri) again."""
+    Only the client's name comes from here; the form posts the original request to `endpoint`
+    (by default /authorize/no-second-factor), which validates it (client, redirect_uri) again."""
     if not next_url:
         return None
     parts = urlsplit(next_url)
@@ -174,4 +177,4 @@ def waiting_portal(next_url: str | None) -> WaitingPortal | None:
         return None
     kept = [(k, v) for k, v in params if k not in OWN_FIELDS]
     return WaitingPortal(client=client,
-                         action=url_for("oidc.authorize_without_second_factor") + "?" + urlencode(kept))
+                         action=url_for(endpoint) + "?" + urlencode(kept))

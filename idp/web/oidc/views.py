@@ -18,7 +18,7 @@ from idp.oidc import checks, consent, organisation_choice, server, userinfo
 from idp.oidc.checks import MAX_PARAM_LENGTH
 from idp.oidc.discovery import metadata
 from idp.services import keys, organisation_access
-from idp.web.oidc import interactions
+from idp.web.oidc import error_text, interactions
 from idp.web.session_cookie import current_session
 
 bp = Blueprint("oidc", __name__)
@@ -107,7 +107,8 @@ def _authorization_error(error: OAuth2Error) -> Response:
         status, body, headers = error()
         return _with_iss(Response(body, status=status, headers=headers))
     return Response(
-        render_template("oidc/error.html", error=error.error, language_next="/"),
+        render_template("oidc/error.html", error=error.error, language_next="/",
+                        description=error_text.explain(error)),
         status=400, mimetype="text/html",
     )
 
@@ -120,10 +121,17 @@ def authorize() -> Response:
 
 @bp.post("/authorize/consent")
 def authorize_consent() -> Response:
-    """The consent form (CSRF-protected) posts here with the original request in the query."""
+    """The consent form (CSRF-protected) posts here with the original request in the query;
+    so does "Back to the portal" on a portal's sign-in page (decision=deny)."""
     decision = request.form.get("decision")
     if decision not in ("allow", "deny"):
         return _authorization_error(InvalidRequestError("Missing consent decision."))
+    if decision == "deny":
+        # Declining needs no session: the same answer from the consent page and from the
+        # sign-in page's "Back to the portal" (a person who declines to sign in, RFC 6749
+        # §4.1.2.1 access_denied), and a session ended in another tab meanwhile does not
+        # turn a refusal into a sign-in.
+        return _back_to_portal(AccessDeniedError(description="The person declined the request."))
     return _authorize(decision=decision)
 
 

@@ -1,6 +1,9 @@
 """Forgotten password: identifier -> SMS code (or e-mail link) + new password -> sign in
 normally (TOTP still asked). Thin views over idp.services.recovery; every POST is
-CSRF-protected and rate-limited per IP, and no GET changes anything."""
+CSRF-protected and rate-limited per IP, and no GET changes anything.
+
+A recovery started from a portal's sign-in carries that sign-in's `next` (the authorization
+request to resume) in every page's URL, down to the "Sign in" link at the end."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from idp.extensions import limiter
 from idp.services import backchannel, mfa, otp, recovery
 from idp.web.recovery.forms import CodeForm, NewPasswordForm, StartForm
 from idp.web.session_cookie import device_cookie
+from idp.web.redirects import next_param
 
 bp = Blueprint("recovery", __name__)
 
@@ -46,7 +50,7 @@ def start() -> Response | tuple[str, int]:
         form.identifier.errors.append(gettext(exc.message))
         page, _ = _start_page(form, 429)
         return _throttled(page, exc.retry_after)
-    response = redirect(url_for("recovery.code"), code=303)
+    response = redirect(url_for("recovery.code", next=next_param()), code=303)
     settings = current_app.config["IDP_SETTINGS"]
     response.set_cookie(RECOVERY_COOKIE, flow, max_age=recovery.flow_seconds(), path="/recover",
                         secure=settings.cookie_secure, httponly=True, samesite="Lax")
@@ -54,7 +58,7 @@ def start() -> Response | tuple[str, int]:
 
 
 def _start_page(form: StartForm, status: int) -> tuple[str, int]:
-    return render_template("recovery/start.html", form=form), status
+    return render_template("recovery/start.html", form=form, next=next_param()), status
 
 
 def _flow() -> str | None:
@@ -65,7 +69,7 @@ def _flow() -> str | None:
 @limiter.limit(_ip_limit, methods=["POST"])
 def code() -> Response | tuple[str, int]:
     if recovery.load_flow(_flow()) is None:
-        return redirect(url_for("recovery.start", expired=1))
+        return redirect(url_for("recovery.start", expired=1, next=next_param()))
     form = CodeForm()
     if not form.validate_on_submit():
         return _code_page(form, 400 if request.method == "POST" else 200)
@@ -85,22 +89,22 @@ def code() -> Response | tuple[str, int]:
         form.password.errors = [gettext(exc.message)]
         return _code_page(form, 400)  # the code is kept: it is still valid
     _deliver(queued)
-    response = make_response(_done_page(account_id), 200)
+    response = make_response(_done_page(account_id, next_param()), 200)
     response.delete_cookie(RECOVERY_COOKIE, path="/recover")
     return response
 
 
-def _done_page(account_id: int | None) -> str:
+def _done_page(account_id: int | None, next_url: str | None) -> str:
     """After the reset (the code or link was verified, so the account is known): only an
     account with an authenticator app is told that the app is still asked at sign-in."""
     app_asked = account_id is not None and mfa.is_enrolled(account_id)
-    return render_template("recovery/done.html", app_asked=app_asked)
+    return render_template("recovery/done.html", app_asked=app_asked, next=next_url)
 
 
 def _code_page(form: CodeForm, status: int) -> tuple[str, int]:
     form.password.data = ""
     form.password_confirm.data = ""
-    return render_template("recovery/code.html", form=form,
+    return render_template("recovery/code.html", form=form, next=next_param(),
                            minutes=recovery.flow_seconds() // 60,
                            hours=current_app.config["IDP_SETTINGS"].email_link_hours), status
 
@@ -125,7 +129,7 @@ def link(token: str) -> tuple[str, int] | Response:
         form.password.errors = [gettext(exc.message)]
         return _link_page(form, token, "ask", 400)
     _deliver(queued)
-    return _done_page(account_id), 200
+    return _done_page(account_id, None), 200  # from an e-mail: no flow
 
 
 def _link_page(form: NewPasswordForm, token: str, state: str, status: int) -> tuple[str, int]:
@@ -136,4 +140,4 @@ def _link_page(form: NewPasswordForm, token: str, state: str, status: int) -> tu
 
 @bp.get("/recover/lost-device")
 def lost_device() -> str:
-    return render_template("recovery/lost_device.html")
+    return render_template("recovery/lost_device.html", next=next_param())

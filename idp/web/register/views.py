@@ -1,5 +1,9 @@
 """Self-registration: details -> phone code -> account (LoA1), signed in. Thin views over
-idp.services.registration; every POST is CSRF-protected and no GET changes anything."""
+idp.services.registration; every POST is CSRF-protected and no GET changes anything.
+
+A registration started from a portal's sign-in carries that sign-in's `next` (the
+authorization request to resume) in every page's URL, and continues to it once the phone
+code has signed the new citizen in."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from idp.extensions import limiter
 from idp.i18n import current_language
 from idp.services import registration
 from idp.services.accounts import CitizenDetails, citizen_errors, validate_citizen
+from idp.web.redirects import next_param
 from idp.web.register.forms import ConfirmCodeForm, EmailConfirmForm, RegisterForm, ResendForm
 from idp.web.session_cookie import current_account, set_session_cookie
 
@@ -56,7 +61,7 @@ def start() -> Response | tuple[str, int]:
         return _register_page(form, 400)
     clean = validate_citizen(details, password)
     token = registration.start(clean, password, locale=current_language())
-    response = redirect(url_for("register.confirm"), code=303)
+    response = redirect(url_for("register.confirm", next=next_param()), code=303)
     _set_registration_cookie(response, token)
     return response
 
@@ -64,7 +69,7 @@ def start() -> Response | tuple[str, int]:
 def _already_signed_in() -> Response:
     """A POST from a signed-in browser stores nothing and would replace that session with a new
     account at the code step: back to /register, which says who is signed in."""
-    return redirect(url_for("register.start"), code=303)
+    return redirect(url_for("register.start", next=next_param()), code=303)
 
 
 def _register_page(form: RegisterForm, status: int) -> tuple[str, int]:
@@ -72,7 +77,7 @@ def _register_page(form: RegisterForm, status: int) -> tuple[str, int]:
     form.password_confirm.data = ""
     # A signed-in person is told so, with the ways on, instead of an empty form.
     return render_template("register/start.html", form=form, signed_in=current_account(),
-                           terms_version=TERMS_VERSION), status
+                           terms_version=TERMS_VERSION, next=next_param()), status
 
 
 def _set_registration_cookie(response: Response, token: str) -> None:
@@ -91,7 +96,7 @@ def _registration_token() -> str | None:
 def confirm() -> Response | tuple[str, int]:
     pending = registration.load(_registration_token())
     if pending is None:
-        return redirect(url_for("register.start", expired=1))
+        return redirect(url_for("register.start", expired=1, next=next_param()))
     if request.method == "POST" and current_account() is not None:
         return _already_signed_in()
     form = ConfirmCodeForm()
@@ -111,7 +116,8 @@ def confirm() -> Response | tuple[str, int]:
         return _confirm_page(form, pending, 400)
     set_session_cookie(result.new_session.token)
     form_session.clear()  # a fresh CSRF token after sign-in
-    response = redirect(url_for("citizen.account"), code=303)
+    # Signed in now: on to the portal's sign-in it started from, if any.
+    response = redirect(next_param() or url_for("citizen.account"), code=303)
     response.delete_cookie(REGISTRATION_COOKIE, path="/register")
     return response
 
@@ -123,7 +129,10 @@ def _confirm_page(form: ConfirmCodeForm, pending, status: int, *,  # type: ignor
                            phone=_masked(pending.phone),
                            minutes=current_app.config["IDP_SETTINGS"].otp_seconds // 60,
                            resend_message=resend_message,
-                           resent=resent), status
+                           resent=resent, next=next_param(),
+                           # POST /register/resend has no page of its own: the switch
+                           # goes back to the code step.
+                           language_next=url_for("register.confirm", next=next_param())), status
 
 
 def _masked(phone: str) -> str:
@@ -137,7 +146,7 @@ def _masked(phone: str) -> str:
 def resend() -> Response | tuple[str, int]:
     pending = registration.load(_registration_token())
     if pending is None:
-        return redirect(url_for("register.start", expired=1))
+        return redirect(url_for("register.start", expired=1, next=next_param()))
     form = ResendForm()
     if not form.validate_on_submit():
         return _confirm_page(ConfirmCodeForm(formdata=None), pending, 400)
@@ -152,8 +161,8 @@ def resend() -> Response | tuple[str, int]:
             response.headers["Retry-After"] = str(exc.wait)
         return response
     except registration.ConfirmFailed:
-        return redirect(url_for("register.start", expired=1))
-    return redirect(url_for("register.confirm", resent=1), code=303)
+        return redirect(url_for("register.start", expired=1, next=next_param()))
+    return redirect(url_for("register.confirm", resent=1, next=next_param()), code=303)
 
 
 @bp.route("/register/email/<token>", methods=["GET", "POST"])

@@ -1,0 +1,101 @@
+"""The English/Tiếng Việt switch on a page answering a failed form keeps the page and its flow
+(issue 11): it returns to the URL the form was shown at, `next` included."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import csrf_token
+from tests.factories import PASSWORD
+from tests.oidc.flow import auth_request, citizen, registered_portal
+from tests.staff_factories import enrolled_clerk, post_office
+from tests.web.register.test_activate import (  # noqa: F401  (fixtures)
+    choose_password,
+    enter_code,
+    office_staff,
+    sms_code,
+    walk_in,
+)
+
+SWITCH_NEXT = re.compile(r'<form class="lang-switch".*?name="next" value="([^"]*)"', re.S)
+
+
+def switch(client: FlaskClient, page) -> str:  # type: ignore[no-untyped-def]
+    """Press the switch shown on `page`; returns where it sends the browser."""
+    match = SWITCH_NEXT.search(page.get_data(as_text=True))
+    assert match, "no language switch"
+    response = client.post("/language", data={"csrf_token": csrf_token(client, "/login"),
+                                              "lang": "en", "next": html.unescape(match.group(1))})
+    assert response.status_code == 302
+    return response.headers["Location"]
+
+
+def hidden_next(page) -> str:  # type: ignore[no-untyped-def]
+    """The sign-in form's own hidden `next` (what the browser sends back)."""
+    match = re.search(r'id="next" name="next" type="hidden" value="([^"]*)"', page.get_data(as_text=True))
+    assert match
+    return html.unescape(match.group(1))
+
+
+def login_action(page) -> str:  # type: ignore[no-untyped-def]
+    match = re.search(r'<form method="post" action="(/login[^"]*)"', page.get_data(as_text=True))
+    assert match
+    return html.unescape(match.group(1))
+
+
+def test_portal_sign_in_after_a_wrong_password_keeps_the_portal_request(app: Flask, client):
+    citizen(app)
+    request = auth_request(registered_portal(app))
+    login_url = client.get(request.url).headers["Location"]
+    login = client.get(login_url)
+    failed = client.post(login_action(login), data={
+        "csrf_token": csrf_token(client, login_url), "identifier": "001099012345",
+        "password": "not the password", "next": hidden_next(login)})
+    assert failed.status_code == 401
+    back_to = switch(client, failed)
+    assert back_to.startswith("/login?next=/authorize?")
+    again = client.get(back_to)
+    assert again.status_code == 200 and '<html lang="en">' in again.get_data(as_text=True)
+    signed_in = client.post(login_action(again), data={
+        "csrf_token": csrf_token(client, back_to), "identifier": "001099012345",
+        "password": PASSWORD, "next": hidden_next(again)})
+    assert signed_in.status_code == 302
+    assert signed_in.headers["Location"].startswith("/authorize?")  # not /account
+
+
+def test_registration_with_errors_switches_back_to_the_registration_form(client):
+    for shown_at in ("/register", "/register?next=%2Fauthorize%3Fclient_id%3Dx"):
+        failed = client.post(shown_at, data={"csrf_token": csrf_token(client, shown_at),
+                                             "national_id": "12"})
+        assert failed.status_code == 400
+        back_to = switch(client, failed)
+        assert back_to == shown_at
+        again = client.get(back_to)
+        assert again.status_code == 200 and 'name="national_id"' in again.get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("walk_in")
+def test_activation_password_step_with_errors_switches_back_to_that_step(app, client):
+    assert enter_code(client, sms_code(app)).status_code == 303
+    failed = choose_password(client, "mây trắng bay qua đồi 42", "something else")
+    assert failed.status_code == 400
+    back_to = switch(client, failed)
+    assert back_to == "/activate/password"
+    again = client.get(back_to)
+    assert again.status_code == 200 and 'name="password_confirm"' in again.get_data(as_text=True)
+
+
+def test_counter_sign_in_with_errors_switches_back_to_the_counter_sign_in(app, client):
+    with app.app_context():
+        enrolled_clerk(post_office())
+    failed = client.post("/counter/login", data={"csrf_token": csrf_token(client, "/counter/login"),
+                                                 "username": "nobody", "password": "wrong"})
+    assert failed.status_code == 401
+    back_to = switch(client, failed)
+    assert back_to == "/counter/login"
+    assert client.get(back_to).status_code == 200
