@@ -15,8 +15,8 @@ from idp.domain.errors import DomainError
 from idp.extensions import limiter
 from idp.services import backchannel, mfa, otp, recovery
 from idp.web.recovery.forms import CodeForm, NewPasswordForm, StartForm
-from idp.web.session_cookie import device_cookie
 from idp.web.redirects import next_param
+from idp.web.session_cookie import device_cookie
 
 bp = Blueprint("recovery", __name__)
 
