@@ -6,17 +6,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
 from idp.extensions import db
 from idp.models import AuditEvent, AuditTag, OutboxMessage
 from idp.models.registration import OtpChallenge
-from tests.web.register.test_activate import (  # noqa: F401 (fixtures)
-    ask_new_code,
-    office_staff,
-    walk_in,
-)
+from tests.web.register.test_activate import ask_new_code
+from tests.web.register.test_activate import office_staff, walk_in  # noqa: F401 (fixtures)
 
 
 def _activation_codes(app: Flask) -> list[str]:
@@ -31,7 +29,8 @@ def _suppressed(app: Flask) -> list[dict]:
             AuditEvent.tag == AuditTag.NOTIFY_SMS_SUPPRESSED.value))]
 
 
-def test_clicks_during_the_wait_do_not_hold_back_the_next_code(app, client, walk_in):
+@pytest.mark.usefixtures("walk_in")
+def test_clicks_during_the_wait_do_not_hold_back_the_next_code(app, client):
     assert _activation_codes(app) == ["+84912345678"]  # the counter's code
     for _ in range(5):  # all in the back-off: nothing is sent
         response = ask_new_code(client)
