@@ -13,8 +13,7 @@ from sqlalchemy import select, update
 from idp.extensions import db
 from idp.models import AuditEvent, AuditTag, OutboxMessage
 from idp.models.registration import OtpChallenge
-from tests.web.register.test_activate import ask_new_code
-from tests.web.register.test_activate import office_staff, walk_in  # noqa: F401 (fixtures)
+from tests.web.register.test_activate import ask_new_code, office_staff, walk_in  # noqa: F401 (fixtures)
 
 
 def _activation_codes(app: Flask) -> list[str]:
