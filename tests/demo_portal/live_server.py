@@ -114,8 +114,8 @@ def sign_in_and_consent(browser: requests.Session, issuer: str, authorization_ur
     assert urlsplit(login_url).path == "/login"
     page = browser.get(login_url).text
     response = browser.post(issuer + "/login", allow_redirects=False, data={
-        "csrf_token": hidden(page, "csrf_token", 'action="/login"'),
-        "next": hidden(page, "next", 'action="/login"'),
+        "csrf_token": hidden(page, "csrf_token", 'action="/login'),
+        "next": hidden(page, "next", 'action="/login'),
         "identifier": "001099012345", "password": PASSWORD,
     })
     assert response.status_code == 302, response.text[:300]

@@ -131,8 +131,8 @@ def sign_in(browser: requests.Session, issuer: str, authorization_url: str) -> s
     login_url = urljoin(issuer, response.headers["Location"])
     page = browser.get(login_url).text
     response = browser.post(issuer + "/login", allow_redirects=False, data={
-        "csrf_token": hidden(page, "csrf_token", 'action="/login"'),
-        "next": hidden(page, "next", 'action="/login"'),
+        "csrf_token": hidden(page, "csrf_token", 'action="/login'),
+        "next": hidden(page, "next", 'action="/login'),
         "identifier": "001099012345", "password": PASSWORD,
     })
     assert response.status_code == 302, response.text[:300]
