@@ -23,3 +23,10 @@ def normalize_email(raw: str) -> str:
     if ".." in domain or domain.startswith(("-", ".")):
         raise DomainError("email.format", N_("Enter an e-mail address like name@example.vn."))
     return f"{local}@{domain.lower()}"
+
+
+def mask_email(email: str) -> str:
+    """an.nguyen@example.vn -> an***@example.vn: enough for the owner to recognise the address
+    in an SMS, not the whole address for whoever holds the phone now."""
+    local, _, domain = email.rpartition("@")
+    return f"{local[:2]}***@{domain}"

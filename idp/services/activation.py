@@ -295,15 +295,17 @@ def _retire(challenge: OtpChallenge | None) -> None:
 
 
 def _send_stand_in(national_id: str) -> OutboxMessage | None:
-    """An SMS of nobody through the same gate (shadow total); deleted before the commit."""
+    """An SMS of nobody through the same gate (shadow total); deleted before the commit.
+
+    Its ID key is a stand-in too, never the typed ID number (issue 11 review): it is written
+    on every click that sends nothing - the resend back-off of a pending account included -
+    and counting the person's ID number would let clicks during the wait use up their own SMS
+    allowance, so the code after the wait was held back. Same number of windows and store
+    calls as a real code (an ID key is always set), so the work stays the same."""
     digest = otp.secret_hash("activate-stand-in:" + _throttle_key("any", national_id))
-    try:
-        number = normalize_national_id(national_id)
-    except DomainError:
-        number = "stand-in:" + digest[:24]
     return notify.send_sms("stand-in:" + digest[:24], _code_text("vi", otp.new_code()),
-                           template="activate.code", locale="vi", national_id=number,
-                           data={"stand_in": True})
+                           template="activate.code", locale="vi",
+                           national_id="stand-in:" + digest[24:48], data={"stand_in": True})
 
 
 def _code_text(locale: str, code: str) -> str:

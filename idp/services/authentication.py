@@ -68,7 +68,7 @@ def throttle_key(identifier: str, account: Account | None, device_token: str | N
     nothing about a single identifier (an unknown one is throttled exactly like a known one).
     """
     if account is not None:
-        device = devices.device_id(device_token, account.id)
+        device = devices.device_id(device_token, account)
         if device:
             return f"account:{account.id}:device:{device}"
         return f"account:{account.id}"
@@ -145,6 +145,5 @@ def _check_and_open(account: Account | None, password: str, *,
     audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=account.id, session_id=new.session.id)
     db.session.commit()
     login_throttle.succeeded(attempt)
-    known = devices.device_id(device_token, account.id) is not None
     return SignedIn(account=account, new_session=new,
-                    device_token=device_token if known and device_token else devices.issue(account.id))
+                    device_token=devices.renew(device_token, account))

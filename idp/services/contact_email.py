@@ -6,7 +6,8 @@ A link goes to the NEW address (CONFIRM_EMAIL, bound to the account, the address
 Until then the new address is pending (pending_email): its link can be sent again or the
 change cancelled. Removing the e-mail needs only the password.
 Confirming the CURRENT, unconfirmed address is no change (send_confirmation_link): a link to
-it, no password, audited ACCOUNT_EMAIL_CONFIRM (step "requested", then "confirmed").
+it, no password, audited ACCOUNT_EMAIL_CONFIRM (step "requested", then "confirmed"); once
+confirmed, the address receives recovery links, so the phone is told (tell_email_confirmed).
 
 A new request supersedes the earlier pending link. Audit ACCOUNT_CONTACT_CHANGE (a change)
 or ACCOUNT_EMAIL_CONFIRM (the current address confirmed).
@@ -21,7 +22,7 @@ from flask import url_for
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
-from idp.domain.email_address import normalize_email
+from idp.domain.email_address import mask_email, normalize_email
 from idp.domain.errors import N_, DomainError
 from idp.extensions import db
 from idp.models import Account, AuditTag
@@ -199,6 +200,23 @@ def _tell_phone_email_changed(account: Account) -> None:
                     account_id=account.id)
 
 
+def tell_email_confirmed(account: Account) -> None:
+    """The SMS notice that the account's own address was just confirmed (issue 11 review).
+
+    Confirming the current address asks no password (send_confirmation_link; a registration
+    link asks not even a session), yet a confirmed address receives recovery links: whoever
+    holds it can reset the password. So the phone is told, like for a change. Called before
+    the address counts as confirmed, so tell_account does not write to the address itself:
+    its holder has just proved it and is not the one who needs warning."""
+    with force_locale(account.locale or "vi"):
+        sms = gettext("PostID: the e-mail address %(email)s was confirmed as a way to recover "
+                      "your account: a link sent to it can reset your password. If this was not "
+                      "you, remove it on your account page right away, or go to a post office "
+                      "with your ID card.", email=mask_email(account.email or ""))
+    notify.tell_account(account, template="account.email_confirmed", sms=sms, subject="",
+                        body="")
+
+
 def email_link_pending(account: Account, token: str) -> bool:
     challenge = otp.find_link(OtpPurpose.CONFIRM_EMAIL, token)
     return challenge is not None and challenge.account_id == account.id
@@ -215,6 +233,8 @@ def confirm_email(account: Account, token: str, *, session_id: int | None) -> st
         db.session.rollback()
         return None
     changed = account.email != challenge.destination
+    if not changed and account.email_verified_at is None:
+        tell_email_confirmed(account)
     account.email = challenge.destination
     account.email_verified_at = utcnow()
     if changed:

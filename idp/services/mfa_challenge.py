@@ -113,7 +113,6 @@ def complete_challenge(
     audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=account.id, session_id=new.session.id)
     db.session.commit()
     login_throttle.succeeded(attempt)
-    known = devices.device_id(device_token, account.id) is not None
     return Completed(account=account, new_session=new, next_url=challenge.next_url,
-                     device_token=device_token if known and device_token else devices.issue(account.id))
+                     device_token=devices.renew(device_token, account))
 

@@ -108,7 +108,7 @@ def start(identifier: str, *, device_token: str | None = None) -> str:
     """
     account = _recoverable(identifier)
     key = _key_for(identifier, account)
-    device = devices.device_id(device_token, account.id) if account is not None else None
+    device = devices.device_id(device_token, account) if account is not None else None
     asker = "stranger" if device is None else "device"
     try:  # never marked succeeded: every send counts
         login_throttle.begin("start:" + key + ("" if device is None else ":device:" + device))

@@ -24,7 +24,16 @@ from idp.extensions import db
 from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge, OtpPurpose, PendingRegistration
-from idp.services import accounts, audit, login_throttle, notify, otp, passwords, sessions
+from idp.services import (
+    accounts,
+    audit,
+    contact_email,
+    login_throttle,
+    notify,
+    otp,
+    passwords,
+    sessions,
+)
 from idp.services.accounts import CitizenDetails
 
 CONFIRM_FAILED = N_("The code is not correct or has expired. Check the SMS, or ask for a new code.")
@@ -247,6 +256,8 @@ def confirm_email(token: str) -> bool:
     if account is None or account.email != challenge.destination:
         db.session.commit()  # the link is spent either way
         return False
+    if account.email_verified_at is None:
+        contact_email.tell_email_confirmed(account)
     account.email_verified_at = utcnow()
     audit.record(AuditTag.ACCOUNT_EMAIL_CONFIRM, account_id=account.id)
     db.session.commit()

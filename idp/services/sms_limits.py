@@ -42,9 +42,10 @@ spread attack deserves. Recovery's stand-ins (nothing is sent) count a shadow to
 same store operations, so they neither move the total nor differ in work from a real send.
 
 Security notices that follow an action the owner (or counter staff) completed - password
-changed or reset, phone or e-mail changed, account created, activated or deleted, counter
-decisions - are never limited or counted: a stranger cannot cause them without the password or
-a code, and they are how the owner learns of a take-over. Templates not listed as notices are
+changed or reset, phone or e-mail changed, e-mail confirmed, account created, activated or
+deleted, counter decisions - are never limited or counted: a stranger cannot cause them without
+the password, a code or the mailbox's one-time link, and they are how the owner learns of a
+take-over. Templates not listed as notices are
 limited, so a new message type is safe by default (tests/services/test_sms_templates.py makes
 every template in the code be classified).
 
@@ -74,7 +75,8 @@ log = logging.getLogger("idp.notify")
 
 NOTICES = frozenset({
     "account.created", "account.password_changed", "account.phone_changed",
-    "account.email_changed", "account.deleted", "activate.done", "recover.done",
+    "account.email_changed", "account.email_confirmed", "account.deleted", "activate.done",
+    "recover.done",
 })
 NOTICE_PREFIXES = ("counter.",)  # decisions of counter staff on a verification
 # Sent only to someone who proved the account's password in this session.

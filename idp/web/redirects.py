@@ -4,6 +4,8 @@ from urllib.parse import urlsplit
 
 from flask import request
 
+from idp.web.oidc.interactions import authorize_url, original_params
+
 
 def safe_next(target: str | None, default: str) -> str:
     """Return `target` if it is a same-site path, else `default` (no open redirect)."""
@@ -29,7 +31,14 @@ def language_return() -> str:
     (/login?next=..., /register?next=...), so the flow and its `next` survive the switch. The
     values typed into the form are lost (they were never stored; asking for them again is
     acceptable), the flow is not. A POST-only path falls back to the start page unless its
-    view names a page (`language_next`)."""
+    view names a page (`language_next`).
+
+    The authorization endpoints are the exception: a portal may POST its request to
+    /authorize (OIDC Core §3.1.2.1), and the query of such a page is empty, so the way back is
+    the GET form of the original request (our own form fields left out), validated again from
+    scratch there like every way back to /authorize."""
+    if (request.endpoint or "").startswith("oidc.authorize"):
+        return authorize_url(original_params())
     rule = request.url_rule
     if request.method == "GET" or (rule is not None and "GET" in (rule.methods or ())):
         return safe_next(request.full_path.rstrip("?"), "")

@@ -9,10 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, g, request
 
 from idp.models import Account, UserSession
-from idp.services import sessions
-
-DEVICE_COOKIE_DAYS = 365
-
+from idp.services import devices, sessions
 
 _NOT_LOADED = object()
 
@@ -55,7 +52,7 @@ def _write(response: Response) -> Response:
     device = g.get("new_device_token")
     if device:
         response.set_cookie(current_app.config["IDP_DEVICE_COOKIE"], device,
-                            max_age=DEVICE_COOKIE_DAYS * 24 * 3600, path="/",
+                            max_age=devices.LIFETIME_SECONDS, path="/",
                             secure=settings.cookie_secure, httponly=True, samesite="Lax")
     token = g.get("new_session_token")
     if token is None:

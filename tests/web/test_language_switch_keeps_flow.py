@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -12,7 +13,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
-from tests.oidc.flow import auth_request, citizen, registered_portal
+from tests.oidc.flow import auth_request, citizen, registered_portal, sign_in
 from tests.staff_factories import enrolled_clerk, post_office
 from tests.web.register.test_activate import (  # noqa: F401  (fixtures)
     choose_password,
@@ -99,3 +100,20 @@ def test_counter_sign_in_with_errors_switches_back_to_the_counter_sign_in(app, c
     back_to = switch(client, failed)
     assert back_to == "/counter/login"
     assert client.get(back_to).status_code == 200
+
+
+def test_consent_reached_by_a_portals_post_switches_back_to_the_same_request(app: Flask, client):
+    """A portal may POST its authorization request (OIDC Core §3.1.2.1): the consent page's
+    switch then returns to the GET form of that request, not to a bare /authorize (issue 11
+    review: "no client_id")."""
+    citizen(app)
+    sign_in(client)
+    request = auth_request(registered_portal(app))
+    consent = client.post("/authorize", data=request.params)
+    assert consent.status_code == 200 and 'name="decision"' in consent.get_data(as_text=True)
+    back_to = switch(client, consent)
+    assert urlsplit(back_to).path == "/authorize"
+    assert parse_qs(urlsplit(back_to).query) == {k: [v] for k, v in request.params.items()}
+    again = client.get(back_to)
+    text = again.get_data(as_text=True)
+    assert again.status_code == 200 and '<html lang="en">' in text and 'name="decision"' in text

@@ -4,11 +4,13 @@ counter staff send, and one network spends only half of the person's daily stran
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
 from idp.extensions import db
@@ -16,7 +18,8 @@ from idp.models import Account, OutboxMessage
 from idp.models.base import utcnow
 from idp.services import devices
 from tests.conftest import csrf_token
-from tests.factories import active_citizen
+from tests.factories import PASSWORD, active_citizen, second_citizen
+from tests.web.recovery.test_recovery import latest_code, submit_code
 
 ID_NUMBER = "001099012345"  # the factory citizen's
 PHONE = "+84912345678"
@@ -66,12 +69,52 @@ def test_the_owners_known_device_gets_a_code_after_strangers_spent_the_budget(ap
     assert codes(app) == 3
     owner = browser(app, "192.0.2.50")
     with app.app_context():
-        account_id = db.session.scalar(select(Account.id).where(Account.national_id == ID_NUMBER))
-        owner.set_cookie(app.config["IDP_DEVICE_COOKIE"], devices.issue(account_id))
+        owner.set_cookie(app.config["IDP_DEVICE_COOKIE"], devices.issue(citizen()))
     assert recover(owner) == 303
     assert codes(app) == 4
     other = browser(app, "192.0.2.51")  # a device cookie of another account is a stranger's
     with app.app_context():
-        other.set_cookie(app.config["IDP_DEVICE_COOKIE"], devices.issue(account_id + 1))
+        other.set_cookie(app.config["IDP_DEVICE_COOKIE"], devices.issue(second_citizen()))
     assert recover(other) == 303
+    assert codes(app) == 4
+
+
+def citizen() -> Account:
+    return db.session.scalar(select(Account).where(Account.national_id == ID_NUMBER))
+
+
+def strangers_spend_the_budget(app: Flask) -> None:
+    before = codes(app)
+    for n in range(4):  # four networks, one each: three stranger codes, then nothing
+        assert recover(browser(app, f"203.0.113.{n + 1}"), "0912345678") == 303
+    assert codes(app) == before + 3
+
+
+def test_an_expired_device_cookie_is_a_strangers(app, monkeypatch):
+    owner = browser(app, "192.0.2.50")
+    with app.app_context(), monkeypatch.context() as past:
+        issued = int(time.time()) - devices.LIFETIME_SECONDS - 60
+        past.setattr(TimestampSigner, "get_timestamp", lambda _self: issued)
+        owner.set_cookie(app.config["IDP_DEVICE_COOKIE"], devices.issue(citizen()))
+    strangers_spend_the_budget(app)
+    assert recover(owner) == 303
+    assert codes(app) == 3  # counted as a stranger's: the budget is spent
+
+
+def test_a_device_cookie_from_before_a_password_reset_is_a_strangers(app):
+    owner = browser(app, "192.0.2.50")
+    login = {"identifier": ID_NUMBER, "password": PASSWORD}
+    assert owner.post("/login", data={**login, "csrf_token": csrf_token(owner)}).status_code == 302
+    old_cookie = owner.get_cookie(app.config["IDP_DEVICE_COOKIE"]).value
+    thief = browser(app, "198.51.100.66")
+    thief.set_cookie(app.config["IDP_DEVICE_COOKIE"], old_cookie)
+    owner.post("/logout", data={"csrf_token": csrf_token(owner, "/account")})
+    assert recover(owner) == 303  # the owner resets the password from their own browser
+    assert codes(app) == 1
+    assert submit_code(owner, latest_code(app)).status_code == 200
+    with app.app_context():  # reset: the notice went out
+        assert db.session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.template == "recover.done")) is not None
+    strangers_spend_the_budget(app)
+    assert recover(thief) == 303  # the cookie from before the reset counts as a stranger's
     assert codes(app) == 4

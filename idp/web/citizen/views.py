@@ -12,12 +12,24 @@ from werkzeug.wrappers import Response
 from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone
 from idp.models import UserSession
-from idp.services import account_data, backchannel, contact_email, login_throttle, passwords_change
+from idp.services import (
+    account_data,
+    backchannel,
+    contact_email,
+    devices,
+    login_throttle,
+    passwords_change,
+)
 from idp.services import activity as activity_service
 from idp.web.citizen.activity_lines import activity_line
 from idp.web.citizen.forms import ActionForm, DeleteAccountForm, PasswordChangeForm
 from idp.web.citizen.labels import SCOPE_DESCRIPTIONS, short_user_agent
-from idp.web.session_cookie import clear_session_cookie, current_account, current_session
+from idp.web.session_cookie import (
+    clear_session_cookie,
+    current_account,
+    current_session,
+    set_device_cookie,
+)
 
 bp = Blueprint("citizen", __name__, url_prefix="/account")
 
@@ -145,6 +157,9 @@ def password() -> str | Response | tuple[str, int]:
         form.new_password.errors = [gettext(exc.message)]
         return _password_page(form, 400)
     _deliver(queued)
+    # The new password ends every older known-device token (services.devices); this browser
+    # just proved the password, so it stays the owner's known device.
+    set_device_cookie(devices.issue(session.account))
     return redirect(url_for("citizen.password", changed=1))
 
 

@@ -168,3 +168,39 @@ def test_a_new_address_waiting_for_confirmation_is_shown_and_can_be_resent_or_ca
     assert _account(app, account_id).email is None
     assert _lines(client)[:3] == ["E-mail address change cancelled",
                                   "E-mail address change requested", "E-mail address removed"]
+
+
+def _sms(app: Flask, template: str) -> list[tuple[str, str, str]]:
+    with app.app_context():
+        return [(m.channel.value, m.recipient, m.body) for m in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template == template).order_by(OutboxMessage.id))]
+
+
+def test_confirming_the_current_address_tells_the_phone(app: Flask, client: FlaskClient) -> None:
+    """No password is asked, and a confirmed address receives recovery links: the owner's
+    phone hears of it, once, in the account's language (issue 11 review)."""
+    account_id = _signed_in(app, client)
+    with app.app_context():
+        db.session.get(Account, account_id).locale = "en"
+        db.session.commit()
+    client.post(VERIFY, data={"csrf_token": csrf_token(client, VERIFY)})
+    assert _sms(app, "account.email_confirmed") == []  # asking is not confirming
+    [(_recipient, body)] = _mails(app, "account.confirm_email_link")
+    link = _link(body)
+    assert client.post(link, data={"csrf_token": csrf_token(client, link)}).status_code == 200
+    assert _sms(app, "account.email_confirmed") == [(
+        "sms", "+84912345678",
+        "PostID: the e-mail address an***@example.vn was confirmed as a way to recover your "
+        "account: a link sent to it can reset your password. If this was not you, remove it on "
+        "your account page right away, or go to a post office with your ID card.")]
+    assert _lines(client)[0] == "E-mail address confirmed"  # audited as before
+
+
+def test_the_confirmation_notice_is_in_vietnamese_for_a_vietnamese_account(
+        app: Flask, client: FlaskClient) -> None:
+    _signed_in(app, client)
+    client.post(VERIFY, data={"csrf_token": csrf_token(client, VERIFY)})
+    link = _link(_mails(app, "account.confirm_email_link")[0][1])
+    client.post(link, data={"csrf_token": csrf_token(client, link)})
+    [(_channel, _recipient, body)] = _sms(app, "account.email_confirmed")
+    assert body.startswith("PostID: địa chỉ e-mail an***@example.vn đã được xác nhận")

@@ -351,8 +351,12 @@ def test_email_link_confirms_on_post_only_and_once(app, client):
     assert client.post(path, data={"csrf_token": token}).status_code == 200
     with app.app_context():
         assert db.session.scalar(select(Account.email_verified_at)) is not None
+    # The address now receives recovery links: the phone is told (issue 11 review), once.
+    [notice] = outbox(app, "account.email_confirmed")
+    assert notice.recipient == "+84983456789" and "ng***@example.vn" in notice.body
     assert client.post(path, data={"csrf_token": token}).status_code == 404
     assert client.get(path).status_code == 404
+    assert len(outbox(app, "account.email_confirmed")) == 1
 
 
 def test_id_taken_between_start_and_confirm_fails_generically(app, client):
