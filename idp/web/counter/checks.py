@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from idp.domain.admin_units import PROVINCES
@@ -81,9 +80,9 @@ def decided(decide: Callable[[], Verification], endpoint: str, public_id: str, d
     return redirect(url_for(endpoint, public_id=verification.public_id, done=done))
 
 
-def with_problems(form: FlaskForm, refusal: CounterRefusal) -> FlaskForm:
-    """The check form with the problems the service found, to show above it."""
-    form.form_errors.extend(gettext(p.message) for p in refusal.problems)
+def with_problems(form: DocumentCheckForm, refusal: CounterRefusal) -> DocumentCheckForm:
+    """The check form with the problems the service found, each next to its input."""
+    form.attach_problems(refusal.problems)
     return form
 
 
