@@ -47,7 +47,7 @@ from idp.domain import names
 from idp.domain.document_check import DocumentCheck, check_problems
 from idp.domain.enrolment_code import new_code
 from idp.domain.errors import N_, DomainError
-from idp.domain.national_id import normalize_national_id
+from idp.domain.national_id import check_declared, decode_national_id, normalize_national_id
 from idp.errors import IdpError, InvalidInput
 from idp.extensions import db
 from idp.models import (
@@ -140,8 +140,21 @@ class WalkIn:
 
 
 def details_errors(details: CitizenDetails) -> list[InvalidInput]:
-    """Every declared field that self-registration's rules refuse (birthdate may be None)."""
-    return accounts.citizen_errors(details, None)
+    """Every declared field that self-registration's rules refuse (birthdate may be None).
+
+    The ID number is checked against the sex, then the birth year, and the first mismatch
+    stops there; the clerk, who types all three from the card, gets both in one round (issue
+    11): the birth year's on the date of birth, as the number's field shows the sex's."""
+    errors = accounts.citizen_errors(details, None)
+    if details.birthdate is not None and any(
+            e.code == "national_id.gender_mismatch" for e in errors) and not any(
+            e.field == "birthdate" for e in errors):
+        try:
+            check_declared(decode_national_id(details.national_id), gender=None,
+                           birthdate=details.birthdate)
+        except DomainError as exc:
+            errors.append(InvalidInput.from_domain(exc, "birthdate"))
+    return errors
 
 
 def normalize_document_number(raw: str) -> str:

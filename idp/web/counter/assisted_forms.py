@@ -11,9 +11,12 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, StringField
+from wtforms.validators import ValidationError
 
 from idp.domain.document_check import DocumentCheck, PostalAddress, check_address
 from idp.domain.errors import N_, DomainError
+from idp.domain.names import lacks_vietnamese_marks, normalize_name
 from idp.services.accounts import CitizenDetails
 from idp.web.counter.check_forms import DocumentCheckForm, clean_number
 from idp.web.register.fields import (  # dd/mm/yyyy dates, as on the card
@@ -37,7 +40,7 @@ class WalkInForm(BirthdateMixin, DocumentCheckForm):
     birthdate_match = None
     sex_match = None
     # The page (counter/assisted.html) asks for the card data first: its error summary too.
-    page_order = ("national_id", "full_name", "birthdate", "gender", "phone", "email",
+    page_order = ("national_id", "full_name", "name_without_marks", "birthdate", "gender", "phone", "email",
                   "document_type", "document_number", "issued_on", "expires_on", "no_expiry",
                   "photo_match", "province_code", "ward", "street")
 
@@ -52,6 +55,26 @@ class WalkInForm(BirthdateMixin, DocumentCheckForm):
     phone = phone_field(_l("The citizen's own mobile phone number"),
                         _l("Type the citizen's mobile phone number."), autocomplete="off")
     email = email_field(autocomplete="off")
+    # Shown (under the name) only when the name has no Vietnamese marks: see validate_full_name.
+    name_without_marks = BooleanField(
+        _l("The card shows this name exactly like this, without accents."), default=False)
+
+    @property
+    def name_lacks_marks(self) -> bool:
+        """The typed name is a valid name without any Vietnamese mark ("Nguyen Van An")."""
+        try:
+            return lacks_vietnamese_marks(normalize_name(self.full_name.data or ""))
+        except DomainError:
+            return False  # the domain rule reports what is wrong with it
+
+    def validate_full_name(self, field: StringField) -> None:
+        # The hint asks for the accents, as /register does (idp.web.register.forms): a name
+        # without any is confirmed, not refused, as a few names are printed so on the card.
+        if self.name_lacks_marks and not self.name_without_marks.data:
+            raise ValidationError(_l(
+                "This name has no Vietnamese accents. Type it with the accents, exactly as "
+                "printed on the card (for example Nguyễn Văn An, not Nguyen Van An). If the card "
+                "shows it without accents, tick the box below the name."))
 
     def details(self) -> CitizenDetails:
         return CitizenDetails(

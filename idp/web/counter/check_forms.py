@@ -18,6 +18,7 @@ from idp.domain.admin_units import provinces_in_order
 from idp.domain.document_check import (
     MAX_STREET,
     MAX_WARD,
+    MSG_MISMATCH,
     DocumentCheck,
     PostalAddress,
     address_problems,
@@ -100,7 +101,33 @@ class LookupForm(FlaskForm):
     )
 
 
+# Where a problem the service found (idp.domain.document_check / business_check codes) is
+# shown: next to the input it is about, so the error summary links to it. "*.mismatch" goes to
+# the first box of its group left unticked (see DocumentCheckForm.unticked_boxes).
+PROBLEM_FIELDS = {
+    "document.type": "document_type", "document.number_mismatch": "document_number",
+    "document.issued_future": "issued_on", "document.issued_before_birth": "issued_on",
+    "document.expiry_before_issue": "expires_on", "document.expired": "expires_on",
+    "certificate.number_missing": "certificate_number",
+    "certificate.number_format": "certificate_number",
+    "certificate.issued_future": "certificate_issued_on",
+    "authority.invalid": "authority", "authority.power_of_attorney_required": "authority",
+    "power_of_attorney.unexpected": "power_of_attorney_ref",
+    "power_of_attorney.reference_missing": "power_of_attorney_ref",
+    "power_of_attorney.reference_format": "power_of_attorney_ref",
+    "power_of_attorney.date_missing": "power_of_attorney_date",
+    "power_of_attorney.date_future": "power_of_attorney_date",
+    "power_of_attorney.date_before_certificate": "power_of_attorney_date",
+}
+
+
 class DocumentCheckForm(FlaskForm):
+    # Boxes the clerk ticks when an item matches, by group: the problem code the domain gives
+    # when one of the group is unticked, with its message.
+    match_groups: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
+        ("document.mismatch", MSG_MISMATCH,
+         ("name_match", "birthdate_match", "sex_match", "photo_match")),
+    )
     document_type = SelectField(
         _l("Document shown"),
         choices=[SelectChoice("", _l("Choose…"))] + [
@@ -170,13 +197,51 @@ class DocumentCheckForm(FlaskForm):
             raise problems[0]
         return check_address(street, ward, self.province_code.data or "")
 
+    def unticked_boxes(self, code: str | None = None) -> list[BooleanField]:
+        """The match boxes on this form left unticked (of the group of problem `code`)."""
+        return [box for group, _, names in self.match_groups if code in (None, group)
+                for name in names if (box := getattr(self, name, None)) is not None
+                and not box.data]
+
+    def flag_unticked(self) -> None:
+        """After a submit with other errors: the unticked boxes in the same round (issue 11),
+        the group's message on its first one (the summary links there; the page marks the
+        others, see counter/_check_parts.html)."""
+        for code, message, _ in self.match_groups:
+            unticked = self.unticked_boxes(code)
+            if unticked and not unticked[0].errors:
+                unticked[0].errors = [*unticked[0].errors, gettext(message)]
+
+    def flagged_boxes(self) -> set[str]:
+        """Names of the unticked boxes of every group whose message is shown."""
+        names: set[str] = set()
+        for code, _, _ in self.match_groups:
+            unticked = self.unticked_boxes(code)
+            if unticked and unticked[0].errors:
+                names.update(box.name for box in unticked)
+        return names
+
+    def attach_problems(self, problems: list[DomainError]) -> None:
+        """The problems the service found, each next to its input (else above the form)."""
+        for problem in problems:
+            if problem.code.endswith(".mismatch") and self.unticked_boxes(problem.code):
+                self.flag_unticked()
+                continue
+            field = getattr(self, PROBLEM_FIELDS.get(problem.code, ""), None)
+            if field is None:
+                self.form_errors.append(gettext(problem.message))
+            elif gettext(problem.message) not in field.errors:
+                field.errors = [*field.errors, gettext(problem.message)]
+
     def document_check(self) -> DocumentCheck | None:
         """The check to submit, or None after adding field errors."""
-        if not self.validate_on_submit():
-            return None
+        valid = self.validate_on_submit()
         try:
             address = self.address()
         except DomainError:
+            valid = False
+        if not valid:
+            self.flag_unticked()
             return None
         issued = parse_date(self.issued_on.data)
         assert issued is not None  # validate_issued_on

@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from idp.domain.admin_units import PROVINCES
@@ -50,22 +49,24 @@ def refusal_text(refusal: CounterRefusal) -> str:
 # --- shared by the check pages of citizens (here) and of organisations (organisations.py) ---
 
 
-def refused(refusal: CounterRefusal) -> tuple[str, int]:
+def refused(refusal: CounterRefusal, back: str) -> tuple[str, int]:
+    """Why not, on a page of its own. `back`: the page the language switch returns to (the
+    check's own page: the POST routes that end here answer no GET, issue 11)."""
     return render_template("counter/refused.html", nav="home", message=refusal_text(refusal),
-                           form=LookupForm()), refusal.status
+                           form=LookupForm(), language_next=back), refusal.status
 
 
 def shown(load: Callable[[], Verification], page: Callable[..., tuple[str, int]],
-          status: int = 200, **forms: Any) -> Page:
+          back: str, status: int = 200, **forms: Any) -> Page:
     """`page(verification, status, **forms)` of the record `load` reads, else why not."""
     try:
         verification = load()
     except CounterRefusal as refusal:
-        return refused(refusal)
+        return refused(refusal, back)
     return page(verification, status, **forms)
 
 
-def decided(decide: Callable[[], Verification], endpoint: str, done: str,
+def decided(decide: Callable[[], Verification], endpoint: str, public_id: str, done: str,
             on_problems: Callable[[CounterRefusal], Page] | None = None) -> Page:
     """Runs one service call that changes the record, then back to its page (`endpoint`) saying
     what was `done`. A refusal shows why, on the form again (`on_problems`) if it lists
@@ -74,14 +75,14 @@ def decided(decide: Callable[[], Verification], endpoint: str, done: str,
         verification = decide()
     except CounterRefusal as refusal:
         if on_problems is None or not refusal.problems:
-            return refused(refusal)
+            return refused(refusal, url_for(endpoint, public_id=public_id))
         return on_problems(refusal)
     return redirect(url_for(endpoint, public_id=verification.public_id, done=done))
 
 
-def with_problems(form: FlaskForm, refusal: CounterRefusal) -> FlaskForm:
-    """The check form with the problems the service found, to show above it."""
-    form.form_errors.extend(gettext(p.message) for p in refusal.problems)
+def with_problems(form: DocumentCheckForm, refusal: CounterRefusal) -> DocumentCheckForm:
+    """The check form with the problems the service found, each next to its input."""
+    form.attach_problems(refusal.problems)
     return form
 
 
@@ -93,11 +94,18 @@ def home() -> str:
     return render_template("counter/home.html", nav="home", form=LookupForm())
 
 
+def _home(form: LookupForm, status: int) -> tuple[str, int]:
+    """The look-up page after a failed look-up: /lookup answers no GET, so the language switch
+    returns to the look-up page itself (issue 11), not to the start page."""
+    return render_template("counter/home.html", nav="home", form=form,
+                           language_next=url_for("counter.home")), status
+
+
 @bp.post("/lookup")
 def lookup() -> Page:
     form = LookupForm()
     if not form.validate_on_submit():
-        return render_template("counter/home.html", nav="home", form=form), 400
+        return _home(form, 400)
     code = form.code.data or ""
     # One field for both kinds of code (unique across both): an organisation's opens its page.
     organisation = counter_organisations.holds_code(code)
@@ -108,7 +116,7 @@ def lookup() -> Page:
             verification = counter_checks.lookup(current_staff(), code)
     except CounterRefusal as refusal:
         form.code.errors = [refusal_text(refusal)]
-        return render_template("counter/home.html", nav="home", form=form), refusal.status
+        return _home(form, refusal.status)
     return redirect(url_for("counter.org_check" if organisation else "counter.check",
                             public_id=verification.public_id))
 
@@ -131,19 +139,23 @@ def _check_page(verification: IdentityVerification, status: int = 200, **forms: 
         masked_phone=counter_checks.masked_phone(verification.account.phone),
         document_labels=DOCUMENT_LABELS, reason_label=reason_label, provinces=PROVINCES,
         status_labels=STATUS_LABELS, done_messages=DONE_MESSAGES, waiting_messages=WAITING_MESSAGES,
-        done=done if done in DONE else None, **context), status
+        done=done if done in DONE else None, **context,
+        # The switch stays on this check, also after a failed POST (its paths answer no GET).
+        language_next=url_for(CHECK_PAGE, public_id=verification.public_id,
+                              done=done if done in DONE else None)), status
 
 
 @bp.get("/checks/<public_id>")
 def check(public_id: str) -> Page:
-    return shown(lambda: counter_checks.get(current_staff(), public_id), _check_page)
+    return shown(lambda: counter_checks.get(current_staff(), public_id), _check_page,
+                 url_for(CHECK_PAGE, public_id=public_id))
 
 
 def _reload(public_id: str, status: int, **forms: Any) -> Page:
     """The check page again, with a form's errors (the record is read without a new event)."""
     return shown(lambda: counter_checks.load_for_action(current_staff(), public_id, channel="web",
                                                         action="view"),
-                 _check_page, status, **forms)
+                 _check_page, url_for(CHECK_PAGE, public_id=public_id), status, **forms)
 
 
 @bp.post("/checks/<public_id>/submit")
@@ -153,7 +165,7 @@ def submit(public_id: str) -> Page:
     if check is None:
         return _reload(public_id, 400, check_form=form)
     return decided(lambda: counter_checks.submit(current_staff(), public_id, check),
-                   CHECK_PAGE, "submitted",
+                   CHECK_PAGE, public_id, "submitted",
                    lambda refusal: _reload(public_id, refusal.status,
                                            check_form=with_problems(form, refusal)))
 
@@ -163,7 +175,8 @@ def _with_reason(public_id: str, decide: Callable[..., IdentityVerification], do
     form = ReasonForm()
     if not form.validate_on_submit():
         return _reload(public_id, 400, reason_form=form)
-    return decided(lambda: decide(current_staff(), public_id, form.reason.data), CHECK_PAGE, done)
+    return decided(lambda: decide(current_staff(), public_id, form.reason.data), CHECK_PAGE,
+                   public_id, done)
 
 
 def _revoke(staff: StaffMember, public_id: str, reason: str | None) -> IdentityVerification:
@@ -183,7 +196,7 @@ def approve(public_id: str) -> Page:
     if not ApproveForm().validate_on_submit():
         return _reload(public_id, 400)
     return decided(lambda: counter_decisions.approve(current_staff(), public_id),
-                   CHECK_PAGE, "approved")
+                   CHECK_PAGE, public_id, "approved")
 
 
 @bp.post("/checks/<public_id>/revoke")

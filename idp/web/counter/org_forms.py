@@ -13,6 +13,7 @@ from idp.domain.business_check import (
     LEGAL_REPRESENTATIVE,
     MAX_CERTIFICATE_NUMBER,
     MAX_POWER_OF_ATTORNEY_REF,
+    MSG_CERTIFICATE_MISMATCH,
     POWER_OF_ATTORNEY,
     BusinessCheck,
     clean_certificate_number,
@@ -66,6 +67,14 @@ class OrgReasonForm(ReasonForm):
 class BusinessCheckForm(DocumentCheckForm):
     """The certificate, the representative's card (the citizens' fields, without an address)
     and the representative's authority."""
+
+    match_groups = (("certificate.mismatch", MSG_CERTIFICATE_MISMATCH, ("certificate_match",)),
+                    *DocumentCheckForm.match_groups)
+    # The page (counter/org_check.html) shows the certificate first: its error summary too.
+    page_order = ("certificate_number", "certificate_issued_on", "certificate_match",
+                  "document_type", "document_number", "issued_on", "expires_on", "no_expiry",
+                  "name_match", "birthdate_match", "sex_match", "photo_match", "authority",
+                  "power_of_attorney_ref", "power_of_attorney_date")
 
     certificate_number = StringField(
         _l("Number of the registration certificate"),

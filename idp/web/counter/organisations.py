@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 
 from idp.domain.admin_units import PROVINCES
 from idp.models import OrganisationVerification
@@ -52,19 +52,23 @@ def _check_page(verification: OrganisationVerification, status: int = 200,
         document_labels=DOCUMENT_LABELS, authority_labels=AUTHORITY_LABELS,
         kind_labels=KIND_LABELS, title_labels=TITLE_LABELS, reason_label=reason_label,
         status_labels=STATUS_LABELS, done_messages=DONE_MESSAGES,
-        waiting_messages=WAITING_MESSAGES, done=done if done in DONE else None), status
+        waiting_messages=WAITING_MESSAGES, done=done if done in DONE else None,
+        # The switch stays on this check, also after a failed POST (its paths answer no GET).
+        language_next=url_for(CHECK_PAGE, public_id=verification.public_id,
+                              done=done if done in DONE else None)), status
 
 
 def _reload(public_id: str, status: int, **forms: Any) -> Page:
     """The check page again, with a form's errors (the record is read without a new event)."""
     return shown(lambda: counter_organisations.load_for_action(current_staff(), public_id,
                                                                channel="web", action="view"),
-                 _check_page, status, **forms)
+                 _check_page, url_for(CHECK_PAGE, public_id=public_id), status, **forms)
 
 
 @bp.get("/organisation-checks/<public_id>")
 def org_check(public_id: str) -> Page:
-    return shown(lambda: counter_organisations.get(current_staff(), public_id), _check_page)
+    return shown(lambda: counter_organisations.get(current_staff(), public_id), _check_page,
+                 url_for(CHECK_PAGE, public_id=public_id))
 
 
 @bp.post("/organisation-checks/<public_id>/submit")
@@ -74,7 +78,7 @@ def org_submit(public_id: str) -> Page:
     if check is None:
         return _reload(public_id, 400, check_form=form)
     return decided(lambda: counter_organisations.submit(current_staff(), public_id, check),
-                   CHECK_PAGE, "submitted",
+                   CHECK_PAGE, public_id, "submitted",
                    lambda refusal: _reload(public_id, refusal.status,
                                            check_form=with_problems(form, refusal)))
 
@@ -85,7 +89,8 @@ def _with_reason(public_id: str, decide: Callable[..., OrganisationVerification]
     form = OrgReasonForm()
     if not form.validate_on_submit():
         return _reload(public_id, 400, reason_form=form)
-    return decided(lambda: decide(current_staff(), public_id, form.reason.data), CHECK_PAGE, done)
+    return decided(lambda: decide(current_staff(), public_id, form.reason.data), CHECK_PAGE,
+                   public_id, done)
 
 
 @bp.post("/organisation-checks/<public_id>/reject")
@@ -98,7 +103,7 @@ def org_approve(public_id: str) -> Page:
     if not ApproveForm().validate_on_submit():
         return _reload(public_id, 400)
     return decided(lambda: counter_organisation_decisions.approve(current_staff(), public_id),
-                   CHECK_PAGE, "approved")
+                   CHECK_PAGE, public_id, "approved")
 
 
 @bp.post("/organisation-checks/<public_id>/revoke")
