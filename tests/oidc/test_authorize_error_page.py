@@ -15,15 +15,15 @@ from tests.oidc.flow import auth_request, registered_portal
 
 SAYS = {
     "unknown_client": {
-        "vi": "Không có dịch vụ nào với client_id này được đăng ký với PostID",
-        "en": "No service with this client_id is registered with PostID",
+        "vi": "Không có cổng dịch vụ nào với client_id này được đăng ký với PostID",
+        "en": "No portal with this client_id is registered with PostID",
     },
     "redirect_uri": {
-        "vi": "redirect_uri này chưa được đăng ký cho dịch vụ này.",
-        "en": "This redirect_uri is not registered for this service.",
+        "vi": "redirect_uri này chưa được đăng ký cho cổng dịch vụ này.",
+        "en": "This redirect_uri is not registered for this portal.",
     },
 }
-HEADING = {"vi": "Dành cho nhà phát triển của dịch vụ", "en": "For the service's developers"}
+HEADING = {"vi": "Dành cho nhà phát triển của cổng dịch vụ", "en": "For the portal's developers"}
 
 
 NEXT_RE = re.compile(r'name="next" value="([^"]*)"')
