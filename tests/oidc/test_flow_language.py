@@ -36,7 +36,7 @@ SAYS = {
     "verify": "Open your authenticator app and enter the 6-digit code for PostID.",
     "wrong_code": mfa.WRONG_CODE,
     "consent": "If you allow, this portal will receive:",
-    "security": "Set it up now; the code that turns it on also confirms this sign-in, and you continue to the service.",
+    "security": "Set it up now; the code that turns it on also confirms this sign-in, and you continue to the portal.",
     "enrol": "2. Enter the code the app shows",
     "codes": "Save these recovery codes now. They are shown only once.",
     "step_up": "Confirm with your authenticator app",
