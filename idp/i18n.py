@@ -159,6 +159,17 @@ def _datetime_short(value: object) -> str:
     return format_datetime(value, fmt)
 
 
+def _version_date(value: str) -> str:
+    """A version named by its ISO date (idp.domain.terms.TERMS_VERSION) as a date of the page's
+    language (07/12/2026 in Vietnamese), not as 2026-12-07; any other version as it is."""
+    from datetime import date
+
+    try:
+        return _date_short(date.fromisoformat(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def current_language() -> str:
     from flask_babel import get_locale
 
@@ -169,4 +180,5 @@ def current_language() -> str:
 def init_filters(app: Flask) -> None:
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.filters["dateformat_short"] = _date_short
+    app.jinja_env.filters["version_date"] = _version_date
     app.jinja_env.filters["datetimeformat_short"] = _datetime_short

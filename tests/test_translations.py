@@ -92,6 +92,12 @@ VIETNAMESE_RULES = {  # id: (glossary rule, broken(msgstr prose, msgid))
                    "thuỷ, xoá)", lambda s, i: _NEW_STYLE_TONE.search(s)),
     "quotes": ("typographic quotes “ ” (no ASCII \" or ' in Vietnamese text)",
                lambda s, i: re.search(r"[\"']", s)),
+    # PostID itself may be “dịch vụ này (PostID)”; a relying party is always a “cổng dịch vụ”.
+    "portal": ("a portal is “cổng dịch vụ” (not “dịch vụ này”, “dịch vụ đó”, “Dịch vụ đã kết nối”)",
+               lambda s, i: re.search(r"(?i)(?<!cổng )dịch vụ (?:này(?! \(PostID\))|đó|đã kết nối)",
+                                      s)),
+    "withdraw": ("“rút lại” only for an invitation (lời mời); access and consent are “thu hồi”",
+                 lambda s, i: "rút lại" in s.lower() and "invitation" not in i.lower()),
 }
 
 ENGLISH_RULES = {  # id: (glossary rule, broken(msgid prose))
@@ -106,6 +112,10 @@ ENGLISH_RULES = {  # id: (glossary rule, broken(msgid prose))
                  lambda i: re.search(r"(?i)enrollment|organization(?! claim)|authoriz", i)),
     "quotes": ("typographic quotes “ ” (no ASCII \" and no ' used as a quotation mark)",
                lambda i: re.search(r"\"|(?<!\w)'", i)),
+    "portal": ("a relying party is a “portal” (not “this service”, “the service's”, “Connected "
+               "services”)",
+               lambda i: re.search(r"(?i)\b(?:this|that) service\b(?! \(PostID\))|\bthe service's"
+                                   r"|connected services|\bto the service\b", i)),
 }
 
 
@@ -149,6 +159,9 @@ def test_english_source_strings_follow_the_glossary(rule_id):
     ("quotes", "hãy chọn 'người được ủy quyền'", True),
     ("quotes", 'trường "reason"', True),
     ("quotes", "hãy chọn “người được ủy quyền”", False),
+    ("portal", "Nếu bạn đồng ý, dịch vụ này sẽ nhận được:", True),
+    ("portal", "Dịch vụ đã kết nối", True),
+    ("portal", "Cổng dịch vụ này nhận được; tên của dịch vụ này (PostID); các dịch vụ công", False),
 ])
 def test_each_vietnamese_rule_catches_its_variants(rule_id, text, broken):
     assert bool(VIETNAMESE_RULES[rule_id][1](_prose(text), "")) is broken
@@ -167,6 +180,18 @@ def test_each_vietnamese_rule_catches_its_variants(rule_id, text, broken):
     ("quotes", "choose 'authorised person'", True),
     ("quotes", 'the text field "reason"', True),
     ("quotes", "the representative's ID card; the members' council; choose “authorised person”", False),
+    ("portal", "If you allow, this service will receive:", True),
+    ("portal", "For the service's developers", True),
+    ("portal", "Connected services", True),
+    ("portal", "This portal receives; the name of this service (PostID); public services", False),
 ])
 def test_each_english_rule_catches_its_variants(rule_id, text, broken):
     assert bool(ENGLISH_RULES[rule_id][1](_prose(text))) is broken
+
+
+@pytest.mark.parametrize(("msgid", "msgstr", "broken"), [
+    ("You can withdraw it later from your account.", "Bạn có thể rút lại sau.", True),
+    ("Withdrew an invitation to %(organisation)s", "Đã rút lại lời mời", False),
+])
+def test_the_withdraw_rule_spares_only_invitations(msgid, msgstr, broken):
+    assert bool(VIETNAMESE_RULES["withdraw"][1](_prose(msgstr), msgid)) is broken

@@ -197,3 +197,19 @@ def find_by_identifier(identifier: str) -> Account | None:
     kind, value = canonical
     column = Account.national_id if kind == "national_id" else Account.phone
     return db.session.scalar(select(Account).where(column == value))
+
+
+NOTICE_LOCALES = ("vi", "en")
+
+
+def choose_notice_language(account: Account, locale: str) -> None:
+    """SMS and e-mail to the person follow the language they last chose with the site's switch
+    while signed in, not only the one they registered in (issue 11). One transaction.
+
+    Not audited: a display preference, like the switch's own cookie; it changes neither who
+    the person is nor who can reach the account. An unknown language changes nothing.
+    """
+    if locale not in NOTICE_LOCALES or account.locale == locale:
+        return
+    account.locale = locale
+    db.session.commit()

@@ -151,15 +151,19 @@ def send_confirmation_link(account: Account, *, session_id: int | None) -> str:
     return account.email
 
 
-def resend_change_link(account: Account) -> str | None:
+def resend_change_link(account: Account, *, session_id: int | None) -> str | None:
     """Send the link to the pending NEW address again (its password was checked when it was
-    asked for). None when no change is pending; raises LinkResendRefused (too early)."""
+    asked for), audited like the first request (an Activity line for every link sent, as for
+    the current address). None when no change is pending; raises LinkResendRefused (too
+    early)."""
     challenge = _live_email_link(account)
     if challenge is None or challenge.destination == account.email:
         db.session.rollback()
         return None
     token = _renewed_link(account, challenge, challenge.destination)
     _send_change_link(account, challenge.destination, token)
+    audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
+                 field="email", step="requested")
     db.session.commit()
     return challenge.destination
 

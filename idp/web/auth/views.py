@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from idp import i18n
 from idp.extensions import limiter
 from idp.models import UserSession
-from idp.services import authentication, sessions
+from idp.services import accounts, authentication, sessions
 from idp.web.auth.forms import LanguageForm, LoginForm, LogoutForm
 from idp.web.mfa.views import set_challenge_cookie
 from idp.web.oidc.interactions import waiting_portal
@@ -123,4 +123,7 @@ def language() -> Response:
     response = redirect(target)
     if form.validate_on_submit() and form.lang.data in i18n.LOCALES:
         i18n.remember_switch(response, form.lang.data)  # wins over a portal's ui_locales
+        session = current_session()
+        if session is not None:  # the person's own choice: their SMS and e-mail follow it
+            accounts.choose_notice_language(session.account, form.lang.data)
     return response

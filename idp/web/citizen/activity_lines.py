@@ -104,5 +104,5 @@ def activity_line(entry: Entry) -> str:
     return str(label) % {
         "organisation": entry.organisation or str(_l("an organisation")),
         "office": entry.office or str(_l("a post office")),
-        "portal": entry.portal or str(_l("a service")),
+        "portal": entry.portal or str(_l("a portal")),
     }

@@ -209,7 +209,7 @@ def contact_email_pending() -> Response | Page:
         contact_email_service.cancel_email_change(session.account, session_id=session.id)
         return redirect(url_for("citizen.contact_email", cancelled=1), code=303)
     try:
-        contact_email_service.resend_change_link(session.account)
+        contact_email_service.resend_change_link(session.account, session_id=session.id)
     except contact_change.ResendRefused as exc:
         page_form = EmailChangeForm(formdata=None)
         page_form.form_errors.append(_refusal_message(exc))

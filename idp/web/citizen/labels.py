@@ -14,7 +14,7 @@ SCOPE_DESCRIPTIONS = {
     "national_id": _l("Your personal ID number"),
     "organization": _l("The organisation you choose to act for: its tax code, its name and your "
                        "role in it"),
-    "offline_access": _l("Keep you signed in to this service when you are away"),
+    "offline_access": _l("Keep you signed in to this portal when you are away"),
 }
 
 def short_user_agent(user_agent: str | None) -> str:

@@ -23,11 +23,11 @@ DESCRIPTION_MAX = 200
 _FIXED = {
     "Missing 'client_id' parameter.": _l("The request has no client_id."),
     "The client does not exist on this server.": _l(
-        "No service with this client_id is registered with PostID, or it is switched off."),
+        "No portal with this client_id is registered with PostID, or it is switched off."),
     "Missing 'redirect_uri' in request.": _l("The request has no redirect_uri."),
     "The redirect_uri is not registered for this client.": _l(
-        "This redirect_uri is not registered for this service. It must match one of the "
-        "service's registered addresses exactly."),
+        "This redirect_uri is not registered for this portal. It must match one of the "
+        "portal's registered addresses exactly."),
     "Parameters must not contain NUL or unpaired surrogates.": _l(
         "A parameter contains characters that are not allowed."),
     "Malformed request parameters.": _l("The request's parameters cannot be read."),

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from authlib.common.urls import add_params_to_uri
-from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth2Error
-from flask import Blueprint, current_app, render_template, request
+from authlib.oauth2.rfc6749 import (
+    AccessDeniedError,
+    InvalidClientError,
+    InvalidRequestError,
+    OAuth2Error,
+)
+from flask import Blueprint, current_app, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from idp import i18n
@@ -19,6 +25,7 @@ from idp.oidc.checks import MAX_PARAM_LENGTH
 from idp.oidc.discovery import metadata
 from idp.services import keys, organisation_access
 from idp.web.oidc import error_text, interactions
+from idp.web.redirects import safe_next
 from idp.web.session_cookie import current_session
 
 bp = Blueprint("oidc", __name__)
@@ -106,11 +113,43 @@ def _authorization_error(error: OAuth2Error) -> Response:
     if error.redirect_uri:
         status, body, headers = error()
         return _with_iss(Response(body, status=status, headers=headers))
+    error = _untrusted_parameter(error) or error
     return Response(
-        render_template("oidc/error.html", error=error.error, language_next="/",
+        render_template("oidc/error.html", error=error.error, language_next=_this_page(),
                         description=error_text.explain(error)),
         status=400, mimetype="text/html",
     )
+
+
+def _untrusted_parameter(error: OAuth2Error) -> OAuth2Error | None:
+    """Authlib looks at response_type before the client (it picks the grant by it), so a
+    request with no client_id at all was reported as an unsupported response_type. A developer
+    fixes client_id, then redirect_uri, then response_type: name them in that order, with the
+    texts the code grant uses (idp.oidc.grants), never the values."""
+    if error.error != "unsupported_response_type":
+        return None
+    client_id = request.values.get("client_id")
+    if not client_id:
+        return InvalidClientError("Missing 'client_id' parameter.")
+    client = server.query_client(client_id)
+    if client is None:
+        return InvalidClientError("The client does not exist on this server.")
+    redirect_uri = request.values.get("redirect_uri")
+    if not redirect_uri:
+        return InvalidRequestError("Missing 'redirect_uri' in request.")
+    if not client.check_redirect_uri(redirect_uri):
+        return InvalidRequestError("The redirect_uri is not registered for this client.")
+    return None
+
+
+def _this_page() -> str:
+    """Where the error page's language switch returns: the same request again, as a GET (the
+    page never echoes a value, so showing it again is safe; a portal may have POSTed it). The
+    forms posting to /authorize/... carry the request in their query. Too long for a `next`:
+    the start page."""
+    params = request.values if request.endpoint == "oidc.authorize" else request.args
+    query = urlencode(list(params.items(multi=True)))
+    return safe_next(url_for("oidc.authorize") + (f"?{query}" if query else ""), "/")
 
 
 @bp.route("/authorize", methods=["GET", "POST"])

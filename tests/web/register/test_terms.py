@@ -5,6 +5,7 @@ when the person accepted it (/activate: tests/web/register/test_activate.py)."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -24,8 +25,33 @@ def test_the_terms_and_the_privacy_notice_are_public_pages_in_vietnamese(client,
     page = client.get(path)
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and f"<h1>{title_vi}</h1>" in text
-    assert TERMS_VERSION in text and LAW in text
+    assert LAW in text
     assert 'href="mailto:privacy@postid.vn"' in text  # a contact
+
+
+VERSION_DATE = date.fromisoformat(TERMS_VERSION)
+SHOWN = {"vi": VERSION_DATE.strftime("%d/%m/%Y"),  # 07/12/2026
+         "en": f"{VERSION_DATE.day} {VERSION_DATE:%B %Y}"}  # 7 December 2026
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize("path", ["/terms", "/privacy", "/register"])
+def test_the_version_is_a_date_in_the_page_language(client, lang, path):
+    """TERMS_VERSION is an ISO date; people read it as a date of their language (issue 11)."""
+    shown = SHOWN[lang]
+    client.set_cookie("postid_lang", lang)
+    text = client.get(path).get_data(as_text=True)
+    assert shown in text and TERMS_VERSION not in text
+
+
+@pytest.mark.parametrize("lang,hint", [("vi", "nn/tt/nnnn"), ("en", "dd/mm/yyyy")])
+def test_the_date_of_birth_shows_its_format_as_a_visible_hint(client, lang, hint):
+    """A placeholder disappears once typing starts: the format is also a hint above the field,
+    as on the counter form (issue 11)."""
+    client.set_cookie("postid_lang", lang)
+    text = client.get("/register").get_data(as_text=True)
+    assert f'<p class="hint" id="birthdate-hint">{hint}</p>' in text
+    assert 'aria-describedby="birthdate-hint"' in text
 
 
 def test_the_privacy_notice_says_what_why_how_long_who_and_how_to_use_each_right(client):
@@ -54,7 +80,7 @@ def test_every_page_links_both_texts_in_its_footer(client, path):
 def test_the_checkbox_links_both_texts(client, path):
     page = client.get(path).get_data(as_text=True)
     label = re.search(r'<label for="accept_terms">(.*?)</label>', page, re.S).group(1)
-    assert 'href="/terms"' in label and 'href="/privacy"' in label and TERMS_VERSION in label
+    assert 'href="/terms"' in label and 'href="/privacy"' in label and SHOWN["vi"] in label
 
 
 def test_registration_stores_the_accepted_version_on_the_account(app, client):
