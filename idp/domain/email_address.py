@@ -29,4 +29,5 @@ def mask_email(email: str) -> str:
     """an.nguyen@example.vn -> an***@example.vn: enough for the owner to recognise the address
     in an SMS, not the whole address for whoever holds the phone now."""
     local, _, domain = email.rpartition("@")
-    return f"{local[:2]}***@{domain}"
+    shown = 2 if len(local) > 4 else 1  # a short local part is never shown whole
+    return f"{local[:shown]}***@{domain}"

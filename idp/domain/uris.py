@@ -15,6 +15,9 @@ import re
 from idp.domain.errors import N_, DomainError
 
 MAX_LENGTH = 2048
+# A local `next` path PostID carries through its own pages: an authorization request of up to
+# 4096 characters (idp/oidc/checks.py), nested once as the `next` of /login, still fits.
+MAX_NEXT_LENGTH = 8192
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 MSG_FORMAT = N_("Enter an absolute address, for example https://portal.example.vn/callback.")

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from idp.domain.uris import MAX_NEXT_LENGTH
 from idp.models.base import Base, UTCDateTime, utcnow
 from idp.models.types import BigIntPK
 
@@ -49,7 +50,7 @@ class MfaChallenge(Base):
     account_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("account.id", ondelete="CASCADE"), index=True
     )
-    next_url: Mapped[str | None] = mapped_column(String(2048))
+    next_url: Mapped[str | None] = mapped_column(String(MAX_NEXT_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,6 +12,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from authlib.oidc.core.errors import (
@@ -48,6 +49,7 @@ MARKER_MAX_AGE_SECONDS = 900
 MFA_SKIP_MARKER = "_postid_mfa_skip"
 PROMPT_VALUES = {"none", "login", "consent", "select_account"}
 MAX_PARAM_LENGTH = 4096
+MAX_REQUEST_LENGTH = 4096  # all parameters, URL-encoded
 MAX_CLAIMS_LENGTH = 4096
 # The code stores the nonce: the column's width is the limit (was a 500 on PostgreSQL above it).
 MAX_NONCE_LENGTH = AuthorizationCode.__table__.c.nonce.type.length
@@ -104,6 +106,11 @@ def check_request_parameters(ctx: AuthorizationContext) -> None:
         raise InvalidRequestError("Parameters must not contain NUL or unpaired surrogates.")
     if any(len(value) > MAX_PARAM_LENGTH for value in values):
         raise InvalidRequestError(f"Parameters must be at most {MAX_PARAM_LENGTH} characters.")
+    # The request travels on through PostID's own pages (the sign-in's `next`, the consent
+    # form's action): bounded as a whole, so that it still fits a request line there.
+    if len(urlencode(list(ctx.params.items(multi=True)))) > MAX_REQUEST_LENGTH:
+        raise InvalidRequestError(
+            f"The authorization request must be at most {MAX_REQUEST_LENGTH} characters in all.")
     nonce = ctx.params.get("nonce")
     if nonce and len(nonce) > MAX_NONCE_LENGTH:
         raise InvalidRequestError(f"The nonce must be at most {MAX_NONCE_LENGTH} characters.")

@@ -128,6 +128,9 @@ def _check_and_open(account: Account | None, password: str, *,
         raise SignInFailed()
 
     assert credential is not None
+    # Read before a rehash: the device token is tied to the stored hash, which a rehash
+    # rewrites although the password stays the same.
+    known_device = devices.device_id(device_token, account)
     if passwords.needs_rehash(credential.hash):
         credential.hash = passwords.hash_password(password)
         credential.changed_at = utcnow()
@@ -146,4 +149,4 @@ def _check_and_open(account: Account | None, password: str, *,
     db.session.commit()
     login_throttle.succeeded(attempt)
     return SignedIn(account=account, new_session=new,
-                    device_token=devices.renew(device_token, account))
+                    device_token=devices.renew_known(known_device, account))

@@ -50,7 +50,11 @@ def issue(account: Account) -> str:
 def renew(token: str | None, account: Account) -> str:
     """After a successful sign-in: the same device id with a fresh timestamp and the current
     password's tag when `token` is still valid for `account`, else a new device."""
-    device = device_id(token, account)
+    return renew_known(device_id(token, account), account)
+
+
+def renew_known(device: str | None, account: Account) -> str:
+    """`renew` for a device id read earlier (before the stored hash was rewritten)."""
     return issue(account) if device is None else _issue(account, device)
 
 

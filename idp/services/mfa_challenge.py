@@ -31,7 +31,7 @@ def create_challenge(account: Account, next_url: str | None) -> str:
     db.session.add(MfaChallenge(
         token_hash=sessions.token_hash(token),
         account_id=account.id,
-        next_url=(next_url or None) and next_url[:2048],
+        next_url=next_url or None,  # a safe_next path: at most MAX_NEXT_LENGTH
         expires_at=utcnow() + CHALLENGE_LIFETIME,
         failed_attempts=0,
     ))

@@ -4,12 +4,16 @@ from urllib.parse import urlsplit
 
 from flask import request
 
+from idp.domain.uris import MAX_NEXT_LENGTH
 from idp.web.oidc.interactions import authorize_url, original_params
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Return `target` if it is a same-site path, else `default` (no open redirect)."""
-    if not target or len(target) > 2048 or "\\" in target or any(ord(c) < 0x20 for c in target):
+    """Return `target` if it is a same-site path, else `default` (no open redirect).
+
+    Long enough for a whole authorization request to resume (checks.MAX_REQUEST_LENGTH), even
+    nested once as the `next` of /login."""
+    if not target or len(target) > MAX_NEXT_LENGTH or "\\" in target or any(ord(c) < 0x20 for c in target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -38,7 +42,7 @@ def language_return() -> str:
     the GET form of the original request (our own form fields left out), validated again from
     scratch there like every way back to /authorize."""
     if (request.endpoint or "").startswith("oidc.authorize"):
-        return authorize_url(original_params())
+        return safe_next(authorize_url(original_params()), "")
     rule = request.url_rule
     if request.method == "GET" or (rule is not None and "GET" in (rule.methods or ())):
         return safe_next(request.full_path.rstrip("?"), "")

@@ -67,3 +67,22 @@ def test_a_password_change_ends_other_device_cookies_not_this_one(app: Flask,
     assert client.post("/account/password", data=data).status_code == 302
     assert _device(app, other, account_id) is None  # issued under the old password
     assert _device(app, client, account_id) is not None  # the owner's browser, renewed
+
+
+def test_a_sign_in_that_upgrades_the_stored_hash_keeps_the_device(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # New argon2 parameters rewrite the stored hash at the next sign-in; the password is the
+    # same, so the device must stay known (its throttle key and SMS budget with it).
+    account_id = citizen(app)
+    with app.app_context():
+        token = devices.issue(db.session.get(Account, account_id))
+    client.set_cookie(app.config["IDP_DEVICE_COOKIE"], token)
+    device = _device(app, client, account_id)
+    from idp.services import passwords
+    monkeypatch.setattr(passwords, "needs_rehash", lambda _hash: True)
+    with app.app_context():
+        before = db.session.get(Account, account_id).password.hash
+    sign_in(client)
+    with app.app_context():
+        assert db.session.get(Account, account_id).password.hash != before  # rehashed
+    assert _device(app, client, account_id) == device
