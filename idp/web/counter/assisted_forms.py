@@ -16,7 +16,6 @@ from wtforms.validators import ValidationError
 
 from idp.domain.document_check import DocumentCheck, PostalAddress, check_address
 from idp.domain.errors import N_, DomainError
-from idp.domain.names import lacks_vietnamese_marks, normalize_name
 from idp.services.accounts import CitizenDetails
 from idp.web.counter.check_forms import DocumentCheckForm, clean_number
 from idp.web.register.fields import (  # dd/mm/yyyy dates, as on the card
@@ -26,6 +25,7 @@ from idp.web.register.fields import (  # dd/mm/yyyy dates, as on the card
     email_field,
     full_name_field,
     gender_field,
+    name_lacks_marks,
     national_id_field,
     parse_date,
     phone_field,
@@ -61,11 +61,7 @@ class WalkInForm(BirthdateMixin, DocumentCheckForm):
 
     @property
     def name_lacks_marks(self) -> bool:
-        """The typed name is a valid name without any Vietnamese mark ("Nguyen Van An")."""
-        try:
-            return lacks_vietnamese_marks(normalize_name(self.full_name.data or ""))
-        except DomainError:
-            return False  # the domain rule reports what is wrong with it
+        return name_lacks_marks(self.full_name.data)
 
     def validate_full_name(self, field: StringField) -> None:
         # The hint asks for the accents, as /register does (idp.web.register.forms): a name

@@ -13,6 +13,9 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from idp.domain.errors import DomainError
+from idp.domain.names import lacks_vietnamese_marks, normalize_name
+
 # The date pattern as the page's language spells it (Vietnamese: ngày/tháng/năm).
 DATE_PATTERN = _l("dd/mm/yyyy")
 BIRTHDATE_HINT = _l("Enter the date as dd/mm/yyyy, for example 17/05/1999.")
@@ -176,3 +179,13 @@ def sms_code_field() -> StringField:
                     Length(max=16, message=_l("The code has 6 digits."))],
         render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 16},
     )
+
+
+def name_lacks_marks(typed: str | None) -> bool:
+    """The typed name is a valid name without any Vietnamese mark ("Nguyen Van An"): the
+    registration and walk-in forms ask to confirm it rather than refuse it, as a few names are
+    printed so on the card."""
+    try:
+        return lacks_vietnamese_marks(normalize_name(typed or ""))
+    except DomainError:
+        return False  # the domain rule reports what is wrong with the name

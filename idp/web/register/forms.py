@@ -9,8 +9,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import ValidationError
 
-from idp.domain.errors import DomainError
-from idp.domain.names import lacks_vietnamese_marks, normalize_name
 from idp.web.register.fields import (
     BirthdateMixin,
     PasswordConfirmMixin,
@@ -19,6 +17,7 @@ from idp.web.register.fields import (
     email_field,
     full_name_field,
     gender_field,
+    name_lacks_marks,
     national_id_field,
     new_password_fields,
     phone_field,
@@ -47,11 +46,7 @@ class RegisterForm(BirthdateMixin, PasswordConfirmMixin, FlaskForm):
 
     @property
     def name_lacks_marks(self) -> bool:
-        """The typed name is a valid name without any Vietnamese mark ("Nguyen Van An")."""
-        try:
-            return lacks_vietnamese_marks(normalize_name(self.full_name.data or ""))
-        except DomainError:
-            return False  # the domain rule reports what is wrong with it
+        return name_lacks_marks(self.full_name.data)
 
     def validate_full_name(self, field: StringField) -> None:
         # The hint asks for the accents: a name without any is asked to be confirmed, not
