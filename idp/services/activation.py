@@ -105,10 +105,7 @@ def _pending_account(national_id: str) -> Account | None:
 
 
 def latest_challenge(account_id: int) -> OtpChallenge | None:
-    return db.session.scalar(
-        select(OtpChallenge)
-        .where(OtpChallenge.account_id == account_id, OtpChallenge.purpose == PURPOSE)
-        .order_by(OtpChallenge.id.desc()).limit(1))
+    return otp.latest_of_account(account_id, PURPOSE)
 
 
 def check_code(national_id: str, code: str) -> str:

@@ -145,12 +145,7 @@ def request_phone_change(account: Account, *, raw_phone: str, password: str,
 
 def pending_phone(account: Account) -> OtpChallenge | None:
     """The live phone-change challenge of the account, if any."""
-    challenge = db.session.scalar(
-        select(OtpChallenge)
-        .where(OtpChallenge.account_id == account.id,
-               OtpChallenge.purpose == OtpPurpose.CHANGE_PHONE)
-        .order_by(OtpChallenge.id.desc()).limit(1))
-    return challenge if challenge is not None and otp.is_live(challenge) else None
+    return otp.live_of_account(account.id, OtpPurpose.CHANGE_PHONE)
 
 
 def confirm_phone(account: Account, code: str, *, session_id: int | None) -> str:

@@ -20,7 +20,6 @@ from datetime import timedelta
 
 from flask import url_for
 from flask_babel import force_locale, gettext
-from sqlalchemy import select
 
 from idp.domain.email_address import mask_email, normalize_email
 from idp.domain.errors import N_, DomainError
@@ -74,26 +73,35 @@ def request_email_change(account: Account, *, raw_email: str, password: str,
 
 
 def _send_change_link(account: Account, email: str, token: str) -> None:
+    _send_link(account, email, token, new_address=True)
+
+
+def _send_link(account: Account, email: str, token: str, *, new_address: bool) -> None:
+    """The confirmation link, to a new address (a change) or to the current one."""
     link = _settings().issuer + url_for("citizen.contact_email_confirm", token=token)
     locale = account.locale or "vi"
+    values = {"name": account.full_name, "hours": _settings().email_link_hours, "link": link}
     with force_locale(locale):
-        subject = gettext("PostID: confirm your new e-mail address")
-        text = gettext("Hello %(name)s,\n\nTo use this e-mail address for your PostID account, "
-                       "open this link within %(hours)s hours while signed in to PostID:\n\n"
-                       "%(link)s\n\nIf you did not ask for this, ignore this message.",
-                       name=account.full_name, hours=_settings().email_link_hours, link=link)
-    notify.send_email(email, subject, text, template="account.change_email_link",
-                      account_id=account.id, locale=locale)
+        if new_address:
+            subject = gettext("PostID: confirm your new e-mail address")
+            text = gettext("Hello %(name)s,\n\nTo use this e-mail address for your PostID "
+                           "account, open this link within %(hours)s hours while signed in to "
+                           "PostID:\n\n%(link)s\n\nIf you did not ask for this, ignore this "
+                           "message.", **values)
+        else:
+            subject = gettext("PostID: confirm your e-mail address")
+            text = gettext("Hello %(name)s,\n\nTo confirm this e-mail address for your PostID "
+                           "account, open this link within %(hours)s hours while signed in to "
+                           "PostID:\n\n%(link)s\n\nIf you did not ask for this, ignore this "
+                           "message.", **values)
+    template = "account.change_email_link" if new_address else "account.confirm_email_link"
+    notify.send_email(email, subject, text, template=template, account_id=account.id,
+                      locale=locale)
 
 
 def _live_email_link(account: Account) -> OtpChallenge | None:
     """The newest live e-mail link of the account (to its address or to a new one)."""
-    challenge = db.session.scalar(
-        select(OtpChallenge)
-        .where(OtpChallenge.account_id == account.id,
-               OtpChallenge.purpose == OtpPurpose.CONFIRM_EMAIL)
-        .order_by(OtpChallenge.id.desc()).limit(1))
-    return challenge if challenge is not None and otp.is_live(challenge) else None
+    return otp.live_of_account(account.id, OtpPurpose.CONFIRM_EMAIL)
 
 
 def pending_email(account: Account) -> str | None:
@@ -135,16 +143,7 @@ def send_confirmation_link(account: Account, *, session_id: int | None) -> str:
     if account.email_verified_at is not None:
         raise DomainError("contact.same_email", SAME_EMAIL)
     token = _renewed_link(account, _live_email_link(account), account.email)
-    link = _settings().issuer + url_for("citizen.contact_email_confirm", token=token)
-    locale = account.locale or "vi"
-    with force_locale(locale):
-        subject = gettext("PostID: confirm your e-mail address")
-        text = gettext("Hello %(name)s,\n\nTo confirm this e-mail address for your PostID account, "
-                       "open this link within %(hours)s hours while signed in to PostID:\n\n"
-                       "%(link)s\n\nIf you did not ask for this, ignore this message.",
-                       name=account.full_name, hours=_settings().email_link_hours, link=link)
-    notify.send_email(account.email, subject, text, template="account.confirm_email_link",
-                      account_id=account.id, locale=locale)
+    _send_link(account, account.email, token, new_address=False)
     audit.record(AuditTag.ACCOUNT_EMAIL_CONFIRM, account_id=account.id, session_id=session_id,
                  step="requested")
     db.session.commit()

@@ -70,6 +70,20 @@ def issue_link(purpose: OtpPurpose, destination: str, *, account_id: int | None 
     return challenge, token
 
 
+def latest_of_account(account_id: int, purpose: OtpPurpose) -> OtpChallenge | None:
+    """The account's newest challenge of `purpose`, live or not."""
+    return db.session.scalar(
+        select(OtpChallenge)
+        .where(OtpChallenge.account_id == account_id, OtpChallenge.purpose == purpose)
+        .order_by(OtpChallenge.id.desc()).limit(1))
+
+
+def live_of_account(account_id: int, purpose: OtpPurpose) -> OtpChallenge | None:
+    """The account's newest challenge of `purpose`, if it is still live."""
+    challenge = latest_of_account(account_id, purpose)
+    return challenge if challenge is not None and is_live(challenge) else None
+
+
 def is_live(challenge: OtpChallenge, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return (challenge.consumed_at is None and challenge.expires_at > now
