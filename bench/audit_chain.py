@@ -4,7 +4,7 @@ threads, on SQLite and (with --database-url) PostgreSQL.
 Usage:  .venv/bin/python bench/audit_chain.py [--seconds 5] [--threads 8]
                                               [--database-url postgresql+psycopg://...]
 
-Every audited commit takes the chain-head row lock for its final inserts (idp/services/audit.py),
+Every audited commit takes the chain-head row lock for its final inserts (idp/services/platform/audit.py),
 so audited transactions serialise at commit. This prints the commits/s of a small write
 transaction (one row of the thread's own) alone and with one chained audit event, and their ratio,
 then checks the chain with `verify_chain`. Target: chained/plain >= 0.5 at 8 threads.
@@ -27,8 +27,8 @@ from sqlalchemy import text  # noqa: E402
 from idp import create_app  # noqa: E402
 from idp.extensions import db  # noqa: E402
 from idp.models import AuditTag  # noqa: E402
-from idp.services import audit  # noqa: E402
-from idp.services.audit_verify import verify_chain  # noqa: E402
+from idp.services.platform import audit
+from idp.services.platform.audit_verify import verify_chain  # noqa: E402
 from idp.settings import load_settings  # noqa: E402
 
 

@@ -107,7 +107,7 @@ def _engine_options(url: str) -> dict[str, object]:
 def _init_extensions(app: Flask) -> None:
     from idp import errors, i18n
     from idp.extensions import csrf, db, limiter, migrate
-    from idp.services import audit, passwords
+    from idp.services.platform import audit, passwords
     from idp.web import error_summary, security_headers, session_cookie
 
     db.init_app(app)

@@ -70,7 +70,7 @@ class Settings:
     login_max_delay_seconds: int = 900
     login_ip_limit: str = "30 per minute"
     # SMS that strangers can cause (codes, warnings), counted in the rate-limit store; see
-    # idp/services/sms_limits.py for the reasoning. A code flow is at most 5 SMS (1 + 4 resends).
+    # idp/services/platform/sms_limits.py for the reasoning. A code flow is at most 5 SMS (1 + 4 resends).
     sms_per_number_limit: str = "5 per hour;10 per day"
     sms_per_national_id_limit: str = "5 per hour;10 per day"
     # Every class of asker together, per number (sms_limits): the four classes' caps.

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import AuditEvent, OutboxMessage
-from idp.services.audit_verify import verify_chain
+from idp.services.platform.audit_verify import verify_chain
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
 from tests.oidc.flow import exchange, obtain_code, registered_portal

@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import AuditEvent, AuditTag
-from idp.services import account_data, audit
-from idp.services.audit_verify import verify_chain
+from idp.services import account_data
+from idp.services.platform import audit
+from idp.services.platform.audit_verify import verify_chain
 from tests.factories import PASSWORD, active_citizen
 
 SOURCE = Path(__file__).resolve().parent.parent / "idp"

@@ -15,8 +15,8 @@ import click
 from flask.cli import with_appcontext
 
 from idp.cli.errors import refuse
-from idp.services import audit_verify
-from idp.services.audit_verify import ChainReport, Witness
+from idp.services.platform import audit_verify
+from idp.services.platform.audit_verify import ChainReport, Witness
 
 WITNESS_RE = re.compile(r"([0-9]{1,18}):([0-9a-fA-F]{64})")
 

@@ -51,7 +51,7 @@ def deliver(interval: int | None) -> None:
     """Send pending SMS and e-mail through the gateway (IDP_NOTIFIER=gateway)."""
     import time
 
-    from idp.services import notify
+    from idp.services.platform import notify
 
     while True:
         click.echo(f"sent {notify.deliver_pending()} message(s)")

@@ -12,7 +12,7 @@ from idp.models import AuditTag, Consent
 from idp.oidc import claims as claim_rules
 from idp.oidc import server
 from idp.oidc.checks import AuthorizationContext, UnmetAuthenticationRequirements
-from idp.services import audit
+from idp.services.platform import audit
 
 
 def complete_authorization(ctx: AuthorizationContext, decision: str | None) -> Response:

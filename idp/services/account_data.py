@@ -33,18 +33,9 @@ from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.registration import OtpChallenge
 from idp.oidc.claims import SCOPE_CLAIMS
-from idp.services import (
-    audit,
-    enrolment,
-    login_throttle,
-    logout,
-    notify,
-    organisation_accounts,
-    passwords,
-    retention,
-    sessions,
-    tokens,
-)
+from idp.services import enrolment, logout, organisation_accounts, retention, sessions, tokens
+from idp.services.platform import audit, notify, passwords
+from idp.services.platform import throttle as login_throttle
 
 # --- connected portals -------------------------------------------------------------------
 

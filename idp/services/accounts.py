@@ -26,7 +26,7 @@ from idp.domain.phone import normalize_phone
 from idp.errors import Conflict, InvalidInput
 from idp.extensions import db
 from idp.models import Account, AuditTag, Channel, PasswordCredential
-from idp.services import audit, notify, passwords
+from idp.services.platform import audit, notify, passwords
 
 DUPLICATE_NATIONAL_ID = N_("An account with this ID number already exists.")
 DUPLICATE_PHONE = N_("This phone number is already used by another account.")

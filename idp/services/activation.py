@@ -13,7 +13,7 @@ citizen's own phone, at /activate:
 No enumeration: an unknown ID number, an active or disabled account and a wrong, expired or
 used code all get the same ActivationFailed; `send_new_code` answers the same way whether or
 not a code was sent. Guesses and sends are throttled per ID number (login_throttle, whether
-or not an account exists), on top of the per-code limits of idp.services.otp.
+or not an account exists), on top of the per-code limits of idp.services.platform.otp.
 
 New codes follow otp.py's resend rules: the live code is renewed after the doubling back-off
 (an expired code too: that is how it is renewed from the page). A code that can no longer be
@@ -43,7 +43,9 @@ from idp.models.base import utcnow
 from idp.models.credentials import PasswordCredential
 from idp.models.notification import OutboxMessage
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import audit, login_throttle, notify, otp, passwords, registration, sessions
+from idp.services import registration, sessions
+from idp.services.platform import audit, notify, otp, passwords
+from idp.services.platform import throttle as login_throttle
 
 PURPOSE = OtpPurpose.ACTIVATE_ACCOUNT
 FLOW_SECONDS = 15 * 60

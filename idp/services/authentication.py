@@ -10,16 +10,8 @@ from idp.errors import IdpError
 from idp.extensions import db
 from idp.models import Account, AuditTag, UserSession
 from idp.models.base import utcnow
-from idp.services import (
-    accounts,
-    audit,
-    devices,
-    login_throttle,
-    mfa,
-    mfa_challenge,
-    passwords,
-    sessions,
-)
+from idp.services import accounts, devices, mfa, mfa_challenge, sessions
+from idp.services.platform import audit, passwords, throttle
 
 GENERIC_FAILURE = N_("The ID number or phone number and password do not match. Please try again.")
 THROTTLED = N_("Too many unsuccessful attempts. Wait a little, then try again.")
@@ -98,9 +90,9 @@ def sign_in(
     try:
         # A wait for concurrent attempts ends this (read-only) transaction first: it must not
         # hold a connection, or a snapshot, while it sleeps.
-        attempt = login_throttle.begin(throttle_key(identifier, account, device_token),
+        attempt = throttle.begin(throttle_key(identifier, account, device_token),
                                        wait=True, before_waiting=db.session.rollback)
-    except login_throttle.Throttled as exc:
+    except throttle.Throttled as exc:
         audit.record(AuditTag.ACCOUNT_LOGIN_THROTTLED, account_id=account.id if account else None)
         db.session.commit()
         raise SignInThrottled(exc.retry_after) from None
@@ -109,13 +101,13 @@ def sign_in(
                                user_agent=user_agent, device_token=device_token,
                                next_url=next_url, attempt=attempt)
     finally:
-        login_throttle.finished(attempt)  # whatever happened: no mark is left pending
+        throttle.finished(attempt)  # whatever happened: no mark is left pending
 
 
 def _check_and_open(account: Account | None, password: str, *,
                     previous_session: UserSession | None, user_agent: str | None,
                     device_token: str | None, next_url: str | None,
-                    attempt: login_throttle.Attempt) -> SignedIn:
+                    attempt: throttle.Attempt) -> SignedIn:
     credential = account.password if account else None
     if credential is None:
         passwords.spend_verification_time(password)
@@ -138,7 +130,7 @@ def _check_and_open(account: Account | None, password: str, *,
     if mfa.is_enrolled(account.id):
         token = mfa_challenge.create_challenge(account, next_url)
         db.session.commit()
-        login_throttle.succeeded(attempt)  # the password was right; codes have their own count
+        throttle.succeeded(attempt)  # the password was right; codes have their own count
         raise SecondFactorRequired(account, token)
     if previous_session is not None:
         # Re-authentication replaces the session: a token seen before sign-in is never reused.
@@ -147,6 +139,6 @@ def _check_and_open(account: Account | None, password: str, *,
     db.session.flush()
     audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=account.id, session_id=new.session.id)
     db.session.commit()
-    login_throttle.succeeded(attempt)
+    throttle.succeeded(attempt)
     return SignedIn(account=account, new_session=new,
                     device_token=devices.renew_known(known_device, account))

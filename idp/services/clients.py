@@ -31,7 +31,7 @@ from idp.extensions import db
 from idp.models import ClaimsProfile, ClientAuthMethod, OAuthClient, SubjectType
 from idp.models.audit import AuditTag
 from idp.models.base import utcnow
-from idp.services import audit
+from idp.services.platform import audit
 
 SUPPORTED_SCOPES = ("openid", "profile", "email", "phone", "address", "national_id", "organization",
                     "offline_access")

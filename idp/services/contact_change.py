@@ -3,7 +3,7 @@
 Both changes need the current password (throttled like a sign-in). Nothing on the account
 changes until the new contact is proven:
 
-* phone: a 6-digit code goes to the NEW phone (idp.services.otp, CHANGE_PHONE, bound to the
+* phone: a 6-digit code goes to the NEW phone (idp.services.platform.otp, CHANGE_PHONE, bound to the
   account); on confirmation the phone is replaced and the OLD phone gets a notice. A phone that
   already belongs to another account gets the same answer, but a challenge no code can satisfy
   and no SMS, so the form never tells whether a number is registered.
@@ -30,7 +30,8 @@ from idp.extensions import db
 from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import account_data, audit, notify, otp
+from idp.services import account_data
+from idp.services.platform import audit, notify, otp
 
 CODE_FAILED = N_("The code is not correct or has expired. Check the SMS, or ask for a new code.")
 RESEND_TOO_EARLY = N_("Please wait %(seconds)s seconds before asking for a new code.")

@@ -27,7 +27,6 @@ from idp.extensions import db
 from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import audit, notify, otp
 from idp.services.contact_change import (
     NO_EMAIL,
     SAME_EMAIL,
@@ -36,6 +35,7 @@ from idp.services.contact_change import (
     _settings,
     _supersede,
 )
+from idp.services.platform import audit, notify, otp
 
 LINK_TOO_EARLY = N_("Please wait %(seconds)s seconds before asking for the link again.")
 LINK_EXHAUSTED = N_("No more links can be sent to this address. Open the last one we sent.")

@@ -36,7 +36,6 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import audit
 from idp.services.counter_workflow import (
     done_already,
     status_refusal,
@@ -44,6 +43,7 @@ from idp.services.counter_workflow import (
     transition_or_refuse,
     visible_to,
 )
+from idp.services.platform import audit
 from idp.services.verification_state import expire_if_due
 
 MAX_PUBLIC_ID = 22

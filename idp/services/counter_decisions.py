@@ -29,7 +29,7 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import account_data, notify, tokens
+from idp.services import account_data, tokens
 from idp.services.counter_checks import audit_action, load_for_action, refuse, refuse_status
 from idp.services.counter_workflow import (
     Page,
@@ -39,6 +39,7 @@ from idp.services.counter_workflow import (
     reject_record,
     transition_or_refuse,
 )
+from idp.services.platform import notify
 
 REVOKE_REASON = "verification_revoked"
 PAGE_SIZE = 20

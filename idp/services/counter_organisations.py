@@ -40,7 +40,7 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import audit, organisations
+from idp.services import organisations
 from idp.services.counter_checks import MAX_PUBLIC_ID, USED, CounterRefusal, today_in_vietnam
 from idp.services.counter_workflow import (
     done_already,
@@ -49,6 +49,7 @@ from idp.services.counter_workflow import (
     transition_or_refuse,
     visible_to,
 )
+from idp.services.platform import audit
 from idp.services.verification_state import expire_if_due
 
 # Where the citizens' wording does not fit an organisation.

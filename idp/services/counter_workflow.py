@@ -29,7 +29,7 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import audit
+from idp.services.platform import audit
 from idp.services.verification_state import transition
 
 Verification = IdentityVerification | OrganisationVerification

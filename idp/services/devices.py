@@ -32,7 +32,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _password_tag(account: Account) -> str:
-    from idp.services.otp import secret_hash
+    from idp.services.platform.otp import secret_hash
 
     credential = account.password
     return secret_hash("known-device:" + (credential.hash if credential is not None else ""))[:16]

@@ -42,9 +42,10 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import audit, enrolment_codes
+from idp.services import enrolment_codes
 from idp.services.enrolment_codes import INSERT_ATTEMPTS, RATE_WINDOW
 from idp.services.enrolment_codes import MAX_CODES_PER_DAY as MAX_CODES_PER_DAY  # re-exported
+from idp.services.platform import audit
 from idp.services.verification_state import transition
 
 PUBLIC_ID_RE = re.compile(r"[A-Za-z0-9_-]{22}")

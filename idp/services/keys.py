@@ -30,7 +30,7 @@ from idp.extensions import db
 from idp.models import KeyState, SigningKey
 from idp.models.audit import AuditTag
 from idp.models.base import utcnow
-from idp.services import audit, crypto
+from idp.services.platform import audit, crypto
 
 ALGORITHMS = ("RS256", "ES256")
 KEY_TYPES: dict[str, type[RSAKey] | type[ECKey]] = {"RS256": RSAKey, "ES256": ECKey}

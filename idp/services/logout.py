@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from idp.extensions import db
 from idp.models import AuditTag, UserSession
-from idp.services import audit, backchannel, sessions, tokens
+from idp.services import backchannel, sessions, tokens
+from idp.services.platform import audit
 
 
 def end_session_in_transaction(session: UserSession, *, reason: str) -> list[int]:

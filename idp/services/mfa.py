@@ -32,7 +32,8 @@ from idp.extensions import db
 from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.mfa import RecoveryCode, TotpCredential
-from idp.services import audit, crypto, login_throttle, passwords
+from idp.services.platform import audit, crypto, passwords
+from idp.services.platform import throttle as login_throttle
 
 ISSUER = "PostID"
 STEP_SECONDS = 30

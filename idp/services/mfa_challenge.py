@@ -13,7 +13,7 @@ from idp.extensions import db
 from idp.models import Account, AuditTag, UserSession
 from idp.models.base import utcnow
 from idp.models.mfa import MfaChallenge
-from idp.services import audit, devices, login_throttle, sessions
+from idp.services import devices, sessions
 from idp.services.mfa import (
     CHALLENGE_LIFETIME,
     MAX_CHALLENGE_ATTEMPTS,
@@ -22,6 +22,7 @@ from idp.services.mfa import (
     begin_attempt,
     check_code,
 )
+from idp.services.platform import audit, throttle
 
 
 def create_challenge(account: Account, next_url: str | None) -> str:
@@ -112,7 +113,7 @@ def complete_challenge(
                  method=method)
     audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=account.id, session_id=new.session.id)
     db.session.commit()
-    login_throttle.succeeded(attempt)
+    throttle.succeeded(attempt)
     return Completed(account=account, new_session=new, next_url=challenge.next_url,
                      device_token=devices.renew(device_token, account))
 

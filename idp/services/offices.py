@@ -18,7 +18,7 @@ from idp.domain.errors import N_
 from idp.errors import Conflict, InvalidInput
 from idp.extensions import db
 from idp.models import AuditTag, PostOffice
-from idp.services import audit
+from idp.services.platform import audit
 
 CODE_RE = re.compile(r"[A-Z0-9-]{2,16}")
 MAX_NAME_LENGTH = 100

@@ -28,9 +28,9 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import audit
 from idp.services.enrolment import iso
 from idp.services.organisation_members import move
+from idp.services.platform import audit
 from idp.services.verification_state import transition
 
 

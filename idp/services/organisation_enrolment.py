@@ -34,9 +34,10 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import audit, enrolment, enrolment_codes, organisations
+from idp.services import enrolment, enrolment_codes, organisations
 from idp.services.enrolment_codes import RATE_WINDOW, Standing
 from idp.services.organisation_refusals import OrganisationRefusal, refuse
+from idp.services.platform import audit
 
 MSG_NOT_REPRESENTATIVE = N_("Only the representative of the organisation can do this.")
 MSG_ALREADY_VERIFIED = N_("This organisation has already been verified at a post office.")

@@ -44,9 +44,10 @@ from idp.models import (
     OrganisationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import audit, notify, organisations, tokens
+from idp.services import organisations, tokens
 from idp.services.organisation_access import is_current, vietnam_today
 from idp.services.organisation_refusals import OrganisationRefusal, refuse
+from idp.services.platform import audit, notify
 
 INVITATION_DAYS = 14
 MANAGERS = (MemberRole.REPRESENTATIVE, MemberRole.ADMIN)

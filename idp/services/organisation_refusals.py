@@ -11,7 +11,7 @@ from typing import NoReturn
 from idp.errors import IdpError
 from idp.extensions import db
 from idp.models import AuditTag
-from idp.services import audit
+from idp.services.platform import audit
 
 
 class OrganisationRefusal(IdpError):

@@ -60,9 +60,9 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import audit
 from idp.services.organisation_access import identity_verified
 from idp.services.organisation_refusals import OrganisationRefusal, refuse
+from idp.services.platform import audit
 from idp.services.verification_state import transition
 
 MAX_REGISTRATIONS_PER_DAY = 5

@@ -13,7 +13,8 @@ from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.credentials import PasswordCredential
 from idp.models.notification import Channel
-from idp.services import account_data, audit, notify, passwords
+from idp.services import account_data
+from idp.services.platform import audit, notify, passwords
 
 
 class WrongCurrentPassword(Exception):

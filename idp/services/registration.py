@@ -24,17 +24,9 @@ from idp.extensions import db
 from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge, OtpPurpose, PendingRegistration
-from idp.services import (
-    accounts,
-    audit,
-    contact_email,
-    login_throttle,
-    notify,
-    otp,
-    passwords,
-    sessions,
-)
+from idp.services import accounts, contact_email, sessions
 from idp.services.accounts import CitizenDetails
+from idp.services.platform import audit, notify, otp, passwords, throttle
 
 CONFIRM_FAILED = N_("The code is not correct or has expired. Check the SMS, or ask for a new code.")
 CONFIRM_THROTTLED = N_("Too many unsuccessful attempts. Wait a little, then try again.")
@@ -166,8 +158,8 @@ def confirm(token: str | None, code: str, *, user_agent: str | None = None) -> C
         passwords.spend_verification_time(code)
         raise ConfirmFailed()
     try:
-        attempt = login_throttle.begin(_throttle_key(registration))
-    except login_throttle.Throttled as exc:
+        attempt = throttle.begin(_throttle_key(registration))
+    except throttle.Throttled as exc:
         raise ConfirmThrottled(exc.retry_after) from None
     if not otp.check_code(challenge, code):
         db.session.commit()  # the failure count
@@ -203,7 +195,7 @@ def confirm(token: str | None, code: str, *, user_agent: str | None = None) -> C
     db.session.flush()
     audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=account.id, session_id=new.session.id)
     db.session.commit()
-    login_throttle.succeeded(attempt)
+    throttle.succeeded(attempt)
     return Confirmed(account=account, new_session=new)
 
 

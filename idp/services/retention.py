@@ -19,7 +19,7 @@ from idp.models import AuditTag
 from idp.models.base import utcnow
 from idp.models.notification import OutboxMessage
 from idp.models.registration import OtpChallenge, PendingRegistration
-from idp.services import audit
+from idp.services.platform import audit
 
 
 @dataclass(frozen=True)

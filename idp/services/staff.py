@@ -24,7 +24,8 @@ from idp.errors import Conflict, IdpError, InvalidInput
 from idp.extensions import db
 from idp.models import AuditTag, PostOffice, StaffMember, StaffRole, StaffStatus
 from idp.models.base import utcnow
-from idp.services import audit, offices, passwords, staff_enrolment, staff_sessions
+from idp.services import offices, staff_enrolment, staff_sessions
+from idp.services.platform import audit, passwords
 
 USERNAME_RE = re.compile(r"[a-z0-9._-]{3,64}")
 # Without a birth date only the year in the ID number can be checked: someone at a post-office

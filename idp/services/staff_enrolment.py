@@ -29,7 +29,7 @@ from idp.domain.errors import N_
 from idp.extensions import db
 from idp.models import StaffMember
 from idp.models.base import utcnow
-from idp.services import crypto, otp
+from idp.services.platform import crypto, otp
 
 CODE_VALIDITY = timedelta(days=7)
 MAX_CODE_LENGTH = 64

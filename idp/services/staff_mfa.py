@@ -26,16 +26,8 @@ from idp.errors import IdpError
 from idp.extensions import db
 from idp.models import AuditTag, StaffMember, StaffSession
 from idp.models.base import utcnow
-from idp.services import (
-    audit,
-    crypto,
-    login_throttle,
-    mfa,
-    passwords,
-    qr,
-    staff_enrolment,
-    staff_sessions,
-)
+from idp.services import mfa, staff_enrolment, staff_sessions
+from idp.services.platform import audit, crypto, passwords, qr, throttle
 from idp.services.staff import find_staff, normalize_username
 
 ISSUER = "PostID"
@@ -122,17 +114,17 @@ def _aad(staff_id: int) -> bytes:
     return f"staff-totp:{staff_id}".encode()
 
 
-def _begin(key: str) -> login_throttle.Attempt:
+def _begin(key: str) -> throttle.Attempt:
     try:
-        return login_throttle.begin(key)
-    except login_throttle.Throttled as exc:
+        return throttle.begin(key)
+    except throttle.Throttled as exc:
         raise Throttled(exc.retry_after) from None
 
 
 # --- password ------------------------------------------------------------------------------
 
 def _check_password(username: str, password: str, *, channel: str
-                    ) -> tuple[StaffMember, login_throttle.Attempt]:
+                    ) -> tuple[StaffMember, throttle.Attempt]:
     """Throttle, then check; the right password of an active staff member, or raise (and
     record) SignInFailed / Throttled. Same work for unknown usernames (argon2 is spent)."""
     staff = find_staff(username) if len(username or "") <= MAX_USERNAME_LENGTH else None
@@ -173,7 +165,7 @@ def sign_in_password(username: str, password: str, *, previous: StaffSession | N
         _end(previous)
     new = staff_sessions.open_staff_session(staff, channel="web")
     db.session.commit()
-    login_throttle.succeeded(attempt)  # the password was right; codes have their own count
+    throttle.succeeded(attempt)  # the password was right; codes have their own count
     return new
 
 
@@ -212,7 +204,7 @@ def redeem_enrolment_code(pending: StaffSession, code: str) -> str:
         db.session.rollback()
         raise NotPending()
     db.session.commit()
-    login_throttle.succeeded(attempt)
+    throttle.succeeded(attempt)
     return secret
 
 
@@ -309,7 +301,7 @@ def confirm_enrolment(pending: StaffSession, code: str) -> staff_sessions.NewSta
                  channel="web", method="totp")
     new = _verified_session(pending)
     db.session.commit()
-    login_throttle.succeeded(attempt)
+    throttle.succeeded(attempt)
     return new
 
 
@@ -329,7 +321,7 @@ def verify_code(pending: StaffSession, code: str) -> staff_sessions.NewStaffSess
         raise problem
     new = _verified_session(pending)
     db.session.commit()
-    login_throttle.succeeded(attempt)
+    throttle.succeeded(attempt)
     return new
 
 
@@ -342,7 +334,7 @@ def api_sign_in(username: str, password: str, code: str) -> staff_sessions.NewSt
     staff, attempt = _check_password(username, password, channel="api")
     if staff.totp_confirmed_at is None:
         db.session.commit()  # a rehash, if any
-        login_throttle.succeeded(attempt)
+        throttle.succeeded(attempt)
         raise EnrolmentRequired()
     code_attempt = _begin(mfa_key(staff.id))
     secret = crypto.unseal(staff.totp_secret_encrypted or b"", aad=_aad(staff.id)).decode()
@@ -354,8 +346,8 @@ def api_sign_in(username: str, password: str, code: str) -> staff_sessions.NewSt
     audit.record(AuditTag.STAFF_LOGIN_SUCCESS, staff_id=staff.id, office_id=staff.office_id,
                  channel="api", staff_session_id=new.session.id)
     db.session.commit()
-    login_throttle.succeeded(attempt)
-    login_throttle.succeeded(code_attempt)
+    throttle.succeeded(attempt)
+    throttle.succeeded(code_attempt)
     return new
 
 

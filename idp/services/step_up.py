@@ -23,7 +23,9 @@ import secrets
 from idp.domain.errors import N_
 from idp.extensions import db
 from idp.models import AuditTag, UserSession
-from idp.services import audit, login_throttle, mfa, sessions
+from idp.services import mfa, sessions
+from idp.services.platform import audit
+from idp.services.platform import throttle as login_throttle
 
 AMR_ORDER = ("pwd", "otp", "mfa")
 

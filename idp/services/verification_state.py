@@ -21,7 +21,7 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.models.verification import LIVE_STATUSES
-from idp.services import audit
+from idp.services.platform import audit
 
 
 def transition(verification: IdentityVerification | OrganisationVerification,

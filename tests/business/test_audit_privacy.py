@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import AuditEvent, Organisation, OrganisationStatus
-from idp.services.audit_verify import verify_chain
+from idp.services.platform.audit_verify import verify_chain
 from tests.business.helpers import SECOND, THIRD, browser, membership_of, organisations, person, post
 
 FORM = {"tax_code": "0100 233 488", "name": "Công ty TNHH Sen Vàng", "province_code": "01",

@@ -13,7 +13,7 @@ from idp.cli import cli
 from idp.domain.audit_chain import GENESIS_HASH
 from idp.extensions import db
 from idp.models import AuditEvent, AuditTag
-from idp.services import audit
+from idp.services.platform import audit
 
 EVENTS = 5
 

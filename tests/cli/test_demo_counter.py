@@ -13,8 +13,9 @@ from idp.cli import cli
 from idp.extensions import db
 from idp.models import PostOffice, StaffMember, StaffRole
 from idp.models.base import utcnow
-from idp.services import crypto, staff_enrolment
+from idp.services import staff_enrolment
 from idp.services.demo import DEMO_SETUP_CODE, DEMO_STAFF_PASSWORD
+from idp.services.platform import crypto
 from tests.conftest import csrf_token
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from idp.cli import cli
 from idp.extensions import db
 from idp.models import AuditEvent, PostOffice, StaffMember, StaffSession, StaffStatus
-from idp.services import passwords, staff_mfa, staff_sessions
+from idp.services import staff_mfa, staff_sessions
+from idp.services.platform import passwords
 from tests.conftest import csrf_token
 
 OFFICE = ["offices", "create", "--code", "hn-boho", "--name", "Bưu điện Bờ Hồ", "--province", "01"]

@@ -64,7 +64,7 @@ def test_create_citizen_plain_output(runner):
 
 
 def test_password_keeps_inner_spaces_and_only_the_line_ending_is_dropped(app, runner):
-    from idp.services import passwords
+    from idp.services.platform import passwords
 
     result = runner.invoke(cli, [*ARGS, "--json"], input="  spaced pass phrase \r\n")
     assert result.exit_code == 0

@@ -15,8 +15,9 @@ from sqlalchemy import select, update
 from idp.extensions import db
 from idp.models import AuditEvent, StaffMember, StaffSession, StaffStatus
 from idp.models.base import utcnow
-from idp.services import crypto, staff_mfa
 from idp.services import staff as staff_service
+from idp.services import staff_mfa
+from idp.services.platform import crypto
 from idp.services.staff_sessions import COOKIE_NAME
 from idp.web.counter.guard import current_staff, require_supervisor
 from tests.conftest import csrf_token

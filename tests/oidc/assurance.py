@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from idp.extensions import db
 from idp.models import Account, AuthorizationCode, UserSession
 from idp.models.mfa import TotpCredential
-from idp.services import crypto, mfa
+from idp.services import mfa
+from idp.services.platform import crypto
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
 

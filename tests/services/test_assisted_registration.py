@@ -23,7 +23,7 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import activation, authentication, login_throttle, otp, passwords
+from idp.services import activation, authentication
 from idp.services.assisted_registration import (
     ACTIVATION_CODE_HOURS,
     AccountExists,
@@ -31,6 +31,7 @@ from idp.services.assisted_registration import (
     WalkInInvalid,
     register_walk_in,
 )
+from idp.services.platform import otp, passwords, throttle
 from tests.factories import active_citizen, citizen_details
 from tests.staff_factories import enrolled_clerk, post_office
 
@@ -222,7 +223,7 @@ def test_five_wrong_codes_kill_the_code_and_a_new_one_can_be_sent(app, walk_in):
     for _ in range(otp.MAX_FAILURES):
         with pytest.raises(activation.ActivationFailed):
             activation.check_code(WALK_IN_ID, wrong)
-    login_throttle.succeeded(login_throttle.Attempt(activation._throttle_key("code", WALK_IN_ID)))
+    throttle.succeeded(throttle.Attempt(activation._throttle_key("code", WALK_IN_ID)))
     with pytest.raises(activation.ActivationFailed):
         activation.check_code(WALK_IN_ID, code)  # dead
     challenge = db.session.scalar(select(OtpChallenge))
@@ -294,7 +295,7 @@ def test_guesses_are_throttled_per_id_number(app, walk_in):
 
 
 def test_the_counters_code_goes_out_after_strangers_spent_the_persons_budget(clerk):
-    from idp.services import sms_limits
+    from idp.services.platform import sms_limits
 
     for _ in range(10):  # /register and /recover with the walk-in's details, by anyone
         sms_limits.admit("+84912345678", template="register.code", national_id=WALK_IN_ID)

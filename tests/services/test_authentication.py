@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import AuditEvent, PasswordCredential
-from idp.services import authentication, login_throttle, passwords
+from idp.services import authentication
+from idp.services.platform import passwords, throttle
 from tests.factories import PASSWORD, active_citizen
 
 
@@ -61,7 +62,7 @@ def test_unknown_identifiers_are_throttled_exactly_like_known_ones(app, settings
 def test_delay_doubles_and_is_capped_so_nobody_is_locked_out_for_long(app, settings):
     with app.app_context():
         free = settings.login_free_failures
-        delays = [login_throttle.delay_for(n) for n in range(1, 61)]
+        delays = [throttle.delay_for(n) for n in range(1, 61)]
         assert delays[:free] == [0] * free
         assert delays[free: free + 4] == [1, 2, 4, 8]
         assert max(delays) == settings.login_max_delay_seconds == 900
@@ -70,11 +71,11 @@ def test_delay_doubles_and_is_capped_so_nobody_is_locked_out_for_long(app, setti
 def test_hard_limit_after_100_failures(app):
     with app.app_context():
         key = "account:42"
-        for _ in range(login_throttle.HARD_LIMIT):
-            login_throttle.limiter.storage.incr(login_throttle._storage_key(key, "failures"),
-                                                login_throttle.WINDOW_SECONDS)
-        with pytest.raises(login_throttle.Throttled) as info:
-            login_throttle.begin(key)
+        for _ in range(throttle.HARD_LIMIT):
+            throttle.limiter.storage.incr(throttle._storage_key(key, "failures"),
+                                                throttle.WINDOW_SECONDS)
+        with pytest.raises(throttle.Throttled) as info:
+            throttle.begin(key)
         assert info.value.retry_after > 3600
 
 
@@ -83,12 +84,12 @@ def test_a_slot_admits_one_attempt_only(app, settings):
     with app.app_context():
         key = "national_id:079203001234"
         for _ in range(settings.login_free_failures):
-            login_throttle.begin(key)
-        login_throttle.begin(key)  # takes the first slot
+            throttle.begin(key)
+        throttle.begin(key)  # takes the first slot
         for _ in range(5):  # requests arriving while the first one is still hashing
-            with pytest.raises(login_throttle.Throttled):
-                login_throttle.begin(key)
-        failures = login_throttle.limiter.storage.get(login_throttle._storage_key(key, "failures"))
+            with pytest.raises(throttle.Throttled):
+                throttle.begin(key)
+        failures = throttle.limiter.storage.get(throttle._storage_key(key, "failures"))
         assert failures == settings.login_free_failures + 1  # refused attempts are not counted
 
 

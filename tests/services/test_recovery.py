@@ -12,7 +12,8 @@ from idp.extensions import db
 from idp.models import OutboxMessage
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge
-from idp.services import otp, passwords, recovery
+from idp.services import recovery
+from idp.services.platform import otp, passwords
 from tests.factories import active_citizen
 
 NEW = "blue mango river lantern"

@@ -11,8 +11,9 @@ from idp.cli import cli
 from idp.extensions import db
 from idp.models import OutboxMessage
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import otp, registration
+from idp.services import registration
 from idp.services.accounts import validate_citizen
+from idp.services.platform import otp
 from tests.factories import PASSWORD, citizen_details
 
 
@@ -67,7 +68,7 @@ def test_outbox_cli_prints_the_latest_code(app, runner):
 def test_a_resend_does_not_forgive_wrong_guesses(app):
     from idp.extensions import db
     from idp.models import OtpPurpose
-    from idp.services import otp
+    from idp.services.platform import otp
 
     with app.app_context():
         challenge, _ = otp.issue_code(OtpPurpose.CHANGE_PHONE, "+84987654321")

@@ -17,10 +17,11 @@ from idp.models import AuditEvent, OutboxMessage, PendingRegistration
 from idp.models.base import utcnow
 from idp.models.notification import Channel
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import account_data, notify, retention
+from idp.services import account_data, retention
+from idp.services.platform import notify
 from tests.conftest import make_settings
 from tests.factories import PASSWORD, active_citizen
-from tests.services.test_notifiers import FakeGateway, gateway, gateway_app  # noqa: F401
+from tests.services.platform.test_notifiers import FakeGateway, gateway, gateway_app  # noqa: F401
 
 DAY = timedelta(days=1)
 

@@ -15,8 +15,9 @@ from idp.domain.admin_units import PROVINCES
 from idp.errors import Conflict, IdpError, InvalidInput
 from idp.extensions import db
 from idp.models import AuditEvent, PostOffice, StaffMember, StaffRole, StaffSession, StaffStatus
-from idp.services import offices, passwords, staff_enrolment, staff_mfa, staff_sessions
+from idp.services import offices, staff_enrolment, staff_mfa, staff_sessions
 from idp.services import staff as staff_service
+from idp.services.platform import passwords
 from idp.services.staff import StaffDetails
 from tests.staff_factories import STAFF_PASSWORD, STAFF_TOTP_SECRET, enrolled_clerk, post_office
 

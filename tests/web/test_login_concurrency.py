@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from idp.services import passwords
+from idp.services.platform import passwords
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, active_citizen
 
@@ -62,7 +62,7 @@ def test_concurrent_right_passwords_all_sign_in(app, settings, slow_argon2, monk
     from types import SimpleNamespace
 
     from idp.extensions import db
-    from idp.services import login_throttle
+    from idp.services.platform import throttle
 
     in_transaction: list[bool] = []
 
@@ -70,7 +70,7 @@ def test_concurrent_right_passwords_all_sign_in(app, settings, slow_argon2, monk
         in_transaction.append(db.session().in_transaction())
         time.sleep(seconds)
 
-    monkeypatch.setattr(login_throttle, "time", SimpleNamespace(
+    monkeypatch.setattr(throttle, "time", SimpleNamespace(
         time=time.time, monotonic=time.monotonic, sleep=sleep))
     with app.app_context():
         active_citizen()

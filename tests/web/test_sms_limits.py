@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import AuditEvent, AuditTag, OutboxMessage
-from idp.services import notify
+from idp.services.platform import notify
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, active_citizen
 

@@ -14,8 +14,9 @@ from werkzeug.wrappers import Response
 
 from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone
-from idp.services import contact_change, login_throttle
+from idp.services import contact_change
 from idp.services import contact_email as contact_email_service
+from idp.services.platform import throttle
 from idp.web.citizen.forms import ActionForm, EmailChangeForm, PhoneChangeForm, PhoneCodeForm
 from idp.web.citizen.views import _session, bp
 from idp.web.session_cookie import current_account
@@ -23,7 +24,7 @@ from idp.web.session_cookie import current_account
 Page = tuple[str, int]
 
 
-def _throttled_message(exc: login_throttle.Throttled) -> str:
+def _throttled_message(exc: throttle.Throttled) -> str:
     return gettext("Too many wrong passwords. Try again in %(minutes)s minutes.",
                    minutes=max(1, (exc.retry_after + 59) // 60))
 
@@ -42,7 +43,7 @@ def contact_phone() -> Response | Page:
         contact_change.request_phone_change(
             session.account, raw_phone=form.phone.data or "",
             password=form.current_password.data or "", session_id=session.id)
-    except login_throttle.Throttled as exc:
+    except throttle.Throttled as exc:
         form.current_password.errors = [_throttled_message(exc)]
         return _phone_page(form, 429)
     except contact_change.WrongPassword:
@@ -132,7 +133,7 @@ def contact_email() -> Response | Page:
             contact_email_service.request_email_change(
                 session.account, raw_email=form.email.data or "",
                 password=form.current_password.data or "", session_id=session.id)
-    except login_throttle.Throttled as exc:
+    except throttle.Throttled as exc:
         form.current_password.errors = [_throttled_message(exc)]
         return _email_page(form, 429)
     except contact_change.WrongPassword:

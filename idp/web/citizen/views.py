@@ -12,15 +12,9 @@ from werkzeug.wrappers import Response
 from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone
 from idp.models import UserSession
-from idp.services import (
-    account_data,
-    backchannel,
-    contact_email,
-    devices,
-    login_throttle,
-    passwords_change,
-)
+from idp.services import account_data, backchannel, contact_email, devices, passwords_change
 from idp.services import activity as activity_service
+from idp.services.platform import throttle
 from idp.web.citizen.activity_lines import activity_line
 from idp.web.citizen.forms import ActionForm, DeleteAccountForm, PasswordChangeForm
 from idp.web.citizen.labels import SCOPE_DESCRIPTIONS, short_user_agent
@@ -145,7 +139,7 @@ def password() -> str | Response | tuple[str, int]:
             session.account, current=form.current_password.data or "",
             new=form.new_password.data or "", session_id=session.id,
             sign_out_others=bool(form.sign_out_others.data))
-    except login_throttle.Throttled as exc:
+    except throttle.Throttled as exc:
         form.current_password.errors = [gettext(
             "Too many wrong passwords. Try again in %(minutes)s minutes.",
             minutes=max(1, (exc.retry_after + 59) // 60))]
@@ -199,7 +193,7 @@ def delete() -> str | Response | tuple[str, int]:
     try:
         queued = account_data.delete_account(session.account, form.password.data or "",
                                              session_id=session.id)
-    except login_throttle.Throttled as exc:
+    except throttle.Throttled as exc:
         form.password.errors = [gettext(
             "Too many wrong passwords. Try again in %(minutes)s minutes.",
             minutes=max(1, (exc.retry_after + 59) // 60))]

@@ -13,7 +13,8 @@ from werkzeug.wrappers import Response
 
 from idp.domain.errors import DomainError
 from idp.extensions import limiter
-from idp.services import backchannel, mfa, otp, recovery
+from idp.services import backchannel, mfa, recovery
+from idp.services.platform import otp
 from idp.web.recovery.forms import CodeForm, NewPasswordForm, StartForm
 from idp.web.redirects import next_param
 from idp.web.session_cookie import device_cookie

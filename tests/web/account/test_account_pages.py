@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from idp.extensions import db
 from idp.models import Account, AccountStatus, AuditEvent, AuditTag, Consent, OAuthToken, UserSession
 from idp.models.notification import OutboxMessage
-from idp.services import audit, passwords
+from idp.services.platform import audit, passwords
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, active_citizen
 from tests.oidc.flow import (

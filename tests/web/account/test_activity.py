@@ -22,7 +22,6 @@ from idp.models import (
     StaffMember,
 )
 from idp.services import (
-    audit,
     counter_checks,
     counter_decisions,
     counter_organisation_decisions,
@@ -30,6 +29,7 @@ from idp.services import (
 )
 from idp.services.activity import DECISIONS, Decision
 from idp.services.counter_checks import CounterRefusal
+from idp.services.platform import audit
 from idp.web.citizen.activity_lines import LINES
 from tests.business.helpers import REPRESENTATIVE, browser, person, post
 from tests.conftest import csrf_token

@@ -78,7 +78,7 @@ def test_a_sign_in_that_upgrades_the_stored_hash_keeps_the_device(
         token = devices.issue(db.session.get(Account, account_id))
     client.set_cookie(app.config["IDP_DEVICE_COOKIE"], token)
     device = _device(app, client, account_id)
-    from idp.services import passwords
+    from idp.services.platform import passwords
     monkeypatch.setattr(passwords, "needs_rehash", lambda _hash: True)
     with app.app_context():
         before = db.session.get(Account, account_id).password.hash

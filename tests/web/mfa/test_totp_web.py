@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from idp.extensions import db
 from idp.models import AuditEvent, UserSession
 from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
-from idp.services import crypto
+from idp.services.platform import crypto
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, active_citizen
 

@@ -26,7 +26,8 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge
-from idp.services import counter_decisions, login_throttle
+from idp.services import counter_decisions
+from idp.services.platform import throttle as login_throttle
 from tests.conftest import csrf_token
 from tests.counter.helpers import console_client
 from tests.factories import PASSWORD, active_citizen

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from idp.extensions import db
 from idp.models import Account, AuditEvent, OutboxMessage, UserSession
 from idp.models.registration import OtpChallenge, OtpPurpose, PendingRegistration
-from idp.services import otp
+from idp.services.platform import otp
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, active_citizen
 
@@ -187,9 +187,9 @@ def test_wrong_code_five_times_kills_the_code(app, client):
     with app.app_context():
         db.session.execute(update(OtpChallenge).values(failed_attempts=5))
         db.session.commit()
-    from idp.services import login_throttle
+    from idp.services.platform import throttle
     with app.test_request_context():
-        login_throttle.succeeded(login_throttle.Attempt("otp:register:+84983456789"))
+        throttle.succeeded(throttle.Attempt("otp:register:+84983456789"))
     assert confirm(client, code).status_code == 400
     assert count(app, Account) == 0
 

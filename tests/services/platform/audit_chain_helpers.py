@@ -10,8 +10,8 @@ from sqlalchemy import JSON, bindparam, func, select, text
 from idp.domain.audit_chain import GENESIS_HASH, chain_hash
 from idp.extensions import db
 from idp.models import AuditChainHead, AuditEvent, AuditTag
-from idp.services import audit
-from idp.services.audit_verify import ChainReport, verify_chain
+from idp.services.platform import audit
+from idp.services.platform.audit_verify import ChainReport, verify_chain
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import active_citizen
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from idp.services import sms_limits
+from idp.services.platform import sms_limits
 
 SOURCE = Path(sms_limits.__file__).resolve().parents[1]
 

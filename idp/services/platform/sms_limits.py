@@ -69,7 +69,7 @@ import logging
 from flask import current_app, has_request_context
 from limits import RateLimitItem, parse_many
 
-from idp.services.sms_counter import Window, check_and_count
+from idp.services.platform.sms_counter import Window, check_and_count
 
 log = logging.getLogger("idp.notify")
 
@@ -115,7 +115,7 @@ def _source() -> str | None:
 def _windows(phone: str, national_id: str | None, flow: str
              ) -> list[tuple[str, Window]]:
     """Every limited window of one SMS, each with the budget name a refusal reports."""
-    from idp.services.otp import secret_hash
+    from idp.services.platform.otp import secret_hash
 
     settings = current_app.config["IDP_SETTINGS"]
     number = secret_hash("sms-number:" + phone)[:40]
@@ -167,7 +167,7 @@ def admit(phone: str, *, template: str, national_id: str | None = None,
 def _total_reached(item: RateLimitItem) -> None:
     """Once per window: the first SMS past the nationwide total (sent all the same)."""
     from idp.models import AuditTag
-    from idp.services import audit
+    from idp.services.platform import audit
 
     log.warning("SMS total passed: more than %s; sending goes on (see sms_limits)", item)
     audit.record(AuditTag.NOTIFY_SMS_TOTAL_REACHED, limit=str(item))

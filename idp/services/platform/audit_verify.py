@@ -24,7 +24,7 @@ from sqlalchemy.sql.sqltypes import NullType
 from idp.domain.audit_chain import GENESIS_HASH, chain_hash
 from idp.extensions import db
 from idp.models.audit import AuditChainHead, AuditEvent
-from idp.services.audit import HEAD_ID
+from idp.services.platform.audit import HEAD_ID
 
 BATCH_SIZE = 1000
 

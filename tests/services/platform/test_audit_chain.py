@@ -10,9 +10,9 @@ from sqlalchemy import JSON, bindparam, select, text
 from idp.domain.audit_chain import GENESIS_HASH, chain_hash
 from idp.extensions import db
 from idp.models import AuditChainHead, AuditEvent, AuditTag
-from idp.services import audit
-from idp.services.audit_verify import ChainReport, Witness, chain_head
-from tests.services.audit_chain_helpers import (
+from idp.services.platform import audit
+from idp.services.platform.audit_verify import ChainReport, Witness, chain_head
+from tests.services.platform.audit_chain_helpers import (
     EVENTS,
     ON_POSTGRES,
     assert_broken,

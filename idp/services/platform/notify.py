@@ -50,7 +50,7 @@ def enqueue(
 def _suppressed(phone: str, template: str, account_id: int | None,
                 national_id: str | None, stand_in: bool, asker: str) -> bool:
     from idp.models import Account, AuditTag
-    from idp.services import audit, sms_limits
+    from idp.services.platform import audit, sms_limits
 
     if national_id is None and account_id is not None:
         account = db.session.get(Account, account_id)
@@ -84,7 +84,7 @@ def _deliver(message: OutboxMessage | None) -> OutboxMessage | None:
     transaction that rolled back and no response waits on, or is timed by, a gateway."""
     from flask import current_app
 
-    from idp.services.notifiers import OutboxNotifier
+    from idp.services.platform.notifiers import OutboxNotifier
 
     settings = current_app.config["IDP_SETTINGS"]
     # A stand-in (see discard) is deleted before the commit: never logged as if sent.
@@ -102,7 +102,7 @@ def deliver_pending(limit: int = 100) -> int:
     from flask import current_app
     from sqlalchemy import select
 
-    from idp.services.notifiers import GatewayNotifier
+    from idp.services.platform.notifiers import GatewayNotifier
 
     settings = current_app.config["IDP_SETTINGS"]
     if settings.notifier != "gateway":

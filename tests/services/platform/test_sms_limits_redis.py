@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from idp.extensions import limiter
-from idp.services import sms_limits
+from idp.services.platform import sms_limits
 
 REDIS_URL = os.environ.get("IDP_TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="IDP_TEST_REDIS_URL not set")

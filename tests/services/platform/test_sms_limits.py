@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 
 from idp.extensions import limiter
-from idp.services import sms_limits
+from idp.services.platform import sms_limits
 
 ID_NUMBER = "001099012345"
 

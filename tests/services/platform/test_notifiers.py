@@ -13,7 +13,7 @@ from sqlalchemy import select
 from idp.extensions import db
 from idp.models import OutboxMessage
 from idp.models.notification import Channel
-from idp.services import notify
+from idp.services.platform import notify
 from tests.conftest import make_settings
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from idp.domain.audit_chain import GENESIS_HASH
 from idp.extensions import db
 from idp.models import AuditChainHead, AuditEvent, AuditTag
-from idp.services import audit, audit_verify
-from idp.services.audit_verify import ChainHead, ChainReport, Witness, chain_head, verify_chain
-from tests.services.audit_chain_helpers import (
+from idp.services.platform import audit, audit_verify
+from idp.services.platform.audit_verify import ChainHead, ChainReport, Witness, chain_head, verify_chain
+from tests.services.platform.audit_chain_helpers import (
     EVENTS,
     ON_POSTGRES,
     assert_broken,
