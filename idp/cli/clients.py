@@ -7,7 +7,6 @@ only its SHA-256, and `list` / `show` never print a secret or its hash.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from idp.errors import IdpError, InvalidInput
 from idp.models import ClaimsProfile, ClientAuthMethod, OAuthClient, SubjectType
 from idp.oidc.claims import ACR_ALIASES, LOA_ACR, level_of
 from idp.services import clients as client_service
+from idp.services.platform.clock import iso
 
 MAX_JWKS_FILE_BYTES = 64 * 1024
 ONCE = "Store the client_secret now: it is shown only this once (lost? use rotate-secret)."
@@ -210,10 +210,6 @@ def _metadata(client: OAuthClient) -> dict[str, Any]:
     }
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
 def _details(client: OAuthClient) -> dict[str, Any]:
     return {
         "client_id": client.client_id,
@@ -221,9 +217,9 @@ def _details(client: OAuthClient) -> dict[str, Any]:
         "jwks": client.jwks,
         "sector_identifier": client.sector_identifier,
         "active": client.is_active,
-        "created_at": _iso(client.created_at),
-        "secret_rotated_at": _iso(client.secret_rotated_at),
-        "disabled_at": _iso(client.disabled_at),
+        "created_at": iso(client.created_at),
+        "secret_rotated_at": iso(client.secret_rotated_at),
+        "disabled_at": iso(client.disabled_at),
     }
 
 

@@ -85,7 +85,7 @@ class OAuthToken(Base):
     scope: Mapped[str] = mapped_column(String(255))
     claims: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # As on the code: the token acts for this membership's organisation, and only while the
-    # membership is current (idp.services.organisation_access.acting_membership).
+    # membership is current (idp.services.standing.organisation_access.acting_membership).
     organisation_member_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("organisation_member.id", ondelete="CASCADE"), index=True
     )

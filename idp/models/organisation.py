@@ -102,7 +102,7 @@ class OrganisationVerification(Base):
     __table_args__ = (
         Index("ix_organisation_verification_office_queue", "office_id", "status", "submitted_at"),
     )
-    # idp.services.verification_state.transition keeps this column equal to the owner's id
+    # idp.services.standing.verification_state.transition keeps this column equal to the owner's id
     # while the record is live (pending or submitted), NULL otherwise.
     live_key: ClassVar[tuple[str, str]] = ("live_organisation_id", "organisation_id")
 

@@ -56,7 +56,7 @@ class IdentityVerification(Base):
     __table_args__ = (
         Index("ix_identity_verification_office_queue", "office_id", "status", "submitted_at"),
     )
-    # idp.services.verification_state.transition keeps the first column equal to the second
+    # idp.services.standing.verification_state.transition keeps the first column equal to the second
     # while the record is live (see live_account_id).
     live_key: ClassVar[tuple[str, str]] = ("live_account_id", "account_id")
 

@@ -17,7 +17,7 @@ from flask import current_app
 from idp.domain.document_check import PostalAddress
 from idp.domain.names import split_name
 from idp.models import Account, ClaimsProfile, OAuthClient, OrganisationMember, SubjectType
-from idp.services import organisation_access
+from idp.services.standing import organisation_access
 
 log = logging.getLogger(__name__)
 

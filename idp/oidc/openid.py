@@ -10,7 +10,8 @@ from authlib.oidc.core.util import create_half_hash
 from flask import current_app
 
 from idp.oidc import claims as claim_rules
-from idp.services import keys, organisation_access
+from idp.services import keys
+from idp.services.standing import organisation_access
 
 
 class PostIdOpenIDCode(OpenIDCode):

@@ -2,7 +2,7 @@
 
 After sign-in (and any step-up), a request with the `organization` scope needs an answer to
 "who are you acting as?": the person themselves, or one of the organisations they may act for
-now (idp.services.organisation_access). The answer:
+now (idp.services.standing.organisation_access). The answer:
 
 - is asked on our page, which comes back to /authorize with a signed, short-lived marker bound
   to this sign-in session and client (a forged or copied marker is ignored and the question
@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import AuthorizationCode, OrganisationMember
-from idp.services import organisation_access
+from idp.services.standing import organisation_access
 
 if TYPE_CHECKING:
     from idp.oidc.checks import AuthorizationContext, Interaction

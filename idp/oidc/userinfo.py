@@ -11,8 +11,8 @@ from flask import jsonify, request
 from werkzeug.wrappers import Response
 
 from idp.oidc import claims as claim_rules
-from idp.services import organisation_access
 from idp.services import tokens as token_service
+from idp.services.standing import organisation_access
 
 
 def _challenge(status: int, error: str | None = None, description: str | None = None) -> Response:

@@ -36,6 +36,7 @@ from idp.oidc.claims import SCOPE_CLAIMS
 from idp.services import enrolment, logout, organisation_accounts, retention, sessions, tokens
 from idp.services.platform import audit, notify, passwords
 from idp.services.platform import throttle as login_throttle
+from idp.services.platform.clock import iso
 
 # --- connected portals -------------------------------------------------------------------
 
@@ -169,10 +170,6 @@ def parse_page(raw: str | None) -> int:
 # --- export ------------------------------------------------------------------------------
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def export(account: Account, *, session_id: int | None) -> dict[str, Any]:
     """Everything held about the person, without secrets (no hashes, no token values).
     Records the export in the audit trail. One transaction."""
@@ -188,50 +185,50 @@ def export(account: Account, *, session_id: int | None) -> dict[str, Any]:
     password = account.password
     data: dict[str, Any] = {
         "format": "postid-account-export/1",
-        "exported_at": _iso(utcnow()),
+        "exported_at": iso(utcnow()),
         "profile": {
             "sub": account.sub,
             "national_id": account.national_id,
             "full_name": account.full_name,
-            "birthdate": _iso(account.birthdate),
+            "birthdate": iso(account.birthdate),
             "gender": account.gender.value,
             "phone": account.phone,
-            "phone_verified_at": _iso(account.phone_verified_at),
+            "phone_verified_at": iso(account.phone_verified_at),
             "email": account.email,
-            "email_verified_at": _iso(account.email_verified_at),
+            "email_verified_at": iso(account.email_verified_at),
             "identity_loa": account.identity_loa,
             "locale": account.locale,
             "terms_version": account.terms_version,
-            "terms_accepted_at": _iso(account.terms_accepted_at),
+            "terms_accepted_at": iso(account.terms_accepted_at),
             "status": account.status.value,
-            "created_at": _iso(account.created_at),
-            "updated_at": _iso(account.updated_at),
-            "password_changed_at": _iso(password.changed_at) if password else None,
+            "created_at": iso(account.created_at),
+            "updated_at": iso(account.updated_at),
+            "password_changed_at": iso(password.changed_at) if password else None,
             "postal_address": account.postal_address,
-            "address_verified_at": _iso(account.address_verified_at),
+            "address_verified_at": iso(account.address_verified_at),
         },
         "verifications": enrolment.export_rows(account.id),
         "organisations": organisation_accounts.export_rows(account),
         "connected_portals": [
             {"portal": p.client.name, "client_id": p.client.client_id, "scopes": p.scopes,
-             "claims": p.claims, "granted_at": _iso(p.consent.granted_at)}
+             "claims": p.claims, "granted_at": iso(p.consent.granted_at)}
             for p in connected_portals(account.id)
         ],
         "consents": [
             {"portal": c.client.name, "client_id": c.client.client_id, "scope": c.scope,
              "text_version": c.text_version, "locale": c.locale,
-             "granted_at": _iso(c.granted_at), "revoked_at": _iso(c.revoked_at)}
+             "granted_at": iso(c.granted_at), "revoked_at": iso(c.revoked_at)}
             for c in consents
         ],
         "sessions": [
-            {"authenticated_at": _iso(s.authenticated_at), "last_seen_at": _iso(s.last_seen_at),
-             "expires_at": _iso(s.expires_at), "amr": s.amr.split(), "loa": s.loa,
-             "user_agent": s.user_agent, "revoked_at": _iso(s.revoked_at),
+            {"authenticated_at": iso(s.authenticated_at), "last_seen_at": iso(s.last_seen_at),
+             "expires_at": iso(s.expires_at), "amr": s.amr.split(), "loa": s.loa,
+             "user_agent": s.user_agent, "revoked_at": iso(s.revoked_at),
              "revoke_reason": s.revoke_reason}
             for s in session_rows
         ],
         "activity": [
-            {"event": e.tag, "occurred_at": _iso(e.occurred_at), "channel": e.channel,
+            {"event": e.tag, "occurred_at": iso(e.occurred_at), "channel": e.channel,
              "data": e.data}
             for e in events
         ],

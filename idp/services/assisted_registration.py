@@ -63,8 +63,8 @@ from idp.models.base import utcnow
 from idp.models.registration import OtpPurpose
 from idp.services import accounts
 from idp.services.accounts import CitizenDetails
-from idp.services.counter_checks import today_in_vietnam
 from idp.services.platform import audit, notify, otp
+from idp.services.platform.clock import today_in_vietnam
 
 ACTIVATION_CODE_HOURS = 72
 RETRY_WINDOW = timedelta(minutes=10)

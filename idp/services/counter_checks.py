@@ -8,7 +8,7 @@ are in idp.services.counter_decisions; both follow the rules, and share the refu
 - Nobody acts on their own account (`staff.national_id == account.national_id`): 403.
 - Every function is one transaction. A refusal (`CounterRefusal`) rolls back whatever the
   function did, then commits one COUNTER_VERIFICATION_REFUSED audit event and nothing else.
-- Status changes only through idp.services.verification_state.transition (a conditional
+- Status changes only through idp.services.standing.verification_state.transition (a conditional
   UPDATE): of two concurrent actions one wins, the other is refused with `conflict`.
 - Retrying the same action by the same person on a record already in its resulting state
   returns the record and records nothing new (a double click, a terminal retrying a timeout).
@@ -16,7 +16,7 @@ are in idp.services.counter_decisions; both follow the rules, and share the refu
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any, NoReturn
 
 from flask_babel import gettext
@@ -44,11 +44,11 @@ from idp.services.counter_workflow import (
     visible_to,
 )
 from idp.services.platform import audit
-from idp.services.verification_state import expire_if_due
+from idp.services.platform.clock import today_in_vietnam
+from idp.services.standing.verification_state import expire_if_due
 
 MAX_PUBLIC_ID = 22
 # Dates on ID cards are Vietnamese calendar dates (UTC+7, no daylight saving time).
-VIETNAM_OFFSET = timedelta(hours=7)
 USED = (VerificationStatus.APPROVED, VerificationStatus.REJECTED, VerificationStatus.REVOKED)
 
 MESSAGES = {
@@ -99,10 +99,6 @@ class CounterRefusal(IdpError):
         if self.current_status is None:
             return {}
         return {"status": gettext(STATUS_NAMES[self.current_status])}
-
-
-def today_in_vietnam() -> date:
-    return (utcnow() + VIETNAM_OFFSET).date()
 
 
 def refuse(staff: StaffMember, code: str, *, verification: IdentityVerification | None = None,

@@ -12,7 +12,7 @@ organisation's representative in the citizen's place:
   suspended: compared by personal ID number): 403 `own_account`.
 - Every function is one transaction. A refusal rolls back, then commits one
   COUNTER_ORGANISATION_REFUSED event and nothing else.
-- Status changes only through idp.services.verification_state.transition (conditional UPDATE);
+- Status changes only through idp.services.standing.verification_state.transition (conditional UPDATE);
   identical retries by the same person return the record and record nothing new.
 """
 
@@ -41,7 +41,7 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.services import organisations
-from idp.services.counter_checks import MAX_PUBLIC_ID, USED, CounterRefusal, today_in_vietnam
+from idp.services.counter_checks import MAX_PUBLIC_ID, USED, CounterRefusal
 from idp.services.counter_workflow import (
     done_already,
     status_refusal,
@@ -50,7 +50,8 @@ from idp.services.counter_workflow import (
     visible_to,
 )
 from idp.services.platform import audit
-from idp.services.verification_state import expire_if_due
+from idp.services.platform.clock import today_in_vietnam
+from idp.services.standing.verification_state import expire_if_due
 
 # Where the citizens' wording does not fit an organisation.
 MESSAGES = {

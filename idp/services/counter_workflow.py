@@ -30,7 +30,7 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.services.platform import audit
-from idp.services.verification_state import transition
+from idp.services.standing.verification_state import transition
 
 Verification = IdentityVerification | OrganisationVerification
 Refuse = Callable[..., NoReturn]

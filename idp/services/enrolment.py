@@ -12,7 +12,7 @@ it, see where the verification stands.
   record is evidence of a counter action awaiting a supervisor: withdrawing it would let a
   citizen erase a check made in their name, so the supervisor decides.
 - Each function that changes something is one transaction; the status itself changes only
-  through idp.services.verification_state. Audit events carry the account id and the
+  through idp.services.standing.verification_state. Audit events carry the account id and the
   verification's public id, never the code or personal data.
 - The person's verifications are part of their data export and are erased with the account
   (export_rows, erase_for_deletion, called by idp.services.account_data).
@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, NoReturn
 
 from sqlalchemy import delete, func, select, update
@@ -42,11 +42,12 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import enrolment_codes
-from idp.services.enrolment_codes import INSERT_ATTEMPTS, RATE_WINDOW
-from idp.services.enrolment_codes import MAX_CODES_PER_DAY as MAX_CODES_PER_DAY  # re-exported
 from idp.services.platform import audit
-from idp.services.verification_state import transition
+from idp.services.platform.clock import iso
+from idp.services.standing import enrolment_codes
+from idp.services.standing.enrolment_codes import INSERT_ATTEMPTS, RATE_WINDOW
+from idp.services.standing.enrolment_codes import MAX_CODES_PER_DAY as MAX_CODES_PER_DAY  # re-exported
+from idp.services.standing.verification_state import transition
 
 PUBLIC_ID_RE = re.compile(r"[A-Za-z0-9_-]{22}")
 
@@ -211,11 +212,6 @@ def current(account: Account) -> Standing:
 
 
 # --- the account's data: export and erasure (idp.services.account_data) -------------------
-
-
-def iso(value: date | datetime | None) -> str | None:
-    """A date or moment as the data export writes it (also idp.services.organisation_accounts)."""
-    return value.isoformat() if value is not None else None
 
 
 def export_rows(account_id: int) -> list[dict[str, Any]]:

@@ -28,10 +28,10 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services.enrolment import iso
 from idp.services.organisation_members import move
 from idp.services.platform import audit
-from idp.services.verification_state import transition
+from idp.services.platform.clock import iso
+from idp.services.standing.verification_state import transition
 
 
 def export_rows(account: Account) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """The representative's side of an organisation's counter check (DESIGN §5): ask for an
 enrolment code, cancel it, see where the check stands. Mirrors idp.services.enrolment; what
-the two have in common is idp.services.enrolment_codes.
+the two have in common is idp.services.standing.enrolment_codes.
 
 - Only the organisation's representative, with an active membership, asks for or cancels a
   code, and only while the organisation is not verified.
@@ -9,7 +9,7 @@ the two have in common is idp.services.enrolment_codes.
   (enrolment_codes) codes per organisation in 24 hours. A code is valid `enrolment_code_days` (30) days and
   is unique across citizens' and organisations' checks (enrolment.unused_code).
 - Only a pending code is cancelled online: a submitted check is a clerk's record awaiting a
-  supervisor. Statuses change only through idp.services.verification_state.transition.
+  supervisor. Statuses change only through idp.services.standing.verification_state.transition.
 - A refusal is audited (ORGANISATION_REFUSED) and changes nothing else.
 """
 
@@ -34,10 +34,11 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import enrolment, enrolment_codes, organisations
-from idp.services.enrolment_codes import RATE_WINDOW, Standing
+from idp.services import enrolment, organisations
 from idp.services.organisation_refusals import OrganisationRefusal, refuse
 from idp.services.platform import audit
+from idp.services.standing import enrolment_codes
+from idp.services.standing.enrolment_codes import RATE_WINDOW, Standing
 
 MSG_NOT_REPRESENTATIVE = N_("Only the representative of the organisation can do this.")
 MSG_ALREADY_VERIFIED = N_("This organisation has already been verified at a post office.")

@@ -24,10 +24,10 @@ from idp.extensions import db
 from idp.models import Account, AuditTag, MembershipStatus, OrganisationMember
 from idp.models.base import utcnow
 from idp.services import organisations
-from idp.services.organisation_access import identity_verified
 from idp.services.organisation_members import expire_invitation_if_due, move
 from idp.services.organisation_refusals import refuse
 from idp.services.platform import audit
+from idp.services.standing.organisation_access import identity_verified
 
 MSG_NOT_FOUND = N_("This invitation was not found.")
 MSG_NOT_INVITEE = N_("This invitation is for another person. Only the person whose ID number was "

@@ -45,9 +45,10 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.services import organisations, tokens
-from idp.services.organisation_access import is_current, vietnam_today
 from idp.services.organisation_refusals import OrganisationRefusal, refuse
 from idp.services.platform import audit, notify
+from idp.services.platform.clock import today_in_vietnam
+from idp.services.standing.organisation_access import is_current
 
 INVITATION_DAYS = 14
 MANAGERS = (MemberRole.REPRESENTATIVE, MemberRole.ADMIN)
@@ -156,7 +157,7 @@ def _dates(fields: MemberInput, no: Any, *, current: tuple[date | None, date | N
         no(exc.code, exc.message, 400, "valid_until")
     if (valid_from, valid_until) != current:  # unchanged dates of a lapsed member stay as they are
         try:
-            check_validity(valid_from, valid_until, today=vietnam_today())
+            check_validity(valid_from, valid_until, today=today_in_vietnam())
         except DomainError as exc:
             field = "valid_from" if exc.code == "member.too_far" and valid_until is None \
                 else "valid_until"
@@ -179,7 +180,7 @@ def invite(actor: Actor, public_id: str, fields: MemberInput) -> OrganisationMem
     organisation = manager.organisation
     no = _refuser(actor, "invite", organisation=organisation.public_id)
     try:
-        national_id = check_member_national_id(fields.national_id, today=vietnam_today())
+        national_id = check_member_national_id(fields.national_id, today=today_in_vietnam())
     except DomainError as exc:
         no(exc.code, exc.message, 400, "national_id")
     if national_id == actor.account.national_id:
@@ -307,7 +308,7 @@ def update_member(actor: Actor, public_id: str, member_id: str,
     if not changed:
         no("organisation.member_state", MSG_STATE, 409)
     db.session.refresh(target)
-    if not target.is_current(vietnam_today()):  # outside its new dates (or suspended)
+    if not target.is_current(today_in_vietnam()):  # outside its new dates (or suspended)
         tokens.revoke_on_behalf([target.id], reason="organisation_member_dates")
     audit.record(AuditTag.ORGANISATION_MEMBER_UPDATE, account_id=actor.account.id,
                  session_id=actor.session_id, organisation=manager.organisation.public_id,

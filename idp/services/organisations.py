@@ -60,10 +60,10 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services.organisation_access import identity_verified
 from idp.services.organisation_refusals import OrganisationRefusal, refuse
 from idp.services.platform import audit
-from idp.services.verification_state import transition
+from idp.services.standing.organisation_access import identity_verified
+from idp.services.standing.verification_state import transition
 
 MAX_REGISTRATIONS_PER_DAY = 5
 RATE_WINDOW = timedelta(hours=24)

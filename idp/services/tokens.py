@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from idp.extensions import db
 from idp.models import AuthorizationCode, OAuthToken, OrganisationMember
 from idp.models.base import utcnow
-from idp.services import organisation_access
+from idp.services.standing import organisation_access
 
 MAX_TOKEN_LENGTH = 512
 

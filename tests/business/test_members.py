@@ -13,7 +13,7 @@ from sqlalchemy import select
 from idp.extensions import db
 from idp.models import MemberRole, MembershipStatus, OutboxMessage
 from idp.models.base import utcnow
-from idp.services.organisation_access import vietnam_today
+from idp.services.platform.clock import today_in_vietnam
 from tests.business.helpers import (
     SECOND,
     STRANGER,
@@ -76,7 +76,7 @@ def test_a_mistyped_number_is_shown_as_typed_and_can_be_withdrawn(app: Flask) ->
 
 
 def day(offset: int) -> str:
-    return (vietnam_today() + timedelta(days=offset)).strftime("%d/%m/%Y")
+    return (today_in_vietnam() + timedelta(days=offset)).strftime("%d/%m/%Y")
 
 
 # --- invitations ---------------------------------------------------------------------------
@@ -91,7 +91,7 @@ def test_invite_a_person_with_an_account(app: Flask) -> None:
     row = membership_of(app, THIRD)
     assert (row.status, row.role, row.account_id, row.live_national_id) == (
         MembershipStatus.INVITED, MemberRole.ADMIN, None, "001088004321")
-    assert (row.valid_from, row.valid_until) == (vietnam_today(), vietnam_today() + timedelta(days=365))
+    assert (row.valid_from, row.valid_until) == (today_in_vietnam(), today_in_vietnam() + timedelta(days=365))
     assert timedelta(days=13, hours=23) < row.invitation_expires_at - utcnow() <= timedelta(days=14)
     assert events(app, "organisation.member.invite") == [
         {"organisation": public_id, "membership": row.public_id, "role": "admin", "status": "invited"}]
@@ -362,7 +362,7 @@ def test_change_role_and_dates(app: Flask) -> None:
     response = edit(client, public_id, third.public_id, role="admin", valid_from="", valid_until=day(30))
     assert response.status_code == 303
     row = membership_of(app, THIRD)
-    assert (row.role, row.valid_from, row.valid_until) == (MemberRole.ADMIN, None, vietnam_today() + timedelta(days=30))
+    assert (row.role, row.valid_from, row.valid_until) == (MemberRole.ADMIN, None, today_in_vietnam() + timedelta(days=30))
     assert row.version == third.version + 1
     assert events(app, "organisation.member.update") == [
         {"organisation": public_id, "membership": third.public_id, "role": "admin", "status": "active"}]

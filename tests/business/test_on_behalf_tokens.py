@@ -25,7 +25,8 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.services import counter_organisation_decisions
-from idp.services.organisation_access import is_current, vietnam_today
+from idp.services.platform.clock import today_in_vietnam
+from idp.services.standing.organisation_access import is_current
 from tests.business.helpers import REPRESENTATIVE, SECOND, browser, person, post
 from tests.oidc.flow import Portal, exchange, refresh, registered_portal, sign_in
 from tests.oidc.test_organisation_signin import COLLEAGUE_ID, SCOPE, sign_in_for, tokens_for
@@ -87,7 +88,7 @@ def test_tokens_stay_dead_after_the_membership_is_restored(
         _manage(app, colleague, "suspend")
         _manage(app, colleague, "reinstate")
     else:
-        later = (vietnam_today() + timedelta(days=30)).strftime("%d/%m/%Y")
+        later = (today_in_vietnam() + timedelta(days=30)).strftime("%d/%m/%Y")
         _manage(app, colleague, "", role="member", valid_from=later, valid_until="")
         _manage(app, colleague, "", role="member", valid_from="", valid_until="")
     with app.app_context():  # the membership is current again, its old tokens are not

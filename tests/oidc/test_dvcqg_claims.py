@@ -16,7 +16,7 @@ from idp.extensions import db
 from idp.models import Account, MemberRole, OrganisationMember
 from idp.oidc.claims import scope_claims
 from idp.oidc.dvcqg import DVCQG_CLAIMS, dvcqg_claims, levels_met, national_phone
-from idp.services.organisation_access import organization_claim
+from idp.services.standing.organisation_access import organization_claim
 from tests.factories import active_citizen, second_citizen
 from tests.oidc.assurance import ADDRESS
 from tests.organisation_factories import (

@@ -12,6 +12,7 @@ from idp.extensions import db
 from idp.models import Account, DocumentType, VerificationStatus
 from idp.models.base import utcnow
 from idp.services import counter_checks, counter_decisions
+from idp.services.platform import clock
 from tests.counter.cast import event_count, events, outbox, refusal, snapshot, staff
 from tests.factories import active_citizen, second_citizen
 from tests.staff_factories import enrolled_clerk
@@ -178,7 +179,7 @@ def test_a_check_with_problems_is_refused_with_all_of_them(ctx, overrides, codes
 
 def test_an_expired_card_tells_the_clerk_to_reject(ctx):
     v = pending_verification(citizen(ctx))
-    yesterday = counter_checks.today_in_vietnam() - timedelta(days=1)
+    yesterday = clock.today_in_vietnam() - timedelta(days=1)
     error = refusal(counter_checks.submit, staff(ctx.clerk), v.public_id,
                     good_check(citizen(ctx), expires_on=yesterday))
     assert error.code == "document.expired" and "reject" in error.message

@@ -12,9 +12,9 @@ from werkzeug.wrappers import Response
 
 from idp.models import OrganisationMember
 from idp.services import organisation_members, organisations
-from idp.services.organisation_access import is_current
 from idp.services.organisation_members import Actor, MemberInput
 from idp.services.organisation_refusals import OrganisationRefusal
+from idp.services.standing.organisation_access import is_current
 from idp.web.business import bp, labels
 from idp.web.business.forms import InviteForm, MemberEditForm
 from idp.web.business.views import Page, _session, organisation_page, refused_page

@@ -18,9 +18,9 @@ from idp.services import (
     organisation_members,
     organisations,
 )
-from idp.services.organisation_access import access_problem, identity_verified
 from idp.services.organisation_refusals import OrganisationRefusal
 from idp.services.organisations import RegistrationInput
+from idp.services.standing.organisation_access import access_problem, identity_verified
 from idp.web.business import bp, labels
 from idp.web.business.forms import InviteForm, RegisterOrganisationForm
 from idp.web.citizen.forms import ActionForm

@@ -26,6 +26,7 @@ from idp.domain.errors import DomainError
 from idp.models import IdentityVerification, StaffMember
 from idp.services import backchannel, counter_checks, counter_decisions
 from idp.services.counter_checks import CounterRefusal
+from idp.services.platform.clock import iso
 from idp.web.counter import api_bp
 from idp.web.counter.api_common import (
     CHANNEL,
@@ -33,7 +34,6 @@ from idp.web.counter.api_common import (
     bad_request,
     code_param,
     decisions_json,
-    iso,
     json_body,
     queue_response,
     read_document,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import jsonify, request
@@ -18,6 +18,7 @@ from idp.models import IdentityVerification, OrganisationVerification, StaffMemb
 from idp.services import counter_checks
 from idp.services.account_data import parse_page
 from idp.services.counter_decisions import Page
+from idp.services.platform.clock import iso
 from idp.web.counter.check_forms import clean_number
 from idp.web.counter.guard import api_error, current_staff
 
@@ -117,10 +118,6 @@ def read_reason(body: dict[str, Any]) -> str:
 # --- responses -----------------------------------------------------------------------------
 
 Verification = IdentityVerification | OrganisationVerification
-
-
-def iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def who(people: dict[int, StaffMember], staff_id: int | None) -> dict[str, str] | None:

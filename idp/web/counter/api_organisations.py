@@ -24,12 +24,12 @@ from werkzeug.wrappers import Response
 from idp.domain.business_check import BusinessCheck, clean_certificate_number, clean_reference
 from idp.models import OrganisationVerification, StaffMember
 from idp.services import counter_checks, counter_organisation_decisions, counter_organisations
+from idp.services.platform.clock import iso
 from idp.web.counter import api_bp
 from idp.web.counter.api_common import (
     CHANNEL,
     code_param,
     decisions_json,
-    iso,
     json_body,
     queue_response,
     read_date,

@@ -23,7 +23,8 @@ from idp.models import UserSession
 from idp.oidc import checks, consent, organisation_choice, server, userinfo
 from idp.oidc.checks import MAX_PARAM_LENGTH
 from idp.oidc.discovery import metadata
-from idp.services import keys, organisation_access
+from idp.services import keys
+from idp.services.standing import organisation_access
 from idp.web.oidc import error_text, interactions
 from idp.web.redirects import safe_next
 from idp.web.session_cookie import current_session

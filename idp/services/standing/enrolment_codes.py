@@ -5,7 +5,7 @@ against a concurrent request, and cancelling a pending code online.
 
 Each side keeps its own refusals, audit events, messages and count of recent requests; these
 helpers only take them as callables. Statuses change only through
-idp.services.verification_state.
+idp.services.standing.verification_state.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from idp.extensions import db
 from idp.models import IdentityVerification, OrganisationVerification, PostOffice, VerificationStatus
 from idp.models.base import utcnow
-from idp.services.verification_state import expire_if_due, transition
+from idp.services.standing.verification_state import expire_if_due, transition
 
 MAX_CODES_PER_DAY = 5
 RATE_WINDOW = timedelta(hours=24)

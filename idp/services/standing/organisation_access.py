@@ -28,7 +28,7 @@ from idp.models import (
 )
 
 # Validity dates are Vietnamese calendar dates, like those on ID cards.
-from idp.services.counter_checks import today_in_vietnam as vietnam_today
+from idp.services.platform.clock import today_in_vietnam
 
 MAX_PUBLIC_ID = 22
 
@@ -43,7 +43,7 @@ def access_problem(membership: OrganisationMember, *, today: date | None = None)
     organisation_unverified,
     organisation_revoked, suspended, not_yet_valid, no_longer_valid, account_inactive,
     identity_not_verified."""
-    today = today or vietnam_today()
+    today = today or today_in_vietnam()
     status = membership.organisation.status
     if status is OrganisationStatus.UNVERIFIED:
         return "organisation_unverified"
@@ -80,7 +80,7 @@ def acting_choices(account: Account) -> list[OrganisationMember]:
                OrganisationMember.status == MembershipStatus.ACTIVE,
                Organisation.status == OrganisationStatus.VERIFIED)
     )
-    today = vietnam_today()
+    today = today_in_vietnam()
     current = [m for m in rows if is_current(m, today=today)]
     return sorted(current, key=lambda m: (m.organisation.name, m.organisation.tax_code))
 
