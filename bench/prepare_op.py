@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from idp import create_app
 from idp.models import Account, OAuthClient
-from idp.services import keys
 from idp.services.accounts import CitizenDetails, create_citizen
-from idp.services.clients import register_client
+from idp.services.portals import keys
+from idp.services.portals.clients import register_client
 
 CLIENT_ID = "bench-client"
 CLIENT_SECRET = "bench-client-secret-0123456789abcdef"

@@ -17,8 +17,8 @@ from idp.cli.errors import refuse, refuse_idp_error
 from idp.errors import IdpError, InvalidInput
 from idp.models import ClaimsProfile, ClientAuthMethod, OAuthClient, SubjectType
 from idp.oidc.claims import ACR_ALIASES, LOA_ACR, level_of
-from idp.services import clients as client_service
 from idp.services.platform.clock import iso
+from idp.services.portals import clients as client_service
 
 MAX_JWKS_FILE_BYTES = 64 * 1024
 ONCE = "Store the client_secret now: it is shown only this once (lost? use rotate-secret)."

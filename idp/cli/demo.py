@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from idp.cli.errors import refuse
 from idp.services import demo as demo_service
-from idp.services import keys
+from idp.services.portals import keys
 
 
 @click.group(help="Demo data for local development.")

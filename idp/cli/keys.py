@@ -15,7 +15,7 @@ from flask.cli import with_appcontext
 from idp.cli.errors import refuse_idp_error
 from idp.errors import IdpError
 from idp.models import KeyState, SigningKey
-from idp.services import keys as key_service
+from idp.services.portals import keys as key_service
 
 COLUMNS = ("kid", "alg", "state", "created", "activated", "deactivated", "expires")
 

@@ -7,7 +7,7 @@ import time
 import click
 from flask.cli import with_appcontext
 
-from idp.services import backchannel
+from idp.services.portals import backchannel
 
 
 @click.group(help="Back-channel logout notices to partner portals.")

@@ -14,7 +14,7 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 
 from idp.models import AuthorizationCode, OAuthClient, OAuthToken
 from idp.models.base import utcnow
-from idp.services import clients as client_service
+from idp.services.portals import clients as client_service
 
 
 class Client(ClientMixin):

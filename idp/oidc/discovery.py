@@ -10,7 +10,7 @@ from flask import current_app
 from idp.oidc.claims import LOA_ACR, SUPPORTED_CLAIMS
 from idp.oidc.dvcqg import DVCQG_CLAIMS
 from idp.oidc.grants import AUTH_METHODS
-from idp.services.clients import SUPPORTED_SCOPES
+from idp.services.portals.clients import SUPPORTED_SCOPES
 
 SIGNING_ALGS = ["RS256", "ES256"]
 # The organisation acted for (scope organization), then the names only clients registered with

@@ -14,7 +14,7 @@ from idp.extensions import db
 from idp.oidc import claims as claim_rules
 from idp.oidc.adapters import Token
 from idp.oidc.grants import AUTH_METHODS
-from idp.services import tokens as token_service
+from idp.services.portals import tokens as token_service
 
 
 def _find(token_string: str, hint: str | None) -> tuple[Token, str] | None:

@@ -23,9 +23,9 @@ from idp.extensions import db
 from idp.models import AuditTag, AuthorizationCode, OAuthToken
 from idp.models.base import utcnow
 from idp.oidc.adapters import Code, Token
-from idp.services import keys
-from idp.services import tokens as token_service
 from idp.services.platform import audit
+from idp.services.portals import keys
+from idp.services.portals import tokens as token_service
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 MAX_CODE_LENGTH = 256

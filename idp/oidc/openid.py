@@ -10,7 +10,7 @@ from authlib.oidc.core.util import create_half_hash
 from flask import current_app
 
 from idp.oidc import claims as claim_rules
-from idp.services import keys
+from idp.services.portals import keys
 from idp.services.standing import organisation_access
 
 

@@ -16,7 +16,7 @@ now (idp.services.standing.organisation_access). The answer:
   §3.1.2.6); but consent_required comes first when the portal has no standing consent.
 
 The membership chosen is checked again whenever the code or a token issued from it is used
-(idp.services.tokens.acts_legitimately).
+(idp.services.portals.tokens.acts_legitimately).
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from idp.extensions import db
 from idp.models import OAuthToken
 from idp.models.base import utcnow
 from idp.oidc.adapters import Client
-from idp.services import clients as client_service
-from idp.services import tokens as token_service
+from idp.services.portals import clients as client_service
+from idp.services.portals import tokens as token_service
 
 
 def query_client(client_id: str | None) -> Client | None:

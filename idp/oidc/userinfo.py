@@ -11,7 +11,7 @@ from flask import jsonify, request
 from werkzeug.wrappers import Response
 
 from idp.oidc import claims as claim_rules
-from idp.services import tokens as token_service
+from idp.services.portals import tokens as token_service
 from idp.services.standing import organisation_access
 
 

@@ -3,7 +3,7 @@ live sessions, the activity history, the data export and the deletion of an acco
 
 Every function that changes something is one transaction: it commits, or raises before.
 Back-channel logouts queued by a change are returned as delivery ids; the caller delivers them
-after the commit (idp.services.backchannel.deliver).
+after the commit (idp.services.portals.backchannel.deliver).
 """
 
 from __future__ import annotations
@@ -33,10 +33,11 @@ from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.registration import OtpChallenge
 from idp.oidc.claims import SCOPE_CLAIMS
-from idp.services import enrolment, logout, organisation_accounts, retention, sessions, tokens
+from idp.services import enrolment, logout, organisation_accounts, retention, sessions
 from idp.services.platform import audit, notify, passwords
 from idp.services.platform import throttle as login_throttle
 from idp.services.platform.clock import iso
+from idp.services.portals import tokens
 
 # --- connected portals -------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import account_data, tokens
+from idp.services import account_data
 from idp.services.counter_checks import audit_action, load_for_action, refuse, refuse_status
 from idp.services.counter_workflow import (
     Page,
@@ -40,6 +40,7 @@ from idp.services.counter_workflow import (
     transition_or_refuse,
 )
 from idp.services.platform import notify
+from idp.services.portals import tokens
 
 REVOKE_REASON = "verification_revoked"
 PAGE_SIZE = 20

@@ -34,7 +34,6 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import tokens
 from idp.services.counter_decisions import PAGE_SIZE
 from idp.services.counter_organisations import (
     audit_action,
@@ -51,6 +50,7 @@ from idp.services.counter_workflow import (
     transition_or_refuse,
 )
 from idp.services.platform import notify
+from idp.services.portals import tokens
 
 # The reason codes are the citizens'; their words, for an organisation's check.
 REASON_LABELS = {

@@ -36,7 +36,7 @@ from idp.services import (
 )
 from idp.services import staff as staff_service
 from idp.services.accounts import CitizenDetails, add_citizen, validate_citizen
-from idp.services.clients import ClientRegistration, add_client
+from idp.services.portals.clients import ClientRegistration, add_client
 from idp.services.staff import StaffDetails
 
 DEMO_CITIZEN = CitizenDetails(

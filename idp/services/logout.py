@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from idp.extensions import db
 from idp.models import AuditTag, UserSession
-from idp.services import backchannel, sessions, tokens
+from idp.services import sessions
 from idp.services.platform import audit
+from idp.services.portals import backchannel, tokens
 
 
 def end_session_in_transaction(session: UserSession, *, reason: str) -> list[int]:

@@ -44,10 +44,11 @@ from idp.models import (
     OrganisationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import organisations, tokens
+from idp.services import organisations
 from idp.services.organisation_refusals import OrganisationRefusal, refuse
 from idp.services.platform import audit, notify
 from idp.services.platform.clock import today_in_vietnam
+from idp.services.portals import tokens
 from idp.services.standing.organisation_access import is_current
 
 INVITATION_DAYS = 14

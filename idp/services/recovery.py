@@ -31,10 +31,11 @@ from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge
 from idp.models.notification import OutboxMessage
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import account_data, accounts, devices, tokens
+from idp.services import account_data, accounts, devices
 from idp.services.accounts import canonical_identifier
 from idp.services.platform import audit, notify, otp, passwords
 from idp.services.platform import throttle as login_throttle
+from idp.services.portals import tokens
 
 PURPOSE = OtpPurpose.RECOVER_PASSWORD
 CODE_FAILED = N_("The code is not correct or has expired. Check the SMS, or start again.")

@@ -94,7 +94,8 @@ def revoke(session: UserSession, *, reason: str) -> None:
 
 def sign_out(session: UserSession) -> None:
     """End a session at the person's request, everywhere (see services.logout). Commits."""
-    from idp.services import backchannel, logout
+    from idp.services import logout
+    from idp.services.portals import backchannel
 
     queued = logout.end_session(session, reason="logout")
     backchannel.deliver_after_commit(queued)

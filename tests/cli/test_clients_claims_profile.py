@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from idp.cli import cli
 from idp.extensions import db
 from idp.models import AuditEvent, ClaimsProfile, OAuthClient
-from idp.services.clients import get_client
+from idp.services.portals.clients import get_client
 
 CREATE = ["clients", "create", "--name", "Cổng dịch vụ công Hà Nội",
           "--redirect-uri", "https://portal.example.vn/callback"]

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from idp.cli import cli
 from idp.extensions import db
 from idp.models import SigningKey
-from idp.services import keys
+from idp.services.portals import keys
 
 FIELDS = ["kid", "alg", "state", "created", "activated", "deactivated", "expires"]
 

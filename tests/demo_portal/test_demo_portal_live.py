@@ -12,7 +12,7 @@ import requests
 from idp.demo_portal import create_demo_portal
 from idp.extensions import db
 from idp.models import Account, ClientAuthMethod
-from idp.services.clients import register_client
+from idp.services.portals.clients import register_client
 from tests.demo_portal.live_server import (
     consent_action,
     free_port,

@@ -17,7 +17,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from idp.models import ClientAuthMethod, SubjectType
-from idp.services.clients import register_client
+from idp.services.portals.clients import register_client
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, active_citizen
 

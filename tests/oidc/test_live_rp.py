@@ -17,7 +17,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from idp.models import ClientAuthMethod
-from idp.services.clients import register_client
+from idp.services.portals.clients import register_client
 from tests.demo_portal.live_server import free_port, live_idp, sign_in_and_consent
 from tests.factories import active_citizen
 

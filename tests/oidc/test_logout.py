@@ -15,7 +15,7 @@ from sqlalchemy import select
 from idp.cli import cli
 from idp.extensions import db
 from idp.models import LogoutDelivery, OAuthToken, UserSession
-from idp.services import backchannel
+from idp.services.portals import backchannel
 from tests.conftest import csrf_token
 from tests.oidc.flow import citizen, exchange, obtain_code, refresh, registered_portal, sign_in
 

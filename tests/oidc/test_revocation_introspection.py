@@ -74,7 +74,7 @@ def test_revocation_requires_the_token_parameter(client, issued):
 
 
 def test_disabling_a_client_ends_its_tokens(app, client, issued):
-    from idp.services.clients import disable_client
+    from idp.services.portals.clients import disable_client
 
     portal, tokens = issued
     with app.app_context():

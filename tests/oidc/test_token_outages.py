@@ -11,7 +11,7 @@ from sqlalchemy import select
 from idp import errors
 from idp.extensions import db
 from idp.models import OAuthToken
-from idp.services import keys
+from idp.services.portals import keys
 from tests.oidc.flow import (
     citizen,
     exchange,

@@ -12,9 +12,10 @@ from werkzeug.wrappers import Response
 from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone
 from idp.models import UserSession
-from idp.services import account_data, backchannel, contact_email, devices, passwords_change
+from idp.services import account_data, contact_email, devices, passwords_change
 from idp.services import activity as activity_service
 from idp.services.platform import throttle
+from idp.services.portals import backchannel
 from idp.web.citizen.activity_lines import activity_line
 from idp.web.citizen.forms import ActionForm, DeleteAccountForm, PasswordChangeForm
 from idp.web.citizen.labels import SCOPE_DESCRIPTIONS, short_user_agent

@@ -24,9 +24,10 @@ from werkzeug.wrappers import Response
 from idp.domain.document_check import DocumentCheck, check_address
 from idp.domain.errors import DomainError
 from idp.models import IdentityVerification, StaffMember
-from idp.services import backchannel, counter_checks, counter_decisions
+from idp.services import counter_checks, counter_decisions
 from idp.services.counter_checks import CounterRefusal
 from idp.services.platform.clock import iso
+from idp.services.portals import backchannel
 from idp.web.counter import api_bp
 from idp.web.counter.api_common import (
     CHANNEL,

@@ -14,7 +14,6 @@ from werkzeug.wrappers import Response
 from idp.domain.admin_units import PROVINCES
 from idp.models import IdentityVerification, OrganisationVerification, StaffMember
 from idp.services import (
-    backchannel,
     counter_checks,
     counter_decisions,
     counter_organisation_decisions,
@@ -22,6 +21,7 @@ from idp.services import (
 )
 from idp.services.account_data import parse_page
 from idp.services.counter_checks import CounterRefusal
+from idp.services.portals import backchannel
 from idp.web.counter import bp
 from idp.web.counter.check_forms import (
     DOCUMENT_LABELS,

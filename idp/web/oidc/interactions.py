@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from idp.models import OAuthClient
 from idp.oidc import checks, organisation_choice
 from idp.oidc import claims as claim_rules
-from idp.services import clients
+from idp.services.portals import clients
 from idp.services.standing import organisation_access
 
 # Form fields of our own pages, never part of the protocol request.

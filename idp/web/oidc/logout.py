@@ -17,8 +17,9 @@ from idp.domain.stored_text import is_storable
 from idp.errors import IdpError
 from idp.extensions import csrf
 from idp.models import OAuthClient
-from idp.services import backchannel, keys, logout
-from idp.services.clients import get_client
+from idp.services import logout
+from idp.services.portals import backchannel, keys
+from idp.services.portals.clients import get_client
 from idp.web.session_cookie import clear_session_cookie, current_session
 
 bp = Blueprint("oidc_logout", __name__)

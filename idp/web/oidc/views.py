@@ -23,7 +23,7 @@ from idp.models import UserSession
 from idp.oidc import checks, consent, organisation_choice, server, userinfo
 from idp.oidc.checks import MAX_PARAM_LENGTH
 from idp.oidc.discovery import metadata
-from idp.services import keys
+from idp.services.portals import keys
 from idp.services.standing import organisation_access
 from idp.web.oidc import error_text, interactions
 from idp.web.redirects import safe_next

@@ -13,8 +13,9 @@ from werkzeug.wrappers import Response
 
 from idp.domain.errors import DomainError
 from idp.extensions import limiter
-from idp.services import backchannel, mfa, recovery
+from idp.services import mfa, recovery
 from idp.services.platform import otp
+from idp.services.portals import backchannel
 from idp.web.recovery.forms import CodeForm, NewPasswordForm, StartForm
 from idp.web.redirects import next_param
 from idp.web.session_cookie import device_cookie

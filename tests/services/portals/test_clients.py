@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from idp.errors import Conflict, InvalidInput
 from idp.extensions import db
 from idp.models import ClientAuthMethod, OAuthClient, SubjectType
-from idp.services import clients
-from idp.services.clients import check_client_secret, register_client
+from idp.services.portals import clients
+from idp.services.portals.clients import check_client_secret, register_client
 
 CB = "https://portal.example.vn/callback"
 EC_PUBLIC = ECKey.generate_key("P-256").as_dict(private=False)
@@ -328,7 +328,7 @@ def test_list_clients_oldest_first(app):
 
 
 def test_generated_client_ids_are_safe_on_a_command_line(app):
-    from idp.services.clients import register_client
+    from idp.services.portals.clients import register_client
 
     with app.app_context():
         ids = [register_client(name=f"Portal {i}", redirect_uris=["https://p.example.vn/cb"]).client.client_id

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from idp.errors import InvalidInput
 from idp.extensions import db
 from idp.models import AuditEvent, ClaimsProfile, OAuthClient
-from idp.services import clients
-from idp.services.clients import ClientRegistration, add_client, register_client
+from idp.services.portals import clients
+from idp.services.portals.clients import ClientRegistration, add_client, register_client
 
 CB = "https://portal.example.vn/callback"
 

@@ -18,8 +18,8 @@ from idp.errors import InvalidInput
 from idp.extensions import db
 from idp.models import KeyState, SigningKey
 from idp.models.base import utcnow
-from idp.services import keys
 from idp.services.platform import crypto
+from idp.services.portals import keys
 from tests.conftest import TEST_DATABASE_URL
 
 NEXT, CURRENT, PREVIOUS, RETIRED = KeyState.NEXT, KeyState.CURRENT, KeyState.PREVIOUS, KeyState.RETIRED

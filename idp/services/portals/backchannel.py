@@ -23,7 +23,7 @@ from idp.extensions import db
 from idp.models import AuthorizationCode, LogoutDelivery, OAuthClient, UserSession
 from idp.models.base import utcnow
 from idp.oidc.claims import subject_for
-from idp.services import keys
+from idp.services.portals import keys
 
 log = logging.getLogger(__name__)
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
