@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from idp import create_app
 from idp.models import Account, OAuthClient
-from idp.services.accounts import CitizenDetails, create_citizen
+from idp.services.identity.accounts import CitizenDetails, create_citizen
 from idp.services.portals import keys
 from idp.services.portals.clients import register_client
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from idp.extensions import db
 from idp.models import Account, AccountStatus
-from idp.services.accounts import CitizenDetails, create_citizen
+from idp.services.identity.accounts import CitizenDetails, create_citizen
 
 PASSWORD = "correct horse battery staple"
 

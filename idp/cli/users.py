@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 
 from idp.cli.errors import refuse, refuse_idp_error
 from idp.errors import IdpError
-from idp.services.accounts import CitizenDetails, create_citizen
+from idp.services.identity.accounts import CitizenDetails, create_citizen
 
 MAX_PASSWORD_BYTES = 4096
 

@@ -39,7 +39,7 @@ from idp.models.base import utcnow
 from idp.oidc import acr as acr_rules
 from idp.oidc import claims as claim_rules
 from idp.oidc import organisation_choice
-from idp.services import mfa
+from idp.services.identity import mfa
 from idp.services.portals import keys
 
 # Set on the way back from the sign-in page: the instant the interaction was asked for.

@@ -33,7 +33,8 @@ from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.registration import OtpChallenge
 from idp.oidc.claims import SCOPE_CLAIMS
-from idp.services import enrolment, logout, organisation_accounts, retention, sessions
+from idp.services import organisation_accounts, retention
+from idp.services.identity import enrolment, logout, sessions
 from idp.services.platform import audit, notify, passwords
 from idp.services.platform import throttle as login_throttle
 from idp.services.platform.clock import iso

@@ -1,5 +1,5 @@
 """Assisted registration at a post-office counter (DESIGN §5): a clerk registers a walk-in
-citizen; the citizen activates the account on their own phone (idp.services.activation).
+citizen; the citizen activates the account on their own phone (idp.services.identity.activation).
 
 `register_walk_in` is one transaction that writes, or refuses with nothing written:
 - the declared data pass self-registration's rules (accounts.citizen_errors) and the document
@@ -15,7 +15,7 @@ citizen; the citizen activates the account on their own phone (idp.services.acti
   ACTIVATION_CODE_HOURS (72 h), not the usual 10 minutes: the citizen leaves the counter and
   activates later, maybe at home, maybe after a weekend; a 6-digit code stays safe that long
   because a code dies after 5 wrong guesses and guesses are throttled per ID number
-  (idp.services.activation), and the SMS alone is useless without the ID number.
+  (idp.services.identity.activation), and the SMS alone is useless without the ID number.
 Audit: ACCOUNT_CREATE and COUNTER_ASSISTED_REGISTRATION (staff, office, account,
 verification public id; no personal data).
 
@@ -61,8 +61,8 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.models.registration import OtpPurpose
-from idp.services import accounts
-from idp.services.accounts import CitizenDetails
+from idp.services.identity import accounts
+from idp.services.identity.accounts import CitizenDetails
 from idp.services.platform import audit, notify, otp
 from idp.services.platform.clock import today_in_vietnam
 

@@ -25,17 +25,10 @@ from idp.models import (
     StaffMember,
     TotpCredential,
 )
-from idp.services import (
-    counter_checks,
-    counter_decisions,
-    enrolment,
-    mfa,
-    offices,
-    staff_enrolment,
-    staff_mfa,
-)
+from idp.services import counter_checks, counter_decisions, offices, staff_enrolment, staff_mfa
 from idp.services import staff as staff_service
-from idp.services.accounts import CitizenDetails, add_citizen, validate_citizen
+from idp.services.identity import enrolment, mfa
+from idp.services.identity.accounts import CitizenDetails, add_citizen, validate_citizen
 from idp.services.portals.clients import ClientRegistration, add_client
 from idp.services.staff import StaffDetails
 

@@ -1,5 +1,5 @@
 """The representative's side of an organisation's counter check (DESIGN §5): ask for an
-enrolment code, cancel it, see where the check stands. Mirrors idp.services.enrolment; what
+enrolment code, cancel it, see where the check stands. Mirrors idp.services.identity.enrolment; what
 the two have in common is idp.services.standing.enrolment_codes.
 
 - Only the organisation's representative, with an active membership, asks for or cancels a
@@ -34,7 +34,8 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import enrolment, organisations
+from idp.services import organisations
+from idp.services.identity import enrolment
 from idp.services.organisation_refusals import OrganisationRefusal, refuse
 from idp.services.platform import audit
 from idp.services.standing import enrolment_codes

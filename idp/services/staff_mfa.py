@@ -26,7 +26,8 @@ from idp.errors import IdpError
 from idp.extensions import db
 from idp.models import AuditTag, StaffMember, StaffSession
 from idp.models.base import utcnow
-from idp.services import mfa, staff_enrolment, staff_sessions
+from idp.services import staff_enrolment, staff_sessions
+from idp.services.identity import mfa
 from idp.services.platform import audit, crypto, passwords, qr, throttle
 from idp.services.staff import find_staff, normalize_username
 

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from idp.extensions import db
 from idp.models import StaffMember, StaffSession
 from idp.models.base import utcnow
-from idp.services.sessions import MAX_TOKEN_LENGTH, token_hash
+from idp.services.identity.sessions import MAX_TOKEN_LENGTH, token_hash
 
 TOUCH_INTERVAL = timedelta(seconds=30)
 # The console's cookie, scoped to /counter so citizen pages never send it.

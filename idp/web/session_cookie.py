@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, g, request
 
 from idp.models import Account, UserSession
-from idp.services import devices, sessions
+from idp.services.identity import devices, sessions
 
 _NOT_LOADED = object()
 

@@ -18,7 +18,7 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import enrolment
+from idp.services.identity import enrolment
 from tests.business.helpers import (
     SECOND,
     STRANGER,

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from idp.extensions import db
 from idp.models import Account, AuthorizationCode, UserSession
 from idp.models.mfa import TotpCredential
-from idp.services import mfa
+from idp.services.identity import mfa
 from idp.services.platform import crypto
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD

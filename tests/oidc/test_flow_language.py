@@ -16,7 +16,7 @@ from markupsafe import escape
 
 from idp.extensions import db
 from idp.models import Account
-from idp.services import mfa
+from idp.services.identity import mfa
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, second_citizen
 from tests.oidc.assurance import (

@@ -213,7 +213,7 @@ def test_the_way_back_to_the_portal_from_set_up_and_step_up(app, client, page):
         enrol_totp_for_pending = totp_code(app, account_id)  # confirm the set-up elsewhere
         with app.app_context():
             from idp.models import Account
-            from idp.services import mfa
+            from idp.services.identity import mfa
             mfa.confirm_enrolment(db.session.get(Account, account_id), enrol_totp_for_pending)
         url = STEP_UP + "?" + urlencode({"next": target})
     else:

@@ -45,7 +45,7 @@ def test_ending_another_session_is_audited_once_and_revokes_it(app) -> None:
 
     from idp.extensions import db
     from idp.models import AuditEvent, UserSession
-    from idp.services import sessions
+    from idp.services.identity import sessions
     from tests.factories import active_citizen
 
     with app.app_context():
@@ -67,9 +67,9 @@ def test_export_lists_verifications_without_staff_or_code(app) -> None:
 
     from idp.models import DocumentType, RejectReason, VerificationStatus
     from idp.models.base import utcnow
-    from idp.services import enrolment
+    from idp.services.identity import enrolment
     from tests.factories import active_citizen
-    from tests.services.test_enrolment import verification_row
+    from tests.services.identity.test_enrolment import verification_row
     from tests.staff_factories import enrolled_clerk, enrolled_supervisor, post_office
 
     with app.app_context():
@@ -105,9 +105,9 @@ def test_deletion_erases_verifications(app) -> None:
     from idp.extensions import db
     from idp.models import AuditEvent, DocumentType, IdentityVerification, VerificationStatus
     from idp.models.base import utcnow
-    from idp.services import enrolment
+    from idp.services.identity import enrolment
     from tests.factories import PASSWORD, active_citizen, second_citizen
-    from tests.services.test_enrolment import verification_row
+    from tests.services.identity.test_enrolment import verification_row
     from tests.staff_factories import enrolled_clerk, post_office
 
     with app.app_context():
@@ -152,7 +152,7 @@ def test_deletion_removes_a_pending_code(app) -> None:
 
     from idp.extensions import db
     from idp.models import IdentityVerification
-    from idp.services import enrolment
+    from idp.services.identity import enrolment
     from tests.factories import PASSWORD, active_citizen
 
     with app.app_context():

@@ -23,7 +23,6 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import activation, authentication
 from idp.services.assisted_registration import (
     ACTIVATION_CODE_HOURS,
     AccountExists,
@@ -31,6 +30,7 @@ from idp.services.assisted_registration import (
     WalkInInvalid,
     register_walk_in,
 )
+from idp.services.identity import activation, authentication
 from idp.services.platform import otp, passwords, throttle
 from tests.factories import active_citizen, citizen_details
 from tests.staff_factories import enrolled_clerk, post_office

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from idp.extensions import db
 from idp.models import Account, AccountStatus, RejectReason, UserSession, VerificationStatus
-from idp.services import counter_checks, counter_decisions, sessions
+from idp.services import counter_checks, counter_decisions
+from idp.services.identity import sessions
 from tests.counter.cast import (
     event_count,
     events,

@@ -99,7 +99,7 @@ def test_the_id_number_and_the_phone_share_one_count(app, client, settings):
 
 def test_an_error_during_the_password_check_leaves_no_attempt_pending(app, settings,
                                                                        monkeypatch):
-    from idp.services import authentication
+    from idp.services.identity import authentication
 
     with app.app_context():
         active_citizen()

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from idp.extensions import db
 from idp.models import Account, OutboxMessage
 from idp.models.base import utcnow
-from idp.services import devices
+from idp.services.identity import devices
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, active_citizen, second_citizen
 from tests.web.recovery.test_recovery import latest_code, submit_code

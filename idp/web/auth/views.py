@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from idp import i18n
 from idp.extensions import limiter
 from idp.models import UserSession
-from idp.services import accounts, authentication, sessions
+from idp.services.identity import accounts, authentication, sessions
 from idp.web.auth.forms import LanguageForm, LoginForm, LogoutForm
 from idp.web.mfa.views import set_challenge_cookie
 from idp.web.oidc.interactions import waiting_portal

@@ -1,6 +1,6 @@
 """The wording of the activity history: one plain line per shown event (vi/en via gettext).
 
-Which events are shown is decided in idp.services.activity; names (organisation, office,
+Which events are shown is decided in idp.services.identity.activity; names (organisation, office,
 portal) come from the entry, resolved when the page is shown."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from idp.models import AuditTag as T
-from idp.services.activity import Entry
+from idp.services.identity.activity import Entry
 
 ORGANISATION_VISIT = _l("The enrolment code of %(organisation)s was looked up at %(office)s")
 PERSON_VISIT = _l("Your enrolment code was looked up at %(office)s")

@@ -1,4 +1,4 @@
-"""Account page: change the phone or the e-mail address, re-confirmed (idp.services.contact_change).
+"""Account page: change the phone or the e-mail address, re-confirmed (idp.services.identity.contact_change).
 
 Routes on the `citizen` blueprint, so every page needs a live sign-in. The e-mail link is
 therefore opened signed in as the owner (after a sign-in redirect back to the link): the token
@@ -14,8 +14,8 @@ from werkzeug.wrappers import Response
 
 from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone
-from idp.services import contact_change
-from idp.services import contact_email as contact_email_service
+from idp.services.identity import contact_change
+from idp.services.identity import contact_email as contact_email_service
 from idp.services.platform import throttle
 from idp.web.citizen.forms import ActionForm, EmailChangeForm, PhoneChangeForm, PhoneCodeForm
 from idp.web.citizen.views import _session, bp

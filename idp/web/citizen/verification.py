@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from idp.domain.enrolment_code import qr_payload
 from idp.models import RejectReason, VerificationStatus
-from idp.services import enrolment
+from idp.services.identity import enrolment
 from idp.services.platform import qr
 from idp.web.citizen.forms import ActionForm
 from idp.web.citizen.views import _session, bp

@@ -12,8 +12,9 @@ from werkzeug.wrappers import Response
 from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone
 from idp.models import UserSession
-from idp.services import account_data, contact_email, devices, passwords_change
-from idp.services import activity as activity_service
+from idp.services import account_data
+from idp.services.identity import activity as activity_service
+from idp.services.identity import contact_email, devices, password_change
 from idp.services.platform import throttle
 from idp.services.portals import backchannel
 from idp.web.citizen.activity_lines import activity_line
@@ -136,7 +137,7 @@ def password() -> str | Response | tuple[str, int]:
         return _password_page(form, 400)
     session = _session()
     try:
-        queued = passwords_change.change_password(
+        queued = password_change.change_password(
             session.account, current=form.current_password.data or "",
             new=form.new_password.data or "", session_id=session.id,
             sign_out_others=bool(form.sign_out_others.data))
@@ -145,7 +146,7 @@ def password() -> str | Response | tuple[str, int]:
             "Too many wrong passwords. Try again in %(minutes)s minutes.",
             minutes=max(1, (exc.retry_after + 59) // 60))]
         return _password_page(form, 429)
-    except passwords_change.WrongCurrentPassword:
+    except password_change.WrongCurrentPassword:
         form.current_password.errors = [gettext("This is not your current password.")]
         return _password_page(form, 400)
     except DomainError as exc:

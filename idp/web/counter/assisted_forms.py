@@ -16,7 +16,7 @@ from wtforms.validators import ValidationError
 
 from idp.domain.document_check import DocumentCheck, PostalAddress, check_address
 from idp.domain.errors import N_, DomainError
-from idp.services.accounts import CitizenDetails
+from idp.services.identity.accounts import CitizenDetails
 from idp.web.counter.check_forms import DocumentCheckForm, clean_number
 from idp.web.register.fields import (  # dd/mm/yyyy dates, as on the card
     BIRTHDATE_HINT,

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from idp.extensions import limiter
 from idp.models import StaffSession
 from idp.services import staff_enrolment, staff_mfa
-from idp.services.mfa import grouped
+from idp.services.identity.mfa import grouped
 from idp.services.staff_sessions import NewStaffSession
 from idp.web.counter import bp
 from idp.web.counter.auth_forms import (

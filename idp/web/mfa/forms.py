@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from idp.services.mfa import MAX_CODE_LENGTH
+from idp.services.identity.mfa import MAX_CODE_LENGTH
 
 
 def _code_field(label: str, hint_required: str) -> StringField:

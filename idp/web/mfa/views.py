@@ -21,7 +21,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.oidc.checks import MFA_SKIP_MARKER
-from idp.services import mfa, mfa_challenge, step_up
+from idp.services.identity import mfa, mfa_challenge, step_up
 from idp.services.platform import qr
 from idp.web.mfa.forms import ConfirmForm, RemoveForm, SetupForm, VerifyForm
 from idp.web.oidc.interactions import waiting_portal

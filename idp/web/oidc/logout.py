@@ -17,7 +17,7 @@ from idp.domain.stored_text import is_storable
 from idp.errors import IdpError
 from idp.extensions import csrf
 from idp.models import OAuthClient
-from idp.services import logout
+from idp.services.identity import logout
 from idp.services.portals import backchannel, keys
 from idp.services.portals.clients import get_client
 from idp.web.session_cookie import clear_session_cookie, current_session

@@ -1,5 +1,5 @@
 """Forgotten password: identifier -> SMS code (or e-mail link) + new password -> sign in
-normally (TOTP still asked). Thin views over idp.services.recovery; every POST is
+normally (TOTP still asked). Thin views over idp.services.identity.recovery; every POST is
 CSRF-protected and rate-limited per IP, and no GET changes anything.
 
 A recovery started from a portal's sign-in carries that sign-in's `next` (the authorization
@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from idp.domain.errors import DomainError
 from idp.extensions import limiter
-from idp.services import mfa, recovery
+from idp.services.identity import mfa, recovery
 from idp.services.platform import otp
 from idp.services.portals import backchannel
 from idp.web.recovery.forms import CodeForm, NewPasswordForm, StartForm

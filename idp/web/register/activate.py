@@ -1,6 +1,6 @@
 """Activation of an account a post-office clerk registered (DESIGN §5): on the citizen's own
 phone, ID number + SMS code -> their own password -> signed in. Thin views over
-idp.services.activation; every POST is CSRF-protected and rate-limited per IP, and no GET
+idp.services.identity.activation; every POST is CSRF-protected and rate-limited per IP, and no GET
 changes anything. The step-1 flow token lives in an HttpOnly cookie scoped to /activate."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from idp.domain.errors import DomainError
 from idp.domain.terms import TERMS_VERSION
 from idp.extensions import limiter
 from idp.i18n import current_language
-from idp.services import activation
+from idp.services.identity import activation
 from idp.web.register.activate_forms import ActivateCodeForm, ChoosePasswordForm, NewCodeForm
 from idp.web.register.views import bp
 from idp.web.session_cookie import current_account, set_session_cookie

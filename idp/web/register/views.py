@@ -1,5 +1,5 @@
 """Self-registration: details -> phone code -> account (LoA1), signed in. Thin views over
-idp.services.registration; every POST is CSRF-protected and no GET changes anything.
+idp.services.identity.registration; every POST is CSRF-protected and no GET changes anything.
 
 A registration started from a portal's sign-in carries that sign-in's `next` (the
 authorization request to resume) in every page's URL, and continues to it once the phone
@@ -15,8 +15,8 @@ from werkzeug.wrappers import Response
 from idp.domain.terms import TERMS_VERSION
 from idp.extensions import limiter
 from idp.i18n import current_language
-from idp.services import registration
-from idp.services.accounts import CitizenDetails, citizen_errors, validate_citizen
+from idp.services.identity import registration
+from idp.services.identity.accounts import CitizenDetails, citizen_errors, validate_citizen
 from idp.web.redirects import next_param
 from idp.web.register.forms import ConfirmCodeForm, EmailConfirmForm, RegisterForm, ResendForm
 from idp.web.session_cookie import current_account, set_session_cookie

@@ -27,8 +27,8 @@ from idp.services import (
     counter_organisation_decisions,
     counter_organisations,
 )
-from idp.services.activity import DECISIONS, Decision
 from idp.services.counter_checks import CounterRefusal
+from idp.services.identity.activity import DECISIONS, Decision
 from idp.services.platform import audit
 from idp.web.citizen.activity_lines import LINES
 from tests.business.helpers import REPRESENTATIVE, browser, person, post

@@ -13,7 +13,7 @@ from itsdangerous import TimestampSigner
 
 from idp.extensions import db
 from idp.models import Account
-from idp.services import devices
+from idp.services.identity import devices
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
 from tests.oidc.flow import citizen, sign_in

@@ -21,12 +21,12 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import enrolment
+from idp.services.identity import enrolment
 from idp.web.citizen.verification import qr_data_uri
 from tests.conftest import csrf_token
 from tests.factories import second_citizen
 from tests.oidc.flow import citizen, sign_in
-from tests.services.test_enrolment import verification_row
+from tests.services.identity.test_enrolment import verification_row
 from tests.staff_factories import enrolled_clerk, enrolled_supervisor, post_office
 
 PAGE = "/account/verification"

@@ -16,7 +16,7 @@ from idp.extensions import db
 from idp.models import Account, AuditEvent, AuditTag, OAuthToken, OutboxMessage, UserSession
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge
-from idp.services import mfa
+from idp.services.identity import mfa
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, active_citizen, disabled_citizen
 from tests.oidc.flow import exchange, obtain_code, refresh, registered_portal, sign_in
@@ -227,7 +227,7 @@ def test_flow_cookie_looks_the_same_for_known_and_unknown(app, client):
     start(other, "001099012346")
     unknown = other.get_cookie("postid_recovery", path="/recover").value
     with app.app_context():
-        from idp.services import recovery
+        from idp.services.identity import recovery
 
         decoded = [recovery._serializer().loads(value) for value in (known, unknown)]
     # Same fields, same widths, no account id: the signed (readable) cookie tells nothing.

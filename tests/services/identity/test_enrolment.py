@@ -1,4 +1,4 @@
-"""Enrolment codes, the citizen's side of counter verification (idp.services.enrolment)."""
+"""Enrolment codes, the citizen's side of counter verification (idp.services.identity.enrolment)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import enrolment
+from idp.services.identity import enrolment
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import active_citizen, second_citizen
 from tests.staff_factories import enrolled_clerk, post_office

@@ -1,5 +1,5 @@
 """The e-mail address on the account page (DESIGN §6), re-confirmed; the phone is in
-idp.services.contact_change, which also holds the shared password check and errors.
+idp.services.identity.contact_change, which also holds the shared password check and errors.
 
 A link goes to the NEW address (CONFIRM_EMAIL, bound to the account, the address in
 `destination`); opening it (signed in as the owner) sets the address and email_verified_at.
@@ -27,7 +27,7 @@ from idp.extensions import db
 from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services.contact_change import (
+from idp.services.identity.contact_change import (
     NO_EMAIL,
     SAME_EMAIL,
     ResendRefused,

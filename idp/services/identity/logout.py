@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from idp.extensions import db
 from idp.models import AuditTag, UserSession
-from idp.services import sessions
+from idp.services.identity import sessions
 from idp.services.platform import audit
 from idp.services.portals import backchannel, tokens
 

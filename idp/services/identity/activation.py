@@ -43,7 +43,7 @@ from idp.models.base import utcnow
 from idp.models.credentials import PasswordCredential
 from idp.models.notification import OutboxMessage
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import registration, sessions
+from idp.services.identity import registration, sessions
 from idp.services.platform import audit, notify, otp, passwords
 from idp.services.platform import throttle as login_throttle
 

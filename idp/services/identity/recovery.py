@@ -31,8 +31,9 @@ from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge
 from idp.models.notification import OutboxMessage
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import account_data, accounts, devices
-from idp.services.accounts import canonical_identifier
+from idp.services import account_data
+from idp.services.identity import accounts, devices
+from idp.services.identity.accounts import canonical_identifier
 from idp.services.platform import audit, notify, otp, passwords
 from idp.services.platform import throttle as login_throttle
 from idp.services.portals import tokens

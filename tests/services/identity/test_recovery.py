@@ -12,7 +12,7 @@ from idp.extensions import db
 from idp.models import OutboxMessage
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge
-from idp.services import recovery
+from idp.services.identity import recovery
 from idp.services.platform import otp, passwords
 from tests.factories import active_citizen
 

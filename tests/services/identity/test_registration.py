@@ -11,8 +11,8 @@ from idp.cli import cli
 from idp.extensions import db
 from idp.models import OutboxMessage
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import registration
-from idp.services.accounts import validate_citizen
+from idp.services.identity import registration
+from idp.services.identity.accounts import validate_citizen
 from idp.services.platform import otp
 from tests.factories import PASSWORD, citizen_details
 

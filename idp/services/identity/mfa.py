@@ -10,8 +10,8 @@ step that waits for it.
 - Recovery codes: 10, shown once, stored argon2-hashed, spent with a conditional UPDATE.
 - Failures are throttled per account (login_throttle key "mfa:<account id>") and a pending
   sign-in dies after MAX_CHALLENGE_ATTEMPTS wrong codes.
-- The step-up of a signed-in session reuses these checks: idp/services/step_up.py; the
-  pending sign-in that waits for the second factor lives in idp/services/mfa_challenge.py.
+- The step-up of a signed-in session reuses these checks: idp/services/identity/step_up.py; the
+  pending sign-in that waits for the second factor lives in idp/services/identity/mfa_challenge.py.
 """
 
 from __future__ import annotations

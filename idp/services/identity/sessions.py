@@ -94,7 +94,7 @@ def revoke(session: UserSession, *, reason: str) -> None:
 
 def sign_out(session: UserSession) -> None:
     """End a session at the person's request, everywhere (see services.logout). Commits."""
-    from idp.services import logout
+    from idp.services.identity import logout
     from idp.services.portals import backchannel
 
     queued = logout.end_session(session, reason="logout")

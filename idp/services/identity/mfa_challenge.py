@@ -1,6 +1,6 @@
 """The second step of sign-in (DESIGN §6): a password accepted for an account with TOTP opens
 a pending sign-in (MfaChallenge, CHALLENGE_LIFETIME, at most MAX_CHALLENGE_ATTEMPTS wrong
-codes); the code checks of idp/services/mfa.py complete it into a session."""
+codes); the code checks of idp/services/identity/mfa.py complete it into a session."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from idp.extensions import db
 from idp.models import Account, AuditTag, UserSession
 from idp.models.base import utcnow
 from idp.models.mfa import MfaChallenge
-from idp.services import devices, sessions
-from idp.services.mfa import (
+from idp.services.identity import devices, sessions
+from idp.services.identity.mfa import (
     CHALLENGE_LIFETIME,
     MAX_CHALLENGE_ATTEMPTS,
     ChallengeDead,

@@ -24,8 +24,8 @@ from idp.extensions import db
 from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge, OtpPurpose, PendingRegistration
-from idp.services import accounts, contact_email, sessions
-from idp.services.accounts import CitizenDetails
+from idp.services.identity import accounts, contact_email, sessions
+from idp.services.identity.accounts import CitizenDetails
 from idp.services.platform import audit, notify, otp, passwords, throttle
 
 CONFIRM_FAILED = N_("The code is not correct or has expired. Check the SMS, or ask for a new code.")

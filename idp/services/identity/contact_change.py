@@ -7,7 +7,7 @@ changes until the new contact is proven:
   account); on confirmation the phone is replaced and the OLD phone gets a notice. A phone that
   already belongs to another account gets the same answer, but a challenge no code can satisfy
   and no SMS, so the form never tells whether a number is registered.
-* e-mail (idp.services.contact_email): a link goes to the NEW address (CONFIRM_EMAIL, bound to
+* e-mail (idp.services.identity.contact_email): a link goes to the NEW address (CONFIRM_EMAIL, bound to
   the account, the address in `destination`); opening it (signed in as the owner) sets the
   address and email_verified_at. Removing the e-mail needs only the password.
 

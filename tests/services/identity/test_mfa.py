@@ -8,7 +8,7 @@ import pyotp
 import pytest
 
 from idp.extensions import db
-from idp.services import mfa, sessions, step_up
+from idp.services.identity import mfa, sessions, step_up
 from tests.factories import active_citizen
 
 

@@ -10,7 +10,7 @@ from idp.errors import IdpError
 from idp.extensions import db
 from idp.models import Account, AuditTag, UserSession
 from idp.models.base import utcnow
-from idp.services import accounts, devices, mfa, mfa_challenge, sessions
+from idp.services.identity import accounts, devices, mfa, mfa_challenge, sessions
 from idp.services.platform import audit, passwords, throttle
 
 GENERIC_FAILURE = N_("The ID number or phone number and password do not match. Please try again.")

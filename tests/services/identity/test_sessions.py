@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from idp.extensions import db
 from idp.models.base import utcnow
-from idp.services import sessions
+from idp.services.identity import sessions
 from tests.factories import active_citizen
 
 

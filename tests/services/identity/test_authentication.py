@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import AuditEvent, PasswordCredential
-from idp.services import authentication
+from idp.services.identity import authentication
 from idp.services.platform import passwords, throttle
 from tests.factories import PASSWORD, active_citizen
 

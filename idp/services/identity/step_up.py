@@ -23,7 +23,7 @@ import secrets
 from idp.domain.errors import N_
 from idp.extensions import db
 from idp.models import AuditTag, UserSession
-from idp.services import mfa, sessions
+from idp.services.identity import mfa, sessions
 from idp.services.platform import audit
 from idp.services.platform import throttle as login_throttle
 
