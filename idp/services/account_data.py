@@ -33,7 +33,8 @@ from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.registration import OtpChallenge
 from idp.oidc.claims import SCOPE_CLAIMS
-from idp.services import organisation_accounts, retention
+from idp.services import retention
+from idp.services.business import personal_data
 from idp.services.identity import enrolment, logout, sessions
 from idp.services.platform import audit, notify, passwords
 from idp.services.platform import throttle as login_throttle
@@ -210,7 +211,7 @@ def export(account: Account, *, session_id: int | None) -> dict[str, Any]:
             "address_verified_at": iso(account.address_verified_at),
         },
         "verifications": enrolment.export_rows(account.id),
-        "organisations": organisation_accounts.export_rows(account),
+        "organisations": personal_data.export_rows(account),
         "connected_portals": [
             {"portal": p.client.name, "client_id": p.client.client_id, "scopes": p.scopes,
              "claims": p.claims, "granted_at": iso(p.consent.granted_at)}
@@ -338,7 +339,7 @@ def delete_account(account: Account, password: str, *, session_id: int | None) -
     for model in (PasswordCredential, TotpCredential, RecoveryCode, MfaChallenge, OtpChallenge):
         db.session.execute(delete(model).where(model.account_id == account_id))
     enrolment.erase_for_deletion(account_id, session_id=session_id)
-    organisation_accounts.erase_for_deletion(
+    personal_data.erase_for_deletion(
         account_id, placeholder_national_id=placeholder_national_id(account_id),
         session_id=session_id)
     db.session.expire(account, ["password"])

@@ -40,7 +40,7 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import organisations
+from idp.services.business import organisations
 from idp.services.counter_checks import MAX_PUBLIC_ID, USED, CounterRefusal
 from idp.services.counter_workflow import (
     done_already,

@@ -176,7 +176,7 @@ def test_a_race_on_the_tax_code_is_a_duplicate(app: Flask, monkeypatch: pytest.M
     the unique index refuses ours with the same answer as a sequential duplicate."""
     client = browser(app)
     other = person(app, SECOND)
-    from idp.services import organisations as service
+    from idp.services.business import organisations as service
 
     calls = []
 

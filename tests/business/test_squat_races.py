@@ -17,10 +17,11 @@ from sqlalchemy import func, select, update
 from idp.extensions import db
 from idp.models import Account, Organisation, OrganisationVerification, StaffMember
 from idp.models.base import utcnow
-from idp.services import counter_organisations, organisation_enrolment, organisations
+from idp.services import counter_organisations
+from idp.services.business import enrolment, organisations
+from idp.services.business.organisations import RegistrationInput
+from idp.services.business.refusals import OrganisationRefusal
 from idp.services.counter_checks import CounterRefusal
-from idp.services.organisation_refusals import OrganisationRefusal
-from idp.services.organisations import RegistrationInput
 from tests.business.helpers import counter_verified
 from tests.conftest import TEST_DATABASE_URL
 from tests.counter.org_cast import good_business_check
@@ -130,7 +131,7 @@ def test_a_replacement_and_a_code_request(app: Flask, round_: int) -> None:
 
     out = run_all(app, [
         lambda: organisations.register(db.session.get(Account, ids[0]), DETAILS).public_id,
-        lambda: organisation_enrolment.request_code(db.session.get(Account, ids[1]),
+        lambda: enrolment.request_code(db.session.get(Account, ids[1]),
                                                     ids[2]).public_id,
     ])
     assert all(kind in ("ok", "refused") for kind, _ in out), out

@@ -1,5 +1,5 @@
 """What a citizen's enrolment code (idp.services.identity.enrolment) and an organisation's
-(idp.services.organisation_enrolment) have in common: the limits, the live and the latest
+(idp.services.business.enrolment) have in common: the limits, the live and the latest
 check of an owner (a pending one expired lazily when its code ran out), storing a new code
 against a concurrent request, and cancelling a pending code online.
 

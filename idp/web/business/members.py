@@ -1,6 +1,6 @@
 """Managing an organisation's members: invite, cancel an invitation, suspend, reinstate,
 remove, change role and dates. Every POST carries a CSRF token; who may do what is decided
-(and every refusal audited) by idp.services.organisation_members."""
+(and every refusal audited) by idp.services.business.members."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.models import OrganisationMember
-from idp.services import organisation_members, organisations
-from idp.services.organisation_members import Actor, MemberInput
-from idp.services.organisation_refusals import OrganisationRefusal
+from idp.services.business import members as organisation_members
+from idp.services.business import organisations
+from idp.services.business.members import Actor, MemberInput
+from idp.services.business.refusals import OrganisationRefusal
 from idp.services.standing.organisation_access import is_current
 from idp.web.business import bp, labels
 from idp.web.business.forms import InviteForm, MemberEditForm

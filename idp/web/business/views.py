@@ -12,14 +12,18 @@ from werkzeug.wrappers import Response
 from idp.domain.admin_units import PROVINCES
 from idp.domain.enrolment_code import qr_payload
 from idp.models import MemberRole, MembershipStatus, OrganisationStatus, UserSession, VerificationStatus
-from idp.services import (
-    organisation_enrolment,
-    organisation_invitations,
-    organisation_members,
+from idp.services.business import (
+    enrolment,
     organisations,
 )
-from idp.services.organisation_refusals import OrganisationRefusal
-from idp.services.organisations import RegistrationInput
+from idp.services.business import (
+    invitations as organisation_invitations,
+)
+from idp.services.business import (
+    members as organisation_members,
+)
+from idp.services.business.organisations import RegistrationInput
+from idp.services.business.refusals import OrganisationRefusal
 from idp.services.standing.organisation_access import access_problem, identity_verified
 from idp.web.business import bp, labels
 from idp.web.business.forms import InviteForm, RegisterOrganisationForm
@@ -143,7 +147,7 @@ def organisation_page(public_id: str, status: int = 200, *, error: str | None = 
     organisation = membership.organisation
     active = membership.status is MembershipStatus.ACTIVE
     representative = active and membership.role is MemberRole.REPRESENTATIVE
-    standing = organisation_enrolment.standing(organisation) if representative else None
+    standing = enrolment.standing(organisation) if representative else None
     pending = standing is not None and standing.verification is not None \
         and standing.verification.status is VerificationStatus.PENDING
     # The member list (names, ID numbers) only for those who may manage it now: the same rule
@@ -185,7 +189,7 @@ def verification_request(public_id: str) -> Response | Page:
     _require_csrf(ActionForm())
     session = _session()
     try:
-        organisation_enrolment.request_code(session.account, public_id, session_id=session.id)
+        enrolment.request_code(session.account, public_id, session_id=session.id)
     except OrganisationRefusal as exc:
         if exc.status == 404:
             abort(404)
@@ -199,7 +203,7 @@ def verification_cancel(public_id: str) -> Response | Page:
     _require_csrf(form)
     session = _session()
     try:
-        organisation_enrolment.cancel(session.account, public_id, form.target.data or "",
+        enrolment.cancel(session.account, public_id, form.target.data or "",
                                       session_id=session.id)
     except OrganisationRefusal as exc:
         if exc.status == 404:

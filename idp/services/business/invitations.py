@@ -23,9 +23,9 @@ from idp.domain.errors import N_
 from idp.extensions import db
 from idp.models import Account, AuditTag, MembershipStatus, OrganisationMember
 from idp.models.base import utcnow
-from idp.services import organisations
-from idp.services.organisation_members import expire_invitation_if_due, move
-from idp.services.organisation_refusals import refuse
+from idp.services.business import organisations
+from idp.services.business.members import expire_invitation_if_due, move
+from idp.services.business.refusals import refuse
 from idp.services.platform import audit
 from idp.services.standing.organisation_access import identity_verified
 

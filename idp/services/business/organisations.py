@@ -2,7 +2,7 @@
 
 - A signed-in, active citizen registers an organisation by its tax code and becomes its
   representative: an active member with the role REPRESENTATIVE. The organisation is
-  UNVERIFIED until a counter check is approved (idp.services.organisation_enrolment).
+  UNVERIFIED until a counter check is approved (idp.services.business.enrolment).
 - One organisation per tax code (a unique index; a concurrent registration loses with the
   same refusal as a sequential one). At most MAX_REGISTRATIONS_PER_DAY per account in 24 h.
 - Squatting: anybody can type someone else's tax code. An unverified registration holds its
@@ -23,7 +23,7 @@
   representative waits for the hold to end or asks the operator. Replacing deletes the
   stale registration with its checks, including a rejected check's counter record (its
   audit events stay).
-- Every refusal is audited (idp.services.organisation_refusals) and stores nothing else.
+- Every refusal is audited (idp.services.business.refusals) and stores nothing else.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services.organisation_refusals import OrganisationRefusal, refuse
+from idp.services.business.refusals import OrganisationRefusal, refuse
 from idp.services.platform import audit
 from idp.services.standing.organisation_access import identity_verified
 from idp.services.standing.verification_state import transition

@@ -34,9 +34,9 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import organisations
+from idp.services.business import organisations
+from idp.services.business.refusals import OrganisationRefusal, refuse
 from idp.services.identity import enrolment
-from idp.services.organisation_refusals import OrganisationRefusal, refuse
 from idp.services.platform import audit
 from idp.services.standing import enrolment_codes
 from idp.services.standing.enrolment_codes import RATE_WINDOW, Standing

@@ -44,8 +44,8 @@ from idp.models import (
     OrganisationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import organisations
-from idp.services.organisation_refusals import OrganisationRefusal, refuse
+from idp.services.business import organisations
+from idp.services.business.refusals import OrganisationRefusal, refuse
 from idp.services.platform import audit, notify
 from idp.services.platform.clock import today_in_vietnam
 from idp.services.portals import tokens

@@ -28,7 +28,7 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services.organisation_members import move
+from idp.services.business.members import move
 from idp.services.platform import audit
 from idp.services.platform.clock import iso
 from idp.services.standing.verification_state import transition
