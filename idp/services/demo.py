@@ -25,8 +25,10 @@ from idp.models import (
     StaffMember,
     TotpCredential,
 )
-from idp.services import counter_checks, counter_decisions, offices, staff_enrolment, staff_mfa
+from idp.services import offices, staff_enrolment, staff_mfa
 from idp.services import staff as staff_service
+from idp.services.counter import checks as counter_checks
+from idp.services.counter import decisions
 from idp.services.identity import enrolment, mfa
 from idp.services.identity.accounts import CitizenDetails, add_citizen, validate_citizen
 from idp.services.portals.clients import ClientRegistration, add_client
@@ -162,5 +164,5 @@ def _verify_demo_colleague() -> bool:
                          expires_on=date(2041, 3, 8), name_match=True, birthdate_match=True,
                          sex_match=True, photo_match=True)
     counter_checks.submit(clerk, verification.public_id, card, channel="cli")
-    counter_decisions.approve(supervisor, verification.public_id, channel="cli")
+    decisions.approve(supervisor, verification.public_id, channel="cli")
     return True

@@ -24,7 +24,7 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import counter_organisation_decisions
+from idp.services.counter import organisation_decisions
 from idp.services.platform.clock import today_in_vietnam
 from idp.services.standing.organisation_access import is_current
 from tests.business.helpers import REPRESENTATIVE, SECOND, browser, person, post
@@ -140,7 +140,7 @@ def test_a_counter_revocation_kills_tokens_for_good(
     sign_in(client, COLLEAGUE_ID)
     body = tokens_for(client, portal, colleague["membership"])
     with app.app_context():
-        counter_organisation_decisions.revoke(db.session.get(StaffMember, supervisor_id), check_id,
+        organisation_decisions.revoke(db.session.get(StaffMember, supervisor_id), check_id,
                                               "suspected_fraud")
         # A later new check verifies the organisation again.
         db.session.execute(update(Organisation).where(Organisation.id == colleague["organisation_id"])

@@ -17,11 +17,11 @@ from sqlalchemy import func, select, update
 from idp.extensions import db
 from idp.models import Account, Organisation, OrganisationVerification, StaffMember
 from idp.models.base import utcnow
-from idp.services import counter_organisations
 from idp.services.business import enrolment, organisations
 from idp.services.business.organisations import RegistrationInput
 from idp.services.business.refusals import OrganisationRefusal
-from idp.services.counter_checks import CounterRefusal
+from idp.services.counter import organisation_checks
+from idp.services.counter.checks import CounterRefusal
 from tests.business.helpers import counter_verified
 from tests.conftest import TEST_DATABASE_URL
 from tests.counter.org_cast import good_business_check
@@ -110,7 +110,7 @@ def test_a_replacement_and_a_clerk_submitting_its_code(app: Flask, round_: int) 
 
     out = run_all(app, [
         lambda: organisations.register(db.session.get(Account, ids[0]), DETAILS).public_id,
-        lambda: counter_organisations.submit(db.session.get(StaffMember, ids[1]), ids[2],
+        lambda: organisation_checks.submit(db.session.get(StaffMember, ids[1]), ids[2],
                                              check).status,
     ])
     assert [kind for kind, _ in out].count("ok") == 1, out

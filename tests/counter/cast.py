@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from idp.extensions import db
 from idp.models import Account, AuditEvent, IdentityVerification, OutboxMessage, PostOffice, StaffMember
-from idp.services.counter_checks import CounterRefusal
+from idp.services.counter.checks import CounterRefusal
 from tests.factories import active_citizen, second_citizen
 from tests.staff_factories import enrolled_clerk, enrolled_supervisor, post_office
 

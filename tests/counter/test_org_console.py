@@ -244,10 +244,11 @@ def test_home_says_organisation_codes_work_too(app, cast):
 
 
 def test_the_queue_pages_citizens_and_organisations_separately(app, cast, monkeypatch):
-    from idp.services import counter_decisions, counter_organisation_decisions
+    from idp.services.counter import decisions as counter_decisions
+    from idp.services.counter import organisation_decisions
 
     monkeypatch.setattr(counter_decisions, "PAGE_SIZE", 1)
-    monkeypatch.setattr(counter_organisation_decisions, "PAGE_SIZE", 1)
+    monkeypatch.setattr(organisation_decisions, "PAGE_SIZE", 1)
     make_org_check(app, submitted_organisation_check, cast.clerk)
     make_org_check(app, submitted_organisation_check, cast.clerk,
                    representative=cast.citizen, organisation={"tax_code": OTHER_TAX_CODE})

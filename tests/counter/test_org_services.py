@@ -20,8 +20,8 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import counter_organisation_decisions as decisions
-from idp.services import counter_organisations as checks
+from idp.services.counter import organisation_checks as checks
+from idp.services.counter import organisation_decisions as decisions
 from tests.counter.cast import Counter, event_count, events, outbox, refusal, second_supervisor, staff
 from tests.counter.org_cast import (
     clerk_as_citizen,

@@ -24,8 +24,8 @@ from werkzeug.wrappers import Response
 from idp.domain.document_check import DocumentCheck, check_address
 from idp.domain.errors import DomainError
 from idp.models import IdentityVerification, StaffMember
-from idp.services import counter_checks, counter_decisions
-from idp.services.counter_checks import CounterRefusal
+from idp.services.counter import checks, decisions
+from idp.services.counter.checks import CounterRefusal
 from idp.services.platform.clock import iso
 from idp.services.portals import backchannel
 from idp.web.counter import api_bp
@@ -70,13 +70,13 @@ def verification_json(staff: StaffMember, v: IdentityVerification, *,
                       people: dict[int, StaffMember] | None = None) -> dict[str, Any]:
     account = v.account
     if people is None:
-        people = counter_checks.staff_by_id(v.clerk_id, v.decided_by, v.revoked_by)
+        people = checks.staff_by_id(v.clerk_id, v.decided_by, v.revoked_by)
     body = summary_json(v, people) | {"citizen": {"full_name": account.full_name}}
     if summary:
         return body
     body["citizen"].update(national_id=account.national_id, birthdate=iso(account.birthdate),
                            sex=account.gender.value,
-                           phone=counter_checks.masked_phone(account.phone))
+                           phone=checks.masked_phone(account.phone))
     check = None
     if v.document_type is not None:
         check = {"document_type": v.document_type.value, "document_number": v.document_number,
@@ -127,36 +127,36 @@ def _result(verification: IdentityVerification) -> Response:
 
 @api_bp.get("/verifications")
 def lookup() -> Response:
-    return _result(counter_checks.lookup(current_staff(), code_param(), channel=CHANNEL))
+    return _result(checks.lookup(current_staff(), code_param(), channel=CHANNEL))
 
 
 @api_bp.get("/verifications/<public_id>")
 def show(public_id: str) -> Response:
-    return _result(counter_checks.get(current_staff(), public_id, channel=CHANNEL))
+    return _result(checks.get(current_staff(), public_id, channel=CHANNEL))
 
 
 @api_bp.post("/verifications/<public_id>/submit")
 def submit(public_id: str) -> Response:
     check = document_check(json_body())
-    return _result(counter_checks.submit(current_staff(), public_id, check, channel=CHANNEL))
+    return _result(checks.submit(current_staff(), public_id, check, channel=CHANNEL))
 
 
 @api_bp.post("/verifications/<public_id>/reject")
 def reject(public_id: str) -> Response:
     reason = read_reason(json_body())
-    return _result(counter_decisions.reject(current_staff(), public_id, reason, channel=CHANNEL))
+    return _result(decisions.reject(current_staff(), public_id, reason, channel=CHANNEL))
 
 
 @api_bp.post("/verifications/<public_id>/approve")
 def approve(public_id: str) -> Response:
     json_body(allow_empty=True)  # nothing to read, but a malformed body is still refused
-    return _result(counter_decisions.approve(current_staff(), public_id, channel=CHANNEL))
+    return _result(decisions.approve(current_staff(), public_id, channel=CHANNEL))
 
 
 @api_bp.post("/verifications/<public_id>/revoke")
 def revoke(public_id: str) -> Response:
     reason = read_reason(json_body())
-    result = counter_decisions.revoke(current_staff(), public_id, reason, channel=CHANNEL)
+    result = decisions.revoke(current_staff(), public_id, reason, channel=CHANNEL)
     if result.logouts:
         backchannel.deliver(result.logouts)  # first attempt; `idp logout deliver` retries
     return _result(result.verification)
@@ -164,4 +164,4 @@ def revoke(public_id: str) -> Response:
 
 @api_bp.get("/queue")
 def queue() -> Response:
-    return queue_response(counter_decisions.approval_queue, verification_json)
+    return queue_response(decisions.approval_queue, verification_json)

@@ -15,9 +15,9 @@ from werkzeug.wrappers import Response
 
 from idp.domain.document_check import DocumentCheck, PostalAddress
 from idp.models import IdentityVerification, OrganisationVerification, StaffMember
-from idp.services import counter_checks
 from idp.services.account_data import parse_page
-from idp.services.counter_decisions import Page
+from idp.services.counter import checks as counter_checks
+from idp.services.counter.decisions import Page
 from idp.services.platform.clock import iso
 from idp.web.counter.check_forms import clean_number
 from idp.web.counter.guard import api_error, current_staff

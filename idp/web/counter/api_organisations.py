@@ -23,7 +23,8 @@ from werkzeug.wrappers import Response
 
 from idp.domain.business_check import BusinessCheck, clean_certificate_number, clean_reference
 from idp.models import OrganisationVerification, StaffMember
-from idp.services import counter_checks, counter_organisation_decisions, counter_organisations
+from idp.services.counter import checks as counter_checks
+from idp.services.counter import organisation_checks, organisation_decisions
 from idp.services.platform.clock import iso
 from idp.web.counter import api_bp
 from idp.web.counter.api_common import (
@@ -113,18 +114,18 @@ def _result(verification: OrganisationVerification) -> Response:
 
 @api_bp.get(PATH)
 def org_lookup() -> Response:
-    return _result(counter_organisations.lookup(current_staff(), code_param(), channel=CHANNEL))
+    return _result(organisation_checks.lookup(current_staff(), code_param(), channel=CHANNEL))
 
 
 @api_bp.get(f"{PATH}/<public_id>")
 def org_show(public_id: str) -> Response:
-    return _result(counter_organisations.get(current_staff(), public_id, channel=CHANNEL))
+    return _result(organisation_checks.get(current_staff(), public_id, channel=CHANNEL))
 
 
 @api_bp.post(f"{PATH}/<public_id>/submit")
 def org_submit(public_id: str) -> Response:
     check = business_check(json_body())
-    return _result(counter_organisations.submit(current_staff(), public_id, check,
+    return _result(organisation_checks.submit(current_staff(), public_id, check,
                                                 channel=CHANNEL))
 
 
@@ -136,21 +137,21 @@ def _with_reason(public_id: str, decide: Callable[..., OrganisationVerification]
 
 @api_bp.post(f"{PATH}/<public_id>/reject")
 def org_reject(public_id: str) -> Response:
-    return _with_reason(public_id, counter_organisation_decisions.reject)
+    return _with_reason(public_id, organisation_decisions.reject)
 
 
 @api_bp.post(f"{PATH}/<public_id>/approve")
 def org_approve(public_id: str) -> Response:
     json_body(allow_empty=True)  # nothing to read, but a malformed body is still refused
-    return _result(counter_organisation_decisions.approve(current_staff(), public_id,
+    return _result(organisation_decisions.approve(current_staff(), public_id,
                                                           channel=CHANNEL))
 
 
 @api_bp.post(f"{PATH}/<public_id>/revoke")
 def org_revoke(public_id: str) -> Response:
-    return _with_reason(public_id, counter_organisation_decisions.revoke)
+    return _with_reason(public_id, organisation_decisions.revoke)
 
 
 @api_bp.get("/organisation-queue")
 def org_queue() -> Response:
-    return queue_response(counter_organisation_decisions.approval_queue, organisation_check_json)
+    return queue_response(organisation_decisions.approval_queue, organisation_check_json)

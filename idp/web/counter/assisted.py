@@ -1,6 +1,6 @@
 """Assisted registration at the counter (DESIGN §5), console and API: a clerk registers a
 walk-in citizen, who then activates the account on their own phone (/activate). Thin views
-over idp.services.assisted_registration; the staff member (and so the office) comes from the
+over idp.services.counter.assisted_registration; the staff member (and so the office) comes from the
 guard (guard.py), never from the request."""
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from werkzeug.wrappers import Response
 from idp.domain.document_check import PostalAddress
 from idp.domain.errors import DomainError
 from idp.errors import IdpError, InvalidInput
-from idp.services import assisted_registration
-from idp.services.assisted_registration import (
+from idp.services.counter import assisted_registration
+from idp.services.counter.assisted_registration import (
     ACTIVATION_CODE_HOURS,
     AccountExists,
     OwnAccount,
     WalkIn,
     WalkInInvalid,
 )
-from idp.services.counter_checks import masked_phone
+from idp.services.counter.checks import masked_phone
 from idp.web.counter import api_bp, bp
 from idp.web.counter.assisted_forms import WalkInForm, parse_body
 from idp.web.counter.check_forms import DOCUMENT_LABELS

@@ -27,7 +27,7 @@ from idp.domain.document_check import (
 from idp.domain.enrolment_code import MAX_INPUT
 from idp.domain.errors import DomainError
 from idp.models import DocumentType, RejectReason, VerificationStatus
-from idp.services.counter_decisions import REASON_LABELS
+from idp.services.counter.decisions import REASON_LABELS
 from idp.web.register.fields import (  # dd/mm/yyyy, as on the card
     DATE_PATTERN,
     check_date,

@@ -1,5 +1,5 @@
 """Counter console pages for the document check and the decisions (DESIGN §5). Thin views:
-parse a form, call one service (idp.services.counter_checks / counter_decisions), then
+parse a form, call one service (idp.services.counter.checks / counter_decisions), then
 redirect or render. The guard (guard.py) has put the signed-in staff member in `g.staff`."""
 
 from __future__ import annotations
@@ -13,14 +13,18 @@ from werkzeug.wrappers import Response
 
 from idp.domain.admin_units import PROVINCES
 from idp.models import IdentityVerification, OrganisationVerification, StaffMember
-from idp.services import (
-    counter_checks,
-    counter_decisions,
-    counter_organisation_decisions,
-    counter_organisations,
-)
 from idp.services.account_data import parse_page
-from idp.services.counter_checks import CounterRefusal
+from idp.services.counter import (
+    checks as counter_checks,
+)
+from idp.services.counter import (
+    decisions as counter_decisions,
+)
+from idp.services.counter import (
+    organisation_checks,
+    organisation_decisions,
+)
+from idp.services.counter.checks import CounterRefusal
 from idp.services.portals import backchannel
 from idp.web.counter import bp
 from idp.web.counter.check_forms import (
@@ -108,10 +112,10 @@ def lookup() -> Page:
         return _home(form, 400)
     code = form.code.data or ""
     # One field for both kinds of code (unique across both): an organisation's opens its page.
-    organisation = counter_organisations.holds_code(code)
+    organisation = organisation_checks.holds_code(code)
     try:
         if organisation:
-            verification = counter_organisations.lookup(current_staff(), code)
+            verification = organisation_checks.lookup(current_staff(), code)
         else:
             verification = counter_checks.lookup(current_staff(), code)
     except CounterRefusal as refusal:
@@ -209,7 +213,7 @@ def revoke(public_id: str) -> Page:
 def queue() -> str:
     staff = current_staff()
     page = counter_decisions.approval_queue(staff, parse_page(request.args.get("page")))
-    org_page = counter_organisation_decisions.approval_queue(
+    org_page = organisation_decisions.approval_queue(
         staff, parse_page(request.args.get("org_page")))
     return render_template("counter/queue.html", nav="queue", page=page, org_page=org_page)
 

@@ -21,7 +21,7 @@ from idp.domain.business_check import (
 )
 from idp.domain.document_check import PostalAddress
 from idp.models import RejectReason
-from idp.services.counter_organisation_decisions import REASON_LABELS
+from idp.services.counter.organisation_decisions import REASON_LABELS
 from idp.web.counter.check_forms import (
     DATE_HINT,
     DocumentCheckForm,

@@ -1,5 +1,5 @@
 """Counter console pages for the check of an organisation and the decisions on it (DESIGN §5,
-business accounts). Thin views over idp.services.counter_organisations and
+business accounts). Thin views over idp.services.counter.organisation_checks and
 counter_organisation_decisions; the lookup of a code is in checks.py (one field for both
 kinds of code). The guard (guard.py) has put the signed-in staff member in `g.staff`."""
 
@@ -12,8 +12,9 @@ from flask import render_template, request, url_for
 
 from idp.domain.admin_units import PROVINCES
 from idp.models import OrganisationVerification
-from idp.services import counter_checks, counter_organisation_decisions, counter_organisations
 from idp.services.account_data import parse_page
+from idp.services.counter import checks as counter_checks
+from idp.services.counter import organisation_checks, organisation_decisions
 from idp.web.business.labels import KIND_LABELS, TITLE_LABELS
 from idp.web.counter import bp
 from idp.web.counter.check_forms import DOCUMENT_LABELS, STATUS_LABELS, ApproveForm
@@ -60,14 +61,14 @@ def _check_page(verification: OrganisationVerification, status: int = 200,
 
 def _reload(public_id: str, status: int, **forms: Any) -> Page:
     """The check page again, with a form's errors (the record is read without a new event)."""
-    return shown(lambda: counter_organisations.load_for_action(current_staff(), public_id,
+    return shown(lambda: organisation_checks.load_for_action(current_staff(), public_id,
                                                                channel="web", action="view"),
                  _check_page, url_for(CHECK_PAGE, public_id=public_id), status, **forms)
 
 
 @bp.get("/organisation-checks/<public_id>")
 def org_check(public_id: str) -> Page:
-    return shown(lambda: counter_organisations.get(current_staff(), public_id), _check_page,
+    return shown(lambda: organisation_checks.get(current_staff(), public_id), _check_page,
                  url_for(CHECK_PAGE, public_id=public_id))
 
 
@@ -77,7 +78,7 @@ def org_submit(public_id: str) -> Page:
     check = form.business_check()
     if check is None:
         return _reload(public_id, 400, check_form=form)
-    return decided(lambda: counter_organisations.submit(current_staff(), public_id, check),
+    return decided(lambda: organisation_checks.submit(current_staff(), public_id, check),
                    CHECK_PAGE, public_id, "submitted",
                    lambda refusal: _reload(public_id, refusal.status,
                                            check_form=with_problems(form, refusal)))
@@ -95,26 +96,26 @@ def _with_reason(public_id: str, decide: Callable[..., OrganisationVerification]
 
 @bp.post("/organisation-checks/<public_id>/reject")
 def org_reject(public_id: str) -> Page:
-    return _with_reason(public_id, counter_organisation_decisions.reject, "rejected")
+    return _with_reason(public_id, organisation_decisions.reject, "rejected")
 
 
 @bp.post("/organisation-checks/<public_id>/approve")
 def org_approve(public_id: str) -> Page:
     if not ApproveForm().validate_on_submit():
         return _reload(public_id, 400)
-    return decided(lambda: counter_organisation_decisions.approve(current_staff(), public_id),
+    return decided(lambda: organisation_decisions.approve(current_staff(), public_id),
                    CHECK_PAGE, public_id, "approved")
 
 
 @bp.post("/organisation-checks/<public_id>/revoke")
 def org_revoke(public_id: str) -> Page:
-    return _with_reason(public_id, counter_organisation_decisions.revoke, "revoked")
+    return _with_reason(public_id, organisation_decisions.revoke, "revoked")
 
 
 @bp.get("/organisations/approved")
 @require_supervisor
 def org_approved() -> str:
     search = (request.args.get("q") or "")[:MAX_SEARCH].strip()
-    page = counter_organisation_decisions.approved(
+    page = organisation_decisions.approved(
         current_staff(), parse_page(request.args.get("page")), search=search or None)
     return render_template("counter/org_approved.html", nav="org_approved", page=page, q=search)

@@ -21,13 +21,8 @@ from idp.models import (
     OrganisationVerification,
     StaffMember,
 )
-from idp.services import (
-    counter_checks,
-    counter_decisions,
-    counter_organisation_decisions,
-    counter_organisations,
-)
-from idp.services.counter_checks import CounterRefusal
+from idp.services.counter import checks, decisions, organisation_checks, organisation_decisions
+from idp.services.counter.checks import CounterRefusal
 from idp.services.identity.activity import DECISIONS, Decision
 from idp.services.platform import audit
 from idp.web.citizen.activity_lines import LINES
@@ -82,15 +77,15 @@ def test_a_business_counter_check_reads_as_one_line_per_step(app: Flask) -> None
         account = db.session.get(Account, person(app, REPRESENTATIVE))
         # The clerk's typo first (a refused look-up), then the visit's look-ups and the check.
         try:
-            counter_organisations.lookup(clerk, "ZZZZ-ZZZZ")
-        except counter_organisations.CounterOrganisationRefusal:
+            organisation_checks.lookup(clerk, "ZZZZ-ZZZZ")
+        except organisation_checks.CounterOrganisationRefusal:
             pass
-        counter_organisations.lookup(clerk, check.code)
+        organisation_checks.lookup(clerk, check.code)
         for _ in range(4):
-            counter_organisations.get(clerk, check.public_id)
-        counter_organisations.submit(clerk, check.public_id, good_business_check(account))
-        counter_organisations.get(clerk, check.public_id)
-        counter_organisation_decisions.approve(supervisor, check.public_id)
+            organisation_checks.get(clerk, check.public_id)
+        organisation_checks.submit(clerk, check.public_id, good_business_check(account))
+        organisation_checks.get(clerk, check.public_id)
+        organisation_decisions.approve(supervisor, check.public_id)
     assert lines(representative, "en") == [
         "Công ty TNHH Sen Vàng was verified at Bưu điện Hoàn Kiếm",
         "The enrolment code of Công ty TNHH Sen Vàng was looked up at Bưu điện Hoàn Kiếm",
@@ -119,17 +114,17 @@ def test_a_citizen_counter_visit_reads_as_one_look_up_and_the_decision(app: Flas
         clerk, supervisor = db.session.get(StaffMember, clerk_id), db.session.get(StaffMember, supervisor_id)
         verification = db.session.scalars(select(IdentityVerification)).one()
         account = db.session.get(Account, verification.account_id)
-        counter_checks.lookup(clerk, verification.code)
-        counter_checks.lookup(clerk, verification.code.lower())  # scanned again
+        checks.lookup(clerk, verification.code)
+        checks.lookup(clerk, verification.code.lower())  # scanned again
         for _ in range(3):
-            counter_checks.get(clerk, verification.public_id)
+            checks.get(clerk, verification.public_id)
         try:  # the clerk submits a check the rules refuse: audited, no line
-            counter_checks.submit(clerk, verification.public_id, good_check(account, document_number="001099099999"))
+            checks.submit(clerk, verification.public_id, good_check(account, document_number="001099099999"))
         except CounterRefusal:
             pass
-        counter_checks.submit(clerk, verification.public_id, good_check(account))
-        counter_checks.get(clerk, verification.public_id)
-        counter_decisions.approve(supervisor, verification.public_id)
+        checks.submit(clerk, verification.public_id, good_check(account))
+        checks.get(clerk, verification.public_id)
+        decisions.approve(supervisor, verification.public_id)
     assert lines(client, "en") == [
         "Identity verified at Bưu điện Hoàn Kiếm",
         "Your enrolment code was looked up at Bưu điện Hoàn Kiếm",
@@ -156,9 +151,9 @@ def test_a_second_visit_with_the_same_code_at_another_office_has_its_own_line(ap
         office = post_office(code="HCM-SG", name="Bưu điện Trung tâm Sài Gòn", province_code="79")
         second = enrolled_clerk(office, national_id="079090000011").id
         code = db.session.scalars(select(IdentityVerification)).one().code
-        counter_checks.lookup(db.session.get(StaffMember, first), code)
-        counter_checks.lookup(db.session.get(StaffMember, second), code)
-        counter_checks.lookup(db.session.get(StaffMember, first), code)
+        checks.lookup(db.session.get(StaffMember, first), code)
+        checks.lookup(db.session.get(StaffMember, second), code)
+        checks.lookup(db.session.get(StaffMember, first), code)
     assert lines(client, "en")[:2] == [
         "Your enrolment code was looked up at Bưu điện Trung tâm Sài Gòn",
         "Your enrolment code was looked up at Bưu điện Hoàn Kiếm",

@@ -26,7 +26,7 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge
-from idp.services import counter_decisions
+from idp.services.counter import decisions
 from idp.services.platform import throttle as login_throttle
 from tests.conftest import csrf_token
 from tests.counter.helpers import console_client
@@ -154,7 +154,7 @@ def test_walk_in_activates_on_their_phone_and_signs_in(app, client, walk_in, off
     # Four eyes: a supervisor approves the counter's check -> LoA2.
     with app.app_context():
         supervisor = db.session.get(StaffMember, office_staff[1])
-        verification = counter_decisions.approve(supervisor, walk_in)
+        verification = decisions.approve(supervisor, walk_in)
         assert verification.status is VerificationStatus.APPROVED
         account = db.session.scalar(select(Account))
         assert account.identity_loa == 2 and account.postal_address["street"] == "12 Hàng Bài"

@@ -1,9 +1,9 @@
 """The clerk's side of the counter verification of an organisation (DESIGN §5, business
 accounts): open the organisation's enrolment code, check the business registration
 certificate and the representative's ID card, and submit. Rejections, the supervisor's
-decisions and lists are in idp.services.counter_organisation_decisions.
+decisions and lists are in idp.services.counter.organisation_decisions.
 
-The rules are those of citizens' checks (idp.services.counter_checks), with the
+The rules are those of citizens' checks (idp.services.counter.checks), with the
 organisation's representative in the citizen's place:
 
 - The office is `staff.office_id`, from the session. A record another office has acted on is
@@ -41,8 +41,8 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.services.business import organisations
-from idp.services.counter_checks import MAX_PUBLIC_ID, USED, CounterRefusal
-from idp.services.counter_workflow import (
+from idp.services.counter.checks import MAX_PUBLIC_ID, USED, CounterRefusal
+from idp.services.counter.workflow import (
     done_already,
     status_refusal,
     store_refusal,

@@ -1,4 +1,4 @@
-"""The mechanics shared by the two kinds of counter check, citizens' (idp.services.counter_checks,
+"""The mechanics shared by the two kinds of counter check, citizens' (idp.services.counter.checks,
 counter_decisions) and organisations' (counter_organisations, counter_organisation_decisions):
 storing a refusal, the retry-safe conditional status change, the rejection's stage rules and
 the supervisor's paged lists. What differs stays with each side: who the record is about, its

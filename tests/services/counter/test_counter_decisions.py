@@ -1,11 +1,12 @@
-"""The supervisor's decisions (idp.services.counter_decisions): approve, reject, revoke; the
+"""The supervisor's decisions (idp.services.counter.decisions): approve, reject, revoke; the
 four-eyes and office rules, idempotent retries and what each decision does to the account."""
 
 from __future__ import annotations
 
 from idp.extensions import db
 from idp.models import Account, AccountStatus, RejectReason, UserSession, VerificationStatus
-from idp.services import counter_checks, counter_decisions
+from idp.services.counter import checks
+from idp.services.counter import decisions as counter_decisions
 from idp.services.identity import sessions
 from tests.counter.cast import (
     event_count,
@@ -87,7 +88,7 @@ def test_clerk_cannot_approve(ctx):
 
 def test_supervisor_cannot_approve_a_check_they_submitted(ctx):
     v = pending_verification(account(ctx))
-    counter_checks.submit(staff(ctx.supervisor), v.public_id, good_check(account(ctx)))
+    checks.submit(staff(ctx.supervisor), v.public_id, good_check(account(ctx)))
     before = snapshot(v.id)
     for action in (counter_decisions.approve, lambda s, p: counter_decisions.reject(s, p, "other")):
         error = refusal(action, staff(ctx.supervisor), v.public_id)
@@ -117,7 +118,7 @@ def test_another_offices_supervisor_sees_nothing(ctx):
     for call in (lambda: counter_decisions.approve(other, v.public_id),
                  lambda: counter_decisions.reject(other, v.public_id, "other"),
                  lambda: counter_decisions.revoke(other, approved.public_id, "suspected_fraud"),
-                 lambda: counter_checks.submit(other, v.public_id, good_check(account(ctx)))):
+                 lambda: checks.submit(other, v.public_id, good_check(account(ctx)))):
         error = refusal(call)
         assert (error.status, error.code) == (404, "not_found")
     assert snapshot(v.id) == before

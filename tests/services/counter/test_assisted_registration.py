@@ -23,7 +23,7 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services.assisted_registration import (
+from idp.services.counter.assisted_registration import (
     ACTIVATION_CODE_HOURS,
     AccountExists,
     OwnAccount,

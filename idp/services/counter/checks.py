@@ -1,6 +1,6 @@
 """The clerk's side of counter verification (DESIGN §5): open an enrolment code and record the
 check of the physical ID card. Rejections (at the counter too) and the supervisor's decisions
-are in idp.services.counter_decisions; both follow the rules, and share the refusals, here.
+are in idp.services.counter.decisions; both follow the rules, and share the refusals, here.
 
 - The acting staff member's office is `staff.office_id`, from their session: never from the
   request. A record another office has taken (submitted, rejected, decided) is invisible to
@@ -36,7 +36,7 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services.counter_workflow import (
+from idp.services.counter.workflow import (
     done_already,
     status_refusal,
     store_refusal,

@@ -1,4 +1,4 @@
-"""The clerk's side of counter verification (idp.services.counter_checks): lookup, the
+"""The clerk's side of counter verification (idp.services.counter.checks): lookup, the
 document check, rejection at the counter, the office lists, and how refusals are recorded."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from idp.domain.enrolment_code import display_code, qr_payload
 from idp.extensions import db
 from idp.models import Account, DocumentType, VerificationStatus
 from idp.models.base import utcnow
-from idp.services import counter_checks, counter_decisions
+from idp.services.counter import checks, decisions
 from idp.services.platform import clock
 from tests.counter.cast import event_count, events, outbox, refusal, snapshot, staff
 from tests.factories import active_citizen, second_citizen
@@ -39,7 +39,7 @@ def test_lookup_accepts_typed_and_scanned_codes_and_audits_a_view(ctx, typed):
     v = pending_verification(citizen(ctx))
     raw = {"lower": v.code.lower(), "display": f" {display_code(v.code)} ",
            "qr": qr_payload(v.code)}[typed]
-    found = counter_checks.lookup(staff(ctx.clerk), raw)
+    found = checks.lookup(staff(ctx.clerk), raw)
     assert found.id == v.id and found.status is VerificationStatus.PENDING
     [event] = events("counter.verification.view")
     assert (event.staff_id, event.office_id, event.account_id) == (ctx.clerk, ctx.office, ctx.citizen)
@@ -49,7 +49,7 @@ def test_lookup_accepts_typed_and_scanned_codes_and_audits_a_view(ctx, typed):
 @pytest.mark.parametrize("raw", ["ABCDEFGH", "", "x" * 200, "POSTID:", "0O1IL000"])
 def test_unknown_or_malformed_code_is_not_found_and_audited(ctx, raw):
     pending_verification(citizen(ctx))
-    error = refusal(counter_checks.lookup, staff(ctx.clerk), raw)
+    error = refusal(checks.lookup, staff(ctx.clerk), raw)
     assert (error.status, error.code) == (404, "not_found")
     [event] = events("counter.verification.refused")
     assert event.data == {"reason": "not_found", "action": "lookup"}
@@ -60,15 +60,15 @@ def test_code_taken_by_another_office_looks_unknown(ctx):
     submitted = submitted_verification(citizen(ctx), staff(ctx.other_clerk))
     rejected = rejected_verification(second_citizen(), staff(ctx.other_clerk))
     for v in (submitted, rejected):
-        error = refusal(counter_checks.lookup, staff(ctx.clerk), v.code)
+        error = refusal(checks.lookup, staff(ctx.clerk), v.code)
         assert (error.status, error.code, error.message) == (
-            404, "not_found", counter_checks.MESSAGES["not_found"])
+            404, "not_found", checks.MESSAGES["not_found"])
     assert [e.data["reason"] for e in events("counter.verification.refused")] == ["not_found"] * 2
 
 
 def test_expired_code_is_refused_and_becomes_expired(ctx):
     v = expired_verification(citizen(ctx))
-    error = refusal(counter_checks.lookup, staff(ctx.clerk), v.code)
+    error = refusal(checks.lookup, staff(ctx.clerk), v.code)
     assert (error.status, error.code) == (409, "expired")
     assert snapshot(v.id)["status"] is VerificationStatus.EXPIRED
     assert snapshot(v.id)["live_account_id"] is None
@@ -78,7 +78,7 @@ def test_expired_code_is_refused_and_becomes_expired(ctx):
 
 def test_cancelled_code_is_refused(ctx):
     v = cancelled_verification(citizen(ctx))
-    error = refusal(counter_checks.lookup, staff(ctx.clerk), v.code)
+    error = refusal(checks.lookup, staff(ctx.clerk), v.code)
     assert (error.status, error.code) == (409, "cancelled")
 
 
@@ -86,7 +86,7 @@ def test_used_codes_are_refused(ctx):
     approved = approved_verification(citizen(ctx), staff(ctx.clerk), staff(ctx.supervisor))
     rejected = rejected_verification(second_citizen(), staff(ctx.clerk))
     for v in (approved, rejected):
-        error = refusal(counter_checks.lookup, staff(ctx.supervisor), v.code)
+        error = refusal(checks.lookup, staff(ctx.supervisor), v.code)
         assert (error.status, error.code) == (409, "already_used")
 
 
@@ -95,9 +95,9 @@ def test_staff_never_open_their_own_account(ctx):
                         national_id=citizen(ctx).national_id)
     v = pending_verification(citizen(ctx))
     before = snapshot(v.id)
-    error = refusal(counter_checks.lookup, me, v.code)
+    error = refusal(checks.lookup, me, v.code)
     assert (error.status, error.code) == (403, "own_account")
-    error = refusal(counter_checks.get, me, v.public_id)
+    error = refusal(checks.get, me, v.public_id)
     assert (error.status, error.code) == (403, "own_account")
     assert snapshot(v.id) == before
     assert [e.data["reason"] for e in events("counter.verification.refused")] == ["own_account"] * 2
@@ -106,9 +106,9 @@ def test_staff_never_open_their_own_account(ctx):
 
 def test_get_by_public_id_follows_the_office_rule(ctx):
     v = submitted_verification(citizen(ctx), staff(ctx.clerk))
-    assert counter_checks.get(staff(ctx.supervisor), v.public_id).id == v.id
+    assert checks.get(staff(ctx.supervisor), v.public_id).id == v.id
     for public_id in (v.public_id, "nope", "x" * 500):
-        error = refusal(counter_checks.get, staff(ctx.other_supervisor), public_id)
+        error = refusal(checks.get, staff(ctx.other_supervisor), public_id)
         assert (error.status, error.code) == (404, "not_found")
 
 
@@ -117,7 +117,7 @@ def test_get_by_public_id_follows_the_office_rule(ctx):
 
 def test_submit_records_the_check_at_the_clerks_office(ctx):
     v = pending_verification(citizen(ctx))
-    done = counter_checks.submit(staff(ctx.clerk), v.public_id, good_check(citizen(ctx)))
+    done = checks.submit(staff(ctx.clerk), v.public_id, good_check(citizen(ctx)))
     assert done.status is VerificationStatus.SUBMITTED
     row = snapshot(v.id)
     assert (row["office_id"], row["clerk_id"], row["live_account_id"]) == (ctx.office, ctx.clerk, ctx.citizen)
@@ -135,20 +135,20 @@ def test_submit_records_the_check_at_the_clerks_office(ctx):
 def test_submitting_the_same_check_twice_changes_nothing_the_second_time(ctx):
     v = pending_verification(citizen(ctx))
     check = good_check(citizen(ctx))
-    counter_checks.submit(staff(ctx.clerk), v.public_id, check)
+    checks.submit(staff(ctx.clerk), v.public_id, check)
     before, count = snapshot(v.id), event_count()
-    again = counter_checks.submit(staff(ctx.clerk), v.public_id, check)
+    again = checks.submit(staff(ctx.clerk), v.public_id, check)
     assert again.status is VerificationStatus.SUBMITTED
     assert snapshot(v.id) == before and event_count() == count
 
 
 def test_a_different_check_on_a_submitted_record_is_a_conflict(ctx):
     v = pending_verification(citizen(ctx))
-    counter_checks.submit(staff(ctx.clerk), v.public_id, good_check(citizen(ctx)))
+    checks.submit(staff(ctx.clerk), v.public_id, good_check(citizen(ctx)))
     before = snapshot(v.id)
     for who, check in ((ctx.clerk, good_check(citizen(ctx), address=None)),
                        (ctx.supervisor, good_check(citizen(ctx)))):
-        error = refusal(counter_checks.submit, staff(who), v.public_id, check)
+        error = refusal(checks.submit, staff(who), v.public_id, check)
         assert (error.status, error.code, error.current_status) == (409, "conflict", VerificationStatus.SUBMITTED)
         assert "đã gửi chờ phê duyệt" in error.message % error.message_args  # Vietnamese default
     assert snapshot(v.id) == before
@@ -166,7 +166,7 @@ def test_a_different_check_on_a_submitted_record_is_a_conflict(ctx):
 def test_a_check_with_problems_is_refused_with_all_of_them(ctx, overrides, codes):
     v = pending_verification(citizen(ctx))
     before = snapshot(v.id)
-    error = refusal(counter_checks.submit, staff(ctx.clerk), v.public_id,
+    error = refusal(checks.submit, staff(ctx.clerk), v.public_id,
                     good_check(citizen(ctx), **overrides))
     assert (error.status, error.code) == (400, codes[0])
     assert [p.code for p in error.problems] == codes
@@ -180,7 +180,7 @@ def test_a_check_with_problems_is_refused_with_all_of_them(ctx, overrides, codes
 def test_an_expired_card_tells_the_clerk_to_reject(ctx):
     v = pending_verification(citizen(ctx))
     yesterday = clock.today_in_vietnam() - timedelta(days=1)
-    error = refusal(counter_checks.submit, staff(ctx.clerk), v.public_id,
+    error = refusal(checks.submit, staff(ctx.clerk), v.public_id,
                     good_check(citizen(ctx), expires_on=yesterday))
     assert error.code == "document.expired" and "reject" in error.message
 
@@ -188,11 +188,11 @@ def test_an_expired_card_tells_the_clerk_to_reject(ctx):
 def test_submit_of_expired_cancelled_or_decided_records_is_refused(ctx):
     clerk = staff(ctx.clerk)
     expired = expired_verification(citizen(ctx))
-    error = refusal(counter_checks.submit, clerk, expired.public_id, good_check(citizen(ctx)))
+    error = refusal(checks.submit, clerk, expired.public_id, good_check(citizen(ctx)))
     assert (error.status, error.code) == (409, "expired")
     other = second_citizen()
     rejected = rejected_verification(other, clerk)
-    error = refusal(counter_checks.submit, clerk, rejected.public_id, good_check(other))
+    error = refusal(checks.submit, clerk, rejected.public_id, good_check(other))
     assert (error.status, error.code, error.current_status) == (409, "conflict", VerificationStatus.REJECTED)
 
 
@@ -204,7 +204,7 @@ def test_clerk_rejects_a_pending_check_and_the_citizen_is_told(ctx):
     account.email_verified_at = account.created_at
     db.session.commit()
     v = pending_verification(account)
-    done = counter_decisions.reject(staff(ctx.clerk), v.public_id, "number_mismatch")
+    done = decisions.reject(staff(ctx.clerk), v.public_id, "number_mismatch")
     assert done.status is VerificationStatus.REJECTED
     row = snapshot(v.id)
     assert (row["office_id"], row["clerk_id"], row["decided_by"]) == (ctx.office, ctx.clerk, ctx.clerk)
@@ -214,7 +214,7 @@ def test_clerk_rejects_a_pending_check_and_the_citizen_is_told(ctx):
     assert [(m.channel.value, m.template) for m in outbox(ctx.citizen)] == [
         ("sms", "counter.rejected"), ("email", "counter.rejected")]
     # Now the record belongs to this office: invisible elsewhere.
-    error = refusal(counter_checks.lookup, staff(ctx.other_clerk), v.code)
+    error = refusal(checks.lookup, staff(ctx.other_clerk), v.code)
     assert error.code == "not_found"
 
 
@@ -222,14 +222,14 @@ def test_reject_needs_a_known_reason(ctx):
     v = pending_verification(citizen(ctx))
     before = snapshot(v.id)
     for reason in (None, "", "because", 3):
-        error = refusal(counter_decisions.reject, staff(ctx.clerk), v.public_id, reason)
+        error = refusal(decisions.reject, staff(ctx.clerk), v.public_id, reason)
         assert (error.status, error.code) == (400, "invalid_reason")
     assert snapshot(v.id) == before
 
 
 def test_clerk_cannot_reject_a_submitted_check(ctx):
     v = submitted_verification(citizen(ctx), staff(ctx.clerk))
-    error = refusal(counter_decisions.reject, staff(ctx.clerk), v.public_id, "other")
+    error = refusal(decisions.reject, staff(ctx.clerk), v.public_id, "other")
     assert (error.status, error.code) == (403, "supervisor_only")
 
 
@@ -245,24 +245,24 @@ def test_queue_lists_submitted_checks_of_the_office_oldest_first(ctx):
     older = submitted_verification(accounts[1], clerk, submitted_at=now - timedelta(hours=1))
     submitted_verification(accounts[2], staff(ctx.other_clerk))  # another office
     pending_verification(citizen(ctx))
-    page = counter_decisions.approval_queue(staff(ctx.supervisor))
+    page = decisions.approval_queue(staff(ctx.supervisor))
     assert [v.id for v in page.items] == [older.id, newer.id]
     assert (page.page, page.pages, page.total) == (1, 1, 2)
-    assert counter_decisions.approval_queue(staff(ctx.supervisor), page=99).page == 1
+    assert decisions.approval_queue(staff(ctx.supervisor), page=99).page == 1
 
 
 def test_queue_is_paginated(ctx, monkeypatch):
-    monkeypatch.setattr(counter_decisions, "PAGE_SIZE", 1)
+    monkeypatch.setattr(decisions, "PAGE_SIZE", 1)
     submitted_verification(citizen(ctx), staff(ctx.clerk))
     submitted_verification(second_citizen(), staff(ctx.clerk))
-    page = counter_decisions.approval_queue(staff(ctx.supervisor), page=2)
+    page = decisions.approval_queue(staff(ctx.supervisor), page=2)
     assert (page.page, page.pages, page.total, len(page.items)) == (2, 2, 2, 1)
 
 
 def test_approved_list_of_the_office_can_be_searched_by_code(ctx):
     mine = approved_verification(citizen(ctx), staff(ctx.clerk), staff(ctx.supervisor))
     theirs = approved_verification(second_citizen(), staff(ctx.other_clerk), staff(ctx.other_supervisor))
-    assert [v.id for v in counter_decisions.approved(staff(ctx.supervisor)).items] == [mine.id]
-    assert [v.id for v in counter_decisions.approved(staff(ctx.supervisor), code=qr_payload(mine.code)).items] == [mine.id]
-    assert counter_decisions.approved(staff(ctx.supervisor), code=theirs.code).items == []
-    assert counter_decisions.approved(staff(ctx.supervisor), code="!!!").items == []
+    assert [v.id for v in decisions.approved(staff(ctx.supervisor)).items] == [mine.id]
+    assert [v.id for v in decisions.approved(staff(ctx.supervisor), code=qr_payload(mine.code)).items] == [mine.id]
+    assert decisions.approved(staff(ctx.supervisor), code=theirs.code).items == []
+    assert decisions.approved(staff(ctx.supervisor), code="!!!").items == []

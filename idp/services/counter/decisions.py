@@ -4,7 +4,7 @@ supervisor's lists: the approval queue and the approved verifications of the off
 
 The rules shared with the clerk's side (visibility by office, own account, refusals audited in
 their own commit, status changes by conditional UPDATE, idempotent retries) are described in
-idp.services.counter_checks. Every decision notifies the citizen by SMS, and by e-mail when
+idp.services.counter.checks. Every decision notifies the citizen by SMS, and by e-mail when
 their address is confirmed, in the account's language.
 """
 
@@ -30,8 +30,8 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.services import account_data
-from idp.services.counter_checks import audit_action, load_for_action, refuse, refuse_status
-from idp.services.counter_workflow import (
+from idp.services.counter.checks import audit_action, load_for_action, refuse, refuse_status
+from idp.services.counter.workflow import (
     Page,
     done_already,
     page_of,

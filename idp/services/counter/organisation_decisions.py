@@ -3,7 +3,7 @@ counter, or a supervisor on a submitted check), approve and revoke (supervisors,
 and the supervisor's lists of organisation checks.
 
 The shared rules (office, own organisation, audited refusals, conditional status changes,
-idempotent retries) are described in idp.services.counter_organisations. Approval makes the
+idempotent retries) are described in idp.services.counter.organisation_checks. Approval makes the
 organisation VERIFIED and revocation REVOKED, in the same transaction, by a conditional
 UPDATE on its status: tokens acting for it are checked against that status at every use, so
 they stop by themselves; revocation also revokes them all, so that a later new check does not
@@ -34,14 +34,14 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services.counter_decisions import PAGE_SIZE
-from idp.services.counter_organisations import (
+from idp.services.counter.decisions import PAGE_SIZE
+from idp.services.counter.organisation_checks import (
     audit_action,
     load_for_action,
     refuse,
     refuse_status,
 )
-from idp.services.counter_workflow import (
+from idp.services.counter.workflow import (
     Page,
     done_already,
     page_of,
