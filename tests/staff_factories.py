@@ -9,8 +9,8 @@ import pyotp
 from idp.extensions import db
 from idp.models import PostOffice, StaffMember, StaffRole, StaffStatus
 from idp.models.base import utcnow
-from idp.services import staff_enrolment
 from idp.services.platform import crypto, passwords
+from idp.services.staff import enrolment as staff_enrolment
 
 STAFF_PASSWORD = "quầy giao dịch 2026"
 # Fixed TOTP secret of enrolled staff in tests: pyotp.TOTP(STAFF_TOTP_SECRET).now() signs in.

@@ -12,7 +12,7 @@ from idp.cli.errors import refuse_idp_error
 from idp.domain.admin_units import province_name
 from idp.errors import IdpError
 from idp.models import PostOffice
-from idp.services import offices as office_service
+from idp.services.staff import offices as office_service
 
 
 @click.group(help="Manage post offices.")

@@ -18,8 +18,8 @@ from idp.cli.errors import refuse_idp_error
 from idp.cli.users import _read_password as read_password
 from idp.errors import IdpError
 from idp.models import StaffMember, StaffRole
-from idp.services import staff as staff_service
-from idp.services import staff_enrolment
+from idp.services.staff import admin as staff_service
+from idp.services.staff import enrolment as staff_enrolment
 
 
 @click.group(help="Manage counter staff (clerks and supervisors).")

@@ -102,7 +102,7 @@ def check_title(title: str, tax_code: TaxCode, *, own_national_id: str) -> None:
 
 def check_member_national_id(raw: str, *, today: date) -> str:
     """The 12 digits of an invitee's personal ID number: structure (12 digits, known prefix,
-    century digit) and an adult's birth year, as for staff (idp.services.staff). Codes: those
+    century digit) and an adult's birth year, as for staff (idp.services.staff.admin). Codes: those
     of idp.domain.national_id, and member.national_id_age."""
     facts = decode_national_id(raw)
     if not today.year - MAX_MEMBER_AGE <= facts.birth_year <= today.year - MIN_MEMBER_AGE:

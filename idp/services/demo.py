@@ -25,14 +25,15 @@ from idp.models import (
     StaffMember,
     TotpCredential,
 )
-from idp.services import offices, staff_enrolment, staff_mfa
-from idp.services import staff as staff_service
 from idp.services.counter import checks as counter_checks
 from idp.services.counter import decisions
 from idp.services.identity import enrolment, mfa
 from idp.services.identity.accounts import CitizenDetails, add_citizen, validate_citizen
 from idp.services.portals.clients import ClientRegistration, add_client
-from idp.services.staff import StaffDetails
+from idp.services.staff import admin as staff_service
+from idp.services.staff import enrolment as staff_enrolment
+from idp.services.staff import offices, signin
+from idp.services.staff.admin import StaffDetails
 
 DEMO_CITIZEN = CitizenDetails(
     national_id="001099012345",
@@ -98,7 +99,7 @@ def seed_demo() -> DemoSeed:
 def current_totp_code(who: str) -> str | None:
     """The current TOTP code of a staff username or a citizen ID number (demo helper only)."""
     staff = staff_service.find_staff(who)
-    secret = staff_mfa.secret_of(staff) if staff is not None else None
+    secret = signin.secret_of(staff) if staff is not None else None
     if secret is None:
         credential = db.session.scalar(
             select(TotpCredential).join(Account, Account.id == TotpCredential.account_id)

@@ -13,9 +13,9 @@ from idp.cli import cli
 from idp.extensions import db
 from idp.models import PostOffice, StaffMember, StaffRole
 from idp.models.base import utcnow
-from idp.services import staff_enrolment
 from idp.services.demo import DEMO_SETUP_CODE, DEMO_STAFF_PASSWORD
 from idp.services.platform import crypto
+from idp.services.staff import enrolment
 from tests.conftest import csrf_token
 
 
@@ -66,15 +66,15 @@ def test_seeding_again_renews_an_expired_demo_set_up_code(app, runner):
     runner.invoke(cli, ["demo", "seed"])
     with app.app_context():
         clerk = db.session.scalar(select(StaffMember).where(StaffMember.username == "giaodichvien"))
-        staff_enrolment.issue(clerk, DEMO_SETUP_CODE)
-        clerk.totp_secret_encrypted = staff_enrolment._seal(clerk, replace(
-            staff_enrolment.record_of(clerk), expires_at=utcnow() - timedelta(seconds=1)))
+        enrolment.issue(clerk, DEMO_SETUP_CODE)
+        clerk.totp_secret_encrypted = enrolment._seal(clerk, replace(
+            enrolment.record_of(clerk), expires_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-        assert not staff_enrolment.matches(clerk, DEMO_SETUP_CODE)
+        assert not enrolment.matches(clerk, DEMO_SETUP_CODE)
     assert runner.invoke(cli, ["demo", "seed"]).exit_code == 0
     with app.app_context():
         clerk = db.session.scalar(select(StaffMember).where(StaffMember.username == "giaodichvien"))
-        assert staff_enrolment.matches(clerk, DEMO_SETUP_CODE)
+        assert enrolment.matches(clerk, DEMO_SETUP_CODE)
 
 
 def test_demo_totp_without_a_key_is_refused(app, runner):

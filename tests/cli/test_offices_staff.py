@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from idp.cli import cli
 from idp.extensions import db
 from idp.models import AuditEvent, PostOffice, StaffMember, StaffSession, StaffStatus
-from idp.services import staff_mfa, staff_sessions
 from idp.services.platform import passwords
+from idp.services.staff import sessions as staff_sessions
+from idp.services.staff import signin
 from tests.conftest import csrf_token
 
 OFFICE = ["offices", "create", "--code", "hn-boho", "--name", "Bưu điện Bờ Hồ", "--province", "01"]
@@ -202,7 +203,7 @@ def test_reset_totp_forgets_the_authenticator_and_ends_sessions(app, runner, off
     assert result.exit_code == 0, result.output
     with app.app_context():
         member = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
-        assert member.totp_confirmed_at is None and staff_mfa.secret_of(member) is None
+        assert member.totp_confirmed_at is None and signin.secret_of(member) is None
         assert db.session.scalar(select(func.count()).select_from(StaffSession)
                                  .where(StaffSession.ended_at.is_(None))) == 0
         assert db.session.scalar(select(AuditEvent.tag).order_by(AuditEvent.seq.desc())

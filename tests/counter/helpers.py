@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 
 from idp.extensions import db
 from idp.models import StaffMember
-from idp.services.staff_sessions import COOKIE_NAME, COOKIE_PATH, open_staff_session
+from idp.services.staff.sessions import COOKIE_NAME, COOKIE_PATH, open_staff_session
 
 
 def _token(app: Flask, staff_id: int, channel: str) -> str:

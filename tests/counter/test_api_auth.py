@@ -13,10 +13,10 @@ from sqlalchemy import func, select, update
 from idp.extensions import db
 from idp.models import AuditEvent, StaffSession
 from idp.models.base import utcnow
-from idp.services import staff as staff_service
-from idp.services import staff_mfa
 from idp.services.platform import throttle
-from idp.services.staff_sessions import COOKIE_NAME
+from idp.services.staff import admin as staff_service
+from idp.services.staff import signin
+from idp.services.staff.sessions import COOKIE_NAME
 from idp.web.counter.guard import current_staff, require_supervisor
 from tests.conftest import csrf_token
 from tests.counter.helpers import api_headers, console_client
@@ -127,7 +127,7 @@ def test_code_guesses_count_across_channels(app, client, settings, office):
     for _ in range(settings.login_free_failures + 1):
         client.post(URL, json=body(totp="000000"))
     with app.app_context():  # the password count has cooled down; the code count has not
-        throttle.succeeded(throttle.Attempt(staff_mfa.login_key(CLERK)))
+        throttle.succeeded(throttle.Attempt(signin.login_key(CLERK)))
     browser = app.test_client()
     browser.post("/counter/login", data={"csrf_token": csrf_token(browser, "/counter/login"),
                                          "username": CLERK, "password": STAFF_PASSWORD})

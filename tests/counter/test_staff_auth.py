@@ -15,10 +15,10 @@ from sqlalchemy import select, update
 from idp.extensions import db
 from idp.models import AuditEvent, StaffMember, StaffSession, StaffStatus
 from idp.models.base import utcnow
-from idp.services import staff as staff_service
-from idp.services import staff_mfa
 from idp.services.platform import crypto
-from idp.services.staff_sessions import COOKIE_NAME
+from idp.services.staff import admin as staff_service
+from idp.services.staff import signin
+from idp.services.staff.sessions import COOKIE_NAME
 from idp.web.counter.guard import current_staff, require_supervisor
 from tests.conftest import csrf_token
 from tests.counter.helpers import console_client
@@ -97,7 +97,7 @@ def test_first_sign_in_forces_totp_enrolment_before_anything_else(app, probe, of
     with app.app_context():  # stored sealed before the QR is shown, bound to this staff member
         member = db.session.get(StaffMember, staff_id)
         assert member.totp_confirmed_at is None
-        secret = staff_mfa.pending_secret(member).encode()
+        secret = signin.pending_secret(member).encode()
     page = client.get("/counter/mfa/enrol")
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "data:image/svg+xml;base64," in body
@@ -136,7 +136,7 @@ def test_each_typing_of_the_set_up_code_gets_a_new_secret(app, office):
 
     def secret() -> str | None:
         with app.app_context():
-            return staff_mfa.pending_secret(db.session.get(StaffMember, staff_id))
+            return signin.pending_secret(db.session.get(StaffMember, staff_id))
 
     first_browser, second_browser = app.test_client(), app.test_client()
     password_step(first_browser)

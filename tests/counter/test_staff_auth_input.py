@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from idp.extensions import db
 from idp.models import StaffSession
-from idp.services.staff_sessions import COOKIE_NAME
+from idp.services.staff.sessions import COOKIE_NAME
 from tests.conftest import csrf_token
 from tests.counter.test_staff_auth import CLERK, code_step, live_sessions, make, password_step
 from tests.staff_factories import STAFF_PASSWORD, enrolled_clerk, post_office

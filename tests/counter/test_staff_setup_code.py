@@ -14,7 +14,7 @@ from sqlalchemy import select
 from idp.extensions import db
 from idp.models import AuditEvent, StaffMember, StaffSession
 from idp.models.base import utcnow
-from idp.services import staff_enrolment, staff_mfa
+from idp.services.staff import enrolment, signin
 from tests.conftest import csrf_token
 from tests.counter.staff_signin import CLERK, code_at
 from tests.counter.staff_signin import make_staff as make
@@ -46,7 +46,7 @@ def state(app: Flask, staff_id: int) -> tuple:
         staff = db.session.get(StaffMember, staff_id)
         verified = db.session.scalars(select(StaffSession).where(
             StaffSession.staff_id == staff_id, StaffSession.mfa_verified_at.is_not(None))).all()
-        return (staff.totp_confirmed_at, staff_mfa.pending_secret(staff), len(verified),
+        return (staff.totp_confirmed_at, signin.pending_secret(staff), len(verified),
                 db.session.scalars(select(AuditEvent.tag)).all())
 
 
@@ -97,7 +97,7 @@ def test_the_set_up_code_works_again_after_the_browser_was_closed_and_dies_with_
     assert post_enrol(again, STAFF_SETUP_CODE).status_code == 302
     secret = state(app, staff_id)[1]
     assert post_enrol(again, code_at(secret=secret)).headers["Location"] == "/counter/"
-    assert not staff_enrolment.matches(member(app, staff_id), STAFF_SETUP_CODE)
+    assert not enrolment.matches(member(app, staff_id), STAFF_SETUP_CODE)
     later = app.test_client()
     assert later.post("/counter/login", data={
         "csrf_token": csrf_token(later, "/counter/login"), "username": CLERK,
@@ -109,8 +109,8 @@ def test_an_expired_set_up_code_is_refused(app, office):
     staff_id = make(app, new_clerk, office)
     with app.app_context():
         staff = db.session.get(StaffMember, staff_id)
-        record = staff_enrolment.record_of(staff)
-        staff.totp_secret_encrypted = staff_enrolment._seal(
+        record = enrolment.record_of(staff)
+        staff.totp_secret_encrypted = enrolment._seal(
             staff, replace(record, expires_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
     client = app.test_client()

@@ -16,14 +16,14 @@ from werkzeug.wrappers import Response
 
 from idp.extensions import limiter
 from idp.models import StaffMember
-from idp.services import staff_mfa
+from idp.services.staff import signin
 from idp.web.counter import api_bp
 from idp.web.counter.guard import api_error, current_staff, current_staff_session
 
 # The three fields fit in well under 2 KiB; anything larger is not a sign-in request.
 MAX_BODY_BYTES = 4096
-LIMITS = {"username": staff_mfa.MAX_USERNAME_LENGTH, "password": staff_mfa.MAX_PASSWORD_LENGTH,
-          "totp": staff_mfa.MAX_CODE_LENGTH}
+LIMITS = {"username": signin.MAX_USERNAME_LENGTH, "password": signin.MAX_PASSWORD_LENGTH,
+          "totp": signin.MAX_CODE_LENGTH}
 
 
 def _ip_limit() -> str:
@@ -57,14 +57,14 @@ def create_session() -> Response | tuple[Response, int]:
         return api_error(400, "invalid_request", gettext(
             'Send a JSON object with the text fields “username”, “password” and “totp”.'))
     try:
-        new = staff_mfa.api_sign_in(*credentials)
-    except staff_mfa.Throttled as exc:
+        new = signin.api_sign_in(*credentials)
+    except signin.Throttled as exc:
         response = api_error(429, "throttled", gettext(exc.message))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    except staff_mfa.EnrolmentRequired as exc:
+    except signin.EnrolmentRequired as exc:
         return api_error(403, "totp_enrolment_required", gettext(exc.message))
-    except staff_mfa.SignInFailed:
+    except signin.SignInFailed:
         return api_error(401, "invalid_credentials", gettext(
             "The username, password or code is not right."))
     settings = current_app.config["IDP_SETTINGS"]
@@ -78,7 +78,7 @@ def create_session() -> Response | tuple[Response, int]:
 
 @api_bp.delete("/sessions/current")
 def delete_session() -> tuple[str, int]:
-    staff_mfa.sign_out(current_staff_session())
+    signin.sign_out(current_staff_session())
     return "", 204
 
 

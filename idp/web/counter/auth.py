@@ -1,7 +1,7 @@
 """Console sign-in: password, then TOTP (set up at the first sign-in, after the set-up code
 the supervisor handed over), then the console.
 
-Thin views over idp/services/staff_mfa.py; the guard (guard.py) has already loaded the
+Thin views over idp/services/signin.py; the guard (guard.py) has already loaded the
 browser's session into `g.staff_session` and decided who may reach each step.
 """
 
@@ -14,9 +14,9 @@ from werkzeug.wrappers import Response
 
 from idp.extensions import limiter
 from idp.models import StaffSession
-from idp.services import staff_enrolment, staff_mfa
 from idp.services.identity.mfa import grouped
-from idp.services.staff_sessions import NewStaffSession
+from idp.services.staff import enrolment, signin
+from idp.services.staff.sessions import NewStaffSession
 from idp.web.counter import bp
 from idp.web.counter.auth_forms import (
     StaffCodeForm,
@@ -35,7 +35,7 @@ Page = Response | tuple[str, int]
 # The pending session (its id) that typed the right set-up code in this browser: only it is
 # shown the new TOTP key, not another sign-in holding the same password.
 SETUP_SESSION_KEY = "counter_setup_session"
-CODE_DAYS = staff_enrolment.CODE_VALIDITY.days
+CODE_DAYS = enrolment.CODE_VALIDITY.days
 
 
 def _ip_limit() -> str:
@@ -43,7 +43,7 @@ def _ip_limit() -> str:
 
 
 def _throttled(template: str, form: StaffLoginForm | StaffCodeForm | StaffSetupCodeForm,
-               exc: staff_mfa.Throttled,
+               exc: signin.Throttled,
                **context: object) -> Response:
     form.form_errors.append(gettext(exc.message))
     response = make_response(render_template(template, form=form, **context), 429)
@@ -77,12 +77,12 @@ def login() -> Page:
     if not form.validate_on_submit():
         return _login_page(form, 400 if request.method == "POST" else 200)
     try:
-        new = staff_mfa.sign_in_password(form.username.data or "", form.password.data or "",
+        new = signin.sign_in_password(form.username.data or "", form.password.data or "",
                                          previous=session)
-    except staff_mfa.Throttled as exc:
+    except signin.Throttled as exc:
         form.password.data = ""
         return _throttled("counter/login.html", form, exc)
-    except staff_mfa.SignInFailed as exc:
+    except signin.SignInFailed as exc:
         form.form_errors.append(gettext(exc.message))
         return _login_page(form, 401)
     enrolled = new.session.staff.totp_confirmed_at is not None
@@ -107,13 +107,13 @@ def mfa() -> Page:
         return render_template("counter/mfa_verify.html", form=form), (
             400 if request.method == "POST" else 200)
     try:
-        new = staff_mfa.verify_code(pending, form.code.data or "")
-    except staff_mfa.NotPending:
+        new = signin.verify_code(pending, form.code.data or "")
+    except signin.NotPending:
         return _start_again()
-    except staff_mfa.Throttled as exc:
+    except signin.Throttled as exc:
         form.code.data = ""
         return _throttled("counter/mfa_verify.html", form, exc)
-    except staff_mfa.WrongCode as exc:
+    except signin.WrongCode as exc:
         form.code.errors = [gettext(exc.message)]
         form.code.data = ""
         return render_template("counter/mfa_verify.html", form=form), 401
@@ -126,23 +126,23 @@ def mfa_enrol() -> Page:
     staff = pending.staff
     if staff.totp_confirmed_at is not None:
         return redirect(url_for("counter.mfa"))
-    secret = staff_mfa.pending_secret(staff)
+    secret = signin.pending_secret(staff)
     if secret is None or form_session.get(SETUP_SESSION_KEY) != pending.id:
         return _setup_code_step(pending)
-    context = {"qr": staff_mfa.provisioning_qr(staff, secret), "key": grouped(secret)}
+    context = {"qr": signin.provisioning_qr(staff, secret), "key": grouped(secret)}
     form = StaffCodeForm()
     if not form.validate_on_submit():
         form.code.data = ""
         return render_template("counter/mfa_enrol.html", form=form, **context), (
             400 if request.method == "POST" else 200)
     try:
-        new = staff_mfa.confirm_enrolment(pending, form.code.data or "")
-    except staff_mfa.NotPending:
+        new = signin.confirm_enrolment(pending, form.code.data or "")
+    except signin.NotPending:
         return _start_again()
-    except staff_mfa.Throttled as exc:
+    except signin.Throttled as exc:
         form.code.data = ""
         return _throttled("counter/mfa_enrol.html", form, exc, **context)
-    except staff_mfa.WrongCode as exc:
+    except signin.WrongCode as exc:
         form.code.errors = [gettext(exc.message)]
         form.code.data = ""
         return render_template("counter/mfa_enrol.html", form=form, **context), 401
@@ -156,13 +156,13 @@ def _setup_code_step(pending: StaffSession) -> Page:
         form.code.data = ""
         return _setup_page(form, 400 if request.method == "POST" else 200)
     try:
-        staff_mfa.redeem_enrolment_code(pending, form.code.data or "")
-    except staff_mfa.NotPending:
+        signin.redeem_enrolment_code(pending, form.code.data or "")
+    except signin.NotPending:
         return _start_again()
-    except staff_mfa.Throttled as exc:
+    except signin.Throttled as exc:
         form.code.data = ""
         return _throttled("counter/mfa_setup_code.html", form, exc, days=CODE_DAYS)
-    except staff_mfa.WrongEnrolmentCode as exc:
+    except signin.WrongEnrolmentCode as exc:
         form.code.errors = [gettext(exc.message)]
         form.code.data = ""
         return _setup_page(form, 401)
@@ -182,7 +182,7 @@ def logout() -> Response:
     form = StaffLogoutForm()
     session = g.get("staff_session")
     if form.validate_on_submit() and session is not None:
-        staff_mfa.sign_out(session)
+        signin.sign_out(session)
     response = redirect(url_for("counter.login", signed_out=1))
     clear_console_cookie(response)
     form_session.clear()

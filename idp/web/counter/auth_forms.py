@@ -5,8 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from idp.services import staff_enrolment
-from idp.services.staff_mfa import MAX_CODE_LENGTH, MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH
+from idp.services.staff import enrolment
+from idp.services.staff.signin import MAX_CODE_LENGTH, MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH
 
 
 class StaffLoginForm(FlaskForm):
@@ -48,10 +48,10 @@ class StaffSetupCodeForm(FlaskForm):
         _l("Set-up code from your supervisor"),
         validators=[
             DataRequired(_l("Enter the set-up code your supervisor gave you.")),
-            Length(max=staff_enrolment.MAX_CODE_LENGTH, message=_l("This is too long to be a code.")),
+            Length(max=enrolment.MAX_CODE_LENGTH, message=_l("This is too long to be a code.")),
         ],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
-                   "maxlength": str(staff_enrolment.MAX_CODE_LENGTH)},
+                   "maxlength": str(enrolment.MAX_CODE_LENGTH)},
     )
 
 

@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 from idp.errors import IdpError
 from idp.extensions import csrf
 from idp.models import StaffMember, StaffSession
-from idp.services.staff_sessions import COOKIE_NAME, COOKIE_PATH, load_staff_session
+from idp.services.staff.sessions import COOKIE_NAME, COOKIE_PATH, load_staff_session
 from idp.web.counter import api_bp, bp
 
 # Reachable without a verified session: the view itself decides what to show.

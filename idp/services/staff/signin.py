@@ -26,10 +26,11 @@ from idp.errors import IdpError
 from idp.extensions import db
 from idp.models import AuditTag, StaffMember, StaffSession
 from idp.models.base import utcnow
-from idp.services import staff_enrolment, staff_sessions
 from idp.services.identity import mfa
 from idp.services.platform import audit, crypto, passwords, qr, throttle
-from idp.services.staff import find_staff, normalize_username
+from idp.services.staff import enrolment as staff_enrolment
+from idp.services.staff import sessions
+from idp.services.staff.admin import find_staff, normalize_username
 
 ISSUER = "PostID"
 MAX_USERNAME_LENGTH = 64
@@ -154,7 +155,7 @@ def _check_password(username: str, password: str, *, channel: str
 
 
 def sign_in_password(username: str, password: str, *, previous: StaffSession | None = None
-                     ) -> staff_sessions.NewStaffSession:
+                     ) -> sessions.NewStaffSession:
     """Console step 1: open a pending web session (TOTP still to do). Commits.
 
     `previous` (the browser's earlier session, if any) is ended: every sign-in gets a new
@@ -164,7 +165,7 @@ def sign_in_password(username: str, password: str, *, previous: StaffSession | N
     staff, attempt = _check_password(username, password, channel="web")
     if previous is not None:
         _end(previous)
-    new = staff_sessions.open_staff_session(staff, channel="web")
+    new = sessions.open_staff_session(staff, channel="web")
     db.session.commit()
     throttle.succeeded(attempt)  # the password was right; codes have their own count
     return new
@@ -257,11 +258,11 @@ def _end(session: StaffSession) -> bool:
     ).rowcount == 1
 
 
-def _verified_session(pending: StaffSession) -> staff_sessions.NewStaffSession:
+def _verified_session(pending: StaffSession) -> sessions.NewStaffSession:
     """End the pending session and open a verified one with a new token (caller commits)."""
     if not _end(pending):
         raise NotPending()
-    new = staff_sessions.open_staff_session(pending.staff, channel=pending.channel,
+    new = sessions.open_staff_session(pending.staff, channel=pending.channel,
                                             mfa_verified=True)
     new.session.created_at = pending.created_at  # the absolute timeout runs from sign-in
     db.session.flush()
@@ -271,7 +272,7 @@ def _verified_session(pending: StaffSession) -> staff_sessions.NewStaffSession:
     return new
 
 
-def confirm_enrolment(pending: StaffSession, code: str) -> staff_sessions.NewStaffSession:
+def confirm_enrolment(pending: StaffSession, code: str) -> sessions.NewStaffSession:
     """Console: confirm the pending secret with a current code; the sign-in is complete.
 
     Commits. Raises NotPending (nothing to confirm, or the session ended), Throttled or
@@ -306,7 +307,7 @@ def confirm_enrolment(pending: StaffSession, code: str) -> staff_sessions.NewSta
     return new
 
 
-def verify_code(pending: StaffSession, code: str) -> staff_sessions.NewStaffSession:
+def verify_code(pending: StaffSession, code: str) -> sessions.NewStaffSession:
     """Console step 2: check a TOTP code for a pending session; the sign-in is complete.
 
     Commits. Raises NotPending, Throttled or WrongCode (audited as staff.mfa.failure).
@@ -326,7 +327,7 @@ def verify_code(pending: StaffSession, code: str) -> staff_sessions.NewStaffSess
     return new
 
 
-def api_sign_in(username: str, password: str, code: str) -> staff_sessions.NewStaffSession:
+def api_sign_in(username: str, password: str, code: str) -> sessions.NewStaffSession:
     """Terminal sign-in: password and code in one request; a verified api session. Commits.
 
     Raises Throttled, SignInFailed (wrong username, password or code, or disabled: one
@@ -342,7 +343,7 @@ def api_sign_in(username: str, password: str, code: str) -> staff_sessions.NewSt
     if _code_problem(staff, secret, code) is not None:  # one answer for every failure
         _fail_code(staff, channel="api", step="sign_in")
         raise SignInFailed()
-    new = staff_sessions.open_staff_session(staff, channel="api", mfa_verified=True)
+    new = sessions.open_staff_session(staff, channel="api", mfa_verified=True)
     db.session.flush()
     audit.record(AuditTag.STAFF_LOGIN_SUCCESS, staff_id=staff.id, office_id=staff.office_id,
                  channel="api", staff_session_id=new.session.id)

@@ -2,7 +2,7 @@
 
 Staff are created by the operator (`idp staff create`) with a password they are given and a
 one-time enrolment code that their supervisor hands over separately; with both they set up
-TOTP themselves at their first console sign-in (idp/services/staff_enrolment.py,
+TOTP themselves at their first console sign-in (idp/services/staff/enrolment.py,
 staff_mfa.py). A staff
 member's own 12-digit ID number is kept so that nobody can act on their own citizen account.
 """
@@ -24,8 +24,10 @@ from idp.errors import Conflict, IdpError, InvalidInput
 from idp.extensions import db
 from idp.models import AuditTag, PostOffice, StaffMember, StaffRole, StaffStatus
 from idp.models.base import utcnow
-from idp.services import offices, staff_enrolment, staff_sessions
 from idp.services.platform import audit, passwords
+from idp.services.staff import enrolment as staff_enrolment
+from idp.services.staff import offices
+from idp.services.staff import sessions as staff_sessions
 
 USERNAME_RE = re.compile(r"[a-z0-9._-]{3,64}")
 # Without a birth date only the year in the ID number can be checked: someone at a post-office

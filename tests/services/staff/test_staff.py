@@ -15,10 +15,11 @@ from idp.domain.admin_units import PROVINCES
 from idp.errors import Conflict, IdpError, InvalidInput
 from idp.extensions import db
 from idp.models import AuditEvent, PostOffice, StaffMember, StaffRole, StaffSession, StaffStatus
-from idp.services import offices, staff_enrolment, staff_mfa, staff_sessions
-from idp.services import staff as staff_service
 from idp.services.platform import passwords
-from idp.services.staff import StaffDetails
+from idp.services.staff import admin as staff_service
+from idp.services.staff import enrolment, offices, signin
+from idp.services.staff import sessions as staff_sessions
+from idp.services.staff.admin import StaffDetails
 from tests.staff_factories import STAFF_PASSWORD, STAFF_TOTP_SECRET, enrolled_clerk, post_office
 
 PASSWORD = "counter desk opens at seven"
@@ -100,9 +101,9 @@ def test_create_staff(app):
         assert member.username == "lan.nguyen" and member.national_id == "001190012345"
         assert member.full_name == "Nguyễn Thị Lan" and member.office_id == office.id
         assert member.role is StaffRole.CLERK and member.status is StaffStatus.ACTIVE
-        assert member.totp_confirmed_at is None and staff_mfa.secret_of(member) is None
-        assert staff_enrolment.matches(member, issued.enrolment_code)  # no TOTP key before it
-        assert not staff_enrolment.matches(member, PASSWORD)
+        assert member.totp_confirmed_at is None and signin.secret_of(member) is None
+        assert enrolment.matches(member, issued.enrolment_code)  # no TOTP key before it
+        assert not enrolment.matches(member, PASSWORD)
         assert member.password_hash.startswith("$argon2id$")
         assert passwords.verify_password(member.password_hash, PASSWORD)
         [event] = events("staff.create")
@@ -216,27 +217,27 @@ def test_totp_codes_are_single_use_and_stored_as_the_step(app):
     with app.app_context():
         member = enrolled_clerk(post_office())
         code = code_at()
-        first = staff_mfa.sign_in_password("clerk-hn-boho", STAFF_PASSWORD)
-        verified = staff_mfa.verify_code(first.session, code)
+        first = signin.sign_in_password("clerk-hn-boho", STAFF_PASSWORD)
+        verified = signin.verify_code(first.session, code)
         assert verified.session.mfa_verified_at is not None
         assert db.session.get(StaffSession, first.session.id).ended_at is not None
         step = db.session.get(StaffMember, member.id).totp_last_used_step
         assert step is not None and abs(step - int(time.time() // 30)) <= 1
-        second = staff_mfa.sign_in_password("clerk-hn-boho", STAFF_PASSWORD)
-        with pytest.raises(staff_mfa.WrongCode):
-            staff_mfa.verify_code(second.session, code)
-        with pytest.raises(staff_mfa.SignInFailed):
-            staff_mfa.api_sign_in("clerk-hn-boho", STAFF_PASSWORD, code)
-        assert staff_mfa.api_sign_in("clerk-hn-boho", STAFF_PASSWORD, code_at(1)).session.channel == "api"
+        second = signin.sign_in_password("clerk-hn-boho", STAFF_PASSWORD)
+        with pytest.raises(signin.WrongCode):
+            signin.verify_code(second.session, code)
+        with pytest.raises(signin.SignInFailed):
+            signin.api_sign_in("clerk-hn-boho", STAFF_PASSWORD, code)
+        assert signin.api_sign_in("clerk-hn-boho", STAFF_PASSWORD, code_at(1)).session.channel == "api"
 
 
 def test_a_verified_session_cannot_be_verified_again(app):
     with app.app_context():
         enrolled_clerk(post_office())
-        pending = staff_mfa.sign_in_password("clerk-hn-boho", STAFF_PASSWORD).session
-        staff_mfa.verify_code(pending, code_at())
-        with pytest.raises(staff_mfa.NotPending):  # the pending session has ended
-            staff_mfa.verify_code(pending, code_at(1))
+        pending = signin.sign_in_password("clerk-hn-boho", STAFF_PASSWORD).session
+        signin.verify_code(pending, code_at())
+        with pytest.raises(signin.NotPending):  # the pending session has ended
+            signin.verify_code(pending, code_at(1))
 
 
 def test_password_rehash_on_sign_in(app, settings, make_app):
@@ -246,5 +247,5 @@ def test_password_rehash_on_sign_in(app, settings, make_app):
         enrolled_clerk(post_office())
     stronger = make_app(replace(settings, argon2_time_cost=2))
     with stronger.app_context():
-        staff_mfa.sign_in_password("clerk-hn-boho", STAFF_PASSWORD)
+        signin.sign_in_password("clerk-hn-boho", STAFF_PASSWORD)
         assert "t=2," in db.session.scalar(select(StaffMember.password_hash))
