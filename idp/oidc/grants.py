@@ -24,6 +24,7 @@ from idp.models import AuditTag, AuthorizationCode, OAuthToken
 from idp.models.base import utcnow
 from idp.oidc.adapters import Code, Token
 from idp.services.platform import audit
+from idp.services.platform.secrets import new_token, token_hash
 from idp.services.portals import keys
 from idp.services.portals import tokens as token_service
 
@@ -51,7 +52,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         data = request.payload.data
         db.session.add(
             AuthorizationCode(
-                code_hash=token_service.token_hash(code),
+                code_hash=token_hash(code),
                 client_pk=request.client.row.id,
                 account_id=request.user.id,
                 session_id=session.id,
@@ -70,13 +71,13 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         )
 
     def generate_authorization_code(self) -> str:
-        return token_service.new_token_value()
+        return new_token()
 
     def query_authorization_code(self, code: str, client):  # type: ignore[no-untyped-def]
         if len(code) > MAX_CODE_LENGTH:
             return None
         row = db.session.scalar(
-            select(AuthorizationCode).where(AuthorizationCode.code_hash == token_service.token_hash(code))
+            select(AuthorizationCode).where(AuthorizationCode.code_hash == token_hash(code))
         )
         if row is None or row.client_pk != client.row.id:
             return None

@@ -13,6 +13,7 @@ from idp.extensions import db
 from idp.models import OAuthToken
 from idp.models.base import utcnow
 from idp.oidc.adapters import Client
+from idp.services.platform.secrets import new_token
 from idp.services.portals import clients as client_service
 from idp.services.portals import tokens as token_service
 
@@ -29,12 +30,12 @@ def generate_bearer_token(grant_type, client, user=None, scope=None, expires_in=
     settings = current_app.config["IDP_SETTINGS"]
     token: dict[str, Any] = {
         "token_type": "Bearer",
-        "access_token": token_service.new_token_value(),
+        "access_token": new_token(),
         "expires_in": settings.access_token_seconds,
         "scope": scope or "",
     }
     if include_refresh_token:
-        token["refresh_token"] = token_service.new_token_value()
+        token["refresh_token"] = new_token()
     return token
 
 

@@ -9,7 +9,6 @@ after the commit (idp.services.portals.backchannel.deliver).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -35,9 +34,8 @@ from idp.models.registration import OtpChallenge
 from idp.oidc.claims import SCOPE_CLAIMS
 from idp.services import retention
 from idp.services.business import personal_data
-from idp.services.identity import enrolment, logout, sessions
-from idp.services.platform import audit, notify, passwords
-from idp.services.platform import throttle as login_throttle
+from idp.services.identity import authentication, enrolment, logout
+from idp.services.platform import audit, notify
 from idp.services.platform.clock import iso
 from idp.services.portals import tokens
 
@@ -107,57 +105,6 @@ def revoke_portal(account_id: int, consent_id: int, *, session_id: int | None) -
                  consent_id=consent_id, client_id=portal.client.client_id)
     db.session.commit()
     return True
-
-
-# --- sessions ----------------------------------------------------------------------------
-
-
-def live_sessions(account_id: int, *, now: datetime | None = None) -> list[UserSession]:
-    now = now or utcnow()
-    rows = db.session.scalars(
-        select(UserSession)
-        .where(UserSession.account_id == account_id, UserSession.revoked_at.is_(None),
-               UserSession.expires_at > now)
-        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
-    ).all()
-    return [row for row in rows if sessions.is_live(row, now)]
-
-
-def _end(session: UserSession, *, reason: str, by_session_id: int | None) -> list[int]:
-    """End `session` from another one (or none) in the caller's transaction, audited once."""
-    audit.record(AuditTag.ACCOUNT_SESSION_REVOKE, account_id=session.account_id,
-                 session_id=by_session_id, revoked_session_id=session.id, reason=reason)
-    return logout.end_session_in_transaction(session, reason=reason)
-
-
-def end_other_session(account_id: int, session_id: int, *, current_session_id: int) -> list[int] | None:
-    """Sign out one other live session of this account. None when there is no such session."""
-    if session_id == current_session_id:
-        return None
-    target = next((s for s in live_sessions(account_id) if s.id == session_id), None)
-    if target is None:
-        return None
-    queued = _end(target, reason="user_signout", by_session_id=current_session_id)
-    db.session.commit()
-    return queued
-
-
-def end_all_other_sessions(account_id: int, *, current_session_id: int,
-                           reason: str = "user_signout") -> list[int]:
-    """Sign out every other live session. One transaction."""
-    queued = end_other_sessions_in_transaction(account_id, current_session_id=current_session_id,
-                                               reason=reason)
-    db.session.commit()
-    return queued
-
-
-def end_other_sessions_in_transaction(account_id: int, *, current_session_id: int | None,
-                                      reason: str) -> list[int]:
-    queued: list[int] = []
-    for row in live_sessions(account_id):
-        if row.id != current_session_id:
-            queued += _end(row, reason=reason, by_session_id=current_session_id)
-    return queued
 
 
 # --- paging ------------------------------------------------------------------------------
@@ -258,19 +205,6 @@ def placeholder_phone(account_id: int) -> str:
     return "D" + str(account_id).zfill(15)
 
 
-def check_password_throttled(account: Account, password: str, *, key: str) -> bool:
-    """Verify the current password, counted by the login throttle (raises Throttled)."""
-    attempt = login_throttle.begin(key)
-    credential = account.password
-    if credential is None:
-        passwords.spend_verification_time(password)
-        return False
-    if not passwords.verify_password(credential.hash, password):
-        return False
-    login_throttle.succeeded(attempt)
-    return True
-
-
 def _notify_deleted(account: Account) -> None:
     """Told while the phone and the e-mail address are still there; the messages are blanked
     once delivered (notify.ERASE_AFTER_SEND). The account cannot be restored, so the advice is
@@ -299,7 +233,7 @@ def delete_account(account: Account, password: str, *, session_id: int | None) -
 
     Raises WrongPassword (nothing changed) or login_throttle.Throttled. One transaction.
     Returns queued back-channel logouts for delivery after the commit."""
-    if not check_password_throttled(account, password, key=f"pwdelete:{account.id}"):
+    if not authentication.check_password_throttled(account, password, key=f"pwdelete:{account.id}"):
         raise WrongPassword()
     account_id = account.id
     # Messages already sent, then the notice, while the phone and e-mail are still there.
@@ -307,8 +241,8 @@ def delete_account(account: Account, password: str, *, session_id: int | None) -
     _notify_deleted(account)
     retention.delete_registrations_of(account.national_id, account.phone)
     now = utcnow()
-    queued = end_other_sessions_in_transaction(account_id, current_session_id=None,
-                                               reason="account_deleted")
+    queued = logout.end_other_sessions_in_transaction(account_id, current_session_id=None,
+                                                      reason="account_deleted")
     # Sessions that are no longer live still must not come back; their tokens too.
     db.session.execute(
         update(UserSession)

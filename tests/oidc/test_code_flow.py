@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from idp.extensions import db
 from idp.models import Account, AuthorizationCode, Consent, OAuthToken, UserSession
-from idp.services.portals.tokens import token_hash
+from idp.services.platform.secrets import token_hash
 from tests.oidc.flow import (
     ISSUER,
     auth_request,

@@ -7,6 +7,7 @@ import pytest
 from idp.domain.errors import DomainError
 from idp.domain.password_policy import SERVICE_WORDS, check_password
 from idp.services import account_data
+from idp.services.identity import logout
 
 
 @pytest.mark.parametrize("raw,page", [(None, 1), ("", 1), ("0", 1), ("abc", 1), ("-3", 1),
@@ -53,7 +54,7 @@ def test_ending_another_session_is_audited_once_and_revokes_it(app) -> None:
         current = sessions.open_session(account).session
         other = sessions.open_session(account).session
         db.session.commit()
-        assert account_data.end_other_session(account.id, other.id, current_session_id=current.id) == []
+        assert logout.end_other_session(account.id, other.id, current_session_id=current.id) == []
         tags = db.session.scalars(select(AuditEvent.tag).where(AuditEvent.tag.in_(
             ["account.session.revoke", "account.logout"]))).all()
         assert tags == ["account.session.revoke"]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from idp.extensions import db
 from idp.models import AuditEvent, UserSession
-from idp.services.identity.sessions import token_hash
+from idp.services.platform.secrets import token_hash
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, active_citizen, disabled_citizen
 

@@ -15,7 +15,6 @@ the two have in common is idp.services.standing.enrolment_codes.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import NoReturn
 
@@ -38,6 +37,7 @@ from idp.services.business import organisations
 from idp.services.business.refusals import OrganisationRefusal, refuse
 from idp.services.identity import enrolment
 from idp.services.platform import audit
+from idp.services.platform.secrets import new_public_id
 from idp.services.standing import enrolment_codes
 from idp.services.standing.enrolment_codes import RATE_WINDOW, Standing
 
@@ -104,7 +104,7 @@ def request_code(account: Account, public_id: str, *,
 
     def stage(expires_at: datetime) -> OrganisationVerification:
         verification = OrganisationVerification(
-            public_id=secrets.token_urlsafe(16), organisation_id=organisation_pk,
+            public_id=new_public_id(), organisation_id=organisation_pk,
             live_organisation_id=organisation_pk, code=enrolment.unused_code(),
             status=VerificationStatus.PENDING, requested_by=account.id, expires_at=expires_at)
         db.session.add(verification)

@@ -19,7 +19,6 @@ reinstatement or when the dates are changed again.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NoReturn
@@ -48,6 +47,7 @@ from idp.services.business import organisations
 from idp.services.business.refusals import OrganisationRefusal, refuse
 from idp.services.platform import audit, notify
 from idp.services.platform.clock import today_in_vietnam
+from idp.services.platform.secrets import new_public_id
 from idp.services.portals import tokens
 from idp.services.standing.organisation_access import is_current
 
@@ -195,7 +195,7 @@ def invite(actor: Actor, public_id: str, fields: MemberInput) -> OrganisationMem
         no("organisation.already_member", MSG_ALREADY_MEMBER, 409, "national_id")
     now = utcnow()
     membership = OrganisationMember(
-        public_id=secrets.token_urlsafe(16), organisation_id=organisation.id,
+        public_id=new_public_id(), organisation_id=organisation.id,
         national_id=national_id, live_national_id=national_id, role=role,
         status=MembershipStatus.INVITED, valid_from=valid_from, valid_until=valid_until,
         invited_by=actor.account.id, invited_at=now,

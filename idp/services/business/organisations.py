@@ -28,7 +28,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -62,6 +61,7 @@ from idp.models import (
 from idp.models.base import utcnow
 from idp.services.business.refusals import OrganisationRefusal, refuse
 from idp.services.platform import audit
+from idp.services.platform.secrets import new_public_id
 from idp.services.standing.organisation_access import identity_verified
 from idp.services.standing.verification_state import transition
 
@@ -233,7 +233,7 @@ def register(account: Account, details: RegistrationInput, *,
         no("organisation.duplicate", MSG_DUPLICATE, 409, "tax_code")
     now = utcnow()
     organisation = Organisation(
-        public_id=secrets.token_urlsafe(16), tax_code=tax_code.value, tax_code_kind=tax_code.kind,
+        public_id=new_public_id(), tax_code=tax_code.value, tax_code_kind=tax_code.kind,
         name=name, head_office=head_office.to_json(), representative_account_id=account.id,
         representative_title=title, status=OrganisationStatus.UNVERIFIED, created_at=now)
     extra = {"replaced": replaced} if replaced else {}
@@ -241,7 +241,7 @@ def register(account: Account, details: RegistrationInput, *,
         db.session.add(organisation)
         db.session.flush()  # its id, for the membership
         db.session.add(OrganisationMember(
-            public_id=secrets.token_urlsafe(16), organisation_id=organisation.id,
+            public_id=new_public_id(), organisation_id=organisation.id,
             national_id=account.national_id, live_national_id=account.national_id,
             account_id=account.id, role=MemberRole.REPRESENTATIVE, status=MembershipStatus.ACTIVE,
             invited_by=account.id, invited_at=now, accepted_at=now, changed_by=account.id))

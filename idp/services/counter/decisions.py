@@ -29,7 +29,6 @@ from idp.models import (
     VerificationStatus,
 )
 from idp.models.base import utcnow
-from idp.services import account_data
 from idp.services.counter.checks import audit_action, load_for_action, refuse, refuse_status
 from idp.services.counter.workflow import (
     Page,
@@ -39,6 +38,7 @@ from idp.services.counter.workflow import (
     reject_record,
     transition_or_refuse,
 )
+from idp.services.identity import logout
 from idp.services.platform import notify
 from idp.services.portals import tokens
 
@@ -159,7 +159,7 @@ def revoke(staff: StaffMember, public_id: str, reason: RejectReason | str | None
 def _sign_out_everywhere(account: Account) -> list[int]:
     """Sessions carry the LoA they were opened with, and tokens the acr they were issued at:
     end them all (DESIGN §4: refresh tokens are revoked on verification revocation)."""
-    logouts = account_data.end_other_sessions_in_transaction(
+    logouts = logout.end_other_sessions_in_transaction(
         account.id, current_session_id=None, reason=REVOKE_REASON)
     tokens.revoke_for_account(account.id, reason=REVOKE_REASON)
     return logouts

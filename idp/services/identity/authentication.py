@@ -142,3 +142,16 @@ def _check_and_open(account: Account | None, password: str, *,
     throttle.succeeded(attempt)
     return SignedIn(account=account, new_session=new,
                     device_token=devices.renew_known(known_device, account))
+
+
+def check_password_throttled(account: Account, password: str, *, key: str) -> bool:
+    """Verify the current password, counted by the login throttle (raises Throttled)."""
+    attempt = throttle.begin(key)
+    credential = account.password
+    if credential is None:
+        passwords.spend_verification_time(password)
+        return False
+    if not passwords.verify_password(credential.hash, password):
+        return False
+    throttle.succeeded(attempt)
+    return True

@@ -30,7 +30,7 @@ from idp.extensions import db
 from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import account_data
+from idp.services.identity import authentication
 from idp.services.platform import audit, notify, otp
 
 CODE_FAILED = N_("The code is not correct or has expired. Check the SMS, or ask for a new code.")
@@ -75,7 +75,7 @@ def throttle_key(account_id: int) -> str:
 
 def _check_password(account: Account, password: str) -> None:
     """Raises WrongPassword or login_throttle.Throttled."""
-    if not account_data.check_password_throttled(account, password, key=throttle_key(account.id)):
+    if not authentication.check_password_throttled(account, password, key=throttle_key(account.id)):
         raise WrongPassword()
 
 

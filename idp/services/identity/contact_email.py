@@ -15,7 +15,6 @@ or ACCOUNT_EMAIL_CONFIRM (the current address confirmed).
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
 from flask import url_for
@@ -36,6 +35,7 @@ from idp.services.identity.contact_change import (
     _supersede,
 )
 from idp.services.platform import audit, notify, otp
+from idp.services.platform.secrets import new_token
 
 LINK_TOO_EARLY = N_("Please wait %(seconds)s seconds before asking for the link again.")
 LINK_EXHAUSTED = N_("No more links can be sent to this address. Open the last one we sent.")
@@ -124,7 +124,7 @@ def _renewed_link(account: Account, challenge: OtpChallenge | None, destination:
     wait = otp.resend_wait(challenge)
     if wait is None or wait > 0:
         raise LinkResendRefused(wait)
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     now = utcnow()
     challenge.secret_hash = otp.secret_hash(token)
     challenge.sends += 1

@@ -21,7 +21,6 @@ it, see where the verification stands.
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NoReturn
@@ -44,6 +43,7 @@ from idp.models import (
 from idp.models.base import utcnow
 from idp.services.platform import audit
 from idp.services.platform.clock import iso
+from idp.services.platform.secrets import new_public_id
 from idp.services.standing import enrolment_codes
 from idp.services.standing.enrolment_codes import INSERT_ATTEMPTS, RATE_WINDOW
 from idp.services.standing.enrolment_codes import MAX_CODES_PER_DAY as MAX_CODES_PER_DAY  # re-exported
@@ -162,7 +162,7 @@ def request_code(account: Account, *, session_id: int | None = None) -> Identity
 
     def stage(expires_at: datetime) -> IdentityVerification:
         verification = IdentityVerification(
-            public_id=secrets.token_urlsafe(16), account_id=account.id,
+            public_id=new_public_id(), account_id=account.id,
             live_account_id=account.id, code=unused_code(), status=VerificationStatus.PENDING,
             expires_at=expires_at)
         db.session.add(verification)

@@ -4,7 +4,6 @@ codes); the code checks of idp/services/identity/mfa.py complete it into a sessi
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -23,14 +22,15 @@ from idp.services.identity.mfa import (
     check_code,
 )
 from idp.services.platform import audit, throttle
+from idp.services.platform.secrets import new_token, token_hash
 
 
 def create_challenge(account: Account, next_url: str | None) -> str:
     """Password accepted: a pending sign-in for `account`; returns the browser's token.
     Added to the caller's transaction."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     db.session.add(MfaChallenge(
-        token_hash=sessions.token_hash(token),
+        token_hash=token_hash(token),
         account_id=account.id,
         next_url=next_url or None,  # a safe_next path: at most MAX_NEXT_LENGTH
         expires_at=utcnow() + CHALLENGE_LIFETIME,
@@ -43,7 +43,7 @@ def load_challenge(token: str | None) -> MfaChallenge | None:
     if not token or len(token) > sessions.MAX_TOKEN_LENGTH:
         return None
     found = db.session.scalar(
-        select(MfaChallenge).where(MfaChallenge.token_hash == sessions.token_hash(token)))
+        select(MfaChallenge).where(MfaChallenge.token_hash == token_hash(token)))
     if (found is None or found.completed_at is not None or utcnow() >= found.expires_at
             or found.failed_attempts >= MAX_CHALLENGE_ATTEMPTS):
         return None

@@ -13,7 +13,7 @@ from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.credentials import PasswordCredential
 from idp.models.notification import Channel
-from idp.services import account_data
+from idp.services.identity import authentication, logout
 from idp.services.platform import audit, notify, passwords
 
 
@@ -29,7 +29,7 @@ def change_password(account: Account, *, current: str, new: str, session_id: int
                     sign_out_others: bool) -> list[int]:
     """Set a new password. Raises WrongCurrentPassword, login_throttle.Throttled or DomainError
     (policy; nothing changed). One transaction; returns queued back-channel logouts."""
-    if not account_data.check_password_throttled(account, current,
+    if not authentication.check_password_throttled(account, current,
                                                  key=throttle_key(account.id)):
         raise WrongCurrentPassword()
     check_password(new, personal_values=(account.national_id, account.phone),
@@ -44,7 +44,7 @@ def change_password(account: Account, *, current: str, new: str, session_id: int
         account.password.changed_at = now
     queued: list[int] = []
     if sign_out_others:
-        queued = account_data.end_other_sessions_in_transaction(
+        queued = logout.end_other_sessions_in_transaction(
             account.id, current_session_id=session_id, reason="password_change")
     with force_locale(account.locale or "vi"):
         body = gettext("PostID: the password of your account was changed. If this was not you, "

@@ -31,8 +31,7 @@ from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge
 from idp.models.notification import OutboxMessage
 from idp.models.registration import OtpChallenge, OtpPurpose
-from idp.services import account_data
-from idp.services.identity import accounts, devices
+from idp.services.identity import accounts, devices, logout
 from idp.services.identity.accounts import canonical_identifier
 from idp.services.platform import audit, notify, otp, passwords
 from idp.services.platform import throttle as login_throttle
@@ -259,7 +258,7 @@ def _complete(account: Account, new_password: str, *, via: str) -> list[int]:
         account.password.hash = new_hash
         account.password.changed_at = now
     _kill_other_challenges(account.id, now)
-    queued = account_data.end_other_sessions_in_transaction(
+    queued = logout.end_other_sessions_in_transaction(
         account.id, current_session_id=None, reason="password_recover")
     tokens.revoke_for_account(account.id, reason="password_recover")
     db.session.execute(delete(MfaChallenge).where(MfaChallenge.account_id == account.id))

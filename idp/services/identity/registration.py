@@ -8,8 +8,6 @@ write one registration, one challenge and one SMS, so they also cost about the s
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,6 +25,7 @@ from idp.models.registration import OtpChallenge, OtpPurpose, PendingRegistratio
 from idp.services.identity import accounts, contact_email, sessions
 from idp.services.identity.accounts import CitizenDetails
 from idp.services.platform import audit, notify, otp, passwords, throttle
+from idp.services.platform.secrets import new_token, token_hash
 
 CONFIRM_FAILED = N_("The code is not correct or has expired. Check the SMS, or ask for a new code.")
 CONFIRM_THROTTLED = N_("Too many unsuccessful attempts. Wait a little, then try again.")
@@ -63,10 +62,6 @@ class Confirmed:
     new_session: sessions.NewSession
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _settings():  # type: ignore[no-untyped-def]
     return current_app.config["IDP_SETTINGS"]
 
@@ -79,7 +74,7 @@ def start(clean: CitizenDetails, password: str, *, locale: str = "vi") -> str:
     phone is confirmed). Returns the browser's token. One transaction.
     """
     settings = _settings()
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     now = utcnow()
     registration = PendingRegistration(
         token_hash=token_hash(token), national_id=clean.national_id, full_name=clean.full_name,

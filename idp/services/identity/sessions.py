@@ -7,7 +7,6 @@ record so a copied cookie is worthless afterwards.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,11 +17,12 @@ from sqlalchemy import select
 from idp.extensions import db
 from idp.models import Account, UserSession
 from idp.models.base import utcnow
+from idp.services.platform.secrets import MAX_COOKIE_TOKEN_LENGTH, new_token, token_hash
 
 # Writing last_seen_at on every request would make each page view a write; a minute of
 # precision is plenty for a 30-minute idle timeout.
 TOUCH_INTERVAL = timedelta(seconds=60)
-MAX_TOKEN_LENGTH = 64
+MAX_TOKEN_LENGTH = MAX_COOKIE_TOKEN_LENGTH
 
 
 @dataclass(frozen=True)
@@ -36,15 +36,11 @@ def printable(text: str) -> str:
     return "".join(ch for ch in text if ch.isprintable())
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def open_session(account: Account, *, amr: str = "pwd", user_agent: str | None = None) -> NewSession:
     """Add a new session for `account` to the caller's transaction."""
     settings = current_app.config["IDP_SETTINGS"]
     now = utcnow()
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     session = UserSession(
         token_hash=token_hash(token),
         sid=secrets.token_urlsafe(32),
@@ -90,12 +86,3 @@ def revoke(session: UserSession, *, reason: str) -> None:
     if session.revoked_at is None:
         session.revoked_at = utcnow()
         session.revoke_reason = reason
-
-
-def sign_out(session: UserSession) -> None:
-    """End a session at the person's request, everywhere (see services.logout). Commits."""
-    from idp.services.identity import logout
-    from idp.services.portals import backchannel
-
-    queued = logout.end_session(session, reason="logout")
-    backchannel.deliver_after_commit(queued)

@@ -18,14 +18,13 @@ TOTP after signing in. Decisions:
 
 from __future__ import annotations
 
-import secrets
-
 from idp.domain.errors import N_
 from idp.extensions import db
 from idp.models import AuditTag, UserSession
-from idp.services.identity import mfa, sessions
+from idp.services.identity import mfa
 from idp.services.platform import audit
 from idp.services.platform import throttle as login_throttle
+from idp.services.platform.secrets import new_token, token_hash
 
 AMR_ORDER = ("pwd", "otp", "mfa")
 
@@ -84,8 +83,8 @@ def enrol_and_step_up(session: UserSession, code: str) -> tuple[list[str], str]:
 def _raise_session(session: UserSession, method: str, *, step: str,
                    client: str | None = None) -> str:
     """New cookie token and raised `amr` for `session` (caller commits); returns the token."""
-    token = secrets.token_urlsafe(32)
-    session.token_hash = sessions.token_hash(token)
+    token = new_token()
+    session.token_hash = token_hash(token)
     session.amr = raised_amr(session.amr, method)
     extra = {"client": client} if client else {}
     audit.record(AuditTag.ACCOUNT_MFA_SUCCESS, account_id=session.account_id,

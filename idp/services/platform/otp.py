@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from idp.extensions import db
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge, OtpPurpose
+from idp.services.platform.secrets import new_token
 
 CODE_DIGITS = 6
 MAX_FAILURES = 5
@@ -49,7 +50,7 @@ def issue_code(purpose: OtpPurpose, destination: str, *, registration_id: int | 
     and behaves like any other but that no 6-digit code can ever match.
     """
     code = new_code()
-    stored = code if usable else secrets.token_urlsafe(32)
+    stored = code if usable else new_token()
     challenge = OtpChallenge(purpose=purpose, destination=destination,
                              registration_id=registration_id, account_id=account_id,
                              secret_hash=secret_hash(stored), expires_at=_code_expiry(),
@@ -61,7 +62,7 @@ def issue_code(purpose: OtpPurpose, destination: str, *, registration_id: int | 
 def issue_link(purpose: OtpPurpose, destination: str, *, account_id: int | None = None,
                registration_id: int | None = None) -> tuple[OtpChallenge, str]:
     hours = current_app.config["IDP_SETTINGS"].email_link_hours
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     challenge = OtpChallenge(purpose=purpose, destination=destination, account_id=account_id,
                              registration_id=registration_id, secret_hash=secret_hash(token),
                              expires_at=utcnow() + timedelta(hours=hours), failed_attempts=0,
@@ -151,7 +152,7 @@ def resend_wait(challenge: OtpChallenge, now: datetime | None = None) -> int | N
 def renew_code(challenge: OtpChallenge, *, usable: bool = True) -> str:
     """Replace the code (the old one dies) and count a send. Check resend_wait first."""
     code = new_code()
-    challenge.secret_hash = secret_hash(code if usable else secrets.token_urlsafe(32))
+    challenge.secret_hash = secret_hash(code if usable else new_token())
     challenge.sends += 1
     challenge.last_sent_at = utcnow()
     challenge.expires_at = _code_expiry()

@@ -9,7 +9,6 @@ Public Service Portal claim names (idp.oidc.dvcqg) to the standard ones. Every c
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -32,6 +31,7 @@ from idp.models import ClaimsProfile, ClientAuthMethod, OAuthClient, SubjectType
 from idp.models.audit import AuditTag
 from idp.models.base import utcnow
 from idp.services.platform import audit
+from idp.services.platform.secrets import new_token, token_hash
 
 SUPPORTED_SCOPES = ("openid", "profile", "email", "phone", "address", "national_id", "organization",
                     "offline_access")
@@ -91,18 +91,13 @@ class RegisteredClient:
     client_secret: str | None  # the only copy of the plain secret
 
 
-def hash_secret(secret: str) -> str:
-    """SHA-256 hex. A fast hash is enough: issued secrets carry 256 bits of entropy."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 def check_client_secret(client: OAuthClient, presented: str) -> bool:
     """True only for an active client with a secret that equals `presented` (constant time)."""
     if client.client_secret_hash is None or not client.is_active:
         return False
     if not isinstance(presented, str) or not 0 < len(presented) <= MAX_PRESENTED_SECRET:
         return False
-    return hmac.compare_digest(hash_secret(presented), client.client_secret_hash)
+    return hmac.compare_digest(token_hash(presented), client.client_secret_hash)
 
 
 def register_client(
@@ -179,12 +174,12 @@ def add_client(
         if client_secret is not None:
             raise InvalidInput("client.no_secret", MSG_NO_SECRET, field="client_secret")
     elif client_secret is None:
-        client_secret = secrets.token_urlsafe(32)
+        client_secret = new_token()
     elif not isinstance(client_secret, str) or not FIXED_SECRET_RE.fullmatch(client_secret):
         raise InvalidInput("client.fixed_secret", MSG_FIXED_SECRET, field="client_secret")
     client = OAuthClient(
         client_id=client_id,
-        client_secret_hash=hash_secret(client_secret) if client_secret is not None else None,
+        client_secret_hash=token_hash(client_secret) if client_secret is not None else None,
         name=clean.name, scope=clean.scope, grant_types=list(GRANT_TYPES),
         redirect_uris=list(clean.redirect_uris),
         post_logout_redirect_uris=list(clean.post_logout_redirect_uris),
@@ -221,8 +216,8 @@ def rotate_secret(client_id: str) -> str:
         raise InvalidInput("client.no_secret", MSG_NO_SECRET, field="client_id")
     if not client.is_active:
         raise InvalidInput("client.disabled", MSG_DISABLED, field="client_id")
-    secret = secrets.token_urlsafe(32)
-    client.client_secret_hash = hash_secret(secret)
+    secret = new_token()
+    client.client_secret_hash = token_hash(secret)
     client.secret_rotated_at = utcnow()
     audit.record(AuditTag.CLIENT_SECRET_ROTATE, channel="cli", client=client.client_id)
     db.session.commit()

@@ -5,8 +5,6 @@ Functions here add to the caller's transaction unless their docstring says other
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime
 
 from sqlalchemy import Select, select, update
@@ -15,17 +13,10 @@ from sqlalchemy.orm import joinedload
 from idp.extensions import db
 from idp.models import AuthorizationCode, OAuthToken, OrganisationMember
 from idp.models.base import utcnow
+from idp.services.platform.secrets import token_hash
 from idp.services.standing import organisation_access
 
 MAX_TOKEN_LENGTH = 512
-
-
-def new_token_value() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def token_hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def _with_owner():  # type: ignore[no-untyped-def]

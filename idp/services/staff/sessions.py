@@ -8,7 +8,6 @@ effect at their next click.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,7 +17,7 @@ from sqlalchemy import select, update
 from idp.extensions import db
 from idp.models import StaffMember, StaffSession
 from idp.models.base import utcnow
-from idp.services.identity.sessions import MAX_TOKEN_LENGTH, token_hash
+from idp.services.platform.secrets import MAX_COOKIE_TOKEN_LENGTH, new_token, token_hash
 
 TOUCH_INTERVAL = timedelta(seconds=30)
 # The console's cookie, scoped to /counter so citizen pages never send it.
@@ -38,7 +37,7 @@ def open_staff_session(staff: StaffMember, *, channel: str, mfa_verified: bool =
     """Add a session for `staff` to the caller's transaction (no commit)."""
     assert channel in CHANNELS
     now = utcnow()
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     session = StaffSession(token_hash=token_hash(token), staff=staff, channel=channel,
                            created_at=now, last_seen_at=now,
                            mfa_verified_at=now if mfa_verified else None)
@@ -49,7 +48,7 @@ def open_staff_session(staff: StaffMember, *, channel: str, mfa_verified: bool =
 def load_staff_session(token: str | None, *, channel: str) -> StaffSession | None:
     """The live session for `token` on `channel`, or None (unknown, ended, timed out, or its
     staff member disabled). Touches last_seen_at at most every TOUCH_INTERVAL."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+    if not token or len(token) > MAX_COOKIE_TOKEN_LENGTH:
         return None
     session = db.session.scalar(
         select(StaffSession).where(StaffSession.token_hash == token_hash(token))

@@ -10,7 +10,8 @@ from werkzeug.wrappers import Response
 from idp import i18n
 from idp.extensions import limiter
 from idp.models import UserSession
-from idp.services.identity import accounts, authentication, sessions
+from idp.services.identity import accounts, authentication
+from idp.services.identity.logout import sign_out
 from idp.web.auth.forms import LanguageForm, LoginForm, LogoutForm
 from idp.web.mfa.views import set_challenge_cookie
 from idp.web.oidc.interactions import waiting_portal
@@ -110,7 +111,7 @@ def logout() -> Response:
     if form.validate_on_submit():
         session = current_session()
         if session is not None:
-            sessions.sign_out(session)
+            sign_out(session)
         clear_session_cookie()
         form_session.clear()
     return redirect(url_for("auth.login", signed_out=1))

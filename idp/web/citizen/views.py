@@ -14,7 +14,7 @@ from idp.domain.phone import display_phone
 from idp.models import UserSession
 from idp.services import account_data
 from idp.services.identity import activity as activity_service
-from idp.services.identity import contact_email, devices, password_change
+from idp.services.identity import contact_email, devices, logout, password_change
 from idp.services.platform import throttle
 from idp.services.portals import backchannel
 from idp.web.citizen.activity_lines import activity_line
@@ -92,7 +92,7 @@ def revoke_portal() -> Response:
 def sessions_page() -> str:
     return render_template("citizen/sessions.html", nav="sessions", form=ActionForm(),
                            current=_session(), short_user_agent=short_user_agent,
-                           sessions=account_data.live_sessions(_session().account_id),
+                           sessions=logout.live_sessions(_session().account_id),
                            ended=request.args.get("ended") == "1")
 
 
@@ -102,7 +102,7 @@ def end_session() -> Response:
     if not form.validate_on_submit():
         abort(400)
     session = _session()
-    queued = account_data.end_other_session(session.account_id, _target_id(form),
+    queued = logout.end_other_session(session.account_id, _target_id(form),
                                             current_session_id=session.id)
     if queued is None:
         abort(404)
@@ -116,7 +116,7 @@ def end_other_sessions() -> Response:
     if not form.validate_on_submit():
         abort(400)
     session = _session()
-    _deliver(account_data.end_all_other_sessions(session.account_id, current_session_id=session.id))
+    _deliver(logout.end_all_other_sessions(session.account_id, current_session_id=session.id))
     return redirect(url_for("citizen.sessions_page", ended=1))
 
 
