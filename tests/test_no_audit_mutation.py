@@ -18,7 +18,7 @@ from idp.services.platform.audit_verify import verify_chain
 from tests.factories import PASSWORD, active_citizen
 
 SOURCE = Path(__file__).resolve().parent.parent / "idp"
-HEAD_WRITER = SOURCE / "services" / "audit.py"  # appends events and moves the head
+HEAD_WRITER = SOURCE / "services" / "platform" / "audit.py"  # appends events and moves the head
 
 # Text patterns: SQLAlchemy statements, ORM bulk operations and raw SQL.
 MUTATIONS = [re.compile(pattern, re.IGNORECASE | re.DOTALL) for pattern in (
