@@ -41,6 +41,7 @@ from idp.oidc import claims as claim_rules
 from idp.oidc import organisation_choice
 from idp.services.identity import mfa
 from idp.services.portals import keys
+from idp.services.portals.subjects import subject_for
 
 # Set on the way back from the sign-in page: the instant the interaction was asked for.
 LOGIN_MARKER = "_postid_login"
@@ -193,7 +194,7 @@ def _matches_id_token_hint(ctx: AuthorizationContext) -> bool:
         claims = keys.verify_jwt(hint, allow_expired=True)
     except IdpError:
         raise InvalidRequestError("The id_token_hint is not a valid ID token from this server.") from None
-    return claims.get("sub") == claim_rules.subject_for(ctx.account, ctx.client)
+    return claims.get("sub") == subject_for(ctx.account, ctx.client)
 
 
 def require_acr(ctx: AuthorizationContext) -> Interaction | None:

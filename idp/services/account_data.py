@@ -32,7 +32,6 @@ from idp.models.base import utcnow
 from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.registration import OtpChallenge
-from idp.oidc.claims import SCOPE_CLAIMS
 from idp.services import retention
 from idp.services.business import personal_data
 from idp.services.identity import enrolment, logout, sessions
@@ -40,6 +39,7 @@ from idp.services.platform import audit, notify, passwords
 from idp.services.platform import throttle as login_throttle
 from idp.services.platform.clock import iso
 from idp.services.portals import tokens
+from idp.services.portals.subjects import SCOPE_CLAIMS
 
 # --- connected portals -------------------------------------------------------------------
 
