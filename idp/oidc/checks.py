@@ -22,15 +22,12 @@ from authlib.oidc.core.errors import (
 )
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import select
 
 from idp.domain.stored_text import is_storable
 from idp.errors import IdpError
-from idp.extensions import db
 from idp.models import (
     Account,
     AuthorizationCode,
-    Consent,
     OAuthClient,
     OrganisationMember,
     UserSession,
@@ -40,7 +37,7 @@ from idp.oidc import acr as acr_rules
 from idp.oidc import claims as claim_rules
 from idp.oidc import organisation_choice
 from idp.services.identity import mfa
-from idp.services.portals import keys
+from idp.services.portals import consents, keys
 from idp.services.portals.subjects import subject_for
 
 # Set on the way back from the sign-in page: the instant the interaction was asked for.
@@ -246,23 +243,12 @@ def _step_up_helps(ctx: AuthorizationContext, achieved: int) -> bool:
 def require_consent(ctx: AuthorizationContext) -> Interaction | None:
     """A standing consent for every requested scope, unless prompt=consent asks again."""
     assert ctx.account is not None
-    if "consent" not in ctx.prompts and _consented(ctx.account, ctx.client, ctx.scopes):
+    if "consent" not in ctx.prompts and consents.has_consented(ctx.account.id, ctx.client.id,
+                                                               ctx.scopes):
         return None
     if "none" in ctx.prompts:
         raise ConsentRequiredError(description="Consent is required for this client.")
     return Interaction("consent")
-
-
-def _consented(account: Account, client: OAuthClient, scopes: list[str]) -> bool:
-    latest = db.session.scalar(
-        select(Consent)
-        .where(Consent.account_id == account.id, Consent.client_pk == client.id)
-        .order_by(Consent.granted_at.desc(), Consent.id.desc())
-        .limit(1)
-    )
-    if latest is None or latest.revoked_at is not None:
-        return False
-    return set(scopes) <= set(latest.scope.split())
 
 
 def _marker_serializer() -> URLSafeTimedSerializer:

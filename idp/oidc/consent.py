@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import AccessDeniedError
-from flask import current_app
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
 from idp.extensions import db
-from idp.models import AuditTag, Consent
+from idp.models import AuditTag
 from idp.oidc import claims as claim_rules
 from idp.oidc import server
 from idp.oidc.checks import AuthorizationContext, UnmetAuthenticationRequirements
 from idp.services.platform import audit
+from idp.services.portals import consents
 
 
 def complete_authorization(ctx: AuthorizationContext, decision: str | None) -> Response:
@@ -33,15 +33,9 @@ def complete_authorization(ctx: AuthorizationContext, decision: str | None) -> R
         raise UnmetAuthenticationRequirements(
             description="The requested level of assurance is not met for this account.")
     if decision == "allow":
-        settings = current_app.config["IDP_SETTINGS"]
-        locale = get_locale()
-        db.session.add(Consent(
-            account_id=session.account_id, client_pk=ctx.client.id, scope=" ".join(ctx.scopes),
-            text_version=settings.consent_text_version,
-            locale=locale.language if locale else settings.default_locale,
-        ))
-        audit.record(AuditTag.CONSENT_GRANT, account_id=session.account_id, session_id=session.id,
-                     client=ctx.client.client_id, scope=" ".join(ctx.scopes))
+        locale = get_locale()  # the language the consent page was shown in
+        consents.grant_in_transaction(session, ctx.client, ctx.scopes,
+                                      locale=locale.language if locale else None)
     if ctx.membership is not None:
         audit.record(AuditTag.OIDC_ORGANISATION_CHOSEN, account_id=session.account_id,
                      session_id=session.id, client=ctx.client.client_id,
