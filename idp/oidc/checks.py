@@ -1,17 +1,16 @@
-"""Named checks of the authorization endpoint, run in order after Authlib's validation.
+"""Named checks of the authorization endpoint, run in order (CHECKS) after Authlib's validation.
 
 Each check either passes (returns None), asks for an interaction (returns an Interaction:
-sign in, get verified, second factor, or consent), or raises an OAuth2Error that is redirected
-to the client's (already validated) redirect_uri. OIDC Core §3.1.2.1–§3.1.2.6 and §5.5;
-levels of assurance per DESIGN §4.
+sign in, get verified, second factor, who the person acts as, or consent), or raises an
+OAuth2Error that is redirected to the client's (already validated) redirect_uri.
+OIDC Core §3.1.2.1–§3.1.2.6 and §5.5; levels of assurance per DESIGN §4.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
@@ -22,25 +21,18 @@ from authlib.oidc.core.errors import (
 )
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import select
 
 from idp.domain.stored_text import is_storable
 from idp.errors import IdpError
-from idp.extensions import db
-from idp.models import (
-    Account,
-    AuthorizationCode,
-    Consent,
-    OAuthClient,
-    OrganisationMember,
-    UserSession,
-)
+from idp.models import AuthorizationCode
 from idp.models.base import utcnow
 from idp.oidc import acr as acr_rules
 from idp.oidc import claims as claim_rules
 from idp.oidc import organisation_choice
+from idp.oidc.interaction import AuthorizationContext, Interaction, InteractionKind
 from idp.services.identity import mfa
-from idp.services.portals import keys
+from idp.services.portals import consents, keys
+from idp.services.portals.subjects import subject_for
 
 # Set on the way back from the sign-in page: the instant the interaction was asked for.
 LOGIN_MARKER = "_postid_login"
@@ -66,38 +58,6 @@ class RequestNotSupported(OAuth2Error):
 
 class RequestUriNotSupported(OAuth2Error):
     error = "request_uri_not_supported"
-
-
-@dataclass
-class AuthorizationContext:
-    grant: Any
-    client: OAuthClient
-    session: UserSession | None
-    params: Any  # werkzeug MultiDict of the request parameters
-    prompts: set[str] = field(default_factory=set)
-    claims_request: dict[str, Any] | None = None
-    acr: acr_rules.AcrRequest = acr_rules.AcrRequest(required=1, preferred=None)
-    # Scope `organization`: what the person may act for now, and the membership they act
-    # through (None: as themselves); set by idp.oidc.organisation_choice.
-    choices: list[OrganisationMember] = field(default_factory=list)
-    membership: OrganisationMember | None = None
-
-    @property
-    def account(self) -> Account | None:
-        return self.session.account if self.session else None
-
-    @property
-    def scopes(self) -> list[str]:
-        return self.grant.request.scope.split()
-
-
-@dataclass(frozen=True)
-class Interaction:
-    # "login", "unmet" (get verified), "step_up" (second factor), "choose_organisation",
-    # "no_organisation" or "consent"
-    kind: str
-    login_hint: str | None = None
-    optional: bool = False  # a step-up for a voluntary level: the person may skip it
 
 
 def check_request_parameters(ctx: AuthorizationContext) -> None:
@@ -162,7 +122,7 @@ def require_login(ctx: AuthorizationContext) -> Interaction | None:
     if "none" in ctx.prompts:
         raise LoginRequiredError(description=f"Sign-in required ({reason}).")
     hint = ctx.params.get("login_hint")
-    return Interaction("login", login_hint=hint if hint and len(hint) <= 64 else None)
+    return Interaction(InteractionKind.LOGIN, login_hint=hint if hint and len(hint) <= 64 else None)
 
 
 def _just_signed_in(ctx: AuthorizationContext) -> bool:
@@ -193,7 +153,7 @@ def _matches_id_token_hint(ctx: AuthorizationContext) -> bool:
         claims = keys.verify_jwt(hint, allow_expired=True)
     except IdpError:
         raise InvalidRequestError("The id_token_hint is not a valid ID token from this server.") from None
-    return claims.get("sub") == claim_rules.subject_for(ctx.account, ctx.client)
+    return claims.get("sub") == subject_for(ctx.account, ctx.client)
 
 
 def require_acr(ctx: AuthorizationContext) -> Interaction | None:
@@ -211,7 +171,7 @@ def require_acr(ctx: AuthorizationContext) -> Interaction | None:
     if "none" in ctx.prompts:
         raise UnmetAuthenticationRequirements(
             description="The identity of this account is not verified at a post office.")
-    return Interaction("unmet")
+    return Interaction(InteractionKind.UNMET)
 
 
 def require_mfa(ctx: AuthorizationContext) -> Interaction | None:
@@ -224,14 +184,14 @@ def require_mfa(ctx: AuthorizationContext) -> Interaction | None:
     assert ctx.session is not None and ctx.account is not None
     achieved = claim_rules.achieved_loa(ctx.account, ctx.session.amr.split())
     if achieved >= ctx.acr.required:
-        return Interaction("step_up", optional=True) if _step_up_helps(ctx, achieved) else None
+        return Interaction(InteractionKind.STEP_UP, optional=True) if _step_up_helps(ctx, achieved) else None
     # require_acr passed, so the identity suffices: only the second factor is missing.
     if "none" in ctx.prompts:
         if mfa.is_enrolled(ctx.account.id):
             raise LoginRequiredError(description="A second factor is required for this level.")
         raise InteractionRequiredError(
             description="Two-step verification must be set up for this level.")
-    return Interaction("step_up")
+    return Interaction(InteractionKind.STEP_UP)
 
 
 def _step_up_helps(ctx: AuthorizationContext, achieved: int) -> bool:
@@ -242,26 +202,55 @@ def _step_up_helps(ctx: AuthorizationContext, achieved: int) -> bool:
             and mfa.is_enrolled(ctx.account.id))
 
 
+def require_consent_before_organisation(ctx: AuthorizationContext) -> None:
+    """With prompt=none and the organization scope, consent_required comes before any answer
+    about organisations: otherwise a portal never allowed the scope could learn, from the error
+    it gets, whether the person belongs to any organisation."""
+    if "none" in ctx.prompts and organisation_choice.wanted(ctx):
+        _standing_consent(ctx)  # with prompt=none it passes or raises
+
+
 def require_consent(ctx: AuthorizationContext) -> Interaction | None:
-    """A standing consent for every requested scope, unless prompt=consent asks again."""
+    """A standing consent for every requested scope, unless prompt=consent asks again. Not
+    asked when the person has just answered on our consent page: code issuance acts on the
+    answer (idp.oidc.consent)."""
+    if ctx.decision is not None:
+        return None
+    return _standing_consent(ctx)
+
+
+def _standing_consent(ctx: AuthorizationContext) -> Interaction | None:
     assert ctx.account is not None
-    if "consent" not in ctx.prompts and _consented(ctx.account, ctx.client, ctx.scopes):
+    if "consent" not in ctx.prompts and consents.has_consented(ctx.account.id, ctx.client.id,
+                                                               ctx.scopes):
         return None
     if "none" in ctx.prompts:
         raise ConsentRequiredError(description="Consent is required for this client.")
-    return Interaction("consent")
+    return Interaction(InteractionKind.CONSENT)
 
 
-def _consented(account: Account, client: OAuthClient, scopes: list[str]) -> bool:
-    latest = db.session.scalar(
-        select(Consent)
-        .where(Consent.account_id == account.id, Consent.client_pk == client.id)
-        .order_by(Consent.granted_at.desc(), Consent.id.desc())
-        .limit(1)
-    )
-    if latest is None or latest.revoked_at is not None:
-        return False
-    return set(scopes) <= set(latest.scope.split())
+Check = Callable[[AuthorizationContext], Interaction | None]
+# In this order (STYLE.md: login with max_age, acr, mfa, consent): each check relies on the
+# ones before it (a session, a reachable level, the membership the consent page names).
+CHECKS: tuple[Check, ...] = (
+    check_request_parameters,
+    require_login,
+    require_acr,
+    require_mfa,
+    require_consent_before_organisation,
+    organisation_choice.choose_organisation,
+    require_consent,
+)
+
+
+def run(ctx: AuthorizationContext) -> Interaction | None:
+    """The first interaction a check asks for, or None when a code may be issued. A check may
+    also raise an OAuth2Error, which goes back to the portal."""
+    for check in CHECKS:
+        interaction = check(ctx)
+        if interaction is not None:
+            return interaction
+    return None
 
 
 def _marker_serializer() -> URLSafeTimedSerializer:

@@ -1,23 +1,19 @@
-"""What a portal learns about a person: subject, level of assurance, claims per scope.
+"""What a portal learns about a person: level of assurance and the claims of each scope.
 
-DESIGN §4 gives the scope -> claims table; OIDC Core §5.1 the claim formats; §8.1 pairwise
-subjects; RFC 8176 the `amr` values.
+The subject and the scope -> claims table (DESIGN §4) are in idp.services.portals.subjects;
+OIDC Core §5.1 gives the claim formats, RFC 8176 the `amr` values. What depends on whom the
+person acts as (`organization`, the dvcqg profile) builds on this in idp.oidc.acting.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
 from typing import Any
 
-from flask import current_app
-
 from idp.domain.document_check import PostalAddress
 from idp.domain.names import split_name
-from idp.models import Account, ClaimsProfile, OAuthClient, OrganisationMember, SubjectType
-from idp.services.standing import organisation_access
+from idp.models import Account
+from idp.services.portals.subjects import SCOPE_CLAIMS
 
 log = logging.getLogger(__name__)
 
@@ -27,26 +23,8 @@ ACR_ALIASES = {"LoA1": LOA_ACR[1], "LoA2": LOA_ACR[2], "LoA3": LOA_ACR[3]}
 ACR_LEVELS = {acr: level for level, acr in LOA_ACR.items()}
 ACR_LEVELS.update({alias: ACR_LEVELS[acr] for alias, acr in ACR_ALIASES.items()})
 
-SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
-    "profile": ("name", "family_name", "given_name", "middle_name", "birthdate", "gender",
-                "locale", "updated_at"),
-    "email": ("email", "email_verified"),
-    "phone": ("phone_number", "phone_number_verified"),
-    "address": ("address", "address_verified"),
-    "national_id": ("national_id",),
-}
 SUPPORTED_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid",
                     "azp", "at_hash") + tuple(c for claims in SCOPE_CLAIMS.values() for c in claims)
-
-
-def subject_for(account: Account, client: OAuthClient) -> str:
-    """Public: the account's opaque `sub`. Pairwise: HMAC over the client's sector, so two
-    sectors cannot correlate a person and nobody can reverse it without the salt."""
-    if client.subject_type is not SubjectType.PAIRWISE:
-        return account.sub
-    salt = current_app.config["IDP_SETTINGS"].pairwise_salt.encode()
-    digest = hmac.new(salt, f"{client.sector_identifier}|{account.sub}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
 
 
 def level_of(acr: object) -> int | None:
@@ -64,10 +42,6 @@ def achieved_loa(account: Account, amr: list[str]) -> int:
     if account.identity_loa >= 2 and ("mfa" in amr or "otp" in amr):
         return 3
     return min(account.identity_loa, 2)
-
-
-def acr_for(account: Account, amr: list[str]) -> str:
-    return LOA_ACR[achieved_loa(account, amr)]
 
 
 def scope_claims(account: Account, scopes: list[str]) -> dict[str, Any]:
@@ -134,29 +108,3 @@ def claims_for(account: Account, scopes: list[str], claims_request: dict[str, An
         wanted.add("address_verified")  # the address never travels without its mark
     return {k: v for k, v in released.items() if k in wanted}
 
-
-# Profile names always in the ID token: they describe the sign-in and the organisation acted
-# for, like `acr` and `organization`. The person's own data follows the standard rule there
-# (only when the `claims` parameter names it): ID tokens travel in URLs as id_token_hint.
-DVCQG_ID_TOKEN_NAMES = frozenset({"LoaiTaiKhoan", "loAs", "MaSoThue", "MaSoDoanhNghiep",
-                                  "TenDoanhNghiep"})
-
-
-def acting_claims(account: Account, client: OAuthClient, scopes: list[str],
-                  membership: OrganisationMember | None, acr: str, *, target: str,
-                  claims_request: dict[str, Any] | None = None) -> dict[str, Any]:
-    """`organization` for the organisation the person acts for (scope `organization`, DESIGN
-    §4), in both the ID token and userinfo; and the National Public Service Portal names for a
-    client registered with the `dvcqg` profile (docs/claims-dvcqg.md)."""
-    claims: dict[str, Any] = {}
-    if membership is not None and "organization" in scopes:
-        claims["organization"] = organisation_access.organization_claim(membership)
-    if client.claims_profile is ClaimsProfile.DVCQG:
-        from idp.oidc.dvcqg import dvcqg_claims  # it builds on this module's rules
-
-        profile = dvcqg_claims(account, scopes, membership, acr)
-        if target == "id_token":
-            wanted = DVCQG_ID_TOKEN_NAMES | requested_claims(claims_request, "id_token")
-            profile = {k: v for k, v in profile.items() if k in wanted}
-        claims.update(profile)
-    return claims

@@ -11,10 +11,10 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import current_app
 
 from idp.extensions import db
-from idp.oidc import claims as claim_rules
 from idp.oidc.adapters import Token
 from idp.oidc.grants import AUTH_METHODS
 from idp.services.portals import tokens as token_service
+from idp.services.portals.subjects import subject_for
 
 
 def _find(token_string: str, hint: str | None) -> tuple[Token, str] | None:
@@ -82,7 +82,7 @@ class Introspection(IntrospectionEndpoint):
             "token_type": "refresh_token" if token.kind == "refresh_token" else "Bearer",
             "exp": int(expires.timestamp()),
             "iat": int(row.issued_at.timestamp()),
-            "sub": claim_rules.subject_for(row.account, row.client),
+            "sub": subject_for(row.account, row.client),
             "aud": row.client.client_id,
             "iss": current_app.config["IDP_SETTINGS"].issuer,
             "auth_time": int(row.auth_time.timestamp()),

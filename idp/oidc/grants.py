@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
@@ -20,7 +22,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from idp.extensions import db
-from idp.models import AuditTag, AuthorizationCode, OAuthToken
+from idp.models import AuditTag, AuthorizationCode, OAuthToken, UserSession
 from idp.models.base import utcnow
 from idp.oidc.adapters import Code, Token
 from idp.services.platform import audit
@@ -32,8 +34,22 @@ AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", 
 MAX_CODE_LENGTH = 256
 
 
+@dataclass(frozen=True)
+class Approval:
+    """What a code is issued on, once the checks passed and the person consented
+    (idp.oidc.consent): the sign-in session, the membership acted through (None: as
+    themselves), the `claims` parameter, and the level achieved, never more."""
+
+    session: UserSession
+    organisation_member_id: int | None
+    claims_request: dict[str, Any] | None
+    acr: str
+
+
 class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+    # Set by idp.oidc.consent before create_authorization_response; no code without it.
+    approval: Approval | None = None
 
     @staticmethod
     def validate_authorization_redirect_uri(request, client):  # type: ignore[no-untyped-def]
@@ -48,7 +64,10 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def save_authorization_code(self, code: str, request) -> None:  # type: ignore[no-untyped-def]
         """Add the code to the caller's transaction (the authorize view commits)."""
         settings = current_app.config["IDP_SETTINGS"]
-        session = request.user_session
+        approval = self.approval
+        if approval is None:
+            raise RuntimeError("No approval for this authorization request.")
+        session = approval.session
         data = request.payload.data
         db.session.add(
             AuthorizationCode(
@@ -61,10 +80,10 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                 nonce=data.get("nonce") or None,
                 code_challenge=data["code_challenge"],
                 code_challenge_method=data["code_challenge_method"],
-                claims=request.claims_request,
-                organisation_member_id=request.organisation_member_id,
+                claims=approval.claims_request,
+                organisation_member_id=approval.organisation_member_id,
                 auth_time=session.authenticated_at,
-                acr=request.acr,
+                acr=approval.acr,
                 amr=session.amr,
                 expires_at=utcnow() + timedelta(seconds=settings.authorization_code_seconds),
             )

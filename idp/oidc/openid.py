@@ -10,7 +10,9 @@ from authlib.oidc.core.util import create_half_hash
 from flask import current_app
 
 from idp.oidc import claims as claim_rules
+from idp.oidc.acting import acting_claims
 from idp.services.portals import keys
+from idp.services.portals.subjects import subject_for
 from idp.services.standing import organisation_access
 
 
@@ -35,7 +37,7 @@ class PostIdOpenIDCode(OpenIDCode):
         now = int(time.time())
         payload: dict[str, Any] = {
             "iss": settings.issuer,
-            "sub": claim_rules.subject_for(account, client),
+            "sub": subject_for(account, client),
             "aud": client.client_id,
             "azp": client.client_id,
             "iat": now,
@@ -56,6 +58,6 @@ class PostIdOpenIDCode(OpenIDCode):
         # query_authorization_code checked the membership a moment ago (current or refused).
         membership = organisation_access.current_membership(code.organisation_member_id,
                                                             account.id)
-        payload.update(claim_rules.acting_claims(account, client, scopes, membership, code.acr,
-                                                 target="id_token", claims_request=code.claims))
+        payload.update(acting_claims(account, client, scopes, membership, code.acr,
+                                    target="id_token", claims_request=code.claims))
         return keys.sign_jwt(payload, alg=alg)

@@ -13,15 +13,14 @@ now (idp.services.standing.organisation_access). The answer:
 - cannot be given by a person with no organisation to act for: they get a page that explains
   how to get one, and the portal gets access_denied (at once with prompt=none);
 - with prompt=none and no usable earlier answer: account_selection_required (OIDC Core
-  §3.1.2.6); but consent_required comes first when the portal has no standing consent.
+  §3.1.2.6); but consent_required comes first when the portal has no standing consent (the
+  check before this one, idp.oidc.checks.require_consent_before_organisation).
 
 The membership chosen is checked again whenever the code or a token issued from it is used
 (idp.services.portals.tokens.acts_legitimately).
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from authlib.oauth2.rfc6749 import AccessDeniedError
 from authlib.oidc.core.errors import AccountSelectionRequiredError
@@ -31,10 +30,8 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import AuthorizationCode, OrganisationMember
+from idp.oidc.interaction import AuthorizationContext, Interaction, InteractionKind
 from idp.services.standing import organisation_access
-
-if TYPE_CHECKING:
-    from idp.oidc.checks import AuthorizationContext, Interaction
 
 SCOPE = "organization"
 CHOICE_MARKER = "_postid_org"
@@ -49,21 +46,15 @@ def wanted(ctx: AuthorizationContext) -> bool:
 
 def choose_organisation(ctx: AuthorizationContext) -> Interaction | None:
     """Set ctx.membership (None: acting as oneself) or ask who the person acts as."""
-    from idp.oidc.checks import Interaction, require_consent
-
     ctx.membership = None
     if not wanted(ctx):
         return None
     assert ctx.session is not None and ctx.account is not None
-    if "none" in ctx.prompts:
-        # consent_required first: otherwise a portal never allowed the scope could learn,
-        # from the error it gets, whether the person belongs to any organisation.
-        require_consent(ctx)
     choices = ctx.choices = organisation_access.acting_choices(ctx.account)
     if not choices:
         if "none" in ctx.prompts:
             raise AccessDeniedError(description="The person acts for no organisation.")
-        return Interaction("no_organisation")
+        return Interaction(InteractionKind.NO_ORGANISATION)
     answer = _marked_choice(ctx)
     if answer is None and "select_account" not in ctx.prompts:
         answer = _earlier_choice(ctx)
@@ -77,7 +68,7 @@ def choose_organisation(ctx: AuthorizationContext) -> Interaction | None:
     if "none" in ctx.prompts:
         raise AccountSelectionRequiredError(
             description="The person must choose who they act as for this request.")
-    return Interaction("choose_organisation")
+    return Interaction(InteractionKind.CHOOSE_ORGANISATION)
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -11,7 +11,9 @@ from flask import jsonify, request
 from werkzeug.wrappers import Response
 
 from idp.oidc import claims as claim_rules
+from idp.oidc.acting import acting_claims
 from idp.services.portals import tokens as token_service
+from idp.services.portals.subjects import subject_for
 from idp.services.standing import organisation_access
 
 
@@ -59,11 +61,11 @@ def respond() -> Response:
     scopes = row.scope.split()
     if "openid" not in scopes:
         return _challenge(403, "insufficient_scope", "The token was not issued with scope openid.")
-    body = {"sub": claim_rules.subject_for(row.account, row.client)}
+    body = {"sub": subject_for(row.account, row.client)}
     body.update(claim_rules.claims_for(row.account, scopes, row.claims, "userinfo"))
     # is_access_active checked the membership: current (or the token would be refused).
     membership = organisation_access.current_membership(row.organisation_member_id,
                                                         row.account_id)
-    body.update(claim_rules.acting_claims(row.account, row.client, scopes, membership, row.acr,
-                                          target="userinfo"))
+    body.update(acting_claims(row.account, row.client, scopes, membership, row.acr,
+                              target="userinfo"))
     return jsonify(body)

@@ -1,5 +1,6 @@
-"""What the account page shows and does (DESIGN §4, §7): connected portals and their consent,
-live sessions, the activity history, the data export and the deletion of an account.
+"""What the account page shows and does (DESIGN §4, §7): live sessions, the activity history,
+the data export and the deletion of an account. Connected portals and their consent are in
+idp.services.portals.consents.
 
 Every function that changes something is one transaction: it commits, or raises before.
 Back-channel logouts queued by a change are returned as delivery ids; the caller delivers them
@@ -8,12 +9,11 @@ after the commit (idp.services.portals.backchannel.deliver).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from idp.extensions import db
 from idp.models import (
@@ -23,89 +23,19 @@ from idp.models import (
     AuditTag,
     AuthorizationCode,
     Consent,
-    OAuthClient,
-    OAuthToken,
     UserSession,
 )
 from idp.models.base import utcnow
 from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.registration import OtpChallenge
-from idp.oidc.claims import SCOPE_CLAIMS
 from idp.services import retention
 from idp.services.business import personal_data
 from idp.services.identity import authentication, enrolment, logout
 from idp.services.platform import audit, notify
 from idp.services.platform.clock import iso
 from idp.services.portals import tokens
-
-# --- connected portals -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ConnectedPortal:
-    consent: Consent
-    client: OAuthClient
-
-    @property
-    def scopes(self) -> list[str]:
-        return self.consent.scope.split()
-
-    @property
-    def claims(self) -> list[str]:
-        """Claim names the granted scopes release (besides `sub` and the level of assurance)."""
-        return [c for s in self.scopes for c in SCOPE_CLAIMS.get(s, ())]
-
-
-def connected_portals(account_id: int) -> list[ConnectedPortal]:
-    """For each portal, its latest consent, if that consent is not withdrawn; newest first."""
-    latest = (
-        select(func.max(Consent.id))
-        .where(Consent.account_id == account_id)
-        .group_by(Consent.client_pk)
-        .scalar_subquery()
-    )
-    rows = db.session.scalars(
-        select(Consent)
-        .where(Consent.id.in_(latest), Consent.revoked_at.is_(None))
-        .order_by(Consent.granted_at.desc(), Consent.id.desc())
-    ).all()
-    return [ConnectedPortal(consent=row, client=row.client) for row in rows]
-
-
-def revoke_portal(account_id: int, consent_id: int, *, session_id: int | None) -> bool:
-    """Withdraw the consent and revoke every token the portal holds for this account.
-
-    False when the consent is not this account's live, latest consent (nothing changes)."""
-    portal = next((p for p in connected_portals(account_id) if p.consent.id == consent_id), None)
-    if portal is None:
-        return False
-    now = utcnow()
-    portal.consent.revoked_at = now
-    client_tokens = (OAuthToken.account_id == account_id) & (
-        OAuthToken.client_pk == portal.client.id
-    )
-    families = select(OAuthToken.family_id).where(client_tokens)
-    db.session.execute(
-        update(OAuthToken)
-        .where(OAuthToken.family_id.in_(families.scalar_subquery()), OAuthToken.revoked_at.is_(None))
-        .values(revoked_at=now, revoke_reason="consent_revoked")
-        .execution_options(synchronize_session=False)
-    )
-    # A code issued but not yet redeemed must not turn into tokens afterwards.
-    db.session.execute(
-        update(AuthorizationCode)
-        .where(AuthorizationCode.account_id == account_id,
-               AuthorizationCode.client_pk == portal.client.id,
-               AuthorizationCode.redeemed_at.is_(None))
-        .values(expires_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    audit.record(AuditTag.CONSENT_REVOKE, account_id=account_id, session_id=session_id,
-                 consent_id=consent_id, client_id=portal.client.client_id)
-    db.session.commit()
-    return True
-
+from idp.services.portals.consents import connected_portals
 
 # --- paging ------------------------------------------------------------------------------
 

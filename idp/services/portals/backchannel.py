@@ -22,8 +22,8 @@ from sqlalchemy import select
 from idp.extensions import db
 from idp.models import AuthorizationCode, LogoutDelivery, OAuthClient, UserSession
 from idp.models.base import utcnow
-from idp.oidc.claims import subject_for
 from idp.services.portals import keys
+from idp.services.portals.subjects import subject_for
 
 log = logging.getLogger(__name__)
 EVENT = "http://schemas.openid.net/event/backchannel-logout"

@@ -16,7 +16,7 @@ from idp.services import account_data
 from idp.services.identity import activity as activity_service
 from idp.services.identity import contact_email, devices, logout, password_change
 from idp.services.platform import throttle
-from idp.services.portals import backchannel
+from idp.services.portals import backchannel, consents
 from idp.web.citizen.activity_lines import activity_line
 from idp.web.citizen.forms import ActionForm, DeleteAccountForm, PasswordChangeForm
 from idp.web.citizen.labels import SCOPE_DESCRIPTIONS, short_user_agent
@@ -72,7 +72,7 @@ def account() -> str:
 @bp.get("/portals")
 def portals() -> str:
     return render_template("citizen/portals.html", nav="portals", form=ActionForm(),
-                           portals=account_data.connected_portals(_session().account_id),
+                           portals=consents.connected_portals(_session().account_id),
                            descriptions=SCOPE_DESCRIPTIONS,
                            revoked=request.args.get("revoked") == "1")
 
@@ -83,7 +83,7 @@ def revoke_portal() -> Response:
     if not form.validate_on_submit():
         abort(400)
     session = _session()
-    if not account_data.revoke_portal(session.account_id, _target_id(form), session_id=session.id):
+    if not consents.revoke(session.account_id, _target_id(form), session_id=session.id):
         abort(404)
     return redirect(url_for("citizen.portals", revoked=1))
 

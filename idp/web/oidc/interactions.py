@@ -8,6 +8,7 @@ validated again from scratch there (nothing is trusted from the detour).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -18,6 +19,7 @@ from werkzeug.wrappers import Response
 from idp.models import OAuthClient
 from idp.oidc import checks, organisation_choice
 from idp.oidc import claims as claim_rules
+from idp.oidc.interaction import AuthorizationContext, Interaction, InteractionKind
 from idp.services.portals import clients
 from idp.services.standing import organisation_access
 
@@ -34,21 +36,26 @@ def authorize_url(params: list[tuple[str, str]]) -> str:
     return url_for("oidc.authorize") + "?" + urlencode(params)
 
 
-def ask(interaction: checks.Interaction, ctx: checks.AuthorizationContext) -> Response:
-    if interaction.kind == "login":
-        return ask_to_sign_in(interaction)
-    if interaction.kind == "unmet":
-        return explain_unmet(ctx)
-    if interaction.kind == "step_up":
-        return ask_for_second_factor(interaction)
-    if interaction.kind == "choose_organisation":
-        return ask_to_choose_organisation(ctx)
-    if interaction.kind == "no_organisation":
-        return explain_no_organisation(ctx)
-    return ask_for_consent(ctx)
+Page = Callable[[Interaction, AuthorizationContext], Response]
+# The page of each kind of interaction; every kind has one (tests/oidc/test_interaction_pages.py).
+PAGES: dict[InteractionKind, Page] = {
+    InteractionKind.LOGIN: lambda interaction, ctx: ask_to_sign_in(interaction),
+    InteractionKind.UNMET: lambda interaction, ctx: explain_unmet(ctx),
+    InteractionKind.STEP_UP: lambda interaction, ctx: ask_for_second_factor(interaction),
+    InteractionKind.CHOOSE_ORGANISATION: lambda interaction, ctx: ask_to_choose_organisation(ctx),
+    InteractionKind.NO_ORGANISATION: lambda interaction, ctx: explain_no_organisation(ctx),
+    InteractionKind.CONSENT: lambda interaction, ctx: ask_for_consent(ctx),
+}
 
 
-def ask_to_sign_in(interaction: checks.Interaction) -> Response:
+def ask(interaction: Interaction, ctx: AuthorizationContext) -> Response:
+    page = PAGES.get(interaction.kind)
+    if page is None:  # a new kind without its page: never guess one (least of all consent)
+        raise LookupError(f"No page for the interaction {interaction.kind!r}.")
+    return page(interaction, ctx)
+
+
+def ask_to_sign_in(interaction: Interaction) -> Response:
     params = original_params(drop=(checks.LOGIN_MARKER,))
     params.append((checks.LOGIN_MARKER, checks.login_marker_value()))
     query = {"next": authorize_url(params)}
@@ -59,7 +66,7 @@ def ask_to_sign_in(interaction: checks.Interaction) -> Response:
     return redirect(url_for("auth.login", **query))
 
 
-def ask_for_second_factor(interaction: checks.Interaction) -> Response:
+def ask_for_second_factor(interaction: Interaction) -> Response:
     """To the step-up page of the current session (idp/web/mfa), which comes back here. The
     login marker is kept: a prompt=login sign-in a moment ago still counts on the way back."""
     query = {"next": authorize_url(original_params())}
@@ -75,7 +82,7 @@ def verification_url() -> str:
         return VERIFICATION_PATH
 
 
-def explain_unmet(ctx: checks.AuthorizationContext) -> Response:
+def explain_unmet(ctx: AuthorizationContext) -> Response:
     """The portal needs a counter-verified identity: say how to get one, and offer the way
     back to the portal with error=unmet_authentication_requirements (a CSRF-protected POST
     to /authorize/unmet, which validates the redirect_uri again)."""
@@ -92,7 +99,7 @@ def explain_unmet(ctx: checks.AuthorizationContext) -> Response:
     )
 
 
-def ask_for_consent(ctx: checks.AuthorizationContext) -> Response:
+def ask_for_consent(ctx: AuthorizationContext) -> Response:
     return Response(
         render_template(
             "oidc/consent.html",
@@ -108,7 +115,7 @@ def ask_for_consent(ctx: checks.AuthorizationContext) -> Response:
     )
 
 
-def ask_to_choose_organisation(ctx: checks.AuthorizationContext, *, status: int = 200,
+def ask_to_choose_organisation(ctx: AuthorizationContext, *, status: int = 200,
                                invalid: bool = False) -> Response:
     """"Who are you acting as?": the person, or one of the organisations they may act for now.
     The form posts to /authorize/organisation, which comes back here with the answer signed."""
@@ -136,7 +143,7 @@ def back_with_choice(marker: str) -> Response:
     return redirect(authorize_url(params), code=303)
 
 
-def explain_no_organisation(ctx: checks.AuthorizationContext) -> Response:
+def explain_no_organisation(ctx: AuthorizationContext) -> Response:
     """The portal wants someone acting for an organisation and this person acts for none:
     say how that comes about, and offer the way back (error=access_denied)."""
     try:

@@ -23,6 +23,7 @@ from idp.models import UserSession
 from idp.oidc import checks, consent, organisation_choice, server, userinfo
 from idp.oidc.checks import MAX_PARAM_LENGTH
 from idp.oidc.discovery import metadata
+from idp.oidc.interaction import AuthorizationContext
 from idp.services.portals import keys
 from idp.services.standing import organisation_access
 from idp.web.oidc import error_text, interactions
@@ -218,8 +219,8 @@ def authorize_organisation() -> Response:
         return _authorization_error(error)
     if session is None:  # signed out in another tab meanwhile: start again
         return _authorize(decision=None)
-    ctx = checks.AuthorizationContext(grant=grant, client=grant.request.client.row,
-                                      session=session, params=request.values)
+    ctx = AuthorizationContext(grant=grant, client=grant.request.client.row, session=session,
+                               params=request.values)
     raw = request.form.get("organisation", "")
     membership = None
     if raw != organisation_choice.SELF:
@@ -255,19 +256,13 @@ def _authorize(decision: str | None) -> Response:
         grant, session = _validated_request()
     except OAuth2Error as error:
         return _authorization_error(error)
-    ctx = checks.AuthorizationContext(grant=grant, client=grant.request.client.row,
-                                      session=session, params=request.values)
+    ctx = AuthorizationContext(grant=grant, client=grant.request.client.row, session=session,
+                               params=request.values, decision=decision)
     try:
-        checks.check_request_parameters(ctx)
-        # STYLE.md order: login (with max_age), acr, mfa, consent.
-        interaction = (checks.require_login(ctx) or checks.require_acr(ctx)
-                       or checks.require_mfa(ctx)
-                       or organisation_choice.choose_organisation(ctx))
+        interaction = checks.run(ctx)
         if interaction is not None:
             return interactions.ask(interaction, ctx)
-        if decision is None and checks.require_consent(ctx) is not None:
-            return interactions.ask_for_consent(ctx)
-        return _with_iss(consent.complete_authorization(ctx, decision))
+        return _with_iss(consent.complete_authorization(ctx))
     except ValueError:
         error = InvalidRequestError("Malformed request parameters.")
     except OAuth2Error as raised:

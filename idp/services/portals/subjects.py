@@ -1,0 +1,34 @@
+"""Who a portal is told a person is, and which of their details each scope releases.
+
+OIDC Core §8.1 gives the subject types; DESIGN §4 the scope -> claims table. Protocol-free:
+the claim values themselves are built in idp.oidc.claims.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from flask import current_app
+
+from idp.models import Account, OAuthClient, SubjectType
+
+SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
+    "profile": ("name", "family_name", "given_name", "middle_name", "birthdate", "gender",
+                "locale", "updated_at"),
+    "email": ("email", "email_verified"),
+    "phone": ("phone_number", "phone_number_verified"),
+    "address": ("address", "address_verified"),
+    "national_id": ("national_id",),
+}
+
+
+def subject_for(account: Account, client: OAuthClient) -> str:
+    """Public: the account's opaque `sub`. Pairwise: HMAC over the client's sector, so two
+    sectors cannot correlate a person and nobody can reverse it without the salt."""
+    if client.subject_type is not SubjectType.PAIRWISE:
+        return account.sub
+    salt = current_app.config["IDP_SETTINGS"].pairwise_salt.encode()
+    digest = hmac.new(salt, f"{client.sector_identifier}|{account.sub}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
