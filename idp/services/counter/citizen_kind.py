@@ -138,6 +138,7 @@ def _notify_revoked(account: Account) -> None:
 CITIZEN = CheckKind(
     model=IdentityVerification,
     refusal=CounterRefusal,
+    owner=IdentityVerification.account,
     tags=AuditTags(refused=AuditTag.COUNTER_VERIFICATION_REFUSED,
                    view=AuditTag.COUNTER_VERIFICATION_VIEW,
                    submit=AuditTag.COUNTER_VERIFICATION_SUBMIT,

@@ -9,14 +9,11 @@ idp.services.counter.citizen_kind.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload
-
 from idp.domain.enrolment_code import normalize_code
-from idp.models import IdentityVerification, RejectReason, StaffMember, VerificationStatus
+from idp.models import IdentityVerification, RejectReason, StaffMember
 from idp.services.counter import workflow
 from idp.services.counter.citizen_kind import CITIZEN, REASON_LABELS
-from idp.services.counter.steps import Page, page_of
+from idp.services.counter.steps import Page
 from idp.services.counter.workflow import Revocation
 
 __all__ = ["PAGE_SIZE", "REASON_LABELS", "Page", "Revocation", "approval_queue", "approve",
@@ -56,27 +53,13 @@ def revoke(staff: StaffMember, public_id: str, reason: RejectReason | str | None
 # --- the supervisor's lists ------------------------------------------------------------------
 
 
-def _listed() -> Select[tuple[IdentityVerification]]:
-    """The lists name each citizen: loaded with the rows, not one query per row."""
-    return select(IdentityVerification).options(joinedload(IdentityVerification.account))
-
-
 def approval_queue(staff: StaffMember, page: int = 1) -> Page:
     """Submitted checks of the staff member's office, oldest first (office_id index)."""
-    query = _listed().where(
-        IdentityVerification.office_id == staff.office_id,
-        IdentityVerification.status == VerificationStatus.SUBMITTED)
-    return page_of(query, page, (IdentityVerification.submitted_at, IdentityVerification.id),
-                   size=PAGE_SIZE)
+    return workflow.approval_queue(CITIZEN, staff, page, size=PAGE_SIZE)
 
 
 def approved(staff: StaffMember, page: int = 1, code: str | None = None) -> Page:
     """Approved verifications of the office, newest decision first; `code` narrows the list
     to one enrolment code (unique index); a malformed code matches nothing."""
-    query = _listed().where(
-        IdentityVerification.office_id == staff.office_id,
-        IdentityVerification.status == VerificationStatus.APPROVED)
-    if code:
-        query = query.where(IdentityVerification.code == (normalize_code(code) or ""))
-    return page_of(query, page, (IdentityVerification.decided_at.desc(),
-                                 IdentityVerification.id.desc()), size=PAGE_SIZE)
+    narrowed = IdentityVerification.code == (normalize_code(code) or "") if code else None
+    return workflow.approved(CITIZEN, staff, page, size=PAGE_SIZE, narrowed=narrowed)

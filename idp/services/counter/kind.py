@@ -51,6 +51,8 @@ class CheckKind:
     model: type[Verification]
     refusal: type[CounterRefusal]
     tags: AuditTags
+    # The record's relationship to its owner, loaded with the rows of the supervisor's lists.
+    owner: Any
     # The account its audit events are about: the citizen's, or the representative's.
     account_id: Callable[[Any], int]
     # The public ids its audit events name besides the verification's (the organisation's).

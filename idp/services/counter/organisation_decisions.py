@@ -9,8 +9,7 @@ representative is in idp.services.counter.organisation_kind.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import or_, select
 
 from idp.domain.enrolment_code import normalize_code
 from idp.domain.errors import DomainError
@@ -20,12 +19,11 @@ from idp.models import (
     OrganisationVerification,
     RejectReason,
     StaffMember,
-    VerificationStatus,
 )
 from idp.services.counter import workflow
 from idp.services.counter.decisions import PAGE_SIZE
 from idp.services.counter.organisation_kind import ORGANISATION, REASON_LABELS
-from idp.services.counter.steps import Page, page_of
+from idp.services.counter.steps import Page
 
 __all__ = ["PAGE_SIZE", "REASON_LABELS", "approval_queue", "approve", "approved", "reject",
            "revoke"]
@@ -62,35 +60,22 @@ def revoke(staff: StaffMember, public_id: str, reason: RejectReason | str | None
 # --- the supervisor's lists --------------------------------------------------------------------
 
 
-def _listed() -> Select[tuple[OrganisationVerification]]:
-    """The lists name each organisation: loaded with the rows, not one query per row."""
-    return select(OrganisationVerification).options(
-        joinedload(OrganisationVerification.organisation))
-
-
 def approval_queue(staff: StaffMember, page: int = 1) -> Page:
     """Submitted organisation checks of the staff member's office, oldest first."""
-    query = _listed().where(
-        OrganisationVerification.office_id == staff.office_id,
-        OrganisationVerification.status == VerificationStatus.SUBMITTED)
-    return page_of(query, page, (OrganisationVerification.submitted_at, OrganisationVerification.id),
-                   size=PAGE_SIZE)
+    return workflow.approval_queue(ORGANISATION, staff, page, size=PAGE_SIZE)
 
 
 def approved(staff: StaffMember, page: int = 1, search: str | None = None) -> Page:
     """Approved organisation checks of the office, newest decision first; `search` narrows
     the list to one enrolment code or one tax code (both unique); anything else matches
     nothing."""
-    query = _listed().where(
-        OrganisationVerification.office_id == staff.office_id,
-        OrganisationVerification.status == VerificationStatus.APPROVED)
+    narrowed = None
     if search:
         try:
             tax_code = parse_tax_code(search).value
         except DomainError:
             tax_code = ""
         organisation_ids = select(Organisation.id).where(Organisation.tax_code == tax_code)
-        query = query.where(or_(OrganisationVerification.code == (normalize_code(search) or ""),
-                                OrganisationVerification.organisation_id.in_(organisation_ids)))
-    return page_of(query, page, (OrganisationVerification.decided_at.desc(),
-                                 OrganisationVerification.id.desc()), size=PAGE_SIZE)
+        narrowed = or_(OrganisationVerification.code == (normalize_code(search) or ""),
+                       OrganisationVerification.organisation_id.in_(organisation_ids))
+    return workflow.approved(ORGANISATION, staff, page, size=PAGE_SIZE, narrowed=narrowed)

@@ -172,6 +172,7 @@ def _notify_rejected(verification: OrganisationVerification, reason: RejectReaso
 ORGANISATION = CheckKind(
     model=OrganisationVerification,
     refusal=CounterOrganisationRefusal,
+    owner=OrganisationVerification.organisation,
     tags=AuditTags(refused=AuditTag.COUNTER_ORGANISATION_REFUSED,
                    view=AuditTag.COUNTER_ORGANISATION_VIEW,
                    submit=AuditTag.COUNTER_ORGANISATION_SUBMIT,

@@ -22,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import joinedload
 
 from idp.domain.enrolment_code import normalize_code
 from idp.extensions import db
@@ -30,10 +31,12 @@ from idp.models import AccountStatus, RejectReason, StaffMember, VerificationSta
 from idp.models.base import utcnow
 from idp.services.counter.kind import CheckKind, Verification
 from idp.services.counter.steps import (
+    Page,
     audit_action,
     checked,
     done_already,
     load_for_action,
+    page_of,
     parse_reason,
     refuse,
     refuse_status,
@@ -174,6 +177,38 @@ def revoke(kind: CheckKind, staff: StaffMember, public_id: str,
     kind.notify_revoked(verification)
     db.session.commit()
     return Revocation(verification, logouts)
+
+
+# --- the supervisor's lists ------------------------------------------------------------------
+
+
+def approval_queue(kind: CheckKind, staff: StaffMember, page: int, *, size: int) -> Page:
+    """Submitted checks of the staff member's office, oldest first (office queue index)."""
+    model = kind.model
+    query = _of_office(kind, staff, VerificationStatus.SUBMITTED)
+    return page_of(query, page, (model.submitted_at, model.id), size=size)
+
+
+def approved(kind: CheckKind, staff: StaffMember, page: int, *, size: int,
+             narrowed: ColumnElement[bool] | None = None) -> Page:
+    """Approved checks of the office, newest decision first, `narrowed` by a condition if
+    given (a search)."""
+    model = kind.model
+    query = _of_office(kind, staff, VerificationStatus.APPROVED)
+    if narrowed is not None:
+        query = query.where(narrowed)
+    return page_of(query, page, (model.decided_at.desc(), model.id.desc()), size=size)
+
+
+def _of_office(kind: CheckKind, staff: StaffMember, status: VerificationStatus) -> Select[Any]:
+    """The office's records in `status`; the lists name each owner: loaded with the rows, not
+    one query per row."""
+    model = kind.model
+    return select(model).options(joinedload(kind.owner)).where(
+        model.office_id == staff.office_id, model.status == status)
+
+
+# --- the rules every decision shares --------------------------------------------------------
 
 
 def _supervisor_only(kind: CheckKind, staff: StaffMember, verification: Verification, *,
