@@ -137,8 +137,8 @@ def approve(kind: CheckKind, staff: StaffMember, public_id: str, *, channel: str
     retry = {"decided_by": staff.id}
     if done_already(verification, VerificationStatus.APPROVED, **retry):
         return verification
-    _not_own_submission(kind, staff, verification, VerificationStatus.SUBMITTED,
-                        channel=channel, action="approve")
+    _decidable(kind, staff, verification, VerificationStatus.SUBMITTED, channel=channel,
+               action="approve")
     account = kind.account(verification)
     if account.status is AccountStatus.DISABLED:
         refuse(kind, staff, "account_disabled", verification=verification, channel=channel,
@@ -165,8 +165,8 @@ def revoke(kind: CheckKind, staff: StaffMember, public_id: str,
     retry = {"revoked_by": staff.id, "revoke_reason": reason}
     if done_already(verification, VerificationStatus.REVOKED, **retry):
         return Revocation(verification, [])
-    _not_own_submission(kind, staff, verification, VerificationStatus.APPROVED,
-                        channel=channel, action="revoke")
+    _decidable(kind, staff, verification, VerificationStatus.APPROVED, channel=channel,
+               action="revoke")
     if not transition_or_refuse(kind, staff, verification, VerificationStatus.APPROVED,
                                 VerificationStatus.REVOKED, retry=retry, channel=channel,
                                 action="revoke", revoked_by=staff.id, revoked_at=utcnow(),
@@ -218,8 +218,8 @@ def _supervisor_only(kind: CheckKind, staff: StaffMember, verification: Verifica
                action=action)
 
 
-def _not_own_submission(kind: CheckKind, staff: StaffMember, verification: Verification,
-                        needed: VerificationStatus, *, channel: str, action: str) -> None:
+def _decidable(kind: CheckKind, staff: StaffMember, verification: Verification,
+               needed: VerificationStatus, *, channel: str, action: str) -> None:
     """A decision needs the record in `needed` (else: why not) and a supervisor other than
     the clerk who submitted it (four eyes)."""
     if verification.status is not needed:
