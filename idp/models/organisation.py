@@ -26,12 +26,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from idp.domain.enrolment_code import display_code
 from idp.domain.tax_code import TaxCodeKind
 from idp.models.account import Account
 from idp.models.base import Base, UTCDateTime, utcnow
 from idp.models.types import BigIntPK, str_enum
-from idp.models.verification import DocumentType, RejectReason, VerificationStatus
+from idp.models.verification import CounterCheck
 
 
 class OrganisationStatus(enum.Enum):
@@ -93,58 +92,34 @@ class RepresentativeAuthority(enum.Enum):
     POWER_OF_ATTORNEY = "power_of_attorney"  # authorised in writing by the legal representative
 
 
-class OrganisationVerification(Base):
+class OrganisationVerification(CounterCheck, Base):
     """One counter check of an organisation: pending (the representative holds an enrolment
     code) -> submitted -> approved | rejected; also expired, cancelled, revoked. The statuses
     and the four-eyes rules are those of IdentityVerification."""
 
     __tablename__ = "organisation_verification"
-    __table_args__ = (
-        Index("ix_organisation_verification_office_queue", "office_id", "status", "submitted_at"),
-    )
+    enum_prefix: ClassVar[str] = "org_"
     # idp.services.standing.verification_state.transition keeps this column equal to the owner's id
     # while the record is live (pending or submitted), NULL otherwise.
     live_key: ClassVar[tuple[str, str]] = ("live_organisation_id", "organisation_id")
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    public_id: Mapped[str] = mapped_column(String(22), unique=True)
     organisation_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("organisation.id", ondelete="CASCADE"), index=True
     )
     live_organisation_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    # Same alphabet as citizens' codes; unique across both kinds (checked when issued).
-    code: Mapped[str] = mapped_column(String(8), unique=True)
-    status: Mapped[VerificationStatus] = mapped_column(
-        str_enum(VerificationStatus, "org_verification_status"),
-        default=VerificationStatus.PENDING,
-    )
     requested_by: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("account.id", ondelete="SET NULL")
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    # The clerk's check. The office is the clerk's, from the staff session.
-    office_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("post_office.id", ondelete="RESTRICT"), index=True
-    )
-    clerk_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("staff.id"))
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The business registration certificate (Giấy chứng nhận đăng ký doanh nghiệp / hộ kinh
-    # doanh / hoạt động chi nhánh): its number, issue date, and whether the tax code, name and
-    # head office on it are those registered online.
+    # The rest of the clerk's check. The business registration certificate (Giấy chứng nhận
+    # đăng ký doanh nghiệp / hộ kinh doanh / hoạt động chi nhánh): its number, issue date, and
+    # whether the tax code, name and head office on it are those registered online.
     certificate_number: Mapped[str | None] = mapped_column(String(32))
     certificate_issued_on: Mapped[date | None] = mapped_column(Date)
     certificate_match: Mapped[bool | None] = mapped_column(Boolean)
-    # The representative's ID document (the person at the counter is always the representative
-    # who registered online; their card number must be their account's personal ID number).
-    document_type: Mapped[DocumentType | None] = mapped_column(
-        str_enum(DocumentType, "org_document_type")
-    )
-    document_number: Mapped[str | None] = mapped_column(String(12))
-    document_issued_on: Mapped[date | None] = mapped_column(Date)
-    document_expires_on: Mapped[date | None] = mapped_column(Date)
+    # The ID document (CounterCheck) is the representative's: the person at the counter is always
+    # the representative who registered online; their card number must be their account's
+    # personal ID number.
     person_match: Mapped[bool | None] = mapped_column(Boolean)  # name, birth date, sex, photo
     authority: Mapped[RepresentativeAuthority | None] = mapped_column(
         str_enum(RepresentativeAuthority, "representative_authority")
@@ -152,23 +127,7 @@ class OrganisationVerification(Base):
     power_of_attorney_ref: Mapped[str | None] = mapped_column(String(64))
     power_of_attorney_date: Mapped[date | None] = mapped_column(Date)
 
-    decided_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("staff.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    reject_reason: Mapped[RejectReason | None] = mapped_column(
-        str_enum(RejectReason, "org_reject_reason")
-    )
-    revoked_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("staff.id"))
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoke_reason: Mapped[RejectReason | None] = mapped_column(
-        str_enum(RejectReason, "org_revoke_reason")
-    )
-    version: Mapped[int] = mapped_column(Integer, default=1)
-
     organisation: Mapped[Organisation] = relationship()
-
-    @property
-    def display_code(self) -> str:
-        return display_code(self.code)
 
 
 class MemberRole(enum.Enum):

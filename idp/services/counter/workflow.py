@@ -1,160 +1,229 @@
-"""The mechanics shared by the two kinds of counter check, citizens' (idp.services.counter.checks,
-counter_decisions) and organisations' (counter_organisations, counter_organisation_decisions):
-storing a refusal, the retry-safe conditional status change, the rejection's stage rules and
-the supervisor's paged lists. What differs stays with each side: who the record is about, its
-audit tags and wording, and what a decision does to the account or the organisation.
+"""The counter workflow (DESIGN §5), one for both kinds of check: a clerk opens an enrolment
+code and records the check; a supervisor approves it or rejects it (a clerk may reject at the
+counter too), and may revoke an approval. Each function runs it for a kind described by a
+CheckKind (idp.services.counter.kind); the public entry points are idp.services.counter.checks
+and .decisions (citizens) and .organisation_checks and .organisation_decisions (organisations).
 
-A side's `refuse(staff, code, *, verification, channel, action)` undoes the transaction,
-commits the refusal's audit event and raises; the helpers here take it as their first argument.
+- The acting staff member's office is `staff.office_id`, from their session: never from the
+  request. A record another office has taken (submitted, rejected, decided) is invisible to
+  everybody else: 404, the same answer as an unknown code.
+- Nobody acts on their own account, or on an organisation they represent or belong to: 403.
+- Four eyes: only a supervisor decides on a submitted check, and never on one they submitted.
+- Every function is one transaction. A refusal rolls back whatever the function did, then
+  commits one audit event (the kind's `refused` tag) and nothing else.
+- Status changes only through idp.services.standing.verification_state.transition (a conditional
+  UPDATE): of two concurrent actions one wins, the other is refused with `conflict`.
+- Retrying the same action by the same person on a record already in its resulting state
+  returns the record and records nothing new (a double click, a terminal retrying a timeout).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import joinedload
 
-from idp.domain.errors import DomainError
+from idp.domain.enrolment_code import normalize_code
 from idp.extensions import db
-from idp.models import (
-    AuditTag,
-    IdentityVerification,
-    OrganisationVerification,
-    RejectReason,
-    StaffMember,
-    VerificationStatus,
-)
+from idp.models import AccountStatus, RejectReason, StaffMember, VerificationStatus
 from idp.models.base import utcnow
-from idp.services.platform import audit
-from idp.services.standing.verification_state import transition
+from idp.services.counter.kind import CheckKind, Verification
+from idp.services.counter.steps import (
+    Page,
+    audit_action,
+    checked,
+    done_already,
+    load_for_action,
+    page_of,
+    parse_reason,
+    refuse,
+    refuse_status,
+    rejection_values,
+    transition_or_refuse,
+)
 
-Verification = IdentityVerification | OrganisationVerification
-Refuse = Callable[..., NoReturn]
+USED = (VerificationStatus.APPROVED, VerificationStatus.REJECTED, VerificationStatus.REVOKED)
 
 
 @dataclass(frozen=True)
-class Page:
-    items: list[Any]
-    page: int
-    pages: int
-    total: int
+class Revocation:
+    verification: Verification
+    logouts: list[int]  # back-channel deliveries to attempt after the commit
 
 
-def store_refusal(tag: AuditTag, staff: StaffMember, code: str, *,
-                  verification: Verification | None, account_id: int | None, channel: str,
-                  action: str, problems: list[DomainError] | None) -> VerificationStatus | None:
-    """Undo the transaction and commit only the refusal's audit event. Returns the record's
-    status now on a `conflict` (the message names it), else None."""
-    staff_id, office_id = staff.id, staff.office_id
-    public_id = verification.public_id if verification is not None else None
-    db.session.rollback()
-    current = None
-    if code == "conflict" and verification is not None:
-        db.session.refresh(verification)
-        current = verification.status
-    data: dict[str, Any] = {"reason": code, "action": action}
-    if public_id:
-        data["verification"] = public_id
-    if problems:
-        data["problems"] = [p.code for p in problems]
-    audit.record(tag, account_id=account_id, staff_id=staff_id, office_id=office_id,
-                 channel=channel, **data)
+def lookup(kind: CheckKind, staff: StaffMember, raw_code: str, *, channel: str) -> Any:
+    """Open an enrolment code (typed, any case/spacing, or the QR payload POSTID:<code>): a
+    pending record, or a submitted one of this office; audited as a view."""
+    code = normalize_code(raw_code)
+    verification = None
+    if code is not None:
+        verification = db.session.scalar(select(kind.model).where(kind.model.code == code))
+    verification = checked(kind, staff, verification, channel=channel, action="lookup")
+    if verification.status in USED:
+        refuse(kind, staff, "already_used", verification=verification, channel=channel,
+               action="lookup")
+    if verification.status not in (VerificationStatus.PENDING, VerificationStatus.SUBMITTED):
+        refuse_status(kind, staff, verification, channel=channel, action="lookup")
+    audit_action(kind, kind.tags.view, staff, verification, channel, via="code")
     db.session.commit()
-    return current
+    return verification
 
 
-def visible_to(staff: StaffMember, verification: Verification | None) -> bool:
-    """Pending records belong to no office yet (any office can take a code); once an office
-    has acted on one, only that office sees it."""
-    return verification is not None and verification.office_id in (None, staff.office_id)
+def get(kind: CheckKind, staff: StaffMember, public_id: str, *, channel: str) -> Any:
+    """A record this staff member may see, in any status; audited as a view."""
+    verification = load_for_action(kind, staff, public_id, channel=channel, action="view")
+    audit_action(kind, kind.tags.view, staff, verification, channel, via="id")
+    db.session.commit()
+    return verification
 
 
-def status_refusal(verification: Verification) -> str:
-    """Why the record is not in the status an action needs."""
-    return {VerificationStatus.EXPIRED: "expired",
-            VerificationStatus.CANCELLED: "cancelled"}.get(verification.status, "conflict")
+def submit(kind: CheckKind, staff: StaffMember, public_id: str, check: Any, *,
+           channel: str) -> Any:
+    """Record the clerk's check of a pending record and submit it for approval. The check must
+    have no problem; the owner's account must not be disabled."""
+    verification = load_for_action(kind, staff, public_id, channel=channel, action="submit")
+    account = kind.account(verification)
+    problems = kind.problems(verification, check)
+    values = kind.check_values(staff, check, utcnow()) if not problems else {}
+    retry = {key: value for key, value in values.items() if key != "submitted_at"}
+    if retry and done_already(verification, VerificationStatus.SUBMITTED, **retry):
+        return verification  # a retry: already done
+    if verification.status is not VerificationStatus.PENDING:
+        refuse_status(kind, staff, verification, channel=channel, action="submit")
+    if problems:
+        refuse(kind, staff, problems[0].code, verification=verification, channel=channel,
+               problems=problems, action="submit")
+    if account.status is AccountStatus.DISABLED:
+        refuse(kind, staff, "account_disabled", verification=verification, channel=channel,
+               action="submit")
+    if not transition_or_refuse(kind, staff, verification, VerificationStatus.PENDING,
+                                VerificationStatus.SUBMITTED, retry=retry, channel=channel,
+                                action="submit", **values):
+        return verification  # a concurrent double click of the same person won
+    audit_action(kind, kind.tags.submit, staff, verification, channel, **kind.submit_audit(check))
+    db.session.commit()
+    return verification
 
 
-def parse_reason(refuse: Refuse, staff: StaffMember, reason: RejectReason | str | None,
-                 verification: Verification, *, channel: str, action: str) -> RejectReason:
-    if isinstance(reason, RejectReason):
-        return reason
-    try:
-        return RejectReason(reason)
-    except ValueError:
-        refuse(staff, "invalid_reason", verification=verification, channel=channel, action=action)
-
-
-def done_already(verification: Verification, status: VerificationStatus, **fields: Any) -> bool:
-    """The record is in `status` with `fields` set: the same action was done (a retry)."""
-    return verification.status is status and all(
-        getattr(verification, key) == value for key, value in fields.items())
-
-
-def transition_or_refuse(refuse: Refuse, staff: StaffMember, verification: Verification,
-                         expected: VerificationStatus, new: VerificationStatus, *,
-                         retry: dict[str, Any], channel: str, action: str,
-                         **values: Any) -> bool:
-    """The conditional status change of an action. True if this call made it; False if the
-    same action (`new` with the `retry` fields) won a race, e.g. a double click: the
-    transaction is rolled back and the caller returns the record unchanged. Any other loser
-    is refused: expired, cancelled or conflict."""
-    if transition(verification, expected, new, **values):
-        return True
-    if done_already(verification, new, **retry):
-        db.session.rollback()
-        return False
-    refuse(staff, status_refusal(verification), verification=verification, channel=channel,
-           action=action)
-
-
-def reject_record(refuse: Refuse, staff: StaffMember, verification: Verification,
-                  reason: RejectReason | str | None, *, channel: str
-                  ) -> tuple[RejectReason, VerificationStatus] | None:
-    """Reject `verification` with a reason code, in the caller's transaction: the reason and
-    the stage it was rejected at, or None when the same rejection by the same person was
-    already done (a retry: nothing to record). Refusals through `refuse`."""
-    reason = parse_reason(refuse, staff, reason, verification, channel=channel, action="reject")
+def reject(kind: CheckKind, staff: StaffMember, public_id: str,
+           reason: RejectReason | str | None, *, channel: str) -> Any:
+    """Reject with a reason code: a pending record at the counter (clerk or supervisor; the
+    office taking it is the staff member's), or a submitted check of the office (supervisor
+    who did not submit it)."""
+    verification = load_for_action(kind, staff, public_id, channel=channel, action="reject")
+    reason = parse_reason(kind, staff, reason, verification, channel=channel, action="reject")
     retry = {"decided_by": staff.id, "reject_reason": reason}
     if done_already(verification, VerificationStatus.REJECTED, **retry):
-        return None
+        return verification  # a retry: already done
     expected = verification.status
-    values = rejection_values(refuse, staff, verification, reason, utcnow(), channel=channel)
-    if not transition_or_refuse(refuse, staff, verification, expected, VerificationStatus.REJECTED,
+    values = rejection_values(kind, staff, verification, reason, utcnow(), channel=channel)
+    if not transition_or_refuse(kind, staff, verification, expected, VerificationStatus.REJECTED,
                                 retry=retry, channel=channel, action="reject", **values):
-        return None
-    return reason, expected
+        return verification
+    audit_action(kind, kind.tags.reject, staff, verification, channel, reason=reason.value,
+                 stage=expected.value)
+    kind.notify_rejected(verification, reason)
+    db.session.commit()
+    return verification
 
 
-def rejection_values(refuse: Refuse, staff: StaffMember, verification: Verification,
-                     reason: RejectReason, now: datetime, *, channel: str) -> dict[str, object]:
-    """What a rejection sets, by stage: a pending record at the counter is taken by the staff
-    member's office; a submitted check needs a supervisor who did not submit it; any other
-    status is refused."""
-    values: dict[str, object] = {"decided_by": staff.id, "decided_at": now, "reject_reason": reason}
-    if verification.status is VerificationStatus.PENDING:
-        values.update(office_id=staff.office_id, clerk_id=staff.id)
-    elif verification.status is VerificationStatus.SUBMITTED:
-        if not staff.is_supervisor:
-            refuse(staff, "supervisor_only", verification=verification, channel=channel,
-                   action="reject")
-        if verification.clerk_id == staff.id:
-            refuse(staff, "own_submission", verification=verification, channel=channel,
-                   action="reject")
-    else:
-        refuse(staff, status_refusal(verification), verification=verification, channel=channel,
-               action="reject")
-    return values
+def approve(kind: CheckKind, staff: StaffMember, public_id: str, *, channel: str) -> Any:
+    """Approve a submitted check of the supervisor's office that they did not submit; the
+    owner's account must not be disabled. The kind's `approved` does the rest."""
+    verification = load_for_action(kind, staff, public_id, channel=channel, action="approve")
+    _supervisor_only(kind, staff, verification, channel=channel, action="approve")
+    retry = {"decided_by": staff.id}
+    if done_already(verification, VerificationStatus.APPROVED, **retry):
+        return verification
+    _decidable(kind, staff, verification, VerificationStatus.SUBMITTED, channel=channel,
+               action="approve")
+    account = kind.account(verification)
+    if account.status is AccountStatus.DISABLED:
+        refuse(kind, staff, "account_disabled", verification=verification, channel=channel,
+               action="approve")
+    now = utcnow()
+    if not transition_or_refuse(kind, staff, verification, VerificationStatus.SUBMITTED,
+                                VerificationStatus.APPROVED, retry=retry, channel=channel,
+                                action="approve", decided_by=staff.id, decided_at=now):
+        return verification
+    audited = kind.approved(verification, now)
+    audit_action(kind, kind.tags.approve, staff, verification, channel, **audited)
+    kind.notify_approved(verification)
+    db.session.commit()
+    return verification
 
 
-def page_of(query: Any, page: int, order: tuple[Any, ...], *, size: int) -> Page:
-    """One page of `query` in `order`; a page number out of range gives the nearest page."""
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, math.ceil(total / size))
-    page = min(max(1, page), pages)
-    items = list(db.session.scalars(query.order_by(*order).limit(size).offset((page - 1) * size)))
-    return Page(items=items, page=page, pages=pages, total=total)
+def revoke(kind: CheckKind, staff: StaffMember, public_id: str,
+           reason: RejectReason | str | None, *, channel: str) -> Revocation:
+    """Revoke an approved check of the supervisor's office (fraud, error) that they did not
+    submit. The kind's `revoked` does the rest and names the logouts to deliver."""
+    verification = load_for_action(kind, staff, public_id, channel=channel, action="revoke")
+    _supervisor_only(kind, staff, verification, channel=channel, action="revoke")
+    reason = parse_reason(kind, staff, reason, verification, channel=channel, action="revoke")
+    retry = {"revoked_by": staff.id, "revoke_reason": reason}
+    if done_already(verification, VerificationStatus.REVOKED, **retry):
+        return Revocation(verification, [])
+    _decidable(kind, staff, verification, VerificationStatus.APPROVED, channel=channel,
+               action="revoke")
+    if not transition_or_refuse(kind, staff, verification, VerificationStatus.APPROVED,
+                                VerificationStatus.REVOKED, retry=retry, channel=channel,
+                                action="revoke", revoked_by=staff.id, revoked_at=utcnow(),
+                                revoke_reason=reason):
+        return Revocation(verification, [])
+    logouts = kind.revoked(verification)
+    audit_action(kind, kind.tags.revoke, staff, verification, channel, reason=reason.value)
+    kind.notify_revoked(verification)
+    db.session.commit()
+    return Revocation(verification, logouts)
+
+
+# --- the supervisor's lists ------------------------------------------------------------------
+
+
+def approval_queue(kind: CheckKind, staff: StaffMember, page: int, *, size: int) -> Page:
+    """Submitted checks of the staff member's office, oldest first (office queue index)."""
+    model = kind.model
+    query = _of_office(kind, staff, VerificationStatus.SUBMITTED)
+    return page_of(query, page, (model.submitted_at, model.id), size=size)
+
+
+def approved(kind: CheckKind, staff: StaffMember, page: int, *, size: int,
+             narrowed: ColumnElement[bool] | None = None) -> Page:
+    """Approved checks of the office, newest decision first, `narrowed` by a condition if
+    given (a search)."""
+    model = kind.model
+    query = _of_office(kind, staff, VerificationStatus.APPROVED)
+    if narrowed is not None:
+        query = query.where(narrowed)
+    return page_of(query, page, (model.decided_at.desc(), model.id.desc()), size=size)
+
+
+def _of_office(kind: CheckKind, staff: StaffMember, status: VerificationStatus) -> Select[Any]:
+    """The office's records in `status`; the lists name each owner: loaded with the rows, not
+    one query per row."""
+    model = kind.model
+    return select(model).options(joinedload(kind.owner)).where(
+        model.office_id == staff.office_id, model.status == status)
+
+
+# --- the rules every decision shares --------------------------------------------------------
+
+
+def _supervisor_only(kind: CheckKind, staff: StaffMember, verification: Verification, *,
+                     channel: str, action: str) -> None:
+    if not staff.is_supervisor:
+        refuse(kind, staff, "supervisor_only", verification=verification, channel=channel,
+               action=action)
+
+
+def _decidable(kind: CheckKind, staff: StaffMember, verification: Verification,
+               needed: VerificationStatus, *, channel: str, action: str) -> None:
+    """A decision needs the record in `needed` (else: why not) and a supervisor other than
+    the clerk who submitted it (four eyes)."""
+    if verification.status is not needed:
+        refuse_status(kind, staff, verification, channel=channel, action=action)
+    if verification.clerk_id == staff.id:
+        refuse(kind, staff, "own_submission", verification=verification, channel=channel,
+               action=action)
