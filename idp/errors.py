@@ -52,6 +52,56 @@ class Conflict(IdpError):
     status = 409
 
 
+# The people's side (sign-in, second factor, registration, activation, recovery, the account
+# page, staff sign-in) refuses in three ways only; a view catches these, not one class per
+# service. They live here, beside IdpError, because every layer names them: the throttle
+# raises Throttled, services of every package raise all three, views and this module's
+# renderer turn them into answers.
+
+THROTTLED = N_("Too many unsuccessful attempts. Wait a little, then try again.")
+WRONG_PASSWORD = N_("This is not your current password.")
+
+
+class Throttled(IdpError):
+    """A throttle refused the attempt before anything was checked (HTTP 429). `retry_after`:
+    seconds until it lets one through (the Retry-After header); `message` is the refusing
+    service's wording."""
+
+    status = 429
+
+    def __init__(self, retry_after: int, message: str = THROTTLED) -> None:
+        super().__init__("throttled", message)
+        self.retry_after = retry_after
+
+
+class WrongPassword(IdpError):
+    """The current password, typed again to confirm a change on the account page, is wrong
+    (nothing changed; the attempt was counted)."""
+
+    def __init__(self) -> None:
+        super().__init__("password.wrong", WRONG_PASSWORD)
+
+
+class Refusal(IdpError):
+    """Any other refused attempt (a wrong or spent code, a failed sign-in, a flow that ended):
+    `code` names the reason, views branch on it where the answer differs (a flow that ended
+    starts again); `status` is the HTTP status of that answer."""
+
+    def __init__(self, code: str, message: str, *, status: int = 400,
+                 field: str | None = None) -> None:
+        super().__init__(code, message, field=field)
+        self.status = status
+
+
+class ResendRefused(Refusal):
+    """A new code or link asked for too early (`wait` seconds to go) or after its last send
+    (`wait` None): 429, with Retry-After only when waiting helps."""
+
+    def __init__(self, code: str, wait: int | None, *, too_early: str, exhausted: str) -> None:
+        super().__init__(code, exhausted if wait is None else too_early, status=429)
+        self.wait = wait
+
+
 # /token (also /token/revoke and /token/introspect), /userinfo and /jwks.json are for programs:
 # RFC 6749 §5.2 and RFC 6750 §3 errors are JSON, outages included.
 JSON_PREFIXES = ("/api/", "/counter/api/", "/.well-known/", "/oauth/", "/healthz", "/token",
@@ -149,7 +199,10 @@ def _limit_wait() -> int:
 
 
 def handle_idp_error(exc: IdpError) -> Response:
-    return _render(exc.status, exc.code, gettext(exc.message))
+    response = _render(exc.status, exc.code, gettext(exc.message))
+    if isinstance(exc, Throttled):  # views answer their own; this is for one that escapes
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def handle_unavailable(exc: Exception) -> Response:

@@ -121,10 +121,6 @@ def export(account: Account, *, session_id: int | None) -> dict[str, Any]:
 # --- deletion ----------------------------------------------------------------------------
 
 
-class WrongPassword(Exception):
-    pass
-
-
 def placeholder_national_id(account_id: int) -> str:
     """12 characters starting with a letter: never a valid ID number, unique per account."""
     return "D" + str(account_id).zfill(11)
@@ -161,10 +157,9 @@ def _privacy_contact() -> str:
 def delete_account(account: Account, password: str, *, session_id: int | None) -> list[int]:
     """Erase the person's data and disable the account; keep the audit trail (Decree 69/2024).
 
-    Raises WrongPassword (nothing changed) or login_throttle.Throttled. One transaction.
+    Raises WrongPassword (nothing changed) or Throttled (idp.errors). One transaction.
     Returns queued back-channel logouts for delivery after the commit."""
-    if not authentication.check_password_throttled(account, password, key=f"pwdelete:{account.id}"):
-        raise WrongPassword()
+    authentication.require_password(account, password, key=f"pwdelete:{account.id}")
     account_id = account.id
     # Messages already sent, then the notice, while the phone and e-mail are still there.
     notify.forget_account_messages(account_id, [a for a in (account.phone, account.email) if a])

@@ -16,7 +16,7 @@ from markupsafe import escape
 
 from idp.extensions import db
 from idp.models import Account
-from idp.services.identity import mfa
+from idp.services.platform import totp
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, second_citizen
 from tests.oidc.assurance import (
@@ -34,7 +34,7 @@ HTML_LANG = re.compile(r'<html lang="(\w+)">')
 SAYS = {
     "login": "Sign in to PostID",
     "verify": "Open your authenticator app and enter the 6-digit code for PostID.",
-    "wrong_code": mfa.WRONG_CODE,
+    "wrong_code": totp.WRONG_CODE,
     "consent": "If you allow, this portal will receive:",
     "security": "Set it up now; the code that turns it on also confirms this sign-in, and you continue to the portal.",
     "enrol": "2. Enter the code the app shows",

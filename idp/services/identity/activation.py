@@ -11,9 +11,9 @@ citizen's own phone, at /activate:
    TOTP enrolment stays optional.
 
 No enumeration: an unknown ID number, an active or disabled account and a wrong, expired or
-used code all get the same ActivationFailed; `send_new_code` answers the same way whether or
-not a code was sent. Guesses and sends are throttled per ID number (login_throttle, whether
-or not an account exists), on top of the per-code limits of idp.services.platform.otp.
+used code all get the same refusal; `send_new_code` answers the same way whether or not a
+code was sent. Guesses and sends are throttled per ID number (platform.throttle, whether or
+not an account exists), on top of the per-code limits of idp.services.platform.otp.
 
 New codes follow otp.py's resend rules: the live code is renewed after the doubling back-off
 (an expired code too: that is how it is renewed from the page). A code that can no longer be
@@ -24,6 +24,7 @@ the send throttle paces replacements, the guess throttle bounds guessing across 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,7 +37,7 @@ from idp.domain.errors import N_, DomainError
 from idp.domain.national_id import normalize_national_id
 from idp.domain.password_policy import SERVICE_WORDS, check_password
 from idp.domain.terms import TERMS_VERSION
-from idp.errors import IdpError
+from idp.errors import Refusal
 from idp.extensions import db
 from idp.models import Account, AccountStatus, AuditTag
 from idp.models.base import utcnow
@@ -44,8 +45,7 @@ from idp.models.credentials import PasswordCredential
 from idp.models.notification import OutboxMessage
 from idp.models.registration import OtpChallenge, OtpPurpose
 from idp.services.identity import registration, sessions
-from idp.services.platform import audit, notify, otp, passwords
-from idp.services.platform import throttle as login_throttle
+from idp.services.platform import audit, notify, otp, passwords, throttle
 
 PURPOSE = OtpPurpose.ACTIVATE_ACCOUNT
 FLOW_SECONDS = 15 * 60
@@ -57,24 +57,6 @@ FAILED = N_("The ID number or the code is not correct, or the code has expired o
 THROTTLED = N_("Too many attempts. Wait a little, then try again.")
 FLOW_EXPIRED = N_("This activation has expired. Enter your ID number and a code again; if the "
                   "code was already used, ask for a new one.")
-
-
-class ActivationFailed(IdpError):
-    def __init__(self) -> None:
-        super().__init__("activation.failed", FAILED, field="code")
-
-
-class ActivationThrottled(IdpError):
-    status = 429
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("activation.throttled", THROTTLED)
-        self.retry_after = retry_after
-
-
-class ActivationExpired(IdpError):
-    def __init__(self) -> None:
-        super().__init__("activation.expired", FLOW_EXPIRED)
 
 
 @dataclass(frozen=True)
@@ -113,16 +95,13 @@ def latest_challenge(account_id: int) -> OtpChallenge | None:
 def check_code(national_id: str, code: str) -> str:
     """Step 1: check and consume the SMS code of a pending account; returns the flow token.
 
-    Raises ActivationThrottled (nothing checked) or ActivationFailed (every other failure,
-    indistinguishable on purpose). One transaction (a wrong guess is counted).
+    Raises Throttled (nothing checked) or the Refusal "activation.failed" (every other
+    failure, indistinguishable on purpose). One transaction (a wrong guess is counted).
 
     Same work whether or not the ID number has a pending account with a live code (issue 11):
     a stand-in challenge no code matches is written, the code is checked against the live
     challenge or else the stand-in, the stand-in is deleted, and the transaction commits."""
-    try:
-        attempt = login_throttle.begin(_throttle_key("code", national_id))
-    except login_throttle.Throttled as exc:
-        raise ActivationThrottled(exc.retry_after) from None
+    attempt = throttle.begin(_throttle_key("code", national_id), message=THROTTLED)
     code = (code or "")[:MAX_CODE_LENGTH]
     account = _pending_account(national_id)
     challenge = latest_challenge(account.id if account is not None else 0)
@@ -130,10 +109,10 @@ def check_code(national_id: str, code: str) -> str:
     live = challenge is not None and otp.is_live(challenge)
     ok = otp.check_code(challenge if live else stand_in, code)
     _delete_stand_in(stand_in)
-    db.session.commit()  # the failure count
+    db.session.commit()  # the failure count, or the code spent
     if not ok or not live:
-        raise ActivationFailed()
-    login_throttle.succeeded(attempt)
+        raise Refusal("activation.failed", FAILED, field="code")
+    throttle.succeeded(attempt)
     return _serializer().dumps({"c": f"{challenge.id:020d}"})  # fixed width: signed, not secret
 
 
@@ -173,22 +152,23 @@ def load_flow(flow: str | None) -> tuple[Account, OtpChallenge] | None:
     return account, challenge
 
 
-def activate(flow: str | None, password: str, *, user_agent: str | None = None,
-             locale: str | None = None) -> Activated:
+def activate(flow: str | None, password: str, *, email_link_path: Callable[[str], str],
+             user_agent: str | None = None, locale: str | None = None) -> Activated:
     """Step 2: set the citizen's own password, activate the account and sign in.
 
     The caller has checked that the citizen accepted the current terms (TERMS_VERSION): the
     clerk cannot accept them for the citizen, so acceptance is recorded here, by the owner.
 
-    Raises ActivationExpired (no valid step 1, or the account was activated meanwhile) or
-    DomainError (password policy; nothing changed, the flow stays usable). One transaction.
+    Raises the Refusal "activation.expired" (no valid step 1, or the account was activated
+    meanwhile) or DomainError (password policy; nothing changed, the flow stays usable). One
+    transaction. `email_link_path`: see registration.send_email_link.
 
     `locale`: the language the citizen activates in (the clerk's choice, Vietnamese, is only a
     default): every later notice, from the "activated" SMS on, is sent in it."""
     loaded = load_flow(flow)
     if loaded is None:
         db.session.rollback()
-        raise ActivationExpired()
+        raise Refusal("activation.expired", FLOW_EXPIRED)
     account, _challenge = loaded
     check_password(password, personal_values=(account.national_id, account.phone),
                    name=account.full_name, service_words=SERVICE_WORDS)
@@ -204,7 +184,7 @@ def activate(flow: str | None, password: str, *, user_agent: str | None = None,
         .execution_options(synchronize_session=False)).rowcount == 1
     if not won:
         db.session.rollback()
-        raise ActivationExpired()
+        raise Refusal("activation.expired", FLOW_EXPIRED)
     db.session.refresh(account)
     account.password = PasswordCredential(hash=password_hash, created_at=now, changed_at=now)
     db.session.execute(
@@ -217,7 +197,7 @@ def activate(flow: str | None, password: str, *, user_agent: str | None = None,
     _notify_activated(account)
     if account.email and account.email_verified_at is None:
         # Typed by the clerk: confirmed by the citizen's own mailbox, like self-registration.
-        registration.send_email_link(account)
+        registration.send_email_link(account, email_link_path)
     new = sessions.open_session(account, amr="pwd", user_agent=user_agent)
     db.session.flush()
     audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=account.id, session_id=new.session.id)
@@ -237,18 +217,16 @@ def send_new_code(national_id: str) -> None:
     """Send a new activation code to the phone of a pending account, if the rules allow.
 
     Returns nothing whatever happened (a code sent, too early, no such pending account), so
-    the answer cannot tell whether the ID number is waiting for activation. Raises
-    ActivationThrottled when this ID number asked too often. One transaction.
+    the answer cannot tell whether the ID number is waiting for activation. Raises Throttled
+    when this ID number asked too often. One transaction.
 
     Same work on every path (issue 11: a pending account's ID number ran 7 statements and a
     commit, an unknown one 1 SELECT and a rollback): one UPDATE of a challenge (the renewal,
     the retirement of a dead code, or none), one new challenge (the replacement, or a
     stand-in), one SMS through the gate (the code, or a stand-in counted in the shadow total),
     one DELETE of stand-in messages and one of stand-in challenges, one commit."""
-    try:
-        login_throttle.begin(_throttle_key("send", national_id))  # never cleared: every send counts
-    except login_throttle.Throttled as exc:
-        raise ActivationThrottled(exc.retry_after) from None
+    # Never cleared: every send counts.
+    throttle.begin(_throttle_key("send", national_id), message=THROTTLED)
     account = _pending_account(national_id)
     challenge = latest_challenge(account.id if account is not None else 0)
     plan = _plan(challenge, utcnow()) if account is not None else "wait"

@@ -6,30 +6,15 @@ import unicodedata
 from dataclasses import dataclass
 
 from idp.domain.errors import N_
-from idp.errors import IdpError
+from idp.errors import Refusal, Throttled, WrongPassword
 from idp.extensions import db
 from idp.models import Account, AuditTag, UserSession
 from idp.models.base import utcnow
 from idp.services.identity import accounts, devices, mfa, mfa_challenge, sessions
 from idp.services.platform import audit, passwords, throttle
+from idp.services.platform.failures import fail
 
 GENERIC_FAILURE = N_("The ID number or phone number and password do not match. Please try again.")
-THROTTLED = N_("Too many unsuccessful attempts. Wait a little, then try again.")
-
-
-class SignInFailed(IdpError):
-    status = 401
-
-    def __init__(self) -> None:
-        super().__init__("login.failed", GENERIC_FAILURE)
-
-
-class SignInThrottled(IdpError):
-    status = 429
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("login.throttled", THROTTLED)
-        self.retry_after = retry_after
 
 
 class SecondFactorRequired(Exception):
@@ -81,21 +66,19 @@ def sign_in(
 ) -> SignedIn:
     """Check the password and open a new session. One transaction.
 
-    Raises SignInThrottled (no password check was made) or SignInFailed (unknown identifier,
-    wrong password or disabled account: indistinguishable on purpose), or SecondFactorRequired
-    when the password is right and the account has confirmed TOTP (`next_url` is kept with
-    the pending sign-in).
+    Raises Throttled (no password check was made) or the Refusal "login.failed" (unknown
+    identifier, wrong password or disabled account: indistinguishable on purpose), or
+    SecondFactorRequired when the password is right and the account has confirmed TOTP
+    (`next_url` is kept with the pending sign-in).
     """
     account = accounts.find_by_identifier(identifier)
     try:
         # A wait for concurrent attempts ends this (read-only) transaction first: it must not
         # hold a connection, or a snapshot, while it sleeps.
         attempt = throttle.begin(throttle_key(identifier, account, device_token),
-                                       wait=True, before_waiting=db.session.rollback)
-    except throttle.Throttled as exc:
-        audit.record(AuditTag.ACCOUNT_LOGIN_THROTTLED, account_id=account.id if account else None)
-        db.session.commit()
-        raise SignInThrottled(exc.retry_after) from None
+                                 wait=True, before_waiting=db.session.rollback)
+    except Throttled as refused:
+        fail(refused, AuditTag.ACCOUNT_LOGIN_THROTTLED, account_id=account.id if account else None)
     try:
         return _check_and_open(account, password, previous_session=previous_session,
                                user_agent=user_agent, device_token=device_token,
@@ -115,9 +98,8 @@ def _check_and_open(account: Account | None, password: str, *,
     else:
         ok = passwords.verify_password(credential.hash, password)
     if not ok or account is None or not account.is_active:
-        audit.record(AuditTag.ACCOUNT_LOGIN_FAILURE, account_id=account.id if account else None)
-        db.session.commit()  # the failure stays counted
-        raise SignInFailed()
+        fail(Refusal("login.failed", GENERIC_FAILURE, status=401), AuditTag.ACCOUNT_LOGIN_FAILURE,
+             account_id=account.id if account else None)
 
     assert credential is not None
     # Read before a rehash: the device token is tied to the stored hash, which a rehash
@@ -144,14 +126,15 @@ def _check_and_open(account: Account | None, password: str, *,
                     device_token=devices.renew_known(known_device, account))
 
 
-def check_password_throttled(account: Account, password: str, *, key: str) -> bool:
-    """Verify the current password, counted by the login throttle (raises Throttled)."""
+def require_password(account: Account, password: str, *, key: str) -> None:
+    """The current password, typed again to confirm a change on the account page, counted by
+    the login throttle under `key`. Raises Throttled or WrongPassword (the failure stays
+    counted; nothing is written)."""
     attempt = throttle.begin(key)
     credential = account.password
     if credential is None:
         passwords.spend_verification_time(password)
-        return False
+        raise WrongPassword()
     if not passwords.verify_password(credential.hash, password):
-        return False
+        raise WrongPassword()
     throttle.succeeded(attempt)
-    return True

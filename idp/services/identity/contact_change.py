@@ -25,13 +25,14 @@ from sqlalchemy.exc import IntegrityError
 
 from idp.domain.errors import N_, DomainError
 from idp.domain.phone import display_phone, normalize_phone
-from idp.errors import IdpError
+from idp.errors import Refusal, ResendRefused
 from idp.extensions import db
 from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge, OtpPurpose
 from idp.services.identity import authentication
 from idp.services.platform import audit, notify, otp
+from idp.services.platform.failures import fail
 
 CODE_FAILED = N_("The code is not correct or has expired. Check the SMS, or ask for a new code.")
 RESEND_TOO_EARLY = N_("Please wait %(seconds)s seconds before asking for a new code.")
@@ -44,25 +45,8 @@ NO_EMAIL = N_("There is no e-mail address to remove.")
 MAX_REQUESTS_PER_DAY = 10
 
 
-class WrongPassword(Exception):
-    pass
-
-
-class ContactError(IdpError):
-    status = 400
-
-
-class CodeFailed(ContactError):
-    def __init__(self) -> None:
-        super().__init__("contact.code_failed", CODE_FAILED, field="code")
-
-
-class ResendRefused(ContactError):
-    status = 429
-
-    def __init__(self, wait: int | None) -> None:
-        super().__init__("contact.resend_refused", RESEND_EXHAUSTED if wait is None else RESEND_TOO_EARLY)
-        self.wait = wait
+def _code_failed() -> Refusal:
+    return Refusal("contact.code_failed", CODE_FAILED, field="code")
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -74,9 +58,8 @@ def throttle_key(account_id: int) -> str:
 
 
 def _check_password(account: Account, password: str) -> None:
-    """Raises WrongPassword or login_throttle.Throttled."""
-    if not authentication.check_password_throttled(account, password, key=throttle_key(account.id)):
-        raise WrongPassword()
+    """Raises WrongPassword or Throttled (idp.errors); counted apart from sign-in."""
+    authentication.require_password(account, password, key=throttle_key(account.id))
 
 
 def _supersede(account_id: int, purpose: OtpPurpose) -> None:
@@ -121,8 +104,8 @@ def request_phone_change(account: Account, *, raw_phone: str, password: str,
                          session_id: int | None) -> None:
     """Check the password and the number, send a code to the new phone. One transaction.
 
-    Raises WrongPassword / login_throttle.Throttled (nothing sent), DomainError (the number),
-    ContactError (too many requests today). A number held by another account is answered
+    Raises WrongPassword / Throttled (nothing sent), DomainError (the number), or the
+    Refusal "contact.too_many" (too many requests today). A number held by another account is answered
     exactly like a free one, with a challenge no code can match and no SMS (a stand-in does
     the same work, see _send_code).
     """
@@ -133,7 +116,7 @@ def request_phone_change(account: Account, *, raw_phone: str, password: str,
         OtpChallenge.account_id == account.id, OtpChallenge.purpose == OtpPurpose.CHANGE_PHONE,
         OtpChallenge.created_at > since))
     if (recent or 0) >= MAX_REQUESTS_PER_DAY:
-        raise ContactError("contact.too_many", TOO_MANY_REQUESTS)
+        raise Refusal("contact.too_many", TOO_MANY_REQUESTS)
     _supersede(account.id, OtpPurpose.CHANGE_PHONE)
     usable = not _phone_taken(account, phone)
     _challenge, code = otp.issue_code(OtpPurpose.CHANGE_PHONE, phone, account_id=account.id,
@@ -152,14 +135,13 @@ def pending_phone(account: Account) -> OtpChallenge | None:
 def confirm_phone(account: Account, code: str, *, session_id: int | None) -> str:
     """Check the code; replace the phone, tell the old one. Returns the new phone.
 
-    Raises CodeFailed for every failure (none pending, wrong, used, expired, dead after five
-    wrong codes, or the number taken meanwhile)."""
+    Raises the Refusal "contact.code_failed" for every failure (none pending, wrong, used,
+    expired, dead after five wrong codes, or the number taken meanwhile)."""
     challenge = pending_phone(account)
     if challenge is None:
-        raise CodeFailed()
+        raise _code_failed()
     if not otp.check_code(challenge, code):
-        db.session.commit()  # the failure count
-        raise CodeFailed()
+        fail(_code_failed())  # with the failure count
     new_phone = challenge.destination
     old_phone = account.phone
     now = utcnow()
@@ -172,8 +154,7 @@ def confirm_phone(account: Account, code: str, *, session_id: int | None) -> str
         db.session.rollback()
         db.session.execute(update(OtpChallenge).where(OtpChallenge.id == challenge.id)
                            .values(consumed_at=now).execution_options(synchronize_session=False))
-        db.session.commit()
-        raise CodeFailed() from None
+        fail(_code_failed())
     locale = account.locale or "vi"
     with force_locale(locale):
         text = gettext("PostID: the phone number of your account was changed to %(phone)s. "
@@ -191,10 +172,11 @@ def resend_phone_code(account: Account) -> None:
     """A new code to the pending number after the back-off (a taken number gets a dead one)."""
     challenge = pending_phone(account)
     if challenge is None:
-        raise CodeFailed()
+        raise _code_failed()
     wait = otp.resend_wait(challenge)
     if wait is None or wait > 0:
-        raise ResendRefused(wait)
+        raise ResendRefused("contact.resend_refused", wait, too_early=RESEND_TOO_EARLY,
+                            exhausted=RESEND_EXHAUSTED)
     usable = not _phone_taken(account, challenge.destination)
     code = otp.renew_code(challenge, usable=usable)
     _send_code(challenge.destination, code, account.locale or "vi", account.id, usable=usable)

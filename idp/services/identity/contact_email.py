@@ -1,5 +1,5 @@
 """The e-mail address on the account page (DESIGN §6), re-confirmed; the phone is in
-idp.services.identity.contact_change, which also holds the shared password check and errors.
+idp.services.identity.contact_change, which also holds the shared password check.
 
 A link goes to the NEW address (CONFIRM_EMAIL, bound to the account, the address in
 `destination`); opening it (signed in as the owner) sets the address and email_verified_at.
@@ -11,17 +11,21 @@ confirmed, the address receives recovery links, so the phone is told (tell_email
 
 A new request supersedes the earlier pending link. Audit ACCOUNT_CONTACT_CHANGE (a change)
 or ACCOUNT_EMAIL_CONFIRM (the current address confirmed).
+
+`link_path(token)`, passed in by the web layer, is the path of the page that opens a link;
+the message carries it on the issuer's address.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
-from flask import url_for
 from flask_babel import force_locale, gettext
 
 from idp.domain.email_address import mask_email, normalize_email
 from idp.domain.errors import N_, DomainError
+from idp.errors import ResendRefused
 from idp.extensions import db
 from idp.models import Account, AuditTag
 from idp.models.base import utcnow
@@ -29,7 +33,6 @@ from idp.models.registration import OtpChallenge, OtpPurpose
 from idp.services.identity.contact_change import (
     NO_EMAIL,
     SAME_EMAIL,
-    ResendRefused,
     _check_password,
     _settings,
     _supersede,
@@ -41,44 +44,32 @@ LINK_TOO_EARLY = N_("Please wait %(seconds)s seconds before asking for the link 
 LINK_EXHAUSTED = N_("No more links can be sent to this address. Open the last one we sent.")
 
 
-class LinkResendRefused(ResendRefused):
-    """An e-mail link asked for again too early, or after its last send."""
-
-    def __init__(self, wait: int | None) -> None:
-        super().__init__(wait)
-        self.message = LINK_EXHAUSTED if wait is None else LINK_TOO_EARLY
-
-
 def request_email_change(account: Account, *, raw_email: str, password: str,
-                         session_id: int | None) -> str:
+                         session_id: int | None, link_path: Callable[[str], str]) -> str:
     """Check the password, send a confirmation link to the new address. Returns the address.
 
     The current, unconfirmed address typed again is no change: it is confirmed instead
-    (send_confirmation_link). Raises WrongPassword / login_throttle.Throttled (nothing sent),
-    DomainError (address) or LinkResendRefused (the current address, too early)."""
+    (send_confirmation_link). Raises WrongPassword / Throttled (nothing sent), DomainError
+    (address) or ResendRefused (the current address, too early)."""
     _check_password(account, password)
     email = normalize_email(raw_email)
     if email == account.email:
         if account.email_verified_at is not None:
             raise DomainError("contact.same_email", SAME_EMAIL)
-        send_confirmation_link(account, session_id=session_id)
+        send_confirmation_link(account, session_id=session_id, link_path=link_path)
         return email
     _supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
     _challenge, token = otp.issue_link(OtpPurpose.CONFIRM_EMAIL, email, account_id=account.id)
-    _send_change_link(account, email, token)
+    _send_link(account, email, link_path(token), new_address=True)
     audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
                  field="email", step="requested")
     db.session.commit()
     return email
 
 
-def _send_change_link(account: Account, email: str, token: str) -> None:
-    _send_link(account, email, token, new_address=True)
-
-
-def _send_link(account: Account, email: str, token: str, *, new_address: bool) -> None:
+def _send_link(account: Account, email: str, path: str, *, new_address: bool) -> None:
     """The confirmation link, to a new address (a change) or to the current one."""
-    link = _settings().issuer + url_for("citizen.contact_email_confirm", token=token)
+    link = _settings().issuer + path
     locale = account.locale or "vi"
     values = {"name": account.full_name, "hours": _settings().email_link_hours, "link": link}
     with force_locale(locale):
@@ -116,14 +107,15 @@ def _renewed_link(account: Account, challenge: OtpChallenge | None, destination:
     """A fresh token for the live link to `destination` after otp's doubling back-off (the
     old token dies, the expiry restarts), or a new link when none is live (a link to another
     address is superseded: one e-mail link at a time). Raises
-    LinkResendRefused while the back-off runs or when every send of the link is used."""
+    ResendRefused while the back-off runs or when every send of the link is used."""
     if challenge is None or challenge.destination != destination:
         _supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
         _new, token = otp.issue_link(OtpPurpose.CONFIRM_EMAIL, destination, account_id=account.id)
         return token
     wait = otp.resend_wait(challenge)
     if wait is None or wait > 0:
-        raise LinkResendRefused(wait)
+        raise ResendRefused("contact.resend_refused", wait, too_early=LINK_TOO_EARLY,
+                            exhausted=LINK_EXHAUSTED)
     token = new_token()
     now = utcnow()
     challenge.secret_hash = otp.secret_hash(token)
@@ -133,34 +125,35 @@ def _renewed_link(account: Account, challenge: OtpChallenge | None, destination:
     return token
 
 
-def send_confirmation_link(account: Account, *, session_id: int | None) -> str:
+def send_confirmation_link(account: Account, *, session_id: int | None,
+                           link_path: Callable[[str], str]) -> str:
     """Send a link to the account's own, unconfirmed address: confirming it changes nothing,
     so no password is asked (the mailbox and the session prove it). Returns the address.
 
-    Raises DomainError (no address, or already confirmed) or LinkResendRefused (too early)."""
+    Raises DomainError (no address, or already confirmed) or ResendRefused (too early)."""
     if not account.email:
         raise DomainError("contact.no_email", NO_EMAIL)
     if account.email_verified_at is not None:
         raise DomainError("contact.same_email", SAME_EMAIL)
     token = _renewed_link(account, _live_email_link(account), account.email)
-    _send_link(account, account.email, token, new_address=False)
+    _send_link(account, account.email, link_path(token), new_address=False)
     audit.record(AuditTag.ACCOUNT_EMAIL_CONFIRM, account_id=account.id, session_id=session_id,
                  step="requested")
     db.session.commit()
     return account.email
 
 
-def resend_change_link(account: Account, *, session_id: int | None) -> str | None:
+def resend_change_link(account: Account, *, session_id: int | None,
+                       link_path: Callable[[str], str]) -> str | None:
     """Send the link to the pending NEW address again (its password was checked when it was
     asked for), audited like the first request (an Activity line for every link sent, as for
-    the current address). None when no change is pending; raises LinkResendRefused (too
-    early)."""
+    the current address). None when no change is pending; raises ResendRefused (too early)."""
     challenge = _live_email_link(account)
     if challenge is None or challenge.destination == account.email:
         db.session.rollback()
         return None
     token = _renewed_link(account, challenge, challenge.destination)
-    _send_change_link(account, challenge.destination, token)
+    _send_link(account, challenge.destination, link_path(token), new_address=True)
     audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
                  field="email", step="requested")
     db.session.commit()

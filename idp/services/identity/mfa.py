@@ -1,14 +1,15 @@
 """Second factor (DESIGN §6): TOTP (RFC 6238) with single-use recovery codes, and the sign-in
 step that waits for it.
 
-- The secret comes from a CSPRNG (pyotp.random_base32), is sealed under the KEK with
+- The secret comes from a CSPRNG (platform.totp.new_secret), is sealed under the KEK with
   aad "totp:<account id>", and lives in the database from the first "Set up" click: a pending
   secret is never put in a cookie.
-- A code is accepted within ±1 time-step, and only for a time-step later than the last one
-  accepted (stored with a conditional UPDATE, so two concurrent uses of one code cannot both
-  win). pyotp's verify() alone would accept the same code again within its window.
+- A code is accepted within ±1 time-step (platform.totp, shared with staff sign-in), and only
+  for a time-step later than the last one accepted (stored with a conditional UPDATE, so two
+  concurrent uses of one code cannot both win). pyotp's verify() alone would accept the same
+  code again within its window.
 - Recovery codes: 10, shown once, stored argon2-hashed, spent with a conditional UPDATE.
-- Failures are throttled per account (login_throttle key "mfa:<account id>") and a pending
+- Failures are throttled per account (platform.throttle key "mfa:<account id>") and a pending
   sign-in dies after MAX_CHALLENGE_ATTEMPTS wrong codes.
 - The step-up of a signed-in session reuses these checks: idp/services/identity/step_up.py; the
   pending sign-in that waits for the second factor lives in idp/services/identity/mfa_challenge.py.
@@ -16,82 +17,55 @@ step that waits for it.
 
 from __future__ import annotations
 
-import hmac
 import secrets
-import time
-import unicodedata
 from datetime import timedelta
 
-import pyotp
 from sqlalchemy import delete, or_, select, update
 
 from idp.domain.errors import N_
 from idp.domain.phone import display_phone
-from idp.errors import IdpError
+from idp.errors import Refusal
 from idp.extensions import db
 from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.mfa import RecoveryCode, TotpCredential
-from idp.services.platform import audit, crypto, passwords
-from idp.services.platform import throttle as login_throttle
+from idp.services.platform import audit, crypto, passwords, throttle, totp
+from idp.services.platform.failures import fail
 
-ISSUER = "PostID"
-STEP_SECONDS = 30
-VALID_WINDOW = 1  # steps either side of now
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 MAX_CHALLENGE_ATTEMPTS = 5
 RECOVERY_CODE_COUNT = 10
 # No 0/o, 1/l/i: a code read off paper is typed right the first time.
 RECOVERY_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 RECOVERY_HALF = 4
-MAX_CODE_LENGTH = 32
+MAX_CODE_LENGTH = totp.MAX_CODE_LENGTH
 
-WRONG_CODE = N_("That code is not right. Check the code in your authenticator app and try again.")
-THROTTLED = N_("Too many unsuccessful attempts. Wait a little, then try again.")
-# A right code whose time-step was already accepted (RFC 6238 §5.2: a code is accepted once).
-CODE_USED = N_("This code has already been used: each code works once. Wait until your "
-               "authenticator app shows the next code, then enter that one.")
 # One answer for a wrong password, a wrong code and a spent code, so that a spent code cannot
 # be used to test password guesses; it still tells the person what to do if they reused one.
 WRONG_PASSWORD_OR_CODE = N_("The password or the code is not right. Each code works only once: "
                             "if you have just used this one, wait for the next code.")
 CHALLENGE_DEAD = N_("This sign-in has expired or had too many wrong codes. Please sign in again.")
+NOT_PENDING = N_("There is no set-up in progress.")
 
 
-class MfaError(IdpError):
-    status = 400
+# Refusals (idp.errors.Refusal) by code: "mfa.wrong_code" and "mfa.code_used" (401, the right
+# code of a time-step already accepted: a replay, or typed twice), "mfa.challenge_dead" (the
+# pending sign-in is over), "mfa.not_pending" (no set-up to confirm), "mfa.already_enrolled".
+
+def wrong_code(message: str = totp.WRONG_CODE) -> Refusal:
+    return Refusal("mfa.wrong_code", message, status=401, field="code")
 
 
-class WrongCode(MfaError):
-    status = 401
-
-    def __init__(self, message: str = WRONG_CODE) -> None:
-        super().__init__("mfa.wrong_code", message, field="code")
+def code_used() -> Refusal:
+    return Refusal("mfa.code_used", totp.CODE_USED, status=401, field="code")
 
 
-class CodeAlreadyUsed(WrongCode):
-    """The right code, but its time-step was already spent (a replay, or typed twice)."""
-
-    def __init__(self) -> None:
-        super().__init__(CODE_USED)
+def challenge_dead() -> Refusal:
+    return Refusal("mfa.challenge_dead", CHALLENGE_DEAD)
 
 
-class MfaThrottled(MfaError):
-    status = 429
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("mfa.throttled", THROTTLED)
-        self.retry_after = retry_after
-
-
-class ChallengeDead(MfaError):
-    def __init__(self) -> None:
-        super().__init__("mfa.challenge_dead", CHALLENGE_DEAD)
-
-
-class NotPending(MfaError):
-    def __init__(self) -> None:
-        super().__init__("mfa.not_pending", N_("There is no set-up in progress."))
+def not_pending() -> Refusal:
+    return Refusal("mfa.not_pending", NOT_PENDING)
 
 
 def throttle_key(account_id: int) -> str:
@@ -124,8 +98,8 @@ def begin_enrolment(account: Account) -> TotpCredential:
     """
     found = credential(account.id)
     if found is not None and found.confirmed_at is not None:
-        raise MfaError("mfa.already_enrolled", N_("Two-step verification is already on."))
-    secret = pyotp.random_base32()
+        raise Refusal("mfa.already_enrolled", N_("Two-step verification is already on."))
+    secret = totp.new_secret()
     sealed = crypto.seal(secret.encode(), aad=_aad(account.id))
     if found is None:
         found = TotpCredential(account_id=account.id, secret_encrypted=sealed)
@@ -144,45 +118,24 @@ def pending(account_id: int) -> TotpCredential | None:
 
 
 def provisioning_uri(account: Account, secret: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=display_phone(account.phone), issuer_name=ISSUER)
-
-
-def grouped(secret: str) -> str:
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return totp.provisioning_uri(secret, display_phone(account.phone))
 
 
 # --- codes ---------------------------------------------------------------------------------
 
 def _clean(code: str) -> str:
-    text = unicodedata.normalize("NFKC", code or "")
-    return "".join(ch for ch in text if not ch.isspace() and ch != "-").casefold()
-
-
-def _is_totp_shape(cleaned: str) -> bool:
-    return len(cleaned) == 6 and cleaned.isascii() and cleaned.isdigit()
+    """totp.clean, case-folded: recovery codes are letters, typed in either case."""
+    return totp.clean(code).casefold()
 
 
 def _is_recovery_shape(cleaned: str) -> bool:
     return len(cleaned) == 2 * RECOVERY_HALF and all(ch in RECOVERY_ALPHABET for ch in cleaned)
 
 
-def matching_step(secret: str, code: str, *, now: float | None = None) -> int | None:
-    """The time-step (within ±VALID_WINDOW) whose code equals `code`, else None."""
-    if not _is_totp_shape(code):
-        return None
-    totp = pyotp.TOTP(secret, interval=STEP_SECONDS)
-    current = int((time.time() if now is None else now) // STEP_SECONDS)
-    found = None
-    for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):
-        if hmac.compare_digest(totp.at(step * STEP_SECONDS), code):
-            found = step
-    return found
-
-
 def _spend_totp(found: TotpCredential, code: str) -> bool:
-    """Check `code` and claim its time-step; False if wrong. Raises CodeAlreadyUsed for the
-    right code of a time-step already accepted (replay, or the same code typed again)."""
-    step = matching_step(secret_of(found), code)
+    """Check `code` and claim its time-step; False if wrong. Raises the "mfa.code_used"
+    refusal for the right code of a time-step already accepted (replay, or typed again)."""
+    step = totp.matching_step(secret_of(found), code)
     if step is None:
         return False
     claimed = db.session.execute(
@@ -195,7 +148,7 @@ def _spend_totp(found: TotpCredential, code: str) -> bool:
     if claimed == 1:
         found.last_used_step = step
         return True
-    raise CodeAlreadyUsed()
+    raise code_used()
 
 
 def _spend_recovery_code(account_id: int, code: str) -> bool:
@@ -220,14 +173,14 @@ def _spend_recovery_code(account_id: int, code: str) -> bool:
 
 def check_second_factor(account_id: int, code: str) -> str | None:
     """'otp' or 'recovery' when `code` is a fresh TOTP code or an unused recovery code (and
-    spends it, in the caller's transaction), else None. Raises CodeAlreadyUsed for a right
+    spends it, in the caller's transaction), else None. Raises "mfa.code_used" for a right
     TOTP code already accepted once, so that the person is told to wait for the next one
     rather than that the code is wrong. Not throttled: callers are (a replay counts)."""
     found = credential(account_id)
     if found is None or found.confirmed_at is None:
         return None
     cleaned = _clean(code)
-    if _is_totp_shape(cleaned):
+    if totp.is_code_shape(cleaned):
         return "otp" if _spend_totp(found, cleaned) else None
     if _is_recovery_shape(cleaned):
         return "recovery" if _spend_recovery_code(account_id, cleaned) else None
@@ -245,29 +198,26 @@ def new_recovery_codes(account_id: int) -> list[str]:
     return codes
 
 
-def check_code(account_id: int, code: str) -> tuple[str | None, WrongCode | None]:
-    """check_second_factor as (method, None) or (None, the error to raise after recording
+def check_code(account_id: int, code: str) -> tuple[str | None, Refusal | None]:
+    """check_second_factor as (method, None) or (None, the refusal to raise after recording
     the failure)."""
     try:
         method = check_second_factor(account_id, code)
-    except CodeAlreadyUsed as used:
+    except Refusal as used:
         return None, used
-    return method, (None if method is not None else WrongCode())
+    return method, (None if method is not None else wrong_code())
 
 
-def _failed_spend(found: TotpCredential, cleaned: str) -> WrongCode | None:
+def _failed_spend(found: TotpCredential, cleaned: str) -> Refusal | None:
     try:
-        return None if _spend_totp(found, cleaned) else WrongCode()
-    except CodeAlreadyUsed as used:
+        return None if _spend_totp(found, cleaned) else wrong_code()
+    except Refusal as used:
         return used
 
 
-def begin_attempt(account_id: int) -> login_throttle.Attempt:
-    """Count a second-factor attempt against the per-account throttle, or raise MfaThrottled."""
-    try:
-        return login_throttle.begin(throttle_key(account_id))
-    except login_throttle.Throttled as exc:
-        raise MfaThrottled(exc.retry_after) from None
+def begin_attempt(account_id: int) -> throttle.Attempt:
+    """Count a second-factor attempt against the per-account throttle, or raise Throttled."""
+    return throttle.begin(throttle_key(account_id))
 
 
 # --- enrolment and removal -----------------------------------------------------------------
@@ -275,26 +225,24 @@ def begin_attempt(account_id: int) -> login_throttle.Attempt:
 def confirm_enrolment(account: Account, code: str) -> list[str]:
     """Activate the pending secret with a current code. Returns the recovery codes (show once).
 
-    Commits. Raises NotPending, MfaThrottled or WrongCode (CodeAlreadyUsed)."""
+    Commits. Raises Throttled or a Refusal: mfa.not_pending, mfa.wrong_code, mfa.code_used."""
     codes, attempt = activate_pending(account, code)
     db.session.commit()
-    login_throttle.succeeded(attempt)
+    throttle.succeeded(attempt)
     return codes
 
 
-def activate_pending(account: Account, code: str) -> tuple[list[str], login_throttle.Attempt]:
+def activate_pending(account: Account, code: str) -> tuple[list[str], throttle.Attempt]:
     """confirm_enrolment up to its commit (the caller commits, then marks `attempt` succeeded),
     so that a step-up can share its transaction (step_up.enrol_and_step_up). A failure is
     recorded and committed here before raising."""
     found = pending(account.id)
     if found is None:
-        raise NotPending()
+        raise not_pending()
     attempt = begin_attempt(account.id)
     failure = _failed_spend(found, _clean(code))
     if failure is not None:
-        audit.record(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="enrol")
-        db.session.commit()
-        raise failure
+        fail(failure, AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="enrol")
     claimed = db.session.execute(
         update(TotpCredential)
         .where(TotpCredential.id == found.id, TotpCredential.confirmed_at.is_(None))
@@ -303,7 +251,7 @@ def activate_pending(account: Account, code: str) -> tuple[list[str], login_thro
     ).rowcount
     if claimed != 1:
         db.session.rollback()
-        raise NotPending()
+        raise not_pending()
     codes = new_recovery_codes(account.id)
     audit.record(AuditTag.ACCOUNT_MFA_ENROL, account_id=account.id, method="totp")
     return codes, attempt
@@ -312,18 +260,17 @@ def activate_pending(account: Account, code: str) -> tuple[list[str], login_thro
 def remove(account: Account, password: str, code: str) -> None:
     """Turn TOTP off after a fresh password and second-factor check. Commits.
 
-    Raises MfaThrottled or WrongCode (one message for either wrong input)."""
+    Raises Throttled or mfa.wrong_code (one message for either wrong input)."""
     attempt = begin_attempt(account.id)
     ok_password = account.password is not None and passwords.verify_password(
         account.password.hash, password)
     method, failure = check_code(account.id, code) if ok_password else (None, None)
     if not ok_password or method is None:
-        db.session.rollback()  # nothing spent when the other half was wrong
-        audit.record(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="remove")
-        db.session.commit()
-        raise WrongCode(WRONG_PASSWORD_OR_CODE)
+        # Nothing spent when the other half was wrong.
+        fail(wrong_code(WRONG_PASSWORD_OR_CODE), AuditTag.ACCOUNT_MFA_FAILURE, discard=True,
+             account_id=account.id, step="remove")
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
     db.session.execute(delete(TotpCredential).where(TotpCredential.account_id == account.id))
     audit.record(AuditTag.ACCOUNT_MFA_REMOVE, account_id=account.id, method="totp")
     db.session.commit()
-    login_throttle.succeeded(attempt)
+    throttle.succeeded(attempt)

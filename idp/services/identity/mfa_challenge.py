@@ -16,12 +16,13 @@ from idp.services.identity import devices, sessions
 from idp.services.identity.mfa import (
     CHALLENGE_LIFETIME,
     MAX_CHALLENGE_ATTEMPTS,
-    ChallengeDead,
-    WrongCode,
     begin_attempt,
+    challenge_dead,
     check_code,
+    wrong_code,
 )
 from idp.services.platform import audit, throttle
+from idp.services.platform.failures import keep
 from idp.services.platform.secrets import new_token, token_hash
 
 
@@ -71,10 +72,11 @@ def complete_challenge(
 ) -> Completed:
     """Check the second factor for a pending sign-in and open the session. Commits.
 
-    Raises ChallengeDead, MfaThrottled or WrongCode (the challenge may die on that failure)."""
+    Raises Throttled or a Refusal: mfa.challenge_dead, mfa.wrong_code or mfa.code_used (the
+    challenge may die on that failure)."""
     challenge = load_challenge(token)
     if challenge is None:
-        raise ChallengeDead()
+        raise challenge_dead()
     account = db.session.get(Account, challenge.account_id)
     assert account is not None
     attempt = begin_attempt(account.id)
@@ -86,12 +88,11 @@ def complete_challenge(
             update(MfaChallenge).where(MfaChallenge.id == challenge.id)
             .values(failed_attempts=MfaChallenge.failed_attempts + 1)
             .execution_options(synchronize_session=False))
-        audit.record(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="sign_in")
-        db.session.commit()
+        keep(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="sign_in")
         db.session.refresh(challenge)
         if challenge.failed_attempts >= MAX_CHALLENGE_ATTEMPTS:
-            raise ChallengeDead()
-        raise failure or WrongCode()
+            raise challenge_dead()
+        raise failure or wrong_code()
     claimed = db.session.execute(
         update(MfaChallenge)
         .where(MfaChallenge.id == challenge.id, MfaChallenge.completed_at.is_(None),
@@ -102,7 +103,7 @@ def complete_challenge(
     ).rowcount
     if claimed != 1:
         db.session.rollback()
-        raise ChallengeDead()
+        raise challenge_dead()
     if previous_session is not None:
         sessions.revoke(previous_session, reason="reauthenticated")
     # RFC 8176: a TOTP code is "otp"; a recovery code is a look-up secret, so only "mfa".

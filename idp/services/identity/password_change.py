@@ -17,21 +17,15 @@ from idp.services.identity import authentication, logout
 from idp.services.platform import audit, notify, passwords
 
 
-class WrongCurrentPassword(Exception):
-    pass
-
-
 def throttle_key(account_id: int) -> str:
     return f"pwchange:{account_id}"
 
 
 def change_password(account: Account, *, current: str, new: str, session_id: int | None,
                     sign_out_others: bool) -> list[int]:
-    """Set a new password. Raises WrongCurrentPassword, login_throttle.Throttled or DomainError
-    (policy; nothing changed). One transaction; returns queued back-channel logouts."""
-    if not authentication.check_password_throttled(account, current,
-                                                 key=throttle_key(account.id)):
-        raise WrongCurrentPassword()
+    """Set a new password. Raises WrongPassword, Throttled or DomainError (policy; nothing
+    changed). One transaction; returns queued back-channel logouts."""
+    authentication.require_password(account, current, key=throttle_key(account.id))
     check_password(new, personal_values=(account.national_id, account.phone),
                    name=account.full_name, service_words=SERVICE_WORDS)
     if passwords.verify_password(account.password.hash, new) if account.password else False:

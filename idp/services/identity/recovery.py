@@ -13,17 +13,18 @@ logouts queued, returned for delivery after the commit), audit, SMS and e-mail n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale, gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
 
 from idp.domain.errors import N_
 from idp.domain.password_policy import SERVICE_WORDS, check_password
-from idp.errors import IdpError
+from idp.errors import Refusal
 from idp.extensions import db
 from idp.models import Account, AuditTag
 from idp.models.base import utcnow
@@ -33,8 +34,8 @@ from idp.models.notification import OutboxMessage
 from idp.models.registration import OtpChallenge, OtpPurpose
 from idp.services.identity import accounts, devices, logout
 from idp.services.identity.accounts import canonical_identifier
-from idp.services.platform import audit, notify, otp, passwords
-from idp.services.platform import throttle as login_throttle
+from idp.services.platform import audit, notify, otp, passwords, throttle
+from idp.services.platform.failures import fail
 from idp.services.portals import tokens
 
 PURPOSE = OtpPurpose.RECOVER_PASSWORD
@@ -43,17 +44,9 @@ THROTTLED = N_("Too many attempts. Wait a little, then try again.")
 MAX_FLOW_LENGTH = 256
 
 
-class RecoveryFailed(IdpError):
-    def __init__(self) -> None:
-        super().__init__("recovery.failed", CODE_FAILED, field="code")
-
-
-class RecoveryThrottled(IdpError):
-    status = 429
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("recovery.throttled", THROTTLED, field="code")
-        self.retry_after = retry_after
+def _failed() -> Refusal:
+    """Every failure of a code or a link, alike on purpose."""
+    return Refusal("recovery.failed", CODE_FAILED, field="code")
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -84,15 +77,18 @@ def _key_for(identifier: str, account: Account | None) -> str:
     return f"recover:{otp.secret_hash(value)}"
 
 
-def start(identifier: str, *, device_token: str | None = None) -> str:
+def start(identifier: str, *, link_path: Callable[[str], str],
+          device_token: str | None = None) -> str:
     """Send the code (and link) if an active account matches; always returns a flow token.
 
     A browser holding the account's known-device cookie (`device_token`, services.devices)
     is the owner's: its sends and attempts count apart from strangers' (sms_limits "device",
-    login_throttle), so strangers asking with the person's ID number cannot hold it back.
+    platform.throttle), so strangers asking with the person's ID number cannot hold it back.
+    `link_path(token)`, from the web layer, is the path of the page that opens the e-mail
+    link; the message carries it on the issuer's address.
 
-    Raises RecoveryThrottled when this account (or identifier) asked too often; that answer,
-    too, is the same for known and unknown identifiers. One transaction.
+    Raises Throttled when this account (or identifier) asked too often; that answer, too, is
+    the same for known and unknown identifiers. One transaction.
 
     Same work on every path (issue 11: known identifiers answered 2-3 ms slower): two
     challenges, an SMS and an e-mail through the same code (SMS limits included), one audit
@@ -103,10 +99,9 @@ def start(identifier: str, *, device_token: str | None = None) -> str:
     key = _key_for(identifier, account)
     device = devices.device_id(device_token, account) if account is not None else None
     asker = "stranger" if device is None else "device"
-    try:  # never marked succeeded: every send counts
-        login_throttle.begin("start:" + key + ("" if device is None else ":device:" + device))
-    except login_throttle.Throttled as exc:
-        raise RecoveryThrottled(exc.retry_after) from None
+    # Never marked succeeded: every send counts.
+    throttle.begin("start:" + key + ("" if device is None else ":device:" + device),
+                   message=THROTTLED)
     phone_ok = account is not None and account.phone_verified_at is not None
     email_ok = account is not None and bool(account.email) and account.email_verified_at is not None
     account_id = account.id if account is not None else None
@@ -121,7 +116,7 @@ def start(identifier: str, *, device_token: str | None = None) -> str:
         account_id=account_id if email_ok else None)
     sms = _send_code(to_phone, code, account_id if phone_ok else None, stand_in=not phone_ok,
                      asker=asker)
-    mail = _send_link(to_email, link_token, account_id if email_ok else None,
+    mail = _send_link(to_email, link_path(link_token), account_id if email_ok else None,
                       stand_in=not email_ok)
     notify.discard([message for message, sent in ((sms, phone_ok), (mail, email_ok)) if not sent])
     audit.record(AuditTag.ACCOUNT_PASSWORD_RECOVER, account_id=account_id, step="start",
@@ -170,10 +165,10 @@ def _send_code(person: Account | _Person, code: str, account_id: int | None, *,
                            data={"stand_in": True} if stand_in else None, asker=asker)
 
 
-def _send_link(person: Account | _Person, token: str, account_id: int | None, *,
+def _send_link(person: Account | _Person, path: str, account_id: int | None, *,
                stand_in: bool = False) -> OutboxMessage | None:
     assert person.email
-    link = _settings().issuer + url_for("recovery.link", token=token)
+    link = _settings().issuer + path
     hours = _settings().email_link_hours
     with force_locale(person.locale or "vi"):
         subject = gettext("PostID: choose a new password")
@@ -202,26 +197,21 @@ def load_flow(flow: str | None) -> tuple[OtpChallenge, str] | None:
 
 
 def reset_with_code(flow: str | None, code: str, new_password: str) -> list[int]:
-    """Check the code, then set the password. Raises RecoveryFailed, RecoveryThrottled or
-    DomainError (policy: nothing changes, the code stays usable). Returns queued logouts."""
+    """Check the code, then set the password. Raises Throttled, the Refusal "recovery.failed"
+    or DomainError (policy: nothing changes, the code stays usable). Returns queued logouts."""
     loaded = load_flow(flow)
     if loaded is None:
         passwords.spend_verification_time(code)
-        raise RecoveryFailed()
+        raise _failed()
     challenge, key = loaded
-    try:
-        attempt = login_throttle.begin("code:" + key)
-    except login_throttle.Throttled as exc:
-        raise RecoveryThrottled(exc.retry_after) from None
+    attempt = throttle.begin("code:" + key, message=THROTTLED)
     if not otp.check_code(challenge, code) or challenge.account_id is None:
-        db.session.commit()  # the failure count
-        raise RecoveryFailed()
+        fail(_failed())  # with the failure count
     account = db.session.get(Account, challenge.account_id)
     if account is None or not account.is_active:
-        db.session.commit()
-        raise RecoveryFailed()
+        fail(_failed())  # the code is spent
     queued = _complete(account, new_password, via="sms")
-    login_throttle.succeeded(attempt)
+    throttle.succeeded(attempt)
     return queued
 
 
@@ -230,15 +220,14 @@ def link_valid(token: str) -> bool:
 
 
 def reset_with_link(token: str, new_password: str) -> list[int]:
-    """Like reset_with_code for an e-mail link; RecoveryFailed if used, expired or unknown."""
+    """Like reset_with_code for an e-mail link; "recovery.failed" if used, expired or unknown."""
     challenge = otp.consume_link(PURPOSE, token)
     if challenge is None or challenge.account_id is None:
         db.session.rollback()
-        raise RecoveryFailed()
+        raise _failed()
     account = db.session.get(Account, challenge.account_id)
     if account is None or not account.is_active or account.email != challenge.destination:
-        db.session.commit()  # spent
-        raise RecoveryFailed()
+        fail(_failed())  # the link is spent
     return _complete(account, new_password, via="email")
 
 

@@ -8,6 +8,7 @@ write one registration, one challenge and one SMS, so they also cost about the s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from sqlalchemy import select, update
 
 from idp.domain.errors import N_
 from idp.domain.terms import TERMS_VERSION
-from idp.errors import Conflict, IdpError
+from idp.errors import Conflict, Refusal, ResendRefused
 from idp.extensions import db
 from idp.models import Account, AuditTag
 from idp.models.base import utcnow
@@ -25,35 +26,17 @@ from idp.models.registration import OtpChallenge, OtpPurpose, PendingRegistratio
 from idp.services.identity import accounts, contact_email, sessions
 from idp.services.identity.accounts import CitizenDetails
 from idp.services.platform import audit, notify, otp, passwords, throttle
+from idp.services.platform.failures import fail
 from idp.services.platform.secrets import new_token, token_hash
 
 CONFIRM_FAILED = N_("The code is not correct or has expired. Check the SMS, or ask for a new code.")
-CONFIRM_THROTTLED = N_("Too many unsuccessful attempts. Wait a little, then try again.")
 RESEND_TOO_EARLY = N_("Please wait %(seconds)s seconds before asking for a new code.")
 RESEND_EXHAUSTED = N_("No more codes can be sent for this registration. Please start again.")
 MAX_TOKEN_LENGTH = 128
 
 
-class ConfirmFailed(IdpError):
-    def __init__(self) -> None:
-        super().__init__("registration.confirm_failed", CONFIRM_FAILED, field="code")
-
-
-class ConfirmThrottled(IdpError):
-    status = 429
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("registration.throttled", CONFIRM_THROTTLED, field="code")
-        self.retry_after = retry_after
-
-
-class ResendRefused(IdpError):
-    status = 429
-
-    def __init__(self, wait: int | None) -> None:
-        message = RESEND_EXHAUSTED if wait is None else RESEND_TOO_EARLY
-        super().__init__("registration.resend_refused", message)
-        self.wait = wait
+def _confirm_failed() -> Refusal:
+    return Refusal("registration.confirm_failed", CONFIRM_FAILED, field="code")
 
 
 @dataclass(frozen=True)
@@ -141,24 +124,23 @@ def _throttle_key(registration: PendingRegistration) -> str:
     return f"otp:register:{registration.phone}"
 
 
-def confirm(token: str | None, code: str, *, user_agent: str | None = None) -> Confirmed:
+def confirm(token: str | None, code: str, *, email_link_path: Callable[[str], str],
+            user_agent: str | None = None) -> Confirmed:
     """Check the phone code; on success create the account, confirm the phone, sign in.
+    `email_link_path`: see send_email_link.
 
-    Raises ConfirmThrottled, or ConfirmFailed for every other failure (unknown or expired
-    registration, wrong/used/expired code, ID number or phone taken meanwhile).
+    Raises Throttled, or the Refusal "registration.confirm_failed" for every other failure
+    (unknown or expired registration, wrong/used/expired code, ID number or phone taken
+    meanwhile).
     """
     registration = load(token)
     challenge = challenge_for(registration) if registration else None
     if registration is None or challenge is None:
         passwords.spend_verification_time(code)
-        raise ConfirmFailed()
-    try:
-        attempt = throttle.begin(_throttle_key(registration))
-    except throttle.Throttled as exc:
-        raise ConfirmThrottled(exc.retry_after) from None
+        raise _confirm_failed()
+    attempt = throttle.begin(_throttle_key(registration))
     if not otp.check_code(challenge, code):
-        db.session.commit()  # the failure count
-        raise ConfirmFailed()
+        fail(_confirm_failed())  # with the failure count
 
     now = utcnow()
     clean = CitizenDetails(national_id=registration.national_id, full_name=registration.full_name,
@@ -175,8 +157,7 @@ def confirm(token: str | None, code: str, *, user_agent: str | None = None) -> C
         db.session.execute(update(PendingRegistration)
                            .where(PendingRegistration.id == registration.id)
                            .values(expires_at=now).execution_options(synchronize_session=False))
-        db.session.commit()
-        raise ConfirmFailed() from None
+        fail(_confirm_failed())
     account.phone_verified_at = now
     account.terms_version = registration.terms_version
     account.terms_accepted_at = registration.created_at  # ticked when the details were sent
@@ -185,7 +166,7 @@ def confirm(token: str | None, code: str, *, user_agent: str | None = None) -> C
     audit.record(AuditTag.ACCOUNT_PHONE_CONFIRM, account_id=account.id,
                  registration_id=registration.id, terms_version=registration.terms_version)
     if account.email:
-        send_email_link(account)
+        send_email_link(account, email_link_path)
     new = sessions.open_session(account, amr="pwd", user_agent=user_agent)
     db.session.flush()
     audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=account.id, session_id=new.session.id)
@@ -194,14 +175,14 @@ def confirm(token: str | None, code: str, *, user_agent: str | None = None) -> C
     return Confirmed(account=account, new_session=new)
 
 
-def send_email_link(account: Account) -> None:
-    """Queue the e-mail confirmation link (24 h) for the account's unconfirmed address."""
-    from flask import url_for
-
+def send_email_link(account: Account, link_path: Callable[[str], str]) -> None:
+    """Queue the e-mail confirmation link (24 h) for the account's unconfirmed address.
+    `link_path(token)`, from the web layer, is the path of the page that opens the link; the
+    message carries it on the issuer's address."""
     assert account.email
     _challenge, link_token = otp.issue_link(OtpPurpose.CONFIRM_EMAIL, account.email,
                                             account_id=account.id)
-    link = _settings().issuer + url_for("register.email_link", token=link_token)
+    link = _settings().issuer + link_path(link_token)
     hours = _settings().email_link_hours
     with force_locale(account.locale):
         subject = gettext("PostID: confirm your e-mail address")
@@ -218,10 +199,11 @@ def resend(token: str | None) -> None:
     registration = load(token)
     challenge = challenge_for(registration) if registration else None
     if registration is None or challenge is None:
-        raise ConfirmFailed()
+        raise _confirm_failed()
     wait = otp.resend_wait(challenge)
     if wait is None or wait > 0:
-        raise ResendRefused(wait)
+        raise ResendRefused("registration.resend_refused", wait, too_early=RESEND_TOO_EARLY,
+                            exhausted=RESEND_EXHAUSTED)
     existing = accounts.taken_by(registration.national_id, registration.phone)
     code = otp.renew_code(challenge, usable=not existing)
     if not existing:

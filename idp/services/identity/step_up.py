@@ -19,19 +19,16 @@ TOTP after signing in. Decisions:
 from __future__ import annotations
 
 from idp.domain.errors import N_
+from idp.errors import Refusal
 from idp.extensions import db
 from idp.models import AuditTag, UserSession
 from idp.services.identity import mfa
-from idp.services.platform import audit
-from idp.services.platform import throttle as login_throttle
+from idp.services.platform import audit, throttle
+from idp.services.platform.failures import fail
 from idp.services.platform.secrets import new_token, token_hash
 
 AMR_ORDER = ("pwd", "otp", "mfa")
-
-
-class NotEnrolled(mfa.MfaError):
-    def __init__(self) -> None:
-        super().__init__("mfa.not_enrolled", N_("Two-step verification is not set up."))
+NOT_ENROLLED = N_("Two-step verification is not set up.")
 
 
 def has_second_factor(session: UserSession) -> bool:
@@ -49,21 +46,19 @@ def step_up(session: UserSession, code: str, *, client: str | None = None) -> st
     session's new cookie token. One transaction (a failure is recorded in its own).
     `client`: the client_id of the portal waiting for it, named in the activity history.
 
-    Raises NotEnrolled, mfa.MfaThrottled or mfa.WrongCode; the session is unchanged then."""
+    Raises Throttled or a Refusal: mfa.not_enrolled, mfa.wrong_code, mfa.code_used; the
+    session is unchanged then."""
     account_id = session.account_id
     if not mfa.is_enrolled(account_id):
-        raise NotEnrolled()
+        raise Refusal("mfa.not_enrolled", NOT_ENROLLED)
     attempt = mfa.begin_attempt(account_id)
     method, failure = mfa.check_code(account_id, code)
     if method is None:
-        db.session.rollback()
-        audit.record(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account_id, session_id=session.id,
-                     step="step_up")
-        db.session.commit()
-        raise failure or mfa.WrongCode()
+        fail(failure or mfa.wrong_code(), AuditTag.ACCOUNT_MFA_FAILURE, discard=True,
+             account_id=account_id, session_id=session.id, step="step_up")
     token = _raise_session(session, method, step="step_up", client=client)
     db.session.commit()
-    login_throttle.succeeded(attempt)
+    throttle.succeeded(attempt)
     return token
 
 
@@ -72,11 +67,12 @@ def enrol_and_step_up(session: UserSession, code: str) -> tuple[list[str], str]:
     as the session's second factor ("otp"). Returns the recovery codes (show once) and the
     session's new cookie token. One transaction.
 
-    Raises mfa.NotPending, mfa.MfaThrottled or mfa.WrongCode; nothing changes then."""
+    Raises Throttled or a Refusal (mfa.not_pending, mfa.wrong_code, mfa.code_used); nothing
+    changes then."""
     codes, attempt = mfa.activate_pending(session.account, code)
     token = _raise_session(session, "otp", step="enrol")
     db.session.commit()
-    login_throttle.succeeded(attempt)
+    throttle.succeeded(attempt)
     return codes, token
 
 

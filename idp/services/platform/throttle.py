@@ -52,6 +52,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from idp.errors import Throttled
 from idp.extensions import limiter
 
 WINDOW_SECONDS = 24 * 3600
@@ -70,12 +71,6 @@ class Attempt:
 
     key: str
     pending: str | None = None
-
-
-class Throttled(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__(retry_after)
-        self.retry_after = retry_after
 
 
 def _storage_key(key: str, kind: str) -> str:
@@ -114,11 +109,21 @@ def _marks(key: str, kind: str) -> int:
     return sum(max(0, limiter.storage.get(_storage_key(key, f"{kind}:{b}"))) for b in buckets)
 
 
-def begin(key: str, *, wait: bool = False,
-          before_waiting: Callable[[], None] | None = None) -> Attempt:
-    """Count an attempt on `key` or raise Throttled. Call before checking the password.
-    With `wait`, the caller must end the attempt with `succeeded` or `finished` (in a
-    `finally`), and `before_waiting` is called before any wait (end the transaction)."""
+def begin(key: str, *, wait: bool = False, before_waiting: Callable[[], None] | None = None,
+          message: str | None = None) -> Attempt:
+    """Count an attempt on `key` or raise Throttled (idp.errors; saying `message` when given).
+    Call before checking the password. With `wait`, the caller must end the attempt with
+    `succeeded` or `finished` (in a `finally`), and `before_waiting` is called before any
+    wait (end the transaction)."""
+    try:
+        return _begin(key, wait=wait, before_waiting=before_waiting)
+    except Throttled as refused:
+        if message is None:
+            raise
+        raise Throttled(refused.retry_after, message) from None
+
+
+def _begin(key: str, *, wait: bool, before_waiting: Callable[[], None] | None) -> Attempt:
     if not wait:
         _begin_once(key)
         return Attempt(key)

@@ -10,7 +10,7 @@ Storage (no extra column): until TOTP is confirmed, `staff.totp_secret_encrypted
 sealed *enrolment record* (aad "staff-enrolment:<id>", never the TOTP aad, so one can never be
 read as the other): the code's HMAC, its expiry and, once the code was typed, the TOTP secret
 being set up. Confirming the first TOTP code replaces it with the secret sealed under
-"staff-totp:<id>" (staff_mfa.confirm_enrolment); the code dies with it.
+"staff-totp:<id>" (staff.signin.confirm_enrolment); the code dies with it.
 """
 
 from __future__ import annotations
@@ -18,18 +18,16 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import pyotp
 from sqlalchemy import update
 
 from idp.domain.errors import N_
 from idp.extensions import db
 from idp.models import StaffMember
 from idp.models.base import utcnow
-from idp.services.platform import crypto, otp
+from idp.services.platform import crypto, otp, totp
 
 CODE_VALIDITY = timedelta(days=7)
 MAX_CODE_LENGTH = 64
@@ -57,9 +55,9 @@ def _aad(staff_id: int) -> bytes:
 
 
 def canonical(code: str) -> str:
-    """Spaces and hyphens dropped, upper case (codes are copied by hand)."""
-    text = unicodedata.normalize("NFKC", (code or "")[:MAX_CODE_LENGTH])
-    return "".join(ch for ch in text if not ch.isspace() and ch != "-").upper()
+    """Cleaned like a TOTP code (spaces and hyphens dropped), upper case: codes are copied by
+    hand."""
+    return totp.clean(code, MAX_CODE_LENGTH).upper()
 
 
 def new_code() -> str:
@@ -116,7 +114,7 @@ def start_totp(staff: StaffMember) -> str | None:
     record = record_of(staff)
     if record is None:
         return None
-    secret = pyotp.random_base32()
+    secret = totp.new_secret()
     updated = EnrolmentRecord(record.code_hash, record.expires_at, secret)
     claimed = db.session.execute(
         update(StaffMember)

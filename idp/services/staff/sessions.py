@@ -67,6 +67,16 @@ def load_staff_session(token: str | None, *, channel: str) -> StaffSession | Non
     return session
 
 
+def end_staff_session(session: StaffSession) -> bool:
+    """End one session; False if it had already ended. Caller commits."""
+    return db.session.execute(
+        update(StaffSession)
+        .where(StaffSession.id == session.id, StaffSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+
+
 def end_staff_sessions(staff_id: int) -> int:
     """End every session of a staff member (disable, sign-out everywhere); caller commits."""
     result = db.session.execute(

@@ -7,9 +7,10 @@
   confirm it before anything else. A correct code ends the pending session and opens a verified one:
   a new token whenever the privilege level changes (OWASP session management).
 - Terminal API: username, password and code in one request; one generic failure.
-- Codes: ±1 time-step, and only a step later than the last one accepted (conditional UPDATE
-  on totp_last_used_step: two concurrent uses of one code cannot both win).
-- Throttling (login_throttle, progressive delay): the password is counted per username under
+- Codes (platform.totp, as for citizens): ±1 time-step, and only a step later than the last
+  one accepted (conditional UPDATE on totp_last_used_step: two concurrent uses of one code
+  cannot both win).
+- Throttling (platform.throttle, progressive delay): the password is counted per username under
   "staff:login:" before argon2 runs; codes per staff member under "staff:mfa:", on both
   channels, so a password success on one channel never buys code guesses on the other.
 """
@@ -17,86 +18,45 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import NoReturn
 
-import pyotp
 from sqlalchemy import or_, update
 
 from idp.domain.errors import N_
-from idp.errors import IdpError
+from idp.errors import IdpError, Refusal, Throttled
 from idp.extensions import db
 from idp.models import AuditTag, StaffMember, StaffSession
 from idp.models.base import utcnow
-from idp.services.identity import mfa
-from idp.services.platform import audit, crypto, passwords, qr, throttle
+from idp.services.platform import audit, crypto, passwords, qr, throttle, totp
+from idp.services.platform.failures import fail
 from idp.services.staff import enrolment as staff_enrolment
 from idp.services.staff import sessions
 from idp.services.staff.admin import find_staff, normalize_username
 
-ISSUER = "PostID"
 MAX_USERNAME_LENGTH = 64
 MAX_PASSWORD_LENGTH = 1024
-MAX_CODE_LENGTH = mfa.MAX_CODE_LENGTH
+MAX_CODE_LENGTH = totp.MAX_CODE_LENGTH
 
 SIGN_IN_FAILED = N_("The username or password is not right. Please try again.")
-THROTTLED = N_("Too many unsuccessful attempts. Wait a little, then try again.")
-WRONG_CODE = N_("That code is not right. Check the code in your authenticator app and try again.")
 ENROLMENT_REQUIRED = N_("Set up the authenticator app in the counter console first.")
 NOT_PENDING = N_("This sign-in has ended. Please sign in again.")
 
-
-class StaffAuthError(IdpError):
-    status = 400
-
-
-class SignInFailed(StaffAuthError):
-    status = 401
-
-    def __init__(self) -> None:
-        super().__init__("staff.login_failed", SIGN_IN_FAILED)
-
-
-class Throttled(StaffAuthError):
-    status = 429
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("staff.throttled", THROTTLED)
-        self.retry_after = retry_after
+# The refusals (idp.errors.Refusal) by code: message, HTTP status, the field at fault.
+REFUSALS = {
+    "staff.login_failed": (SIGN_IN_FAILED, 401, None),
+    "staff.mfa_wrong_code": (totp.WRONG_CODE, 401, "code"),
+    # The right code of a time-step already accepted: "wait for the next", as for citizens.
+    "staff.mfa_code_used": (totp.CODE_USED, 401, "code"),
+    "staff.wrong_enrolment_code": (staff_enrolment.WRONG_ENROLMENT_CODE, 401, "code"),
+    "staff.totp_enrolment_required": (ENROLMENT_REQUIRED, 403, None),
+    # The pending session ended, or the TOTP state changed under it: sign in again.
+    "staff.mfa_not_pending": (NOT_PENDING, 400, None),
+}
 
 
-class WrongCode(StaffAuthError):
-    status = 401
-
-    def __init__(self, message: str = WRONG_CODE) -> None:
-        super().__init__("staff.mfa_wrong_code", message, field="code")
-
-
-class CodeAlreadyUsed(WrongCode):
-    """The right code of a time-step already accepted: "wait for the next", as for citizens."""
-
-    def __init__(self) -> None:
-        super().__init__(mfa.CODE_USED)
-
-
-class WrongEnrolmentCode(StaffAuthError):
-    status = 401
-
-    def __init__(self) -> None:
-        super().__init__("staff.wrong_enrolment_code", staff_enrolment.WRONG_ENROLMENT_CODE,
-                         field="code")
-
-
-class EnrolmentRequired(StaffAuthError):
-    status = 403
-
-    def __init__(self) -> None:
-        super().__init__("staff.totp_enrolment_required", ENROLMENT_REQUIRED)
-
-
-class NotPending(StaffAuthError):
-    """The pending session ended, or the TOTP state changed under it: sign in again."""
-
-    def __init__(self) -> None:
-        super().__init__("staff.mfa_not_pending", NOT_PENDING)
+def refusal(code: str) -> Refusal:
+    message, status, field = REFUSALS[code]
+    return Refusal(code, message, status=status, field=field)
 
 
 def login_key(username: str) -> str:
@@ -116,28 +76,19 @@ def _aad(staff_id: int) -> bytes:
     return f"staff-totp:{staff_id}".encode()
 
 
-def _begin(key: str) -> throttle.Attempt:
-    try:
-        return throttle.begin(key)
-    except throttle.Throttled as exc:
-        raise Throttled(exc.retry_after) from None
-
-
 # --- password ------------------------------------------------------------------------------
 
 def _check_password(username: str, password: str, *, channel: str
                     ) -> tuple[StaffMember, throttle.Attempt]:
     """Throttle, then check; the right password of an active staff member, or raise (and
-    record) SignInFailed / Throttled. Same work for unknown usernames (argon2 is spent)."""
+    record) "staff.login_failed" / Throttled. Same work for unknown usernames (argon2 is
+    spent)."""
     staff = find_staff(username) if len(username or "") <= MAX_USERNAME_LENGTH else None
     try:
-        attempt = _begin(login_key(username))
-    except Throttled:
-        audit.record(AuditTag.STAFF_LOGIN_FAILURE, staff_id=staff.id if staff else None,
-                     office_id=staff.office_id if staff else None, channel=channel,
-                     reason="throttled")
-        db.session.commit()
-        raise
+        attempt = throttle.begin(login_key(username))
+    except Throttled as refused:
+        fail(refused, AuditTag.STAFF_LOGIN_FAILURE, staff_id=staff.id if staff else None,
+             office_id=staff.office_id if staff else None, channel=channel, reason="throttled")
     if staff is None:
         passwords.spend_verification_time(password)
         ok, reason = False, "unknown_user"
@@ -145,10 +96,9 @@ def _check_password(username: str, password: str, *, channel: str
         ok = passwords.verify_password(staff.password_hash, password)
         reason = "password" if not ok else "disabled" if not staff.is_active else ""
     if not ok or staff is None or not staff.is_active:
-        audit.record(AuditTag.STAFF_LOGIN_FAILURE, staff_id=staff.id if staff else None,
-                     office_id=staff.office_id if staff else None, channel=channel, reason=reason)
-        db.session.commit()
-        raise SignInFailed()
+        fail(refusal("staff.login_failed"), AuditTag.STAFF_LOGIN_FAILURE,
+             staff_id=staff.id if staff else None, office_id=staff.office_id if staff else None,
+             channel=channel, reason=reason)
     if passwords.needs_rehash(staff.password_hash):
         staff.password_hash = passwords.hash_password(password)
     return staff, attempt
@@ -159,12 +109,12 @@ def sign_in_password(username: str, password: str, *, previous: StaffSession | N
     """Console step 1: open a pending web session (TOTP still to do). Commits.
 
     `previous` (the browser's earlier session, if any) is ended: every sign-in gets a new
-    token. Raises Throttled (no password check was made) or SignInFailed (unknown username,
-    wrong password or disabled: indistinguishable on purpose).
+    token. Raises Throttled (no password check was made) or "staff.login_failed" (unknown
+    username, wrong password or disabled: indistinguishable on purpose).
     """
     staff, attempt = _check_password(username, password, channel="web")
     if previous is not None:
-        _end(previous)
+        sessions.end_staff_session(previous)
     new = sessions.open_staff_session(staff, channel="web")
     db.session.commit()
     throttle.succeeded(attempt)  # the password was right; codes have their own count
@@ -176,8 +126,11 @@ def sign_in_password(username: str, password: str, *, previous: StaffSession | N
 def secret_of(staff: StaffMember) -> str | None:
     """The staff member's TOTP secret (set up, or being set up after the enrolment code was
     typed), or None."""
-    if staff.totp_confirmed_at is None:
-        return pending_secret(staff)
+    return pending_secret(staff) if staff.totp_confirmed_at is None else _secret(staff)
+
+
+def _secret(staff: StaffMember) -> str:
+    """The confirmed TOTP secret."""
     return crypto.unseal(staff.totp_secret_encrypted or b"", aad=_aad(staff.id)).decode()
 
 
@@ -191,20 +144,20 @@ def redeem_enrolment_code(pending: StaffSession, code: str) -> str:
     """Console, first sign-in: check the enrolment code and start setting up TOTP; returns the
     new secret (for the QR). Commits. Counted with the TOTP codes (one guess budget).
 
-    Raises NotPending (already enrolled, or the session is past this step), Throttled or
-    WrongEnrolmentCode (audited as staff.mfa.failure, step "enrolment_code").
+    Raises "staff.mfa_not_pending" (already enrolled, or the session is past this step),
+    Throttled or "staff.wrong_enrolment_code" (audited as staff.mfa.failure, step
+    "enrolment_code").
     """
     staff = pending.staff
     if staff.totp_confirmed_at is not None or pending.mfa_verified_at is not None:
-        raise NotPending()
-    attempt = _begin(mfa_key(staff.id))
+        raise refusal("staff.mfa_not_pending")
+    attempt = throttle.begin(mfa_key(staff.id))
     if not staff_enrolment.matches(staff, code):
-        _fail_code(staff, channel="web", step="enrolment_code")
-        raise WrongEnrolmentCode()
+        _fail_code("staff.wrong_enrolment_code", staff, channel="web", step="enrolment_code")
     secret = staff_enrolment.start_totp(staff)
     if secret is None:
         db.session.rollback()
-        raise NotPending()
+        raise refusal("staff.mfa_not_pending")
     db.session.commit()
     throttle.succeeded(attempt)
     return secret
@@ -213,55 +166,41 @@ def redeem_enrolment_code(pending: StaffSession, code: str) -> str:
 def provisioning_qr(staff: StaffMember, secret: str) -> str:
     """The otpauth URI as an inline SVG data: URI (CSP allows img-src data:)."""
     label = f"{staff.username}@{staff.office.code}"
-    return qr.svg_data_uri(pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name=ISSUER))
+    return qr.svg_data_uri(totp.provisioning_uri(secret, label))
 
 
-def _clean(code: str) -> str:
-    text = unicodedata.normalize("NFKC", (code or "")[:MAX_CODE_LENGTH])
-    return "".join(ch for ch in text if not ch.isspace() and ch != "-")
-
-
-def _code_problem(staff: StaffMember, secret: str, code: str) -> WrongCode | None:
-    """Check `code` and claim its time-step (caller's transaction); None when accepted, else
-    the error to raise: CodeAlreadyUsed for a right code whose time-step was already spent."""
-    step = mfa.matching_step(secret, _clean(code))
-    if step is None:
-        return WrongCode()
-    claimed = db.session.execute(
+def _spend_code(staff: StaffMember, secret: str, code: str, *, channel: str, step: str,
+                refused_as: str | None = None) -> None:
+    """Check `code` and claim its time-step (caller's transaction). Else the attempt fails:
+    only its audit event is kept, and `refused_as` is raised (one answer for every failure)
+    or what went wrong: a wrong code, or a right one whose time-step was already spent."""
+    found = totp.matching_step(secret, totp.clean(code))
+    if found is not None and db.session.execute(
         update(StaffMember)
         .where(StaffMember.id == staff.id,
                StaffMember.totp_secret_encrypted == staff.totp_secret_encrypted,
                or_(StaffMember.totp_last_used_step.is_(None),
-                   StaffMember.totp_last_used_step < step))
-        .values(totp_last_used_step=step)
+                   StaffMember.totp_last_used_step < found))
+        .values(totp_last_used_step=found)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed == 1:
-        return None
-    used = staff.totp_last_used_step is not None and staff.totp_last_used_step >= step
-    return CodeAlreadyUsed() if used else WrongCode()
+    ).rowcount == 1:
+        return
+    last = staff.totp_last_used_step
+    used = found is not None and last is not None and last >= found
+    _fail_code(refused_as or ("staff.mfa_code_used" if used else "staff.mfa_wrong_code"), staff,
+               channel=channel, step=step)
 
 
-def _fail_code(staff: StaffMember, *, channel: str, step: str) -> None:
-    db.session.rollback()  # nothing of this attempt is kept but its audit event
-    audit.record(AuditTag.STAFF_MFA_FAILURE, staff_id=staff.id, office_id=staff.office_id,
-                 channel=channel, step=step)
-    db.session.commit()
-
-
-def _end(session: StaffSession) -> bool:
-    return db.session.execute(
-        update(StaffSession)
-        .where(StaffSession.id == session.id, StaffSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
+def _fail_code(code: str, staff: StaffMember, *, channel: str, step: str) -> NoReturn:
+    """Nothing of this attempt is kept but its audit event."""
+    fail(refusal(code), AuditTag.STAFF_MFA_FAILURE, discard=True, staff_id=staff.id,
+         office_id=staff.office_id, channel=channel, step=step)
 
 
 def _verified_session(pending: StaffSession) -> sessions.NewStaffSession:
     """End the pending session and open a verified one with a new token (caller commits)."""
-    if not _end(pending):
-        raise NotPending()
+    if not sessions.end_staff_session(pending):
+        raise refusal("staff.mfa_not_pending")
     new = sessions.open_staff_session(pending.staff, channel=pending.channel,
                                             mfa_verified=True)
     new.session.created_at = pending.created_at  # the absolute timeout runs from sign-in
@@ -275,18 +214,16 @@ def _verified_session(pending: StaffSession) -> sessions.NewStaffSession:
 def confirm_enrolment(pending: StaffSession, code: str) -> sessions.NewStaffSession:
     """Console: confirm the pending secret with a current code; the sign-in is complete.
 
-    Commits. Raises NotPending (nothing to confirm, or the session ended), Throttled or
-    WrongCode. Audited as staff.mfa.enrol and staff.login.success (staff.mfa.failure).
+    Commits. Raises Throttled or a refusal: "staff.mfa_not_pending" (nothing to confirm, or
+    the session ended), a wrong or used code. Audited as staff.mfa.enrol and
+    staff.login.success (staff.mfa.failure).
     """
     staff = pending.staff
     secret = pending_secret(staff)
     if secret is None or pending.mfa_verified_at is not None:
-        raise NotPending()
-    attempt = _begin(mfa_key(staff.id))
-    problem = _code_problem(staff, secret, code)
-    if problem is not None:
-        _fail_code(staff, channel="web", step="enrol")
-        raise problem
+        raise refusal("staff.mfa_not_pending")
+    attempt = throttle.begin(mfa_key(staff.id))
+    _spend_code(staff, secret, code, channel="web", step="enrol")
     claimed = db.session.execute(
         update(StaffMember)
         .where(StaffMember.id == staff.id, StaffMember.totp_confirmed_at.is_(None),
@@ -298,7 +235,7 @@ def confirm_enrolment(pending: StaffSession, code: str) -> sessions.NewStaffSess
     ).rowcount
     if claimed != 1:
         db.session.rollback()
-        raise NotPending()
+        raise refusal("staff.mfa_not_pending")
     audit.record(AuditTag.STAFF_MFA_ENROL, staff_id=staff.id, office_id=staff.office_id,
                  channel="web", method="totp")
     new = _verified_session(pending)
@@ -310,17 +247,14 @@ def confirm_enrolment(pending: StaffSession, code: str) -> sessions.NewStaffSess
 def verify_code(pending: StaffSession, code: str) -> sessions.NewStaffSession:
     """Console step 2: check a TOTP code for a pending session; the sign-in is complete.
 
-    Commits. Raises NotPending, Throttled or WrongCode (audited as staff.mfa.failure).
+    Commits. Raises Throttled or a refusal: "staff.mfa_not_pending", a wrong or used code
+    (audited as staff.mfa.failure).
     """
     staff = pending.staff
     if staff.totp_confirmed_at is None or pending.mfa_verified_at is not None:
-        raise NotPending()
-    attempt = _begin(mfa_key(staff.id))
-    secret = crypto.unseal(staff.totp_secret_encrypted or b"", aad=_aad(staff.id)).decode()
-    problem = _code_problem(staff, secret, code)
-    if problem is not None:
-        _fail_code(staff, channel="web", step="sign_in")
-        raise problem
+        raise refusal("staff.mfa_not_pending")
+    attempt = throttle.begin(mfa_key(staff.id))
+    _spend_code(staff, _secret(staff), code, channel="web", step="sign_in")
     new = _verified_session(pending)
     db.session.commit()
     throttle.succeeded(attempt)
@@ -330,19 +264,18 @@ def verify_code(pending: StaffSession, code: str) -> sessions.NewStaffSession:
 def api_sign_in(username: str, password: str, code: str) -> sessions.NewStaffSession:
     """Terminal sign-in: password and code in one request; a verified api session. Commits.
 
-    Raises Throttled, SignInFailed (wrong username, password or code, or disabled: one
-    answer) or EnrolmentRequired (right password, TOTP never set up: use the console).
+    Raises Throttled, "staff.login_failed" (wrong username, password or code, or disabled:
+    one answer) or "staff.totp_enrolment_required" (403: right password, TOTP never set up:
+    use the console).
     """
     staff, attempt = _check_password(username, password, channel="api")
     if staff.totp_confirmed_at is None:
         db.session.commit()  # a rehash, if any
         throttle.succeeded(attempt)
-        raise EnrolmentRequired()
-    code_attempt = _begin(mfa_key(staff.id))
-    secret = crypto.unseal(staff.totp_secret_encrypted or b"", aad=_aad(staff.id)).decode()
-    if _code_problem(staff, secret, code) is not None:  # one answer for every failure
-        _fail_code(staff, channel="api", step="sign_in")
-        raise SignInFailed()
+        raise refusal("staff.totp_enrolment_required")
+    code_attempt = throttle.begin(mfa_key(staff.id))
+    _spend_code(staff, _secret(staff), code, channel="api", step="sign_in",
+                refused_as="staff.login_failed")
     new = sessions.open_staff_session(staff, channel="api", mfa_verified=True)
     db.session.flush()
     audit.record(AuditTag.STAFF_LOGIN_SUCCESS, staff_id=staff.id, office_id=staff.office_id,
@@ -355,7 +288,7 @@ def api_sign_in(username: str, password: str, code: str) -> sessions.NewStaffSes
 
 def sign_out(session: StaffSession) -> None:
     """End one session (console or terminal). Commits. Audited as staff.logout."""
-    if _end(session):
+    if sessions.end_staff_session(session):
         audit.record(AuditTag.STAFF_LOGOUT, staff_id=session.staff_id,
                      office_id=session.staff.office_id, channel=session.channel,
                      staff_session_id=session.id)

@@ -8,6 +8,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp import i18n
+from idp.errors import Refusal, Throttled
 from idp.extensions import limiter
 from idp.models import UserSession
 from idp.services.identity import accounts, authentication
@@ -66,13 +67,13 @@ def login() -> Response | str | tuple[str, int]:
         response = redirect(url_for("mfa.verify"))
         set_challenge_cookie(response, exc.challenge_token)
         return response
-    except authentication.SignInThrottled as exc:
+    except Throttled as exc:
         form.form_errors.append(gettext(exc.message))
         page, _ = _login_page(form, 429)
         response = make_response(page, 429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    except authentication.SignInFailed as exc:
+    except Refusal as exc:
         form.form_errors.append(gettext(exc.message))
         return _login_page(form, 401)
     set_session_cookie(result.new_session.token)

@@ -14,9 +14,9 @@ from werkzeug.wrappers import Response
 
 from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone
+from idp.errors import Refusal, ResendRefused, Throttled, WrongPassword
 from idp.services.identity import contact_change
 from idp.services.identity import contact_email as contact_email_service
-from idp.services.platform import throttle
 from idp.web.citizen.forms import ActionForm, EmailChangeForm, PhoneChangeForm, PhoneCodeForm
 from idp.web.citizen.views import _session, bp
 from idp.web.session_cookie import current_account
@@ -24,7 +24,7 @@ from idp.web.session_cookie import current_account
 Page = tuple[str, int]
 
 
-def _throttled_message(exc: throttle.Throttled) -> str:
+def _throttled_message(exc: Throttled) -> str:
     return gettext("Too many wrong passwords. Try again in %(minutes)s minutes.",
                    minutes=max(1, (exc.retry_after + 59) // 60))
 
@@ -43,16 +43,16 @@ def contact_phone() -> Response | Page:
         contact_change.request_phone_change(
             session.account, raw_phone=form.phone.data or "",
             password=form.current_password.data or "", session_id=session.id)
-    except throttle.Throttled as exc:
+    except Throttled as exc:
         form.current_password.errors = [_throttled_message(exc)]
         return _phone_page(form, 429)
-    except contact_change.WrongPassword:
+    except WrongPassword:
         form.current_password.errors = [gettext("This is not your current password.")]
         return _phone_page(form, 400)
     except DomainError as exc:
         form.phone.errors = [gettext(exc.message)]
         return _phone_page(form, 400)
-    except contact_change.ContactError as exc:
+    except Refusal as exc:  # contact.too_many
         form.form_errors.append(gettext(exc.message))
         return _phone_page(form, 429)
     return redirect(url_for("citizen.contact_phone_confirm"), code=303)
@@ -79,7 +79,7 @@ def contact_phone_confirm() -> Response | Page:
         return _confirm_page(form, pending, 400)
     try:
         contact_change.confirm_phone(account, form.code.data or "", session_id=_session().id)
-    except contact_change.CodeFailed as exc:
+    except Refusal as exc:
         form.code.errors = [gettext(exc.message)]
         return _confirm_page(form, contact_change.pending_phone(account), 400)
     return redirect(url_for("citizen.contact_phone", changed=1), code=303)
@@ -91,14 +91,14 @@ def _resend(pending) -> Response | Page:  # type: ignore[no-untyped-def]
         return _confirm_page(PhoneCodeForm(formdata=None), pending, 400)
     try:
         contact_change.resend_phone_code(_session().account)
-    except contact_change.ResendRefused as exc:
+    except ResendRefused as exc:
         message = gettext(exc.message, seconds=exc.wait) if exc.wait else gettext(exc.message)
         page, _ = _confirm_page(PhoneCodeForm(formdata=None), pending, 429, resend_message=message)
         response = make_response(page, 429)
         if exc.wait:
             response.headers["Retry-After"] = str(exc.wait)
         return response
-    except contact_change.CodeFailed:
+    except Refusal:
         return redirect(url_for("citizen.contact_phone"), code=303)
     return redirect(url_for("citizen.contact_phone_confirm", resent=1), code=303)
 
@@ -132,17 +132,18 @@ def contact_email() -> Response | Page:
         else:
             contact_email_service.request_email_change(
                 session.account, raw_email=form.email.data or "",
-                password=form.current_password.data or "", session_id=session.id)
-    except throttle.Throttled as exc:
+                password=form.current_password.data or "", session_id=session.id,
+                link_path=_email_link_path)
+    except Throttled as exc:
         form.current_password.errors = [_throttled_message(exc)]
         return _email_page(form, 429)
-    except contact_change.WrongPassword:
+    except WrongPassword:
         form.current_password.errors = [gettext("This is not your current password.")]
         return _email_page(form, 400)
     except DomainError as exc:
         form.email.errors = [gettext(exc.message)]
         return _email_page(form, 400)
-    except contact_change.ResendRefused as exc:  # the current address typed again, too early
+    except ResendRefused as exc:  # the current address typed again, too early
         form.form_errors.append(_refusal_message(exc))
         return _retry_after(_email_page(form, 429), exc)
     if form.remove.data:
@@ -162,11 +163,16 @@ def _email_page(form: EmailChangeForm, status: int, *, sent: bool = False,
                            hours=current_app.config["IDP_SETTINGS"].email_link_hours), status
 
 
-def _refusal_message(exc: contact_change.ResendRefused) -> str:
+def _refusal_message(exc: ResendRefused) -> str:
     return gettext(exc.message, seconds=exc.wait) if exc.wait else gettext(exc.message)
 
 
-def _retry_after(page: Page, exc: contact_change.ResendRefused) -> Response:
+def _email_link_path(token: str) -> str:
+    """Where a confirmation link opens: the service sends it on the issuer's address."""
+    return url_for("citizen.contact_email_confirm", token=token)
+
+
+def _retry_after(page: Page, exc: ResendRefused) -> Response:
     response = make_response(*page)
     if exc.wait:
         response.headers["Retry-After"] = str(exc.wait)
@@ -185,8 +191,9 @@ def contact_email_verify() -> Response | Page:
     if not form.validate_on_submit():
         return _verify_page(form, 400)
     try:
-        contact_email_service.send_confirmation_link(account, session_id=_session().id)
-    except contact_change.ResendRefused as exc:
+        contact_email_service.send_confirmation_link(account, session_id=_session().id,
+                                                     link_path=_email_link_path)
+    except ResendRefused as exc:
         return _retry_after(_verify_page(form, 429, error=_refusal_message(exc)), exc)
     return redirect(url_for("citizen.contact_email_verify", sent=1), code=303)
 
@@ -210,8 +217,9 @@ def contact_email_pending() -> Response | Page:
         contact_email_service.cancel_email_change(session.account, session_id=session.id)
         return redirect(url_for("citizen.contact_email", cancelled=1), code=303)
     try:
-        contact_email_service.resend_change_link(session.account, session_id=session.id)
-    except contact_change.ResendRefused as exc:
+        contact_email_service.resend_change_link(session.account, session_id=session.id,
+                                                 link_path=_email_link_path)
+    except ResendRefused as exc:
         page_form = EmailChangeForm(formdata=None)
         page_form.form_errors.append(_refusal_message(exc))
         return _retry_after(_email_page(page_form, 429), exc)

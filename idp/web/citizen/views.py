@@ -11,11 +11,11 @@ from werkzeug.wrappers import Response
 
 from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone
+from idp.errors import Throttled, WrongPassword
 from idp.models import UserSession
 from idp.services import account_data
 from idp.services.identity import activity as activity_service
 from idp.services.identity import contact_email, devices, logout, password_change
-from idp.services.platform import throttle
 from idp.services.portals import backchannel, consents
 from idp.web.citizen.activity_lines import activity_line
 from idp.web.citizen.forms import ActionForm, DeleteAccountForm, PasswordChangeForm
@@ -141,12 +141,12 @@ def password() -> str | Response | tuple[str, int]:
             session.account, current=form.current_password.data or "",
             new=form.new_password.data or "", session_id=session.id,
             sign_out_others=bool(form.sign_out_others.data))
-    except throttle.Throttled as exc:
+    except Throttled as exc:
         form.current_password.errors = [gettext(
             "Too many wrong passwords. Try again in %(minutes)s minutes.",
             minutes=max(1, (exc.retry_after + 59) // 60))]
         return _password_page(form, 429)
-    except password_change.WrongCurrentPassword:
+    except WrongPassword:
         form.current_password.errors = [gettext("This is not your current password.")]
         return _password_page(form, 400)
     except DomainError as exc:
@@ -195,12 +195,12 @@ def delete() -> str | Response | tuple[str, int]:
     try:
         queued = account_data.delete_account(session.account, form.password.data or "",
                                              session_id=session.id)
-    except throttle.Throttled as exc:
+    except Throttled as exc:
         form.password.errors = [gettext(
             "Too many wrong passwords. Try again in %(minutes)s minutes.",
             minutes=max(1, (exc.retry_after + 59) // 60))]
         return _delete_page(form, 429)
-    except account_data.WrongPassword:
+    except WrongPassword:
         form.password.errors = [gettext("This is not your current password.")]
         return _delete_page(form, 400)
     _deliver(queued)

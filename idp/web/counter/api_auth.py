@@ -14,6 +14,7 @@ from flask import current_app, jsonify, request
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from idp.errors import Refusal, Throttled
 from idp.extensions import limiter
 from idp.models import StaffMember
 from idp.services.staff import signin
@@ -58,13 +59,13 @@ def create_session() -> Response | tuple[Response, int]:
             'Send a JSON object with the text fields “username”, “password” and “totp”.'))
     try:
         new = signin.api_sign_in(*credentials)
-    except signin.Throttled as exc:
+    except Throttled as exc:
         response = api_error(429, "throttled", gettext(exc.message))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    except signin.EnrolmentRequired as exc:
-        return api_error(403, "totp_enrolment_required", gettext(exc.message))
-    except signin.SignInFailed:
+    except Refusal as exc:
+        if exc.code == "staff.totp_enrolment_required":
+            return api_error(403, "totp_enrolment_required", gettext(exc.message))
         return api_error(401, "invalid_credentials", gettext(
             "The username, password or code is not right."))
     settings = current_app.config["IDP_SETTINGS"]

@@ -12,9 +12,10 @@ from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from idp.errors import Refusal, Throttled
 from idp.extensions import limiter
 from idp.models import StaffSession
-from idp.services.identity.mfa import grouped
+from idp.services.platform.totp import grouped
 from idp.services.staff import enrolment, signin
 from idp.services.staff.sessions import NewStaffSession
 from idp.web.counter import bp
@@ -43,7 +44,7 @@ def _ip_limit() -> str:
 
 
 def _throttled(template: str, form: StaffLoginForm | StaffCodeForm | StaffSetupCodeForm,
-               exc: signin.Throttled,
+               exc: Throttled,
                **context: object) -> Response:
     form.form_errors.append(gettext(exc.message))
     response = make_response(render_template(template, form=form, **context), 429)
@@ -79,10 +80,10 @@ def login() -> Page:
     try:
         new = signin.sign_in_password(form.username.data or "", form.password.data or "",
                                          previous=session)
-    except signin.Throttled as exc:
+    except Throttled as exc:
         form.password.data = ""
         return _throttled("counter/login.html", form, exc)
-    except signin.SignInFailed as exc:
+    except Refusal as exc:
         form.form_errors.append(gettext(exc.message))
         return _login_page(form, 401)
     enrolled = new.session.staff.totp_confirmed_at is not None
@@ -108,12 +109,12 @@ def mfa() -> Page:
             400 if request.method == "POST" else 200)
     try:
         new = signin.verify_code(pending, form.code.data or "")
-    except signin.NotPending:
-        return _start_again()
-    except signin.Throttled as exc:
+    except Throttled as exc:
         form.code.data = ""
         return _throttled("counter/mfa_verify.html", form, exc)
-    except signin.WrongCode as exc:
+    except Refusal as exc:
+        if exc.code == "staff.mfa_not_pending":
+            return _start_again()
         form.code.errors = [gettext(exc.message)]
         form.code.data = ""
         return render_template("counter/mfa_verify.html", form=form), 401
@@ -137,12 +138,12 @@ def mfa_enrol() -> Page:
             400 if request.method == "POST" else 200)
     try:
         new = signin.confirm_enrolment(pending, form.code.data or "")
-    except signin.NotPending:
-        return _start_again()
-    except signin.Throttled as exc:
+    except Throttled as exc:
         form.code.data = ""
         return _throttled("counter/mfa_enrol.html", form, exc, **context)
-    except signin.WrongCode as exc:
+    except Refusal as exc:
+        if exc.code == "staff.mfa_not_pending":
+            return _start_again()
         form.code.errors = [gettext(exc.message)]
         form.code.data = ""
         return render_template("counter/mfa_enrol.html", form=form, **context), 401
@@ -157,12 +158,12 @@ def _setup_code_step(pending: StaffSession) -> Page:
         return _setup_page(form, 400 if request.method == "POST" else 200)
     try:
         signin.redeem_enrolment_code(pending, form.code.data or "")
-    except signin.NotPending:
-        return _start_again()
-    except signin.Throttled as exc:
+    except Throttled as exc:
         form.code.data = ""
         return _throttled("counter/mfa_setup_code.html", form, exc, days=CODE_DAYS)
-    except signin.WrongEnrolmentCode as exc:
+    except Refusal as exc:
+        if exc.code == "staff.mfa_not_pending":
+            return _start_again()
         form.code.errors = [gettext(exc.message)]
         form.code.data = ""
         return _setup_page(form, 401)

@@ -20,9 +20,10 @@ from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from idp.errors import Refusal, Throttled
 from idp.oidc.checks import MFA_SKIP_MARKER
 from idp.services.identity import mfa, mfa_challenge, step_up
-from idp.services.platform import qr
+from idp.services.platform import qr, totp
 from idp.web.mfa.forms import ConfirmForm, RemoveForm, SetupForm, VerifyForm
 from idp.web.oidc.interactions import waiting_portal
 from idp.web.redirects import safe_next
@@ -124,7 +125,7 @@ def _enrol_page(form: ConfirmForm, status: int = 200) -> Response | tuple[str, i
     uri = mfa.provisioning_uri(account, secret)
     form.code.data = ""
     return render_template("mfa/enrol.html", form=form, qr=qr.svg_data_uri(uri), uri=uri,
-                           key=mfa.grouped(secret), next=_next(),
+                           key=totp.grouped(secret), next=_next(),
                            portal=waiting_portal(_next())), status
 
 
@@ -144,12 +145,12 @@ def confirm() -> Response | tuple[str, int]:
         return _enrol_page(form, 400)
     try:
         codes, token = step_up.enrol_and_step_up(session, form.code.data or "")
-    except mfa.NotPending:
-        return redirect(url_for("mfa.security", next=_next()))
-    except mfa.MfaThrottled as exc:
+    except Throttled as exc:
         form.form_errors.append(gettext(exc.message))
         return _throttled(_enrol_page(form, 429), exc.retry_after)
-    except mfa.WrongCode as exc:
+    except Refusal as exc:
+        if exc.code == "mfa.not_pending":
+            return redirect(url_for("mfa.security", next=_next()))
         form.code.errors = [gettext(exc.message)]
         return _enrol_page(form, 400)
     set_session_cookie(token)
@@ -170,11 +171,11 @@ def remove() -> Response | tuple[str, int]:
         return _security_page(form, 400)
     try:
         mfa.remove(account, form.password.data or "", form.code.data or "")
-    except mfa.MfaThrottled as exc:
+    except Throttled as exc:
         form.form_errors.append(gettext(exc.message))
         form.password.data = ""
         return _throttled(_security_page(form, 429), exc.retry_after)
-    except mfa.WrongCode as exc:
+    except Refusal as exc:
         form.form_errors.append(gettext(exc.message))
         form.password.data = ""
         form.code.data = ""
@@ -215,12 +216,12 @@ def step_up_view() -> Response | tuple[str, int]:
         waiting = waiting_portal(target)
         token = step_up.step_up(session, form.code.data or "",
                                 client=waiting.client.client_id if waiting else None)
-    except step_up.NotEnrolled:
-        return redirect(url_for("mfa.security", next=target))
-    except mfa.MfaThrottled as exc:
+    except Throttled as exc:
         form.form_errors.append(gettext(exc.message))
         return _throttled(_step_up_page(form, target, 429), exc.retry_after)
-    except mfa.WrongCode as exc:
+    except Refusal as exc:
+        if exc.code == "mfa.not_enrolled":
+            return redirect(url_for("mfa.security", next=target))
         form.code.errors = [gettext(exc.message)]
         return _step_up_page(form, target, 401)
     set_session_cookie(token)
@@ -251,15 +252,15 @@ def verify() -> Response | tuple[str, int]:
                                         previous_session=current_session(),
                                         user_agent=request.user_agent.string,
                                         device_token=device_cookie())
-    except mfa.ChallengeDead:
-        return _dead()
-    except mfa.MfaThrottled as exc:
+    except Throttled as exc:
         form.form_errors.append(gettext(exc.message))
         form.code.data = ""
         response = make_response(render_template("mfa/verify.html", form=form), 429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    except mfa.WrongCode as exc:
+    except Refusal as exc:
+        if exc.code == "mfa.challenge_dead":
+            return _dead()
         form.code.errors = [gettext(exc.message)]
         form.code.data = ""
         return render_template("mfa/verify.html", form=form), 401

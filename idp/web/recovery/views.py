@@ -12,6 +12,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.domain.errors import DomainError
+from idp.errors import Refusal, Throttled
 from idp.extensions import limiter
 from idp.services.identity import mfa, recovery
 from idp.services.platform import otp
@@ -47,8 +48,9 @@ def start() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _start_page(form, 400 if request.method == "POST" else 200)
     try:
-        flow = recovery.start(form.identifier.data or "", device_token=device_cookie())
-    except recovery.RecoveryThrottled as exc:
+        flow = recovery.start(form.identifier.data or "", device_token=device_cookie(),
+                              link_path=lambda token: url_for("recovery.link", token=token))
+    except Throttled as exc:
         form.identifier.errors.append(gettext(exc.message))
         page, _ = _start_page(form, 429)
         return _throttled(page, exc.retry_after)
@@ -79,11 +81,11 @@ def code() -> Response | tuple[str, int]:
     account_id = loaded[0].account_id if loaded else None
     try:
         queued = recovery.reset_with_code(_flow(), form.code.data or "", form.password.data or "")
-    except recovery.RecoveryThrottled as exc:
+    except Throttled as exc:
         form.code.errors.append(gettext(exc.message))
         page, _ = _code_page(form, 429)
         return _throttled(page, exc.retry_after)
-    except recovery.RecoveryFailed as exc:
+    except Refusal as exc:
         form.code.errors.append(gettext(exc.message))
         form.code.data = ""
         return _code_page(form, 400)
@@ -125,7 +127,7 @@ def link(token: str) -> tuple[str, int] | Response:
     account_id = found.account_id if found else None
     try:
         queued = recovery.reset_with_link(token, form.password.data or "")
-    except recovery.RecoveryFailed:
+    except Refusal:
         return _link_page(form, token, "invalid", 404)
     except DomainError as exc:
         form.password.errors = [gettext(exc.message)]

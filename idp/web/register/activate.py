@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from idp.domain.errors import DomainError
 from idp.domain.terms import TERMS_VERSION
+from idp.errors import Refusal, Throttled
 from idp.extensions import limiter
 from idp.i18n import current_language
 from idp.services.identity import activation
@@ -47,11 +48,11 @@ def activate() -> Response | tuple[str, int]:
         return _code_page(form, 400 if request.method == "POST" else 200)
     try:
         flow = activation.check_code(form.national_id.data or "", form.code.data or "")
-    except activation.ActivationThrottled as exc:
+    except Throttled as exc:
         form.form_errors.append(gettext(exc.message))
         page, _ = _code_page(form, 429)
         return _throttled(page, exc.retry_after)
-    except activation.ActivationFailed as exc:
+    except Refusal as exc:
         # Not tied to a field: the ID number, the code or the account may be what is wrong.
         form.form_errors.append(gettext(exc.message))
         return _code_page(form, 400)
@@ -75,7 +76,7 @@ def activate_new_code() -> Response | tuple[str, int]:
         return _new_code_page(form, 400 if request.method == "POST" else 200)
     try:
         activation.send_new_code(form.national_id.data or "")
-    except activation.ActivationThrottled as exc:
+    except Throttled as exc:
         form.form_errors.append(gettext(exc.message))
         page, _ = _new_code_page(form, 429)
         return _throttled(page, exc.retry_after)
@@ -97,12 +98,14 @@ def activate_password() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _password_page(form, account.full_name, 400 if request.method == "POST" else 200)
     try:
-        done = activation.activate(_flow(), form.password.data or "",
-                                   user_agent=request.user_agent.string, locale=current_language())
+        done = activation.activate(
+            _flow(), form.password.data or "", user_agent=request.user_agent.string,
+            locale=current_language(),
+            email_link_path=lambda token: url_for("register.email_link", token=token))
     except DomainError as exc:  # the password policy: nothing changed, the step stays open
         form.password.errors = [gettext(exc.message)]
         return _password_page(form, account.full_name, 400)
-    except activation.ActivationExpired:
+    except Refusal:  # activation.expired
         return redirect(url_for("register.activate", expired=1), code=303)
     set_session_cookie(done.new_session.token)
     form_session.clear()  # a fresh CSRF token after sign-in

@@ -13,6 +13,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.domain.terms import TERMS_VERSION
+from idp.errors import Refusal, ResendRefused, Throttled
 from idp.extensions import limiter
 from idp.i18n import current_language
 from idp.services.identity import registration
@@ -103,15 +104,16 @@ def confirm() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _confirm_page(form, pending, 400 if request.method == "POST" else 200)
     try:
-        result = registration.confirm(_registration_token(), form.code.data or "",
-                                      user_agent=request.user_agent.string)
-    except registration.ConfirmThrottled as exc:
+        result = registration.confirm(
+            _registration_token(), form.code.data or "", user_agent=request.user_agent.string,
+            email_link_path=lambda token: url_for("register.email_link", token=token))
+    except Throttled as exc:
         form.code.errors.append(gettext(exc.message))
         page, _ = _confirm_page(form, pending, 429)
         response = make_response(page, 429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    except registration.ConfirmFailed as exc:
+    except Refusal as exc:
         form.code.errors.append(gettext(exc.message))
         return _confirm_page(form, pending, 400)
     set_session_cookie(result.new_session.token)
@@ -152,7 +154,7 @@ def resend() -> Response | tuple[str, int]:
         return _confirm_page(ConfirmCodeForm(formdata=None), pending, 400)
     try:
         registration.resend(_registration_token())
-    except registration.ResendRefused as exc:
+    except ResendRefused as exc:
         message = gettext(exc.message, seconds=exc.wait) if exc.wait else gettext(exc.message)
         page, _ = _confirm_page(ConfirmCodeForm(formdata=None), pending, 429,
                                 resend_message=message)
@@ -160,7 +162,7 @@ def resend() -> Response | tuple[str, int]:
         if exc.wait:
             response.headers["Retry-After"] = str(exc.wait)
         return response
-    except registration.ConfirmFailed:
+    except Refusal:
         return redirect(url_for("register.start", expired=1, next=next_param()))
     return redirect(url_for("register.confirm", resent=1, next=next_param()), code=303)
 

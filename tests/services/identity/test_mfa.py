@@ -7,8 +7,10 @@ import time
 import pyotp
 import pytest
 
+from idp.errors import Refusal, Throttled
 from idp.extensions import db
 from idp.services.identity import mfa, sessions, step_up
+from idp.services.platform.totp import WRONG_CODE, matching_step
 from tests.factories import active_citizen
 
 
@@ -18,13 +20,13 @@ def test_matching_step_accepts_one_step_either_side_only():
     now = 1_800_000_015.0
     step = int(now // 30)
     for delta in (-1, 0, 1):
-        assert mfa.matching_step(secret, totp.at((step + delta) * 30), now=now) == step + delta
+        assert matching_step(secret, totp.at((step + delta) * 30), now=now) == step + delta
     for delta in (-3, -2, 2, 3):
         code = totp.at((step + delta) * 30)
         if all(code != totp.at((step + d) * 30) for d in (-1, 0, 1)):
-            assert mfa.matching_step(secret, code, now=now) is None
-    assert mfa.matching_step(secret, "12345", now=now) is None
-    assert mfa.matching_step(secret, "abcdef", now=now) is None
+            assert matching_step(secret, code, now=now) is None
+    assert matching_step(secret, "12345", now=now) is None
+    assert matching_step(secret, "abcdef", now=now) is None
 
 
 @pytest.fixture
@@ -44,14 +46,16 @@ def test_refuses_a_replayed_totp_code(enrolled):
     assert mfa.check_second_factor(account.id, code) == "otp"
     db.session.commit()
     # Refused, and told apart from a wrong code: "wait for the next code", not "not right".
-    with pytest.raises(mfa.CodeAlreadyUsed):
+    with pytest.raises(Refusal) as used:
         mfa.check_second_factor(account.id, code)
+    assert used.value.code == "mfa.code_used"
     # An older step than the last one used is refused too.
-    with pytest.raises(mfa.CodeAlreadyUsed):
+    with pytest.raises(Refusal) as used:
         mfa.check_second_factor(account.id, pyotp.TOTP(secret).now())
+    assert used.value.code == "mfa.code_used"
     assert mfa.check_code(account.id, code)[0] is None
     assert mfa.check_code(account.id, "000000" if code != "000000" else "111111")[1].message \
-        == mfa.WRONG_CODE
+        == WRONG_CODE
 
 
 def test_recovery_codes_are_single_use_and_hashed(enrolled):
@@ -66,7 +70,7 @@ def test_recovery_codes_are_single_use_and_hashed(enrolled):
 
 def test_enrolment_cannot_restart_over_a_confirmed_credential(enrolled):
     account, _, _ = enrolled
-    with pytest.raises(mfa.MfaError):
+    with pytest.raises(Refusal):
         mfa.begin_enrolment(account)
 
 
@@ -94,8 +98,9 @@ def test_step_up_refuses_a_replayed_code_and_changes_nothing(enrolled):
     first, second = open_password_session(account), open_password_session(account)
     code = pyotp.TOTP(secret).at(time.time() + 30)
     step_up.step_up(first.session, code)
-    with pytest.raises(mfa.WrongCode):
+    with pytest.raises(Refusal) as refused:
         step_up.step_up(second.session, code)
+    assert refused.value.code == "mfa.code_used"
     db.session.expire_all()
     assert sessions.load_session(second.token).amr == "pwd"
 
@@ -111,19 +116,20 @@ def test_step_up_needs_totp(app):
     with app.app_context():
         account = active_citizen()
         new = open_password_session(account)
-        with pytest.raises(step_up.NotEnrolled):
+        with pytest.raises(Refusal) as refused:
             step_up.step_up(new.session, "123456")
+        assert refused.value.code == "mfa.not_enrolled"
         assert sessions.load_session(new.token).amr == "pwd"
 
 
 def test_step_up_failures_are_throttled(enrolled):
     account, secret, _ = enrolled
     new = open_password_session(account)
-    with pytest.raises(mfa.MfaThrottled):
+    with pytest.raises(Throttled):
         for _ in range(20):
-            with pytest.raises(mfa.WrongCode):
+            with pytest.raises(Refusal):
                 step_up.step_up(new.session, "not-a-code")
-    with pytest.raises(mfa.MfaThrottled):
+    with pytest.raises(Throttled):
         step_up.step_up(new.session, pyotp.TOTP(secret).now())
 
 

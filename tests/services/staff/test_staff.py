@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from idp.domain.admin_units import PROVINCES
-from idp.errors import Conflict, IdpError, InvalidInput
+from idp.errors import Conflict, IdpError, InvalidInput, Refusal
 from idp.extensions import db
 from idp.models import AuditEvent, PostOffice, StaffMember, StaffRole, StaffSession, StaffStatus
 from idp.services.platform import passwords
@@ -224,10 +224,12 @@ def test_totp_codes_are_single_use_and_stored_as_the_step(app):
         step = db.session.get(StaffMember, member.id).totp_last_used_step
         assert step is not None and abs(step - int(time.time() // 30)) <= 1
         second = signin.sign_in_password("clerk-hn-boho", STAFF_PASSWORD)
-        with pytest.raises(signin.WrongCode):
+        with pytest.raises(Refusal) as refused:
             signin.verify_code(second.session, code)
-        with pytest.raises(signin.SignInFailed):
+        assert refused.value.code == "staff.mfa_code_used"
+        with pytest.raises(Refusal) as refused:
             signin.api_sign_in("clerk-hn-boho", STAFF_PASSWORD, code)
+        assert refused.value.code == "staff.login_failed"
         assert signin.api_sign_in("clerk-hn-boho", STAFF_PASSWORD, code_at(1)).session.channel == "api"
 
 
@@ -236,8 +238,9 @@ def test_a_verified_session_cannot_be_verified_again(app):
         enrolled_clerk(post_office())
         pending = signin.sign_in_password("clerk-hn-boho", STAFF_PASSWORD).session
         signin.verify_code(pending, code_at())
-        with pytest.raises(signin.NotPending):  # the pending session has ended
+        with pytest.raises(Refusal) as refused:  # the pending session has ended
             signin.verify_code(pending, code_at(1))
+        assert refused.value.code == "staff.mfa_not_pending"
 
 
 def test_password_rehash_on_sign_in(app, settings, make_app):
