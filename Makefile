@@ -49,6 +49,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check idp tests migrations
+	$(BIN)/mypy idp
 
 clean:
 	rm -rf $(VENV) instance *.egg-info

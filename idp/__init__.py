@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask
 
@@ -132,7 +133,7 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
 
     with app.app_context():
         @event.listens_for(db.engine, "connect")
-        def _fk_on(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _fk_on(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             # WAL lets readers run during a write, and NORMAL syncs at checkpoints instead of

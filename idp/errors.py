@@ -14,7 +14,7 @@ import time
 from flask import Flask, Response, g, has_request_context, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from idp.domain.errors import N_, DomainError
 from idp.web.route_log import route_pattern
@@ -183,7 +183,7 @@ def handle_http_error(exc: HTTPException) -> Response:
     if isinstance(exc, CSRFError):
         return _render(400, "invalid_request", gettext(CSRF_HINT))
     response = _render(status, _wire_code(status), _failure_hint(status))
-    if status == 405 and exc.valid_methods:
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
         response.headers["Allow"] = ", ".join(exc.valid_methods)
     if status == 429:
         response.headers["Retry-After"] = str(_limit_wait())

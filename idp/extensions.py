@@ -27,7 +27,7 @@ class PostIdSQLAlchemy(SQLAlchemy):
             log.warning("closing the database session failed at teardown: %s",
                         type(error).__name__)
             try:
-                self.session.invalidate()  # drop the connection instead of returning it
+                self.session().invalidate()  # drop the connection instead of returning it
             except Exception:  # the connection is dead already
                 pass
             self.session.registry.clear()

@@ -27,6 +27,7 @@ The flow cookie is deleted when the authorization response goes back to the port
 from __future__ import annotations
 
 import hashlib
+from typing import TypedDict
 
 from flask import Flask, current_app, g, request
 from werkzeug.datastructures import MultiDict
@@ -109,7 +110,13 @@ def finish_flow() -> None:
     g.flow_finished = True
 
 
-def _cookie_options() -> dict[str, object]:
+class _CookieOptions(TypedDict):
+    secure: bool
+    httponly: bool
+    samesite: str
+
+
+def _cookie_options() -> _CookieOptions:
     return {"secure": current_app.config["IDP_SETTINGS"].cookie_secure, "httponly": True,
             "samesite": "Lax"}
 

@@ -5,7 +5,10 @@ Exit codes: 0 success, 1 the data was refused (nothing written), 2 usage error (
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
+from flask import Flask
 from flask.cli import ScriptInfo
 from flask_migrate.cli import db as db_group
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,7 +27,7 @@ from idp.cli.staff import staff
 from idp.cli.users import users
 
 
-def _create_app():  # type: ignore[no-untyped-def]
+def _create_app() -> Flask:
     from idp import create_app
     from idp.settings import SettingsError
 
@@ -37,7 +40,7 @@ def _create_app():  # type: ignore[no-untyped-def]
 class IdpGroup(click.Group):
     """Turns database failures in any subcommand into one line and exit code 1."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SQLAlchemyError as exc:

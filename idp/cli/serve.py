@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from idp.cli.errors import refuse_settings
 from idp.settings import Settings, SettingsError, load_settings
 
 
-class IdpServer(BaseApplication):  # type: ignore[misc]
+class IdpServer(BaseApplication):
     def __init__(self, settings: Settings, options: dict[str, Any]):
         self.settings = settings
         self.options = options
@@ -28,7 +29,7 @@ class IdpServer(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self):  # type: ignore[no-untyped-def]
+    def load(self) -> Flask:
         from idp import create_app
 
         app = create_app(self.settings)

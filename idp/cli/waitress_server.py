@@ -81,7 +81,7 @@ def connection_limit() -> int:
     return max(1, min(MAX_CONNECTIONS, max(soft // 2, soft - RESERVED_DESCRIPTORS)))
 
 
-class LastOnStopTask(WSGITask):  # type: ignore[misc]
+class LastOnStopTask(WSGITask):
     """A request answered while the worker stops is its connection's last (`Connection: close`):
     the client, or the proxy, sends the next one on a new connection, to a running node."""
 
@@ -96,7 +96,7 @@ def peer_connection_limit(limit: int, behind_proxy: bool) -> int | None:
     return None if behind_proxy else max(1, limit // PEER_SHARE)
 
 
-class DeadlineChannel(HTTPChannel):  # type: ignore[misc]
+class DeadlineChannel(HTTPChannel):
     """An HTTP connection that knows when the request it is receiving began."""
 
     task_class = LastOnStopTask
@@ -129,12 +129,13 @@ class DeadlineChannel(HTTPChannel):  # type: ignore[misc]
                     or self.close_when_flushed)
 
 
-class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
+class GuardedServer(TcpWSGIServer):
     channel_class = DeadlineChannel
     # Set by create_guarded_server: None, or how many connections one peer address may hold.
     peer_limit: int | None = None
     # Set by the worker on SIGTERM: every answer from then on closes its connection.
     stopping = False
+    next_channel_cleanup: float  # waitress's own (BaseWSGIServer); declared for the checker
 
     def cap_peer(self, new: DeadlineChannel) -> None:
         """Over its share, a peer's own older connections make room for its new one, which has

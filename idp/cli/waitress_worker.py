@@ -46,7 +46,7 @@ STOP_GRACE = 2.0
 access_log = logging.getLogger("gunicorn.access")
 
 
-class WaitressWorker(Worker):  # type: ignore[misc]
+class WaitressWorker(Worker):
     def run(self) -> None:
         socket_map: dict[int, Any] = {}
         limit = connection_limit()

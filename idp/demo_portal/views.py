@@ -40,6 +40,7 @@ from flask import (
 )
 from joserfc.errors import JoseError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from idp.demo_portal import SCOPE, display
 
@@ -109,7 +110,7 @@ def _asked_level() -> int:
 
 
 @bp.get("/login")
-def login() -> Response:
+def login() -> BaseResponse:
     """Start a sign-in; `?acr=2` / `?acr=3` asks for that level as an essential acr;
     `?organisation=1` asks to act for an organisation, chosen at PostID every time."""
     level = _asked_level()
@@ -131,7 +132,7 @@ def login() -> Response:
 
 
 @bp.get("/callback")
-def callback() -> Response:
+def callback() -> BaseResponse:
     client = _client()
     issuer = current_app.config["DEMO_PORTAL_ISSUER"]
     # RFC 9207: a response naming another issuer is a mix-up attack, whatever else it says.
@@ -182,7 +183,7 @@ def callback() -> Response:
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> BaseResponse:
     expected = session.get("csrf_token")
     if not expected or not hmac.compare_digest(request.form.get("csrf_token", ""), expected):
         return _failure("form", 400)  # a stale page (expired session) or a cross-site post
@@ -218,7 +219,7 @@ def _remember_language() -> None:
         session["lang"] = request.args["lang"]
 
 
-def _canonical_host() -> Response | None:
+def _canonical_host() -> BaseResponse | None:
     """Browse on the registered host: our cookie set on `localhost` is not sent to `127.0.0.1`,
     and the callback always comes back to the registered redirect URI."""
     base = _base_url()
