@@ -76,7 +76,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_ENABLED=True,
         # Off: Flask-Limiter would put its own window's Retry-After on every response of a
-        # limited route (401s too) and raise ours to it; errors.py sets it on its own 429s.
+        # limited route (401s too) and raise ours to it; web/error_pages.py sets it on its own 429s.
         RATELIMIT_HEADERS_ENABLED=False,
         JSON_SORT_KEYS=False,
     )
@@ -105,10 +105,10 @@ def _engine_options(url: str) -> dict[str, object]:
 
 
 def _init_extensions(app: Flask) -> None:
-    from idp import errors, i18n
+    from idp import i18n
     from idp.extensions import csrf, db, limiter, migrate
     from idp.services.platform import audit, passwords
-    from idp.web import error_summary, security_headers, session_cookie
+    from idp.web import error_pages, error_summary, security_headers, session_cookie
 
     db.init_app(app)
     audit.install(db.session.session_factory)
@@ -117,7 +117,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     i18n.init_app(app)
     passwords.init_app(app)
-    errors.init_app(app)
+    error_pages.init_app(app)
     security_headers.init_app(app)
     error_summary.init_app(app)
     session_cookie.init_app(app)
