@@ -12,12 +12,11 @@ import hmac
 import logging
 from typing import Any
 
-from flask import current_app
-
 from idp.domain.document_check import PostalAddress
 from idp.domain.names import split_name
 from idp.models import Account, ClaimsProfile, OAuthClient, OrganisationMember, SubjectType
 from idp.services.standing import organisation_access
+from idp.settings import current_settings
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ def subject_for(account: Account, client: OAuthClient) -> str:
     sectors cannot correlate a person and nobody can reverse it without the salt."""
     if client.subject_type is not SubjectType.PAIRWISE:
         return account.sub
-    salt = current_app.config["IDP_SETTINGS"].pairwise_salt.encode()
+    salt = current_settings().pairwise_salt.encode()
     digest = hmac.new(salt, f"{client.sector_identifier}|{account.sub}".encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import AccessDeniedError
-from flask import current_app
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
@@ -13,6 +12,7 @@ from idp.oidc import claims as claim_rules
 from idp.oidc import server
 from idp.oidc.checks import AuthorizationContext, UnmetAuthenticationRequirements
 from idp.services.platform import audit
+from idp.settings import current_settings
 
 
 def complete_authorization(ctx: AuthorizationContext, decision: str | None) -> Response:
@@ -33,7 +33,7 @@ def complete_authorization(ctx: AuthorizationContext, decision: str | None) -> R
         raise UnmetAuthenticationRequirements(
             description="The requested level of assurance is not met for this account.")
     if decision == "allow":
-        settings = current_app.config["IDP_SETTINGS"]
+        settings = current_settings()
         locale = get_locale()
         db.session.add(Consent(
             account_id=session.account_id, client_pk=ctx.client.id, scope=" ".join(ctx.scopes),

@@ -7,11 +7,11 @@ from typing import Any
 
 from authlib.oidc.core import OpenIDCode
 from authlib.oidc.core.util import create_half_hash
-from flask import current_app
 
 from idp.oidc import claims as claim_rules
 from idp.services.portals import keys
 from idp.services.standing import organisation_access
+from idp.settings import current_settings
 
 
 class PostIdOpenIDCode(OpenIDCode):
@@ -27,7 +27,7 @@ class PostIdOpenIDCode(OpenIDCode):
         raise NotImplementedError  # encode_id_token below builds the claims itself
 
     def encode_id_token(self, token: dict[str, Any], request) -> str:  # type: ignore[no-untyped-def]
-        settings = current_app.config["IDP_SETTINGS"]
+        settings = current_settings()
         code = request.authorization_code.row
         client = request.client.row
         account = code.account

@@ -10,6 +10,7 @@ from flask import Flask, Response, current_app, g, request
 
 from idp.models import Account, UserSession
 from idp.services.identity import devices, sessions
+from idp.settings import current_settings
 
 _NOT_LOADED = object()
 
@@ -48,7 +49,7 @@ def set_device_cookie(token: str) -> None:
 
 
 def _write(response: Response) -> Response:
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     device = g.get("new_device_token")
     if device:
         response.set_cookie(current_app.config["IDP_DEVICE_COOKIE"], device,

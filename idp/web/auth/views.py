@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp import i18n
-from idp.extensions import limiter
+from idp.extensions import limiter, login_ip_limit
 from idp.models import UserSession
 from idp.services.identity import accounts, authentication
 from idp.services.identity.logout import sign_out
@@ -33,17 +33,13 @@ def _install_language_return(state) -> None:  # type: ignore[no-untyped-def]
     state.app.jinja_env.globals["language_return"] = language_return
 
 
-def _ip_limit() -> str:
-    return current_app.config["IDP_SETTINGS"].login_ip_limit
-
-
 @bp.get("/")
 def index() -> Response:
     return redirect(url_for("citizen.account" if current_session() else "auth.login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
 def login() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if request.method == "GET":

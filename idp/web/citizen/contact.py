@@ -8,7 +8,7 @@ and the link stays usable. No GET changes anything; every POST carries a CSRF to
 
 from __future__ import annotations
 
-from flask import current_app, make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
@@ -17,6 +17,7 @@ from idp.domain.phone import display_phone
 from idp.services.identity import contact_change
 from idp.services.identity import contact_email as contact_email_service
 from idp.services.platform import throttle
+from idp.settings import current_settings
 from idp.web.citizen.forms import ActionForm, EmailChangeForm, PhoneChangeForm, PhoneCodeForm
 from idp.web.citizen.views import _session, bp
 from idp.web.session_cookie import current_account
@@ -109,7 +110,7 @@ def _confirm_page(form: PhoneCodeForm, pending, status: int, *,  # type: ignore[
     return render_template(
         "citizen/contact_phone_confirm.html", nav="profile", form=form, resend_form=ActionForm(),
         phone=contact_change.masked_phone(pending.destination) if pending else None,
-        minutes=current_app.config["IDP_SETTINGS"].otp_seconds // 60,
+        minutes=current_settings().otp_seconds // 60,
         resend_message=resend_message), status
 
 
@@ -159,7 +160,7 @@ def _email_page(form: EmailChangeForm, status: int, *, sent: bool = False,
     return render_template("citizen/contact_email.html", nav="profile", form=form, sent=sent,
                            removed=removed, cancelled=cancelled, account=account, pending_form=ActionForm(),
                            pending=contact_email_service.pending_email(account),
-                           hours=current_app.config["IDP_SETTINGS"].email_link_hours), status
+                           hours=current_settings().email_link_hours), status
 
 
 def _refusal_message(exc: contact_change.ResendRefused) -> str:
@@ -195,7 +196,7 @@ def _verify_page(form: ActionForm, status: int, *, sent: bool = False,
                  error: str | None = None) -> Page:
     return render_template("citizen/contact_email_verify.html", nav="profile", form=form,
                            account=current_account(), sent=sent, error=error,
-                           hours=current_app.config["IDP_SETTINGS"].email_link_hours), status
+                           hours=current_settings().email_link_hours), status
 
 
 @bp.post("/contact/email/pending")

@@ -15,7 +15,7 @@ from functools import wraps
 from typing import Any
 
 from authlib.common.urls import add_params_to_uri
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 from idp.oidc.checks import MFA_SKIP_MARKER
 from idp.services.identity import mfa, mfa_challenge, step_up
 from idp.services.platform import qr
+from idp.settings import current_settings
 from idp.web.mfa.forms import ConfirmForm, RemoveForm, SetupForm, VerifyForm
 from idp.web.oidc.interactions import waiting_portal
 from idp.web.redirects import safe_next
@@ -44,13 +45,13 @@ def set_challenge_cookie(response: Response, token: str) -> None:
     response.set_cookie(CHALLENGE_COOKIE, token,
                         max_age=int(mfa.CHALLENGE_LIFETIME.total_seconds()),
                         path=CHALLENGE_COOKIE_PATH,
-                        secure=current_app.config["IDP_SETTINGS"].cookie_secure,
+                        secure=current_settings().cookie_secure,
                         httponly=True, samesite="Lax")
 
 
 def _clear_challenge_cookie(response: Response) -> None:
     response.delete_cookie(CHALLENGE_COOKIE, path=CHALLENGE_COOKIE_PATH,
-                           secure=current_app.config["IDP_SETTINGS"].cookie_secure,
+                           secure=current_settings().cookie_secure,
                            httponly=True, samesite="Lax")
 
 

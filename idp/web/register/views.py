@@ -7,16 +7,17 @@ code has signed the new citizen in."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.domain.terms import TERMS_VERSION
-from idp.extensions import limiter
+from idp.extensions import limiter, login_ip_limit
 from idp.i18n import current_language
 from idp.services.identity import registration
 from idp.services.identity.accounts import CitizenDetails, citizen_errors, validate_citizen
+from idp.settings import current_settings
 from idp.web.redirects import next_param
 from idp.web.register.forms import ConfirmCodeForm, EmailConfirmForm, RegisterForm, ResendForm
 from idp.web.session_cookie import current_account, set_session_cookie
@@ -29,12 +30,8 @@ REGISTRATION_COOKIE_SECONDS = 3600
 FORM_FIELDS = ("national_id", "full_name", "birthdate", "gender", "phone", "email", "password")
 
 
-def _ip_limit() -> str:
-    return current_app.config["IDP_SETTINGS"].login_ip_limit
-
-
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
 def start() -> Response | tuple[str, int]:
     form = RegisterForm()
     if request.method == "GET":
@@ -81,7 +78,7 @@ def _register_page(form: RegisterForm, status: int) -> tuple[str, int]:
 
 
 def _set_registration_cookie(response: Response, token: str) -> None:
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     response.set_cookie(REGISTRATION_COOKIE, token, max_age=REGISTRATION_COOKIE_SECONDS,
                         path="/register", secure=settings.cookie_secure, httponly=True,
                         samesite="Lax")
@@ -92,7 +89,7 @@ def _registration_token() -> str | None:
 
 
 @bp.route("/register/confirm", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
 def confirm() -> Response | tuple[str, int]:
     pending = registration.load(_registration_token())
     if pending is None:
@@ -127,7 +124,7 @@ def _confirm_page(form: ConfirmCodeForm, pending, status: int, *,  # type: ignor
     form.code.data = ""
     return render_template("register/confirm.html", form=form, resend_form=ResendForm(),
                            phone=_masked(pending.phone),
-                           minutes=current_app.config["IDP_SETTINGS"].otp_seconds // 60,
+                           minutes=current_settings().otp_seconds // 60,
                            resend_message=resend_message,
                            resent=resent, next=next_param(),
                            # POST /register/resend has no page of its own: the switch
@@ -142,7 +139,7 @@ def _masked(phone: str) -> str:
 
 
 @bp.post("/register/resend")
-@limiter.limit(_ip_limit)
+@limiter.limit(login_ip_limit)
 def resend() -> Response | tuple[str, int]:
     pending = registration.load(_registration_token())
     if pending is None:
@@ -166,7 +163,7 @@ def resend() -> Response | tuple[str, int]:
 
 
 @bp.route("/register/email/<token>", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
 def email_link(token: str) -> tuple[str, int]:
     form = EmailConfirmForm()
     if request.method == "GET":
