@@ -147,16 +147,16 @@ def _register_blueprints(app: Flask) -> None:
     from idp import oidc
     from idp.extensions import limiter
     from idp.web import health
-    from idp.web.auth.views import bp as auth_bp
+    from idp.web.auth import bp as auth_bp
     from idp.web.business import bp as business_bp
-    from idp.web.citizen.views import bp as citizen_bp
+    from idp.web.citizen import bp as citizen_bp
     from idp.web.counter import api_bp as counter_api_bp
     from idp.web.counter import bp as counter_bp
-    from idp.web.mfa.views import bp as mfa_bp
+    from idp.web.mfa import bp as mfa_bp
     from idp.web.oidc.logout import bp as oidc_logout_bp
     from idp.web.oidc.views import bp as oidc_bp
-    from idp.web.recovery.views import bp as recovery_bp
-    from idp.web.register.views import bp as register_bp
+    from idp.web.recovery import bp as recovery_bp
+    from idp.web.register import bp as register_bp
 
     oidc.init_app(app)
     # Machine endpoints carry no Flask-Limiter limits: skip its per-request bookkeeping.

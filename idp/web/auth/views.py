@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
@@ -12,6 +12,7 @@ from idp.extensions import limiter, login_ip_limit
 from idp.models import UserSession
 from idp.services.identity import accounts, authentication
 from idp.services.identity.logout import sign_out
+from idp.web.auth import bp
 from idp.web.auth.forms import LanguageForm, LoginForm, LogoutForm
 from idp.web.mfa.views import set_challenge_cookie
 from idp.web.oidc.interactions import waiting_portal
@@ -23,8 +24,6 @@ from idp.web.session_cookie import (
     set_device_cookie,
     set_session_cookie,
 )
-
-bp = Blueprint("auth", __name__)
 
 
 @bp.record_once

@@ -18,8 +18,9 @@ from idp.services.identity import contact_change
 from idp.services.identity import contact_email as contact_email_service
 from idp.services.platform import throttle
 from idp.settings import current_settings
+from idp.web.citizen import bp
 from idp.web.citizen.forms import ActionForm, EmailChangeForm, PhoneChangeForm, PhoneCodeForm
-from idp.web.citizen.views import _session, bp
+from idp.web.citizen.views import _session
 from idp.web.session_cookie import current_account
 
 Page = tuple[str, int]

@@ -18,8 +18,9 @@ from idp.domain.enrolment_code import qr_payload
 from idp.models import RejectReason, VerificationStatus
 from idp.services.identity import enrolment
 from idp.services.platform import qr
+from idp.web.citizen import bp
 from idp.web.citizen.forms import ActionForm
-from idp.web.citizen.views import _session, bp
+from idp.web.citizen.views import _session
 
 Page = tuple[str, int]
 

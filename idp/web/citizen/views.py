@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
@@ -17,6 +17,7 @@ from idp.services.identity import activity as activity_service
 from idp.services.identity import contact_email, devices, logout, password_change
 from idp.services.platform import throttle
 from idp.services.portals import backchannel
+from idp.web.citizen import bp
 from idp.web.citizen.activity_lines import activity_line
 from idp.web.citizen.forms import ActionForm, DeleteAccountForm, PasswordChangeForm
 from idp.web.citizen.labels import SCOPE_DESCRIPTIONS, short_user_agent
@@ -26,8 +27,6 @@ from idp.web.session_cookie import (
     current_session,
     set_device_cookie,
 )
-
-bp = Blueprint("citizen", __name__, url_prefix="/account")
 
 
 @bp.before_request
@@ -217,5 +216,3 @@ def _delete_page(form: DeleteAccountForm, status: int) -> tuple[str, int]:
 @bp.get("/deleted")
 def deleted() -> str:
     return render_template("citizen/deleted.html")
-from idp.web.citizen import contact as _contact  # noqa: E402,F401  (routes on bp)
-from idp.web.citizen import verification as _verification  # noqa: E402,F401  (routes on bp)

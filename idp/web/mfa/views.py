@@ -15,7 +15,7 @@ from functools import wraps
 from typing import Any
 
 from authlib.common.urls import add_params_to_uri
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
@@ -24,6 +24,7 @@ from idp.oidc.checks import MFA_SKIP_MARKER
 from idp.services.identity import mfa, mfa_challenge, step_up
 from idp.services.platform import qr
 from idp.settings import current_settings
+from idp.web.mfa import bp
 from idp.web.mfa.forms import ConfirmForm, RemoveForm, SetupForm, VerifyForm
 from idp.web.oidc.interactions import waiting_portal
 from idp.web.redirects import safe_next
@@ -34,8 +35,6 @@ from idp.web.session_cookie import (
     set_device_cookie,
     set_session_cookie,
 )
-
-bp = Blueprint("mfa", __name__)
 
 CHALLENGE_COOKIE = "postid_mfa"
 CHALLENGE_COOKIE_PATH = "/login/verify"

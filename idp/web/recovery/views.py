@@ -7,7 +7,7 @@ request to resume) in every page's URL, down to the "Sign in" link at the end.""
 
 from __future__ import annotations
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
@@ -17,11 +17,10 @@ from idp.services.identity import mfa, recovery
 from idp.services.platform import otp
 from idp.services.portals import backchannel
 from idp.settings import current_settings
+from idp.web.recovery import bp
 from idp.web.recovery.forms import CodeForm, NewPasswordForm, StartForm
 from idp.web.redirects import next_param
 from idp.web.session_cookie import device_cookie
-
-bp = Blueprint("recovery", __name__)
 
 RECOVERY_COOKIE = "postid_recovery"
 

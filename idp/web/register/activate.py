@@ -16,8 +16,8 @@ from idp.extensions import limiter, login_ip_limit
 from idp.i18n import current_language
 from idp.services.identity import activation
 from idp.settings import current_settings
+from idp.web.register import bp
 from idp.web.register.activate_forms import ActivateCodeForm, ChoosePasswordForm, NewCodeForm
-from idp.web.register.views import bp
 from idp.web.session_cookie import current_account, set_session_cookie
 
 ACTIVATION_COOKIE = "postid_activation"

@@ -9,7 +9,7 @@ from flask import render_template
 
 from idp.domain.terms import TERMS_VERSION
 from idp.settings import current_settings
-from idp.web.register.views import bp
+from idp.web.register import bp
 
 
 def _page(template: str) -> str:

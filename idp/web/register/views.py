@@ -7,7 +7,7 @@ code has signed the new citizen in."""
 
 from __future__ import annotations
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
@@ -19,10 +19,9 @@ from idp.services.identity import registration
 from idp.services.identity.accounts import CitizenDetails, citizen_errors, validate_citizen
 from idp.settings import current_settings
 from idp.web.redirects import next_param
+from idp.web.register import bp
 from idp.web.register.forms import ConfirmCodeForm, EmailConfirmForm, RegisterForm, ResendForm
 from idp.web.session_cookie import current_account, set_session_cookie
-
-bp = Blueprint("register", __name__)
 
 REGISTRATION_COOKIE = "postid_registration"
 REGISTRATION_COOKIE_SECONDS = 3600
@@ -176,6 +175,3 @@ def email_link(token: str) -> tuple[str, int]:
         return render_template("register/email.html", form=form, state="done", token=token), 200
     return render_template("register/email.html", form=form, state="invalid", token=token), 404
 
-
-# Register /activate, /terms and /privacy on bp.
-from idp.web.register import activate, legal  # noqa: E402,F401
