@@ -20,8 +20,7 @@ from idp.services.platform import throttle
 from idp.settings import current_settings
 from idp.web.citizen import bp
 from idp.web.citizen.forms import ActionForm, EmailChangeForm, PhoneChangeForm, PhoneCodeForm
-from idp.web.citizen.views import _session
-from idp.web.session_cookie import current_account
+from idp.web.session_cookie import current_account, signed_in_session
 
 Page = tuple[str, int]
 
@@ -40,7 +39,7 @@ def contact_phone() -> Response | Page:
         return _phone_page(form, 200, changed=request.args.get("changed") == "1")
     if not form.validate_on_submit():
         return _phone_page(form, 400)
-    session = _session()
+    session = signed_in_session()
     try:
         contact_change.request_phone_change(
             session.account, raw_phone=form.phone.data or "",
@@ -68,7 +67,7 @@ def _phone_page(form: PhoneChangeForm, status: int, *, changed: bool = False) ->
 
 @bp.route("/contact/phone/confirm", methods=["GET", "POST"])
 def contact_phone_confirm() -> Response | Page:
-    account = _session().account
+    account = signed_in_session().account
     pending = contact_change.pending_phone(account)
     if request.method == "GET":
         if pending is None:
@@ -80,7 +79,7 @@ def contact_phone_confirm() -> Response | Page:
     if not form.validate_on_submit():
         return _confirm_page(form, pending, 400)
     try:
-        contact_change.confirm_phone(account, form.code.data or "", session_id=_session().id)
+        contact_change.confirm_phone(account, form.code.data or "", session_id=signed_in_session().id)
     except contact_change.CodeFailed as exc:
         form.code.errors = [gettext(exc.message)]
         return _confirm_page(form, contact_change.pending_phone(account), 400)
@@ -92,7 +91,7 @@ def _resend(pending) -> Response | Page:  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         return _confirm_page(PhoneCodeForm(formdata=None), pending, 400)
     try:
-        contact_change.resend_phone_code(_session().account)
+        contact_change.resend_phone_code(signed_in_session().account)
     except contact_change.ResendRefused as exc:
         message = gettext(exc.message, seconds=exc.wait) if exc.wait else gettext(exc.message)
         page, _ = _confirm_page(PhoneCodeForm(formdata=None), pending, 429, resend_message=message)
@@ -126,7 +125,7 @@ def contact_email() -> Response | Page:
                            cancelled=request.args.get("cancelled") == "1")
     if not form.validate_on_submit():
         return _email_page(form, 400)
-    session = _session()
+    session = signed_in_session()
     try:
         if form.remove.data:
             contact_email_service.remove_email(
@@ -178,7 +177,7 @@ def _retry_after(page: Page, exc: contact_change.ResendRefused) -> Response:
 @bp.route("/contact/email/confirm-address", methods=["GET", "POST"])
 def contact_email_verify() -> Response | Page:
     """Confirming the address the account already has: a link to it, nothing changes."""
-    account = _session().account
+    account = signed_in_session().account
     if not account.email or account.email_verified_at is not None:
         return redirect(url_for("citizen.contact_email"))
     form = ActionForm()
@@ -187,7 +186,7 @@ def contact_email_verify() -> Response | Page:
     if not form.validate_on_submit():
         return _verify_page(form, 400)
     try:
-        contact_email_service.send_confirmation_link(account, session_id=_session().id)
+        contact_email_service.send_confirmation_link(account, session_id=signed_in_session().id)
     except contact_change.ResendRefused as exc:
         return _retry_after(_verify_page(form, 429, error=_refusal_message(exc)), exc)
     return redirect(url_for("citizen.contact_email_verify", sent=1), code=303)
@@ -207,7 +206,7 @@ def contact_email_pending() -> Response | Page:
     action = request.form.get("action")
     if not form.validate_on_submit() or action not in ("resend", "cancel"):
         return _email_page(EmailChangeForm(formdata=None), 400)
-    session = _session()
+    session = signed_in_session()
     if action == "cancel":
         contact_email_service.cancel_email_change(session.account, session_id=session.id)
         return redirect(url_for("citizen.contact_email", cancelled=1), code=303)
@@ -222,7 +221,7 @@ def contact_email_pending() -> Response | Page:
 
 @bp.route("/contact/email/confirm/<token>", methods=["GET", "POST"])
 def contact_email_confirm(token: str) -> Page:
-    session = _session()
+    session = signed_in_session()
     form = ActionForm()
     if request.method == "GET":
         valid = contact_email_service.email_link_pending(session.account, token)

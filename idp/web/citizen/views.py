@@ -11,7 +11,6 @@ from werkzeug.wrappers import Response
 
 from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone
-from idp.models import UserSession
 from idp.services import account_data
 from idp.services.identity import activity as activity_service
 from idp.services.identity import contact_email, devices, logout, password_change
@@ -26,22 +25,9 @@ from idp.web.session_cookie import (
     current_account,
     current_session,
     set_device_cookie,
+    signed_in_session,
+    signed_out_allowed,
 )
-
-
-@bp.before_request
-def require_login() -> Response | None:
-    if request.endpoint == "citizen.deleted":
-        return None
-    if current_session() is None:
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    return None
-
-
-def _session() -> UserSession:
-    session = current_session()
-    assert session is not None  # require_login
-    return session
 
 
 def _deliver(queued: list[int]) -> None:
@@ -71,7 +57,7 @@ def account() -> str:
 @bp.get("/portals")
 def portals() -> str:
     return render_template("citizen/portals.html", nav="portals", form=ActionForm(),
-                           portals=account_data.connected_portals(_session().account_id),
+                           portals=account_data.connected_portals(signed_in_session().account_id),
                            descriptions=SCOPE_DESCRIPTIONS,
                            revoked=request.args.get("revoked") == "1")
 
@@ -81,7 +67,7 @@ def revoke_portal() -> Response:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    session = _session()
+    session = signed_in_session()
     if not account_data.revoke_portal(session.account_id, _target_id(form), session_id=session.id):
         abort(404)
     return redirect(url_for("citizen.portals", revoked=1))
@@ -90,8 +76,8 @@ def revoke_portal() -> Response:
 @bp.get("/sessions")
 def sessions_page() -> str:
     return render_template("citizen/sessions.html", nav="sessions", form=ActionForm(),
-                           current=_session(), short_user_agent=short_user_agent,
-                           sessions=logout.live_sessions(_session().account_id),
+                           current=signed_in_session(), short_user_agent=short_user_agent,
+                           sessions=logout.live_sessions(signed_in_session().account_id),
                            ended=request.args.get("ended") == "1")
 
 
@@ -100,7 +86,7 @@ def end_session() -> Response:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    session = _session()
+    session = signed_in_session()
     queued = logout.end_other_session(session.account_id, _target_id(form),
                                             current_session_id=session.id)
     if queued is None:
@@ -114,14 +100,14 @@ def end_other_sessions() -> Response:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    session = _session()
+    session = signed_in_session()
     _deliver(logout.end_all_other_sessions(session.account_id, current_session_id=session.id))
     return redirect(url_for("citizen.sessions_page", ended=1))
 
 
 @bp.get("/activity")
 def activity() -> str:
-    page = activity_service.activity(_session().account_id,
+    page = activity_service.activity(signed_in_session().account_id,
                                      account_data.parse_page(request.args.get("page")))
     return render_template("citizen/activity.html", nav="activity", page=page,
                            activity_line=activity_line)
@@ -134,7 +120,7 @@ def password() -> str | Response | tuple[str, int]:
         return _password_page(form, 200, done=request.args.get("changed") == "1")
     if not form.validate_on_submit():
         return _password_page(form, 400)
-    session = _session()
+    session = signed_in_session()
     try:
         queued = password_change.change_password(
             session.account, current=form.current_password.data or "",
@@ -174,7 +160,7 @@ def download_data() -> Response:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    session = _session()
+    session = signed_in_session()
     exported = account_data.export(session.account, session_id=session.id)
     response = make_response(json.dumps(exported, ensure_ascii=False, indent=2))
     response.mimetype = "application/json"
@@ -190,7 +176,7 @@ def delete() -> str | Response | tuple[str, int]:
         return _delete_page(form, 200)
     if not form.validate_on_submit():
         return _delete_page(form, 400)
-    session = _session()
+    session = signed_in_session()
     try:
         queued = account_data.delete_account(session.account, form.password.data or "",
                                              session_id=session.id)
@@ -214,5 +200,6 @@ def _delete_page(form: DeleteAccountForm, status: int) -> tuple[str, int]:
 
 
 @bp.get("/deleted")
+@signed_out_allowed
 def deleted() -> str:
     return render_template("citizen/deleted.html")
