@@ -13,7 +13,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.domain.errors import DomainError
-from idp.domain.phone import display_phone
+from idp.domain.phone import display_phone, mask_phone
 from idp.services.identity import contact_change
 from idp.services.identity import contact_email as contact_email_service
 from idp.services.platform import throttle
@@ -109,7 +109,7 @@ def _confirm_page(form: PhoneCodeForm, pending, status: int, *,  # type: ignore[
     form.code.data = ""
     return render_template(
         "citizen/contact_phone_confirm.html", nav="profile", form=form, resend_form=ActionForm(),
-        phone=contact_change.masked_phone(pending.destination) if pending else None,
+        phone=mask_phone(pending.destination) if pending else None,
         minutes=current_settings().otp_seconds // 60,
         resend_message=resend_message), status
 

@@ -12,6 +12,7 @@ from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from idp.domain.phone import mask_phone
 from idp.domain.terms import TERMS_VERSION
 from idp.extensions import limiter, login_ip_limit
 from idp.i18n import current_language
@@ -122,19 +123,13 @@ def _confirm_page(form: ConfirmCodeForm, pending, status: int, *,  # type: ignor
                   resend_message: str | None = None, resent: bool = False) -> tuple[str, int]:
     form.code.data = ""
     return render_template("register/confirm.html", form=form, resend_form=ResendForm(),
-                           phone=_masked(pending.phone),
+                           phone=mask_phone(pending.phone),
                            minutes=current_settings().otp_seconds // 60,
                            resend_message=resend_message,
                            resent=resent, next=next_param(),
                            # POST /register/resend has no page of its own: the switch
                            # goes back to the code step.
                            language_next=url_for("register.confirm", next=next_param())), status
-
-
-def _masked(phone: str) -> str:
-    """+84912345678 -> 0912 *** 678: enough to recognise, not a full echo."""
-    local = "0" + phone[3:] if phone.startswith("+84") else phone
-    return f"{local[:4]} *** {local[-3:]}"
 
 
 @bp.post("/register/resend")
