@@ -77,7 +77,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_ENABLED=True,
         # Off: Flask-Limiter would put its own window's Retry-After on every response of a
-        # limited route (401s too) and raise ours to it; errors.py sets it on its own 429s.
+        # limited route (401s too) and raise ours to it; web/error_pages.py sets it on its own 429s.
         RATELIMIT_HEADERS_ENABLED=False,
         JSON_SORT_KEYS=False,
     )
@@ -106,10 +106,10 @@ def _engine_options(url: str) -> dict[str, object]:
 
 
 def _init_extensions(app: Flask) -> None:
-    from idp import errors, i18n
+    from idp import i18n
     from idp.extensions import csrf, db, limiter, migrate
     from idp.services.platform import audit, passwords
-    from idp.web import error_summary, security_headers, session_cookie
+    from idp.web import error_pages, error_summary, security_headers, session_cookie
 
     db.init_app(app)
     audit.install(db.session.session_factory)
@@ -118,7 +118,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     i18n.init_app(app)
     passwords.init_app(app)
-    errors.init_app(app)
+    error_pages.init_app(app)
     security_headers.init_app(app)
     error_summary.init_app(app)
     session_cookie.init_app(app)
@@ -148,16 +148,16 @@ def _register_blueprints(app: Flask) -> None:
     from idp import oidc
     from idp.extensions import limiter
     from idp.web import health
-    from idp.web.auth.views import bp as auth_bp
+    from idp.web.auth import bp as auth_bp
     from idp.web.business import bp as business_bp
-    from idp.web.citizen.views import bp as citizen_bp
+    from idp.web.citizen import bp as citizen_bp
     from idp.web.counter import api_bp as counter_api_bp
     from idp.web.counter import bp as counter_bp
-    from idp.web.mfa.views import bp as mfa_bp
+    from idp.web.mfa import bp as mfa_bp
     from idp.web.oidc.logout import bp as oidc_logout_bp
     from idp.web.oidc.views import bp as oidc_bp
-    from idp.web.recovery.views import bp as recovery_bp
-    from idp.web.register.views import bp as register_bp
+    from idp.web.recovery import bp as recovery_bp
+    from idp.web.register import bp as register_bp
 
     oidc.init_app(app)
     # Machine endpoints carry no Flask-Limiter limits: skip its per-request bookkeeping.

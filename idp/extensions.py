@@ -11,7 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from idp.models.base import Base
-from idp.settings import ROOT
+from idp.settings import ROOT, current_settings
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +57,9 @@ def client_network() -> str:
 
 # Storage and default limits are set from the settings in create_app.
 limiter = Limiter(key_func=client_network, default_limits=[])
+
+
+def login_ip_limit() -> str:
+    """The per-address limit of the POSTs that guess at a secret (passwords, codes, links):
+    the one setting every sign-in, registration, activation and recovery form is held to."""
+    return current_settings().login_ip_limit

@@ -29,12 +29,13 @@ from __future__ import annotations
 import hashlib
 from typing import TypedDict
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from idp.extensions import babel
+from idp.settings import current_settings
 
 LOCALES = ("vi", "en")
 LOCALE_COOKIE = "postid_lang"
@@ -102,7 +103,7 @@ def select_locale() -> str:
     lasting = request.cookies.get(LOCALE_COOKIE)
     if lasting in LOCALES:
         return lasting
-    return current_app.config["IDP_SETTINGS"].default_locale
+    return current_settings().default_locale
 
 
 def finish_flow() -> None:
@@ -117,7 +118,7 @@ class _CookieOptions(TypedDict):
 
 
 def _cookie_options() -> _CookieOptions:
-    return {"secure": current_app.config["IDP_SETTINGS"].cookie_secure, "httponly": True,
+    return {"secure": current_settings().cookie_secure, "httponly": True,
             "samesite": "Lax"}
 
 

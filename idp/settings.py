@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
 from urllib.parse import urlsplit
 
+from flask import current_app
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
 DEFAULT_INSTANCE_PATH = ROOT / "instance"
@@ -146,6 +148,12 @@ def load_settings(
     _fill_generated_values(values)
     settings = Settings(**values)
     validate(settings)
+    return settings
+
+
+def current_settings() -> Settings:
+    """The settings of the running application (create_app stores them in its config)."""
+    settings: Settings = current_app.config["IDP_SETTINGS"]
     return settings
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from idp.cli.errors import refuse
 from idp.services import demo as demo_service
 from idp.services.portals import keys
+from idp.settings import current_settings
 
 
 @click.group(help="Demo data for local development.")
@@ -20,7 +20,7 @@ def demo() -> None:
 @with_appcontext
 def seed() -> None:
     """Create the demo portal and demo citizen if missing (safe to run again)."""
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     if settings.is_production:
         refuse("demo data is never seeded in production")
     result = demo_service.seed_demo()
@@ -61,7 +61,7 @@ def totp(who: str) -> None:
     Development only: it stands in for an authenticator app while trying the demo, and works
     as soon as the set-up page has shown the key, i.e. after the set-up code was typed at the
     first sign-in (before the key is confirmed)."""
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     if settings.is_production:
         refuse("authenticator codes are never printed in production")
     code = demo_service.current_totp_code(who)

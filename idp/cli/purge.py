@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from idp.services import retention
+from idp.settings import current_settings
 
 
 @click.command(help="Delete registrations older than IDP_REGISTRATION_RETENTION_DAYS (30) and "
@@ -17,7 +17,7 @@ from idp.services import retention
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
 @with_appcontext
 def purge(as_json: bool) -> None:
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     done = retention.purge()
     if as_json:
         click.echo(json.dumps({"registrations": done.registrations, "messages": done.messages}))

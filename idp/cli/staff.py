@@ -15,7 +15,7 @@ import click
 from flask.cli import with_appcontext
 
 from idp.cli.errors import refuse_idp_error
-from idp.cli.users import _read_password as read_password
+from idp.cli.users import read_password
 from idp.errors import IdpError
 from idp.models import StaffMember, StaffRole
 from idp.services.staff import admin as staff_service

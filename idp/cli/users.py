@@ -41,7 +41,7 @@ def create_citizen_command(
     """Create an active citizen account (level of assurance 1) with a password."""
     if not password_stdin:
         raise click.UsageError("--password-stdin is required: the password is read from standard input")
-    password = _read_password()
+    password = read_password()
     details = CitizenDetails(
         national_id=national_id, full_name=full_name, birthdate=birthdate.date(),
         gender=gender, phone=phone, email=email,
@@ -65,7 +65,7 @@ def create_citizen_command(
         click.echo(f"Created citizen account {account.id} (sub {account.sub}).")
 
 
-def _read_password() -> str:
+def read_password() -> str:
     """The first line of stdin, without its line ending; other whitespace is part of it."""
     raw = sys.stdin.buffer.read(MAX_PASSWORD_BYTES + 1)
     if len(raw) > MAX_PASSWORD_BYTES:

@@ -66,3 +66,18 @@ def display_phone(e164: str) -> str:
     """National display form ("0912 345 678") of a stored E.164 number."""
     number = _parse(e164)
     return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+
+
+def mask_phone(e164: str) -> str:
+    """A stored number as its owner is reminded of it ("+84912345678" -> "0912 *** 678"):
+    enough to recognise, not a full echo."""
+    local = "0" + e164[3:] if e164.startswith("+84") else e164
+    return f"{local[:4]} *** {local[-3:]}"
+
+
+def mask_phone_for_staff(e164: str) -> str:
+    """The citizen's phone as the counter sees it: enough to ask "is it the one ending 678?",
+    not enough to copy down ("+84912345678" -> "09** *** 678")."""
+    national = "0" + e164[3:] if e164.startswith("+84") else e164
+    return f"{national[:2]}{'*' * (len(national) - 5)}{national[-3:]}" if len(national) > 5 \
+        else "*" * len(national)

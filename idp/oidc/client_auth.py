@@ -13,10 +13,10 @@ import urllib.request
 from typing import Any
 
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
-from flask import current_app
 from joserfc.jwk import KeySet
 
 from idp.extensions import limiter
+from idp.settings import current_settings
 
 JWKS_CACHE_SECONDS = 300
 JWKS_MAX_BYTES = 64 * 1024
@@ -41,7 +41,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         super().__init__(validate_jti=True, leeway=30)
 
     def get_audiences(self) -> list[str]:
-        issuer = current_app.config["IDP_SETTINGS"].issuer
+        issuer = current_settings().issuer
         # The token endpoint is the audience RFC 7523 names; the issuer is accepted as OIDC
         # Core §9 allows. Introspection and revocation reuse the same assertion rules.
         return [f"{issuer}/token", issuer, f"{issuer}/token/introspect", f"{issuer}/token/revoke"]

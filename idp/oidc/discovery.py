@@ -11,6 +11,7 @@ from idp.oidc.claims import LOA_ACR, SUPPORTED_CLAIMS
 from idp.oidc.dvcqg import DVCQG_CLAIMS
 from idp.oidc.grants import AUTH_METHODS
 from idp.services.portals.clients import SUPPORTED_SCOPES
+from idp.settings import current_settings
 
 SIGNING_ALGS = ["RS256", "ES256"]
 # The organisation acted for (scope organization), then the names only clients registered with
@@ -58,6 +59,6 @@ def build_metadata(issuer: str) -> dict[str, Any]:
 def metadata() -> dict[str, Any]:
     cached = current_app.extensions.get("idp.discovery")
     if cached is None:
-        cached = build_metadata(current_app.config["IDP_SETTINGS"].issuer)
+        cached = build_metadata(current_settings().issuer)
         current_app.extensions["idp.discovery"] = cached
     return cached

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from flask import current_app
 
 from idp.extensions import db
 from idp.oidc.adapters import Token
 from idp.oidc.grants import AUTH_METHODS
 from idp.services.portals import tokens as token_service
 from idp.services.portals.subjects import subject_for
+from idp.settings import current_settings
 
 
 def _find(token_string: str, hint: str | None) -> tuple[Token, str] | None:
@@ -84,7 +84,7 @@ class Introspection(IntrospectionEndpoint):
             "iat": int(row.issued_at.timestamp()),
             "sub": subject_for(row.account, row.client),
             "aud": row.client.client_id,
-            "iss": current_app.config["IDP_SETTINGS"].issuer,
+            "iss": current_settings().issuer,
             "auth_time": int(row.auth_time.timestamp()),
             "acr": row.acr,
         }

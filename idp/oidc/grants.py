@@ -18,7 +18,6 @@ from typing import Any
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6749.hooks import hooked
-from flask import current_app
 from sqlalchemy import select, update
 
 from idp.extensions import db
@@ -29,6 +28,7 @@ from idp.services.platform import audit
 from idp.services.platform.secrets import new_token, token_hash
 from idp.services.portals import keys
 from idp.services.portals import tokens as token_service
+from idp.settings import current_settings
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 MAX_CODE_LENGTH = 256
@@ -63,7 +63,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def save_authorization_code(self, code: str, request) -> None:  # type: ignore[no-untyped-def]
         """Add the code to the caller's transaction (the authorize view commits)."""
-        settings = current_app.config["IDP_SETTINGS"]
+        settings = current_settings()
         approval = self.approval
         if approval is None:
             raise RuntimeError("No approval for this authorization request.")

@@ -7,13 +7,13 @@ from typing import Any
 
 from authlib.oidc.core import OpenIDCode
 from authlib.oidc.core.util import create_half_hash
-from flask import current_app
 
 from idp.oidc import claims as claim_rules
 from idp.oidc.acting import acting_claims
 from idp.services.portals import keys
 from idp.services.portals.subjects import subject_for
 from idp.services.standing import organisation_access
+from idp.settings import current_settings
 
 
 class PostIdOpenIDCode(OpenIDCode):
@@ -29,7 +29,7 @@ class PostIdOpenIDCode(OpenIDCode):
         raise NotImplementedError  # encode_id_token below builds the claims itself
 
     def encode_id_token(self, token: dict[str, Any], request) -> str:  # type: ignore[no-untyped-def]
-        settings = current_app.config["IDP_SETTINGS"]
+        settings = current_settings()
         code = request.authorization_code.row
         client = request.client.row
         account = code.account

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from flask import Flask, current_app
+from flask import Flask
 
 from idp.extensions import db
 from idp.models import OAuthToken
@@ -16,6 +16,7 @@ from idp.oidc.adapters import Client
 from idp.services.platform.secrets import new_token
 from idp.services.portals import clients as client_service
 from idp.services.portals import tokens as token_service
+from idp.settings import current_settings
 
 
 def query_client(client_id: str | None) -> Client | None:
@@ -27,7 +28,7 @@ def query_client(client_id: str | None) -> Client | None:
 
 def generate_bearer_token(grant_type, client, user=None, scope=None, expires_in=None,  # type: ignore[no-untyped-def]
                           include_refresh_token=True) -> dict[str, Any]:
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     token: dict[str, Any] = {
         "token_type": "Bearer",
         "access_token": new_token(),
@@ -41,7 +42,7 @@ def generate_bearer_token(grant_type, client, user=None, scope=None, expires_in=
 
 def save_token(token: dict[str, Any], request) -> None:  # type: ignore[no-untyped-def]
     """Add the issued token to the caller's transaction; the grant commits atomically."""
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     now = utcnow()
     client = request.client.row
     origin_code = getattr(request, "authorization_code", None)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import delete, select, update
 
@@ -36,6 +35,7 @@ from idp.services.platform import audit, notify
 from idp.services.platform.clock import iso
 from idp.services.portals import tokens
 from idp.services.portals.consents import connected_portals
+from idp.settings import current_settings
 
 # --- paging ------------------------------------------------------------------------------
 
@@ -151,7 +151,7 @@ def _notify_deleted(account: Account) -> None:
 
 
 def _privacy_contact() -> str:
-    return str(current_app.config["IDP_SETTINGS"].privacy_contact_email)
+    return str(current_settings().privacy_contact_email)
 
 
 def delete_account(account: Account, password: str, *, session_id: int | None) -> list[int]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import ColumnElement, delete, or_, select
 
 from idp.extensions import db
@@ -20,6 +19,7 @@ from idp.models.base import utcnow
 from idp.models.notification import OutboxMessage
 from idp.models.registration import OtpChallenge, PendingRegistration
 from idp.services.platform import audit
+from idp.settings import current_settings
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def purge(*, now: datetime | None = None) -> Purged:
     registration_retention_days ago and messages written more than message_retention_days ago,
     delivered or not (a code a year old is no use). Idempotent: a second run finds nothing.
     Audited with the counts only. One transaction."""
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     now = now or utcnow()
     registrations = _delete_registrations(
         PendingRegistration.created_at < now - timedelta(days=settings.registration_retention_days))

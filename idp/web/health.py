@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, jsonify
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from idp.extensions import db, limiter
+from idp.settings import current_settings
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "30"
@@ -35,7 +36,7 @@ def _redis_answers() -> bool:
 
 def healthz() -> Response:
     checks = {"database": _database_answers()}
-    if current_app.config["IDP_SETTINGS"].redis_url:
+    if current_settings().redis_url:
         checks["redis"] = _redis_answers()
     failed = [name for name, answers in checks.items() if not answers]
     states = {name: "ok" if answers else "unavailable" for name, answers in checks.items()}

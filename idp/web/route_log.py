@@ -1,5 +1,5 @@
 """The route pattern of a request, for every log line about it: the access log of `idp serve`
-(idp.cli.waitress_worker) and the error log (idp.errors).
+(idp.cli.waitress_worker) and the error log (idp.web.error_pages).
 
 The path itself is not logged: it carries secrets (/recover/link/<token>, /register/email/<token>,
 /contact/email/confirm/<token>) and, percent-decoded, characters that could forge log lines.

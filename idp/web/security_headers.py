@@ -1,6 +1,8 @@
 """Response headers required on every page (DESIGN §6)."""
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response
+
+from idp.settings import current_settings
 
 # Everything is served from our own origin: no CDN, no web fonts, no analytics.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -32,7 +34,7 @@ def add_security_headers(response: Response) -> Response:
         # Pages carry personal data; only responses that chose public caching keep it.
         headers["Cache-Control"] = "no-store"
         headers.setdefault("Pragma", "no-cache")
-    if current_app.config["IDP_SETTINGS"].is_production:
+    if current_settings().is_production:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     return response
 

@@ -2,16 +2,28 @@
 
 Views ask for a cookie change through `set_session_cookie` / `clear_session_cookie`; the cookie
 is written once, after the view, so no code path can forget its flags.
+
+The blueprints of a signed-in citizen's pages (citizen, business, mfa) are gated once, by
+`require_sign_in` as their `before_request`.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, request
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask, current_app, g, redirect, request, url_for
+from werkzeug.wrappers import Response
 
 from idp.models import Account, UserSession
 from idp.services.identity import devices, sessions
+from idp.settings import current_settings
 
 _NOT_LOADED = object()
+# Set on a view of a gated blueprint that signed-out people see too (`signed_out_allowed`).
+_OPEN_MARK = "signed_out_allowed"
+
+View = TypeVar("View", bound=Callable[..., object])
 
 
 def current_session() -> UserSession | None:
@@ -31,6 +43,30 @@ def current_account() -> Account | None:
     return session.account if session else None
 
 
+def require_sign_in() -> Response | None:
+    """`before_request` of the blueprints of a signed-in citizen's pages: without a live
+    session, to the sign-in page, which comes back here once signed in."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, _OPEN_MARK, False):
+        return None
+    if current_session() is None:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+def signed_out_allowed(view: View) -> View:
+    """Lets signed-out people through `require_sign_in` to this one view of a gated blueprint."""
+    setattr(view, _OPEN_MARK, True)
+    return view
+
+
+def signed_in_session() -> UserSession:
+    """The live session of a page behind `require_sign_in`."""
+    session = current_session()
+    assert session is not None  # require_sign_in let the request through
+    return session
+
+
 def set_session_cookie(token: str) -> None:
     g.new_session_token = token
 
@@ -48,7 +84,7 @@ def set_device_cookie(token: str) -> None:
 
 
 def _write(response: Response) -> Response:
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     device = g.get("new_device_token")
     if device:
         response.set_cookie(current_app.config["IDP_DEVICE_COOKIE"], device,

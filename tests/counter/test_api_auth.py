@@ -196,7 +196,7 @@ def test_supervisor_only_endpoints(app, client, office):
 
 def test_wrong_method(client):
     # Routing errors happen before the blueprint is known: the app-wide handler answers
-    # (JSON when asked for; see the report about JSON_PREFIXES in idp/errors.py).
+    # (JSON when asked for; see the report about JSON_PREFIXES in idp/web/error_pages.py).
     response = client.get(URL, headers={"Accept": "application/json"})
     assert response.status_code == 405 and response.json["error"] == "method_not_allowed"
 

@@ -215,8 +215,8 @@ def test_queue_is_for_supervisors(app, client, cast):
 
 
 def test_wrong_method_is_refused(app, client, cast):
-    # Routing errors happen before the blueprint is known: idp.errors answers them (JSON only
-    # if the client asks for it, until /counter/api/ is one of its JSON_PREFIXES).
+    # Routing errors happen before the blueprint is known: idp.web.error_pages answers them
+    # (JSON only if the client asks for it, until /counter/api/ is one of its JSON_PREFIXES).
     response = client.delete(f"{API}/verifications/x", headers={**api_headers(app, cast.clerk),
                                                                "Accept": "application/json"})
     assert response.status_code == 405 and response.json["error"] == "method_not_allowed"

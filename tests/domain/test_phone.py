@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from idp.domain.errors import DomainError
-from idp.domain.phone import display_phone, normalize_phone
+from idp.domain.phone import display_phone, mask_phone, normalize_phone
 
 FULLWIDTH = {ord("+"): 0xFF0B} | {ord("0") + i: 0xFF10 + i for i in range(10)}
 
@@ -88,3 +88,7 @@ def test_display_rejects_garbage() -> None:
     with pytest.raises(DomainError) as info:
         display_phone("not a number")
     assert info.value.code == "phone.format"
+
+
+def test_mask_phone_keeps_the_first_four_and_last_three_digits() -> None:
+    assert mask_phone("+84912345678") == "0912 *** 678"

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from idp import errors
 from idp.extensions import db
 from idp.models import OAuthToken
 from idp.services.portals import keys
+from idp.web import error_pages
 from tests.oidc.flow import (
     citizen,
     exchange,
@@ -38,7 +38,7 @@ def code(app, client):
 def hints(app) -> tuple[str, str]:
     """(nothing changed, could not tell) in the language of the answers (Vietnamese)."""
     with app.test_request_context():
-        return str(errors.ERROR_HINTS[503]), str(errors.UNCERTAIN_HINT)
+        return str(error_pages.ERROR_HINTS[503]), str(error_pages.UNCERTAIN_HINT)
 
 
 def stored_tokens(app) -> list[OAuthToken]:

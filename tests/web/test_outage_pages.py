@@ -3,7 +3,7 @@ only when nothing was committed, "we could not tell" once a commit was attempted
 
 from __future__ import annotations
 
-from idp import errors
+from idp.web import error_pages
 from tests.conftest import csrf_token
 from tests.oidc.flow import auth_request, citizen, consent_action, registered_portal, sign_in
 from tests.outage import outage
@@ -20,7 +20,7 @@ def consent_form(app, client):  # type: ignore[no-untyped-def]
 
 def hints(app) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     with app.test_request_context():
-        return str(errors.ERROR_HINTS[503]), str(errors.UNCERTAIN_HINT)
+        return str(error_pages.ERROR_HINTS[503]), str(error_pages.UNCERTAIN_HINT)
 
 
 def test_a_lost_commit_answer_does_not_claim_nothing_changed(app, client):

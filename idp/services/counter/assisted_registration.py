@@ -38,7 +38,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import current_app, url_for
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -65,6 +64,7 @@ from idp.services.identity import accounts
 from idp.services.identity.accounts import CitizenDetails
 from idp.services.platform import audit, notify, otp
 from idp.services.platform.clock import today_in_vietnam
+from idp.settings import current_settings
 
 ACTIVATION_CODE_HOURS = 72
 RETRY_WINDOW = timedelta(minutes=10)
@@ -190,8 +190,9 @@ def walk_in_errors(details: CitizenDetails, check: DocumentCheck | None, *,
 
 
 def register_walk_in(staff: StaffMember, details: CitizenDetails, document_check: DocumentCheck,
-                     *, channel: str) -> WalkIn:
+                     *, channel: str, activation_link: str) -> WalkIn:
     """Register a walk-in citizen for `staff` (office from the staff member, never the request).
+    `activation_link` is the absolute address of the activation page, sent in the SMS.
 
     Raises WalkInInvalid (400, every problem), OwnAccount (403) or AccountExists (409); the
     two refusals are audited (COUNTER_VERIFICATION_REFUSED) and nothing else is written.
@@ -215,7 +216,7 @@ def register_walk_in(staff: StaffMember, details: CitizenDetails, document_check
                 return earlier
             _refuse(staff, AccountExists(), channel=channel, account_id=existing[0].id)
         try:
-            walk_in = _create(staff, clean, check, channel=channel)
+            walk_in = _create(staff, clean, check, channel=channel, activation_link=activation_link)
             db.session.commit()
             return walk_in
         except IntegrityError:
@@ -261,7 +262,7 @@ def _earlier_attempt(staff: StaffMember, clean: CitizenDetails,
 
 
 def _create(staff: StaffMember, clean: CitizenDetails, check: DocumentCheck, *,
-            channel: str) -> WalkIn:
+            channel: str, activation_link: str) -> WalkIn:
     now = utcnow()
     account = Account(
         sub=secrets.token_urlsafe(32), national_id=clean.national_id, full_name=clean.full_name,
@@ -270,7 +271,7 @@ def _create(staff: StaffMember, clean: CitizenDetails, check: DocumentCheck, *,
         status=AccountStatus.PENDING_ACTIVATION)
     db.session.add(account)
     db.session.flush()
-    days = current_app.config["IDP_SETTINGS"].enrolment_code_days
+    days = current_settings().enrolment_code_days
     verification = IdentityVerification(
         public_id=secrets.token_urlsafe(16), account_id=account.id, live_account_id=account.id,
         code=new_code(), status=VerificationStatus.SUBMITTED, assisted=True, created_at=now,
@@ -285,7 +286,7 @@ def _create(staff: StaffMember, clean: CitizenDetails, check: DocumentCheck, *,
     challenge, code = otp.issue_code(OtpPurpose.ACTIVATE_ACCOUNT, account.phone,
                                      account_id=account.id)
     challenge.expires_at = now + timedelta(hours=ACTIVATION_CODE_HOURS)
-    _send_activation_code(account, code)
+    _send_activation_code(account, code, activation_link)
     audit.record(AuditTag.ACCOUNT_CREATE, account_id=account.id, staff_id=staff.id,
                  office_id=staff.office_id, channel=channel, assisted=True)
     audit.record(AuditTag.COUNTER_ASSISTED_REGISTRATION, account_id=account.id, staff_id=staff.id,
@@ -293,18 +294,14 @@ def _create(staff: StaffMember, clean: CitizenDetails, check: DocumentCheck, *,
     return WalkIn(account, verification, created=True)
 
 
-def activation_link() -> str:
-    return current_app.config["IDP_SETTINGS"].issuer + url_for("register.activate")
-
-
-def _send_activation_code(account: Account, code: str) -> None:
+def _send_activation_code(account: Account, code: str, link: str) -> None:
     with force_locale(account.locale):
         text = gettext(
             "PostID: a post office registered an account for you. On your own phone open "
             "%(link)s, enter your ID number and the code %(code)s (valid %(hours)s hours), then "
             "choose your password. Never tell the code or your password to anyone, not even "
             "post office staff.",
-            link=activation_link(), code=code, hours=ACTIVATION_CODE_HOURS)
+            link=link, code=code, hours=ACTIVATION_CODE_HOURS)
     # Counter staff's own budget (sms_limits): strangers cannot hold back a walk-in's code.
     notify.send_sms(account.phone, text, template="activate.code", account_id=account.id,
                     locale=account.locale, asker="counter")

@@ -17,7 +17,7 @@ from idp.services.counter.citizen_kind import CITIZEN
 from idp.services.counter.refusals import MESSAGES, CounterRefusal
 
 __all__ = ["MESSAGES", "CounterRefusal", "allowed_actions", "get", "load_for_action", "lookup",
-           "masked_phone", "staff_by_id", "submit"]
+           "staff_by_id", "submit"]
 
 
 def load_for_action(staff: StaffMember, public_id: str, *, channel: str,
@@ -76,9 +76,3 @@ def staff_by_id(*ids: int | None) -> dict[int, StaffMember]:
     return {s.id: s for s in db.session.scalars(select(StaffMember).where(StaffMember.id.in_(wanted)))}
 
 
-def masked_phone(e164: str) -> str:
-    """The citizen's phone as the counter sees it: enough to ask "is it the one ending 678?",
-    not enough to copy down ("+84912345678" -> "09** *** 678")."""
-    national = "0" + e164[3:] if e164.startswith("+84") else e164
-    return f"{national[:2]}{'*' * (len(national) - 5)}{national[-3:]}" if len(national) > 5 \
-        else "*" * len(national)

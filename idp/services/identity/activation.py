@@ -28,7 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from flask_babel import force_locale, gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
@@ -46,6 +45,7 @@ from idp.models.notification import OutboxMessage
 from idp.models.registration import OtpChallenge, OtpPurpose
 from idp.services.identity import registration, sessions
 from idp.services.platform import audit, notify, otp, passwords, throttle
+from idp.settings import current_settings
 
 PURPOSE = OtpPurpose.ACTIVATE_ACCOUNT
 FLOW_SECONDS = 15 * 60
@@ -66,7 +66,7 @@ class Activated:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["IDP_SETTINGS"].secret_key,
+    return URLSafeTimedSerializer(current_settings().secret_key,
                                   salt="postid-activation-flow")
 
 
@@ -286,7 +286,7 @@ def _send_stand_in(national_id: str) -> OutboxMessage | None:
 
 
 def _code_text(locale: str, code: str) -> str:
-    minutes = current_app.config["IDP_SETTINGS"].otp_seconds // 60
+    minutes = current_settings().otp_seconds // 60
     with force_locale(locale):
         return gettext("PostID: your activation code is %(code)s. It is valid for %(minutes)s "
                        "minutes. Never share it with anyone, not even post office staff.",

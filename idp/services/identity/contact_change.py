@@ -18,13 +18,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from idp.domain.errors import N_, DomainError
-from idp.domain.phone import display_phone, normalize_phone
+from idp.domain.phone import mask_phone, normalize_phone
 from idp.errors import Refusal, ResendRefused
 from idp.extensions import db
 from idp.models import Account, AuditTag
@@ -33,6 +32,7 @@ from idp.models.registration import OtpChallenge, OtpPurpose
 from idp.services.identity import authentication
 from idp.services.platform import audit, notify, otp
 from idp.services.platform.failures import fail
+from idp.settings import current_settings
 
 CODE_FAILED = N_("The code is not correct or has expired. Check the SMS, or ask for a new code.")
 RESEND_TOO_EARLY = N_("Please wait %(seconds)s seconds before asking for a new code.")
@@ -49,20 +49,16 @@ def _code_failed() -> Refusal:
     return Refusal("contact.code_failed", CODE_FAILED, field="code")
 
 
-def _settings():  # type: ignore[no-untyped-def]
-    return current_app.config["IDP_SETTINGS"]
-
-
 def throttle_key(account_id: int) -> str:
     return f"contact:{account_id}"
 
 
-def _check_password(account: Account, password: str) -> None:
+def check_password(account: Account, password: str) -> None:
     """Raises WrongPassword or Throttled (idp.errors); counted apart from sign-in."""
     authentication.require_password(account, password, key=throttle_key(account.id))
 
 
-def _supersede(account_id: int, purpose: OtpPurpose) -> None:
+def supersede(account_id: int, purpose: OtpPurpose) -> None:
     now = utcnow()
     db.session.execute(
         update(OtpChallenge)
@@ -89,7 +85,7 @@ def _send_code(phone: str, code: str, locale: str, account_id: int, *, usable: b
     with force_locale(locale):
         text = gettext("PostID: your code to change your phone number is %(code)s. It is valid "
                        "for %(minutes)s minutes. Never share it with anyone.",
-                       code=code, minutes=_settings().otp_seconds // 60)
+                       code=code, minutes=current_settings().otp_seconds // 60)
     message = notify.send_sms(phone, text, template="account.change_phone_code", locale=locale,
                               account_id=account_id, data=None if usable else {"stand_in": True})
     notify.discard([] if usable else [message])
@@ -109,7 +105,7 @@ def request_phone_change(account: Account, *, raw_phone: str, password: str,
     exactly like a free one, with a challenge no code can match and no SMS (a stand-in does
     the same work, see _send_code).
     """
-    _check_password(account, password)
+    check_password(account, password)
     phone = clean_phone(account, raw_phone)
     since = utcnow() - timedelta(days=1)
     recent = db.session.scalar(select(func.count(OtpChallenge.id)).where(
@@ -117,7 +113,7 @@ def request_phone_change(account: Account, *, raw_phone: str, password: str,
         OtpChallenge.created_at > since))
     if (recent or 0) >= MAX_REQUESTS_PER_DAY:
         raise Refusal("contact.too_many", TOO_MANY_REQUESTS)
-    _supersede(account.id, OtpPurpose.CHANGE_PHONE)
+    supersede(account.id, OtpPurpose.CHANGE_PHONE)
     usable = not _phone_taken(account, phone)
     _challenge, code = otp.issue_code(OtpPurpose.CHANGE_PHONE, phone, account_id=account.id,
                                       usable=usable)
@@ -159,7 +155,7 @@ def confirm_phone(account: Account, code: str, *, session_id: int | None) -> str
     with force_locale(locale):
         text = gettext("PostID: the phone number of your account was changed to %(phone)s. "
                        "If this was not you, contact PostID at a post office right away.",
-                       phone=_masked(new_phone))
+                       phone=mask_phone(new_phone))
     notify.send_sms(old_phone, text, template="account.phone_changed", locale=locale,
                     account_id=account.id)
     audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
@@ -181,15 +177,3 @@ def resend_phone_code(account: Account) -> None:
     code = otp.renew_code(challenge, usable=usable)
     _send_code(challenge.destination, code, account.locale or "vi", account.id, usable=usable)
     db.session.commit()
-
-
-def _masked(phone: str) -> str:
-    """+84912345678 -> 0912 *** 678."""
-    try:
-        local = display_phone(phone).replace(" ", "")
-    except DomainError:
-        local = phone
-    return f"{local[:4]} *** {local[-3:]}"
-
-
-masked_phone = _masked

@@ -33,12 +33,12 @@ from idp.models.registration import OtpChallenge, OtpPurpose
 from idp.services.identity.contact_change import (
     NO_EMAIL,
     SAME_EMAIL,
-    _check_password,
-    _settings,
-    _supersede,
+    check_password,
+    supersede,
 )
 from idp.services.platform import audit, notify, otp
 from idp.services.platform.secrets import new_token
+from idp.settings import current_settings
 
 LINK_TOO_EARLY = N_("Please wait %(seconds)s seconds before asking for the link again.")
 LINK_EXHAUSTED = N_("No more links can be sent to this address. Open the last one we sent.")
@@ -51,14 +51,14 @@ def request_email_change(account: Account, *, raw_email: str, password: str,
     The current, unconfirmed address typed again is no change: it is confirmed instead
     (send_confirmation_link). Raises WrongPassword / Throttled (nothing sent), DomainError
     (address) or ResendRefused (the current address, too early)."""
-    _check_password(account, password)
+    check_password(account, password)
     email = normalize_email(raw_email)
     if email == account.email:
         if account.email_verified_at is not None:
             raise DomainError("contact.same_email", SAME_EMAIL)
         send_confirmation_link(account, session_id=session_id, link_path=link_path)
         return email
-    _supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
+    supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
     _challenge, token = otp.issue_link(OtpPurpose.CONFIRM_EMAIL, email, account_id=account.id)
     _send_link(account, email, link_path(token), new_address=True)
     audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
@@ -69,9 +69,9 @@ def request_email_change(account: Account, *, raw_email: str, password: str,
 
 def _send_link(account: Account, email: str, path: str, *, new_address: bool) -> None:
     """The confirmation link, to a new address (a change) or to the current one."""
-    link = _settings().issuer + path
+    link = current_settings().issuer + path
     locale = account.locale or "vi"
-    values = {"name": account.full_name, "hours": _settings().email_link_hours, "link": link}
+    values = {"name": account.full_name, "hours": current_settings().email_link_hours, "link": link}
     with force_locale(locale):
         if new_address:
             subject = gettext("PostID: confirm your new e-mail address")
@@ -109,7 +109,7 @@ def _renewed_link(account: Account, challenge: OtpChallenge | None, destination:
     address is superseded: one e-mail link at a time). Raises
     ResendRefused while the back-off runs or when every send of the link is used."""
     if challenge is None or challenge.destination != destination:
-        _supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
+        supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
         _new, token = otp.issue_link(OtpPurpose.CONFIRM_EMAIL, destination, account_id=account.id)
         return token
     wait = otp.resend_wait(challenge)
@@ -121,7 +121,7 @@ def _renewed_link(account: Account, challenge: OtpChallenge | None, destination:
     challenge.secret_hash = otp.secret_hash(token)
     challenge.sends += 1
     challenge.last_sent_at = now
-    challenge.expires_at = now + timedelta(hours=_settings().email_link_hours)
+    challenge.expires_at = now + timedelta(hours=current_settings().email_link_hours)
     return token
 
 
@@ -165,7 +165,7 @@ def cancel_email_change(account: Account, *, session_id: int | None) -> bool:
     if pending_email(account) is None:
         db.session.rollback()
         return False
-    _supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
+    supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
     audit.record(AuditTag.ACCOUNT_CONTACT_CHANGE, account_id=account.id, session_id=session_id,
                  field="email", step="cancelled")
     db.session.commit()
@@ -175,10 +175,10 @@ def cancel_email_change(account: Account, *, session_id: int | None) -> bool:
 def remove_email(account: Account, *, password: str, session_id: int | None) -> None:
     """Remove the e-mail address (and any pending link). Raises WrongPassword, Throttled,
     DomainError (no address)."""
-    _check_password(account, password)
+    check_password(account, password)
     if not account.email:
         raise DomainError("contact.no_email", NO_EMAIL)
-    _supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
+    supersede(account.id, OtpPurpose.CONFIRM_EMAIL)
     account.email = None
     account.email_verified_at = None
     _tell_phone_email_changed(account)

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import force_locale, gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
@@ -37,6 +36,7 @@ from idp.services.identity.accounts import canonical_identifier
 from idp.services.platform import audit, notify, otp, passwords, throttle
 from idp.services.platform.failures import fail
 from idp.services.portals import tokens
+from idp.settings import current_settings
 
 PURPOSE = OtpPurpose.RECOVER_PASSWORD
 CODE_FAILED = N_("The code is not correct or has expired. Check the SMS, or start again.")
@@ -49,16 +49,12 @@ def _failed() -> Refusal:
     return Refusal("recovery.failed", CODE_FAILED, field="code")
 
 
-def _settings():  # type: ignore[no-untyped-def]
-    return current_app.config["IDP_SETTINGS"]
-
-
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(_settings().secret_key, salt="postid-recovery-flow")
+    return URLSafeTimedSerializer(current_settings().secret_key, salt="postid-recovery-flow")
 
 
 def flow_seconds() -> int:
-    return int(_settings().otp_seconds)
+    return int(current_settings().otp_seconds)
 
 
 def _recoverable(identifier: str) -> Account | None:
@@ -155,7 +151,7 @@ def _stand_in_person(identifier: str, key: str) -> _Person:
 
 def _send_code(person: Account | _Person, code: str, account_id: int | None, *,
                stand_in: bool = False, asker: str = "stranger") -> OutboxMessage | None:
-    minutes = _settings().otp_seconds // 60
+    minutes = current_settings().otp_seconds // 60
     with force_locale(person.locale or "vi"):
         text = gettext("PostID: your password recovery code is %(code)s. It is valid for "
                        "%(minutes)s minutes. Never share it with anyone, not even PostID staff.",
@@ -168,8 +164,8 @@ def _send_code(person: Account | _Person, code: str, account_id: int | None, *,
 def _send_link(person: Account | _Person, path: str, account_id: int | None, *,
                stand_in: bool = False) -> OutboxMessage | None:
     assert person.email
-    link = _settings().issuer + path
-    hours = _settings().email_link_hours
+    link = current_settings().issuer + path
+    hours = current_settings().email_link_hours
     with force_locale(person.locale or "vi"):
         subject = gettext("PostID: choose a new password")
         text = gettext("Hello %(name)s,\n\nTo choose a new password for your PostID account, "

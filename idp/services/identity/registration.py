@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import select, update
 
@@ -28,6 +27,7 @@ from idp.services.identity.accounts import CitizenDetails
 from idp.services.platform import audit, notify, otp, passwords, throttle
 from idp.services.platform.failures import fail
 from idp.services.platform.secrets import new_token, token_hash
+from idp.settings import current_settings
 
 CONFIRM_FAILED = N_("The code is not correct or has expired. Check the SMS, or ask for a new code.")
 RESEND_TOO_EARLY = N_("Please wait %(seconds)s seconds before asking for a new code.")
@@ -45,10 +45,6 @@ class Confirmed:
     new_session: sessions.NewSession
 
 
-def _settings():  # type: ignore[no-untyped-def]
-    return current_app.config["IDP_SETTINGS"]
-
-
 def start(clean: CitizenDetails, password: str, *, locale: str = "vi") -> str:
     """Record a pending registration and send the phone code (or the duplicate warning).
 
@@ -56,7 +52,7 @@ def start(clean: CitizenDetails, password: str, *, locale: str = "vi") -> str:
     accepted the current terms (TERMS_VERSION, recorded now and copied to the account when the
     phone is confirmed). Returns the browser's token. One transaction.
     """
-    settings = _settings()
+    settings = current_settings()
     token = new_token()
     now = utcnow()
     registration = PendingRegistration(
@@ -84,7 +80,7 @@ def start(clean: CitizenDetails, password: str, *, locale: str = "vi") -> str:
 
 
 def _send_code(phone: str, code: str, locale: str, national_id: str) -> None:
-    minutes = _settings().otp_seconds // 60
+    minutes = current_settings().otp_seconds // 60
     with force_locale(locale):
         text = gettext("PostID: your code is %(code)s. It is valid for %(minutes)s minutes. "
                        "Never share it with anyone.", code=code, minutes=minutes)
@@ -182,8 +178,8 @@ def send_email_link(account: Account, link_path: Callable[[str], str]) -> None:
     assert account.email
     _challenge, link_token = otp.issue_link(OtpPurpose.CONFIRM_EMAIL, account.email,
                                             account_id=account.id)
-    link = _settings().issuer + link_path(link_token)
-    hours = _settings().email_link_hours
+    link = current_settings().issuer + link_path(link_token)
+    hours = current_settings().email_link_hours
     with force_locale(account.locale):
         subject = gettext("PostID: confirm your e-mail address")
         text = gettext("Hello %(name)s,\n\nTo confirm this e-mail address for your PostID account, "

@@ -11,13 +11,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import Account, UserSession
 from idp.models.base import utcnow
 from idp.services.platform.secrets import MAX_COOKIE_TOKEN_LENGTH, new_token, token_hash
+from idp.settings import current_settings
 
 # Writing last_seen_at on every request would make each page view a write; a minute of
 # precision is plenty for a 30-minute idle timeout.
@@ -38,7 +38,7 @@ def printable(text: str) -> str:
 
 def open_session(account: Account, *, amr: str = "pwd", user_agent: str | None = None) -> NewSession:
     """Add a new session for `account` to the caller's transaction."""
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     now = utcnow()
     token = new_token()
     session = UserSession(
@@ -73,7 +73,7 @@ def load_session(token: str | None, *, now: datetime | None = None) -> UserSessi
 
 
 def is_live(session: UserSession, now: datetime) -> bool:
-    idle = timedelta(minutes=current_app.config["IDP_SETTINGS"].session_idle_minutes)
+    idle = timedelta(minutes=current_settings().session_idle_minutes)
     return (
         session.revoked_at is None
         and now < session.expires_at

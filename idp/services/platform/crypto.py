@@ -12,7 +12,8 @@ import os
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import current_app
+
+from idp.settings import current_settings
 
 NONCE_BYTES = 12
 TAG_BYTES = 16
@@ -27,7 +28,7 @@ class UnsealError(Exception):
 
 
 def _cipher() -> AESGCM:
-    return AESGCM(current_app.config["IDP_SETTINGS"].key_encryption_key_bytes)
+    return AESGCM(current_settings().key_encryption_key_bytes)
 
 
 def seal(plaintext: bytes, *, aad: bytes) -> bytes:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from idp.extensions import db
 from idp.models.notification import Channel, OutboxMessage
+from idp.settings import current_settings
 
 if TYPE_CHECKING:
     from idp.models import Account
@@ -82,11 +83,9 @@ def _deliver(message: OutboxMessage | None) -> OutboxMessage | None:
     """Development: the outbox adapter logs it now. Gateway: nothing happens in the request;
     `deliver_pending` (idp outbox deliver) sends committed rows, so no notice goes out for a
     transaction that rolled back and no response waits on, or is timed by, a gateway."""
-    from flask import current_app
-
     from idp.services.platform.notifiers import OutboxNotifier
 
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     # A stand-in (see discard) is deleted before the commit: never logged as if sent.
     if message is not None and settings.notifier == "outbox" and not message.data.get("stand_in"):
         OutboxNotifier(settings).deliver(message)
@@ -99,12 +98,11 @@ MAX_ATTEMPTS = 10
 def deliver_pending(limit: int = 100) -> int:
     """Send committed, unsent messages through the configured gateway; one commit per
     message. Returns how many were sent. A no-op with the outbox notifier."""
-    from flask import current_app
     from sqlalchemy import select
 
     from idp.services.platform.notifiers import GatewayNotifier
 
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     if settings.notifier != "gateway":
         return 0
     gateway = GatewayNotifier(settings)
@@ -141,12 +139,11 @@ def forget_account_messages(account_id: int, addresses: list[str]) -> int:
     the account existed: the registration code); one still waiting for the gateway is marked
     to be blanked as soon as it is delivered. The outbox twin (IDP_NOTIFIER=outbox) has
     nothing waiting: its row is the delivery. Returns how many were blanked now."""
-    from flask import current_app
     from sqlalchemy import and_, or_, select
 
     theirs = or_(OutboxMessage.account_id == account_id,
                  and_(OutboxMessage.account_id.is_(None), OutboxMessage.recipient.in_(addresses)))
-    gateway = current_app.config["IDP_SETTINGS"].notifier == "gateway"
+    gateway = current_settings().notifier == "gateway"
     blanked = 0
     for message in db.session.scalars(select(OutboxMessage).where(theirs)).all():
         if message.recipient == "" and message.body == "":

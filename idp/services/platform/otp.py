@@ -14,13 +14,13 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from idp.extensions import db
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge, OtpPurpose
 from idp.services.platform.secrets import new_token
+from idp.settings import current_settings
 
 CODE_DIGITS = 6
 MAX_FAILURES = 5
@@ -30,7 +30,7 @@ MAX_LINK_TOKEN_LENGTH = 128
 
 
 def secret_hash(secret: str) -> str:
-    key = current_app.config["IDP_SETTINGS"].secret_key.encode()
+    key = current_settings().secret_key.encode()
     return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
 
 
@@ -39,7 +39,7 @@ def new_code() -> str:
 
 
 def _code_expiry() -> datetime:
-    return utcnow() + timedelta(seconds=current_app.config["IDP_SETTINGS"].otp_seconds)
+    return utcnow() + timedelta(seconds=current_settings().otp_seconds)
 
 
 def issue_code(purpose: OtpPurpose, destination: str, *, registration_id: int | None = None,
@@ -61,7 +61,7 @@ def issue_code(purpose: OtpPurpose, destination: str, *, registration_id: int | 
 
 def issue_link(purpose: OtpPurpose, destination: str, *, account_id: int | None = None,
                registration_id: int | None = None) -> tuple[OtpChallenge, str]:
-    hours = current_app.config["IDP_SETTINGS"].email_link_hours
+    hours = current_settings().email_link_hours
     token = new_token()
     challenge = OtpChallenge(purpose=purpose, destination=destination, account_id=account_id,
                              registration_id=registration_id, secret_hash=secret_hash(token),

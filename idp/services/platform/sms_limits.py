@@ -66,10 +66,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, has_request_context
+from flask import has_request_context
 from limits import RateLimitItem, parse_many
 
 from idp.services.platform.sms_counter import Window, check_and_count
+from idp.settings import current_settings
 
 log = logging.getLogger("idp.notify")
 
@@ -117,7 +118,7 @@ def _windows(phone: str, national_id: str | None, flow: str
     """Every limited window of one SMS, each with the budget name a refusal reports."""
     from idp.services.platform.otp import secret_hash
 
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     number = secret_hash("sms-number:" + phone)[:40]
     budgets = [("number", settings.sms_per_number_limit, number)]
     if national_id:
@@ -150,7 +151,7 @@ def admit(phone: str, *, template: str, national_id: str | None = None,
     """
     if not is_limited(template):
         return None
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     limited = _windows(phone, national_id, flow_class(template, asker))
     totals = _items(settings.sms_total_limit)
     total_key = "shadow" if stand_in else "total"

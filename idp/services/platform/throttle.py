@@ -50,10 +50,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app
-
 from idp.errors import Throttled
 from idp.extensions import limiter
+from idp.settings import current_settings
 
 WINDOW_SECONDS = 24 * 3600
 HARD_LIMIT = 100
@@ -84,7 +83,7 @@ def _seconds_until(storage_key: str) -> int:
 
 def delay_for(failures: int) -> int:
     """Seconds the slot taken by attempt number `failures` stays closed."""
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     excess = failures - settings.login_free_failures
     if excess <= 0:
         return 0

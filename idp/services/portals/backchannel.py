@@ -16,7 +16,6 @@ import urllib.parse
 import urllib.request
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from idp.extensions import db
@@ -24,6 +23,7 @@ from idp.models import AuthorizationCode, LogoutDelivery, OAuthClient, UserSessi
 from idp.models.base import utcnow
 from idp.services.portals import keys
 from idp.services.portals.subjects import subject_for
+from idp.settings import current_settings
 
 log = logging.getLogger(__name__)
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -44,7 +44,7 @@ def logout_token(client: OAuthClient, session: UserSession) -> str:
     """§2.4: iss, aud, iat, exp, jti, sub and sid, the event, and no nonce; typ logout+jwt."""
     now = int(time.time())
     claims = {
-        "iss": current_app.config["IDP_SETTINGS"].issuer,
+        "iss": current_settings().issuer,
         "aud": client.client_id,
         "iat": now,
         "exp": now + 120,

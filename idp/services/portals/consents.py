@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
 from idp.extensions import db
@@ -17,6 +16,7 @@ from idp.models import AuditTag, AuthorizationCode, Consent, OAuthClient, OAuthT
 from idp.models.base import utcnow
 from idp.services.platform import audit
 from idp.services.portals.subjects import SCOPE_CLAIMS
+from idp.settings import current_settings
 
 
 def has_consented(account_id: int, client_pk: int, scopes: list[str]) -> bool:
@@ -36,7 +36,7 @@ def grant_in_transaction(session: UserSession, client: OAuthClient, scopes: list
                          locale: str | None) -> None:
     """Record the consent the person just gave on the consent page, shown in `locale`, in the
     caller's transaction: it commits with the authorization code, or neither is stored."""
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     db.session.add(Consent(
         account_id=session.account_id, client_pk=client.id, scope=" ".join(scopes),
         text_version=settings.consent_text_version, locale=locale or settings.default_locale,

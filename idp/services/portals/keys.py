@@ -31,6 +31,7 @@ from idp.models import KeyState, SigningKey
 from idp.models.audit import AuditTag
 from idp.models.base import utcnow
 from idp.services.platform import audit, crypto
+from idp.settings import current_settings
 
 ALGORITHMS = ("RS256", "ES256")
 KEY_TYPES: dict[str, type[RSAKey] | type[ECKey]] = {"RS256": RSAKey, "ES256": ECKey}
@@ -103,7 +104,7 @@ def rotate(alg: str = "RS256") -> SigningKey:
     before it has been published. Raises InvalidInput for an unsupported algorithm.
     """
     _check_alg(alg)
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     now = utcnow()
     try:
         _lock_ring(alg)

@@ -10,9 +10,8 @@ import base64
 import hashlib
 import hmac
 
-from flask import current_app
-
 from idp.models import Account, OAuthClient, SubjectType
+from idp.settings import current_settings
 
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "profile": ("name", "family_name", "given_name", "middle_name", "birthdate", "gender",
@@ -29,6 +28,6 @@ def subject_for(account: Account, client: OAuthClient) -> str:
     sectors cannot correlate a person and nobody can reverse it without the salt."""
     if client.subject_type is not SubjectType.PAIRWISE:
         return account.sub
-    salt = current_app.config["IDP_SETTINGS"].pairwise_salt.encode()
+    salt = current_settings().pairwise_salt.encode()
     digest = hmac.new(salt, f"{client.sector_identifier}|{account.sub}".encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from idp.extensions import db
 from idp.models import StaffMember, StaffSession
 from idp.models.base import utcnow
 from idp.services.platform.secrets import MAX_COOKIE_TOKEN_LENGTH, new_token, token_hash
+from idp.settings import current_settings
 
 TOUCH_INTERVAL = timedelta(seconds=30)
 # The console's cookie, scoped to /counter so citizen pages never send it.
@@ -55,7 +55,7 @@ def load_staff_session(token: str | None, *, channel: str) -> StaffSession | Non
     )
     if session is None or session.channel != channel or session.ended_at is not None:
         return None
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     now = utcnow()
     if (not session.staff.is_active
             or now - session.created_at > timedelta(hours=settings.staff_absolute_hours)

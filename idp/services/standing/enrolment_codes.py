@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, NoReturn, TypeVar
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +22,7 @@ from idp.extensions import db
 from idp.models import IdentityVerification, OrganisationVerification, PostOffice, VerificationStatus
 from idp.models.base import utcnow
 from idp.services.standing.verification_state import expire_if_due, transition
+from idp.settings import current_settings
 
 MAX_CODES_PER_DAY = 5
 RATE_WINDOW = timedelta(hours=24)
@@ -85,7 +85,7 @@ def issue(*, find_live: Callable[[], Check | None], recent_requests: Callable[[]
         if recent_requests() >= MAX_CODES_PER_DAY:
             db.session.commit()  # keeps a lazy expiry that happened above
             too_many()
-        days = current_app.config["IDP_SETTINGS"].enrolment_code_days
+        days = current_settings().enrolment_code_days
         check = stage(utcnow() + timedelta(days=days))
         try:
             db.session.commit()

@@ -1,0 +1,10 @@
+"""Sign-in with ID number or phone and password, sign-out, and the language switch."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+# The route module registers itself on the blueprint above.
+from idp.web.auth import views  # noqa: E402,F401

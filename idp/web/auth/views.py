@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp import i18n
 from idp.errors import Refusal, Throttled
-from idp.extensions import limiter
+from idp.extensions import limiter, login_ip_limit
 from idp.models import UserSession
 from idp.services.identity import accounts, authentication
 from idp.services.identity.logout import sign_out
+from idp.web.auth import bp
 from idp.web.auth.forms import LanguageForm, LoginForm, LogoutForm
 from idp.web.mfa.views import set_challenge_cookie
 from idp.web.oidc.interactions import waiting_portal
@@ -25,17 +26,11 @@ from idp.web.session_cookie import (
     set_session_cookie,
 )
 
-bp = Blueprint("auth", __name__)
-
 
 @bp.record_once
 def _install_language_return(state) -> None:  # type: ignore[no-untyped-def]
     # base.html's language switch returns to the page shown (idp.web.redirects).
     state.app.jinja_env.globals["language_return"] = language_return
-
-
-def _ip_limit() -> str:
-    return current_app.config["IDP_SETTINGS"].login_ip_limit
 
 
 @bp.get("/")
@@ -44,7 +39,7 @@ def index() -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
 def login() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if request.method == "GET":

@@ -18,12 +18,13 @@ from idp.services.business.refusals import OrganisationRefusal
 from idp.services.standing.organisation_access import is_current
 from idp.web.business import bp, labels
 from idp.web.business.forms import InviteForm, MemberEditForm
-from idp.web.business.views import Page, _session, organisation_page, refused_page
+from idp.web.business.views import Page, organisation_page, refused_page
 from idp.web.citizen.forms import ActionForm
+from idp.web.session_cookie import signed_in_session
 
 
 def _actor() -> Actor:
-    session = _session()
+    session = signed_in_session()
     return Actor(account=session.account, session_id=session.id)
 
 
@@ -78,7 +79,7 @@ def _member(public_id: str, member_id: str) -> OrganisationMember:
     POSTs (a representative or admin whose membership is current, organisation verified);
     404 for anybody else, so a suspended or lapsed admin learns nothing about the members."""
     try:
-        viewer = organisations.viewer_membership(_session().account, public_id)
+        viewer = organisations.viewer_membership(signed_in_session().account, public_id)
     except OrganisationRefusal:
         abort(404)
     member = None

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from idp.domain.admin_units import PROVINCES
 from idp.domain.enrolment_code import qr_payload
-from idp.models import MemberRole, MembershipStatus, OrganisationStatus, UserSession, VerificationStatus
+from idp.models import MemberRole, MembershipStatus, OrganisationStatus, VerificationStatus
 from idp.services.business import (
     enrolment,
     organisations,
@@ -29,15 +29,9 @@ from idp.web.business import bp, labels
 from idp.web.business.forms import InviteForm, RegisterOrganisationForm
 from idp.web.citizen.forms import ActionForm
 from idp.web.citizen.verification import qr_data_uri
-from idp.web.session_cookie import current_session
+from idp.web.session_cookie import signed_in_session
 
 Page = tuple[str, int]
-
-
-def _session() -> UserSession:
-    session = current_session()
-    assert session is not None  # require_login
-    return session
 
 
 def _require_csrf(form: Any) -> None:
@@ -50,7 +44,7 @@ def _require_csrf(form: Any) -> None:
 
 @bp.get("/")
 def home() -> str:
-    account = _session().account
+    account = signed_in_session().account
     memberships = organisations.my_memberships(account)
     return render_template(
         "business/home.html", nav="organisations", labels=labels,
@@ -62,7 +56,7 @@ def home() -> str:
 
 def _answer(member_id: str, accept: bool) -> Response | Page:
     _require_csrf(ActionForm())
-    session = _session()
+    session = signed_in_session()
     answer = organisation_invitations.accept if accept else organisation_invitations.decline
     try:
         membership = answer(session.account, member_id, session_id=session.id)
@@ -105,7 +99,7 @@ def decline(member_id: str) -> Response | Page:
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> Response | Page | str:
     form = RegisterOrganisationForm()
-    verified = identity_verified(_session().account)
+    verified = identity_verified(signed_in_session().account)
     if request.method == "GET":
         return render_template("business/register.html", nav="organisations", form=form,
                                identity_verified=verified)
@@ -114,7 +108,7 @@ def register() -> Response | Page | str:
             abort(400)
         return render_template("business/register.html", nav="organisations", form=form,
                                identity_verified=verified), 400
-    session = _session()
+    session = signed_in_session()
     details = RegistrationInput(
         tax_code=form.tax_code.data or "", name=form.name.data or "",
         title=form.title.data or "", province_code=form.province_code.data or "",
@@ -141,7 +135,7 @@ def organisation_page(public_id: str, status: int = 200, *, error: str | None = 
                       invite_form: InviteForm | None = None) -> Page:
     """The organisation's page as the signed-in member sees it (404 for anybody else)."""
     try:
-        membership = organisations.viewer_membership(_session().account, public_id)
+        membership = organisations.viewer_membership(signed_in_session().account, public_id)
     except OrganisationRefusal:
         abort(404)
     organisation = membership.organisation
@@ -187,7 +181,7 @@ def organisation(public_id: str) -> Page:
 @bp.post("/<public_id>/verification/request")
 def verification_request(public_id: str) -> Response | Page:
     _require_csrf(ActionForm())
-    session = _session()
+    session = signed_in_session()
     try:
         enrolment.request_code(session.account, public_id, session_id=session.id)
     except OrganisationRefusal as exc:
@@ -201,7 +195,7 @@ def verification_request(public_id: str) -> Response | Page:
 def verification_cancel(public_id: str) -> Response | Page:
     form = ActionForm()
     _require_csrf(form)
-    session = _session()
+    session = signed_in_session()
     try:
         enrolment.cancel(session.account, public_id, form.target.data or "",
                                       session_id=session.id)

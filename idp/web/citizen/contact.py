@@ -8,18 +8,19 @@ and the link stays usable. No GET changes anything; every POST carries a CSRF to
 
 from __future__ import annotations
 
-from flask import current_app, make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.domain.errors import DomainError
-from idp.domain.phone import display_phone
+from idp.domain.phone import display_phone, mask_phone
 from idp.errors import Refusal, ResendRefused, Throttled, WrongPassword
 from idp.services.identity import contact_change
 from idp.services.identity import contact_email as contact_email_service
+from idp.settings import current_settings
+from idp.web.citizen import bp
 from idp.web.citizen.forms import ActionForm, EmailChangeForm, PhoneChangeForm, PhoneCodeForm
-from idp.web.citizen.views import _session, bp
-from idp.web.session_cookie import current_account
+from idp.web.session_cookie import current_account, signed_in_session
 
 Page = tuple[str, int]
 
@@ -38,7 +39,7 @@ def contact_phone() -> Response | Page:
         return _phone_page(form, 200, changed=request.args.get("changed") == "1")
     if not form.validate_on_submit():
         return _phone_page(form, 400)
-    session = _session()
+    session = signed_in_session()
     try:
         contact_change.request_phone_change(
             session.account, raw_phone=form.phone.data or "",
@@ -66,7 +67,7 @@ def _phone_page(form: PhoneChangeForm, status: int, *, changed: bool = False) ->
 
 @bp.route("/contact/phone/confirm", methods=["GET", "POST"])
 def contact_phone_confirm() -> Response | Page:
-    account = _session().account
+    account = signed_in_session().account
     pending = contact_change.pending_phone(account)
     if request.method == "GET":
         if pending is None:
@@ -78,7 +79,7 @@ def contact_phone_confirm() -> Response | Page:
     if not form.validate_on_submit():
         return _confirm_page(form, pending, 400)
     try:
-        contact_change.confirm_phone(account, form.code.data or "", session_id=_session().id)
+        contact_change.confirm_phone(account, form.code.data or "", session_id=signed_in_session().id)
     except Refusal as exc:
         form.code.errors = [gettext(exc.message)]
         return _confirm_page(form, contact_change.pending_phone(account), 400)
@@ -90,7 +91,7 @@ def _resend(pending) -> Response | Page:  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         return _confirm_page(PhoneCodeForm(formdata=None), pending, 400)
     try:
-        contact_change.resend_phone_code(_session().account)
+        contact_change.resend_phone_code(signed_in_session().account)
     except ResendRefused as exc:
         message = gettext(exc.message, seconds=exc.wait) if exc.wait else gettext(exc.message)
         page, _ = _confirm_page(PhoneCodeForm(formdata=None), pending, 429, resend_message=message)
@@ -108,8 +109,8 @@ def _confirm_page(form: PhoneCodeForm, pending, status: int, *,  # type: ignore[
     form.code.data = ""
     return render_template(
         "citizen/contact_phone_confirm.html", nav="profile", form=form, resend_form=ActionForm(),
-        phone=contact_change.masked_phone(pending.destination) if pending else None,
-        minutes=current_app.config["IDP_SETTINGS"].otp_seconds // 60,
+        phone=mask_phone(pending.destination) if pending else None,
+        minutes=current_settings().otp_seconds // 60,
         resend_message=resend_message), status
 
 
@@ -124,7 +125,7 @@ def contact_email() -> Response | Page:
                            cancelled=request.args.get("cancelled") == "1")
     if not form.validate_on_submit():
         return _email_page(form, 400)
-    session = _session()
+    session = signed_in_session()
     try:
         if form.remove.data:
             contact_email_service.remove_email(
@@ -160,7 +161,7 @@ def _email_page(form: EmailChangeForm, status: int, *, sent: bool = False,
     return render_template("citizen/contact_email.html", nav="profile", form=form, sent=sent,
                            removed=removed, cancelled=cancelled, account=account, pending_form=ActionForm(),
                            pending=contact_email_service.pending_email(account),
-                           hours=current_app.config["IDP_SETTINGS"].email_link_hours), status
+                           hours=current_settings().email_link_hours), status
 
 
 def _refusal_message(exc: ResendRefused) -> str:
@@ -182,7 +183,7 @@ def _retry_after(page: Page, exc: ResendRefused) -> Response:
 @bp.route("/contact/email/confirm-address", methods=["GET", "POST"])
 def contact_email_verify() -> Response | Page:
     """Confirming the address the account already has: a link to it, nothing changes."""
-    account = _session().account
+    account = signed_in_session().account
     if not account.email or account.email_verified_at is not None:
         return redirect(url_for("citizen.contact_email"))
     form = ActionForm()
@@ -191,7 +192,7 @@ def contact_email_verify() -> Response | Page:
     if not form.validate_on_submit():
         return _verify_page(form, 400)
     try:
-        contact_email_service.send_confirmation_link(account, session_id=_session().id,
+        contact_email_service.send_confirmation_link(account, session_id=signed_in_session().id,
                                                      link_path=_email_link_path)
     except ResendRefused as exc:
         return _retry_after(_verify_page(form, 429, error=_refusal_message(exc)), exc)
@@ -202,7 +203,7 @@ def _verify_page(form: ActionForm, status: int, *, sent: bool = False,
                  error: str | None = None) -> Page:
     return render_template("citizen/contact_email_verify.html", nav="profile", form=form,
                            account=current_account(), sent=sent, error=error,
-                           hours=current_app.config["IDP_SETTINGS"].email_link_hours), status
+                           hours=current_settings().email_link_hours), status
 
 
 @bp.post("/contact/email/pending")
@@ -212,7 +213,7 @@ def contact_email_pending() -> Response | Page:
     action = request.form.get("action")
     if not form.validate_on_submit() or action not in ("resend", "cancel"):
         return _email_page(EmailChangeForm(formdata=None), 400)
-    session = _session()
+    session = signed_in_session()
     if action == "cancel":
         contact_email_service.cancel_email_change(session.account, session_id=session.id)
         return redirect(url_for("citizen.contact_email", cancelled=1), code=303)
@@ -228,7 +229,7 @@ def contact_email_pending() -> Response | Page:
 
 @bp.route("/contact/email/confirm/<token>", methods=["GET", "POST"])
 def contact_email_confirm(token: str) -> Page:
-    session = _session()
+    session = signed_in_session()
     form = ActionForm()
     if request.method == "GET":
         valid = contact_email_service.email_link_pending(session.account, token)

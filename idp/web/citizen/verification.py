@@ -18,8 +18,9 @@ from idp.domain.enrolment_code import qr_payload
 from idp.models import RejectReason, VerificationStatus
 from idp.services.identity import enrolment
 from idp.services.platform import qr
+from idp.web.citizen import bp
 from idp.web.citizen.forms import ActionForm
-from idp.web.citizen.views import _session, bp
+from idp.web.session_cookie import signed_in_session
 
 Page = tuple[str, int]
 
@@ -45,7 +46,7 @@ def qr_data_uri(payload: str) -> str:
 
 
 def _page(status: int = 200, *, error: str | None = None) -> Page:
-    standing = enrolment.current(_session().account)
+    standing = enrolment.current(signed_in_session().account)
     pending = standing.verification is not None and \
         standing.verification.status is VerificationStatus.PENDING
     return render_template(
@@ -62,7 +63,7 @@ def verification() -> Page:
 
 @bp.get("/verification/print")
 def verification_print() -> Response | str:
-    standing = enrolment.current(_session().account)
+    standing = enrolment.current(signed_in_session().account)
     found = standing.verification
     if found is None or found.status is not VerificationStatus.PENDING:
         return redirect(url_for("citizen.verification"))
@@ -74,7 +75,7 @@ def verification_print() -> Response | str:
 def verification_request() -> Response | Page:
     if not ActionForm().validate_on_submit():
         abort(400)
-    session = _session()
+    session = signed_in_session()
     try:
         enrolment.request_code(session.account, session_id=session.id)
     except enrolment.EnrolmentError as exc:
@@ -90,7 +91,7 @@ def verification_cancel() -> Response | Page:
     target = form.target.data or ""
     if not enrolment.PUBLIC_ID_RE.fullmatch(target):
         abort(400)
-    session = _session()
+    session = signed_in_session()
     try:
         enrolment.cancel(session.account, target, session_id=session.id)
     except enrolment.VerificationNotFound:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
@@ -12,11 +12,11 @@ from werkzeug.wrappers import Response
 from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone
 from idp.errors import Throttled, WrongPassword
-from idp.models import UserSession
 from idp.services import account_data
 from idp.services.identity import activity as activity_service
 from idp.services.identity import contact_email, devices, logout, password_change
 from idp.services.portals import backchannel, consents
+from idp.web.citizen import bp
 from idp.web.citizen.activity_lines import activity_line
 from idp.web.citizen.forms import ActionForm, DeleteAccountForm, PasswordChangeForm
 from idp.web.citizen.labels import SCOPE_DESCRIPTIONS, short_user_agent
@@ -25,24 +25,9 @@ from idp.web.session_cookie import (
     current_account,
     current_session,
     set_device_cookie,
+    signed_in_session,
+    signed_out_allowed,
 )
-
-bp = Blueprint("citizen", __name__, url_prefix="/account")
-
-
-@bp.before_request
-def require_login() -> Response | None:
-    if request.endpoint == "citizen.deleted":
-        return None
-    if current_session() is None:
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    return None
-
-
-def _session() -> UserSession:
-    session = current_session()
-    assert session is not None  # require_login
-    return session
 
 
 def _deliver(queued: list[int]) -> None:
@@ -72,7 +57,7 @@ def account() -> str:
 @bp.get("/portals")
 def portals() -> str:
     return render_template("citizen/portals.html", nav="portals", form=ActionForm(),
-                           portals=consents.connected_portals(_session().account_id),
+                           portals=consents.connected_portals(signed_in_session().account_id),
                            descriptions=SCOPE_DESCRIPTIONS,
                            revoked=request.args.get("revoked") == "1")
 
@@ -82,7 +67,7 @@ def revoke_portal() -> Response:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    session = _session()
+    session = signed_in_session()
     if not consents.revoke(session.account_id, _target_id(form), session_id=session.id):
         abort(404)
     return redirect(url_for("citizen.portals", revoked=1))
@@ -91,8 +76,8 @@ def revoke_portal() -> Response:
 @bp.get("/sessions")
 def sessions_page() -> str:
     return render_template("citizen/sessions.html", nav="sessions", form=ActionForm(),
-                           current=_session(), short_user_agent=short_user_agent,
-                           sessions=logout.live_sessions(_session().account_id),
+                           current=signed_in_session(), short_user_agent=short_user_agent,
+                           sessions=logout.live_sessions(signed_in_session().account_id),
                            ended=request.args.get("ended") == "1")
 
 
@@ -101,7 +86,7 @@ def end_session() -> Response:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    session = _session()
+    session = signed_in_session()
     queued = logout.end_other_session(session.account_id, _target_id(form),
                                             current_session_id=session.id)
     if queued is None:
@@ -115,14 +100,14 @@ def end_other_sessions() -> Response:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    session = _session()
+    session = signed_in_session()
     _deliver(logout.end_all_other_sessions(session.account_id, current_session_id=session.id))
     return redirect(url_for("citizen.sessions_page", ended=1))
 
 
 @bp.get("/activity")
 def activity() -> str:
-    page = activity_service.activity(_session().account_id,
+    page = activity_service.activity(signed_in_session().account_id,
                                      account_data.parse_page(request.args.get("page")))
     return render_template("citizen/activity.html", nav="activity", page=page,
                            activity_line=activity_line)
@@ -135,7 +120,7 @@ def password() -> str | Response | tuple[str, int]:
         return _password_page(form, 200, done=request.args.get("changed") == "1")
     if not form.validate_on_submit():
         return _password_page(form, 400)
-    session = _session()
+    session = signed_in_session()
     try:
         queued = password_change.change_password(
             session.account, current=form.current_password.data or "",
@@ -175,7 +160,7 @@ def download_data() -> Response:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    session = _session()
+    session = signed_in_session()
     exported = account_data.export(session.account, session_id=session.id)
     response = make_response(json.dumps(exported, ensure_ascii=False, indent=2))
     response.mimetype = "application/json"
@@ -191,7 +176,7 @@ def delete() -> str | Response | tuple[str, int]:
         return _delete_page(form, 200)
     if not form.validate_on_submit():
         return _delete_page(form, 400)
-    session = _session()
+    session = signed_in_session()
     try:
         queued = account_data.delete_account(session.account, form.password.data or "",
                                              session_id=session.id)
@@ -215,7 +200,6 @@ def _delete_page(form: DeleteAccountForm, status: int) -> tuple[str, int]:
 
 
 @bp.get("/deleted")
+@signed_out_allowed
 def deleted() -> str:
     return render_template("citizen/deleted.html")
-from idp.web.citizen import contact as _contact  # noqa: E402,F401  (routes on bp)
-from idp.web.citizen import verification as _verification  # noqa: E402,F401  (routes on bp)

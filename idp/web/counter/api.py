@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from idp.domain.document_check import DocumentCheck, check_address
 from idp.domain.errors import DomainError
+from idp.domain.phone import mask_phone_for_staff
 from idp.models import IdentityVerification, StaffMember
 from idp.services.counter import checks, decisions
 from idp.services.counter.checks import CounterRefusal
@@ -76,7 +77,7 @@ def verification_json(staff: StaffMember, v: IdentityVerification, *,
         return body
     body["citizen"].update(national_id=account.national_id, birthdate=iso(account.birthdate),
                            sex=account.gender.value,
-                           phone=checks.masked_phone(account.phone))
+                           phone=mask_phone_for_staff(account.phone))
     check = None
     if v.document_type is not None:
         check = {"document_type": v.document_type.value, "document_number": v.document_number,

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.errors import Refusal, Throttled
-from idp.extensions import limiter
+from idp.extensions import limiter, login_ip_limit
 from idp.models import StaffMember
 from idp.services.staff import signin
+from idp.settings import current_settings
 from idp.web.counter import api_bp
 from idp.web.counter.guard import api_error, current_staff, current_staff_session
 
@@ -25,10 +26,6 @@ from idp.web.counter.guard import api_error, current_staff, current_staff_sessio
 MAX_BODY_BYTES = 4096
 LIMITS = {"username": signin.MAX_USERNAME_LENGTH, "password": signin.MAX_PASSWORD_LENGTH,
           "totp": signin.MAX_CODE_LENGTH}
-
-
-def _ip_limit() -> str:
-    return current_app.config["IDP_SETTINGS"].login_ip_limit
 
 
 def staff_json(staff: StaffMember) -> dict[str, Any]:
@@ -51,7 +48,7 @@ def _credentials() -> tuple[str, str, str] | None:
 
 
 @api_bp.post("/sessions")
-@limiter.limit(_ip_limit)
+@limiter.limit(login_ip_limit)
 def create_session() -> Response | tuple[Response, int]:
     credentials = _credentials()
     if credentials is None:
@@ -68,7 +65,7 @@ def create_session() -> Response | tuple[Response, int]:
             return api_error(403, "totp_enrolment_required", gettext(exc.message))
         return api_error(401, "invalid_credentials", gettext(
             "The username, password or code is not right."))
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     return jsonify(
         token=new.token,
         idle_timeout_seconds=settings.staff_idle_minutes * 60,

@@ -22,6 +22,7 @@ from flask import jsonify
 from werkzeug.wrappers import Response
 
 from idp.domain.business_check import BusinessCheck, clean_certificate_number, clean_reference
+from idp.domain.phone import mask_phone_for_staff
 from idp.models import OrganisationVerification, StaffMember
 from idp.services.counter import checks as counter_checks
 from idp.services.counter import organisation_checks, organisation_decisions
@@ -101,7 +102,7 @@ def organisation_check_json(staff: StaffMember, v: OrganisationVerification, *,
                         "national_id": representative.national_id,
                         "birthdate": iso(representative.birthdate),
                         "sex": representative.gender.value,
-                        "phone": counter_checks.masked_phone(representative.phone),
+                        "phone": mask_phone_for_staff(representative.phone),
                         "identity_level": representative.identity_loa},
         created_at=iso(v.created_at), expires_at=iso(v.expires_at), check=check,
         **decisions_json(staff, v, people))

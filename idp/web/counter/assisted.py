@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from idp.domain.document_check import PostalAddress
 from idp.domain.errors import DomainError
+from idp.domain.phone import mask_phone_for_staff
 from idp.errors import IdpError, InvalidInput
 from idp.services.counter import assisted_registration
 from idp.services.counter.assisted_registration import (
@@ -22,7 +23,7 @@ from idp.services.counter.assisted_registration import (
     WalkIn,
     WalkInInvalid,
 )
-from idp.services.counter.checks import masked_phone
+from idp.settings import current_settings
 from idp.web.counter import api_bp, bp
 from idp.web.counter.assisted_forms import WalkInForm, parse_body
 from idp.web.counter.check_forms import DOCUMENT_LABELS
@@ -54,7 +55,8 @@ def assisted_start() -> Response | tuple[str, int]:
         return _page(form, 400)
     try:
         walk_in = assisted_registration.register_walk_in(current_staff(), details, check,
-                                                         channel="web")
+                                                         channel="web",
+                                                         activation_link=activation_link())
     except WalkInInvalid as exc:
         _attach(form, exc.errors)
         return _page(form, 400)
@@ -87,8 +89,8 @@ def assisted_done(public_id: str) -> str:
         abort(404)
     return render_template(
         "counter/assisted_done.html", nav="assisted", walk_in=walk_in,
-        masked_phone=masked_phone(walk_in.account.phone), hours=ACTIVATION_CODE_HOURS,
-        activation_link=assisted_registration.activation_link(),
+        masked_phone=mask_phone_for_staff(walk_in.account.phone), hours=ACTIVATION_CODE_HOURS,
+        activation_link=activation_link(),
         document_label=DOCUMENT_LABELS.get(walk_in.verification.document_type),
         again=request.args.get("again") == "1")
 
@@ -110,7 +112,8 @@ def create_registration() -> Response | tuple[Response, int]:
         return _invalid(fields, assisted_registration.walk_in_errors(details, check))
     try:
         walk_in = assisted_registration.register_walk_in(current_staff(), details, check,
-                                                         channel="api")
+                                                         channel="api",
+                                                         activation_link=activation_link())
     except WalkInInvalid as exc:
         return _invalid(fields, exc.errors)
     except (OwnAccount, AccountExists) as exc:
@@ -137,7 +140,12 @@ def _registration_json(walk_in: WalkIn) -> dict[str, Any]:
         "assisted": True,
         "account_status": walk_in.account.status.value,
         "created": walk_in.created,
-        "activation": {"sms_sent_to": masked_phone(walk_in.account.phone),
+        "activation": {"sms_sent_to": mask_phone_for_staff(walk_in.account.phone),
                        "code_valid_hours": ACTIVATION_CODE_HOURS,
-                       "url": assisted_registration.activation_link()},
+                       "url": activation_link()},
     }
+
+
+def activation_link() -> str:
+    """The activation page's absolute address, as the walk-in's SMS and the done page give it."""
+    return current_settings().issuer + url_for("register.activate")

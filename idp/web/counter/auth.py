@@ -7,13 +7,13 @@ browser's session into `g.staff_session` and decided who may reach each step.
 
 from __future__ import annotations
 
-from flask import current_app, g, make_response, redirect, render_template, request, url_for
+from flask import g, make_response, redirect, render_template, request, url_for
 from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.errors import Refusal, Throttled
-from idp.extensions import limiter
+from idp.extensions import limiter, login_ip_limit
 from idp.models import StaffSession
 from idp.services.platform.totp import grouped
 from idp.services.staff import enrolment, signin
@@ -37,10 +37,6 @@ Page = Response | tuple[str, int]
 # shown the new TOTP key, not another sign-in holding the same password.
 SETUP_SESSION_KEY = "counter_setup_session"
 CODE_DAYS = enrolment.CODE_VALIDITY.days
-
-
-def _ip_limit() -> str:
-    return current_app.config["IDP_SETTINGS"].login_ip_limit
 
 
 def _throttled(template: str, form: StaffLoginForm | StaffCodeForm | StaffSetupCodeForm,
@@ -69,7 +65,7 @@ def _start_again() -> Response:
 # --- password ------------------------------------------------------------------------------
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
 def login() -> Page:
     session = g.get("staff_session")
     if request.method == "GET" and session is not None and session.mfa_verified_at is not None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, abort, current_app, g, jsonify, redirect, request, url_for
+from flask import Response, abort, g, jsonify, redirect, request, url_for
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
@@ -27,6 +27,7 @@ from idp.errors import IdpError
 from idp.extensions import csrf
 from idp.models import StaffMember, StaffSession
 from idp.services.staff.sessions import COOKIE_NAME, COOKIE_PATH, load_staff_session
+from idp.settings import current_settings
 from idp.web.counter import api_bp, bp
 
 # Reachable without a verified session: the view itself decides what to show.
@@ -95,14 +96,14 @@ def require_supervisor(view: Callable[..., Any] | None = None) -> Any:
 
 def set_console_cookie(response: Response, token: str) -> None:
     """The console cookie: only sent to /counter, never cross-site (SameSite=Strict)."""
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     response.set_cookie(COOKIE_NAME, token, max_age=settings.staff_absolute_hours * 3600,
                         path=COOKIE_PATH, secure=settings.cookie_secure, httponly=True,
                         samesite="Strict")
 
 
 def clear_console_cookie(response: Response) -> None:
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH, secure=settings.cookie_secure,
                            httponly=True, samesite="Strict")
 

@@ -11,6 +11,7 @@ from typing import Any
 from flask import render_template, request, url_for
 
 from idp.domain.admin_units import PROVINCES
+from idp.domain.phone import mask_phone_for_staff
 from idp.models import OrganisationVerification
 from idp.services.account_data import parse_page
 from idp.services.counter import checks as counter_checks
@@ -46,7 +47,7 @@ def _check_page(verification: OrganisationVerification, status: int = 200,
         actions=counter_checks.allowed_actions(staff, verification),
         staff_names=counter_checks.staff_by_id(verification.clerk_id, verification.decided_by,
                                                verification.revoked_by),
-        masked_phone=counter_checks.masked_phone(representative.phone),
+        masked_phone=mask_phone_for_staff(representative.phone),
         check_form=forms.get("check_form") or BusinessCheckForm(formdata=None),
         reason_form=forms.get("reason_form") or OrgReasonForm(formdata=None),
         approve_form=ApproveForm(formdata=None), provinces=PROVINCES,

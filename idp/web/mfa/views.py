@@ -10,12 +10,8 @@ the way back to that portal (interactions.waiting_portal).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from authlib.common.urls import add_params_to_uri
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
@@ -24,6 +20,8 @@ from idp.errors import Refusal, Throttled
 from idp.oidc.checks import MFA_SKIP_MARKER
 from idp.services.identity import mfa, mfa_challenge, step_up
 from idp.services.platform import qr, totp
+from idp.settings import current_settings
+from idp.web.mfa import bp
 from idp.web.mfa.forms import ConfirmForm, RemoveForm, SetupForm, VerifyForm
 from idp.web.oidc.interactions import waiting_portal
 from idp.web.redirects import safe_next
@@ -33,9 +31,8 @@ from idp.web.session_cookie import (
     device_cookie,
     set_device_cookie,
     set_session_cookie,
+    signed_out_allowed,
 )
-
-bp = Blueprint("mfa", __name__)
 
 CHALLENGE_COOKIE = "postid_mfa"
 CHALLENGE_COOKIE_PATH = "/login/verify"
@@ -45,23 +42,14 @@ def set_challenge_cookie(response: Response, token: str) -> None:
     response.set_cookie(CHALLENGE_COOKIE, token,
                         max_age=int(mfa.CHALLENGE_LIFETIME.total_seconds()),
                         path=CHALLENGE_COOKIE_PATH,
-                        secure=current_app.config["IDP_SETTINGS"].cookie_secure,
+                        secure=current_settings().cookie_secure,
                         httponly=True, samesite="Lax")
 
 
 def _clear_challenge_cookie(response: Response) -> None:
     response.delete_cookie(CHALLENGE_COOKIE, path=CHALLENGE_COOKIE_PATH,
-                           secure=current_app.config["IDP_SETTINGS"].cookie_secure,
+                           secure=current_settings().cookie_secure,
                            httponly=True, samesite="Lax")
-
-
-def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if current_session() is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return view(*args, **kwargs)
-    return wrapper
 
 
 def _next() -> str | None:
@@ -98,13 +86,11 @@ def _security_page(remove_form: RemoveForm | None = None, status: int = 200) -> 
 
 
 @bp.get("/account/security")
-@login_required
 def security() -> tuple[str, int]:
     return _security_page()
 
 
 @bp.post("/account/security/totp/setup")
-@login_required
 def setup() -> Response | tuple[str, int]:
     form = SetupForm()
     account = current_account()
@@ -130,13 +116,11 @@ def _enrol_page(form: ConfirmForm, status: int = 200) -> Response | tuple[str, i
 
 
 @bp.get("/account/security/totp/enrol")
-@login_required
 def enrol() -> Response | tuple[str, int]:
     return _enrol_page(ConfirmForm(formdata=None))
 
 
 @bp.post("/account/security/totp/enrol")
-@login_required
 def confirm() -> Response | tuple[str, int]:
     form = ConfirmForm()
     session = current_session()
@@ -159,7 +143,6 @@ def confirm() -> Response | tuple[str, int]:
 
 
 @bp.post("/account/security/totp/remove")
-@login_required
 def remove() -> Response | tuple[str, int]:
     form = RemoveForm()
     account = current_account()
@@ -198,7 +181,6 @@ def _step_up_page(form: VerifyForm, target: str | None, status: int) -> tuple[st
 
 
 @bp.route("/account/security/step-up", methods=["GET", "POST"], endpoint="step_up")
-@login_required
 def step_up_view() -> Response | tuple[str, int]:
     """A code from the app for the CURRENT session (a portal needs LoA3), then on to `next`.
     Without TOTP yet: the enrolment pages first, which lead back here."""
@@ -237,6 +219,7 @@ def _dead(status: int = 400) -> Response:
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
+@signed_out_allowed
 def verify() -> Response | tuple[str, int]:
     token = request.cookies.get(CHALLENGE_COOKIE)
     if mfa_challenge.load_challenge(token) is None:

@@ -26,6 +26,7 @@ from idp.oidc.discovery import metadata
 from idp.oidc.interaction import AuthorizationContext
 from idp.services.portals import keys
 from idp.services.standing import organisation_access
+from idp.settings import current_settings
 from idp.web.oidc import error_text, interactions
 from idp.web.redirects import safe_next
 from idp.web.session_cookie import current_session
@@ -105,7 +106,7 @@ def _with_iss(response: Response) -> Response:
     if response.status_code in (301, 302, 303) and location:
         i18n.finish_flow()  # back to the portal: the flow's language ends here
         response.headers["Location"] = add_params_to_uri(
-            location, [("iss", current_app.config["IDP_SETTINGS"].issuer)]
+            location, [("iss", current_settings().issuer)]
         )
     return response
 

@@ -7,27 +7,23 @@ request to resume) in every page's URL, down to the "Sign in" link at the end.""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.domain.errors import DomainError
 from idp.errors import Refusal, Throttled
-from idp.extensions import limiter
+from idp.extensions import limiter, login_ip_limit
 from idp.services.identity import mfa, recovery
 from idp.services.platform import otp
 from idp.services.portals import backchannel
+from idp.settings import current_settings
+from idp.web.recovery import bp
 from idp.web.recovery.forms import CodeForm, NewPasswordForm, StartForm
 from idp.web.redirects import next_param
 from idp.web.session_cookie import device_cookie
 
-bp = Blueprint("recovery", __name__)
-
 RECOVERY_COOKIE = "postid_recovery"
-
-
-def _ip_limit() -> str:
-    return current_app.config["IDP_SETTINGS"].login_ip_limit
 
 
 def _deliver(queued: list[int]) -> None:
@@ -42,7 +38,7 @@ def _throttled(page: str, retry_after: int) -> Response:
 
 
 @bp.route("/recover", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
 def start() -> Response | tuple[str, int]:
     form = StartForm()
     if not form.validate_on_submit():
@@ -55,7 +51,7 @@ def start() -> Response | tuple[str, int]:
         page, _ = _start_page(form, 429)
         return _throttled(page, exc.retry_after)
     response = redirect(url_for("recovery.code", next=next_param()), code=303)
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     response.set_cookie(RECOVERY_COOKIE, flow, max_age=recovery.flow_seconds(), path="/recover",
                         secure=settings.cookie_secure, httponly=True, samesite="Lax")
     return response
@@ -70,7 +66,7 @@ def _flow() -> str | None:
 
 
 @bp.route("/recover/code", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
 def code() -> Response | tuple[str, int]:
     if recovery.load_flow(_flow()) is None:
         return redirect(url_for("recovery.start", expired=1, next=next_param()))
@@ -110,11 +106,11 @@ def _code_page(form: CodeForm, status: int) -> tuple[str, int]:
     form.password_confirm.data = ""
     return render_template("recovery/code.html", form=form, next=next_param(),
                            minutes=recovery.flow_seconds() // 60,
-                           hours=current_app.config["IDP_SETTINGS"].email_link_hours), status
+                           hours=current_settings().email_link_hours), status
 
 
 @bp.route("/recover/link/<token>", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
 def link(token: str) -> tuple[str, int] | Response:
     form = NewPasswordForm()
     if request.method == "GET":

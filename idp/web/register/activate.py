@@ -5,7 +5,7 @@ changes anything. The step-1 flow token lives in an HttpOnly cookie scoped to /a
 
 from __future__ import annotations
 
-from flask import current_app, make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
@@ -13,19 +13,16 @@ from werkzeug.wrappers import Response
 from idp.domain.errors import DomainError
 from idp.domain.terms import TERMS_VERSION
 from idp.errors import Refusal, Throttled
-from idp.extensions import limiter
+from idp.extensions import limiter, login_ip_limit
 from idp.i18n import current_language
 from idp.services.identity import activation
+from idp.settings import current_settings
+from idp.web.register import bp
 from idp.web.register.activate_forms import ActivateCodeForm, ChoosePasswordForm, NewCodeForm
-from idp.web.register.views import bp
 from idp.web.session_cookie import current_account, set_session_cookie
 
 ACTIVATION_COOKIE = "postid_activation"
 COOKIE_PATH = "/activate"
-
-
-def _ip_limit() -> str:
-    return current_app.config["IDP_SETTINGS"].login_ip_limit
 
 
 def _flow() -> str | None:
@@ -39,7 +36,7 @@ def _throttled(page: str, retry_after: int) -> Response:
 
 
 @bp.route("/activate", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
 def activate() -> Response | tuple[str, int]:
     if request.method == "GET" and activation.load_flow(_flow()) is not None:
         return redirect(url_for("register.activate_password"))  # step 1 done, step 2 left
@@ -57,7 +54,7 @@ def activate() -> Response | tuple[str, int]:
         form.form_errors.append(gettext(exc.message))
         return _code_page(form, 400)
     response = redirect(url_for("register.activate_password"), code=303)
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     response.set_cookie(ACTIVATION_COOKIE, flow, max_age=activation.FLOW_SECONDS, path=COOKIE_PATH,
                         secure=settings.cookie_secure, httponly=True, samesite="Lax")
     return response
@@ -69,7 +66,7 @@ def _code_page(form: ActivateCodeForm, status: int) -> tuple[str, int]:
 
 
 @bp.route("/activate/new-code", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
 def activate_new_code() -> Response | tuple[str, int]:
     form = NewCodeForm()
     if not form.validate_on_submit():
@@ -88,7 +85,7 @@ def _new_code_page(form: NewCodeForm, status: int) -> tuple[str, int]:
 
 
 @bp.route("/activate/password", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
 def activate_password() -> Response | tuple[str, int]:
     loaded = activation.load_flow(_flow())
     if loaded is None:

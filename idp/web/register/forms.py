@@ -20,10 +20,10 @@ from idp.web.register.fields import (
     name_lacks_marks,
     national_id_field,
     new_password_fields,
+    parse_date,
     phone_field,
     sms_code_field,
 )
-from idp.web.register.fields import parse_date as _parse_date
 
 
 class RegisterForm(BirthdateMixin, PasswordConfirmMixin, FlaskForm):
@@ -59,7 +59,7 @@ class RegisterForm(BirthdateMixin, PasswordConfirmMixin, FlaskForm):
 
     @property
     def birthdate_value(self) -> date | None:
-        return _parse_date(self.birthdate.data)
+        return parse_date(self.birthdate.data)
 
 
 class ConfirmCodeForm(FlaskForm):

@@ -5,15 +5,16 @@ durations they state come from the settings the code enforces."""
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import render_template
 
 from idp.domain.terms import TERMS_VERSION
-from idp.web.register.views import bp
+from idp.settings import current_settings
+from idp.web.register import bp
 
 
 def _page(template: str) -> str:
     return render_template(template, terms_version=TERMS_VERSION,
-                           settings=current_app.config["IDP_SETTINGS"])
+                           settings=current_settings())
 
 
 @bp.get("/terms")

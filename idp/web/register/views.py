@@ -7,22 +7,23 @@ code has signed the new citizen in."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 from flask import session as form_session
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from idp.domain.phone import mask_phone
 from idp.domain.terms import TERMS_VERSION
 from idp.errors import Refusal, ResendRefused, Throttled
-from idp.extensions import limiter
+from idp.extensions import limiter, login_ip_limit
 from idp.i18n import current_language
 from idp.services.identity import registration
 from idp.services.identity.accounts import CitizenDetails, citizen_errors, validate_citizen
+from idp.settings import current_settings
 from idp.web.redirects import next_param
+from idp.web.register import bp
 from idp.web.register.forms import ConfirmCodeForm, EmailConfirmForm, RegisterForm, ResendForm
 from idp.web.session_cookie import current_account, set_session_cookie
-
-bp = Blueprint("register", __name__)
 
 REGISTRATION_COOKIE = "postid_registration"
 REGISTRATION_COOKIE_SECONDS = 3600
@@ -30,12 +31,8 @@ REGISTRATION_COOKIE_SECONDS = 3600
 FORM_FIELDS = ("national_id", "full_name", "birthdate", "gender", "phone", "email", "password")
 
 
-def _ip_limit() -> str:
-    return current_app.config["IDP_SETTINGS"].login_ip_limit
-
-
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
 def start() -> Response | tuple[str, int]:
     form = RegisterForm()
     if request.method == "GET":
@@ -82,7 +79,7 @@ def _register_page(form: RegisterForm, status: int) -> tuple[str, int]:
 
 
 def _set_registration_cookie(response: Response, token: str) -> None:
-    settings = current_app.config["IDP_SETTINGS"]
+    settings = current_settings()
     response.set_cookie(REGISTRATION_COOKIE, token, max_age=REGISTRATION_COOKIE_SECONDS,
                         path="/register", secure=settings.cookie_secure, httponly=True,
                         samesite="Lax")
@@ -93,7 +90,7 @@ def _registration_token() -> str | None:
 
 
 @bp.route("/register/confirm", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
 def confirm() -> Response | tuple[str, int]:
     pending = registration.load(_registration_token())
     if pending is None:
@@ -128,8 +125,8 @@ def _confirm_page(form: ConfirmCodeForm, pending, status: int, *,  # type: ignor
                   resend_message: str | None = None, resent: bool = False) -> tuple[str, int]:
     form.code.data = ""
     return render_template("register/confirm.html", form=form, resend_form=ResendForm(),
-                           phone=_masked(pending.phone),
-                           minutes=current_app.config["IDP_SETTINGS"].otp_seconds // 60,
+                           phone=mask_phone(pending.phone),
+                           minutes=current_settings().otp_seconds // 60,
                            resend_message=resend_message,
                            resent=resent, next=next_param(),
                            # POST /register/resend has no page of its own: the switch
@@ -137,14 +134,8 @@ def _confirm_page(form: ConfirmCodeForm, pending, status: int, *,  # type: ignor
                            language_next=url_for("register.confirm", next=next_param())), status
 
 
-def _masked(phone: str) -> str:
-    """+84912345678 -> 0912 *** 678: enough to recognise, not a full echo."""
-    local = "0" + phone[3:] if phone.startswith("+84") else phone
-    return f"{local[:4]} *** {local[-3:]}"
-
-
 @bp.post("/register/resend")
-@limiter.limit(_ip_limit)
+@limiter.limit(login_ip_limit)
 def resend() -> Response | tuple[str, int]:
     pending = registration.load(_registration_token())
     if pending is None:
@@ -168,7 +159,7 @@ def resend() -> Response | tuple[str, int]:
 
 
 @bp.route("/register/email/<token>", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit, methods=["POST"])
 def email_link(token: str) -> tuple[str, int]:
     form = EmailConfirmForm()
     if request.method == "GET":
@@ -181,6 +172,3 @@ def email_link(token: str) -> tuple[str, int]:
         return render_template("register/email.html", form=form, state="done", token=token), 200
     return render_template("register/email.html", form=form, state="invalid", token=token), 404
 
-
-# Register /activate, /terms and /privacy on bp.
-from idp.web.register import activate, legal  # noqa: E402,F401

@@ -24,12 +24,12 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge, OtpPurpose
+from idp.services.counter import assisted_registration
 from idp.services.counter.assisted_registration import (
     ACTIVATION_CODE_HOURS,
     AccountExists,
     OwnAccount,
     WalkInInvalid,
-    register_walk_in,
 )
 from idp.services.identity import activation, authentication
 from idp.services.platform import otp, passwords, throttle
@@ -39,6 +39,11 @@ from tests.staff_factories import enrolled_clerk, post_office
 NEW_PASSWORD = "blue mango river lantern"
 WALK_IN_ID = "001099012345"
 LINK_PATH = "/register/email/{}".format
+ACTIVATION_LINK = "https://id.example.test/activate"  # what the counter pages pass in
+
+
+def register_walk_in(*args, **kwargs):
+    return assisted_registration.register_walk_in(*args, activation_link=ACTIVATION_LINK, **kwargs)
 
 
 def card(**overrides) -> DocumentCheck:  # type: ignore[no-untyped-def]
@@ -88,7 +93,7 @@ def test_walk_in_creates_a_pending_account_a_submitted_check_and_an_sms(clerk):
     lifetime = challenge.expires_at - utcnow()
     assert timedelta(hours=ACTIVATION_CODE_HOURS - 1) < lifetime <= timedelta(hours=ACTIVATION_CODE_HOURS)
     sms = db.session.scalar(select(OutboxMessage))
-    assert sms.recipient == "+84912345678" and "/activate" in sms.body
+    assert sms.recipient == "+84912345678" and ACTIVATION_LINK in sms.body
     assert tags() == ["account.create", "counter.registration.assisted"]
     event = db.session.scalar(select(AuditEvent).where(
         AuditEvent.tag == AuditTag.COUNTER_ASSISTED_REGISTRATION.value))
