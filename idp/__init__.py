@@ -69,7 +69,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         MAX_FORM_MEMORY_SIZE=MAX_BODY_BYTES,
         WTF_CSRF_TIME_LIMIT=None,  # bound to the form cookie instead of a clock
-        # The strict Referer check cannot work with Referrer-Policy: no-referrer (DESIGN §6);
+        # The strict Referer check cannot work with Referrer-Policy: no-referrer (docs/architecture.md §7);
         # the token is bound to the SameSite=Lax form cookie instead.
         WTF_CSRF_SSL_STRICT=False,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,

@@ -54,14 +54,14 @@ class Settings:
     cookie_secure: bool = True
     log_level: str = "INFO"
     default_locale: str = "vi"
-    # Password hashing (DESIGN §6): argon2id; hashes are upgraded at login when these change.
+    # Password hashing (docs/architecture.md §7): argon2id; hashes are upgraded at login when these change.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
     argon2_parallelism: int = 4
-    # Sessions (DESIGN §6): idle and absolute timeouts for citizens.
+    # Sessions (docs/architecture.md §7): idle and absolute timeouts for citizens.
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
-    # Counter staff (DESIGN §6 "shorter for staff"): a console left alone locks quickly, and
+    # Counter staff (docs/architecture.md §8): a console left alone locks quickly, and
     # no staff session outlives a working shift.
     staff_idle_minutes: int = 15
     staff_absolute_hours: int = 9
@@ -78,13 +78,13 @@ class Settings:
     # Every class of asker together, per number (sms_limits): the four classes' caps.
     sms_per_number_ceiling: str = "20 per hour;40 per day"
     sms_total_limit: str = "50000 per day"
-    # OIDC lifetimes (DESIGN §4).
+    # OIDC lifetimes (docs/architecture.md §5).
     authorization_code_seconds: int = 60
     access_token_seconds: int = 600
     id_token_seconds: int = 600
     refresh_token_days: int = 30
     consent_text_version: str = "2026-11"
-    # Self-service (DESIGN §6): one-time codes, registration.
+    # Self-service (docs/architecture.md §7): one-time codes, registration.
     otp_seconds: int = 600
     email_link_hours: int = 24
     registration_hours: int = 24

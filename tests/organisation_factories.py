@@ -26,7 +26,7 @@ from idp.models import (
 )
 from idp.models.base import utcnow
 
-TAX_CODE = "0100233488"  # valid check digit (DESIGN §7)
+TAX_CODE = "0100233488"  # valid check digit (docs/architecture.md §13)
 OTHER_TAX_CODE = "0314409058"
 HEAD_OFFICE = {"street": "35 Ngô Quyền", "ward": "Phường Hoàn Kiếm", "province_code": "01"}
 

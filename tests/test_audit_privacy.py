@@ -1,4 +1,4 @@
-"""Audit events carry ids and codes, never raw personal data (DESIGN §5): a citizen goes
+"""Audit events carry ids and codes, never raw personal data (docs/architecture.md §11): a citizen goes
 through the real flows in a browser, and no stored event's data holds their ID number, phone,
 e-mail address, name, IP address or full user agent."""
 

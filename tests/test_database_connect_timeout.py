@@ -1,4 +1,4 @@
-"""Opening a PostgreSQL connection gives up after POSTGRES_CONNECT_TIMEOUT seconds (issue 11).
+"""Opening a PostgreSQL connection gives up after POSTGRES_CONNECT_TIMEOUT seconds.
 
 Without it libpq waits as long as the server does not answer, and the request thread with it.
 """

@@ -1,4 +1,4 @@
-"""The audit log is append-only (DESIGN §5): no code path in idp/ updates or deletes audit
+"""The audit log is append-only (docs/architecture.md §11): no code path in idp/ updates or deletes audit
 events, only the chain service moves the head, and erasing an account keeps its events."""
 
 from __future__ import annotations

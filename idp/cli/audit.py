@@ -1,4 +1,4 @@
-"""`idp audit ...`: verify the audit log's hash chain and export its head (DESIGN §5).
+"""`idp audit ...`: verify the audit log's hash chain and export its head (docs/architecture.md §11).
 
 `verify` exits 0 on an intact chain and 1 naming the first bad event; run it on a schedule
 and alert on exit 1. Publish `head --json` to a witness outside the database (docs/audit.md)

@@ -22,7 +22,7 @@ from idp.services.portals import clients as client_service
 
 MAX_JWKS_FILE_BYTES = 64 * 1024
 ONCE = "Store the client_secret now: it is shown only this once (lost? use rotate-secret)."
-# LoA1/LoA2/LoA3 in any case, or the URNs (DESIGN §4).
+# LoA1/LoA2/LoA3 in any case, or the URNs (docs/architecture.md §9).
 ACR_CHOICE = click.Choice([*ACR_ALIASES, *LOA_ACR.values()], case_sensitive=False)
 ACR_HELP = "Lowest level of assurance accepted: LoA1, LoA2, LoA3 or the urn:vn:postid:loa:N value."
 PROFILE_CHOICE = click.Choice([profile.value for profile in ClaimsProfile], case_sensitive=False)

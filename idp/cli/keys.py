@@ -1,4 +1,4 @@
-"""`idp keys ...`: signing-key rotation and listing (DESIGN §4, OIDC Core §10.1.1).
+"""`idp keys ...`: signing-key rotation and listing (docs/architecture.md §5, OIDC Core §10.1.1).
 
 Rotate on a schedule (e.g. monthly) and after any suspected exposure: the NEXT key has then
 been in the JWKS for a whole period before it starts signing.

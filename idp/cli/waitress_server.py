@@ -1,4 +1,4 @@
-"""waitress's server, bounded so that no number of slow or stalled clients stops it (issue 11).
+"""waitress's server, bounded so that no number of slow or stalled clients stops it.
 
 Stock waitress (3.0) has two gaps this closes:
 

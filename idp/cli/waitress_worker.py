@@ -2,7 +2,7 @@
 
 gunicorn's gthread worker hands a connection to a thread as soon as a byte arrives and that
 thread then blocks reading the rest: a few clients that send headers and part of a body and
-stall hold every thread, and /healthz goes unanswered (issue 11). waitress reads each request,
+stall hold every thread, and /healthz goes unanswered. waitress reads each request,
 headers and body, in one event loop and queues it for a thread only once it is complete;
 idp.cli.waitress_server bounds how long a connection may take to send it and keeps accepting
 at the connection limit. gunicorn stays the process manager: `--workers`, the worker heartbeat

@@ -8,7 +8,7 @@ portal adds on top: the RFC 9207 `iss` check, the userinfo `sub` check, a CSRF-p
 sign-out, a check that the returned `acr` reaches the level we asked for, and a friendly
 page for every way the provider can say no.
 
-Levels (DESIGN §4) are asked for as an essential `acr` in the claims parameter (OIDC Core
+Levels (docs/architecture.md §9) are asked for as an essential `acr` in the claims parameter (OIDC Core
 §5.5.1.1): the provider must meet it or answer error=unmet_authentication_requirements.
 Signing in on behalf of an organisation adds the scope `organization` and prompt=select_account,
 so the person chooses every time whom they act for (themself or one of their organisations).

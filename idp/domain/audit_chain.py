@@ -1,4 +1,4 @@
-"""The audit log's hash chain (DESIGN §5): hash = SHA-256(prev_hash || canonical event).
+"""The audit log's hash chain (docs/architecture.md §11): hash = SHA-256(prev_hash || canonical event).
 
 Pure functions with no Flask or database imports, so the migration that chains events written
 before the chain existed and `idp audit verify` compute exactly the same bytes. The canonical

@@ -1,4 +1,4 @@
-"""What a clerk records about an organisation at the counter (DESIGN §5, business accounts):
+"""What a clerk records about an organisation at the counter (docs/architecture.md §8, business accounts):
 the business registration certificate, the representative's ID card, and why the person at
 the counter may act for the organisation. Pure rules: the services decide what to do with the
 problems found.

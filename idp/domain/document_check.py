@@ -1,8 +1,8 @@
-"""What a clerk records about the physical ID document at the counter (DESIGN §5), and the
+"""What a clerk records about the physical ID document at the counter (docs/architecture.md §8), and the
 verified postal address. Pure rules: the services decide what to do with the problems found.
 
 A check can be *submitted* for approval only if it has no problem; a problem means the clerk
-must reject with a reason code (an expired card is a rejection, DESIGN §5).
+must reject with a reason code (an expired card is a rejection, docs/architecture.md §8).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Enrolment codes for counter verification (DESIGN §5): short, read aloud or typed by a clerk.
+"""Enrolment codes for counter verification (docs/architecture.md §8): short, read aloud or typed by a clerk.
 
 8 characters from an alphabet without look-alikes (no 0/O, 1/I/L, U/V), shown as XXXX-XXXX:
 29^8 ≈ 5·10^11 codes, so guessing a live one at a counter is hopeless. Typing is forgiving:

@@ -29,7 +29,7 @@ DEFAULT_MAX_LENGTH = 100
 _LOOKALIKE_D = str.maketrans({"\u00d0": "\u0110", "\u0189": "\u0110"})
 
 # Đ/đ have a stroke, not a combining mark, so NFD leaves them intact; the
-# search key must map them explicitly (DESIGN.md section 7).
+# search key must map them explicitly (docs/architecture.md §13).
 _STROKE_D = str.maketrans({"\u0111": "d", "\u0110": "D", "\u00d0": "D", "\u0189": "D"})
 
 # ASCII apostrophe and U+2019 (the typographic one phones insert) appear in

@@ -1,4 +1,4 @@
-"""Rules for organisations and their members (DESIGN §1, §5, §7). Pure functions: the services
+"""Rules for organisations and their members (docs/architecture.md §10, §13). Pure functions: the services
 decide what to store and what to audit.
 
 - An organisation's name is kept as on its registration certificate: NFC, single spaces,

@@ -1,4 +1,4 @@
-"""Password rules (DESIGN §6, after NIST SP 800-63B §5.1.1.2): length, not common, not the
+"""Password rules (docs/architecture.md §7, after NIST SP 800-63B §5.1.1.2): length, not common, not the
 person's own identifiers. No composition rules: they make passwords worse, not stronger."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Source: the province codes of Circular 07/2016/TT-BCA, which Decree
 137/2015/ND-CP art. 7 uses for the first three digits (63 provinces as they
-stood before the 2025 merger); transcribed from DESIGN.md section 7.
+stood before the 2025 merger); see docs/architecture.md §13.
 
 These are NOT the codes of the 34 provincial units created on 1 Jul 2025
 (Resolution 202/2025/QH15): e.g. ID prefix 010 is the old Lào Cai, while the
@@ -85,7 +85,7 @@ ID_PREFIXES: Mapping[str, str] = MappingProxyType(
     }
 )
 
-# DESIGN.md section 7: a birth registered abroad carries a country code in
+# docs/architecture.md §13: a birth registered abroad carries a country code in
 # place of the province, in the range 1xx-2xx. The country list itself is not
 # published with the circular, so every code in the range is accepted.
 ABROAD_PREFIXES: frozenset[str] = frozenset(f"{n:03d}" for n in range(100, 300))

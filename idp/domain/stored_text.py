@@ -2,7 +2,7 @@
 
 PostgreSQL text and JSON fields cannot hold NUL (U+0000), and a lone UTF-16 surrogate
 (U+D800–U+DFFF, which JSON's "\\ud800" escape or a form decoder can produce) cannot be encoded
-as UTF-8 at all: input carrying either is refused before it reaches a query (issue 11).
+as UTF-8 at all: input carrying either is refused before it reaches a query.
 """
 
 from __future__ import annotations

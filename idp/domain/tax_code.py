@@ -1,6 +1,6 @@
 """Tax code (mã số thuế / mã số doanh nghiệp).
 
-Three shapes (DESIGN.md section 7):
+Three shapes (docs/architecture.md §13):
 
 * enterprise: 10 digits. d1-d2 province, d3-d9 sequence (not all zero),
   d10 check digit: c = 10 - (sum(d_i * w_i) mod 11), w = 31, 29, 23, 19, 17,

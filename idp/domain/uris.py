@@ -4,7 +4,7 @@ Redirect URIs are later compared by exact string match (RFC 9700 §2.1, OIDC Cor
 so nothing here normalises: an address is accepted exactly as given or refused. Rules:
 absolute, no fragment (RFC 6749 §3.1.2, OIDC Back-Channel Logout §2.2), no userinfo
 (RFC 9700 §4.1.1 lists it among open-redirect tricks), no wildcards, `https` - or `http` only on
-a loopback host for development clients (RFC 8252 §7.3, DESIGN §4).
+a loopback host for development clients (RFC 8252 §7.3, docs/architecture.md §5).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ class Account(Base):
     __tablename__ = "account"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    # Opaque, stable subject identifier (DESIGN §4): never derived from the national ID.
+    # Opaque, stable subject identifier (docs/architecture.md §5): never derived from the national ID.
     sub: Mapped[str] = mapped_column(String(43), unique=True)
     # 12-digit personal ID number, digits only; unique across accounts.
     national_id: Mapped[str] = mapped_column(String(12), unique=True)

@@ -108,7 +108,7 @@ class AuditEvent(Base):
     # Source of the action: "web", "cli", "api".
     channel: Mapped[str] = mapped_column(String(16), default="web")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # Hash chain (DESIGN §5): seq is gap-free from 1; hash = SHA-256(prev_hash || canonical
+    # Hash chain (docs/architecture.md §11): seq is gap-free from 1; hash = SHA-256(prev_hash || canonical
     # event). Assigned just before commit under the chain-head lock (idp/services/platform/audit.py).
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64))

@@ -28,7 +28,7 @@ class SubjectType(enum.Enum):
 class ClaimsProfile(enum.Enum):
     STANDARD = "standard"  # OIDC claims only
     # Also the claim names of the National Public Service Portal (Cổng dịch vụ công quốc gia)
-    # that existing portals consume (DESIGN §4; formats in docs/claims-dvcqg.md).
+    # that existing portals consume (docs/architecture.md §5; formats in docs/claims-dvcqg.md).
     DVCQG = "dvcqg"
 
 

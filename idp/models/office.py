@@ -1,4 +1,4 @@
-"""Post offices: the tenants of the counter console (DESIGN §5, §6 "post office = tenant")."""
+"""Post offices: the tenants of the counter console (docs/architecture.md §8)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Organisations (businesses, dependent units, household businesses), their verification at a
-post-office counter, and their members (DESIGN §1, §5).
+post-office counter, and their members (docs/architecture.md §10).
 
 An organisation is registered online by a citizen, its representative, and identified by its
 tax code (one organisation per tax code). It can be acted for (signing in to a portal on its

@@ -1,7 +1,7 @@
 """Self-registration before the phone is confirmed, and one-time codes/links.
 
 A registration is not an account: nothing exists under the person's ID number until the
-phone code is confirmed, and unconfirmed registrations simply expire (DESIGN §6: nothing
+phone code is confirmed, and unconfirmed registrations simply expire (docs/architecture.md §7: nothing
 half-written).
 """
 

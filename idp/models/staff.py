@@ -1,5 +1,5 @@
 """Counter staff and their sessions. Staff are not citizen accounts: they sign in at /counter
-with their own password and a TOTP that is always required (DESIGN §6)."""
+with their own password and a TOTP that is always required (docs/architecture.md §8)."""
 
 from __future__ import annotations
 

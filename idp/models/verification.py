@@ -1,4 +1,4 @@
-"""In-person identity verification at a post-office counter (DESIGN §5).
+"""In-person identity verification at a post-office counter (docs/architecture.md §8).
 
 pending (citizen holds an enrolment code) -> submitted (a clerk checked the card) ->
 approved | rejected (a supervisor of the same office decided); also expired, cancelled, and

@@ -1,4 +1,4 @@
-"""What a relying party asks for as level of assurance (DESIGN §4 "Levels of assurance").
+"""What a relying party asks for as level of assurance (docs/architecture.md §9).
 
 Three sources, two strengths (OIDC Core §3.1.2.1, §5.5.1.1):
 - `acr_values` (space-separated, in order of preference) is voluntary: best effort, and the

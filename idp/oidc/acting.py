@@ -1,5 +1,5 @@
 """Claims that depend on whom the person acts as: `organization` (scope `organization`,
-DESIGN §4) and, for a client registered with the `dvcqg` profile, the National Public Service
+docs/architecture.md §10) and, for a client registered with the `dvcqg` profile, the National Public Service
 Portal names (docs/claims-dvcqg.md), whose LoaiTaiKhoan tells a person from an organisation.
 
 Above both idp.oidc.claims and idp.oidc.dvcqg: the profile spells again what the standard

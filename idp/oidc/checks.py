@@ -3,7 +3,7 @@
 Each check either passes (returns None), asks for an interaction (returns an Interaction:
 sign in, get verified, second factor, who the person acts as, or consent), or raises an
 OAuth2Error that is redirected to the client's (already validated) redirect_uri.
-OIDC Core §3.1.2.1–§3.1.2.6 and §5.5; levels of assurance per DESIGN §4.
+OIDC Core §3.1.2.1–§3.1.2.6 and §5.5; levels of assurance per docs/architecture.md §9.
 """
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ def require_acr(ctx: AuthorizationContext) -> Interaction | None:
 
 
 def require_mfa(ctx: AuthorizationContext) -> Interaction | None:
-    """A missing second factor is a step-up in this flow (DESIGN §4).
+    """A missing second factor is a step-up in this flow (docs/architecture.md §9).
 
     Required level: the TOTP challenge, or enrolment first. With prompt=none that is
     login_required when a code would do (an authentication screen) and interaction_required
@@ -230,7 +230,7 @@ def _standing_consent(ctx: AuthorizationContext) -> Interaction | None:
 
 
 Check = Callable[[AuthorizationContext], Interaction | None]
-# In this order (STYLE.md: login with max_age, acr, mfa, consent): each check relies on the
+# In this order (docs/architecture.md §6: login with max_age, acr, mfa, consent): each check relies on the
 # ones before it (a session, a reachable level, the membership the consent page names).
 CHECKS: tuple[Check, ...] = (
     check_request_parameters,

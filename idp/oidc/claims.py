@@ -1,6 +1,6 @@
 """What a portal learns about a person: level of assurance and the claims of each scope.
 
-The subject and the scope -> claims table (DESIGN §4) are in idp.services.portals.subjects;
+The subject and the scope -> claims table (docs/architecture.md §5) are in idp.services.portals.subjects;
 OIDC Core §5.1 gives the claim formats, RFC 8176 the `amr` values. What depends on whom the
 person acts as (`organization`, the dvcqg profile) builds on this in idp.oidc.acting.
 """
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 LOA_ACR = {1: "urn:vn:postid:loa:1", 2: "urn:vn:postid:loa:2", 3: "urn:vn:postid:loa:3"}
 ACR_ALIASES = {"LoA1": LOA_ACR[1], "LoA2": LOA_ACR[2], "LoA3": LOA_ACR[3]}
-# Every spelling of a level a request may use (DESIGN §4): the URN or its alias.
+# Every spelling of a level a request may use (docs/architecture.md §9): the URN or its alias.
 ACR_LEVELS = {acr: level for level, acr in LOA_ACR.items()}
 ACR_LEVELS.update({alias: ACR_LEVELS[acr] for alias, acr in ACR_ALIASES.items()})
 

@@ -1,5 +1,5 @@
 """The `dvcqg` claims profile: the claim names of the National Public Service Portal (Cổng
-Dịch vụ công quốc gia) that existing Vietnamese portals consume (DESIGN §4).
+Dịch vụ công quốc gia) that existing Vietnamese portals consume (docs/architecture.md §5).
 
 A client registered with `--claims-profile dvcqg` receives these *in addition to* the standard
 claims, and never more than them: each name below is another spelling of a value the granted

@@ -57,7 +57,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         if not uri:
             raise InvalidRequestError("Missing 'redirect_uri' in request.")
         if not client.check_redirect_uri(uri):
-            # The URI is not echoed: it is attacker-controlled input (DESIGN §6).
+            # The URI is not echoed: it is attacker-controlled input (docs/architecture.md §5).
             raise InvalidRequestError("The redirect_uri is not registered for this client.")
         return uri
 

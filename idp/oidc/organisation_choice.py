@@ -1,4 +1,4 @@
-"""Signing in on behalf of an organisation (DESIGN §4, scope `organization`).
+"""Signing in on behalf of an organisation (docs/architecture.md §10, scope `organization`).
 
 After sign-in (and any step-up), a request with the `organization` scope needs an answer to
 "who are you acting as?": the person themselves, or one of the organisations they may act for

@@ -1,7 +1,7 @@
 """PKCE (RFC 7636), stricter than Authlib's default: S256 only, required for every client.
 
-Authlib allows `plain` and forces PKCE only on public clients (STYLE.md); RFC 9700 §2.1.1
-says confidential clients should use it too, and our profile requires it (DESIGN §4).
+Authlib allows `plain` and forces PKCE only on public clients; RFC 9700 §2.1.1
+says confidential clients should use it too, and our profile requires it (docs/architecture.md §5).
 """
 
 from __future__ import annotations

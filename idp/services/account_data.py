@@ -1,4 +1,4 @@
-"""What the account page shows and does (DESIGN §4, §7): live sessions, the activity history,
+"""What the account page shows and does (docs/architecture.md §7, §12): live sessions, the activity history,
 the data export and the deletion of an account. Connected portals and their consent are in
 idp.services.portals.consents.
 

@@ -4,7 +4,7 @@ The request class: a form body the app cannot read is the client's error (400), 
 
 werkzeug's multipart parser keeps a part whose Content-Disposition has no `name` under the key
 None; Flask-WTF's CSRF check (and any view) then fails on `None.endswith` with a 500 on every
-form (issue 11). RFC 7578 §4.2 requires the name, so such a body is refused as malformed.
+form. RFC 7578 §4.2 requires the name, so such a body is refused as malformed.
 
 An invalid chunked body (`Transfer-Encoding: chunked`, chunk size `ZZ`) is refused with 400 by
 `idp serve` itself (waitress decodes chunks before the app runs). gunicorn's own parser raised a

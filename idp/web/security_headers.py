@@ -1,4 +1,4 @@
-"""Response headers required on every page (DESIGN §6)."""
+"""Response headers required on every page (docs/architecture.md §7)."""
 
 from flask import Flask, Response
 

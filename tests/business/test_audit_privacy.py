@@ -1,5 +1,5 @@
 """Organisation events carry public ids and codes only: no tax code, organisation name, ID
-number, phone or typed value, on success or refusal (DESIGN §5)."""
+number, phone or typed value, on success or refusal (docs/architecture.md §11)."""
 
 from __future__ import annotations
 

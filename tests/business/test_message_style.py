@@ -1,4 +1,4 @@
-"""One style for the Vietnamese error messages of the business forms (issue 11): a plain
+"""One style for the Vietnamese error messages of the business forms: a plain
 imperative (“Nhập…”, “Chọn…”), as the rest of the product words its errors, never “Hãy nhập…”
 or “Hãy chọn…” next to them."""
 

@@ -58,7 +58,7 @@ def test_serve_refuses_bad_configuration(tmp_path):
 
 def test_requests_waiting_when_sigterm_arrives_are_all_answered(database_url, tmp_path):
     # Complete requests still in the listen backlog were reset when the worker stopped
-    # accepting: a 502 at the proxy for each, on every restart (issue 11).
+    # accepting: a 502 at the proxy for each, on every restart.
     request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
     with serving_idp(database_url, tmp_path) as served, ExitStack() as stack:
         clients = []
@@ -93,7 +93,7 @@ def test_serve_creates_no_control_socket(database_url, tmp_path):
 def test_request_on_a_kept_alive_connection_just_after_sigterm_is_answered(database_url,
                                                                            tmp_path):
     # Idle kept-alive connections were closed as soon as nothing ran: a request sent on one
-    # just after SIGTERM (the client or proxy could not know yet) got no answer (issue 11).
+    # just after SIGTERM (the client or proxy could not know yet) got no answer.
     keep_alive = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
     with serving_idp(database_url, tmp_path) as served, \
             socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:

@@ -1,7 +1,7 @@
 """The access log of `idp serve` holds route patterns, never a token, and one line per request.
 
 Paths carry secrets (/recover/link/<token>) and waitress percent-decodes them, so a %0a in a
-path wrote a line break, and a forged line, into the log (issue 11).
+path wrote a line break, and a forged line, into the log.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Malformed bodies sent as raw bytes to the real server: 400, never 500 (issue 11).
+"""Malformed bodies sent as raw bytes to the real server: 400, never 500.
 
 The same bodies through the test client: tests/web/test_unreadable_bodies.py.
 """

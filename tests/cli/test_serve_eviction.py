@@ -1,5 +1,5 @@
 """Which connection makes room at the connection limit, and how many one address may hold
-(idp.cli.waitress_server, issue 11): connections that never sent a byte go before a client's
+(idp.cli.waitress_server): connections that never sent a byte go before a client's
 partial request, and without a proxy in front one address cannot take every slot."""
 
 from __future__ import annotations

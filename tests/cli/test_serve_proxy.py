@@ -1,4 +1,4 @@
-"""deploy/haproxy.cfg in front of `idp serve`, both real processes on loopback (issue 11).
+"""deploy/haproxy.cfg in front of `idp serve`, both real processes on loopback.
 
 Skipped where `haproxy` is not installed (`.ci/run` installs it).
 """

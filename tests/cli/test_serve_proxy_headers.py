@@ -1,7 +1,7 @@
 """`idp serve` passes X-Forwarded-For to the app, and ProxyFix alone decides to believe it.
 
 waitress drops the X-Forwarded-* headers by default when it trusts no proxy itself: with
-IDP_TRUSTED_PROXIES=1 every client behind HAProxy then shared one rate-limit bucket (issue 11).
+IDP_TRUSTED_PROXIES=1 every client behind HAProxy then shared one rate-limit bucket.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Slow or stalled clients cannot stop a node (issue 11); behind the proxy: test_serve_proxy.py.
+"""Slow or stalled clients cannot stop a node; behind the proxy: test_serve_proxy.py.
 
 Not a benchmark: far more held connections than the worker has threads, then one ordinary
 request, which must be answered while they are still held. With gunicorn's gthread worker the

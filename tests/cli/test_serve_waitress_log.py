@@ -1,4 +1,4 @@
-"""waitress's own log lines hold no request path: paths carry tokens (issue 11).
+"""waitress's own log lines hold no request path: paths carry tokens.
 
 The server of `idp serve` (idp.cli.waitress_server) on a loopback socket, in this process, with
 an application that streams its answer, so that a client leaving mid-response is seen by

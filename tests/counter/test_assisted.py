@@ -290,7 +290,7 @@ def test_api_needs_a_bearer_session(app, clerk):
     assert nothing_stored(app)
 
 
-# --- dates that do not exist, province order (issue 11) ----------------------------------------
+# --- dates that do not exist, province order ----------------------------------------
 
 NO_SUCH_DATE_VI = "Ngày này không có"
 

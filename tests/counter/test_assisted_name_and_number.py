@@ -1,4 +1,4 @@
-"""The walk-in form (/counter/register), issue 11: a name typed without Vietnamese accents is
+"""The walk-in form (/counter/register): a name typed without Vietnamese accents is
 asked to be confirmed, as /register does, not accepted silently; an ID number that disagrees
 with both the sex and the birth year says both in one round."""
 

@@ -1,4 +1,4 @@
-"""The match boxes of the counter's check pages (issue 11): boxes left unticked are reported in
+"""The match boxes of the counter's check pages: boxes left unticked are reported in
 the same round as every other error, next to the boxes, with the error summary linking to the
 first unticked one; never only once the rest is fixed, as a message above the whole form."""
 

@@ -1,4 +1,4 @@
-"""The English/Tiếng Việt switch on a counter page answering a failed POST (issue 11): the POST
+"""The English/Tiếng Việt switch on a counter page answering a failed POST: the POST
 routes of the console answer no GET, so the switch must name the page the clerk was on (the
 look-up page, the same check), never fall back to the citizens' start page."""
 

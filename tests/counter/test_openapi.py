@@ -71,7 +71,7 @@ def test_every_reference_resolves():
             node = node[part]
 
 
-# --- the server answers what the document says (issue 11) -----------------------------------
+# --- the server answers what the document says -----------------------------------
 
 API = "/counter/api"
 JSON_TYPES = {"string": str, "array": list, "object": dict, "integer": int}

@@ -1,4 +1,4 @@
-"""Personal ID number rules (Decree 137/2015 art. 7, DESIGN.md section 7)."""
+"""Personal ID number rules (Decree 137/2015 art. 7, docs/architecture.md §13)."""
 
 from __future__ import annotations
 

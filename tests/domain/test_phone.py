@@ -1,4 +1,4 @@
-"""Vietnamese mobile numbers (DESIGN.md section 7)."""
+"""Vietnamese mobile numbers (docs/architecture.md §13)."""
 
 from __future__ import annotations
 

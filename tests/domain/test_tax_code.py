@@ -1,4 +1,4 @@
-"""Tax code rules (DESIGN.md section 7)."""
+"""Tax code rules (docs/architecture.md §13)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def test_check_digit_of_design_example() -> None:
 @pytest.mark.parametrize(
     "raw",
     [
-        "0100233480",  # DESIGN.md invalid example
+        "0100233480",  # invalid example of docs/architecture.md §13
         "0100233487",
         "0100233489",
         "0110000010",  # weighted sum is a multiple of 11: no valid check digit

@@ -1,4 +1,4 @@
-"""Registered URIs (DESIGN §4, RFC 9700 §2.1, OIDC Core §3.1.2.1 and §8.1)."""
+"""Registered URIs (docs/architecture.md §5, RFC 9700 §2.1, OIDC Core §3.1.2.1 and §8.1)."""
 
 from __future__ import annotations
 

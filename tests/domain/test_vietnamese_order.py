@@ -1,4 +1,4 @@
-"""Vietnamese alphabetical order of the province lists (issue 11: Đà Nẵng after Vĩnh Long)."""
+"""Vietnamese alphabetical order of the province lists (Đà Nẵng after Vĩnh Long)."""
 
 from __future__ import annotations
 

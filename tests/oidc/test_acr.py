@@ -1,4 +1,4 @@
-"""Levels of assurance in the authorization flow (DESIGN §4): voluntary acr_values, essential
+"""Levels of assurance in the authorization flow (docs/architecture.md §9): voluntary acr_values, essential
 acr in the claims parameter, the client's minimum, the get-verified page and its way back
 (OIDC Core §3.1.2.1, §3.1.2.6, §5.5.1.1; RFC 9207)."""
 

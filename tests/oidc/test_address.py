@@ -1,4 +1,4 @@
-"""The `address` scope (DESIGN §4; OIDC Core §5.1.1): only an address verified at a counter of a
+"""The `address` scope (docs/architecture.md §5; OIDC Core §5.1.1): only an address verified at a counter of a
 still-verified identity is released, always with `address_verified: true`."""
 
 from __future__ import annotations

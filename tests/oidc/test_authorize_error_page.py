@@ -1,6 +1,6 @@
 """A request /authorize cannot answer at a redirect_uri shows a page that tells the portal's
 developer which parameter is wrong, in the page's language, never echoing the value sent
-(issue 11)."""
+."""
 
 from __future__ import annotations
 

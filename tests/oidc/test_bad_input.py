@@ -68,7 +68,7 @@ def test_step_up_never_500(client, portal, value):
         assert not location.startswith(("http", "//")), location
 
 
-# --- parameters the database stores (issue 11): refused with a clear OAuth error, nothing stored.
+# --- parameters the database stores: refused with a clear OAuth error, nothing stored.
 # Run with IDP_TEST_DATABASE_URL on PostgreSQL, where NUL and over-long values were a 500.
 
 NUL = "a\x00b"

@@ -1,4 +1,4 @@
-"""The `dvcqg` claims profile (DESIGN §4, docs/claims-dvcqg.md): National Public Service Portal
+"""The `dvcqg` claims profile (docs/architecture.md §5, docs/claims-dvcqg.md): National Public Service Portal
 claim names for what the granted scopes already release, for a person and for an organisation,
 with real rows from the factories."""
 

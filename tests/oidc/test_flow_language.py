@@ -1,4 +1,4 @@
-"""The language of a sign-in flow holds on every page of it (issue 11, item 1): the portal's
+"""The language of a sign-in flow holds on every page of it : the portal's
 `ui_locales`, or the person's own switch made during the flow, which wins; it ends when the
 answer goes back to the portal."""
 

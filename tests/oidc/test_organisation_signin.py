@@ -1,4 +1,4 @@
-"""Signing in to a portal on behalf of an organisation (scope `organization`, DESIGN §4)."""
+"""Signing in to a portal on behalf of an organisation (scope `organization`, docs/architecture.md §10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Step-up in the authorization flow (DESIGN §4): a verified person whose session lacks a
+"""Step-up in the authorization flow (docs/architecture.md §9): a verified person whose session lacks a
 second factor proves it (or first sets TOTP up) and the same request continues to a code with
 acr LoA3 and amr `pwd otp mfa` (RFC 8176)."""
 

@@ -1,4 +1,4 @@
-"""Issue 11 (3, 6): a database failure around the commit of /token never turns a committed
+"""A database failure around the commit of /token never turns a committed
 exchange into an error, is answered in JSON (RFC 6749 §5.2), never claims that nothing
 changed when that is not known, and leaves a retrying portal in a known state
 (docs/portal-integration.md)."""

@@ -1,4 +1,4 @@
-"""The per-address limit (issue 11) counts an IPv6 /64 as one address: whoever holds a /64 can
+"""The per-address limit counts an IPv6 /64 as one address: whoever holds a /64 can
 use 2^64 addresses, so counting each would be no limit at all."""
 
 from __future__ import annotations

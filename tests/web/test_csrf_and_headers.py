@@ -1,4 +1,4 @@
-"""CSRF on every form and the security headers of DESIGN §6."""
+"""CSRF on every form and the security headers of docs/architecture.md §7."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Error log lines name the route pattern, never the path: paths carry tokens (issue 11)."""
+"""Error log lines name the route pattern, never the path: paths carry tokens."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/healthz answers 503 when a backing service of sign-in is down, naming it (issue 11)."""
+"""/healthz answers 503 when a backing service of sign-in is down, naming it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The English/Tiếng Việt switch on a page answering a failed form keeps the page and its flow
-(issue 11): it returns to the URL the form was shown at, `next` included."""
+: it returns to the URL the form was shown at, `next` included."""
 
 from __future__ import annotations
 
@@ -104,8 +104,8 @@ def test_counter_sign_in_with_errors_switches_back_to_the_counter_sign_in(app, c
 
 def test_consent_reached_by_a_portals_post_switches_back_to_the_same_request(app: Flask, client):
     """A portal may POST its authorization request (OIDC Core §3.1.2.1): the consent page's
-    switch then returns to the GET form of that request, not to a bare /authorize (issue 11
-    review: "no client_id")."""
+    switch then returns to the GET form of that request, not to a bare /authorize (which
+    would answer "no client_id")."""
     citizen(app)
     sign_in(client)
     request = auth_request(registered_portal(app))

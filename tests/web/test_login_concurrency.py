@@ -1,4 +1,4 @@
-"""The per-account sign-in limit (issue 11): concurrent right passwords are not refused for
+"""The per-account sign-in limit: concurrent right passwords are not refused for
 having been counted, concurrent wrong ones still are, and the ID number and the phone of one
 account share one count."""
 

@@ -1,4 +1,4 @@
-"""The outage page for people tells the truth about their data (issue 11): "nothing changed"
+"""The outage page for people tells the truth about their data: "nothing changed"
 only when nothing was committed, "we could not tell" once a commit was attempted."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A portal's sign-in survives the detours a person takes from its sign-in page (issue 11):
+"""A portal's sign-in survives the detours a person takes from its sign-in page:
 creating an account, recovering a password, two-step set-up; and the sign-in page itself
 offers the way back to the portal (error=access_denied)."""
 

@@ -1,4 +1,4 @@
-"""Retry-After (issue 11): only on 429, and it states the real wait of the limit that refused."""
+"""Retry-After: only on 429, and it states the real wait of the limit that refused."""
 
 from __future__ import annotations
 

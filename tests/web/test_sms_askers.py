@@ -1,4 +1,4 @@
-"""SMS budgets by who asks (issue 11), through HTTP: strangers asking with a person's ID
+"""SMS budgets by who asks, through HTTP: strangers asking with a person's ID
 number cannot hold back that person's recovery code on their own known device, nor the code
 counter staff send, and one network spends only half of the person's daily stranger budget."""
 

@@ -1,4 +1,4 @@
-"""SMS limits (issue 11) through HTTP: registrations cannot pump SMS to one number, one ID
+"""SMS limits through HTTP: registrations cannot pump SMS to one number, one ID
 number or in total, and the answers never tell whether a message went out or whether the
 number belongs to an account."""
 

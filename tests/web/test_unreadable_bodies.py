@@ -1,4 +1,4 @@
-"""A body the app cannot read is a 400 on every endpoint that reads one, never a 500 (issue 11).
+"""A body the app cannot read is a 400 on every endpoint that reads one, never a 500.
 
 Through the test client; tests/cli/test_serve_bad_bodies.py sends the same bytes to the real
 server.

@@ -1,4 +1,4 @@
-"""The representative's side of an organisation's counter check (DESIGN §5): ask for an
+"""The representative's side of an organisation's counter check (docs/architecture.md §8): ask for an
 enrolment code, cancel it, see where the check stands. Mirrors idp.services.identity.enrolment; what
 the two have in common is idp.services.standing.enrolment_codes.
 

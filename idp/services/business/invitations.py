@@ -1,5 +1,5 @@
 """Invitations to me: a signed-in citizen sees the invitations addressed to their personal ID
-number and accepts or declines them (DESIGN §5).
+number and accepts or declines them (docs/architecture.md §10).
 
 An invitation names a personal ID number, not an account: whoever holds the account with
 that number answers it (account numbers are unique). Accepting binds the account and makes

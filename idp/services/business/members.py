@@ -1,4 +1,4 @@
-"""Members of an organisation, managed by its representative and admins (DESIGN §1, §5).
+"""Members of an organisation, managed by its representative and admins (docs/architecture.md §10).
 
 Who manages: a member with the role REPRESENTATIVE or ADMIN whose membership is current
 (active, within its dates, organisation VERIFIED: organisation_access.is_current). Nobody

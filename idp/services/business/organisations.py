@@ -1,4 +1,4 @@
-"""Registering an organisation online, and what the organisation pages show (DESIGN §1, §5).
+"""Registering an organisation online, and what the organisation pages show (docs/architecture.md §10).
 
 - A signed-in, active citizen registers an organisation by its tax code and becomes its
   representative: an active member with the role REPRESENTATIVE. The organisation is

@@ -1,5 +1,5 @@
 """A person's organisations in their account's data export and at the deletion of their
-account (idp.services.account_data; DESIGN §7: access and deletion of personal data).
+account (idp.services.account_data; docs/architecture.md §10, §12: access and deletion of personal data).
 
 Deletion keeps the account row (disabled), so the database's ON DELETE CASCADE never fires:
 this module ends what would otherwise outlive the person. Their live memberships are

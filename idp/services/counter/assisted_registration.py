@@ -1,4 +1,4 @@
-"""Assisted registration at a post-office counter (DESIGN §5): a clerk registers a walk-in
+"""Assisted registration at a post-office counter (docs/architecture.md §8): a clerk registers a walk-in
 citizen; the citizen activates the account on their own phone (idp.services.identity.activation).
 
 `register_walk_in` is one transaction that writes, or refuses with nothing written:
@@ -309,7 +309,7 @@ def _send_activation_code(account: Account, code: str, link: str) -> None:
 
 def registration_for(staff: StaffMember, public_id: str) -> WalkIn | None:
     """An assisted registration made at the staff member's office (for the "done" page);
-    None for anything else, including another office's (invisible, DESIGN §5)."""
+    None for anything else, including another office's (invisible, docs/architecture.md §8)."""
     if not isinstance(public_id, str) or len(public_id) != 22:
         return None
     verification = db.session.scalar(

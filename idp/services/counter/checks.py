@@ -1,4 +1,4 @@
-"""The clerk's side of a citizen's counter verification (DESIGN §5): open an enrolment code and
+"""The clerk's side of a citizen's counter verification (docs/architecture.md §8): open an enrolment code and
 record the check of the physical ID card. Rejections (at the counter too) and the supervisor's
 decisions are in idp.services.counter.decisions. Both run the one counter workflow
 (idp.services.counter.workflow, whose rules they follow) for a citizen's check

@@ -1,4 +1,4 @@
-"""What is particular to a citizen's identity check at the counter (DESIGN §5), as the counter
+"""What is particular to a citizen's identity check at the counter (docs/architecture.md §8), as the counter
 workflow (idp.services.counter.workflow) needs it: the check of the physical ID card against the
 account, the account's level of assurance and verified address on approval and revocation, and
 the notices to the citizen (SMS, and e-mail when their address is confirmed, in the account's
@@ -92,7 +92,7 @@ def revoked(verification: IdentityVerification) -> list[int]:
 
 def _sign_out_everywhere(account: Account) -> list[int]:
     """Sessions carry the LoA they were opened with, and tokens the acr they were issued at:
-    end them all (DESIGN §4: refresh tokens are revoked on verification revocation)."""
+    end them all (docs/architecture.md §9: refresh tokens are revoked on verification revocation)."""
     logouts = logout.end_other_sessions_in_transaction(
         account.id, current_session_id=None, reason=REVOKE_REASON)
     tokens.revoke_for_account(account.id, reason=REVOKE_REASON)

@@ -1,4 +1,4 @@
-"""Decisions on a citizen's counter verification (DESIGN §5): reject (a clerk at the counter, or
+"""Decisions on a citizen's counter verification (docs/architecture.md §8): reject (a clerk at the counter, or
 a supervisor on a submitted check), approve and revoke (supervisors, four-eyes); and the
 supervisor's lists: the approval queue and the approved verifications of the office.
 

@@ -1,4 +1,4 @@
-"""The clerk's side of the counter verification of an organisation (DESIGN §5, business
+"""The clerk's side of the counter verification of an organisation (docs/architecture.md §8, business
 accounts): open the organisation's enrolment code, check the business registration
 certificate and the representative's ID card, and submit. Rejections, the supervisor's
 decisions and lists are in idp.services.counter.organisation_decisions.

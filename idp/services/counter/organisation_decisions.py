@@ -1,4 +1,4 @@
-"""Decisions on the counter verification of an organisation (DESIGN §5): reject (a clerk at the
+"""Decisions on the counter verification of an organisation (docs/architecture.md §8): reject (a clerk at the
 counter, or a supervisor on a submitted check), approve and revoke (supervisors, four-eyes);
 and the supervisor's lists of organisation checks.
 

@@ -1,4 +1,4 @@
-"""What is particular to an organisation's check at the counter (DESIGN §5, business accounts),
+"""What is particular to an organisation's check at the counter (docs/architecture.md §8, §10),
 as the counter workflow (idp.services.counter.workflow) needs it: the organisation's
 representative in the citizen's place, the check of the business registration certificate and
 of the representative's ID card, the organisation's status on approval and revocation, and the

@@ -1,4 +1,4 @@
-"""The counter workflow (DESIGN §5), one for both kinds of check: a clerk opens an enrolment
+"""The counter workflow (docs/architecture.md §8), one for both kinds of check: a clerk opens an enrolment
 code and records the check; a supervisor approves it or rejects it (a clerk may reject at the
 counter too), and may revoke an approval. Each function runs it for a kind described by a
 CheckKind (idp.services.counter.kind); the public entry points are idp.services.counter.checks

@@ -80,7 +80,7 @@ def citizen_errors(details: CitizenDetails, password: str | None) -> list[Invali
     if details.email:
         attempt("email", lambda: normalize_email(details.email or ""))
     personal = tuple(str(v) for v in (national_id, phone) if v)
-    # Context-specific blocklist (DESIGN §6): own identifiers, own name, the service's name.
+    # Context-specific blocklist (docs/architecture.md §7): own identifiers, own name, the service's name.
     if password is not None:
         attempt("password", lambda: check_password(password, personal_values=personal,
                                                     name=details.full_name,
@@ -204,7 +204,7 @@ NOTICE_LOCALES = ("vi", "en")
 
 def choose_notice_language(account: Account, locale: str) -> None:
     """SMS and e-mail to the person follow the language they last chose with the site's switch
-    while signed in, not only the one they registered in (issue 11). One transaction.
+    while signed in, not only the one they registered in. One transaction.
 
     Not audited: a display preference, like the switch's own cookie; it changes neither who
     the person is nor who can reach the account. An unknown language changes nothing.

@@ -1,4 +1,4 @@
-"""Activation of an account registered at a counter (DESIGN §5, assisted registration), on the
+"""Activation of an account registered at a counter (docs/architecture.md §8, assisted registration), on the
 citizen's own phone, at /activate:
 
 1. `check_code`: ID number + the SMS code. The code is checked and consumed (otp.check_code:
@@ -98,7 +98,7 @@ def check_code(national_id: str, code: str) -> str:
     Raises Throttled (nothing checked) or the Refusal "activation.failed" (every other
     failure, indistinguishable on purpose). One transaction (a wrong guess is counted).
 
-    Same work whether or not the ID number has a pending account with a live code (issue 11):
+    Same work whether or not the ID number has a pending account with a live code:
     a stand-in challenge no code matches is written, the code is checked against the live
     challenge or else the stand-in, the stand-in is deleted, and the transaction commits."""
     attempt = throttle.begin(_throttle_key("code", national_id), message=THROTTLED)
@@ -220,7 +220,7 @@ def send_new_code(national_id: str) -> None:
     the answer cannot tell whether the ID number is waiting for activation. Raises Throttled
     when this ID number asked too often. One transaction.
 
-    Same work on every path (issue 11: a pending account's ID number ran 7 statements and a
+    Same work on every path (a pending account's ID number ran 7 statements and a
     commit, an unknown one 1 SELECT and a rollback): one UPDATE of a challenge (the renewal,
     the retirement of a dead code, or none), one new challenge (the replacement, or a
     stand-in), one SMS through the gate (the code, or a stand-in counted in the shadow total),
@@ -274,7 +274,7 @@ def _retire(challenge: OtpChallenge | None) -> None:
 def _send_stand_in(national_id: str) -> OutboxMessage | None:
     """An SMS of nobody through the same gate (shadow total); deleted before the commit.
 
-    Its ID key is a stand-in too, never the typed ID number (issue 11 review): it is written
+    Its ID key is a stand-in too, never the typed ID number: it is written
     on every click that sends nothing - the resend back-off of a pending account included -
     and counting the person's ID number would let clicks during the wait use up their own SMS
     allowance, so the code after the wait was held back. Same number of windows and store

@@ -1,4 +1,4 @@
-"""The activity history of an account (DESIGN §4): which audit events the person reads, and the
+"""The activity history of an account (docs/architecture.md §11): which audit events the person reads, and the
 names those events point to.
 
 Audit events carry ids, never personal data or names, so the names of organisations, post

@@ -1,4 +1,4 @@
-"""Password sign-in (DESIGN §6): one generic failure, similar timing, throttled, audited."""
+"""Password sign-in (docs/architecture.md §7): one generic failure, similar timing, throttled, audited."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def throttle_key(identifier: str, account: Account | None, device_token: str | N
     """Per owner's device, else per account (ID number and phone share one count), else per
     canonical identifier.
 
-    Shared per account (issue 11): counted apart, alternating the ID number and the phone
+    Shared per account: counted apart, alternating the ID number and the phone
     doubled the guesses. The price: someone who already knows both a phone and an ID number
     can learn that they are one account by spending the free failures on one and seeing the
     other throttled; that costs the owner's new browsers a short wait, is audited, and says

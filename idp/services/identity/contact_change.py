@@ -1,4 +1,4 @@
-"""Changing the contact data on the account page (DESIGN §6): phone and e-mail, re-confirmed.
+"""Changing the contact data on the account page (docs/architecture.md §7): phone and e-mail, re-confirmed.
 
 Both changes need the current password (throttled like a sign-in). Nothing on the account
 changes until the new contact is proven:

@@ -1,4 +1,4 @@
-"""The e-mail address on the account page (DESIGN §6), re-confirmed; the phone is in
+"""The e-mail address on the account page (docs/architecture.md §7), re-confirmed; the phone is in
 idp.services.identity.contact_change, which also holds the shared password check.
 
 A link goes to the NEW address (CONFIRM_EMAIL, bound to the account, the address in
@@ -197,7 +197,7 @@ def _tell_phone_email_changed(account: Account) -> None:
 
 
 def tell_email_confirmed(account: Account) -> None:
-    """The SMS notice that the account's own address was just confirmed (issue 11 review).
+    """The SMS notice that the account's own address was just confirmed.
 
     Confirming the current address asks no password (send_confirmation_link; a registration
     link asks not even a session), yet a confirmed address receives recovery links: whoever

@@ -6,7 +6,7 @@ strangers' (login_throttle), and SMS limits give the owner's own recovery its ow
 (sms_limits "device"). It is not an authenticator and grants nothing by itself; it is signed,
 not stored.
 
-Revocation without storage (issue 11 review: an old or stolen cookie kept the "device" class
+Revocation without storage (an old or stolen cookie kept the "device" class
 for ever). The token is timed (LIFETIME_SECONDS, the cookie's own lifetime, counted from the
 last sign-in: every sign-in renews it) and carries a tag of the account's current password
 hash (an HMAC with the server secret, so the cookie tells nothing about the hash): a password

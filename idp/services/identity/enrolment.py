@@ -1,4 +1,4 @@
-"""The citizen's side of counter verification (DESIGN §5): ask for an enrolment code, cancel
+"""The citizen's side of counter verification (docs/architecture.md §8): ask for an enrolment code, cancel
 it, see where the verification stands.
 
 - A code is for an ACTIVE account that is not yet LoA2. The account has at most one live

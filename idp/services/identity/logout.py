@@ -1,4 +1,4 @@
-"""Ending a sign-in session everywhere (DESIGN §4): the session, its portals' refresh tokens,
+"""Ending a sign-in session everywhere (docs/architecture.md §7): the session, its portals' refresh tokens,
 and a back-channel notice to every portal of the session."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Second factor (DESIGN §6): TOTP (RFC 6238) with single-use recovery codes, and the sign-in
+"""Second factor (docs/architecture.md §7): TOTP (RFC 6238) with single-use recovery codes, and the sign-in
 step that waits for it.
 
 - The secret comes from a CSPRNG (platform.totp.new_secret), is sealed under the KEK with

@@ -1,4 +1,4 @@
-"""The second step of sign-in (DESIGN §6): a password accepted for an account with TOTP opens
+"""The second step of sign-in (docs/architecture.md §7): a password accepted for an account with TOTP opens
 a pending sign-in (MfaChallenge, CHALLENGE_LIFETIME, at most MAX_CHALLENGE_ATTEMPTS wrong
 codes); the code checks of idp/services/identity/mfa.py complete it into a session."""
 

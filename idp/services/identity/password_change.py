@@ -1,4 +1,4 @@
-"""Changing the password from the account page (DESIGN §6): the current password is required
+"""Changing the password from the account page (docs/architecture.md §7): the current password is required
 (throttled like a sign-in), the new one follows the policy, the phone is told, and the other
 sessions can be ended in the same transaction."""
 

@@ -1,4 +1,4 @@
-"""Forgotten password (DESIGN §6): a code to the confirmed phone (10 min) or a link to the
+"""Forgotten password (docs/architecture.md §7): a code to the confirmed phone (10 min) or a link to the
 confirmed e-mail address (24 h). Recovery replaces the password only: TOTP is still asked at
 the next sign-in, and lost TOTP/recovery codes need a visit to a post office.
 
@@ -86,7 +86,7 @@ def start(identifier: str, *, link_path: Callable[[str], str],
     Raises Throttled when this account (or identifier) asked too often; that answer, too, is
     the same for known and unknown identifiers. One transaction.
 
-    Same work on every path (issue 11: known identifiers answered 2-3 ms slower): two
+    Same work on every path (known identifiers answered 2-3 ms slower): two
     challenges, an SMS and an e-mail through the same code (SMS limits included), one audit
     event, one DELETE. A message with nobody to receive it is a stand-in, written and deleted
     again in the same transaction, so nothing is sent and the SQL is the same.

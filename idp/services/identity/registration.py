@@ -1,4 +1,4 @@
-"""Self-registration (DESIGN §6): pending until the phone code is confirmed, then LoA1.
+"""Self-registration (docs/architecture.md §7): pending until the phone code is confirmed, then LoA1.
 
 No enumeration: `start` answers the same way whether or not the ID number or phone already
 belongs to an account. For a duplicate the existing account's phone is warned instead, and

@@ -1,4 +1,4 @@
-"""Server-side sign-in sessions (DESIGN §6).
+"""Server-side sign-in sessions (docs/architecture.md §7).
 
 The browser holds a 256-bit random token; the database holds its SHA-256. Every sign-in makes
 a new token (no fixation), sessions end on idle and absolute timeouts, and sign-out revokes the

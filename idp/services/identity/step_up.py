@@ -1,4 +1,4 @@
-"""Step-up: a signed-in session proves its second factor later (DESIGN §4, LoA3).
+"""Step-up: a signed-in session proves its second factor later (docs/architecture.md §9, LoA3).
 
 A portal may need multi-factor authentication (an essential `acr` of LoA3, or its registered
 minimum) from a person who signed in with the password only, for example because they set up

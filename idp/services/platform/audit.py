@@ -1,4 +1,4 @@
-"""Audit trail: an append-only, hash-chained log (DESIGN §5).
+"""Audit trail: an append-only, hash-chained log (docs/architecture.md §11).
 
 `record` queues an event on the caller's transaction; the events are chained and inserted just
 before that transaction commits, so an event is stored exactly when the action it describes is,

@@ -1,4 +1,4 @@
-"""Verify the audit log's hash chain (DESIGN §5; docs/audit.md).
+"""Verify the audit log's hash chain (docs/architecture.md §11; docs/audit.md).
 
 `verify_chain` walks every event in seq order by keyset pagination (constant memory, one indexed
 range scan per batch), recomputes each hash with `idp.domain.audit_chain` and reports the FIRST

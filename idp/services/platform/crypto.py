@@ -1,4 +1,4 @@
-"""Encryption at rest under the key-encryption key (KEK) from settings (DESIGN §3).
+"""Encryption at rest under the key-encryption key (KEK) from settings (docs/architecture.md §7).
 
 AES-256-GCM: a fresh 96-bit random nonce per message (NIST SP 800-38D §8.2.2 allows 2^32
 random nonces per key; we seal a handful of keys and secrets, far below that). The associated

@@ -1,4 +1,4 @@
-"""Notification adapters behind one interface (DESIGN §2).
+"""Notification adapters behind one interface (docs/architecture.md §12).
 
 Every message is first written to the outbox (in the caller's transaction). The adapter then
 decides what "delivery" means:

@@ -1,4 +1,4 @@
-"""Notifications go through the outbox table (DESIGN §2): written in the caller's transaction,
+"""Notifications go through the outbox table (docs/architecture.md §12): written in the caller's transaction,
 delivered afterwards. In development and tests the outbox is the fake SMS/e-mail gateway.
 Every SMS passes the limits of `sms_limits` first; a refused one is not written (audited)."""
 

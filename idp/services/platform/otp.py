@@ -1,4 +1,4 @@
-"""One-time codes (SMS, 6 digits) and links (e-mail, 32 random bytes), DESIGN §6.
+"""One-time codes (SMS, 6 digits) and links (e-mail, 32 random bytes), docs/architecture.md §7.
 
 Only an HMAC-SHA256 of the secret is stored, keyed with the application secret, so a database
 reader cannot use pending codes. Every check is single use: the challenge is consumed with a

@@ -1,4 +1,4 @@
-"""Password hashing: argon2id with parameters from settings (DESIGN §6).
+"""Password hashing: argon2id with parameters from settings (docs/architecture.md §7).
 
 Passwords are NFKC-normalised before hashing so that the same password typed on two keyboards
 (composed or decomposed Vietnamese, full-width digits) verifies the same.

@@ -2,7 +2,7 @@
 
 Every window of every budget is read and, only when none is full, every one is incremented
 (and the totals with them); all or nothing, and the same store operations whatever the
-outcome, so a refused SMS takes as long as an admitted one (issue 11: a refusal that skipped
+outcome, so a refused SMS takes as long as an admitted one (a refusal that skipped
 the increments answered measurably sooner, a timing oracle through another flow).
 
 * Redis (production, shared by the nodes): one Lua script, one round trip. Redis runs a

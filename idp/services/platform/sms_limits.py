@@ -1,4 +1,4 @@
-"""SMS limits (issue 11): one gate every SMS passes before it is written to the outbox.
+"""SMS limits: one gate every SMS passes before it is written to the outbox.
 
 What is counted. Every SMS that someone other than the signed-in owner can cause - codes
 (registration, activation, recovery) and warnings (a registration with someone's details, an
@@ -11,7 +11,7 @@ production, so every node shares them; memory in development):
 * per ID number (the registration's, or the account's): `sms_per_national_id_limit`, same
   defaults, so rotating phone numbers under one ID number does not reset the count.
 
-Budgets by who asks (issue 11: ten requests by a stranger - /recover or /register with
+Budgets by who asks (ten requests by a stranger - /recover or /register with
 someone's ID number, an invitation - used to hold back that person's own recovery and
 activation codes for a day). Each class counts per number and per ID number in its own key
 namespace, with the same limits:

@@ -1,4 +1,4 @@
-"""Login throttling (DESIGN §6): progressive delay per account, never a long lockout.
+"""Login throttling (docs/architecture.md §7): progressive delay per account, never a long lockout.
 
 Keys (chosen by the caller, see authentication.throttle_key). Sign-in attempts are counted per
 *account* when the identifier names one (every spelling of an ID number or phone, and the ID
@@ -31,7 +31,7 @@ under steady traffic while marks were out and went negative); a crashed request'
 fades within PENDING_EXPIRY_SECONDS + 10 s.
 State lives in the rate-limit store (memory in development, Redis in production).
 
-What a wait tells (issue 11, decided: accepted). While a key is throttled, a refusal comes at
+What a wait tells (decided: accepted). While a key is throttled, a refusal comes at
 once when no attempt on the key is pending and after up to PENDING_WAIT_SECONDS when one is,
 so a prober who keeps a key throttled can tell that someone else is signing in on it at that
 moment. Not closed by delaying every refusal by the same time: that would hold a server thread

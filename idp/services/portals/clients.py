@@ -1,7 +1,7 @@
 """Partner portals (OIDC clients): registration, lookup, secret rotation, disabling.
 
 Client metadata follows RFC 7591 §2 and OIDC Dynamic Client Registration §2, restricted to
-our profile (DESIGN §4): code flow only, exact-match https redirect URIs, client secrets that
+our profile (docs/architecture.md §5): code flow only, exact-match https redirect URIs, client secrets that
 are 256-bit random and stored only as their SHA-256. A client's claims profile adds the National
 Public Service Portal claim names (idp.oidc.dvcqg) to the standard ones. Every change is an audit event
 (client.create, client.secret.rotate, client.update, client.disable).
@@ -63,7 +63,7 @@ MSG_NO_SECRET = N_("This client does not authenticate with a client secret.")
 MSG_DISABLED = N_("This client is disabled.")
 MSG_MIN_LOA = N_("The minimum level of assurance must be 1, 2 or 3 (LoA1, LoA2 or LoA3).")
 MSG_CLAIMS_PROFILE = N_("The claims profile must be standard or dvcqg.")
-LOA_LEVELS = (1, 2, 3)  # DESIGN §4; the acr values themselves live in idp.oidc.claims
+LOA_LEVELS = (1, 2, 3)  # docs/architecture.md §9; the acr values themselves live in idp.oidc.claims
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""A person's consent to a portal (DESIGN §4): whether it covers a request, recording it when
+"""A person's consent to a portal (docs/architecture.md §5): whether it covers a request, recording it when
 the person allows on the consent page, the portals they are connected to, and withdrawing it.
 
 A portal's latest consent row is the one in force; a withdrawn one keeps its row, marked

@@ -1,4 +1,4 @@
-"""Signing-key rings for ID tokens and logout tokens (DESIGN §4, OIDC Core §10.1.1).
+"""Signing-key rings for ID tokens and logout tokens (docs/architecture.md §5, OIDC Core §10.1.1).
 
 One ring per algorithm: NEXT (in the JWKS, not signing yet) -> CURRENT (signs) -> PREVIOUS (in
 the JWKS until every token it signed has expired) -> RETIRED (row kept for audit). A key is

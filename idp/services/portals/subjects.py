@@ -1,6 +1,6 @@
 """Who a portal is told a person is, and which of their details each scope releases.
 
-OIDC Core §8.1 gives the subject types; DESIGN §4 the scope -> claims table. Protocol-free:
+OIDC Core §8.1 gives the subject types; docs/architecture.md §5 the scope -> claims table. Protocol-free:
 the claim values themselves are built in idp.oidc.claims.
 """
 

@@ -1,4 +1,4 @@
-"""Issued tokens: opaque 256-bit random values, stored only as SHA-256 (DESIGN §3).
+"""Issued tokens: opaque 256-bit random values, stored only as SHA-256 (docs/architecture.md §5).
 
 Functions here add to the caller's transaction unless their docstring says otherwise.
 """

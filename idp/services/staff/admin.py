@@ -1,4 +1,4 @@
-"""Counter staff administration (DESIGN §5): create, disable, list.
+"""Counter staff administration (docs/architecture.md §8): create, disable, list.
 
 Staff are created by the operator (`idp staff create`) with a password they are given and a
 one-time enrolment code that their supervisor hands over separately; with both they set up

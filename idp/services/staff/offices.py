@@ -1,4 +1,4 @@
-"""Post offices: the tenants of the counter console (DESIGN §5, §6 "post office = tenant").
+"""Post offices: the tenants of the counter console (docs/architecture.md §8).
 
 Created by the operator (`idp offices create`); every staff member belongs to exactly one.
 An office sits in one of the 34 provincial units in force since 1 Jul 2025

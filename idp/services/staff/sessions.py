@@ -1,4 +1,4 @@
-"""Counter staff sessions (DESIGN §6: shorter idle and absolute timeouts for staff).
+"""Counter staff sessions (docs/architecture.md §8: shorter idle and absolute timeouts for staff).
 
 The console holds a random token in a cookie, a counter terminal sends it as a bearer token;
 only its SHA-256 is stored. A session is useless until the TOTP step marks it verified, and it

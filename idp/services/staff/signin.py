@@ -1,4 +1,4 @@
-"""Staff sign-in (DESIGN §6: staff accounts require TOTP): password, then TOTP, then a session.
+"""Staff sign-in (docs/architecture.md §8: staff accounts require TOTP): password, then TOTP, then a session.
 
 - Console: the password opens a *pending* web session (it may only do the TOTP step); a staff
   member without a confirmed TOTP must first type the enrolment code their supervisor handed

@@ -1,4 +1,4 @@
-"""Who may act for which organisation, right now (DESIGN §5: only active members of verified
+"""Who may act for which organisation, right now (docs/architecture.md §10: only active members of verified
 organisations can act for them). Read-only; used by the sign-in flow, the tokens it issues and
 the organisation pages.
 
@@ -108,7 +108,7 @@ def _current_for(membership: OrganisationMember | None, account_id: int
 
 
 def organization_claim(membership: OrganisationMember) -> dict[str, Any]:
-    """The `organization` claim (DESIGN §4): the organisation the person acts for."""
+    """The `organization` claim (docs/architecture.md §10): the organisation the person acts for."""
     organisation = membership.organisation
     return {"tax_code": organisation.tax_code, "name": organisation.name,
             "role": membership.role.value}

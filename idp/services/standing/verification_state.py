@@ -1,4 +1,4 @@
-"""The one place a verification's status changes (DESIGN §2: domain state changes only
+"""The one place a verification's status changes (docs/architecture.md §4: domain state changes only
 through its service). Every change is a conditional UPDATE on the expected status, so of two
 concurrent actions on one verification exactly one wins; the loser sees `False` and reports
 what the record now is. `live_account_id` follows the status, so the unique index keeps at

@@ -1,5 +1,5 @@
 """The organisation pages of a signed-in citizen (/business): register an organisation, get it
-verified at a post office, manage its members, answer invitations (DESIGN §1, §5)."""
+verified at a post office, manage its members, answer invitations (docs/architecture.md §10)."""
 
 from __future__ import annotations
 

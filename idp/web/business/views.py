@@ -76,7 +76,7 @@ def _refusal_page(exc: OrganisationRefusal) -> Page:
 
 def refused_page(exc: OrganisationRefusal) -> Page:
     """A refusal on a page of its own, with its status. It answers POSTs only, some to paths
-    with no GET: the language switch returns to my organisations (issue 11)."""
+    with no GET: the language switch returns to my organisations."""
     return render_template("business/refused.html", nav="organisations",
                            error=gettext(exc.message),
                            verify=exc.code == "organisation.identity_not_verified",
@@ -167,7 +167,7 @@ def organisation_page(public_id: str, status: int = 200, *, error: str | None = 
         invite_form=invite_form or InviteForm(formdata=None),
         error=error, notice=request.args.get("done"),
         # Also shown by POSTs (invite, change, verification) whose paths answer no GET: the
-        # language switch stays on this organisation (issue 11).
+        # language switch stays on this organisation.
         language_next=url_for("business.organisation", public_id=organisation.public_id,
                               done=request.args.get("done"), member=request.args.get("member"))
     ), status

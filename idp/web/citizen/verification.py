@@ -1,4 +1,4 @@
-"""Account page: get verified at a post office (DESIGN §5), the citizen's side.
+"""Account page: get verified at a post office (docs/architecture.md §8), the citizen's side.
 
 Routes on the `citizen` blueprint, so every page needs a live sign-in. GET only shows (a lazy
 expiry of a code that ran out is the one write, and it changes nothing the person can see

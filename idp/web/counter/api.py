@@ -1,4 +1,4 @@
-"""Counter JSON API for verifications (DESIGN §5), for counter terminals and integrations.
+"""Counter JSON API for verifications (docs/architecture.md §8), for counter terminals and integrations.
 The same services as the console; the guard (guard.py) has authenticated the bearer token.
 
     GET  /counter/api/verifications?code=XXXX-XXXX      look up an enrolment code

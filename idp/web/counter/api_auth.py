@@ -1,5 +1,5 @@
 """Counter terminal sign-in (JSON): one request with username, password and TOTP code gives a
-bearer token; staff set up TOTP in the console first (DESIGN §6: staff accounts require TOTP).
+bearer token; staff set up TOTP in the console first (docs/architecture.md §8: staff accounts require TOTP).
 
     POST   /counter/api/sessions          {"username", "password", "totp"} -> 201 {"token", ...}
     DELETE /counter/api/sessions/current  sign out                        -> 204

@@ -1,4 +1,4 @@
-"""Counter JSON API for the verification of organisations (DESIGN §5, business accounts). The
+"""Counter JSON API for the verification of organisations (docs/architecture.md §8, business accounts). The
 same services as the console; the same bearer guard, error shape and body rules as the
 citizens' API (api.py, api_common.py).
 

@@ -1,4 +1,4 @@
-"""Assisted registration at the counter (DESIGN §5), console and API: a clerk registers a
+"""Assisted registration at the counter (docs/architecture.md §8), console and API: a clerk registers a
 walk-in citizen, who then activates the account on their own phone (/activate). Thin views
 over idp.services.counter.assisted_registration; the staff member (and so the office) comes from the
 guard (guard.py), never from the request."""

@@ -1,4 +1,4 @@
-"""Input of an assisted registration (DESIGN §5): the console form and the API's JSON body.
+"""Input of an assisted registration (docs/architecture.md §8): the console form and the API's JSON body.
 Both only bound and parse; the rules are the services' (assisted_registration.walk_in_errors).
 
 The clerk types the name, birth date and sex from the card itself, so those three match the

@@ -204,7 +204,7 @@ class DocumentCheckForm(FlaskForm):
                 and not box.data]
 
     def flag_unticked(self) -> None:
-        """After a submit with other errors: the unticked boxes in the same round (issue 11),
+        """After a submit with other errors: the unticked boxes in the same round,
         the group's message on its first one (the summary links there; the page marks the
         others, see counter/_check_parts.html)."""
         for code, message, _ in self.match_groups:

@@ -1,4 +1,4 @@
-"""Counter console pages for the document check and the decisions (DESIGN §5). Thin views:
+"""Counter console pages for the document check and the decisions (docs/architecture.md §8). Thin views:
 parse a form, call one service (idp.services.counter.checks / counter_decisions), then
 redirect or render. The guard (guard.py) has put the signed-in staff member in `g.staff`."""
 
@@ -55,7 +55,7 @@ def refusal_text(refusal: CounterRefusal) -> str:
 
 def refused(refusal: CounterRefusal, back: str) -> tuple[str, int]:
     """Why not, on a page of its own. `back`: the page the language switch returns to (the
-    check's own page: the POST routes that end here answer no GET, issue 11)."""
+    check's own page: the POST routes that end here answer no GET)."""
     return render_template("counter/refused.html", nav="home", message=refusal_text(refusal),
                            form=LookupForm(), language_next=back), refusal.status
 
@@ -100,7 +100,7 @@ def home() -> str:
 
 def _home(form: LookupForm, status: int) -> tuple[str, int]:
     """The look-up page after a failed look-up: /lookup answers no GET, so the language switch
-    returns to the look-up page itself (issue 11), not to the start page."""
+    returns to the look-up page itself, not to the start page."""
     return render_template("counter/home.html", nav="home", form=form,
                            language_next=url_for("counter.home")), status
 

@@ -1,4 +1,4 @@
-"""The one access rule of the counter console and the counter API (DESIGN §2, §6).
+"""The one access rule of the counter console and the counter API (docs/architecture.md §2, §8).
 
 Console (/counter): every page needs a live web session of an active staff member with the
 TOTP step done; the sign-in pages need at least a password-accepted session. The session is

@@ -1,4 +1,4 @@
-"""Counter console pages for the check of an organisation and the decisions on it (DESIGN §5,
+"""Counter console pages for the check of an organisation and the decisions on it (docs/architecture.md §8,
 business accounts). Thin views over idp.services.counter.organisation_checks and
 counter_organisation_decisions; the lookup of a code is in checks.py (one field for both
 kinds of code). The guard (guard.py) has put the signed-in staff member in `g.staff`."""

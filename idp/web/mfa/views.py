@@ -1,5 +1,5 @@
 """TOTP enrolment (under /account/security), the second-factor step of sign-in, and the
-step-up of a signed-in session that a portal's level of assurance asks for (DESIGN §4).
+step-up of a signed-in session that a portal's level of assurance asks for (docs/architecture.md §9).
 
 The enrolment pages carry an optional local `next` (a step-up waiting for TOTP to exist).
 The code that confirms the set-up counts as the session's second factor (step_up.

@@ -1,4 +1,4 @@
-"""Activation of an account a post-office clerk registered (DESIGN §5): on the citizen's own
+"""Activation of an account a post-office clerk registered (docs/architecture.md §8): on the citizen's own
 phone, ID number + SMS code -> their own password -> signed in. Thin views over
 idp.services.identity.activation; every POST is CSRF-protected and rate-limited per IP, and no GET
 changes anything. The step-1 flow token lives in an HttpOnly cookie scoped to /activate."""

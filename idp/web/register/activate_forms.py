@@ -1,4 +1,4 @@
-"""Activation forms (assisted registration, DESIGN §5). Every input is bounded here, before any
+"""Activation forms (assisted registration, docs/architecture.md §8). Every input is bounded here, before any
 rule or hashing; the ID number's structure is checked here too (that reveals nothing)."""
 
 from __future__ import annotations

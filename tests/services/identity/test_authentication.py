@@ -110,7 +110,7 @@ def test_every_spelling_of_one_identifier_shares_one_count(app, settings, first,
 
 
 def test_throttle_counts_the_id_number_and_the_phone_of_an_account_together(app, settings):
-    """Issue 11: apart, alternating ID number and phone doubled the guesses (see throttle_key
+    """Counted apart, alternating the ID number and the phone would double the guesses (see throttle_key
     for the price of sharing)."""
     with app.app_context():
         active_citizen()

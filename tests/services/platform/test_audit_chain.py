@@ -1,4 +1,4 @@
-"""The audit hash chain (DESIGN §5): built by real commits, verified, then tampered with by
+"""The audit hash chain (docs/architecture.md §11): built by real commits, verified, then tampered with by
 direct SQL; each edit, deletion, insertion or reordering is detected and the first bad event
 is named. The head row, witnesses and concurrency: test_audit_chain_head.py."""
 

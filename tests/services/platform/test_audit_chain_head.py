@@ -1,4 +1,4 @@
-"""The audit chain's head row, external witnesses, and concurrent appends (DESIGN §5)."""
+"""The audit chain's head row, external witnesses, and concurrent appends (docs/architecture.md §11)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The SMS gate itself (issue 11): all-or-nothing counting in one atomic step with the same
+"""The SMS gate itself: all-or-nothing counting in one atomic step with the same
 store calls whatever the outcome, budgets by who asks (strangers, a network's share, the
 owner's known device, counter staff, the signed-in owner) under one per-number ceiling."""
 

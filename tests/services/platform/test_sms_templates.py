@@ -1,4 +1,4 @@
-"""Every SMS template in the code is classified for the SMS limits (issue 11): a notice that
+"""Every SMS template in the code is classified for the SMS limits: a notice that
 follows an action the owner or counter staff completed is never limited (else a password
 holder could drain the owner's budget, then act unseen: the deletion notice was missed once),
 and every other one is listed here on purpose. A new template fails this test until it is

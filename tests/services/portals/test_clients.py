@@ -1,4 +1,4 @@
-"""Client registration, secrets, rotation and disabling (DESIGN §4; RFC 7591 §2)."""
+"""Client registration, secrets, rotation and disabling (docs/architecture.md §5; RFC 7591 §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Key encryption at rest and the signing-key rings (DESIGN §3-4, OIDC Core §10.1.1)."""
+"""Key encryption at rest and the signing-key rings (docs/architecture.md §5, §7, OIDC Core §10.1.1)."""
 
 from __future__ import annotations
 

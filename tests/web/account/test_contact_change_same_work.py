@@ -1,4 +1,4 @@
-"""A phone change to a number held by another account must not be told by timing (issue 11):
+"""A phone change to a number held by another account must not be told by timing:
 the request and a resend run the same SQL statements and the same rate-limit store calls for
 a taken and a free number; the stand-in SMS to the taken number is deleted before the commit."""
 

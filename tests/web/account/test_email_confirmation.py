@@ -166,7 +166,7 @@ def test_a_new_address_waiting_for_confirmation_is_shown_and_can_be_resent_or_ca
     assert client.get(links[1][1]).status_code == 404  # the link died with the change
     assert "waiting for confirmation" not in client.get("/account").get_data(as_text=True)
     assert _account(app, account_id).email is None
-    # The resend is in the history like the first request (issue 11).
+    # The resend is in the history like the first request.
     assert _lines(client)[:4] == ["E-mail address change cancelled",
                                   "E-mail address change requested",
                                   "E-mail address change requested", "E-mail address removed"]
@@ -180,7 +180,7 @@ def _sms(app: Flask, template: str) -> list[tuple[str, str, str]]:
 
 def test_confirming_the_current_address_tells_the_phone(app: Flask, client: FlaskClient) -> None:
     """No password is asked, and a confirmed address receives recovery links: the owner's
-    phone hears of it, once, in the account's language (issue 11 review)."""
+    phone hears of it, once, in the account's language."""
     account_id = _signed_in(app, client)
     with app.app_context():
         db.session.get(Account, account_id).locale = "en"

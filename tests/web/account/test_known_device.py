@@ -1,5 +1,5 @@
-"""The known-device cookie (services.devices) across sign-ins and password changes (issue 11
-review): a sign-in renews it for the same device, a password change ends every older one but
+"""The known-device cookie (services.devices) across sign-ins and password changes:
+a sign-in renews it for the same device, a password change ends every older one but
 keeps the browser that made the change a known device."""
 
 from __future__ import annotations

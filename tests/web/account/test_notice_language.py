@@ -1,5 +1,5 @@
 """SMS and e-mail follow the language the person last chose with the switch while signed in,
-not only the one they registered in (issue 11)."""
+not only the one they registered in."""
 
 from __future__ import annotations
 

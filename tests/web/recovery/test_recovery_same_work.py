@@ -1,4 +1,4 @@
-"""Recovery must not tell known identifiers by timing (issue 11): `POST /recover` runs the same
+"""Recovery must not tell known identifiers by timing: `POST /recover` runs the same
 SQL statements and the same rate-limit store calls whether or not an account matches, with or
 without a confirmed e-mail, for a typed ID number or phone. A figure for the time itself:
 bench/recovery_timing.py (timed unit tests are flaky)."""

@@ -1,5 +1,5 @@
 """/activate and /activate/new-code must not tell a pending account's ID number by timing
-(issue 11): the same SQL statements, commit and rate-limit store calls for an ID number with
+: the same SQL statements, commit and rate-limit store calls for an ID number with
 a pending account (in the back-off, ready for a new code, or with a dead code) and for an
 unknown one; stand-ins are deleted before the commit."""
 

@@ -1,5 +1,5 @@
 """Clicks on "new code" during the activation's resend wait send nothing, so they must not use
-up the citizen's own SMS allowance (issue 11 review): the stand-in written on those clicks
+up the citizen's own SMS allowance: the stand-in written on those clicks
 counts under a stand-in ID key, never the typed ID number."""
 
 from __future__ import annotations

@@ -351,7 +351,7 @@ def test_email_link_confirms_on_post_only_and_once(app, client):
     assert client.post(path, data={"csrf_token": token}).status_code == 200
     with app.app_context():
         assert db.session.scalar(select(Account.email_verified_at)) is not None
-    # The address now receives recovery links: the phone is told (issue 11 review), once.
+    # The address now receives recovery links: the phone is told, once.
     [notice] = outbox(app, "account.email_confirmed")
     assert notice.recipient == "+84983456789" and "n***@example.vn" in notice.body
     assert client.post(path, data={"csrf_token": token}).status_code == 404

@@ -1,4 +1,4 @@
-"""What /register tells a first-time user (issue 11): why no code may come, a name typed
+"""What /register tells a first-time user: why no code may come, a name typed
 without accents, the ID-number rule where its error appears, a date that does not exist, and a
 person who is already signed in."""
 

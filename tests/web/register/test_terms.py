@@ -1,4 +1,4 @@
-"""Terms of use and privacy notice (issue 11): the pages exist, are linked from the checkbox of
+"""Terms of use and privacy notice: the pages exist, are linked from the checkbox of
 /register and from every page's footer, and the accepted version is stored on the account only
 when the person accepted it (/activate: tests/web/register/test_activate.py)."""
 
@@ -37,7 +37,7 @@ SHOWN = {"vi": VERSION_DATE.strftime("%d/%m/%Y"),  # 07/12/2026
 @pytest.mark.parametrize("lang", ["vi", "en"])
 @pytest.mark.parametrize("path", ["/terms", "/privacy", "/register"])
 def test_the_version_is_a_date_in_the_page_language(client, lang, path):
-    """TERMS_VERSION is an ISO date; people read it as a date of their language (issue 11)."""
+    """TERMS_VERSION is an ISO date; people read it as a date of their language."""
     shown = SHOWN[lang]
     client.set_cookie("postid_lang", lang)
     text = client.get(path).get_data(as_text=True)
@@ -47,7 +47,7 @@ def test_the_version_is_a_date_in_the_page_language(client, lang, path):
 @pytest.mark.parametrize("lang,hint", [("vi", "nn/tt/nnnn"), ("en", "dd/mm/yyyy")])
 def test_the_date_of_birth_shows_its_format_as_a_visible_hint(client, lang, hint):
     """A placeholder disappears once typing starts: the format is also a hint above the field,
-    as on the counter form (issue 11)."""
+    as on the counter form."""
     client.set_cookie("postid_lang", lang)
     text = client.get("/register").get_data(as_text=True)
     assert f'<p class="hint" id="birthdate-hint">{hint}</p>' in text
