@@ -29,7 +29,7 @@ from sqlalchemy import delete, func, select, update
 
 from idp.domain.enrolment_code import new_code
 from idp.domain.errors import N_
-from idp.errors import IdpError
+from idp.errors import Refusal
 from idp.extensions import db
 from idp.models import (
     Account,
@@ -61,43 +61,29 @@ NOT_CANCELLABLE = N_(
 )
 
 
-class EnrolmentError(IdpError):
-    status = 400
+# The citizen's refusals here are the people's-side Refusal (idp.errors), told apart by code.
+def _refusal(code: str, message: str, status: int) -> Refusal:
+    return Refusal(f"verification.{code}", message, status=status)
 
 
-class AccountNotActive(EnrolmentError):
-    status = 403
-
-    def __init__(self) -> None:
-        super().__init__("verification.account_not_active", NOT_ACTIVE)
+def account_not_active() -> Refusal:
+    return _refusal("account_not_active", NOT_ACTIVE, 403)
 
 
-class AlreadyVerified(EnrolmentError):
-    status = 409
-
-    def __init__(self) -> None:
-        super().__init__("verification.already_verified", ALREADY_VERIFIED)
+def already_verified() -> Refusal:
+    return _refusal("already_verified", ALREADY_VERIFIED, 409)
 
 
-class TooManyCodes(EnrolmentError):
-    status = 429
-
-    def __init__(self) -> None:
-        super().__init__("verification.too_many_codes", TOO_MANY_CODES)
+def too_many_codes() -> Refusal:
+    return _refusal("too_many_codes", TOO_MANY_CODES, 429)
 
 
-class VerificationNotFound(EnrolmentError):
-    status = 404
-
-    def __init__(self) -> None:
-        super().__init__("verification.not_found", NOT_FOUND)
+def verification_not_found() -> Refusal:
+    return _refusal("not_found", NOT_FOUND, 404)
 
 
-class NotCancellable(EnrolmentError):
-    status = 409
-
-    def __init__(self) -> None:
-        super().__init__("verification.not_cancellable", NOT_CANCELLABLE)
+def not_cancellable() -> Refusal:
+    return _refusal("not_cancellable", NOT_CANCELLABLE, 409)
 
 
 @dataclass(frozen=True)
@@ -150,15 +136,16 @@ def _live_or_none(account: Account) -> IdentityVerification | None:
 def request_code(account: Account, *, session_id: int | None = None) -> IdentityVerification:
     """A pending verification with a fresh enrolment code, or the account's live one.
 
-    Raises AccountNotActive, AlreadyVerified or TooManyCodes (no code stored). One
-    transaction: commits the new code (audited VERIFICATION_REQUEST) or a lazy expiry."""
+    Raises Refusal verification.account_not_active, .already_verified or .too_many_codes (no code
+    stored). One transaction: commits the new code (audited VERIFICATION_REQUEST) or a lazy
+    expiry."""
     if account.status is not AccountStatus.ACTIVE:
-        raise AccountNotActive()
+        raise account_not_active()
     if _is_verified(account):
-        raise AlreadyVerified()
+        raise already_verified()
 
     def too_many() -> NoReturn:
-        raise TooManyCodes()
+        raise too_many_codes()
 
     def stage(expires_at: datetime) -> IdentityVerification:
         verification = IdentityVerification(
@@ -178,13 +165,13 @@ def request_code(account: Account, *, session_id: int | None = None) -> Identity
 
 def _own(account: Account, public_id: str) -> IdentityVerification:
     if not isinstance(public_id, str) or not PUBLIC_ID_RE.fullmatch(public_id):
-        raise VerificationNotFound()
+        raise verification_not_found()
     verification = db.session.scalar(
         select(IdentityVerification).where(IdentityVerification.public_id == public_id,
                                            IdentityVerification.account_id == account.id)
     )
     if verification is None:
-        raise VerificationNotFound()
+        raise verification_not_found()
     return verification
 
 
@@ -192,14 +179,14 @@ def cancel(account: Account, public_id: str, *, session_id: int | None = None) -
     """Cancel the account's pending verification `public_id`.
 
     Idempotent for a code that is already cancelled or expired (nothing changes). Raises
-    VerificationNotFound (no such verification of this account, or a malformed id) or
-    NotCancellable (a clerk has submitted it, or it was decided). One transaction."""
+    Refusal verification.not_found (no such verification of this account, or a malformed id) or
+    verification.not_cancellable (a clerk has submitted it, or it was decided). One transaction."""
     verification = _own(account, public_id)
     if not enrolment_codes.cancel_pending(verification, lambda: audit.record(
             AuditTag.VERIFICATION_CANCEL, account_id=account.id, session_id=session_id,
             verification=verification.public_id)):
         # Lost a race with a clerk, or never was pending: report what it is now.
-        raise NotCancellable()
+        raise not_cancellable()
     return verification
 
 

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from idp.domain.enrolment_code import qr_payload
+from idp.errors import Refusal
 from idp.models import RejectReason, VerificationStatus
 from idp.services.identity import enrolment
 from idp.services.platform import qr
@@ -78,7 +79,7 @@ def verification_request() -> Response | Page:
     session = signed_in_session()
     try:
         enrolment.request_code(session.account, session_id=session.id)
-    except enrolment.EnrolmentError as exc:
+    except Refusal as exc:
         return _page(exc.status, error=gettext(exc.message))
     return redirect(url_for("citizen.verification"), code=303)
 
@@ -94,8 +95,8 @@ def verification_cancel() -> Response | Page:
     session = signed_in_session()
     try:
         enrolment.cancel(session.account, target, session_id=session.id)
-    except enrolment.VerificationNotFound:
-        abort(404)
-    except enrolment.NotCancellable as exc:
+    except Refusal as exc:
+        if exc.code == "verification.not_found":
+            abort(404)
         return _page(exc.status, error=gettext(exc.message))
     return redirect(url_for("citizen.verification", cancelled=1), code=303)

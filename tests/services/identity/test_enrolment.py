@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from idp.domain.enrolment_code import ALPHABET, LENGTH
+from idp.errors import Refusal
 from idp.extensions import db
 from idp.models import (
     Account,
@@ -140,7 +141,7 @@ def test_request_limit_per_day(app: Flask) -> None:
         account = active_citizen()
         for _ in range(enrolment.MAX_CODES_PER_DAY):
             enrolment.cancel(account, enrolment.request_code(account).public_id)
-        with pytest.raises(enrolment.TooManyCodes) as raised:
+        with pytest.raises(Refusal) as raised:
             enrolment.request_code(account)
         assert raised.value.status == 429 and raised.value.code == "verification.too_many_codes"
         assert _count() == enrolment.MAX_CODES_PER_DAY
@@ -167,9 +168,9 @@ def test_verified_account_cannot_ask(app: Flask) -> None:
         account = active_citizen()
         account.identity_loa = 2
         db.session.commit()
-        with pytest.raises(enrolment.AlreadyVerified) as raised:
+        with pytest.raises(Refusal) as raised:
             enrolment.request_code(account)
-        assert raised.value.status == 409
+        assert (raised.value.code, raised.value.status) == ("verification.already_verified", 409)
         assert _count() == 0 and _events(AuditTag.VERIFICATION_REQUEST) == []
 
 
@@ -177,8 +178,9 @@ def test_approved_verification_blocks_a_new_code(app: Flask) -> None:
     with app.app_context():
         account = active_citizen()
         verification_row(account, VerificationStatus.APPROVED, decided_at=utcnow())
-        with pytest.raises(enrolment.AlreadyVerified):
+        with pytest.raises(Refusal) as raised:
             enrolment.request_code(account)
+        assert raised.value.code == "verification.already_verified"
         assert _count() == 1
 
 
@@ -196,8 +198,9 @@ def test_inactive_account_cannot_ask(app: Flask, status: AccountStatus) -> None:
         account = active_citizen()
         account.status = status
         db.session.commit()
-        with pytest.raises(enrolment.AccountNotActive) as raised:
+        with pytest.raises(Refusal) as raised:
             enrolment.request_code(account)
+        assert raised.value.code == "verification.account_not_active"
         assert raised.value.status == 403 and _count() == 0
 
 
@@ -206,8 +209,9 @@ def test_cannot_cancel_another_accounts_code(app: Flask) -> None:
         owner, other = active_citizen(), second_citizen()
         v = enrolment.request_code(owner)
         for target in (v.public_id, "x" * 22, "short", "", "é" * 22, "a" * 5000):
-            with pytest.raises(enrolment.VerificationNotFound):
+            with pytest.raises(Refusal) as missing:
                 enrolment.cancel(other, target)
+            assert (missing.value.code, missing.value.status) == ("verification.not_found", 404)
         db.session.refresh(v)
         assert v.status is VerificationStatus.PENDING and _events(AuditTag.VERIFICATION_CANCEL) == []
 
@@ -218,9 +222,9 @@ def test_checked_verification_cannot_be_cancelled(app: Flask, status: Verificati
     with app.app_context():
         account = active_citizen()
         v = verification_row(account, status)
-        with pytest.raises(enrolment.NotCancellable) as raised:
+        with pytest.raises(Refusal) as raised:
             enrolment.cancel(account, v.public_id)
-        assert raised.value.status == 409
+        assert (raised.value.code, raised.value.status) == ("verification.not_cancellable", 409)
         db.session.refresh(v)
         assert v.status is status and v.cancelled_at is None
 
