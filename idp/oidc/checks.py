@@ -230,8 +230,9 @@ def _standing_consent(ctx: AuthorizationContext) -> Interaction | None:
 
 
 Check = Callable[[AuthorizationContext], Interaction | None]
-# In this order (docs/architecture.md §6: login with max_age, acr, mfa, consent): each check relies on the
-# ones before it (a session, a reachable level, the membership the consent page names).
+# In this order (docs/architecture.md §6: parameters, login with max_age, acr, mfa, the
+# organisation with its consent first, consent): each check relies on the ones before it (a
+# session, a reachable level, the membership the consent page names).
 CHECKS: tuple[Check, ...] = (
     check_request_parameters,
     require_login,

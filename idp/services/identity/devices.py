@@ -2,7 +2,7 @@
 
 It proves only "this browser has signed in to account X with its current password, within
 the cookie's lifetime". The login throttle uses it to count the owner's attempts apart from
-strangers' (login_throttle), and SMS limits give the owner's own recovery its own budget
+strangers' (platform.throttle), and SMS limits give the owner's own recovery its own budget
 (sms_limits "device"). It is not an authenticator and grants nothing by itself; it is signed,
 not stored.
 

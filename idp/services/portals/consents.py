@@ -1,5 +1,6 @@
-"""A person's consent to a portal (docs/architecture.md §5): whether it covers a request, recording it when
-the person allows on the consent page, the portals they are connected to, and withdrawing it.
+"""A person's consent to a portal (docs/architecture.md §6, §12): whether it covers a request,
+recording it when the person allows on the consent page, the portals they are connected to,
+and withdrawing it.
 
 A portal's latest consent row is the one in force; a withdrawn one keeps its row, marked
 revoked_at, for the account's export and the audit trail.

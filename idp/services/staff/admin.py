@@ -2,8 +2,7 @@
 
 Staff are created by the operator (`idp staff create`) with a password they are given and a
 one-time enrolment code that their supervisor hands over separately; with both they set up
-TOTP themselves at their first console sign-in (idp/services/staff/enrolment.py,
-staff_mfa.py). A staff
+TOTP themselves at their first console sign-in (staff.enrolment, staff.signin). A staff
 member's own 12-digit ID number is kept so that nobody can act on their own citizen account.
 """
 

@@ -1,8 +1,9 @@
-"""Staff sign-in (docs/architecture.md §8: staff accounts require TOTP): password, then TOTP, then a session.
+"""Staff sign-in (docs/architecture.md §8: staff accounts require TOTP): password, then TOTP,
+then a session.
 
 - Console: the password opens a *pending* web session (it may only do the TOTP step); a staff
   member without a confirmed TOTP must first type the enrolment code their supervisor handed
-  over (staff_enrolment.py: the initial password alone never sets up TOTP), which stores a
+  over (staff.enrolment: the initial password alone never sets up TOTP), which stores a
   fresh secret, sealed under the KEK, before any QR is shown (never in a cookie); they must
   confirm it before anything else. A correct code ends the pending session and opens a verified one:
   a new token whenever the privilege level changes (OWASP session management).
