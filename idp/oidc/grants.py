@@ -52,7 +52,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     approval: Approval | None = None
 
     @staticmethod
-    def validate_authorization_redirect_uri(request, client):  # type: ignore[no-untyped-def]
+    def validate_authorization_redirect_uri(request, client):
         uri = request.payload.redirect_uri
         if not uri:
             raise InvalidRequestError("Missing 'redirect_uri' in request.")
@@ -61,7 +61,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             raise InvalidRequestError("The redirect_uri is not registered for this client.")
         return uri
 
-    def save_authorization_code(self, code: str, request) -> None:  # type: ignore[no-untyped-def]
+    def save_authorization_code(self, code: str, request) -> None:
         """Add the code to the caller's transaction (the authorize view commits)."""
         settings = current_settings()
         approval = self.approval
@@ -92,7 +92,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def generate_authorization_code(self) -> str:
         return new_token()
 
-    def query_authorization_code(self, code: str, client):  # type: ignore[no-untyped-def]
+    def query_authorization_code(self, code: str, client):
         if len(code) > MAX_CODE_LENGTH:
             return None
         row = db.session.scalar(
@@ -113,13 +113,13 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             return None  # the member was suspended or removed, or the organisation withdrawn
         return Code(row)
 
-    def authenticate_user(self, authorization_code: Code):  # type: ignore[no-untyped-def]
+    def authenticate_user(self, authorization_code: Code):
         return authorization_code.row.account
 
     def delete_authorization_code(self, authorization_code: Code) -> None:
         """Nothing to do: the code was consumed atomically in create_token_response."""
 
-    def create_token_response(self):  # type: ignore[no-untyped-def]
+    def create_token_response(self):
         """Not @hooked: the `after` hooks (the ID token, PostIdOpenIDCode) run before the
         commit, so that once the tokens are stored nothing that reads the database or signs
         can fail between the commit and the answer (a committed exchange is answered)."""
@@ -156,7 +156,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
 
-    def authenticate_refresh_token(self, refresh_token: str):  # type: ignore[no-untyped-def]
+    def authenticate_refresh_token(self, refresh_token: str):
         row = token_service.find_by_refresh_token(refresh_token)
         if row is None:
             return None
@@ -170,14 +170,14 @@ class RefreshGrant(grants.RefreshTokenGrant):
             return None
         return Token(row)
 
-    def authenticate_user(self, refresh_token: Token):  # type: ignore[no-untyped-def]
+    def authenticate_user(self, refresh_token: Token):
         return refresh_token.row.account
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
         """Done atomically in create_token_response."""
 
     @hooked
-    def create_token_response(self):  # type: ignore[no-untyped-def]
+    def create_token_response(self):
         old: OAuthToken = self.request.refresh_token.row
         claimed = db.session.execute(
             update(OAuthToken)

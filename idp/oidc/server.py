@@ -26,7 +26,7 @@ def query_client(client_id: str | None) -> Client | None:
     return Client(row) if row is not None and row.is_active else None
 
 
-def generate_bearer_token(grant_type, client, user=None, scope=None, expires_in=None,  # type: ignore[no-untyped-def]
+def generate_bearer_token(grant_type, client, user=None, scope=None, expires_in=None,
                           include_refresh_token=True) -> dict[str, Any]:
     settings = current_settings()
     token: dict[str, Any] = {
@@ -40,7 +40,7 @@ def generate_bearer_token(grant_type, client, user=None, scope=None, expires_in=
     return token
 
 
-def save_token(token: dict[str, Any], request) -> None:  # type: ignore[no-untyped-def]
+def save_token(token: dict[str, Any], request) -> None:
     """Add the issued token to the caller's transaction; the grant commits atomically."""
     settings = current_settings()
     now = utcnow()
@@ -84,6 +84,6 @@ class PostIdAuthorizationServer(AuthorizationServer):
     def __init__(self) -> None:
         super().__init__(query_client=query_client, save_token=save_token)
 
-    def init_app(self, app: Flask, query_client=None, save_token=None):  # type: ignore[no-untyped-def]
+    def init_app(self, app: Flask, query_client=None, save_token=None):
         super().init_app(app)
         self.register_token_generator("default", generate_bearer_token)

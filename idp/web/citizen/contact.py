@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone, mask_phone
 from idp.errors import Refusal, ResendRefused, Throttled, WrongPassword
+from idp.models import OtpChallenge
 from idp.services.identity import contact_change
 from idp.services.identity import contact_email as contact_email_service
 from idp.settings import current_settings
@@ -86,7 +87,7 @@ def contact_phone_confirm() -> Response | Page:
     return redirect(url_for("citizen.contact_phone", changed=1), code=303)
 
 
-def _resend(pending) -> Response | Page:  # type: ignore[no-untyped-def]
+def _resend(pending: OtpChallenge | None) -> Response | Page:
     form = ActionForm()
     if not form.validate_on_submit():
         return _confirm_page(PhoneCodeForm(formdata=None), pending, 400)
@@ -104,7 +105,7 @@ def _resend(pending) -> Response | Page:  # type: ignore[no-untyped-def]
     return redirect(url_for("citizen.contact_phone_confirm", resent=1), code=303)
 
 
-def _confirm_page(form: PhoneCodeForm, pending, status: int, *,  # type: ignore[no-untyped-def]
+def _confirm_page(form: PhoneCodeForm, pending: OtpChallenge | None, status: int, *,
                   resend_message: str | None = None) -> Page:
     form.code.data = ""
     return render_template(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -49,7 +50,7 @@ def _publish(response: Response) -> Response:
 PUBLIC_CACHE = "public, max-age=300"
 
 
-def _cached_json(key: str, build) -> Response:  # type: ignore[no-untyped-def]
+def _cached_json(key: str, build: Callable[[], object]) -> Response:
     """Serialise once per process; these documents change only with settings or keys."""
     body = current_app.extensions.get(key)
     if body is None:
