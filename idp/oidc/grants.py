@@ -20,7 +20,7 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6749.hooks import hooked
 from sqlalchemy import select, update
 
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import AuditTag, AuthorizationCode, OAuthToken, UserSession
 from idp.models.base import utcnow
 from idp.oidc.adapters import Code, Token
@@ -133,7 +133,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             .values(redeemed_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:
+        if rowcount(claimed) != 1:
             db.session.rollback()
             token_service.revoke_from_code(code.id, reason="code_replay")
             audit.record(AuditTag.OIDC_CODE_REPLAY, account_id=code.account_id, channel="api",
@@ -186,7 +186,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
             .values(refresh_rotated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:
+        if rowcount(claimed) != 1:
             # A concurrent request rotated it first: this presentation is a reuse.
             db.session.rollback()
             token_service.revoke_family(old.family_id, reason="refresh_reuse")

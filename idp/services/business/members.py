@@ -30,7 +30,7 @@ from sqlalchemy.orm import joinedload
 
 from idp.domain.errors import N_, DomainError
 from idp.domain.organisation_rules import check_member_national_id, check_validity, parse_day
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import (
     LIVE_MEMBERSHIP,
     Account,
@@ -101,7 +101,7 @@ def move(membership: OrganisationMember, expected: tuple[MembershipStatus, ...],
                 **values)
         .execution_options(synchronize_session=False))
     db.session.refresh(membership)
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def expire_invitation_if_due(membership: OrganisationMember) -> bool:
@@ -299,13 +299,13 @@ def update_member(actor: Actor, public_id: str, member_id: str,
         no("organisation.member_state", MSG_STATE, 409)
     if (role, valid_from, valid_until) == (target.role, target.valid_from, target.valid_until):
         return target  # nothing to change (a retry)
-    changed = db.session.execute(
+    changed = rowcount(db.session.execute(
         update(OrganisationMember)
         .where(OrganisationMember.id == target.id, OrganisationMember.version == target.version,
                OrganisationMember.status.in_(LIVE_MEMBERSHIP))
         .values(role=role, valid_from=valid_from, valid_until=valid_until,
                 version=OrganisationMember.version + 1, changed_by=actor.account.id)
-        .execution_options(synchronize_session=False)).rowcount == 1
+        .execution_options(synchronize_session=False))) == 1
     if not changed:
         no("organisation.member_state", MSG_STATE, 409)
     db.session.refresh(target)

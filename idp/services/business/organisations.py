@@ -45,7 +45,7 @@ from idp.domain.organisation_rules import (
     parse_typed_tax_code,
 )
 from idp.domain.tax_code import TaxCode
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import (
     Account,
     AuditTag,
@@ -173,12 +173,12 @@ def _release_if_stale(existing: Organisation, *, by: Account) -> bool:
     # rejected (suspected fraud, wrong documents) must not make a squat permanent.
     checked = exists().where(OrganisationVerification.organisation_id == existing.id,
                              OrganisationVerification.status.in_(EVER_APPROVED))
-    gone = db.session.execute(
+    gone = rowcount(db.session.execute(
         delete(Organisation)
         .where(and_(Organisation.id == existing.id, Organisation.version == existing.version,
                     Organisation.status == OrganisationStatus.UNVERIFIED, ~checked))
         .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )) == 1
     if gone:
         db.session.expunge(existing)
         if pending is not None:

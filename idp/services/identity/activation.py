@@ -37,7 +37,7 @@ from idp.domain.national_id import normalize_national_id
 from idp.domain.password_policy import SERVICE_WORDS, check_password
 from idp.domain.terms import TERMS_VERSION
 from idp.errors import Refusal
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import Account, AccountStatus, AuditTag
 from idp.models.base import utcnow
 from idp.models.credentials import PasswordCredential
@@ -175,13 +175,13 @@ def activate(flow: str | None, password: str, *, email_link_path: Callable[[str]
     password_hash = passwords.hash_password(password)
     now = utcnow()
     # Conditional: of two browsers finishing with the same flow token, one activates.
-    won = db.session.execute(
+    won = rowcount(db.session.execute(
         update(Account)
         .where(Account.id == account.id, Account.status == AccountStatus.PENDING_ACTIVATION)
         .values(status=AccountStatus.ACTIVE, phone_verified_at=now, updated_at=now,
                 terms_version=TERMS_VERSION, terms_accepted_at=now,
                 **({"locale": locale} if locale else {}))
-        .execution_options(synchronize_session=False)).rowcount == 1
+        .execution_options(synchronize_session=False))) == 1
     if not won:
         db.session.rollback()
         raise Refusal("activation.expired", FLOW_EXPIRED)

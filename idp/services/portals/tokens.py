@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import joinedload
 
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import AuthorizationCode, OAuthToken, OrganisationMember
 from idp.models.base import utcnow
 from idp.services.platform.secrets import token_hash
@@ -72,7 +72,7 @@ def _revoke_where(condition, reason: str) -> int:  # type: ignore[no-untyped-def
         .values(revoked_at=utcnow(), revoke_reason=reason)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def revoke_family(family_id: str, *, reason: str) -> int:

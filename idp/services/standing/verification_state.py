@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import (
     AuditTag,
     IdentityVerification,
@@ -42,7 +42,7 @@ def transition(verification: IdentityVerification | OrganisationVerification,
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(verification)
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def expire_if_due(verification: IdentityVerification | OrganisationVerification, *,
