@@ -12,6 +12,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.domain.admin_units import PROVINCES
+from idp.domain.phone import mask_phone_for_staff
 from idp.models import IdentityVerification, OrganisationVerification, StaffMember
 from idp.services.account_data import parse_page
 from idp.services.counter import (
@@ -140,7 +141,7 @@ def _check_page(verification: IdentityVerification, status: int = 200, **forms: 
     return render_template(
         "counter/check.html", nav="queue" if verification.status.value == "submitted" else "home",
         v=verification, account=verification.account, actions=actions, staff_names=names,
-        masked_phone=counter_checks.masked_phone(verification.account.phone),
+        masked_phone=mask_phone_for_staff(verification.account.phone),
         document_labels=DOCUMENT_LABELS, reason_label=reason_label, provinces=PROVINCES,
         status_labels=STATUS_LABELS, done_messages=DONE_MESSAGES, waiting_messages=WAITING_MESSAGES,
         done=done if done in DONE else None, **context,
