@@ -13,9 +13,8 @@ from idp.extensions import db
 from idp.models import OAuthToken
 from idp.models.base import utcnow
 from idp.oidc.adapters import Client
-from idp.services.platform.secrets import new_token
+from idp.services.platform.secrets import new_token, token_hash
 from idp.services.portals import clients as client_service
-from idp.services.portals import tokens as token_service
 from idp.settings import current_settings
 
 
@@ -57,6 +56,8 @@ def save_token(token: dict[str, Any], request) -> None:
             "refresh_expires_at": now + timedelta(days=settings.refresh_token_days),
         }
     else:
+        # Only the code and the refresh grants are registered: without a code, it is a refresh.
+        assert previous is not None
         old: OAuthToken = previous.row
         context = {
             "session_id": old.session_id, "authorization_code_id": old.authorization_code_id,
@@ -70,9 +71,9 @@ def save_token(token: dict[str, Any], request) -> None:
         OAuthToken(
             client_pk=client.id,
             account_id=request.user.id,
-            access_token_hash=token_service.token_hash(token["access_token"]),
+            access_token_hash=token_hash(token["access_token"]),
             access_expires_at=now + timedelta(seconds=token["expires_in"]),
-            refresh_token_hash=token_service.token_hash(refresh) if refresh else None,
+            refresh_token_hash=token_hash(refresh) if refresh else None,
             scope=token["scope"],
             issued_at=now,
             **{**context, "refresh_expires_at": context["refresh_expires_at"] if refresh else None},
