@@ -118,7 +118,7 @@ def expire_invitation_if_due(membership: OrganisationMember) -> bool:
     return membership.status is MembershipStatus.EXPIRED
 
 
-def _refuser(actor: Actor, action: str, **ids: str) -> Any:
+def _refuser(actor: Actor, action: str, **ids: Any) -> Any:
     """`no(code, message, status, field=None)`: refuse, audited with the actor and `ids`."""
     account_id = actor.account.id  # read now: after a failed commit it cannot be loaded
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -236,7 +236,7 @@ def register(account: Account, details: RegistrationInput, *,
         public_id=new_public_id(), tax_code=tax_code.value, tax_code_kind=tax_code.kind,
         name=name, head_office=head_office.to_json(), representative_account_id=account.id,
         representative_title=title, status=OrganisationStatus.UNVERIFIED, created_at=now)
-    extra = {"replaced": replaced} if replaced else {}
+    extra: dict[str, Any] = {"replaced": replaced} if replaced else {}
     try:
         db.session.add(organisation)
         db.session.flush()  # its id, for the membership

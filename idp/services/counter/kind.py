@@ -56,7 +56,7 @@ class CheckKind:
     # The account its audit events are about: the citizen's, or the representative's.
     account_id: Callable[[Any], int]
     # The public ids its audit events name besides the verification's (the organisation's).
-    audit_ids: Callable[[Any], dict[str, str]]
+    audit_ids: Callable[[Any], dict[str, Any]]
     # The account that must not be disabled for the check to be submitted or approved.
     account: Callable[[Any], Account]
     # The staff member is the owner, or close enough to it to be barred (403 own_account).
@@ -80,4 +80,5 @@ class CheckKind:
 
     def owner_id(self, verification: Verification) -> int:
         """The id of the record's owner (account or organisation)."""
-        return getattr(verification, self.model.live_key[1])
+        owner_id: int = getattr(verification, self.model.live_key[1])
+        return owner_id
