@@ -95,7 +95,9 @@ def request_code(account: Account, public_id: str, *,
             refuse("organisation.not_found", organisations.MSG_NOT_FOUND,
                    action="verification_request", account_id=account.id,
                    session_id=session_id, status=404)
-        return enrolment_codes.live(OrganisationVerification.live_organisation_id, organisation_pk)
+        found: OrganisationVerification | None = enrolment_codes.live(
+            OrganisationVerification.live_organisation_id, organisation_pk)
+        return found
 
     def too_many() -> NoReturn:
         refuse("organisation.too_many_codes", MSG_TOO_MANY, action="verification_request",

@@ -19,6 +19,7 @@ reinstatement or when the dates are changed again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NoReturn
@@ -107,9 +108,10 @@ def move(membership: OrganisationMember, expected: tuple[MembershipStatus, ...],
 def expire_invitation_if_due(membership: OrganisationMember) -> bool:
     """An invitation not accepted in time becomes expired (lazily), audited
     ORGANISATION_MEMBER_EXPIRE; its ID number is free for a new invitation. Caller commits."""
-    if membership.status is not MembershipStatus.INVITED or membership.invitation_expires_at is None \
+    status = membership.status  # move() below reloads the membership's own
+    if status is not MembershipStatus.INVITED or membership.invitation_expires_at is None \
             or membership.invitation_expires_at > utcnow():
-        return membership.status is MembershipStatus.EXPIRED
+        return status is MembershipStatus.EXPIRED
     if move(membership, (MembershipStatus.INVITED,), MembershipStatus.EXPIRED, changed_by=None,
             live_national_id=None, ended_at=utcnow()):
         audit.record(AuditTag.ORGANISATION_MEMBER_EXPIRE,
@@ -118,7 +120,7 @@ def expire_invitation_if_due(membership: OrganisationMember) -> bool:
     return membership.status is MembershipStatus.EXPIRED
 
 
-def _refuser(actor: Actor, action: str, **ids: Any) -> Any:
+def _refuser(actor: Actor, action: str, **ids: Any) -> Callable[..., NoReturn]:
     """`no(code, message, status, field=None)`: refuse, audited with the actor and `ids`."""
     account_id = actor.account.id  # read now: after a failed commit it cannot be loaded
 

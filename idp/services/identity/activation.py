@@ -106,14 +106,14 @@ def check_code(national_id: str, code: str) -> str:
     account = _pending_account(national_id)
     challenge = latest_challenge(account.id if account is not None else 0)
     stand_in = _stand_in_challenge(national_id)
-    live = challenge is not None and otp.is_live(challenge)
-    ok = otp.check_code(challenge if live else stand_in, code)
+    live = challenge if challenge is not None and otp.is_live(challenge) else None
+    ok = otp.check_code(live if live is not None else stand_in, code)
     _delete_stand_in(stand_in)
     db.session.commit()  # the failure count, or the code spent
-    if not ok or not live:
+    if not ok or live is None:
         raise Refusal("activation.failed", FAILED, field="code")
     throttle.succeeded(attempt)
-    return _serializer().dumps({"c": f"{challenge.id:020d}"})  # fixed width: signed, not secret
+    return _serializer().dumps({"c": f"{live.id:020d}"})  # fixed width: signed, not secret
 
 
 def _stand_in_challenge(national_id: str) -> OtpChallenge:
@@ -288,9 +288,10 @@ def _send_stand_in(national_id: str) -> OutboxMessage | None:
 def _code_text(locale: str, code: str) -> str:
     minutes = current_settings().otp_seconds // 60
     with force_locale(locale):
-        return gettext("PostID: your activation code is %(code)s. It is valid for %(minutes)s "
-                       "minutes. Never share it with anyone, not even post office staff.",
-                       code=code, minutes=minutes)
+        text: str = gettext("PostID: your activation code is %(code)s. It is valid for "
+                            "%(minutes)s minutes. Never share it with anyone, not even post "
+                            "office staff.", code=code, minutes=minutes)
+    return text
 
 
 def _send_code(account: Account, code: str) -> OutboxMessage | None:
