@@ -32,6 +32,8 @@ from idp.settings import current_settings
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 MAX_CODE_LENGTH = 256
+# What a grant's create_token_response gives Authlib: status, token body, headers.
+TokenResponse = tuple[int, dict[str, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def delete_authorization_code(self, authorization_code: Code) -> None:
         """Nothing to do: the code was consumed atomically in create_token_response."""
 
-    def create_token_response(self):
+    def create_token_response(self) -> TokenResponse:
         """Not @hooked: the `after` hooks (the ID token, PostIdOpenIDCode) run before the
         commit, so that once the tokens are stored nothing that reads the database or signs
         can fail between the commit and the answer (a committed exchange is answered)."""
@@ -177,7 +179,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         """Done atomically in create_token_response."""
 
     @hooked
-    def create_token_response(self):
+    def create_token_response(self) -> TokenResponse:
         old: OAuthToken = self.request.refresh_token.row
         claimed = db.session.execute(
             update(OAuthToken)

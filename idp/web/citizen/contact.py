@@ -63,7 +63,7 @@ def contact_phone() -> Response | Page:
 def _phone_page(form: PhoneChangeForm, status: int, *, changed: bool = False) -> Page:
     form.current_password.data = ""
     return render_template("citizen/contact_phone.html", nav="profile", form=form, changed=changed,
-                           current=display_phone(current_account().phone)), status
+                           current=display_phone(signed_in_session().account.phone)), status
 
 
 @bp.route("/contact/phone/confirm", methods=["GET", "POST"])
@@ -158,7 +158,7 @@ def contact_email() -> Response | Page:
 def _email_page(form: EmailChangeForm, status: int, *, sent: bool = False,
                 removed: bool = False, cancelled: bool = False) -> Page:
     form.current_password.data = ""
-    account = current_account()
+    account = signed_in_session().account
     return render_template("citizen/contact_email.html", nav="profile", form=form, sent=sent,
                            removed=removed, cancelled=cancelled, account=account, pending_form=ActionForm(),
                            pending=contact_email_service.pending_email(account),

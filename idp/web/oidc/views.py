@@ -256,8 +256,8 @@ def _validated_request() -> tuple[Any, UserSession | None]:
 def _authorize(decision: str | None) -> Response:
     try:
         grant, session = _validated_request()
-    except OAuth2Error as error:
-        return _authorization_error(error)
+    except OAuth2Error as invalid:
+        return _authorization_error(invalid)
     ctx = AuthorizationContext(grant=grant, client=grant.request.client.row, session=session,
                                params=request.values, decision=decision)
     try:

@@ -108,7 +108,7 @@ def confirm() -> Response | tuple[str, int]:
     except Throttled as exc:
         form.code.errors.append(gettext(exc.message))
         page, _ = _confirm_page(form, pending, 429)
-        response = make_response(page, 429)
+        response: Response = make_response(page, 429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except Refusal as exc:
