@@ -6,6 +6,8 @@ escapes a view is rendered by idp.web.error_pages.
 
 from __future__ import annotations
 
+from typing import Self
+
 from idp.domain.errors import N_, DomainError
 
 
@@ -25,7 +27,7 @@ class IdpError(Exception):
         self.field = field
 
     @classmethod
-    def from_domain(cls, error: DomainError, field: str) -> IdpError:
+    def from_domain(cls, error: DomainError, field: str) -> Self:
         return cls(error.code, error.message, field=field)
 
 

@@ -2,6 +2,7 @@
 
 import ipaddress
 import logging
+from typing import Any, cast
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -9,6 +10,7 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from sqlalchemy import CursorResult, Result
 
 from idp.models.base import Base
 from idp.settings import ROOT, current_settings
@@ -34,6 +36,13 @@ class PostIdSQLAlchemy(SQLAlchemy):
 
 
 db = PostIdSQLAlchemy(model_class=Base)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched: how a conditional write learns whether it won."""
+    # Session.execute is typed to return a Result for any statement; for a DML statement without
+    # RETURNING it is a CursorResult, the class that carries the count.
+    return cast(CursorResult[Any], result).rowcount
 # render_as_batch: SQLite can only ALTER a table by copying it; PostgreSQL ignores the flag.
 migrate = Migrate(directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
@@ -35,7 +35,7 @@ def users() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the new account as one JSON object.")
 @with_appcontext
 def create_citizen_command(
-    national_id: str, full_name: str, birthdate: date, gender: str, phone: str,
+    national_id: str, full_name: str, birthdate: datetime, gender: str, phone: str,
     email: str | None, password_stdin: bool, as_json: bool,
 ) -> None:
     """Create an active citizen account (level of assurance 1) with a password."""

@@ -14,6 +14,9 @@ from idp.models.client import OAuthClient
 from idp.models.session import UserSession
 from idp.models.types import BigIntPK
 
+# The longest nonce a code can carry: idp.oidc.checks refuses a longer one before it is stored.
+NONCE_LENGTH = 255
+
 
 class AuthorizationCode(Base):
     __tablename__ = "authorization_code"
@@ -32,7 +35,7 @@ class AuthorizationCode(Base):
     )
     redirect_uri: Mapped[str] = mapped_column(Text)
     scope: Mapped[str] = mapped_column(String(255))
-    nonce: Mapped[str | None] = mapped_column(String(255))
+    nonce: Mapped[str | None] = mapped_column(String(NONCE_LENGTH))
     code_challenge: Mapped[str] = mapped_column(String(128))
     code_challenge_method: Mapped[str] = mapped_column(String(8))
     claims: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # OIDC `claims` request

@@ -63,6 +63,7 @@ class CounterCheck:
     """
 
     enum_prefix: ClassVar[str] = ""
+    __tablename__: str  # each model's own
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:

@@ -23,4 +23,4 @@ def init_app(app: Flask) -> None:
     server.register_endpoint(Revocation)
     server.register_endpoint(Introspection)
     server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
-    server._postid_configured = True  # type: ignore[attr-defined]
+    server._postid_configured = True

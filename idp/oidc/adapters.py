@@ -96,7 +96,7 @@ class Token(TokenMixin):
     def is_revoked(self) -> bool:
         return self.row.revoked_at is not None
 
-    def get_user(self):  # type: ignore[no-untyped-def]
+    def get_user(self):
         return self.row.account
 
     def get_client(self) -> Client:

@@ -24,8 +24,8 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from idp.domain.stored_text import is_storable
 from idp.errors import IdpError
-from idp.models import AuthorizationCode
 from idp.models.base import utcnow
+from idp.models.oauth import NONCE_LENGTH
 from idp.oidc import acr as acr_rules
 from idp.oidc import claims as claim_rules
 from idp.oidc import organisation_choice
@@ -45,7 +45,7 @@ MAX_PARAM_LENGTH = 4096
 MAX_REQUEST_LENGTH = 4096  # all parameters, URL-encoded
 MAX_CLAIMS_LENGTH = 4096
 # The code stores the nonce: the column's width is the limit (was a 500 on PostgreSQL above it).
-MAX_NONCE_LENGTH = AuthorizationCode.__table__.c.nonce.type.length
+MAX_NONCE_LENGTH = NONCE_LENGTH
 
 
 class UnmetAuthenticationRequirements(OAuth2Error):

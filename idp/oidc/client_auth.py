@@ -46,12 +46,12 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         # Core §9 allows. Introspection and revocation reuse the same assertion rules.
         return [f"{issuer}/token", issuer, f"{issuer}/token/introspect", f"{issuer}/token/revoke"]
 
-    def resolve_client_public_key(self, client):  # type: ignore[no-untyped-def]
+    def resolve_client_public_key(self, client):
         row = client.row
         data = row.jwks if row.jwks else fetch_jwks(row.jwks_uri) if row.jwks_uri else {"keys": []}
         return KeySet.import_key_set(data)
 
-    def verify_claims(self, claims):  # type: ignore[no-untyped-def]
+    def verify_claims(self, claims):
         super().verify_claims(claims)
         from authlib.oauth2.rfc6749.errors import InvalidClientError
 
@@ -59,7 +59,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         if not isinstance(exp, int | float) or exp - float(iat) > MAX_ASSERTION_LIFETIME:
             raise InvalidClientError(description="The client assertion lives too long.")
 
-    def validate_jti(self, claims, jti) -> bool:  # type: ignore[no-untyped-def]
+    def validate_jti(self, claims, jti) -> bool:
         if not isinstance(jti, str) or not jti or len(jti) > 256:
             return False
         key = f"postid/jti/{claims['sub']}/{jti}"

@@ -27,7 +27,7 @@ def _find(token_string: str, hint: str | None) -> tuple[Token, str] | None:
         row = finders[kind](token_string)
         if row is not None:
             token = Token(row)
-            token.kind = kind  # type: ignore[attr-defined]
+            token.kind = kind
             return token, kind
     return None
 
@@ -35,11 +35,11 @@ def _find(token_string: str, hint: str | None) -> tuple[Token, str] | None:
 class Revocation(RevocationEndpoint):
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
-    def query_token(self, token_string, token_type_hint):  # type: ignore[no-untyped-def]
+    def query_token(self, token_string, token_type_hint):
         found = _find(token_string, token_type_hint)
         return found[0] if found else None
 
-    def revoke_token(self, token, request) -> None:  # type: ignore[no-untyped-def]
+    def revoke_token(self, token, request) -> None:
         if token.kind == "refresh_token":
             token_service.revoke_refresh_token(token.row, reason="revoked_by_client")
         else:
@@ -50,14 +50,14 @@ class Revocation(RevocationEndpoint):
 class Introspection(IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
-    def query_token(self, token_string, token_type_hint):  # type: ignore[no-untyped-def]
+    def query_token(self, token_string, token_type_hint):
         found = _find(token_string, token_type_hint)
         return found[0] if found else None
 
-    def check_permission(self, token, client, request) -> bool:  # type: ignore[no-untyped-def]
+    def check_permission(self, token, client, request) -> bool:
         return token.check_client(client)
 
-    def authenticate_token(self, request, client):  # type: ignore[no-untyped-def]
+    def authenticate_token(self, request, client):
         """A token of another client is reported inactive, not as an error (RFC 7662 §2.2)."""
         self.check_params(request, client)
         token = self.query_token(request.form["token"], request.form.get("token_type_hint"))
@@ -65,14 +65,14 @@ class Introspection(IntrospectionEndpoint):
             return None
         return token
 
-    def create_introspection_payload(self, token):  # type: ignore[no-untyped-def]
+    def create_introspection_payload(self, token):
         if token is None:
             return {"active": False}
         active = (token_service.is_refresh_active(token.row) if token.kind == "refresh_token"
                   else token_service.is_access_active(token.row))
         return self.introspect_token(token) if active else {"active": False}
 
-    def introspect_token(self, token):  # type: ignore[no-untyped-def]
+    def introspect_token(self, token):
         row = token.row
         expires = row.refresh_expires_at if token.kind == "refresh_token" else row.access_expires_at
         return {

@@ -20,7 +20,7 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6749.hooks import hooked
 from sqlalchemy import select, update
 
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import AuditTag, AuthorizationCode, OAuthToken, UserSession
 from idp.models.base import utcnow
 from idp.oidc.adapters import Code, Token
@@ -32,6 +32,8 @@ from idp.settings import current_settings
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 MAX_CODE_LENGTH = 256
+# What a grant's create_token_response gives Authlib: status, token body, headers.
+TokenResponse = tuple[int, dict[str, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     approval: Approval | None = None
 
     @staticmethod
-    def validate_authorization_redirect_uri(request, client):  # type: ignore[no-untyped-def]
+    def validate_authorization_redirect_uri(request, client):
         uri = request.payload.redirect_uri
         if not uri:
             raise InvalidRequestError("Missing 'redirect_uri' in request.")
@@ -61,7 +63,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             raise InvalidRequestError("The redirect_uri is not registered for this client.")
         return uri
 
-    def save_authorization_code(self, code: str, request) -> None:  # type: ignore[no-untyped-def]
+    def save_authorization_code(self, code: str, request) -> None:
         """Add the code to the caller's transaction (the authorize view commits)."""
         settings = current_settings()
         approval = self.approval
@@ -92,7 +94,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def generate_authorization_code(self) -> str:
         return new_token()
 
-    def query_authorization_code(self, code: str, client):  # type: ignore[no-untyped-def]
+    def query_authorization_code(self, code: str, client):
         if len(code) > MAX_CODE_LENGTH:
             return None
         row = db.session.scalar(
@@ -113,13 +115,13 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             return None  # the member was suspended or removed, or the organisation withdrawn
         return Code(row)
 
-    def authenticate_user(self, authorization_code: Code):  # type: ignore[no-untyped-def]
+    def authenticate_user(self, authorization_code: Code):
         return authorization_code.row.account
 
     def delete_authorization_code(self, authorization_code: Code) -> None:
         """Nothing to do: the code was consumed atomically in create_token_response."""
 
-    def create_token_response(self):  # type: ignore[no-untyped-def]
+    def create_token_response(self) -> TokenResponse:
         """Not @hooked: the `after` hooks (the ID token, PostIdOpenIDCode) run before the
         commit, so that once the tokens are stored nothing that reads the database or signs
         can fail between the commit and the answer (a committed exchange is answered)."""
@@ -133,7 +135,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             .values(redeemed_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:
+        if rowcount(claimed) != 1:
             db.session.rollback()
             token_service.revoke_from_code(code.id, reason="code_replay")
             audit.record(AuditTag.OIDC_CODE_REPLAY, account_id=code.account_id, channel="api",
@@ -156,7 +158,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
 
-    def authenticate_refresh_token(self, refresh_token: str):  # type: ignore[no-untyped-def]
+    def authenticate_refresh_token(self, refresh_token: str):
         row = token_service.find_by_refresh_token(refresh_token)
         if row is None:
             return None
@@ -170,14 +172,14 @@ class RefreshGrant(grants.RefreshTokenGrant):
             return None
         return Token(row)
 
-    def authenticate_user(self, refresh_token: Token):  # type: ignore[no-untyped-def]
+    def authenticate_user(self, refresh_token: Token):
         return refresh_token.row.account
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
         """Done atomically in create_token_response."""
 
     @hooked
-    def create_token_response(self):  # type: ignore[no-untyped-def]
+    def create_token_response(self) -> TokenResponse:
         old: OAuthToken = self.request.refresh_token.row
         claimed = db.session.execute(
             update(OAuthToken)
@@ -186,7 +188,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
             .values(refresh_rotated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:
+        if rowcount(claimed) != 1:
             # A concurrent request rotated it first: this presentation is a reuse.
             db.session.rollback()
             token_service.revoke_family(old.family_id, reason="refresh_reuse")

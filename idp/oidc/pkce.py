@@ -20,7 +20,7 @@ class RequiredS256CodeChallenge(CodeChallenge):
     def __init__(self) -> None:
         super().__init__(required=True)
 
-    def validate_code_challenge(self, grant, redirect_uri):  # type: ignore[no-untyped-def]
+    def validate_code_challenge(self, grant, redirect_uri):
         data = grant.request.payload.data
         if not data.get("code_challenge"):
             raise InvalidRequestError("PKCE is required: send code_challenge with method S256.")
@@ -28,7 +28,7 @@ class RequiredS256CodeChallenge(CodeChallenge):
             raise InvalidRequestError("code_challenge_method must be S256.")
         super().validate_code_challenge(grant, redirect_uri)
 
-    def validate_code_verifier(self, grant, result):  # type: ignore[no-untyped-def]
+    def validate_code_verifier(self, grant, result):
         if not grant.request.form.get("code_verifier"):
             # Every code carries a challenge, so a verifier is always needed (and a verifier
             # without a challenge cannot happen: such codes are never issued).

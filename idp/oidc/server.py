@@ -13,9 +13,8 @@ from idp.extensions import db
 from idp.models import OAuthToken
 from idp.models.base import utcnow
 from idp.oidc.adapters import Client
-from idp.services.platform.secrets import new_token
+from idp.services.platform.secrets import new_token, token_hash
 from idp.services.portals import clients as client_service
-from idp.services.portals import tokens as token_service
 from idp.settings import current_settings
 
 
@@ -26,7 +25,7 @@ def query_client(client_id: str | None) -> Client | None:
     return Client(row) if row is not None and row.is_active else None
 
 
-def generate_bearer_token(grant_type, client, user=None, scope=None, expires_in=None,  # type: ignore[no-untyped-def]
+def generate_bearer_token(grant_type, client, user=None, scope=None, expires_in=None,
                           include_refresh_token=True) -> dict[str, Any]:
     settings = current_settings()
     token: dict[str, Any] = {
@@ -40,7 +39,7 @@ def generate_bearer_token(grant_type, client, user=None, scope=None, expires_in=
     return token
 
 
-def save_token(token: dict[str, Any], request) -> None:  # type: ignore[no-untyped-def]
+def save_token(token: dict[str, Any], request) -> None:
     """Add the issued token to the caller's transaction; the grant commits atomically."""
     settings = current_settings()
     now = utcnow()
@@ -57,6 +56,8 @@ def save_token(token: dict[str, Any], request) -> None:  # type: ignore[no-untyp
             "refresh_expires_at": now + timedelta(days=settings.refresh_token_days),
         }
     else:
+        # Only the code and the refresh grants are registered: without a code, it is a refresh.
+        assert previous is not None
         old: OAuthToken = previous.row
         context = {
             "session_id": old.session_id, "authorization_code_id": old.authorization_code_id,
@@ -70,9 +71,9 @@ def save_token(token: dict[str, Any], request) -> None:  # type: ignore[no-untyp
         OAuthToken(
             client_pk=client.id,
             account_id=request.user.id,
-            access_token_hash=token_service.token_hash(token["access_token"]),
+            access_token_hash=token_hash(token["access_token"]),
             access_expires_at=now + timedelta(seconds=token["expires_in"]),
-            refresh_token_hash=token_service.token_hash(refresh) if refresh else None,
+            refresh_token_hash=token_hash(refresh) if refresh else None,
             scope=token["scope"],
             issued_at=now,
             **{**context, "refresh_expires_at": context["refresh_expires_at"] if refresh else None},
@@ -84,6 +85,6 @@ class PostIdAuthorizationServer(AuthorizationServer):
     def __init__(self) -> None:
         super().__init__(query_client=query_client, save_token=save_token)
 
-    def init_app(self, app: Flask, query_client=None, save_token=None):  # type: ignore[no-untyped-def]
+    def init_app(self, app: Flask, query_client=None, save_token=None):
         super().init_app(app)
         self.register_token_generator("default", generate_bearer_token)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, or_, select
 
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import AuditTag
 from idp.models.base import utcnow
 from idp.models.notification import OutboxMessage
@@ -36,7 +36,7 @@ def _delete_registrations(where: ColumnElement[bool]) -> int:
                        .execution_options(synchronize_session=False))
     result = db.session.execute(delete(PendingRegistration).where(where)
                                 .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def delete_registrations_of(national_id: str, phone: str) -> int:
@@ -55,10 +55,10 @@ def purge(*, now: datetime | None = None) -> Purged:
     now = now or utcnow()
     registrations = _delete_registrations(
         PendingRegistration.created_at < now - timedelta(days=settings.registration_retention_days))
-    messages = db.session.execute(
+    messages = rowcount(db.session.execute(
         delete(OutboxMessage)
         .where(OutboxMessage.created_at < now - timedelta(days=settings.message_retention_days))
-        .execution_options(synchronize_session=False)).rowcount or 0
+        .execution_options(synchronize_session=False)))
     audit.record(AuditTag.RETENTION_PURGE, channel="cli", registrations=registrations,
                  messages=messages)
     db.session.commit()

@@ -11,7 +11,7 @@ silent for a form the summary already shows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from flask import Flask, g
@@ -32,7 +32,7 @@ class SummaryItem:
     target: str | None  # the id of the input to focus, or None
 
 
-def _first_message(errors: object) -> str | None:
+def _first_message(errors: Iterable[object] | None) -> str | None:
     """A field's first message; nested fields (FormField) keep theirs in a dict."""
     if isinstance(errors, dict):
         errors = [m for value in errors.values() for m in (value if isinstance(value, list)

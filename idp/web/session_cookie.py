@@ -35,7 +35,7 @@ def current_session() -> UserSession | None:
         session = g.user_session = sessions.load_session(token)
         if token and session is None and g.get("new_session_token") is None:
             clear_session_cookie()  # expired or revoked: drop the dead cookie
-    return session  # type: ignore[return-value]
+    return session
 
 
 def current_account() -> Account | None:

@@ -16,7 +16,7 @@ the two have in common is idp.services.standing.enrolment_codes.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sqlalchemy import func, select
 
@@ -53,7 +53,7 @@ MSG_NOT_CANCELLABLE = N_("A clerk has already checked the documents, so this req
 
 def _representative_of(account: Account, public_id: str, *, action: str,
                        session_id: int | None) -> Organisation:
-    def no(code: str, message: str, status: int, **ids: str) -> NoReturn:
+    def no(code: str, message: str, status: int, **ids: Any) -> NoReturn:
         refuse(code, message, action=action, account_id=account.id, session_id=session_id,
                status=status, **ids)
 
@@ -95,7 +95,9 @@ def request_code(account: Account, public_id: str, *,
             refuse("organisation.not_found", organisations.MSG_NOT_FOUND,
                    action="verification_request", account_id=account.id,
                    session_id=session_id, status=404)
-        return enrolment_codes.live(OrganisationVerification.live_organisation_id, organisation_pk)
+        found: OrganisationVerification | None = enrolment_codes.live(
+            OrganisationVerification.live_organisation_id, organisation_pk)
+        return found
 
     def too_many() -> NoReturn:
         refuse("organisation.too_many_codes", MSG_TOO_MANY, action="verification_request",

@@ -14,7 +14,7 @@ number could otherwise take the invitation meant for them. Declining needs no su
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -58,7 +58,7 @@ def invitations_for(account: Account) -> list[OrganisationMember]:
 
 def _invitation(account: Account, member_id: str, *, action: str,
                 session_id: int | None) -> OrganisationMember:
-    def no(code: str, message: str, status: int, **ids: str) -> NoReturn:
+    def no(code: str, message: str, status: int, **ids: Any) -> NoReturn:
         refuse(code, message, action=action, account_id=account.id, session_id=session_id,
                status=status, **ids)
 

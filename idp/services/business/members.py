@@ -19,6 +19,7 @@ reinstatement or when the dates are changed again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NoReturn
@@ -30,7 +31,7 @@ from sqlalchemy.orm import joinedload
 
 from idp.domain.errors import N_, DomainError
 from idp.domain.organisation_rules import check_member_national_id, check_validity, parse_day
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import (
     LIVE_MEMBERSHIP,
     Account,
@@ -101,15 +102,16 @@ def move(membership: OrganisationMember, expected: tuple[MembershipStatus, ...],
                 **values)
         .execution_options(synchronize_session=False))
     db.session.refresh(membership)
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def expire_invitation_if_due(membership: OrganisationMember) -> bool:
     """An invitation not accepted in time becomes expired (lazily), audited
     ORGANISATION_MEMBER_EXPIRE; its ID number is free for a new invitation. Caller commits."""
-    if membership.status is not MembershipStatus.INVITED or membership.invitation_expires_at is None \
+    status = membership.status  # move() below reloads the membership's own
+    if status is not MembershipStatus.INVITED or membership.invitation_expires_at is None \
             or membership.invitation_expires_at > utcnow():
-        return membership.status is MembershipStatus.EXPIRED
+        return status is MembershipStatus.EXPIRED
     if move(membership, (MembershipStatus.INVITED,), MembershipStatus.EXPIRED, changed_by=None,
             live_national_id=None, ended_at=utcnow()):
         audit.record(AuditTag.ORGANISATION_MEMBER_EXPIRE,
@@ -118,7 +120,7 @@ def expire_invitation_if_due(membership: OrganisationMember) -> bool:
     return membership.status is MembershipStatus.EXPIRED
 
 
-def _refuser(actor: Actor, action: str, **ids: str) -> Any:
+def _refuser(actor: Actor, action: str, **ids: Any) -> Callable[..., NoReturn]:
     """`no(code, message, status, field=None)`: refuse, audited with the actor and `ids`."""
     account_id = actor.account.id  # read now: after a failed commit it cannot be loaded
 
@@ -299,13 +301,13 @@ def update_member(actor: Actor, public_id: str, member_id: str,
         no("organisation.member_state", MSG_STATE, 409)
     if (role, valid_from, valid_until) == (target.role, target.valid_from, target.valid_until):
         return target  # nothing to change (a retry)
-    changed = db.session.execute(
+    changed = rowcount(db.session.execute(
         update(OrganisationMember)
         .where(OrganisationMember.id == target.id, OrganisationMember.version == target.version,
                OrganisationMember.status.in_(LIVE_MEMBERSHIP))
         .values(role=role, valid_from=valid_from, valid_until=valid_until,
                 version=OrganisationMember.version + 1, changed_by=actor.account.id)
-        .execution_options(synchronize_session=False)).rowcount == 1
+        .execution_options(synchronize_session=False))) == 1
     if not changed:
         no("organisation.member_state", MSG_STATE, 409)
     db.session.refresh(target)

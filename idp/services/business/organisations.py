@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -45,7 +45,7 @@ from idp.domain.organisation_rules import (
     parse_typed_tax_code,
 )
 from idp.domain.tax_code import TaxCode
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import (
     Account,
     AuditTag,
@@ -173,12 +173,12 @@ def _release_if_stale(existing: Organisation, *, by: Account) -> bool:
     # rejected (suspected fraud, wrong documents) must not make a squat permanent.
     checked = exists().where(OrganisationVerification.organisation_id == existing.id,
                              OrganisationVerification.status.in_(EVER_APPROVED))
-    gone = db.session.execute(
+    gone = rowcount(db.session.execute(
         delete(Organisation)
         .where(and_(Organisation.id == existing.id, Organisation.version == existing.version,
                     Organisation.status == OrganisationStatus.UNVERIFIED, ~checked))
         .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )) == 1
     if gone:
         db.session.expunge(existing)
         if pending is not None:
@@ -236,7 +236,7 @@ def register(account: Account, details: RegistrationInput, *,
         public_id=new_public_id(), tax_code=tax_code.value, tax_code_kind=tax_code.kind,
         name=name, head_office=head_office.to_json(), representative_account_id=account.id,
         representative_title=title, status=OrganisationStatus.UNVERIFIED, created_at=now)
-    extra = {"replaced": replaced} if replaced else {}
+    extra: dict[str, Any] = {"replaced": replaced} if replaced else {}
     try:
         db.session.add(organisation)
         db.session.flush()  # its id, for the membership

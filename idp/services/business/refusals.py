@@ -6,7 +6,7 @@ typed values) in a commit of its own, then raises.
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from idp.errors import IdpError
 from idp.extensions import db
@@ -34,9 +34,11 @@ def refuse(code: str, message: str, *, action: str, account_id: int, session_id:
     further (code, message, field) refusals of the same request: one event lists their codes
     (`also`) after the first one's `reason`."""
     db.session.rollback()
-    also = {"also": [c for c, _, _ in more]} if more else {}
+    # One dict of audit data (Any): strings spread on their own could fill record's int ids.
+    data: dict[str, Any] = {"also": [c for c, _, _ in more]} if more else {}
+    data.update(ids)
     audit.record(AuditTag.ORGANISATION_REFUSED, account_id=account_id, session_id=session_id,
-                 reason=code, action=action, **also, **ids)
+                 reason=code, action=action, **data)
     db.session.commit()
     raise OrganisationRefusal(code, message, status=status, field=field,
                               more=tuple((f, m) for _, m, f in more))

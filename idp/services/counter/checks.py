@@ -14,6 +14,7 @@ from idp.extensions import db
 from idp.models import IdentityVerification, StaffMember, VerificationStatus
 from idp.services.counter import steps, workflow
 from idp.services.counter.citizen_kind import CITIZEN
+from idp.services.counter.kind import Verification
 from idp.services.counter.refusals import MESSAGES, CounterRefusal
 
 __all__ = ["MESSAGES", "CounterRefusal", "allowed_actions", "get", "load_for_action", "lookup",
@@ -54,9 +55,10 @@ def submit(staff: StaffMember, public_id: str, check: DocumentCheck, *,
     return workflow.submit(CITIZEN, staff, public_id, check, channel=channel)
 
 
-def allowed_actions(staff: StaffMember, verification: IdentityVerification) -> list[str]:
+def allowed_actions(staff: StaffMember, verification: Verification) -> list[str]:
     """What this staff member may do next on a record they can see (drives the console's
-    forms and the API's `actions`); the services enforce the same rules on their own."""
+    forms and the API's `actions`); the services enforce the same rules on their own. The
+    same for an organisation's check."""
     status = verification.status
     deciding = staff.is_supervisor and verification.clerk_id != staff.id
     if status is VerificationStatus.PENDING:

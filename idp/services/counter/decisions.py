@@ -41,7 +41,7 @@ def approve(staff: StaffMember, public_id: str, *, channel: str = "web") -> Iden
 
 
 def revoke(staff: StaffMember, public_id: str, reason: RejectReason | str | None, *,
-           channel: str = "web") -> Revocation:
+           channel: str = "web") -> Revocation[IdentityVerification]:
     """Revoke an approved verification of the supervisor's office (fraud, error): the account
     drops to LoA1, loses its verified address, every sign-in session ends and every token is
     revoked, with back-channel logouts queued to the portals. Refusals: not_found,

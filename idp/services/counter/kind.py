@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from idp.domain.errors import DomainError
 from idp.models import (
@@ -27,6 +27,8 @@ from idp.models import (
 from idp.services.counter.refusals import CounterRefusal
 
 Verification = IdentityVerification | OrganisationVerification
+# The record of one kind: the workflow returns the kind's own model, not either of them.
+V = TypeVar("V", bound=Verification)
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,13 @@ class AuditTags:
 
 
 @dataclass(frozen=True)
-class CheckKind:
+class CheckKind(Generic[V]):
     """One kind of counter check. The callables take the kind's own record (and, for the clerk's
     check, its own check: idp.domain.document_check.DocumentCheck or
     idp.domain.business_check.BusinessCheck); they run inside the workflow's transaction."""
 
     # The record and how refusals are worded (same codes and statuses for every kind).
-    model: type[Verification]
+    model: type[V]
     refusal: type[CounterRefusal]
     tags: AuditTags
     # The record's relationship to its owner, loaded with the rows of the supervisor's lists.
@@ -56,7 +58,7 @@ class CheckKind:
     # The account its audit events are about: the citizen's, or the representative's.
     account_id: Callable[[Any], int]
     # The public ids its audit events name besides the verification's (the organisation's).
-    audit_ids: Callable[[Any], dict[str, str]]
+    audit_ids: Callable[[Any], dict[str, Any]]
     # The account that must not be disabled for the check to be submitted or approved.
     account: Callable[[Any], Account]
     # The staff member is the owner, or close enough to it to be barred (403 own_account).
@@ -78,6 +80,7 @@ class CheckKind:
     notify_rejected: Callable[[Any, RejectReason], None]
     notify_revoked: Callable[[Any], None]
 
-    def owner_id(self, verification: Verification) -> int:
+    def owner_id(self, verification: V) -> int:
         """The id of the record's owner (account or organisation)."""
-        return getattr(verification, self.model.live_key[1])
+        owner_id: int = getattr(verification, self.model.live_key[1])
+        return owner_id

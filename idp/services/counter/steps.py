@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from idp.domain.errors import DomainError
 from idp.extensions import db
 from idp.models import AuditTag, RejectReason, StaffMember, VerificationStatus
-from idp.services.counter.kind import CheckKind, Verification
+from idp.services.counter.kind import CheckKind, V, Verification
 from idp.services.platform import audit
 from idp.services.standing.verification_state import expire_if_due, transition
 
@@ -34,8 +34,8 @@ class Page:
     total: int
 
 
-def refuse(kind: CheckKind, staff: StaffMember, code: str, *,
-           verification: Verification | None, channel: str, action: str,
+def refuse(kind: CheckKind[V], staff: StaffMember, code: str, *,
+           verification: V | None, channel: str, action: str,
            problems: list[DomainError] | None = None) -> NoReturn:
     """Undo the transaction, store only the refusal's audit event, raise the kind's refusal."""
     account_id = kind.account_id(verification) if verification is not None else None
@@ -68,15 +68,15 @@ def store_refusal(tag: AuditTag, staff: StaffMember, code: str, *,
     return current
 
 
-def audit_action(kind: CheckKind, tag: AuditTag, staff: StaffMember, verification: Verification,
+def audit_action(kind: CheckKind[V], tag: AuditTag, staff: StaffMember, verification: V,
                  channel: str, **data: Any) -> None:
     audit.record(tag, account_id=kind.account_id(verification), staff_id=staff.id,
                  office_id=staff.office_id, channel=channel, verification=verification.public_id,
                  **kind.audit_ids(verification), **data)
 
 
-def load_for_action(kind: CheckKind, staff: StaffMember, public_id: str, *, channel: str,
-                    action: str) -> Any:
+def load_for_action(kind: CheckKind[V], staff: StaffMember, public_id: str, *, channel: str,
+                    action: str) -> V:
     """The record by public id, if this staff member may see it: 404 / 403 refusals otherwise.
     A pending record past its expiry becomes expired (committed with its own audit event)."""
     verification = None
@@ -86,11 +86,11 @@ def load_for_action(kind: CheckKind, staff: StaffMember, public_id: str, *, chan
     return checked(kind, staff, verification, channel=channel, action=action)
 
 
-def checked(kind: CheckKind, staff: StaffMember, verification: Verification | None, *,
-            channel: str, action: str) -> Any:
+def checked(kind: CheckKind[V], staff: StaffMember, verification: V | None, *,
+            channel: str, action: str) -> V:
     """`verification` if this staff member may act on it (visible to their office, not their
     own, its owner still there), lazily expired if due; refused otherwise."""
-    if not visible_to(staff, verification):
+    if verification is None or not visible_to(staff, verification):
         refuse(kind, staff, "not_found", verification=verification, channel=channel,
                action=action)
     owner_id = kind.owner_id(verification)  # read now: the owner may be replaced online
@@ -106,16 +106,16 @@ def checked(kind: CheckKind, staff: StaffMember, verification: Verification | No
     return verification
 
 
-def _refuse_if_owner_gone(kind: CheckKind, staff: StaffMember, owner_id: int, *, channel: str,
+def _refuse_if_owner_gone(kind: CheckKind[V], staff: StaffMember, owner_id: int, *, channel: str,
                           action: str) -> None:
     if kind.owner_exists is not None and not kind.owner_exists(owner_id):
         refuse(kind, staff, "not_found", verification=None, channel=channel, action=action)
 
 
-def visible_to(staff: StaffMember, verification: Verification | None) -> bool:
+def visible_to(staff: StaffMember, verification: Verification) -> bool:
     """Pending records belong to no office yet (any office can take a code); once an office
     has acted on one, only that office sees it."""
-    return verification is not None and verification.office_id in (None, staff.office_id)
+    return verification.office_id in (None, staff.office_id)
 
 
 def status_refusal(verification: Verification) -> str:
@@ -124,15 +124,15 @@ def status_refusal(verification: Verification) -> str:
             VerificationStatus.CANCELLED: "cancelled"}.get(verification.status, "conflict")
 
 
-def refuse_status(kind: CheckKind, staff: StaffMember, verification: Verification, *,
+def refuse_status(kind: CheckKind[V], staff: StaffMember, verification: V, *,
                   channel: str, action: str) -> NoReturn:
     """The record is not in the status the action needs: say why."""
     refuse(kind, staff, status_refusal(verification), verification=verification,
            channel=channel, action=action)
 
 
-def parse_reason(kind: CheckKind, staff: StaffMember, reason: RejectReason | str | None,
-                 verification: Verification, *, channel: str, action: str) -> RejectReason:
+def parse_reason(kind: CheckKind[V], staff: StaffMember, reason: RejectReason | str | None,
+                 verification: V, *, channel: str, action: str) -> RejectReason:
     if isinstance(reason, RejectReason):
         return reason
     try:
@@ -148,7 +148,7 @@ def done_already(verification: Verification, status: VerificationStatus, **field
         getattr(verification, key) == value for key, value in fields.items())
 
 
-def transition_or_refuse(kind: CheckKind, staff: StaffMember, verification: Verification,
+def transition_or_refuse(kind: CheckKind[V], staff: StaffMember, verification: V,
                          expected: VerificationStatus, new: VerificationStatus, *,
                          retry: dict[str, Any], channel: str, action: str,
                          **values: Any) -> bool:
@@ -164,7 +164,7 @@ def transition_or_refuse(kind: CheckKind, staff: StaffMember, verification: Veri
     refuse_status(kind, staff, verification, channel=channel, action=action)
 
 
-def rejection_values(kind: CheckKind, staff: StaffMember, verification: Verification,
+def rejection_values(kind: CheckKind[V], staff: StaffMember, verification: V,
                      reason: RejectReason, now: datetime, *, channel: str) -> dict[str, object]:
     """What a rejection sets, by stage: a pending record at the counter is taken by the staff
     member's office; a submitted check needs a supervisor who did not submit it; any other

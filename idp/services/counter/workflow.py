@@ -20,7 +20,7 @@ and .decisions (citizens) and .organisation_checks and .organisation_decisions (
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic
 
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import joinedload
@@ -29,7 +29,7 @@ from idp.domain.enrolment_code import normalize_code
 from idp.extensions import db
 from idp.models import AccountStatus, RejectReason, StaffMember, VerificationStatus
 from idp.models.base import utcnow
-from idp.services.counter.kind import CheckKind, Verification
+from idp.services.counter.kind import CheckKind, V
 from idp.services.counter.steps import (
     Page,
     audit_action,
@@ -48,12 +48,12 @@ USED = (VerificationStatus.APPROVED, VerificationStatus.REJECTED, VerificationSt
 
 
 @dataclass(frozen=True)
-class Revocation:
-    verification: Verification
+class Revocation(Generic[V]):
+    verification: V
     logouts: list[int]  # back-channel deliveries to attempt after the commit
 
 
-def lookup(kind: CheckKind, staff: StaffMember, raw_code: str, *, channel: str) -> Any:
+def lookup(kind: CheckKind[V], staff: StaffMember, raw_code: str, *, channel: str) -> V:
     """Open an enrolment code (typed, any case/spacing, or the QR payload POSTID:<code>): a
     pending record, or a submitted one of this office; audited as a view."""
     code = normalize_code(raw_code)
@@ -71,7 +71,7 @@ def lookup(kind: CheckKind, staff: StaffMember, raw_code: str, *, channel: str) 
     return verification
 
 
-def get(kind: CheckKind, staff: StaffMember, public_id: str, *, channel: str) -> Any:
+def get(kind: CheckKind[V], staff: StaffMember, public_id: str, *, channel: str) -> V:
     """A record this staff member may see, in any status; audited as a view."""
     verification = load_for_action(kind, staff, public_id, channel=channel, action="view")
     audit_action(kind, kind.tags.view, staff, verification, channel, via="id")
@@ -79,8 +79,8 @@ def get(kind: CheckKind, staff: StaffMember, public_id: str, *, channel: str) ->
     return verification
 
 
-def submit(kind: CheckKind, staff: StaffMember, public_id: str, check: Any, *,
-           channel: str) -> Any:
+def submit(kind: CheckKind[V], staff: StaffMember, public_id: str, check: Any, *,
+           channel: str) -> V:
     """Record the clerk's check of a pending record and submit it for approval. The check must
     have no problem; the owner's account must not be disabled."""
     verification = load_for_action(kind, staff, public_id, channel=channel, action="submit")
@@ -107,8 +107,8 @@ def submit(kind: CheckKind, staff: StaffMember, public_id: str, check: Any, *,
     return verification
 
 
-def reject(kind: CheckKind, staff: StaffMember, public_id: str,
-           reason: RejectReason | str | None, *, channel: str) -> Any:
+def reject(kind: CheckKind[V], staff: StaffMember, public_id: str,
+           reason: RejectReason | str | None, *, channel: str) -> V:
     """Reject with a reason code: a pending record at the counter (clerk or supervisor; the
     office taking it is the staff member's), or a submitted check of the office (supervisor
     who did not submit it)."""
@@ -129,7 +129,7 @@ def reject(kind: CheckKind, staff: StaffMember, public_id: str,
     return verification
 
 
-def approve(kind: CheckKind, staff: StaffMember, public_id: str, *, channel: str) -> Any:
+def approve(kind: CheckKind[V], staff: StaffMember, public_id: str, *, channel: str) -> V:
     """Approve a submitted check of the supervisor's office that they did not submit; the
     owner's account must not be disabled. The kind's `approved` does the rest."""
     verification = load_for_action(kind, staff, public_id, channel=channel, action="approve")
@@ -155,8 +155,8 @@ def approve(kind: CheckKind, staff: StaffMember, public_id: str, *, channel: str
     return verification
 
 
-def revoke(kind: CheckKind, staff: StaffMember, public_id: str,
-           reason: RejectReason | str | None, *, channel: str) -> Revocation:
+def revoke(kind: CheckKind[V], staff: StaffMember, public_id: str,
+           reason: RejectReason | str | None, *, channel: str) -> Revocation[V]:
     """Revoke an approved check of the supervisor's office (fraud, error) that they did not
     submit. The kind's `revoked` does the rest and names the logouts to deliver."""
     verification = load_for_action(kind, staff, public_id, channel=channel, action="revoke")
@@ -182,14 +182,14 @@ def revoke(kind: CheckKind, staff: StaffMember, public_id: str,
 # --- the supervisor's lists ------------------------------------------------------------------
 
 
-def approval_queue(kind: CheckKind, staff: StaffMember, page: int, *, size: int) -> Page:
+def approval_queue(kind: CheckKind[V], staff: StaffMember, page: int, *, size: int) -> Page:
     """Submitted checks of the staff member's office, oldest first (office queue index)."""
     model = kind.model
     query = _of_office(kind, staff, VerificationStatus.SUBMITTED)
     return page_of(query, page, (model.submitted_at, model.id), size=size)
 
 
-def approved(kind: CheckKind, staff: StaffMember, page: int, *, size: int,
+def approved(kind: CheckKind[V], staff: StaffMember, page: int, *, size: int,
              narrowed: ColumnElement[bool] | None = None) -> Page:
     """Approved checks of the office, newest decision first, `narrowed` by a condition if
     given (a search)."""
@@ -200,7 +200,7 @@ def approved(kind: CheckKind, staff: StaffMember, page: int, *, size: int,
     return page_of(query, page, (model.decided_at.desc(), model.id.desc()), size=size)
 
 
-def _of_office(kind: CheckKind, staff: StaffMember, status: VerificationStatus) -> Select[Any]:
+def _of_office(kind: CheckKind[V], staff: StaffMember, status: VerificationStatus) -> Select[Any]:
     """The office's records in `status`; the lists name each owner: loaded with the rows, not
     one query per row."""
     model = kind.model
@@ -211,14 +211,14 @@ def _of_office(kind: CheckKind, staff: StaffMember, status: VerificationStatus) 
 # --- the rules every decision shares --------------------------------------------------------
 
 
-def _supervisor_only(kind: CheckKind, staff: StaffMember, verification: Verification, *,
+def _supervisor_only(kind: CheckKind[V], staff: StaffMember, verification: V, *,
                      channel: str, action: str) -> None:
     if not staff.is_supervisor:
         refuse(kind, staff, "supervisor_only", verification=verification, channel=channel,
                action=action)
 
 
-def _decidable(kind: CheckKind, staff: StaffMember, verification: Verification,
+def _decidable(kind: CheckKind[V], staff: StaffMember, verification: V,
                needed: VerificationStatus, *, channel: str, action: str) -> None:
     """A decision needs the record in `needed` (else: why not) and a supervisor other than
     the clerk who submitted it (four eyes)."""

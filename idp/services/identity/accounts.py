@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
+from typing import TypeVar
 
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
@@ -31,6 +34,8 @@ from idp.services.platform import audit, notify, passwords
 DUPLICATE_NATIONAL_ID = N_("An account with this ID number already exists.")
 DUPLICATE_PHONE = N_("This phone number is already used by another account.")
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class CitizenDetails:
@@ -53,7 +58,7 @@ def citizen_errors(details: CitizenDetails, password: str | None) -> list[Invali
     """
     errors: list[InvalidInput] = []
 
-    def attempt(field: str, check):  # type: ignore[no-untyped-def]
+    def attempt(field: str, check: Callable[[], T]) -> T | None:
         try:
             return check()
         except DomainError as exc:
@@ -67,10 +72,10 @@ def citizen_errors(details: CitizenDetails, password: str | None) -> list[Invali
     attempt("full_name", lambda: names.normalize_name(details.full_name))
     # Each cross-field check runs as soon as its own inputs are valid: the sex against the
     # number even while the birth date is still wrong, and the other way round.
-    birthdate = details.birthdate
+    birthdate: date | None = details.birthdate
     if birthdate is not None:
         before = len(errors)
-        attempt("birthdate", lambda: check_birthdate(birthdate))
+        attempt("birthdate", partial(check_birthdate, birthdate))
         birthdate = birthdate if len(errors) == before else None
     facts = attempt("national_id", lambda: decode_national_id(details.national_id))
     national_id = facts.number if facts is not None else None

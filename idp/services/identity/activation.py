@@ -37,7 +37,7 @@ from idp.domain.national_id import normalize_national_id
 from idp.domain.password_policy import SERVICE_WORDS, check_password
 from idp.domain.terms import TERMS_VERSION
 from idp.errors import Refusal
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import Account, AccountStatus, AuditTag
 from idp.models.base import utcnow
 from idp.models.credentials import PasswordCredential
@@ -106,14 +106,14 @@ def check_code(national_id: str, code: str) -> str:
     account = _pending_account(national_id)
     challenge = latest_challenge(account.id if account is not None else 0)
     stand_in = _stand_in_challenge(national_id)
-    live = challenge is not None and otp.is_live(challenge)
-    ok = otp.check_code(challenge if live else stand_in, code)
+    live = challenge if challenge is not None and otp.is_live(challenge) else None
+    ok = otp.check_code(live if live is not None else stand_in, code)
     _delete_stand_in(stand_in)
     db.session.commit()  # the failure count, or the code spent
-    if not ok or not live:
+    if not ok or live is None:
         raise Refusal("activation.failed", FAILED, field="code")
     throttle.succeeded(attempt)
-    return _serializer().dumps({"c": f"{challenge.id:020d}"})  # fixed width: signed, not secret
+    return _serializer().dumps({"c": f"{live.id:020d}"})  # fixed width: signed, not secret
 
 
 def _stand_in_challenge(national_id: str) -> OtpChallenge:
@@ -175,13 +175,13 @@ def activate(flow: str | None, password: str, *, email_link_path: Callable[[str]
     password_hash = passwords.hash_password(password)
     now = utcnow()
     # Conditional: of two browsers finishing with the same flow token, one activates.
-    won = db.session.execute(
+    won = rowcount(db.session.execute(
         update(Account)
         .where(Account.id == account.id, Account.status == AccountStatus.PENDING_ACTIVATION)
         .values(status=AccountStatus.ACTIVE, phone_verified_at=now, updated_at=now,
                 terms_version=TERMS_VERSION, terms_accepted_at=now,
                 **({"locale": locale} if locale else {}))
-        .execution_options(synchronize_session=False)).rowcount == 1
+        .execution_options(synchronize_session=False))) == 1
     if not won:
         db.session.rollback()
         raise Refusal("activation.expired", FLOW_EXPIRED)
@@ -288,9 +288,10 @@ def _send_stand_in(national_id: str) -> OutboxMessage | None:
 def _code_text(locale: str, code: str) -> str:
     minutes = current_settings().otp_seconds // 60
     with force_locale(locale):
-        return gettext("PostID: your activation code is %(code)s. It is valid for %(minutes)s "
-                       "minutes. Never share it with anyone, not even post office staff.",
-                       code=code, minutes=minutes)
+        text: str = gettext("PostID: your activation code is %(code)s. It is valid for "
+                            "%(minutes)s minutes. Never share it with anyone, not even post "
+                            "office staff.", code=code, minutes=minutes)
+    return text
 
 
 def _send_code(account: Account, code: str) -> OutboxMessage | None:

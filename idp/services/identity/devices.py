@@ -74,4 +74,5 @@ def device_id(token: str | None, account: Account) -> str | None:
     # account's cookie (a stranger) never causes the password credential to be loaded.
     if not secrets.compare_digest(data["p"], _password_tag(account)):
         return None
-    return data["n"]
+    device: str = data["n"]
+    return device

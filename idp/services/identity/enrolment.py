@@ -130,7 +130,9 @@ def _recent_requests(account_id: int) -> int:
 
 def _live_or_none(account: Account) -> IdentityVerification | None:
     """The live verification, after lazily expiring it if its code ran out (caller commits)."""
-    return enrolment_codes.live(IdentityVerification.live_account_id, account.id)
+    found: IdentityVerification | None = enrolment_codes.live(
+        IdentityVerification.live_account_id, account.id)
+    return found
 
 
 def request_code(account: Account, *, session_id: int | None = None) -> IdentityVerification:

@@ -25,7 +25,7 @@ from sqlalchemy import delete, or_, select, update
 from idp.domain.errors import N_
 from idp.domain.phone import display_phone
 from idp.errors import Refusal
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.mfa import RecoveryCode, TotpCredential
@@ -138,13 +138,13 @@ def _spend_totp(found: TotpCredential, code: str) -> bool:
     step = totp.matching_step(secret_of(found), code)
     if step is None:
         return False
-    claimed = db.session.execute(
+    claimed = rowcount(db.session.execute(
         update(TotpCredential)
         .where(TotpCredential.id == found.id,
                or_(TotpCredential.last_used_step.is_(None), TotpCredential.last_used_step < step))
         .values(last_used_step=step)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if claimed == 1:
         found.last_used_step = step
         return True
@@ -158,12 +158,12 @@ def _spend_recovery_code(account_id: int, code: str) -> bool:
     ).all()
     for candidate in unused:
         if passwords.verify_password(candidate.code_hash, code):
-            claimed = db.session.execute(
+            claimed = rowcount(db.session.execute(
                 update(RecoveryCode)
                 .where(RecoveryCode.id == candidate.id, RecoveryCode.used_at.is_(None))
                 .values(used_at=utcnow())
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            ))
             if claimed == 1:
                 audit.record(AuditTag.ACCOUNT_RECOVERY_CODE_USE, account_id=account_id)
                 return True
@@ -243,12 +243,12 @@ def activate_pending(account: Account, code: str) -> tuple[list[str], throttle.A
     failure = _failed_spend(found, _clean(code))
     if failure is not None:
         fail(failure, AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="enrol")
-    claimed = db.session.execute(
+    claimed = rowcount(db.session.execute(
         update(TotpCredential)
         .where(TotpCredential.id == found.id, TotpCredential.confirmed_at.is_(None))
         .values(confirmed_at=utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if claimed != 1:
         db.session.rollback()
         raise not_pending()

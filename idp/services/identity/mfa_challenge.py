@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import Account, AuditTag, UserSession
 from idp.models.base import utcnow
 from idp.models.mfa import MfaChallenge
@@ -93,14 +93,14 @@ def complete_challenge(
         if challenge.failed_attempts >= MAX_CHALLENGE_ATTEMPTS:
             raise challenge_dead()
         raise failure or wrong_code()
-    claimed = db.session.execute(
+    claimed = rowcount(db.session.execute(
         update(MfaChallenge)
         .where(MfaChallenge.id == challenge.id, MfaChallenge.completed_at.is_(None),
                MfaChallenge.failed_attempts < MAX_CHALLENGE_ATTEMPTS,
                MfaChallenge.expires_at > now)
         .values(completed_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if claimed != 1:
         db.session.rollback()
         raise challenge_dead()

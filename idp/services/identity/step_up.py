@@ -18,6 +18,8 @@ TOTP after signing in. Decisions:
 
 from __future__ import annotations
 
+from typing import Any
+
 from idp.domain.errors import N_
 from idp.errors import Refusal
 from idp.extensions import db
@@ -82,7 +84,7 @@ def _raise_session(session: UserSession, method: str, *, step: str,
     token = new_token()
     session.token_hash = token_hash(token)
     session.amr = raised_amr(session.amr, method)
-    extra = {"client": client} if client else {}
+    extra: dict[str, Any] = {"client": client} if client else {}
     audit.record(AuditTag.ACCOUNT_MFA_SUCCESS, account_id=session.account_id,
                  session_id=session.id, method=method, step=step, **extra)
     return token

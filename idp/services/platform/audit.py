@@ -11,9 +11,9 @@ Events carry ids and codes, not personal data. No code path updates or deletes a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Insert, bindparam, insert, select, update
+from sqlalchemy import Connection, Insert, Table, bindparam, insert, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
@@ -25,8 +25,9 @@ from idp.models.base import utcnow
 
 PENDING = "idp.audit.pending"
 HEAD_ID = 1
-EVENTS = AuditEvent.__table__
-HEAD = AuditChainHead.__table__
+# A declarative model's __table__ is a Table; SQLAlchemy types it as the wider FromClause.
+EVENTS = cast(Table, AuditEvent.__table__)
+HEAD = cast(Table, AuditChainHead.__table__)
 # Built once: statement construction cost more than executing these small statements.
 LOCK_HEAD = update(HEAD).where(HEAD.c.id == HEAD_ID).values(updated_at=bindparam("now"))
 READ_HEAD = select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == HEAD_ID)

@@ -241,7 +241,7 @@ def _fields(row: Any, convert: dict[str, Callable[[Any], Any]]) -> dict[str, Any
 def _converters() -> dict[str, Callable[[Any], Any]]:
     dialect = db.session.get_bind().dialect
     table = AuditEvent.__table__
-    converters = {}
+    converters: dict[str, Callable[[Any], Any]] = {}
     for name in _RAW:
         column_type = table.c[name].type
         process = column_type.dialect_impl(dialect).result_processor(dialect, None)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models.base import utcnow
 from idp.models.registration import OtpChallenge, OtpPurpose
 from idp.services.platform.secrets import new_token
@@ -100,7 +100,7 @@ def _consume(challenge_id: int, now: datetime) -> bool:
         .values(consumed_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def check_code(challenge: OtpChallenge, code: str) -> bool:

@@ -78,7 +78,8 @@ def _storage_key(key: str, kind: str) -> str:
 
 
 def _seconds_until(storage_key: str) -> int:
-    return max(1, math.ceil(limiter.storage.get_expiry(storage_key) - time.time()))
+    expiry: float = limiter.storage.get_expiry(storage_key)
+    return max(1, math.ceil(expiry - time.time()))
 
 
 def delay_for(failures: int) -> int:
@@ -87,7 +88,8 @@ def delay_for(failures: int) -> int:
     excess = failures - settings.login_free_failures
     if excess <= 0:
         return 0
-    return min(2 ** min(excess - 1, 30), settings.login_max_delay_seconds)
+    doubled: int = 2 ** min(excess - 1, 30)  # int ** int is typed Any (a negative power is a float)
+    return min(doubled, settings.login_max_delay_seconds)
 
 
 def _mark(key: str, kind: str) -> str:

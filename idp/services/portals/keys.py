@@ -213,7 +213,8 @@ def _check_alg(alg: str) -> None:
 
 
 def _cache() -> _Cache:
-    return current_app.extensions.setdefault("idp.keys", _Cache())  # type: ignore[no-any-return]
+    cache: _Cache = current_app.extensions.setdefault("idp.keys", _Cache())
+    return cache
 
 
 def _snapshot() -> _Snapshot:
@@ -244,7 +245,8 @@ def _load_snapshot() -> _Snapshot:
                       key=lambda r: (r.activated_at or r.created_at, r.id)):
         signers[row.alg] = (row.kid, row.private_key_encrypted)
     expiries = [row.expires_at for row in rows if row.expires_at is not None]
-    key_set = KeySet.import_key_set(jwks) if rows else KeySet([])  # type: ignore[arg-type]
+    # A literal, so that it is checked as joserfc's KeySetSerialization (a TypedDict).
+    key_set = KeySet.import_key_set({"keys": jwks["keys"]}) if rows else KeySet([])
     return _Snapshot(jwks, key_set, signers, time.monotonic(), min(expiries, default=None))
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import joinedload
 
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import AuthorizationCode, OAuthToken, OrganisationMember
 from idp.models.base import utcnow
 from idp.services.platform.secrets import token_hash
@@ -19,7 +19,7 @@ from idp.services.standing import organisation_access
 MAX_TOKEN_LENGTH = 512
 
 
-def _with_owner():  # type: ignore[no-untyped-def]
+def _with_owner() -> Select[OAuthToken]:
     # Every caller reads the account and the client: one query, not three (hot path).
     return select(OAuthToken).options(joinedload(OAuthToken.account), joinedload(OAuthToken.client))
 
@@ -65,14 +65,14 @@ def is_refresh_active(row: OAuthToken, now: datetime | None = None) -> bool:
     )
 
 
-def _revoke_where(condition, reason: str) -> int:  # type: ignore[no-untyped-def]
+def _revoke_where(condition: ColumnElement[bool], reason: str) -> int:
     result = db.session.execute(
         update(OAuthToken)
         .where(condition, OAuthToken.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoke_reason=reason)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def revoke_family(family_id: str, *, reason: str) -> int:
@@ -106,7 +106,7 @@ def revoke_for_account(account_id: int, *, reason: str) -> int:
     return _revoke_where(OAuthToken.account_id == account_id, reason)
 
 
-def revoke_on_behalf(membership_ids: Select[tuple[int]] | list[int], *, reason: str) -> int:
+def revoke_on_behalf(membership_ids: Select[int] | list[int], *, reason: str) -> int:
     """Every code and token issued on behalf of an organisation through these memberships
     (a member suspended or removed, an organisation's verification withdrawn): they must not
     come back to life if the membership or the verification is restored later. Caller commits."""

@@ -20,7 +20,7 @@ from idp.domain.errors import N_, DomainError
 from idp.domain.national_id import decode_national_id
 from idp.domain.password_policy import SERVICE_WORDS, check_password
 from idp.errors import Conflict, IdpError, InvalidInput
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import AuditTag, PostOffice, StaffMember, StaffRole, StaffStatus
 from idp.models.base import utcnow
 from idp.services.platform import audit, passwords
@@ -180,12 +180,12 @@ def disable_staff(username: str, *, channel: str = "cli") -> StaffMember:
     if staff is None:
         raise NotFound("staff.unknown", MSG_UNKNOWN_STAFF, field="username")
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = rowcount(db.session.execute(
         update(StaffMember)
         .where(StaffMember.id == staff.id, StaffMember.status == StaffStatus.ACTIVE)
         .values(status=StaffStatus.DISABLED, disabled_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if claimed != 1:
         db.session.rollback()
         raise InvalidInput("staff.already_disabled", MSG_ALREADY_DISABLED, field="username")

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 
 from idp.domain.errors import N_
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import StaffMember
 from idp.models.base import utcnow
 from idp.services.platform import crypto, otp, totp
@@ -116,13 +116,13 @@ def start_totp(staff: StaffMember) -> str | None:
         return None
     secret = totp.new_secret()
     updated = EnrolmentRecord(record.code_hash, record.expires_at, secret)
-    claimed = db.session.execute(
+    claimed = rowcount(db.session.execute(
         update(StaffMember)
         .where(StaffMember.id == staff.id, StaffMember.totp_confirmed_at.is_(None),
                StaffMember.totp_secret_encrypted == staff.totp_secret_encrypted)
         .values(totp_secret_encrypted=_seal(staff, updated), totp_last_used_step=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if claimed != 1:
         return None
     db.session.expire(staff, ["totp_secret_encrypted", "totp_last_used_step"])

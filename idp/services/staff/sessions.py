@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import StaffMember, StaffSession
 from idp.models.base import utcnow
 from idp.services.platform.secrets import MAX_COOKIE_TOKEN_LENGTH, new_token, token_hash
@@ -69,12 +69,12 @@ def load_staff_session(token: str | None, *, channel: str) -> StaffSession | Non
 
 def end_staff_session(session: StaffSession) -> bool:
     """End one session; False if it had already ended. Caller commits."""
-    return db.session.execute(
+    return rowcount(db.session.execute(
         update(StaffSession)
         .where(StaffSession.id == session.id, StaffSession.ended_at.is_(None))
         .values(ended_at=utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )) == 1
 
 
 def end_staff_sessions(staff_id: int) -> int:
@@ -84,4 +84,4 @@ def end_staff_sessions(staff_id: int) -> int:
         .where(StaffSession.staff_id == staff_id, StaffSession.ended_at.is_(None))
         .values(ended_at=utcnow())
     )
-    return result.rowcount or 0
+    return rowcount(result)

@@ -25,7 +25,7 @@ from sqlalchemy import or_, update
 
 from idp.domain.errors import N_
 from idp.errors import IdpError, Refusal, Throttled
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import AuditTag, StaffMember, StaffSession
 from idp.models.base import utcnow
 from idp.services.platform import audit, crypto, passwords, qr, throttle, totp
@@ -176,7 +176,7 @@ def _spend_code(staff: StaffMember, secret: str, code: str, *, channel: str, ste
     only its audit event is kept, and `refused_as` is raised (one answer for every failure)
     or what went wrong: a wrong code, or a right one whose time-step was already spent."""
     found = totp.matching_step(secret, totp.clean(code))
-    if found is not None and db.session.execute(
+    if found is not None and rowcount(db.session.execute(
         update(StaffMember)
         .where(StaffMember.id == staff.id,
                StaffMember.totp_secret_encrypted == staff.totp_secret_encrypted,
@@ -184,7 +184,7 @@ def _spend_code(staff: StaffMember, secret: str, code: str, *, channel: str, ste
                    StaffMember.totp_last_used_step < found))
         .values(totp_last_used_step=found)
         .execution_options(synchronize_session=False)
-    ).rowcount == 1:
+    )) == 1:
         return
     last = staff.totp_last_used_step
     used = found is not None and last is not None and last >= found
@@ -225,7 +225,7 @@ def confirm_enrolment(pending: StaffSession, code: str) -> sessions.NewStaffSess
         raise refusal("staff.mfa_not_pending")
     attempt = throttle.begin(mfa_key(staff.id))
     _spend_code(staff, secret, code, channel="web", step="enrol")
-    claimed = db.session.execute(
+    claimed = rowcount(db.session.execute(
         update(StaffMember)
         .where(StaffMember.id == staff.id, StaffMember.totp_confirmed_at.is_(None),
                StaffMember.totp_secret_encrypted == staff.totp_secret_encrypted)
@@ -233,7 +233,7 @@ def confirm_enrolment(pending: StaffSession, code: str) -> sessions.NewStaffSess
         .values(totp_confirmed_at=utcnow(),
                 totp_secret_encrypted=crypto.seal(secret.encode(), aad=_aad(staff.id)))
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if claimed != 1:
         db.session.rollback()
         raise refusal("staff.mfa_not_pending")

@@ -99,7 +99,7 @@ def issue(*, find_live: Callable[[], Check | None], recent_requests: Callable[[]
 
 
 def cancel_pending(check: IdentityVerification | OrganisationVerification,
-                   record: Callable[[], None]) -> bool:
+                   record: Callable[[], object]) -> bool:
     """Cancel `check` if it is pending (`record` audits the cancellation), and commit. True
     when it is now cancelled or expired; False when a clerk won the race or it never was
     pending (the caller refuses: the supervisor decides)."""

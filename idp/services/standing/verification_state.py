@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import (
     AuditTag,
     IdentityVerification,
@@ -42,16 +42,17 @@ def transition(verification: IdentityVerification | OrganisationVerification,
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(verification)
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def expire_if_due(verification: IdentityVerification | OrganisationVerification, *,
                   channel: str = "web") -> bool:
     """A pending code past its expiry becomes `expired` (lazily, when next looked at), with
     its audit event. True if it is (now) expired. Caller commits."""
-    if verification.status is VerificationStatus.EXPIRED:
+    status = verification.status  # transition() below reloads the record's own
+    if status is VerificationStatus.EXPIRED:
         return True
-    if verification.status is not VerificationStatus.PENDING or verification.expires_at > utcnow():
+    if status is not VerificationStatus.PENDING or verification.expires_at > utcnow():
         return False
     if transition(verification, VerificationStatus.PENDING, VerificationStatus.EXPIRED):
         if isinstance(verification, OrganisationVerification):

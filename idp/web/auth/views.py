@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import make_response, redirect, render_template, request, url_for
 from flask import session as form_session
+from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
@@ -28,7 +29,7 @@ from idp.web.session_cookie import (
 
 
 @bp.record_once
-def _install_language_return(state) -> None:  # type: ignore[no-untyped-def]
+def _install_language_return(state: BlueprintSetupState) -> None:
     # base.html's language switch returns to the page shown (idp.web.redirects).
     state.app.jinja_env.globals["language_return"] = language_return
 

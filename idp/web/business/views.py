@@ -10,8 +10,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.domain.admin_units import PROVINCES
-from idp.domain.enrolment_code import qr_payload
-from idp.models import MemberRole, MembershipStatus, OrganisationStatus, VerificationStatus
+from idp.models import MemberRole, MembershipStatus, OrganisationStatus
 from idp.services.business import (
     enrolment,
     organisations,
@@ -28,7 +27,7 @@ from idp.services.standing.organisation_access import access_problem, identity_v
 from idp.web.business import bp, labels
 from idp.web.business.forms import InviteForm, RegisterOrganisationForm
 from idp.web.citizen.forms import ActionForm
-from idp.web.citizen.verification import qr_data_uri
+from idp.web.citizen.verification import pending_qr
 from idp.web.session_cookie import signed_in_session
 
 Page = tuple[str, int]
@@ -142,8 +141,6 @@ def organisation_page(public_id: str, status: int = 200, *, error: str | None = 
     active = membership.status is MembershipStatus.ACTIVE
     representative = active and membership.role is MemberRole.REPRESENTATIVE
     standing = enrolment.standing(organisation) if representative else None
-    pending = standing is not None and standing.verification is not None \
-        and standing.verification.status is VerificationStatus.PENDING
     # The member list (names, ID numbers) only for those who may manage it now: the same rule
     # as the POSTs (organisation_members.manager_of).
     manager_role = active and membership.role in (MemberRole.REPRESENTATIVE, MemberRole.ADMIN)
@@ -159,7 +156,7 @@ def organisation_page(public_id: str, status: int = 200, *, error: str | None = 
         verified=organisation.status is OrganisationStatus.VERIFIED,
         problem=problem,
         representative=representative, standing=standing,
-        qr=qr_data_uri(qr_payload(standing.verification.code)) if pending else None,
+        qr=pending_qr(standing.verification) if standing is not None else None,
         province=PROVINCES.get(organisation.head_office.get("province_code", ""), ""),
         hold_ends=organisations.hold_ends(organisation),
         members=members, invited=invited,

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from idp.domain.errors import DomainError
 from idp.domain.phone import display_phone, mask_phone
 from idp.errors import Refusal, ResendRefused, Throttled, WrongPassword
+from idp.models import OtpChallenge
 from idp.services.identity import contact_change
 from idp.services.identity import contact_email as contact_email_service
 from idp.settings import current_settings
@@ -62,7 +63,7 @@ def contact_phone() -> Response | Page:
 def _phone_page(form: PhoneChangeForm, status: int, *, changed: bool = False) -> Page:
     form.current_password.data = ""
     return render_template("citizen/contact_phone.html", nav="profile", form=form, changed=changed,
-                           current=display_phone(current_account().phone)), status
+                           current=display_phone(signed_in_session().account.phone)), status
 
 
 @bp.route("/contact/phone/confirm", methods=["GET", "POST"])
@@ -86,7 +87,7 @@ def contact_phone_confirm() -> Response | Page:
     return redirect(url_for("citizen.contact_phone", changed=1), code=303)
 
 
-def _resend(pending) -> Response | Page:  # type: ignore[no-untyped-def]
+def _resend(pending: OtpChallenge | None) -> Response | Page:
     form = ActionForm()
     if not form.validate_on_submit():
         return _confirm_page(PhoneCodeForm(formdata=None), pending, 400)
@@ -104,7 +105,7 @@ def _resend(pending) -> Response | Page:  # type: ignore[no-untyped-def]
     return redirect(url_for("citizen.contact_phone_confirm", resent=1), code=303)
 
 
-def _confirm_page(form: PhoneCodeForm, pending, status: int, *,  # type: ignore[no-untyped-def]
+def _confirm_page(form: PhoneCodeForm, pending: OtpChallenge | None, status: int, *,
                   resend_message: str | None = None) -> Page:
     form.code.data = ""
     return render_template(
@@ -157,7 +158,7 @@ def contact_email() -> Response | Page:
 def _email_page(form: EmailChangeForm, status: int, *, sent: bool = False,
                 removed: bool = False, cancelled: bool = False) -> Page:
     form.current_password.data = ""
-    account = current_account()
+    account = signed_in_session().account
     return render_template("citizen/contact_email.html", nav="profile", form=form, sent=sent,
                            removed=removed, cancelled=cancelled, account=account, pending_form=ActionForm(),
                            pending=contact_email_service.pending_email(account),

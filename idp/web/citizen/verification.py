@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from idp.domain.enrolment_code import qr_payload
 from idp.errors import Refusal
-from idp.models import RejectReason, VerificationStatus
+from idp.models import IdentityVerification, OrganisationVerification, RejectReason, VerificationStatus
 from idp.services.identity import enrolment
 from idp.services.platform import qr
 from idp.web.citizen import bp
@@ -46,13 +46,19 @@ def qr_data_uri(payload: str) -> str:
     return qr.svg_data_uri(payload, border=4)
 
 
+def pending_qr(check: IdentityVerification | OrganisationVerification | None) -> str | None:
+    """The enrolment QR of a pending check (a citizen's or an organisation's); None when
+    there is no code to bring to the counter."""
+    if check is None or check.status is not VerificationStatus.PENDING:
+        return None
+    return qr_data_uri(qr_payload(check.code))
+
+
 def _page(status: int = 200, *, error: str | None = None) -> Page:
     standing = enrolment.current(signed_in_session().account)
-    pending = standing.verification is not None and \
-        standing.verification.status is VerificationStatus.PENDING
     return render_template(
         "citizen/verification.html", nav="verification", standing=standing,
-        qr=qr_data_uri(qr_payload(standing.verification.code)) if pending else None,
+        qr=pending_qr(standing.verification),
         reasons=REASONS, error=error, cancelled=request.args.get("cancelled") == "1",
     ), status
 

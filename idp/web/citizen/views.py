@@ -22,8 +22,6 @@ from idp.web.citizen.forms import ActionForm, DeleteAccountForm, PasswordChangeF
 from idp.web.citizen.labels import SCOPE_DESCRIPTIONS, short_user_agent
 from idp.web.session_cookie import (
     clear_session_cookie,
-    current_account,
-    current_session,
     set_device_cookie,
     signed_in_session,
     signed_out_allowed,
@@ -43,13 +41,14 @@ def _target_id(form: ActionForm) -> int:
 
 @bp.get("")
 def account() -> str:
+    session = signed_in_session()
     return render_template(
         "citizen/account.html",
-        account=current_account(),
-        session=current_session(),
+        account=session.account,
+        session=session,
         display_phone=display_phone,
         nav="profile",
-        pending_email=contact_email.pending_email(current_account()),
+        pending_email=contact_email.pending_email(session.account),
         pending_form=ActionForm(),
     )
 

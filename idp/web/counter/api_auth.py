@@ -41,10 +41,11 @@ def _credentials() -> tuple[str, str, str] | None:
     if not isinstance(body, dict):
         return None
     values = [body.get(name) for name in LIMITS]
-    if not all(isinstance(v, str) and 0 < len(v) <= LIMITS[name]
-               for name, v in zip(LIMITS, values, strict=True)):
+    strings = [v for v, limit in zip(values, LIMITS.values(), strict=True)
+               if isinstance(v, str) and 0 < len(v) <= limit]
+    if len(strings) != len(LIMITS):  # one is missing, not a string, empty or too long
         return None
-    return values[0], values[1], values[2]
+    return strings[0], strings[1], strings[2]
 
 
 @api_bp.post("/sessions")

@@ -87,11 +87,12 @@ def assisted_done(public_id: str) -> str:
     walk_in = assisted_registration.registration_for(current_staff(), public_id)
     if walk_in is None:
         abort(404)
+    document_type = walk_in.verification.document_type
     return render_template(
         "counter/assisted_done.html", nav="assisted", walk_in=walk_in,
         masked_phone=mask_phone_for_staff(walk_in.account.phone), hours=ACTIVATION_CODE_HOURS,
         activation_link=activation_link(),
-        document_label=DOCUMENT_LABELS.get(walk_in.verification.document_type),
+        document_label=DOCUMENT_LABELS.get(document_type) if document_type is not None else None,
         again=request.args.get("again") == "1")
 
 

@@ -114,6 +114,7 @@ def lookup() -> Page:
     code = form.code.data or ""
     # One field for both kinds of code (unique across both): an organisation's opens its page.
     organisation = organisation_checks.holds_code(code)
+    verification: IdentityVerification | OrganisationVerification
     try:
         if organisation:
             verification = organisation_checks.lookup(current_staff(), code)

@@ -19,9 +19,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, abort, g, jsonify, redirect, request, url_for
+from flask import abort, g, jsonify, redirect, request, url_for
 from flask_babel import gettext
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.wrappers import Response
 
 from idp.errors import IdpError
 from idp.extensions import csrf
@@ -204,8 +205,8 @@ def api_http_error(exc: HTTPException) -> Response:
     response = api_error(status, API_WIRE_CODES.get(status, "server_error" if status >= 500
                                                    else "invalid_request"),
                          gettext("The request could not be processed."))
-    if exc.code == 405 and getattr(exc, "valid_methods", None):
-        response.headers["Allow"] = ", ".join(exc.valid_methods or ())
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
     return response
 
 

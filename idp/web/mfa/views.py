@@ -238,7 +238,7 @@ def verify() -> Response | tuple[str, int]:
     except Throttled as exc:
         form.form_errors.append(gettext(exc.message))
         form.code.data = ""
-        response = make_response(render_template("mfa/verify.html", form=form), 429)
+        response: Response = make_response(render_template("mfa/verify.html", form=form), 429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except Refusal as exc:

@@ -8,8 +8,9 @@ validated again from scratch there (nothing is trusted from the detour).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import redirect, render_template, request, url_for
@@ -29,7 +30,10 @@ VERIFICATION_PATH = "/account/verification"  # the citizen's "get verified" page
 
 
 def original_params(*, drop: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    return [(k, v) for k, v in request.values.items(multi=True) if k not in OWN_FIELDS + drop]
+    # Werkzeug 3.1 types CombinedMultiDict.items(multi=True) as (key, list) pairs; it yields
+    # one (key, value) pair per value, in the request's order.
+    pairs = cast(Iterable[tuple[str, str]], request.values.items(multi=True))
+    return [(k, v) for k, v in pairs if k not in OWN_FIELDS + drop]
 
 
 def authorize_url(params: list[tuple[str, str]]) -> str:
@@ -58,7 +62,7 @@ def ask(interaction: Interaction, ctx: AuthorizationContext) -> Response:
 def ask_to_sign_in(interaction: Interaction) -> Response:
     params = original_params(drop=(checks.LOGIN_MARKER,))
     params.append((checks.LOGIN_MARKER, checks.login_marker_value()))
-    query = {"next": authorize_url(params)}
+    query: dict[str, Any] = {"next": authorize_url(params)}
     if request.values.get("ui_locales"):
         query["ui_locales"] = request.values["ui_locales"][:64]  # the sign-in page speaks it too
     if interaction.login_hint:
@@ -69,7 +73,7 @@ def ask_to_sign_in(interaction: Interaction) -> Response:
 def ask_for_second_factor(interaction: Interaction) -> Response:
     """To the step-up page of the current session (idp/web/mfa), which comes back here. The
     login marker is kept: a prompt=login sign-in a moment ago still counts on the way back."""
-    query = {"next": authorize_url(original_params())}
+    query: dict[str, Any] = {"next": authorize_url(original_params())}
     if interaction.optional:
         query["optional"] = "1"
     return redirect(url_for("mfa.step_up", **query))

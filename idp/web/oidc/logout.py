@@ -8,6 +8,8 @@ the hint or by client_id; otherwise nobody is redirected anywhere.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from authlib.common.urls import add_params_to_uri
 from flask import Blueprint, redirect, render_template, request
 from flask import session as form_session
@@ -69,7 +71,7 @@ def end_session() -> Response:
     return Response(render_template("oidc/logged_out.html"), mimetype="text/html")
 
 
-def _client(hint_claims: dict | None, client_id: str | None) -> OAuthClient | None | bool:
+def _client(hint_claims: dict | None, client_id: str | None) -> OAuthClient | None | Literal[False]:
     """The client named by the hint's aud and/or client_id; False if they disagree."""
     from_hint = None
     if hint_claims is not None:

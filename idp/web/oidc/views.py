@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -49,7 +50,7 @@ def _publish(response: Response) -> Response:
 PUBLIC_CACHE = "public, max-age=300"
 
 
-def _cached_json(key: str, build) -> Response:  # type: ignore[no-untyped-def]
+def _cached_json(key: str, build: Callable[[], object]) -> Response:
     """Serialise once per process; these documents change only with settings or keys."""
     body = current_app.extensions.get(key)
     if body is None:
@@ -255,8 +256,8 @@ def _validated_request() -> tuple[Any, UserSession | None]:
 def _authorize(decision: str | None) -> Response:
     try:
         grant, session = _validated_request()
-    except OAuth2Error as error:
-        return _authorization_error(error)
+    except OAuth2Error as invalid:
+        return _authorization_error(invalid)
     ctx = AuthorizationContext(grant=grant, client=grant.request.client.row, session=session,
                                params=request.values, decision=decision)
     try:

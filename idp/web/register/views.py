@@ -17,6 +17,7 @@ from idp.domain.terms import TERMS_VERSION
 from idp.errors import Refusal, ResendRefused, Throttled
 from idp.extensions import limiter, login_ip_limit
 from idp.i18n import current_language
+from idp.models import PendingRegistration
 from idp.services.identity import registration
 from idp.services.identity.accounts import CitizenDetails, citizen_errors, validate_citizen
 from idp.settings import current_settings
@@ -107,7 +108,7 @@ def confirm() -> Response | tuple[str, int]:
     except Throttled as exc:
         form.code.errors.append(gettext(exc.message))
         page, _ = _confirm_page(form, pending, 429)
-        response = make_response(page, 429)
+        response: Response = make_response(page, 429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except Refusal as exc:
@@ -121,7 +122,7 @@ def confirm() -> Response | tuple[str, int]:
     return response
 
 
-def _confirm_page(form: ConfirmCodeForm, pending, status: int, *,  # type: ignore[no-untyped-def]
+def _confirm_page(form: ConfirmCodeForm, pending: PendingRegistration, status: int, *,
                   resend_message: str | None = None, resent: bool = False) -> tuple[str, int]:
     form.code.data = ""
     return render_template("register/confirm.html", form=form, resend_form=ResendForm(),
