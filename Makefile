@@ -48,7 +48,7 @@ test: install
 	fi
 
 lint: install
-	$(BIN)/ruff check idp tests migrations
+	$(BIN)/ruff check idp tests migrations bench
 	$(BIN)/mypy idp
 
 clean:
