@@ -11,8 +11,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, StringField
-from wtforms.validators import ValidationError
+from wtforms import BooleanField
 
 from idp.domain.document_check import DocumentCheck, PostalAddress, check_address
 from idp.domain.errors import N_, DomainError
@@ -21,18 +20,18 @@ from idp.web.counter.check_forms import DocumentCheckForm, clean_number
 from idp.web.register.fields import (  # dd/mm/yyyy dates, as on the card
     BIRTHDATE_HINT,
     BirthdateMixin,
+    NameMarksMixin,
     birthdate_field,
     email_field,
     full_name_field,
     gender_field,
-    name_lacks_marks,
     national_id_field,
     parse_date,
     phone_field,
 )
 
 
-class WalkInForm(BirthdateMixin, DocumentCheckForm):
+class WalkInForm(BirthdateMixin, NameMarksMixin, DocumentCheckForm):
     """The card data, then the document check (DocumentCheckForm) without the name, birth date
     and sex ticks: they are typed from the card, so they match it by construction."""
 
@@ -59,18 +58,10 @@ class WalkInForm(BirthdateMixin, DocumentCheckForm):
     name_without_marks = BooleanField(
         _l("The card shows this name exactly like this, without accents."), default=False)
 
-    @property
-    def name_lacks_marks(self) -> bool:
-        return name_lacks_marks(self.full_name.data)
-
-    def validate_full_name(self, field: StringField) -> None:
-        # The hint asks for the accents, as /register does (idp.web.register.forms): a name
-        # without any is confirmed, not refused, as a few names are printed so on the card.
-        if self.name_lacks_marks and not self.name_without_marks.data:
-            raise ValidationError(_l(
-                "This name has no Vietnamese accents. Type it with the accents, exactly as "
-                "printed on the card (for example Nguyễn Văn An, not Nguyen Van An). If the card "
-                "shows it without accents, tick the box below the name."))
+    NAME_WITHOUT_MARKS_HINT = _l(
+        "This name has no Vietnamese accents. Type it with the accents, exactly as printed on "
+        "the card (for example Nguyễn Văn An, not Nguyen Van An). If the card shows it without "
+        "accents, tick the box below the name.")
 
     def details(self) -> CitizenDetails:
         return CitizenDetails(

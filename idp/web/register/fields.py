@@ -189,3 +189,21 @@ def name_lacks_marks(typed: str | None) -> bool:
         return lacks_vietnamese_marks(normalize_name(typed or ""))
     except DomainError:
         return False  # the domain rule reports what is wrong with the name
+
+
+class NameMarksMixin:
+    """For a form with `full_name` and a `name_without_marks` box: a name typed without any
+    Vietnamese mark is confirmed with the box, not refused (name_lacks_marks). The form says
+    how it asks for the accents, in its reader's voice (the citizen's, or the clerk's)."""
+
+    full_name: StringField
+    name_without_marks: BooleanField
+    NAME_WITHOUT_MARKS_HINT: Any
+
+    @property
+    def name_lacks_marks(self) -> bool:
+        return name_lacks_marks(self.full_name.data)
+
+    def validate_full_name(self, field: StringField) -> None:
+        if self.name_lacks_marks and not self.name_without_marks.data:
+            raise ValidationError(self.NAME_WITHOUT_MARKS_HINT)

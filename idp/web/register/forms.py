@@ -6,18 +6,17 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField
-from wtforms.validators import ValidationError
+from wtforms import BooleanField
 
 from idp.web.register.fields import (
     BirthdateMixin,
+    NameMarksMixin,
     PasswordConfirmMixin,
     accept_terms_field,
     birthdate_field,
     email_field,
     full_name_field,
     gender_field,
-    name_lacks_marks,
     national_id_field,
     new_password_fields,
     parse_date,
@@ -26,7 +25,7 @@ from idp.web.register.fields import (
 )
 
 
-class RegisterForm(BirthdateMixin, PasswordConfirmMixin, FlaskForm):
+class RegisterForm(BirthdateMixin, NameMarksMixin, PasswordConfirmMixin, FlaskForm):
     national_id = national_id_field(
         _l("Personal ID number"), _l("Enter the 12-digit number on your ID card."),
         autocomplete="off")
@@ -44,18 +43,10 @@ class RegisterForm(BirthdateMixin, PasswordConfirmMixin, FlaskForm):
         _l("My name is written exactly like this on my ID card, without accents."), default=False)
     accept_terms = accept_terms_field()
 
-    @property
-    def name_lacks_marks(self) -> bool:
-        return name_lacks_marks(self.full_name.data)
-
-    def validate_full_name(self, field: StringField) -> None:
-        # The hint asks for the accents: a name without any is asked to be confirmed, not
-        # refused, because a few names are written so on the card.
-        if self.name_lacks_marks and not self.name_without_marks.data:
-            raise ValidationError(_l(
-                "This name has no Vietnamese accents. Type it with the accents, exactly as on "
-                "your ID card (for example Nguyễn Văn An, not Nguyen Van An). If your card shows "
-                "it without accents, tick the box below the name."))
+    NAME_WITHOUT_MARKS_HINT = _l(
+        "This name has no Vietnamese accents. Type it with the accents, exactly as on your ID "
+        "card (for example Nguyễn Văn An, not Nguyen Van An). If your card shows it without "
+        "accents, tick the box below the name.")
 
     @property
     def birthdate_value(self) -> date | None:
