@@ -4,6 +4,8 @@ committed event is returned exactly once, never one past a transaction that may 
 from __future__ import annotations
 
 import itertools
+import random
+import threading
 import time
 
 import pytest
@@ -39,25 +41,28 @@ def commit_events(*markers: str) -> None:
 
 
 class Sealer:
-    """Takes batches as a sealer would, remembering everything it was handed."""
+    """Takes batches as a sealer would, remembering (marker, cursor) of everything it sealed."""
 
     def __init__(self, batch: int = 2) -> None:
         self.cursor: Cursor | None = None
-        self.sealed: list[AuditEvent] = []
+        self.sealed: list[tuple[str, Cursor]] = []
         self.batch = batch
 
     def run(self) -> list[str]:
         """Seal until nothing is sealable now; the markers sealed by this run."""
-        new: list[AuditEvent] = []
+        new: list[tuple[str, Cursor]] = []
         while batch := sealable_events(self.cursor, self.batch):
             self.cursor = cursor_of(batch[-1])
-            new += batch
+            new += [(event.data["marker"], cursor_of(event)) for event in batch]
         db.session.rollback()  # read-only: end the snapshot
         self.sealed += new
-        return [event.data["marker"] for event in new]
+        return [marker for marker, _ in new]
 
     def markers(self) -> list[str]:
-        return [event.data["marker"] for event in self.sealed]
+        return [marker for marker, _ in self.sealed]
+
+    def cursors(self) -> list[Cursor]:
+        return [cursor for _, cursor in self.sealed]
 
 
 def test_sqlite_and_postgres_seal_committed_events_once_in_batches(app):
@@ -73,7 +78,7 @@ def test_sqlite_and_postgres_seal_committed_events_once_in_batches(app):
         commit_events("d")
         assert sealer.run() == ["d"]
         assert sealer.run() == []
-        ids = [event.id for event in sealer.sealed]
+        ids = [event_id for _, event_id in sealer.cursors()]
         assert ids == sorted(ids) and len(set(ids)) == 4
 
 
@@ -105,7 +110,7 @@ def test_a_slow_transaction_holds_back_sealing_and_is_sealed_once_it_commits(app
             assert len(later) == 3 and all(event.xid > held.xid for event in later)
 
             assert _run_until(sealer, {"before"}) == ["before"]
-            assert all(event.xid < held.xid for event in sealer.sealed)
+            assert all(xid < held.xid for xid, _ in sealer.cursors())
             commit_events("after-4")
             assert sealer.run() == []  # still running: nothing past it
             slow.commit()
@@ -113,9 +118,70 @@ def test_a_slow_transaction_holds_back_sealing_and_is_sealed_once_it_commits(app
         everything = {"before", "slow", "after-1", "after-2", "after-3", "after-4"}
         _run_until(sealer, everything)
         assert sealer.markers() == ["before", "slow", "after-1", "after-2", "after-3", "after-4"]
-        order = [cursor_of(event) for event in sealer.sealed]
+        order = sealer.cursors()
         assert order == sorted(order) and len(set(order)) == len(order)
         assert sealer.run() == []
+
+
+WRITERS, TRANSACTIONS = 6, 12
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRES, reason="transaction ids need PostgreSQL (IDP_TEST_DATABASE_URL)")
+def test_a_sealer_racing_writers_takes_every_committed_event_once(app):
+    """Writers hold their transactions open for random times after inserting (some roll back)
+    while a sealer keeps advancing its cursor: at the end it has every committed event exactly
+    once and no rolled-back one; a miss would be final, as the cursor never moves back."""
+    barrier = threading.Barrier(WRITERS + 1)
+    done = threading.Event()
+    errors: list[BaseException] = []
+    committed: list[str] = []
+    sealer = Sealer(batch=3)
+
+    def write(number: int) -> None:
+        rng = random.Random(number)
+        try:
+            with app.app_context():
+                barrier.wait()
+                for i in range(TRANSACTIONS):
+                    with db.engine.connect() as connection:
+                        connection.begin()
+                        marker = f"w{number}-{i}"
+                        plain_insert(connection, marker)
+                        time.sleep(rng.uniform(0, 0.03))
+                        if i % 4 == 3:
+                            connection.rollback()
+                        else:
+                            connection.commit()
+                            committed.append(marker)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    def seal() -> None:
+        try:
+            with app.app_context():
+                barrier.wait()
+                while not done.is_set():
+                    sealer.run()
+                db.session.remove()
+        except BaseException as exc:
+            errors.append(exc)
+
+    writers = [threading.Thread(target=write, args=(n,)) for n in range(WRITERS)]
+    sealing = threading.Thread(target=seal)
+    for thread in [*writers, sealing]:
+        thread.start()
+    for thread in writers:
+        thread.join(timeout=120)
+    done.set()
+    sealing.join(timeout=120)
+    assert errors == []
+    with app.app_context():
+        _run_until(sealer, set(committed))
+        db.session.remove()
+    assert sorted(sealer.markers()) == sorted(committed)
+    assert sealer.cursors() == sorted(set(sealer.cursors()))
+    assert len(committed) == WRITERS * TRANSACTIONS * 3 // 4
 
 
 def _run_until(sealer: Sealer, expected: set[str], timeout: float = 30.0) -> list[str]:
