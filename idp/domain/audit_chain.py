@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 GENESIS_HASH = "0" * 64
-# Every column of an event except the chain's own prev_hash/hash and the row id (the row id is
-# an implementation detail; seq is the event's place in the chain).
+# Every column of an event except the chain's own prev_hash/hash, the row id and the transaction
+# id xid (implementation details: seq is the event's place in the chain).
 CHAINED_FIELDS = ("seq", "tag", "occurred_at", "account_id", "actor_id", "session_id",
                   "staff_id", "office_id", "channel", "data")
 

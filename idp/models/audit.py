@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, String
+from sqlalchemy import JSON, BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.models.base import Base, UTCDateTime, utcnow
@@ -94,6 +94,7 @@ class AuditTag(enum.Enum):
 
 class AuditEvent(Base):
     __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_xid_id", "xid", "id"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     tag: Mapped[str] = mapped_column(String(64), index=True)
@@ -113,6 +114,9 @@ class AuditEvent(Base):
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The inserting transaction's id on PostgreSQL (NULL on SQLite and before migration 0008):
+    # the sealer's order, (xid, id), see idp/services/platform/audit_order.py.
+    xid: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AuditChainHead(Base):

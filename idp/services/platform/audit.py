@@ -13,7 +13,17 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Connection, Insert, Table, bindparam, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Insert,
+    Table,
+    bindparam,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
@@ -34,6 +44,10 @@ READ_HEAD = select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == HEAD_ID)
 MOVE_HEAD = update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=bindparam("new_seq"),
                                                           hash=bindparam("new_hash"))
 INSERT_EVENTS = insert(EVENTS)
+# On PostgreSQL each event also records its transaction's id (64 bits, never wraps): the order
+# in which a sealer may take events (idp/services/platform/audit_order.py, docs/audit.md).
+CURRENT_XID = literal_column("pg_current_xact_id()::text::bigint", BigInteger)
+INSERT_EVENTS_PG = insert(EVENTS).values(xid=CURRENT_XID)
 
 
 def record(
@@ -117,7 +131,8 @@ def append_pending(session: Session) -> None:
         event.seq, event.prev_hash = seq, prev
         event.hash = prev = chain_hash(prev, _fields(event))
         rows.append(dict(_fields(event), prev_hash=event.prev_hash, hash=event.hash))
-    connection.execute(INSERT_EVENTS, rows)
+    postgres = connection.dialect.name == "postgresql"
+    connection.execute(INSERT_EVENTS_PG if postgres else INSERT_EVENTS, rows)
     connection.execute(MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
 
 
