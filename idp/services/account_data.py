@@ -21,7 +21,6 @@ from idp.models import (
     AuditEvent,
     AuditTag,
     AuthorizationCode,
-    Consent,
     UserSession,
 )
 from idp.models.base import utcnow
@@ -34,7 +33,7 @@ from idp.services.identity import authentication, enrolment, logout
 from idp.services.platform import audit, notify
 from idp.services.platform.clock import iso
 from idp.services.portals import tokens
-from idp.services.portals.consents import connected_portals
+from idp.services.portals.consents import connected_portals, history, withdraw_all_in_transaction
 from idp.settings import current_settings
 
 # --- paging ------------------------------------------------------------------------------
@@ -53,9 +52,7 @@ def parse_page(raw: str | None) -> int:
 def export(account: Account, *, session_id: int | None) -> dict[str, Any]:
     """Everything held about the person, without secrets (no hashes, no token values).
     Records the export in the audit trail. One transaction."""
-    consents = db.session.scalars(
-        select(Consent).where(Consent.account_id == account.id).order_by(Consent.id)
-    ).all()
+    consents = history(account.id)
     session_rows = db.session.scalars(
         select(UserSession).where(UserSession.account_id == account.id).order_by(UserSession.id)
     ).all()
@@ -176,12 +173,7 @@ def delete_account(account: Account, password: str, *, session_id: int | None) -
         .execution_options(synchronize_session=False)
     )
     tokens.revoke_for_account(account_id, reason="account_deleted")
-    db.session.execute(
-        update(Consent)
-        .where(Consent.account_id == account_id, Consent.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    withdraw_all_in_transaction(account_id, now=now)
     db.session.execute(
         update(AuthorizationCode)
         .where(AuthorizationCode.account_id == account_id, AuthorizationCode.redeemed_at.is_(None))

@@ -9,6 +9,7 @@ revoked_at, for the account's export and the audit trail.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 
@@ -109,3 +110,20 @@ def revoke(account_id: int, consent_id: int, *, session_id: int | None) -> bool:
                  consent_id=consent_id, client_id=portal.client.client_id)
     db.session.commit()
     return True
+
+
+def history(account_id: int) -> list[Consent]:
+    """Every consent the person gave, withdrawn ones included, oldest first (the data export)."""
+    return list(db.session.scalars(
+        select(Consent).where(Consent.account_id == account_id).order_by(Consent.id)))
+
+
+def withdraw_all_in_transaction(account_id: int, *, now: datetime) -> None:
+    """Withdraw every live consent of the account (its deletion), in the caller's transaction;
+    the caller revokes the tokens and codes with it."""
+    db.session.execute(
+        update(Consent)
+        .where(Consent.account_id == account_id, Consent.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
