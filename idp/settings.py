@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
+from idp.domain.checkpoint import check_key_name
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
 DEFAULT_INSTANCE_PATH = ROOT / "instance"
@@ -38,6 +40,10 @@ class SettingsError(Exception):
 class Settings:
     env: Environment = "development"
     issuer: str = "http://127.0.0.1:5000"
+    # The audit log's origin (c2sp.org/tlog-checkpoint), also the name of its signing key:
+    # empty = the issuer without its scheme, then "/audit" ("id.example.vn/audit"). It names
+    # the log to witnesses; changing it starts a new log for them.
+    audit_log_origin: str = ""
     database_url: str = ""
     secret_key: str = ""
     # 32 bytes, URL-safe base64: wraps private signing keys and TOTP secrets (AES-GCM).
@@ -146,6 +152,8 @@ def load_settings(
     if values.get("database_url"):
         values["database_url"] = normalize_database_url(values["database_url"])
     _fill_generated_values(values)
+    if not values.get("audit_log_origin"):
+        values["audit_log_origin"] = default_audit_log_origin(values.get("issuer", Settings.issuer))
     settings = Settings(**values)
     validate(settings)
     return settings
@@ -155,6 +163,12 @@ def current_settings() -> Settings:
     """The settings of the running application (create_app stores them in its config)."""
     settings: Settings = current_app.config["IDP_SETTINGS"]
     return settings
+
+
+def default_audit_log_origin(issuer: str) -> str:
+    """"<host>[:port][/path]/audit" of the issuer URL: a log origin is a schema-less URL."""
+    parts = urlsplit(issuer)
+    return f"{parts.netloc.rpartition('@')[2]}{parts.path.rstrip('/')}/audit"
 
 
 def normalize_database_url(url: str) -> str:
@@ -286,6 +300,14 @@ def validate(settings: Settings) -> None:
         raise SettingsError("IDP_ISSUER must be an absolute URL without query or fragment")
     if settings.issuer.endswith("/"):
         raise SettingsError("IDP_ISSUER must not end with '/'")
+    origin = settings.audit_log_origin
+    try:
+        check_key_name(origin)
+        if not origin.isprintable():
+            raise ValueError
+    except ValueError:
+        raise SettingsError("IDP_AUDIT_LOG_ORIGIN must be a key name: printable, "
+                            "without spaces or '+'") from None
     if settings.is_production:
         if issuer.scheme != "https":
             raise SettingsError("IDP_ISSUER must use https in production")

@@ -1,4 +1,5 @@
-"""`idp audit ...`: verify the audit log's hash chain and export its head (docs/architecture.md §11).
+"""`idp audit ...`: verify the audit log's hash chain and export its head (docs/architecture.md §11),
+and show or rotate the key that signs the log's checkpoints (`idp audit key`).
 
 `verify` exits 0 on an intact chain and 1 naming the first bad event; run it on a schedule
 and alert on exit 1. Publish `head --json` to a witness outside the database (docs/audit.md)
@@ -15,7 +16,7 @@ import click
 from flask.cli import with_appcontext
 
 from idp.cli.errors import refuse
-from idp.services.platform import audit_verify
+from idp.services.platform import audit_key, audit_verify
 from idp.services.platform.audit_verify import ChainReport, Witness
 
 WITNESS_RE = re.compile(r"([0-9]{1,18}):([0-9a-fA-F]{64})")
@@ -35,7 +36,7 @@ class WitnessParam(click.ParamType):
         return Witness(int(match.group(1)), match.group(2).lower())
 
 
-@click.group(help="Verify the hash-chained audit log and export its head.")
+@click.group(help="Verify the hash-chained audit log, export its head, manage its signing key.")
 def audit() -> None:
     pass
 
@@ -73,6 +74,40 @@ def head_command(as_json: bool) -> None:
         click.echo(json.dumps({"seq": head.seq, "hash": head.hash, "updated_at": updated}))
     else:
         click.echo(f"seq {head.seq} hash {head.hash} at {updated or '-'}")
+
+
+@audit.group("key", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {\"origin\": ..., \"verifier_keys\": [...]} as one JSON object.")
+@click.pass_context
+@with_appcontext
+def key_group(ctx: click.Context, as_json: bool) -> None:
+    """Print the verifier keys of the checkpoint signing key, current first, then the previous
+    ones (witnesses need them to check old checkpoints); creates the key on first use."""
+    if ctx.invoked_subcommand is not None:
+        return
+    audit_key.ensure_key()
+    verifiers = audit_key.verifier_keys()
+    if as_json:
+        click.echo(json.dumps({"origin": audit_key.key_name(), "verifier_keys": verifiers}))
+    else:
+        for line in verifiers:
+            click.echo(line)
+
+
+@key_group.command("rotate")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {\"kid\": ..., \"verifier_key\": ...} as one JSON object.")
+@with_appcontext
+def key_rotate_command(as_json: bool) -> None:
+    """Make a new checkpoint signing key and print its verifier key; the old key stays
+    published for checking the checkpoints it signed."""
+    new = audit_key.rotate()
+    verifier = audit_key.verifier_keys()[0]
+    if as_json:
+        click.echo(json.dumps({"kid": new.kid, "verifier_key": verifier}))
+    else:
+        click.echo(verifier)
 
 
 def _broken_line(report: ChainReport) -> str:

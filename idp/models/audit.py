@@ -90,6 +90,7 @@ class AuditTag(enum.Enum):
     NOTIFY_SMS_SUPPRESSED = "notify.sms.suppressed"  # an SMS over a limit (sms_limits)
     RETENTION_PURGE = "retention.purge"  # `idp purge`: counts of rows deleted, nothing else
     NOTIFY_SMS_TOTAL_REACHED = "notify.sms.total_reached"  # the nationwide alarm (sms_limits)
+    AUDIT_KEY_ROTATE = "audit.key.rotate"  # `idp audit key rotate`: the checkpoint signing key
 
 
 class AuditEvent(Base):

@@ -2,6 +2,8 @@
 
 Per algorithm there is one key ring: NEXT (published, not yet signing), CURRENT (signs),
 PREVIOUS (published until every token it signed has expired), then RETIRED (gone from JWKS).
+Rows with alg "Ed25519" are the audit log's checkpoint key (idp/services/platform/audit_key.py):
+CURRENT signs, PREVIOUS is kept for verifying old checkpoints; never a token key.
 """
 
 from __future__ import annotations

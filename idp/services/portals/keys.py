@@ -10,7 +10,6 @@ the caches hang off the Flask app, so each app (and test) has its own.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
-from sqlalchemy import and_, case, or_, select, text
+from sqlalchemy import and_, case, or_, select
 
 from idp.domain.errors import N_
 from idp.errors import InvalidInput
@@ -30,7 +29,7 @@ from idp.extensions import db
 from idp.models import KeyState, SigningKey
 from idp.models.audit import AuditTag
 from idp.models.base import utcnow
-from idp.services.platform import audit, crypto
+from idp.services.platform import audit, crypto, locks
 from idp.settings import current_settings
 
 ALGORITHMS = ("RS256", "ES256")
@@ -196,9 +195,11 @@ def verify_jwt(token: str, *, allow_expired: bool = False) -> dict[str, Any]:
 
 
 def list_keys() -> list[SigningKey]:
-    """Every key, RETIRED included: by alg, then next/current/previous/retired, then age."""
+    """Every token key, RETIRED included: by alg, then next/current/previous/retired, then age.
+    Other rows of the table (the audit log's Ed25519 key) are not token keys: left out."""
     rank = case(*((SigningKey.state == state, i) for i, state in enumerate(STATE_ORDER)))
-    query = select(SigningKey).order_by(SigningKey.alg, rank, SigningKey.created_at, SigningKey.id)
+    query = select(SigningKey).where(SigningKey.alg.in_(ALGORITHMS)).order_by(
+        SigningKey.alg, rank, SigningKey.created_at, SigningKey.id)
     return list(db.session.scalars(query))
 
 
@@ -233,10 +234,12 @@ def _snapshot() -> _Snapshot:
 
 def _load_snapshot() -> _Snapshot:
     now = utcnow()
-    published = or_(
+    # Only the token algorithms: the table also holds the audit log's Ed25519 key, which
+    # must never be published in the JWKS nor sign a token.
+    published = and_(SigningKey.alg.in_(ALGORITHMS), or_(
         SigningKey.state.in_((KeyState.NEXT, KeyState.CURRENT)),
         and_(SigningKey.state == KeyState.PREVIOUS, SigningKey.expires_at > now),
-    )
+    ))
     rows = sorted(db.session.scalars(select(SigningKey).where(published)), key=_order)
     jwks = {"keys": [{k: v for k, v in row.public_jwk.items() if k in PUBLIC_MEMBERS} for row in rows]}
     signers: dict[str, tuple[str, bytes]] = {}
@@ -275,11 +278,7 @@ def _ring(alg: str) -> dict[KeyState, list[SigningKey]]:
 def _lock_ring(alg: str) -> None:
     """Serialise ring changes across nodes until the transaction ends, so two nodes cannot both
     create a CURRENT key. PostgreSQL only: SQLite is the single-node embedded default."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    lock_id = int.from_bytes(hashlib.sha256(f"postid.signing_key.{alg}".encode()).digest()[:8],
-                             "big", signed=True)
-    db.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+    locks.advisory_xact_lock(f"postid.signing_key.{alg}")
 
 
 def _fill_ring(alg: str, now: datetime) -> bool:
