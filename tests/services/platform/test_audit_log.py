@@ -247,3 +247,16 @@ def test_the_application_connection_cannot_update_delete_or_truncate_audit_table
             db.session.execute(text(statement))
         db.session.rollback()
         assert verify_log().ok
+
+
+def test_in_process_sealing_seals_what_a_context_stored_as_it_ends(app, make_app, database_url, tmp_path):
+    from tests.conftest import make_settings
+
+    sealing = make_app(make_settings(database_url, tmp_path / "sealing", audit_seal_in_process=True))
+    with sealing.app_context():
+        audit.record(AuditTag.ACCOUNT_LOGOUT, account_id=1)
+        db.session.commit()
+    with app.app_context():
+        assert db.session.scalar(select(AuditLeaf.event_id)) is not None
+    report = verify(app)
+    assert (report.ok, report.events_checked, report.unsealed) == (True, 1, 0)
