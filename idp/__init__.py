@@ -124,6 +124,26 @@ def _init_extensions(app: Flask) -> None:
     session_cookie.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _enable_sqlite_foreign_keys(app)
+    if app.config["IDP_SETTINGS"].audit_seal_in_process:
+        _seal_in_process(app)
+
+
+def _seal_in_process(app: Flask) -> None:
+    """Seal the audit events a request or command stored before its session is removed
+    (registered after db.init_app, so this teardown runs before Flask-SQLAlchemy's)."""
+    from idp.extensions import db
+    from idp.services.platform import audit, audit_seal
+
+    @app.teardown_appcontext
+    def seal(_exc: BaseException | None) -> None:
+        session = db.session()
+        if not session.info.pop(audit.WROTE, False):
+            return
+        try:
+            session.rollback()
+            audit_seal.seal_all()
+        except Exception:  # sealing later (next request) is fine; never fail the response
+            app.logger.exception("in-process audit sealing failed")
 
 
 def _enable_sqlite_foreign_keys(app: Flask) -> None:

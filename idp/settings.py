@@ -44,6 +44,10 @@ class Settings:
     # empty = the issuer without its scheme, then "/audit" ("id.example.vn/audit"). It names
     # the log to witnesses; changing it starts a new log for them.
     audit_log_origin: str = ""
+    # Seal the audit log in the web/CLI process itself, after each request or command that
+    # stored events (docs/audit.md). On by default in development only (the embedded SQLite
+    # of `make run` needs no sealer process); elsewhere run `idp audit seal --loop`.
+    audit_seal_in_process: bool = False
     database_url: str = ""
     secret_key: str = ""
     # 32 bytes, URL-safe base64: wraps private signing keys and TOTP secrets (AES-GCM).
@@ -238,6 +242,7 @@ def _fill_generated_values(values: dict[str, Any]) -> None:
     instance = Path(values.get("instance_path") or DEFAULT_INSTANCE_PATH).resolve()
     values["instance_path"] = str(instance)
     if env == "development":
+        values.setdefault("audit_seal_in_process", True)
         if not values.get("database_url"):
             values["database_url"] = f"sqlite:///{instance / 'idp.sqlite3'}"
         missing = [k for k in GENERATED_SECRETS if not values.get(k)]

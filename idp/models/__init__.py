@@ -1,7 +1,7 @@
 """SQLAlchemy 2.0 typed models. Importing this package registers every table on the metadata."""
 
 from idp.models.account import Account, AccountStatus
-from idp.models.audit import AuditChainHead, AuditEvent, AuditTag
+from idp.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent, AuditLeaf, AuditTag
 from idp.models.base import Base
 from idp.models.client import ClaimsProfile, ClientAuthMethod, OAuthClient, SubjectType
 from idp.models.consent import Consent
@@ -45,6 +45,8 @@ __all__ = [
     "RepresentativeAuthority",
     "RepresentativeTitle",
     "AuditChainHead",
+    "AuditCheckpoint",
+    "AuditLeaf",
     "DocumentType",
     "IdentityVerification",
     "PostOffice",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.models.base import Base, UTCDateTime, utcnow
@@ -110,18 +110,20 @@ class AuditEvent(Base):
     # Source of the action: "web", "cli", "api".
     channel: Mapped[str] = mapped_column(String(16), default="web")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # Hash chain (docs/architecture.md §11): seq is gap-free from 1; hash = SHA-256(prev_hash || canonical
-    # event). Assigned just before commit under the chain-head lock (idp/services/platform/audit.py).
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    # The hash chain of events written before sealing (kept as evidence; docs/audit.md): seq is
+    # gap-free from 1, hash = SHA-256(prev_hash || canonical event). NULL for events written since:
+    # those are sealed into the Merkle tree (audit_leaf, idp/services/platform/audit_seal.py).
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
     # The inserting transaction's id on PostgreSQL (NULL on SQLite and before migration 0008):
     # the sealer's order, (xid, id), see idp/services/platform/audit_order.py.
     xid: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AuditChainHead(Base):
-    """One row (id 1): the last event of the chain. Appends lock it, so the chain is linear."""
+    """One row (id 1): the last event of the legacy hash chain (no longer written: the sealer
+    checks the legacy chain against it before sealing it)."""
 
     __tablename__ = "audit_chain_head"
 
@@ -129,3 +131,30 @@ class AuditChainHead(Base):
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditLeaf(Base):
+    """One leaf of the audit log's Merkle tree per sealed event, in sealing order (append-only)."""
+
+    __tablename__ = "audit_leaf"
+
+    leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("audit_event.id"), unique=True)
+    leaf_hash: Mapped[str] = mapped_column(String(64))  # lowercase hex of the RFC 9162 leaf hash
+
+
+class AuditCheckpoint(Base):
+    """A signed checkpoint after each sealed batch (append-only): the tree's size and root, the
+    C2SP signed note, the last sealed event's (xid, id) and the tree's frontier."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger, unique=True)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    kid: Mapped[str] = mapped_column(String(64))
+    cursor_xid: Mapped[int | None] = mapped_column(BigInteger)
+    cursor_id: Mapped[int | None] = mapped_column(BigInteger)
+    frontier: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

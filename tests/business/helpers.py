@@ -72,7 +72,7 @@ def post(client: FlaskClient, path: str, form_page: str = HOME, **data: str):  #
 def events(app: Flask, tag: str) -> list[dict[str, Any]]:
     with app.app_context():
         return [dict(e.data) for e in db.session.scalars(
-            select(AuditEvent).where(AuditEvent.tag == tag).order_by(AuditEvent.seq))]
+            select(AuditEvent).where(AuditEvent.tag == tag).order_by(AuditEvent.id))]
 
 
 def refusals(app: Flask) -> list[tuple[str, str]]:

@@ -1,5 +1,6 @@
-"""`idp audit verify` and `idp audit head` through Click's test runner, on a chain built by
-real commits and then tampered with by direct SQL."""
+"""`idp audit seal|verify|head|checkpoint|prove|consistency` through Click's test runner, on a
+log built by real commits, sealed, then tampered with by direct SQL; the proofs are checked the
+way a witness would, with the verifier key alone."""
 
 from __future__ import annotations
 
@@ -7,148 +8,163 @@ import json
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from idp.cli import cli
-from idp.domain.audit_chain import GENESIS_HASH
+from idp.domain import merkle
+from idp.domain.checkpoint import open_note
 from idp.extensions import db
-from idp.models import AuditEvent, AuditTag
-from idp.services.platform import audit
+from idp.models import AuditLeaf, AuditTag
+from idp.services.platform import audit, audit_key
+from tests.services.platform.audit_chain_helpers import tamper
 
 EVENTS = 5
 
 
-def build(app: Flask) -> dict[int, tuple[int, str]]:
-    """Five committed events (and one rolled back); seq -> (row id, hash)."""
+def build(app: Flask, runner, batch: int = 2) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    """Five committed events (and one rolled back), sealed by the CLI; seq -> event id."""
     with app.app_context():
         for number in range(1, EVENTS + 1):
             audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=number)
             db.session.commit()
         audit.record(AuditTag.ACCOUNT_DELETE, account_id=1)
         db.session.rollback()
-        rows = db.session.execute(select(AuditEvent.seq, AuditEvent.id, AuditEvent.hash)).all()
-        return {seq: (row_id, digest) for seq, row_id, digest in rows}
-
-
-def sql(app: Flask, statement: str, **params: object) -> None:
+    result = runner.invoke(cli, ["audit", "seal", "--batch", str(batch)])
+    assert result.exit_code == 0 and result.stdout == f"sealed {EVENTS} events\n", result.output
     with app.app_context():
-        db.session.execute(text(statement), params)
-        db.session.commit()
+        rows = db.session.execute(select(AuditLeaf.leaf_index, AuditLeaf.event_id)).all()
+        return {index + 1: event_id for index, event_id in rows}
 
 
 def verify(runner, *args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(cli, ["audit", "verify", *args])
 
 
-def test_an_intact_chain_exits_0_with_a_one_line_summary(app, runner):
-    chain = build(app)
+def verifier(app: Flask) -> str:
+    with app.app_context():
+        return audit_key.verifier_keys()[0]
+
+
+def test_an_intact_log_exits_0_with_a_one_line_summary(app, runner):
+    build(app, runner)
     result = verify(runner)
     assert result.exit_code == 0, result.output
-    assert result.stdout == (f"audit chain intact: {EVENTS} events checked, "
-                             f"head seq {EVENTS} hash {chain[EVENTS][1]}\n")
-    assert result.stderr == ""
+    assert result.stdout.startswith(f"audit log intact: {EVENTS} events checked, 3 checkpoints, "
+                                    f"tree size {EVENTS} root ")
+    assert result.stdout.endswith("; 0 unsealed\n") and result.stderr == ""
 
 
-def test_an_intact_chain_as_json(app, runner):
-    chain = build(app)
+def test_an_intact_log_as_json_reports_the_backlog(app, runner):
+    build(app, runner)
+    with app.app_context():
+        audit.record(AuditTag.ACCOUNT_LOGOUT, account_id=1)
+        db.session.commit()
     result = verify(runner, "--json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {
-        "ok": True, "events_checked": EVENTS, "head_seq": EVENTS, "head_hash": chain[EVENTS][1],
-        "bad_seq": None, "bad_row_id": None, "reason": None, "detail": None}
+    data = json.loads(result.stdout)
+    assert {k: data[k] for k in ("ok", "events_checked", "tree_size", "checkpoints_checked",
+                                 "bad_seq", "bad_row_id", "reason", "detail", "unsealed")} == {
+        "ok": True, "events_checked": EVENTS, "tree_size": EVENTS, "checkpoints_checked": 3,
+        "bad_seq": None, "bad_row_id": None, "reason": None, "detail": None, "unsealed": 1}
+    assert data["unsealed_oldest_age_seconds"] >= 0 and len(data["root_hash"]) == 64
 
 
-def test_an_empty_chain_is_intact(app, runner):
+def test_an_empty_log_is_intact(app, runner):
     result = verify(runner)
     assert result.exit_code == 0
-    assert result.stdout == f"audit chain intact: 0 events checked, head seq 0 hash {GENESIS_HASH}\n"
+    assert result.stdout == (f"audit log intact: 0 events checked, 0 checkpoints, tree size 0 "
+                             f"root {merkle.EMPTY_ROOT.hex()}; 0 unsealed\n")
 
 
 @pytest.mark.parametrize(("statements", "seq", "row_seq", "reason"), [
-    (["UPDATE audit_event SET tag = 'account.logout' WHERE seq = 2"], 2, 2, "hash_mismatch"),
-    (["UPDATE audit_event SET account_id = 42 WHERE seq = 4"], 4, 4, "hash_mismatch"),
-    (["DELETE FROM audit_event WHERE seq = 3"], 4, 4, "seq_gap"),
-    (["DELETE FROM audit_event WHERE seq = 1"], 2, 2, "chain_start"),
-    (["DELETE FROM audit_event WHERE seq = 5"], 5, None, "truncated"),
-    (["UPDATE audit_event SET seq = -1 WHERE seq = 2", "UPDATE audit_event SET seq = 2 WHERE seq = 3",
-      "UPDATE audit_event SET seq = 3 WHERE seq = -1"], 2, 2, "prev_hash_mismatch"),
-    (["INSERT INTO audit_event (seq, tag, occurred_at, channel, data, prev_hash, hash) "
-      "SELECT 6, tag, occurred_at, channel, data, hash, hash FROM audit_event WHERE seq = 5"],
-     6, 6, "hash_mismatch"),
-    (["UPDATE audit_chain_head SET hash = 'ffff' WHERE id = 1"], 5, 5, "head_mismatch"),
-    (["UPDATE audit_chain_head SET seq = 4 WHERE id = 1"], 4, 4, "head_mismatch"),
-    (["UPDATE audit_chain_head SET seq = 4, hash = (SELECT hash FROM audit_event WHERE seq = 4)"],
-     5, 5, "beyond_head"),
-    (["DELETE FROM audit_chain_head"], None, None, "head_missing"),
-], ids=["edit-tag", "edit-account", "delete-middle", "delete-first", "delete-last", "swap",
-        "insert-forged", "head-hash", "head-seq", "head-moved-back", "head-deleted"])
+    (["UPDATE audit_event SET tag = 'account.logout' WHERE id = {e2}"], 2, 2, "leaf_mismatch"),
+    (["UPDATE audit_event SET account_id = 42 WHERE id = {e4}"], 4, 4, "leaf_mismatch"),
+    (["DELETE FROM audit_event WHERE id = {e1}"], 1, 1, "event_missing"),
+    (["DELETE FROM audit_event WHERE id = {e3}"], 3, 3, "event_missing"),
+    (["DELETE FROM audit_event WHERE id = {e5}"], 5, 5, "event_missing"),
+    (["DELETE FROM audit_leaf WHERE leaf_index = 2"], 3, None, "leaf_missing"),
+    (["DELETE FROM audit_leaf WHERE leaf_index = 4"], 5, None, "truncated"),
+    (["UPDATE audit_leaf SET leaf_hash = (SELECT leaf_hash FROM audit_leaf WHERE leaf_index = 0) "
+      "WHERE leaf_index = 1"], 2, 2, "leaf_mismatch"),
+    (["UPDATE audit_checkpoint SET note = (SELECT note FROM audit_checkpoint WHERE tree_size = 2) "
+      "WHERE tree_size = 4"], 4, 4, "root_mismatch"),
+    (["UPDATE audit_checkpoint SET note = replace(note, '\u2014', '-') WHERE tree_size = 2"],
+     2, 2, "bad_signature"),
+], ids=["edit-tag", "edit-account", "delete-first", "delete-middle", "delete-last",
+        "delete-leaf", "delete-last-leaf", "copied-leaf-hash", "copied-checkpoint", "forged-note"])
 def test_tampering_exits_1_naming_the_first_bad_event(app, runner, statements, seq, row_seq, reason):
-    build(app)
+    events = build(app, runner)
+    names = {f"e{n}": event_id for n, event_id in events.items()}
     for statement in statements:
-        sql(app, statement)
-    with app.app_context():  # the row found at row_seq after tampering
-        row_id = db.session.scalar(select(AuditEvent.id).where(AuditEvent.seq == row_seq)) if row_seq else None
+        tamper(app, statement.format(**names))
+    row_id = events[row_seq] if row_seq else None
     result = verify(runner)
     assert result.exit_code == 1 and result.stdout == ""
     lines = result.stderr.splitlines()
-    where = f"seq {seq}" if seq is not None else "the chain head"
-    row = f" (row id {row_id})" if row_id is not None else ""
-    assert len(lines) == 1 and lines[0].startswith(f"Error: audit chain broken at {where}{row}: {reason}: ")
-
+    row = f" (event id {row_id})" if row_id is not None else ""
+    assert len(lines) == 1 and lines[0].startswith(f"Error: audit log broken at seq {seq}{row}: {reason}: ")
     as_json = verify(runner, "--json")
     assert as_json.exit_code == 1
     data = json.loads(as_json.stdout)
     assert (data["ok"], data["bad_seq"], data["bad_row_id"], data["reason"]) == (False, seq, row_id, reason)
 
 
-def test_witnesses(app, runner):
-    chain = build(app)
-    result = verify(runner, "--witness", f"{EVENTS}:{chain[EVENTS][1]}", "--witness", f"2:{chain[2][1].upper()}")
-    assert result.exit_code == 0
-    assert result.stdout.endswith(", 2 witness(es) matched\n")
-    # Remove the last event and move the head back: consistent, but the witness remembers.
-    sql(app, "DELETE FROM audit_event WHERE seq = 5")
-    sql(app, "UPDATE audit_chain_head SET seq = 4, hash = :h", h=chain[4][1])
-    assert verify(runner).exit_code == 0
-    result = verify(runner, "--witness", f"{EVENTS}:{chain[EVENTS][1]}")
-    assert result.exit_code == 1
-    assert result.stderr.startswith("Error: audit chain broken at seq 5: witness_missing: ")
-    result = verify(runner, "--witness", f"3:{chain[4][1]}")
-    assert result.exit_code == 1
-    assert result.stderr.startswith(f"Error: audit chain broken at seq 3 (row id {chain[3][0]}): "
-                                    "witness_mismatch: ")
+def test_a_kept_checkpoint_is_a_witness(app, runner, tmp_path):
+    build(app, runner)
+    kept = tmp_path / "checkpoint.txt"
+    kept.write_text(runner.invoke(cli, ["audit", "checkpoint"]).stdout, encoding="utf-8")
+    result = verify(runner, "--witness", str(kept))
+    assert result.exit_code == 0 and result.stdout.endswith(", 1 witness(es) matched\n")
+    tamper(app, "DELETE FROM audit_checkpoint WHERE tree_size = 5")
+    tamper(app, "DELETE FROM audit_leaf WHERE leaf_index = 4")
+    assert verify(runner).exit_code == 0  # consistent again, but the witness remembers
+    result = verify(runner, "--witness", str(kept))
+    assert result.exit_code == 1 and "witness_missing" in result.stderr
 
 
-@pytest.mark.parametrize("witness", ["", "5", "abc", "5:xyz", f"-1:{'a' * 64}", f"5:{'a' * 63}",
-                                     f"5:{'a' * 65}", f"5:{'g' * 64}", f"5 :{'a' * 64}",
-                                     f"{'9' * 20}:{'a' * 64}", f"٥:{'a' * 64}"])
-def test_a_malformed_witness_is_a_usage_error(app, runner, witness):
-    build(app)
-    result = verify(runner, "--witness", witness)
-    assert result.exit_code == 2 and result.stdout == ""
-    assert "Invalid value for '--witness'" in result.stderr and "SEQ:HASH" in result.stderr
+def test_checkpoint_prove_and_consistency_check_with_the_verifier_key_alone(app, runner):
+    build(app, runner)
+    key = verifier(app)
+    note = runner.invoke(cli, ["audit", "checkpoint"]).stdout
+    checkpoint = open_note(note, key)
+    assert checkpoint.size == EVENTS and checkpoint.origin == key.split("+")[0]
+    head = json.loads(runner.invoke(cli, ["audit", "head", "--json"]).stdout)
+    assert (head["tree_size"], head["root_hash"]) == (EVENTS, checkpoint.root.hex())
+
+    proof = json.loads(runner.invoke(cli, ["audit", "prove", "3"]).stdout)
+    signed = open_note(proof["checkpoint"], key)
+    assert (proof["leaf_index"], proof["tree_size"]) == (2, signed.size)
+    assert merkle.verify_inclusion(bytes.fromhex(proof["leaf_hash"]), proof["leaf_index"],
+                                   proof["tree_size"], [bytes.fromhex(h) for h in proof["proof"]],
+                                   signed.root)
+
+    result = runner.invoke(cli, ["audit", "consistency", "2", "5"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    old, new = open_note(data["old_checkpoint"], key), open_note(data["new_checkpoint"], key)
+    assert merkle.verify_consistency(old.size, new.size, old.root, new.root,
+                                     [bytes.fromhex(h) for h in data["proof"]])
+    assert not merkle.verify_consistency(old.size, new.size, new.root, new.root,
+                                         [bytes.fromhex(h) for h in data["proof"]])
 
 
-def test_head_for_an_external_witness(app, runner):
-    empty = runner.invoke(cli, ["audit", "head", "--json"])
-    assert empty.exit_code == 0
-    assert json.loads(empty.stdout) == {"seq": 0, "hash": GENESIS_HASH, "updated_at": None}
-    chain = build(app)
-    result = runner.invoke(cli, ["audit", "head", "--json"])
-    assert result.exit_code == 0
-    head = json.loads(result.stdout)
-    assert set(head) == {"seq", "hash", "updated_at"}
-    assert (head["seq"], head["hash"]) == (EVENTS, chain[EVENTS][1])
-    assert head["updated_at"].endswith("+00:00")
-    text_result = runner.invoke(cli, ["audit", "head"])
-    assert text_result.exit_code == 0
-    assert text_result.stdout == f"seq {EVENTS} hash {chain[EVENTS][1]} at {head['updated_at']}\n"
-    # What head printed is a witness verify accepts.
-    assert verify(runner, "--witness", f"{head['seq']}:{head['hash']}").exit_code == 0
+def test_proofs_refuse_what_is_not_there(app, runner):
+    assert runner.invoke(cli, ["audit", "checkpoint"]).exit_code == 1
+    build(app, runner)
+    assert runner.invoke(cli, ["audit", "prove", str(EVENTS + 1)]).exit_code == 1
+    assert runner.invoke(cli, ["audit", "consistency", "3", "5"]).exit_code == 1  # no checkpoint 3
+    assert runner.invoke(cli, ["audit", "consistency", "4", "2"]).exit_code == 1
+
+
+def test_seal_with_nothing_to_seal_and_head_of_an_empty_log(app, runner):
+    assert runner.invoke(cli, ["audit", "seal"]).stdout == "sealed 0 events\n"
+    head = json.loads(runner.invoke(cli, ["audit", "head", "--json"]).stdout)
+    assert head == {"tree_size": 0, "root_hash": merkle.EMPTY_ROOT.hex(), "created_at": None}
 
 
 def test_help_needs_no_database():
     from click.testing import CliRunner
 
     result = CliRunner().invoke(cli, ["audit", "--help"])
-    assert result.exit_code == 0 and "verify" in result.stdout and "head" in result.stdout
+    assert result.exit_code == 0
+    assert all(name in result.stdout for name in ("seal", "verify", "checkpoint", "prove", "consistency"))

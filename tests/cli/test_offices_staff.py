@@ -206,7 +206,7 @@ def test_reset_totp_forgets_the_authenticator_and_ends_sessions(app, runner, off
         assert member.totp_confirmed_at is None and signin.secret_of(member) is None
         assert db.session.scalar(select(func.count()).select_from(StaffSession)
                                  .where(StaffSession.ended_at.is_(None))) == 0
-        assert db.session.scalar(select(AuditEvent.tag).order_by(AuditEvent.seq.desc())
+        assert db.session.scalar(select(AuditEvent.tag).order_by(AuditEvent.id.desc())
                                  .limit(1)) == "staff.mfa.reset"
     # The next sign-in must set up a new authenticator, with the new set-up code, first.
     page = client.post("/counter/login", data={"csrf_token": csrf_token(client, "/counter/login"),

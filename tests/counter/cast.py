@@ -71,7 +71,7 @@ def row(app: Flask, verification_id: int) -> dict[str, Any]:
 
 def events(tag: str) -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).where(AuditEvent.tag == tag)
-                                   .order_by(AuditEvent.seq)))
+                                   .order_by(AuditEvent.id)))
 
 
 def event_count() -> int:

@@ -45,7 +45,7 @@ def sessions(app: Flask, *where) -> int:  # type: ignore[no-untyped-def]
 
 def audit_tags(app: Flask) -> list[str]:
     with app.app_context():
-        return list(db.session.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
+        return list(db.session.scalars(select(AuditEvent.tag).order_by(AuditEvent.id)))
 
 
 def assert_unauthorized(response, error: str = "unauthorized") -> None:

@@ -225,7 +225,7 @@ def test_api_registers_and_a_retry_returns_the_same_record(app, clerk):
     assert again.get_json()["public_id"] == data["public_id"] and again.get_json()["created"] is False
     assert count(app, Account) == count(app, OutboxMessage) == 1
     with app.app_context():
-        tags = list(db.session.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
+        tags = list(db.session.scalars(select(AuditEvent.tag).order_by(AuditEvent.id)))
         assert tags == ["account.create", "counter.registration.assisted"]
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.tag == tags[1]))
         assert event.channel == "api" and event.staff_id == clerk

@@ -67,7 +67,7 @@ def signed_in(app: Flask) -> FlaskClient:
 def tags(app: Flask) -> list[tuple[str, int | None, int | None, dict]]:
     with app.app_context():
         rows = db.session.execute(select(AuditEvent.tag, AuditEvent.staff_id, AuditEvent.office_id,
-                                         AuditEvent.data).order_by(AuditEvent.seq)).all()
+                                         AuditEvent.data).order_by(AuditEvent.id)).all()
         return [tuple(row) for row in rows]
 
 

@@ -104,7 +104,7 @@ def test_step_up_with_totp_continues_to_a_level3_code(app, client):
     assert claims["auth_time"] == int(before.authenticated_at.timestamp())
     with app.app_context():
         tags = [(e.tag, e.data.get("step")) for e in db.session.scalars(
-            select(AuditEvent).where(AuditEvent.tag.like("account.mfa.%")).order_by(AuditEvent.seq))]
+            select(AuditEvent).where(AuditEvent.tag.like("account.mfa.%")).order_by(AuditEvent.id))]
         assert tags[-2:] == [("account.mfa.failure", "step_up"), ("account.mfa.success", "step_up")]
 
 

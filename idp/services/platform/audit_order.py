@@ -10,7 +10,8 @@ bound has committed, and its rows are visible, or rolled back, and they never wi
 come in (xid, id) order, after the cursor: a transaction's events are contiguous, no later
 read can produce an event before the cursor, and none is returned twice.
 
-SQLite serialises writers, so ids are in commit order there and `xid` stays NULL.
+SQLite serialises writers, so ids are in commit order there and `xid` stays NULL. Events of the
+legacy hash chain (seq set) are never returned: the sealer seals them first, in seq order.
 """
 
 from __future__ import annotations
@@ -41,14 +42,14 @@ def cursor_of(event: AuditEvent) -> Cursor:
 
 
 def _postgres(after: Cursor | None) -> Select[AuditEvent]:
-    query = select(AuditEvent).where(AuditEvent.xid < SNAPSHOT_XMIN)
+    query = select(AuditEvent).where(AuditEvent.seq.is_(None), AuditEvent.xid < SNAPSHOT_XMIN)
     if after is not None:
         query = query.where(tuple_(AuditEvent.xid, AuditEvent.id) > tuple_(*after))
     return query.order_by(AuditEvent.xid, AuditEvent.id)
 
 
 def _in_id_order(after: Cursor | None) -> Select[AuditEvent]:
-    query = select(AuditEvent)
+    query = select(AuditEvent).where(AuditEvent.seq.is_(None))
     if after is not None:
         query = query.where(AuditEvent.id > after[1])
     return query.order_by(AuditEvent.id)

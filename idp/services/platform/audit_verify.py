@@ -1,84 +1,80 @@
-"""Verify the audit log's hash chain (docs/architecture.md §11; docs/audit.md).
+"""Verify the sealed audit log (docs/audit.md): every leaf against its event, the tree against
+every signed checkpoint, and the events the sealer has not reached yet.
 
-`verify_chain` walks every event in seq order by keyset pagination (constant memory, one indexed
-range scan per batch), recomputes each hash with `idp.domain.audit_chain` and reports the FIRST
-event that breaks the chain, then checks the chain's end against the head row and any externally
-witnessed heads. Appends may continue while it runs: every append commits its events and the new
-head together, so rows past a head read earlier are only suspect once a later head read still
-does not cover them.
+`verify_log` walks the leaves in index order by keyset pagination (constant memory apart from
+the checkpoints), recomputes each leaf from its event, rebuilds the tree with a Merkle frontier
+and, at each checkpoint's size, compares the root with the checkpoint's signed note, checked
+with the log's verifier keys. It reports the FIRST bad leaf or checkpoint. Checkpoints kept by a
+witness outside the database (`witnesses`, signed notes) pin the tree at their sizes.
 
-Rows are read without SQLAlchemy's result processing and converted one by one, so a row
+Event rows are read without SQLAlchemy's result processing and converted one by one, so a row
 tampered into an unreadable value is reported as bad instead of crashing the walk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, type_coerce
+from sqlalchemy import func, select, tuple_, type_coerce
 from sqlalchemy.sql.sqltypes import NullType
 
-from idp.domain.audit_chain import GENESIS_HASH, chain_hash
+from idp.domain import merkle
+from idp.domain.audit_chain import CHAINED_FIELDS
+from idp.domain.checkpoint import Checkpoint, open_note
 from idp.extensions import db
-from idp.models.audit import AuditChainHead, AuditEvent
-from idp.services.platform.audit import HEAD_ID
+from idp.models.audit import AuditCheckpoint, AuditEvent, AuditLeaf
+from idp.models.base import utcnow
+from idp.services.platform import audit_key
+from idp.services.platform.audit_seal import leaf_of
 
 BATCH_SIZE = 1000
 
 # Reason codes (stable: scripts match on them) and what each one means.
 REASONS = {
-    "chain_start": "the chain does not start at seq 1 (its first events were deleted or renumbered)",
-    "seq_gap": "a seq is missing (events deleted, inserted or renumbered)",
-    "prev_hash_mismatch": "prev_hash is not the previous event's hash "
-                          "(events deleted, inserted or reordered)",
-    "hash_mismatch": "the event does not match its hash (edited)",
+    "leaf_mismatch": "the event does not give its leaf hash (edited, or moved to another place)",
     "unreadable": "the event cannot be read (edited)",
-    "truncated": "the chain ends before the head's seq (events at the end deleted)",
-    "beyond_head": "events after the head's seq (inserted, or the head was rolled back)",
-    "head_mismatch": "the head's hash is not the hash of the event at its seq (head tampered)",
-    "head_missing": "events exist but the chain head row is missing (head tampered)",
-    "witness_mismatch": "the event at a witnessed seq no longer has the witnessed hash "
-                        "(history rewritten)",
-    "witness_missing": "a witnessed seq is not in the chain (events at the end deleted)",
+    "event_missing": "a sealed event is gone (deleted)",
+    "leaf_missing": "a leaf index is missing (leaf deleted)",
+    "out_of_order": "sealed events are not in commit order (reordered)",
+    "root_mismatch": "the tree's root at a checkpoint's size is not the checkpoint's "
+                     "(leaves edited, inserted, deleted or reordered)",
+    "bad_signature": "a checkpoint's note is not signed by the log's key (forged or rewritten)",
+    "truncated": "the tree ends before the last checkpoint's size (leaves at the end deleted)",
+    "unsigned_leaf": "leaves past the last checkpoint (inserted: the sealer signs every batch)",
+    "unsealed_behind_cursor": "an event the sealer has passed has no leaf (inserted afterwards)",
+    "witness_mismatch": "the tree at a witnessed size has another root (history rewritten)",
+    "witness_missing": "the tree is smaller than a witnessed checkpoint (leaves deleted)",
+    "witness_unreadable": "a witnessed checkpoint does not open with the log's verifier keys",
 }
 
 
 @dataclass(frozen=True)
-class Witness:
-    """A head recorded earlier outside the database (e.g. from `idp audit head --json`)."""
-
-    seq: int
-    hash: str
-
-
-@dataclass(frozen=True)
-class ChainHead:
-    seq: int
-    hash: str
-    updated_at: datetime | None
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    """The verdict. When not ok, `bad_seq` is the first position that cannot be trusted and
-    `bad_row_id` the stored row found there (None when there is none, e.g. truncation)."""
+class LogReport:
+    """The verdict. When not ok, `bad_seq` is the first leaf position (leaf index + 1) that
+    cannot be trusted and `bad_row_id` the event found there (None when there is none)."""
 
     ok: bool
     events_checked: int
-    head_seq: int | None
-    head_hash: str | None
+    tree_size: int
+    root_hash: str
+    checkpoints_checked: int = 0
     bad_seq: int | None = None
     bad_row_id: int | None = None
     reason: str | None = None
     detail: str | None = None
+    unsealed: int = 0
+    unsealed_oldest_age_seconds: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "events_checked": self.events_checked, "head_seq": self.head_seq,
-                "head_hash": self.head_hash, "bad_seq": self.bad_seq,
-                "bad_row_id": self.bad_row_id, "reason": self.reason, "detail": self.detail}
+        return {"ok": self.ok, "events_checked": self.events_checked,
+                "tree_size": self.tree_size, "root_hash": self.root_hash,
+                "checkpoints_checked": self.checkpoints_checked, "bad_seq": self.bad_seq,
+                "bad_row_id": self.bad_row_id, "reason": self.reason, "detail": self.detail,
+                "unsealed": self.unsealed,
+                "unsealed_oldest_age_seconds": self.unsealed_oldest_age_seconds}
 
 
 class _Broken(Exception):
@@ -88,147 +84,193 @@ class _Broken(Exception):
         self.detail = f"{REASONS[reason]}: {specifics}" if specifics else REASONS[reason]
 
 
-def read_head() -> ChainHead | None:
-    """The head row, or None when it is missing (a chain with no event yet, or tampering)."""
-    row = db.session.execute(
-        select(AuditChainHead.seq, AuditChainHead.hash, AuditChainHead.updated_at)
-        .where(AuditChainHead.id == HEAD_ID)
-    ).one_or_none()
-    return ChainHead(row.seq, row.hash, row.updated_at) if row is not None else None
-
-
-def chain_head() -> ChainHead:
-    """The head to hand to an external witness; seq 0 and the genesis hash before any event."""
-    try:
-        return read_head() or ChainHead(0, GENESIS_HASH, None)
-    finally:
-        db.session.rollback()  # read-only: end the transaction
-
-
-def verify_chain(*, witnesses: Sequence[Witness] = (), batch_size: int = BATCH_SIZE) -> ChainReport:
-    """Check the whole chain, the head row and `witnesses`; never writes, never raises for
-    tampered data (database errors propagate). Reports the first bad event."""
-    walk = _Walk({w.seq: w.hash.lower() for w in witnesses}, batch_size)
-    head: ChainHead | None = None
-    try:
-        head = read_head()
-        walk.advance()
-        while True:  # each pass: `head` was read before the walk last advanced
-            if head is None and walk.last_seq == 0:
-                break  # no event and no head: an empty chain
-            if head is not None:
-                if walk.last_seq < head.seq:
-                    raise _Broken("truncated", walk.last_seq + 1, None,
-                                  f"the chain ends at seq {walk.last_seq}, the head says {head.seq}")
-                walk.expect_hash(head.seq, head.hash, "head_mismatch")
-                if walk.last_seq == head.seq:
-                    break
-            # Rows past the head (or no head) when it was read: appends made meanwhile commit
-            # their events and the head together, so a head read now must cover them.
-            head = read_head()
-            if head is None:
-                raise _Broken("head_missing", None, None)
-            if head.seq < walk.last_seq:
-                walk.expect_hash(head.seq, head.hash, "head_mismatch")
-                raise _Broken("beyond_head", head.seq + 1, walk.row_id_at(head.seq + 1),
-                              f"events up to seq {walk.last_seq}, the head says {head.seq}")
-            walk.advance()
-        walk.check_witnesses_reached()
-    except _Broken as broken:
-        return ChainReport(False, walk.checked, head.seq if head else None,
-                           head.hash if head else None, broken.seq, broken.row_id,
-                           broken.reason, broken.detail)
-    finally:
-        db.session.rollback()  # read-only: end the transaction
-    return ChainReport(True, walk.checked, head.seq if head else 0,
-                       head.hash if head else GENESIS_HASH)
-
-
+@dataclass
 class _Walk:
-    """The chain read so far: the last (seq, hash) and the rows checked."""
+    """The tree rebuilt so far and the checkpoints it must meet."""
 
-    def __init__(self, witnesses: dict[int, str], batch_size: int) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be positive")
-        self.witnesses = witnesses
-        self.batch_size = batch_size
-        self.last_seq, self.last_hash, self.checked = 0, GENESIS_HASH, 0
+    checkpoints: list[tuple[int, str, int]]  # (size, note, row id), by size
+    witnesses: dict[int, bytes]
+    verifiers: list[str]
+    origin: str
+    frontier: merkle.Frontier = field(default_factory=merkle.Frontier)
+    last_order: tuple[int, int] | None = None
+    checked_checkpoints: int = 0
 
-    def advance(self) -> None:
-        """Check every row after the last one, up to the end of the table as it is now."""
-        convert = _converters()
-        for row in _rows_after(self.last_seq, self.batch_size):
-            self._check(row, convert)
-
-    def _check(self, row: Any, convert: dict[str, Callable[[Any], Any]]) -> None:
-        expected = self.last_seq + 1
-        if row.seq != expected:
-            reason = "chain_start" if self.last_seq == 0 else "seq_gap"
-            raise _Broken(reason, row.seq, row.id, f"expected seq {expected}, found seq {row.seq}")
-        if row.prev_hash != self.last_hash:
-            raise _Broken("prev_hash_mismatch", row.seq, row.id)
+    def add(self, index: int, row: Any, convert: dict[str, Callable[[Any], Any]]) -> None:
+        seq = index + 1
+        if row.leaf_index != index:
+            raise _Broken("leaf_missing", seq, None, f"expected leaf {index}, found {row.leaf_index}")
+        if row.id is None:
+            raise _Broken("event_missing", seq, row.event_id, f"leaf {index} names event {row.event_id}")
         try:
-            fields = _fields(row, convert)
-            digest = chain_hash(row.prev_hash, fields)
+            leaf = leaf_of(_fields(row, convert), index)
         except (TypeError, ValueError, AttributeError, UnicodeError) as exc:
-            raise _Broken("unreadable", row.seq, row.id, type(exc).__name__) from None
-        if digest != row.hash:
-            raise _Broken("hash_mismatch", row.seq, row.id)
-        witnessed = self.witnesses.get(row.seq)
-        if witnessed is not None and witnessed != row.hash:
-            raise _Broken("witness_mismatch", row.seq, row.id,
-                          f"witnessed hash {witnessed}, the chain has {row.hash}")
-        self.last_seq, self.last_hash = row.seq, row.hash
-        self.checked += 1
+            raise _Broken("unreadable", seq, row.id, type(exc).__name__) from None
+        if leaf.hex() != row.leaf_hash or (row.seq is not None and row.seq != seq):
+            raise _Broken("leaf_mismatch", seq, row.id)
+        if row.seq is None:  # sealed in commit order: (xid, id) grows along the leaves
+            order = (row.xid or 0, row.id)
+            if self.last_order is not None and order <= self.last_order:
+                raise _Broken("out_of_order", seq, row.id)
+            self.last_order = order
+        self.frontier = self.frontier.append(leaf)
+        self.meet(seq, row.id)
 
-    def expect_hash(self, seq: int, expected: str, reason: str) -> None:
-        """The event at `seq` (already checked) must have hash `expected`."""
-        actual = self.last_hash if seq == self.last_seq else _hash_at(seq)
-        if actual != expected:
-            raise _Broken(reason, seq, self.row_id_at(seq) if seq else None,
-                          f"expected {expected}, found {actual}")
-
-    def row_id_at(self, seq: int) -> int | None:
-        return db.session.scalar(select(AuditEvent.id).where(AuditEvent.seq == seq))
-
-    def check_witnesses_reached(self) -> None:
-        for seq in sorted(self.witnesses):
-            if seq == 0 and self.witnesses[0] != GENESIS_HASH:
-                raise _Broken("witness_mismatch", 0, None, "seq 0 only has the genesis hash")
-            if seq > self.last_seq:
-                raise _Broken("witness_missing", seq, None,
-                              f"witnessed seq {seq}, the chain ends at seq {self.last_seq}")
+    def meet(self, size: int, row_id: int | None) -> None:
+        """Check the checkpoints and witnesses at `size`, the tree size just reached."""
+        root = self.frontier.root()
+        while self.checkpoints and self.checkpoints[0][0] == size:
+            _, note, checkpoint_id = self.checkpoints.pop(0)
+            opened = _open(note, self.verifiers)
+            if opened is None:
+                raise _Broken("bad_signature", size, row_id, f"checkpoint {checkpoint_id}")
+            if (opened.origin, opened.size, opened.root) != (self.origin, size, root):
+                raise _Broken("root_mismatch", size, row_id,
+                              f"checkpoint {checkpoint_id} of size {opened.size}")
+            self.checked_checkpoints += 1
+        witnessed = self.witnesses.pop(size, None)
+        if witnessed is not None and witnessed != root:
+            raise _Broken("witness_mismatch", size, row_id, f"at tree size {size}")
 
 
-def _hash_at(seq: int) -> str | None:
-    if seq == 0:
-        return GENESIS_HASH
-    return db.session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq))
+def verify_log(*, witnesses: Sequence[str] = (), batch_size: int = BATCH_SIZE) -> LogReport:
+    """Check every leaf, checkpoint and witnessed checkpoint note; never writes, never raises
+    for tampered data (database errors propagate). Reports the first bad leaf."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be positive")
+    walk: _Walk | None = None
+    checked = 0
+    try:
+        verifiers = audit_key.verifier_keys()
+        rows = db.session.execute(select(AuditCheckpoint.tree_size, AuditCheckpoint.note,
+                                         AuditCheckpoint.id, AuditCheckpoint.cursor_xid,
+                                         AuditCheckpoint.cursor_id)
+                                  .order_by(AuditCheckpoint.tree_size)).all()
+        walk = _Walk([(r.tree_size, r.note, r.id) for r in rows], _witnessed(witnesses, verifiers),
+                     verifiers, audit_key.key_name())
+        walk.meet(0, None)
+        convert = _converters()
+        for row in _leaves(batch_size):
+            walk.add(checked, row, convert)
+            checked += 1
+        if walk.checkpoints:
+            raise _Broken("truncated", checked + 1, None,
+                          f"{checked} leaves, a checkpoint says {walk.checkpoints[0][0]}")
+        size = rows[-1].tree_size if rows else 0
+        if checked > size:
+            raise _Broken("unsigned_leaf", size + 1, _event_at(size),
+                          f"{checked} leaves, the last checkpoint says {size}")
+        if walk.witnesses:
+            raise _Broken("witness_missing", min(walk.witnesses), None,
+                          f"the tree has {checked} leaves")
+        cursor = (rows[-1].cursor_xid, rows[-1].cursor_id) if rows else (None, None)
+        behind = _unsealed_behind(cursor)
+        if behind is not None:
+            raise _Broken("unsealed_behind_cursor", None, behind, f"event {behind}")
+        unsealed, oldest = _backlog()
+    except _Broken as broken:
+        size = walk.frontier.size if walk else 0
+        root = walk.frontier.root().hex() if walk else merkle.EMPTY_ROOT.hex()
+        return LogReport(False, checked, size, root,
+                         walk.checked_checkpoints if walk else 0, broken.seq, broken.row_id,
+                         broken.reason, broken.detail)
+    finally:
+        db.session.rollback()  # read-only: end the transaction
+    return LogReport(True, checked, walk.frontier.size, walk.frontier.root().hex(),
+                     walk.checked_checkpoints, unsealed=unsealed,
+                     unsealed_oldest_age_seconds=oldest)
+
+
+def _open(note: str, verifiers: Sequence[str]) -> Checkpoint | None:
+    for verifier in verifiers:
+        try:
+            return open_note(note, verifier)
+        except ValueError:
+            continue
+    return None
+
+
+def _witnessed(notes: Sequence[str], verifiers: Sequence[str]) -> dict[int, bytes]:
+    pinned: dict[int, bytes] = {}
+    for note in notes:
+        opened = _open(note, verifiers)
+        if opened is None:
+            raise _Broken("witness_unreadable", None, None)
+        pinned[opened.size] = opened.root
+    return pinned
+
+
+def _backlog() -> tuple[int, float | None]:
+    """How many events wait for the sealer, and the age of the oldest (seconds)."""
+    unsealed = (select(func.count(), func.min(AuditEvent.occurred_at))
+                .select_from(AuditEvent).outerjoin(AuditLeaf, AuditLeaf.event_id == AuditEvent.id)
+                .where(AuditLeaf.event_id.is_(None)))
+    count, oldest = db.session.execute(unsealed).one()
+    if not count or oldest is None:
+        return 0, None
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=utcnow().tzinfo)
+    return count, max(0.0, (utcnow() - oldest).total_seconds())
+
+
+def _unsealed_behind(cursor: tuple[int | None, int | None]) -> int | None:
+    """An event with no leaf that the sealer has already passed (a legacy event, or one at or
+    before the last checkpoint's cursor): only an insert after sealing puts one there."""
+    no_leaf = (select(AuditEvent.id).outerjoin(AuditLeaf, AuditLeaf.event_id == AuditEvent.id)
+               .where(AuditLeaf.event_id.is_(None)))
+    legacy = db.session.scalar(no_leaf.where(AuditEvent.seq.is_not(None))
+                               .order_by(AuditEvent.seq).limit(1))
+    if legacy is not None and _has_unsealed_legacy_after_tree():
+        legacy = None  # the sealer has not reached the legacy chain's end yet
+    if legacy is not None:
+        return legacy
+    xid, last_id = cursor
+    if last_id is None:
+        return None
+    passed = no_leaf.where(AuditEvent.seq.is_(None))
+    if db.session.get_bind().dialect.name == "postgresql":
+        passed = passed.where(tuple_(AuditEvent.xid, AuditEvent.id) <= tuple_(xid or 0, last_id))
+    else:
+        passed = passed.where(AuditEvent.id <= last_id)
+    return db.session.scalar(passed.order_by(AuditEvent.id).limit(1))
+
+
+def _has_unsealed_legacy_after_tree() -> bool:
+    size = db.session.scalar(select(func.count()).select_from(AuditLeaf)) or 0
+    return bool(db.session.scalar(select(func.count()).select_from(AuditEvent)
+                                  .where(AuditEvent.seq > size)))
+
+
+def _event_at(index: int) -> int | None:
+    return db.session.scalar(select(AuditLeaf.event_id).where(AuditLeaf.leaf_index == index))
 
 
 _RAW = ("occurred_at", "data")  # read raw, converted per row (see the module docstring)
-_COLUMNS = ("id", "seq", "prev_hash", "hash", "tag", "account_id", "actor_id", "session_id",
-            "staff_id", "office_id", "channel")
+_COLUMNS = ("id", "seq", "xid", "tag", "account_id", "actor_id", "session_id", "staff_id",
+            "office_id", "channel")
 
 
-def _rows_after(seq: int, batch_size: int) -> Iterator[Any]:
-    """Rows with a larger seq, in seq order, one keyset batch at a time."""
-    table = AuditEvent.__table__
-    columns = [table.c[name] for name in _COLUMNS]
-    columns += [type_coerce(table.c[name], NullType()).label(name) for name in _RAW]
+def _leaves(batch_size: int) -> Iterator[Any]:
+    """Leaves with their events (None columns when the event is gone), in leaf order."""
+    leaf, event = AuditLeaf.__table__, AuditEvent.__table__
+    columns = [leaf.c.leaf_index, leaf.c.event_id, leaf.c.leaf_hash]
+    columns += [event.c[name] for name in _COLUMNS]
+    columns += [type_coerce(event.c[name], NullType()).label(name) for name in _RAW]
+    after = -1
     while True:
         batch = db.session.execute(
-            select(*columns).where(table.c.seq > seq).order_by(table.c.seq).limit(batch_size)
+            select(*columns).select_from(leaf.outerjoin(event, event.c.id == leaf.c.event_id))
+            .where(leaf.c.leaf_index > after).order_by(leaf.c.leaf_index).limit(batch_size)
         ).all()
         yield from batch
         if len(batch) < batch_size:
             return
-        seq = batch[-1].seq
+        after = batch[-1].leaf_index
 
 
 def _fields(row: Any, convert: dict[str, Callable[[Any], Any]]) -> dict[str, Any]:
     """The chained fields of a raw row, converted as the ORM would convert them."""
-    fields = {name: getattr(row, name) for name in _COLUMNS if name not in ("id", "prev_hash", "hash")}
+    fields = {name: getattr(row, name) for name in CHAINED_FIELDS if name not in _RAW}
     for name in _RAW:
         fields[name] = convert[name](getattr(row, name))
     if not isinstance(fields["occurred_at"], datetime):

@@ -24,3 +24,12 @@ def advisory_xact_lock(name: str) -> None:
     if db.session.get_bind().dialect.name != "postgresql":
         return
     db.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id(name)})
+
+
+def try_advisory_xact_lock(name: str) -> bool:
+    """Take the lock `name` until the transaction ends if it is free; False if another holds it.
+    Always True on SQLite (its writers are serialised by the database file lock)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"),
+                                  {"id": lock_id(name)}))

@@ -66,7 +66,7 @@ def count(model: type, *where) -> int:  # type: ignore[no-untyped-def]
 
 
 def tags() -> list[str]:
-    return list(db.session.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
+    return list(db.session.scalars(select(AuditEvent.tag).order_by(AuditEvent.id)))
 
 
 def activation_code(account_id: int) -> str:
@@ -161,7 +161,7 @@ def test_existing_account_is_refused_without_saying_which_field(clerk, taken):
     assert "ID number or this phone number" in caught.value.message
     assert count(Account) == 1 and count(IdentityVerification) == 0
     assert count(OutboxMessage) == before
-    event = db.session.scalar(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))
+    event = db.session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
     assert event.tag == "counter.verification.refused" and event.account_id == existing.id
 
 

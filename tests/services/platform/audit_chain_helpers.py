@@ -1,32 +1,32 @@
-"""Build an audit chain by real commits and tamper with it by direct SQL (the chain tests)."""
+"""Build a sealed audit log by real commits and tamper with it by direct SQL (the log tests)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from flask import Flask
-from sqlalchemy import JSON, bindparam, func, select, text
+from sqlalchemy import JSON, bindparam, select, text
 
 from idp.domain.audit_chain import GENESIS_HASH, chain_hash
 from idp.extensions import db
-from idp.models import AuditChainHead, AuditEvent, AuditTag
-from idp.services.platform import audit
-from idp.services.platform.audit_verify import ChainReport, verify_chain
+from idp.models import AuditEvent, AuditLeaf, AuditTag
+from idp.services.platform import audit, audit_seal
+from idp.services.platform.audit_verify import LogReport, verify_log
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import active_citizen
 
 ON_POSTGRES = bool(TEST_DATABASE_URL and "postgres" in TEST_DATABASE_URL)
-EVENTS = 8  # what build_chain commits
+EVENTS = 8  # what build_log commits
 
 
 @dataclass(frozen=True)
-class Stored:
-    id: int
-    seq: int
-    hash: str
+class Sealed:
+    seq: int  # leaf index + 1
+    event_id: int
+    leaf_hash: str
 
 
-def build_chain(app: Flask) -> list[Stored]:
+def commit_events(app: Flask) -> None:
     """Eight events from real commits; two rolled-back transactions leave nothing behind."""
     with app.app_context():
         account = active_citizen()  # account.create
@@ -47,70 +47,75 @@ def build_chain(app: Flask) -> list[Stored]:
         audit.record(AuditTag.ACCOUNT_LOGOUT, account_id=account.id, actor_id=account.id,
                      staff_id=3, office_id=4, channel="api", note="Tiếng Việt ✓", n=1.5, ok=True)
         db.session.commit()
-        return stored()
 
 
-def stored() -> list[Stored]:
-    rows = db.session.execute(select(AuditEvent.id, AuditEvent.seq, AuditEvent.hash)
-                              .order_by(AuditEvent.seq)).all()
-    return [Stored(*row) for row in rows]
+def seal(app: Flask, limit: int = audit_seal.BATCH_SIZE) -> int:
+    with app.app_context():
+        return audit_seal.seal_all(limit)
+
+
+def build_log(app: Flask, limit: int = 3) -> list[Sealed]:
+    """The eight events, sealed in batches of `limit` (several checkpoints)."""
+    commit_events(app)
+    assert seal(app, limit) == EVENTS
+    with app.app_context():
+        return sealed()
+
+
+def sealed() -> list[Sealed]:
+    rows = db.session.execute(select(AuditLeaf.leaf_index, AuditLeaf.event_id, AuditLeaf.leaf_hash)
+                              .order_by(AuditLeaf.leaf_index)).all()
+    return [Sealed(index + 1, event_id, leaf) for index, event_id, leaf in rows]
 
 
 def tamper(app: Flask, sql: str, **params: object) -> None:
-    """Direct SQL, as an attacker with database access would write it."""
+    """Direct SQL, as an attacker with database access would write it: past the append-only
+    trigger on PostgreSQL (replica role, the test user is a superuser) and the foreign keys."""
     with app.app_context():
+        unguard()
         db.session.execute(text(sql), params)
         db.session.commit()
 
 
-def verify(app: Flask, **kwargs: object) -> ChainReport:
+def unguard() -> None:
+    """On the current session's connection: lift the append-only trigger and foreign keys."""
+    if ON_POSTGRES:
+        db.session.execute(text("SET session_replication_role = replica"))
+    else:
+        db.session.execute(text("PRAGMA foreign_keys = OFF"))
+
+
+def verify(app: Flask, **kwargs: object) -> LogReport:
     with app.app_context():
-        return verify_chain(**kwargs)  # type: ignore[arg-type]
+        return verify_log(**kwargs)  # type: ignore[arg-type]
 
 
-def assert_broken(report: ChainReport, reason: str, seq: int | None, row_id: int | None) -> None:
+def assert_broken(report: LogReport, reason: str, seq: int | None, row_id: int | None) -> None:
     assert (report.ok, report.reason, report.bad_seq, report.bad_row_id) == (False, reason, seq, row_id), report
 
 
-CHAINED = ("seq", "tag", "occurred_at", "account_id", "actor_id", "session_id", "staff_id",
-           "office_id", "channel", "data")
-
-
-def fields_of(event: AuditEvent) -> dict[str, object]:
-    return {name: getattr(event, name) for name in CHAINED}
-
-
-def build_hash_at(app: Flask, seq: int) -> str:
+def legacy_chain(app: Flask, count: int, *, head: bool = True) -> list[int]:
+    """Events as the hash-chain code wrote them (seq, prev_hash, hash, head row); their ids."""
     with app.app_context():
-        return db.session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq))
-
-
-def forge(app: Flask, seq: int, prev_hash: str, *, good_hash: bool = True) -> int:
-    """Insert an event at `seq` after `prev_hash`, hashed correctly or not; returns its row id."""
-    with app.app_context():
-        fields = {"seq": seq, "tag": "account.login.success",
-                  "occurred_at": db.session.scalar(select(func.max(AuditEvent.occurred_at))),
-                  "account_id": 1, "actor_id": None, "session_id": None, "staff_id": None,
-                  "office_id": None, "channel": "web", "data": {}}
-        digest = chain_hash(prev_hash, fields) if good_hash else "ab" * 32
-        db.session.execute(
-            text("INSERT INTO audit_event (seq, tag, occurred_at, account_id, channel, data, "
-                 "prev_hash, hash) VALUES (:seq, :tag, :occurred_at, :account_id, :channel, "
-                 ":data, :prev, :hash)").bindparams(bindparam("data", type_=JSON),
-                                                     bindparam("occurred_at", type_=AuditEvent.occurred_at.type)),
-            {**fields, "prev": prev_hash, "hash": digest})
+        prev = GENESIS_HASH
+        moment = audit.utcnow()
+        for seq in range(1, count + 1):
+            fields = {"seq": seq, "tag": "account.login.success", "occurred_at": moment,
+                      "account_id": seq, "actor_id": None, "session_id": None, "staff_id": None,
+                      "office_id": None, "channel": "web", "data": {"n": seq}}
+            digest = chain_hash(prev, fields)
+            db.session.execute(
+                text("INSERT INTO audit_event (seq, tag, occurred_at, account_id, channel, data, "
+                     "prev_hash, hash) VALUES (:seq, :tag, :occurred_at, :account_id, :channel, "
+                     ":data, :prev, :hash)").bindparams(
+                         bindparam("data", type_=JSON),
+                         bindparam("occurred_at", type_=AuditEvent.occurred_at.type)),
+                {**fields, "prev": prev, "hash": digest})
+            prev = digest
+        db.session.execute(text("DELETE FROM audit_chain_head"))  # migration 0004's empty head
+        if head:
+            db.session.execute(text("INSERT INTO audit_chain_head (id, seq, hash, updated_at) "
+                                    "VALUES (1, :seq, :hash, CURRENT_TIMESTAMP)"),
+                               {"seq": count, "hash": prev})
         db.session.commit()
-        return db.session.scalar(select(AuditEvent.id).where(AuditEvent.seq == seq))
-
-
-def rewrite_history(app: Flask, from_seq: int) -> None:
-    """The strongest forger: edit an event, then rehash everything after it and the head."""
-    with app.app_context():
-        events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
-        events[from_seq - 1].data = {"rewritten": True}
-        prev = events[from_seq - 2].hash if from_seq > 1 else GENESIS_HASH
-        for event in events[from_seq - 1:]:
-            event.prev_hash, event.hash = prev, chain_hash(prev, fields_of(event))
-            prev = event.hash
-        db.session.get(AuditChainHead, 1).hash = prev
-        db.session.commit()
+        return list(db.session.scalars(select(AuditEvent.id).order_by(AuditEvent.seq)))

@@ -3,7 +3,6 @@ committed event is returned exactly once, never one past a transaction that may 
 
 from __future__ import annotations
 
-import itertools
 import random
 import threading
 import time
@@ -17,17 +16,13 @@ from idp.services.platform import audit
 from idp.services.platform.audit_order import Cursor, cursor_of, sealable_events
 from tests.services.platform.audit_chain_helpers import ON_POSTGRES
 
-_dummy_seq = itertools.count(-1, -1)
-
 
 def plain_insert(connection: Connection, marker: str) -> AuditEvent:
-    """An event inserted as an append without the head lock will be: a bare INSERT with the
-    transaction's id (chain columns filled with placeholders; the chain is not under test)."""
+    """An event inserted as an append is: a bare INSERT with the transaction's id."""
     statement = audit.INSERT_EVENTS_PG if connection.dialect.name == "postgresql" else audit.INSERT_EVENTS
     connection.execute(statement, [{
-        "seq": next(_dummy_seq), "tag": AuditTag.ACCOUNT_LOGIN_SUCCESS.value,
-        "occurred_at": audit.utcnow(), "channel": "web", "data": {"marker": marker},
-        "prev_hash": "0" * 64, "hash": "0" * 64}])
+        "tag": AuditTag.ACCOUNT_LOGIN_SUCCESS.value,
+        "occurred_at": audit.utcnow(), "channel": "web", "data": {"marker": marker}}])
     row = connection.execute(select(AuditEvent.id, AuditEvent.xid)
                              .where(AuditEvent.data["marker"].as_string() == marker)).one()
     return AuditEvent(id=row.id, xid=row.xid, data={"marker": marker})

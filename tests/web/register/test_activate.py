@@ -136,7 +136,7 @@ def test_walk_in_activates_on_their_phone_and_signs_in(app, client, walk_in, off
         assert account.status is AccountStatus.ACTIVE and account.phone_verified_at is not None
         assert account.password.hash.startswith("$argon2id$")
         tags = list(db.session.scalars(select(AuditEvent.tag).where(
-            AuditEvent.account_id == account.id).order_by(AuditEvent.seq)))
+            AuditEvent.account_id == account.id).order_by(AuditEvent.id)))
         assert tags[:2] == ["account.create", "counter.registration.assisted"]
         assert tags[-2:] == ["account.activate", "account.login.success"]
         assert db.session.scalar(select(OutboxMessage.body).where(
