@@ -27,7 +27,9 @@ from idp.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent, AuditL
 from idp.models.base import utcnow
 from idp.services.platform import audit_key, audit_order, locks
 
-BATCH_SIZE = 256
+# Measured (bench/audit_chain.py): 256 sealed ~5,200 events/s on PostgreSQL, 1,024 ~8,900 and
+# 4,096 ~10,100; the oldest unsealed event stayed under 0.6 s at p99 for all three.
+BATCH_SIZE = 1024
 EMPTY_ROOT = merkle.EMPTY_ROOT.hex()
 LOCK = "postid.audit.seal"
 LEAVES = cast(Table, AuditLeaf.__table__)
