@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
@@ -59,8 +60,24 @@ def ensure_key() -> bool:
     return created
 
 
+@dataclass(frozen=True)
+class Signer:
+    """The CURRENT audit key ready to sign: its name in notes (the log's origin), its kid (what
+    a checkpoint row records) and the unsealed private key."""
+
+    name: str
+    kid: str
+    private_key: Ed25519PrivateKey
+
+
 def signer() -> tuple[str, Ed25519PrivateKey]:
-    """(key name, private key) of the CURRENT audit key: the name is the log's origin.
+    """(key name, private key) of the CURRENT audit key: the name is the log's origin."""
+    current = current_signer()
+    return current.name, current.private_key
+
+
+def current_signer() -> Signer:
+    """The CURRENT audit key, unsealed.
 
     Without a key yet, ensure_key creates it first, which commits: call ensure_key before
     opening the transaction that signs (or provision the key with `idp audit key`).
@@ -74,7 +91,7 @@ def signer() -> tuple[str, Ed25519PrivateKey]:
     private_key = load_pem_private_key(pem, password=None)
     if not isinstance(private_key, Ed25519PrivateKey):
         raise TypeError(f"audit key {row.kid} is not an Ed25519 key")
-    return key_name(), private_key
+    return Signer(key_name(), row.kid, private_key)
 
 
 def verifier_keys() -> list[str]:

@@ -118,12 +118,12 @@ def _append(frontier: merkle.Frontier, events: Sequence[AuditEvent],
         {"leaf_index": start + n, "event_id": event.id, "leaf_hash": leaf.hex()}
         for n, (event, leaf) in enumerate(zip(events, leaves, strict=True))])
     frontier = frontier.extend(leaves)
-    now = utcnow()
-    name, private_key = audit_key.signer()
-    checkpoint = Checkpoint(name, frontier.size, frontier.root(), (time_line(now),))
+    now, root = utcnow(), frontier.root()
+    signer = audit_key.current_signer()
+    checkpoint = Checkpoint(signer.name, frontier.size, root, (time_line(now),))
     db.session.execute(insert(CHECKPOINTS).values(
-        tree_size=frontier.size, root_hash=frontier.root().hex(),
-        note=sign(checkpoint, name, private_key), kid=audit_key.keys()[0].kid,
+        tree_size=frontier.size, root_hash=root.hex(),
+        note=sign(checkpoint, signer.name, signer.private_key), kid=signer.kid,
         cursor_xid=cursor[0] if cursor else None, cursor_id=cursor[1] if cursor else None,
         frontier=frontier.to_json(), created_at=now))
 

@@ -74,6 +74,10 @@ def test_checkpoints_signed_before_a_key_rotation_still_verify(app):
     assert seal(app) == 1
     report = verify(app)
     assert report.ok and report.checkpoints_checked == 4
+    with app.app_context():  # each checkpoint names the key that signed it
+        kids = list(db.session.scalars(select(AuditCheckpoint.kid).order_by(AuditCheckpoint.id)))
+        current, previous = (row.kid for row in audit_key.keys())
+        assert kids == [previous] * 3 + [current]
 
 
 def test_the_sealer_seals_nothing_while_another_holds_the_lock(app):
