@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -86,6 +87,24 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask):  # type: ignore[no-untyped-def]
     return app.test_cli_runner()
+
+
+def at_once(nodes: list[Flask], call: Callable[[], object]) -> list[object]:
+    """Run `call` in each node's application context, all released together by a barrier (as
+    several nodes starting at the same moment); the results in the order they finished."""
+    start, results = threading.Barrier(len(nodes)), []
+
+    def run(node: Flask) -> None:
+        with node.app_context():
+            start.wait()
+            results.append(call())
+
+    threads = [threading.Thread(target=run, args=(node,)) for node in nodes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:

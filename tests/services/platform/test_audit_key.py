@@ -4,7 +4,6 @@ kept out of the token key rings."""
 from __future__ import annotations
 
 import base64
-import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -24,7 +23,7 @@ from idp.services.platform import audit_key, audit_seal, crypto
 from idp.services.platform.audit_verify import verify_log
 from idp.services.portals import keys
 from idp.settings import SettingsError
-from tests.conftest import TEST_DATABASE_URL, make_settings
+from tests.conftest import TEST_DATABASE_URL, at_once, make_settings
 
 
 def checkpoint(size: int) -> Checkpoint:
@@ -174,19 +173,7 @@ def test_the_audit_key_is_not_a_token_key(app, client):
 @pytest.mark.postgres
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs IDP_TEST_DATABASE_URL (row races need PostgreSQL)")
 def test_nodes_ensuring_the_key_at_once_make_one(app, settings, make_app):
-    nodes = [make_app(settings) for _ in range(4)]
-    start, results = threading.Barrier(len(nodes)), []
-
-    def bootstrap(node) -> None:
-        with node.app_context():
-            start.wait()
-            results.append(audit_key.ensure_key())
-
-    threads = [threading.Thread(target=bootstrap, args=(node,)) for node in nodes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once([make_app(settings) for _ in range(4)], audit_key.ensure_key)
     assert sorted(results) == [False, False, False, True]
     with app.app_context():
         assert [r.state for r in audit_rows()] == [KeyState.CURRENT]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-import threading
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -20,7 +19,7 @@ from idp.models import KeyState, SigningKey
 from idp.models.base import utcnow
 from idp.services.platform import crypto
 from idp.services.portals import keys
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import TEST_DATABASE_URL, at_once
 
 NEXT, CURRENT, PREVIOUS, RETIRED = KeyState.NEXT, KeyState.CURRENT, KeyState.PREVIOUS, KeyState.RETIRED
 PUBLIC_RSA = {"kty", "n", "e", "kid", "alg", "use"}
@@ -335,19 +334,7 @@ def test_verify_jwt_refuses_foreign_forged_and_retired_tokens(ctx):
 @pytest.mark.postgres
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs IDP_TEST_DATABASE_URL (row races need PostgreSQL)")
 def test_two_nodes_bootstrapping_at_once_make_one_ring(app, settings, make_app):
-    nodes = [make_app(settings) for _ in range(4)]
-    start, results = threading.Barrier(len(nodes)), []
-
-    def bootstrap(node) -> None:
-        with node.app_context():
-            start.wait()
-            results.append(keys.ensure_keys())
-
-    threads = [threading.Thread(target=bootstrap, args=(node,)) for node in nodes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once([make_app(settings) for _ in range(4)], keys.ensure_keys)
     assert sorted(results) == [False, False, False, True]
     with app.app_context():
         assert [(k.alg, k.state) for k in keys.list_keys()] == [
