@@ -74,22 +74,24 @@ class Frontier:
             _check_hash(value, "frontier hash")
 
     def append(self, leaf: bytes) -> Frontier:
-        """The frontier after one more leaf: merge the equal-sized subtrees it completes."""
-        if self.size == MAX_SIZE:
-            raise ValueError("the tree is full")
-        hashes = [*self.hashes, _check_hash(leaf, "leaf hash")]
-        size = self.size
-        while size & 1:  # each trailing one bit is a subtree the same size as the new one
-            right = hashes.pop()
-            hashes[-1] = node_hash(hashes[-1], right)
-            size >>= 1
-        return Frontier(self.size + 1, tuple(hashes))
+        """The frontier after one more leaf."""
+        return self.extend((leaf,))
 
     def extend(self, leaves: Iterable[bytes]) -> Frontier:
-        frontier = self
+        """The frontier after all of `leaves`, in one pass (a sealed batch: one new frontier,
+        not one per leaf)."""
+        hashes, size = list(self.hashes), self.size
         for leaf in leaves:
-            frontier = frontier.append(leaf)
-        return frontier
+            if size == MAX_SIZE:
+                raise ValueError("the tree is full")
+            hashes.append(_check_hash(leaf, "leaf hash"))
+            merged = size
+            while merged & 1:  # each trailing one bit: a subtree as large as the new one
+                right = hashes.pop()
+                hashes[-1] = node_hash(hashes[-1], right)
+                merged >>= 1
+            size += 1
+        return Frontier(size, tuple(hashes))
 
     def root(self) -> bytes:
         """Equal to root() over every leaf so far: the subtrees folded right to left."""

@@ -118,6 +118,8 @@ class _Walk:
 
     def meet(self, size: int, row_id: int | None) -> None:
         """Check the checkpoints and witnesses at `size`, the tree size just reached."""
+        if not (self.checkpoints and self.checkpoints[0][0] == size) and size not in self.witnesses:
+            return  # the root is only needed where a checkpoint or a witness names this size
         root = self.frontier.root()
         while self.checkpoints and self.checkpoints[0][0] == size:
             _, note, checkpoint_id = self.checkpoints.pop(0)

@@ -141,6 +141,17 @@ def test_an_inserted_leaf_past_the_last_checkpoint_is_named(app):
     assert_broken(verify(app), "unsigned_leaf", EVENTS + 1, event_id)
 
 
+def test_an_event_inserted_behind_the_sealers_cursor_is_named(app):
+    # A back-dated event given an id (and, on PostgreSQL, a transaction id) the sealer has
+    # already passed: it will never be sealed, so verify must name it rather than wait for it.
+    build_log(app)
+    tamper(app, "INSERT INTO audit_event (id, xid, tag, occurred_at, channel, data) "
+                "VALUES (0, 1, 'account.logout', CURRENT_TIMESTAMP, 'web', '{}')")
+    report = verify(app)
+    assert_broken(report, "unsealed_behind_cursor", None, 0)
+    assert report.events_checked == EVENTS
+
+
 def test_a_leaf_pointed_at_a_forged_event_is_caught(app):
     rows = build_log(app)
     with app.app_context():
