@@ -18,7 +18,8 @@ from typing import Any
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6749.hooks import hooked
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import joinedload
 
 from idp.extensions import db, rowcount
 from idp.models import AuditTag, AuthorizationCode, OAuthToken, UserSession
@@ -34,6 +35,22 @@ AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", 
 MAX_CODE_LENGTH = 256
 # What a grant's create_token_response gives Authlib: status, token body, headers.
 TokenResponse = tuple[int, dict[str, Any], Any]
+
+# Hot-path statements, built once (bench/README.md, issue 14). The code is read with its
+# account (checked active before any token is issued) in the same query.
+CODE_BY_HASH = (select(AuthorizationCode).options(joinedload(AuthorizationCode.account))
+                .where(AuthorizationCode.code_hash == bindparam("code_hash")))
+# Redemption and rotation are conditional UPDATEs: of concurrent requests exactly one wins.
+REDEEM_CODE = (update(AuthorizationCode)
+               .where(AuthorizationCode.id == bindparam("code_id"),
+                      AuthorizationCode.redeemed_at.is_(None))
+               .values(redeemed_at=bindparam("now"))
+               .execution_options(synchronize_session=False))
+ROTATE_REFRESH = (update(OAuthToken)
+                  .where(OAuthToken.id == bindparam("token_id"),
+                         OAuthToken.refresh_rotated_at.is_(None), OAuthToken.revoked_at.is_(None))
+                  .values(refresh_rotated_at=bindparam("now"))
+                  .execution_options(synchronize_session=False))
 
 
 @dataclass(frozen=True)
@@ -97,9 +114,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def query_authorization_code(self, code: str, client):
         if len(code) > MAX_CODE_LENGTH:
             return None
-        row = db.session.scalar(
-            select(AuthorizationCode).where(AuthorizationCode.code_hash == token_hash(code))
-        )
+        row = db.session.scalar(CODE_BY_HASH, {"code_hash": token_hash(code)})
         if row is None or row.client_pk != client.row.id:
             return None
         if row.redeemed_at is not None:
@@ -129,12 +144,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         code: AuthorizationCode = self.request.authorization_code.row
         # Before the transaction below: creating a missing key ring commits on its own.
         keys.ensure_signer(code.client.id_token_signed_response_alg)
-        claimed = db.session.execute(
-            update(AuthorizationCode)
-            .where(AuthorizationCode.id == code.id, AuthorizationCode.redeemed_at.is_(None))
-            .values(redeemed_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        claimed = db.session.execute(REDEEM_CODE, {"code_id": code.id, "now": utcnow()})
         if rowcount(claimed) != 1:
             db.session.rollback()
             token_service.revoke_from_code(code.id, reason="code_replay")
@@ -181,13 +191,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
     @hooked
     def create_token_response(self) -> TokenResponse:
         old: OAuthToken = self.request.refresh_token.row
-        claimed = db.session.execute(
-            update(OAuthToken)
-            .where(OAuthToken.id == old.id, OAuthToken.refresh_rotated_at.is_(None),
-                   OAuthToken.revoked_at.is_(None))
-            .values(refresh_rotated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        claimed = db.session.execute(ROTATE_REFRESH, {"token_id": old.id, "now": utcnow()})
         if rowcount(claimed) != 1:
             # A concurrent request rotated it first: this presentation is a reuse.
             db.session.rollback()

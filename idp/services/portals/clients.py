@@ -19,7 +19,7 @@ from typing import Any
 
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from idp.domain import uris
@@ -194,11 +194,15 @@ def add_client(
     return RegisteredClient(client=client, client_secret=client_secret)
 
 
+# Built once: looked up on every token, revocation and introspection request.
+BY_CLIENT_ID = select(OAuthClient).where(OAuthClient.client_id == bindparam("client_id"))
+
+
 def get_client(client_id: str) -> OAuthClient | None:
     """The client registered as `client_id`, active or disabled; None if there is none."""
     if not isinstance(client_id, str) or not CLIENT_ID_RE.fullmatch(client_id):
         return None
-    return db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+    return db.session.scalar(BY_CLIENT_ID, {"client_id": client_id})
 
 
 def list_clients() -> list[OAuthClient]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from idp.extensions import db, rowcount
@@ -19,21 +19,24 @@ from idp.services.standing import organisation_access
 MAX_TOKEN_LENGTH = 512
 
 
-def _with_owner() -> Select[OAuthToken]:
-    # Every caller reads the account and the client: one query, not three (hot path).
-    return select(OAuthToken).options(joinedload(OAuthToken.account), joinedload(OAuthToken.client))
+# Built once: every caller reads the account and the client with the token, in one query
+# (hot path: every userinfo, introspection and refresh). Built per call, the statement and its
+# loader options cost more than the compiled-statement cache saves (bench/README.md, issue 14).
+_WITH_OWNER = select(OAuthToken).options(joinedload(OAuthToken.account), joinedload(OAuthToken.client))
+BY_ACCESS_HASH = _WITH_OWNER.where(OAuthToken.access_token_hash == bindparam("token_hash"))
+BY_REFRESH_HASH = _WITH_OWNER.where(OAuthToken.refresh_token_hash == bindparam("token_hash"))
 
 
 def find_by_access_token(value: str | None) -> OAuthToken | None:
     if not value or len(value) > MAX_TOKEN_LENGTH:
         return None
-    return db.session.scalar(_with_owner().where(OAuthToken.access_token_hash == token_hash(value)))
+    return db.session.scalar(BY_ACCESS_HASH, {"token_hash": token_hash(value)})
 
 
 def find_by_refresh_token(value: str | None) -> OAuthToken | None:
     if not value or len(value) > MAX_TOKEN_LENGTH:
         return None
-    return db.session.scalar(_with_owner().where(OAuthToken.refresh_token_hash == token_hash(value)))
+    return db.session.scalar(BY_REFRESH_HASH, {"token_hash": token_hash(value)})
 
 
 def acts_legitimately(organisation_member_id: int | None, account_id: int) -> bool:
