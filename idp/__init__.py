@@ -99,8 +99,6 @@ def _storage_options(settings: Settings) -> dict[str, object]:
 def _engine_options(url: str) -> dict[str, object]:
     # Bound parameters carry ID numbers, phones and hashes: keep them out of logs and errors.
     options: dict[str, object] = {"hide_parameters": True}
-    if not url.startswith("sqlite"):
-        options["pool_pre_ping"] = True
     if url.startswith("postgresql"):
         # libpq waits for an unreachable server as long as the OS does (minutes): a request
         # thread would hang that long. 5 s is far above a healthy connect on a private network.
@@ -127,6 +125,11 @@ def _init_extensions(app: Flask) -> None:
     session_cookie.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _enable_sqlite_foreign_keys(app)
+    else:
+        from idp.extensions import ping_idle_connections
+
+        with app.app_context():
+            ping_idle_connections(db.engine)
     if app.config["IDP_SETTINGS"].audit_seal_in_process:
         _seal_in_process(app)
 
