@@ -7,6 +7,9 @@
   (docs/portal-integration.md says why and what the portal does then).
 - Refresh token (RFC 6749 §6, RFC 9700 §4.14.2): rotated on every use; presenting a rotated
   token revokes the whole family; scopes can only narrow; absolute lifetime of the family.
+- Client credentials (RFC 6749 §4.4): a portal's back end gets a token for itself, only if it
+  authenticates (a confidential client) and is registered for it (a service scope), only within
+  that scope; the token names no person: no ID token, no refresh token (§4.4.3).
 """
 
 from __future__ import annotations
@@ -16,7 +19,12 @@ from datetime import timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749.errors import (
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+    UnauthorizedClientError,
+)
 from authlib.oauth2.rfc6749.hooks import hooked
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
@@ -29,6 +37,7 @@ from idp.services.platform import audit
 from idp.services.platform.secrets import new_token, token_hash
 from idp.services.portals import keys
 from idp.services.portals import tokens as token_service
+from idp.services.portals.client_metadata import SUPPORTED_SCOPES
 from idp.settings import current_settings
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
@@ -205,3 +214,47 @@ class RefreshGrant(grants.RefreshTokenGrant):
         self.save_token(token)
         db.session.commit()
         return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    # "none" too, so that a public client is told unauthorized_client rather than invalid_client.
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+    granted_scope = ""
+
+    def validate_token_request(self) -> None:
+        client = self.authenticate_token_endpoint_client()
+        row = client.row
+        # §4.4: "MUST only be used by confidential clients"; and only by those registered for it.
+        if row.is_public or not client.check_grant_type(self.GRANT_TYPE) or not row.service_scope:
+            raise UnauthorizedClientError(
+                "The client is not registered for the client_credentials grant.")
+        self.request.client = client
+        self.granted_scope = service_scope_granted(row.service_scope, self.request.payload.scope)
+
+    def create_token_response(self) -> TokenResponse:
+        client = self.request.client.row
+        token = self.generate_token(scope=self.granted_scope, include_refresh_token=False)
+        self.save_token(token)  # a token with no account: idp.oidc.server.save_token
+        audit.record(AuditTag.CLIENT_TOKEN_ISSUED, channel="api", client=client.client_id,
+                     scope=token["scope"])
+        db.session.commit()
+        return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
+def service_scope_granted(service_scope: str, requested: str | None) -> str:
+    """The requested scope if it lies within the client's service scope; none requested: all of
+    it (RFC 6749 §3.3 lets the server apply a default). A person's scope is never granted this
+    way, whatever was registered: there is no person to have consented."""
+    allowed = [name for name in service_scope.split(" ")
+               if name and name.lower() not in SUPPORTED_SCOPES]
+    wanted = list(dict.fromkeys(name for name in (requested or "").split(" ") if name))
+    if not wanted:
+        if not allowed:
+            raise UnauthorizedClientError(
+                "The client is not registered for the client_credentials grant.")
+        return " ".join(allowed)
+    if any(name.lower() in SUPPORTED_SCOPES for name in wanted):
+        raise InvalidScopeError("A person's scope is never granted to a client for itself.")
+    if not set(wanted) <= set(allowed):
+        raise InvalidScopeError("The requested scope is not within the client's service scope.")
+    return " ".join(wanted)

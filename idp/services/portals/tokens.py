@@ -49,22 +49,31 @@ def acts_legitimately(organisation_member_id: int | None, account_id: int) -> bo
 
 
 def is_access_active(row: OAuthToken, now: datetime | None = None) -> bool:
-    return (row.revoked_at is None and (now or utcnow()) < row.access_expires_at
-            and row.account.is_active and row.client.is_active
-            and acts_legitimately(row.organisation_member_id, row.account_id))
+    """Not revoked, not expired, its client enabled and, for a person's token, the person's
+    account active and the membership acted through current. A client's own token
+    (client_credentials, no account) depends on its client alone."""
+    if row.revoked_at is not None or (now or utcnow()) >= row.access_expires_at:
+        return False
+    if not row.client.is_active:
+        return False
+    account = row.account
+    return account is None or (account.is_active
+                               and acts_legitimately(row.organisation_member_id, account.id))
 
 
 def is_refresh_active(row: OAuthToken, now: datetime | None = None) -> bool:
     now = now or utcnow()
+    account = row.account  # None: a client's own token, which never has a refresh token
     return (
         row.refresh_token_hash is not None
         and row.revoked_at is None
         and row.refresh_rotated_at is None
         and row.refresh_expires_at is not None
         and now < row.refresh_expires_at
-        and row.account.is_active
+        and account is not None
+        and account.is_active
         and row.client.is_active
-        and acts_legitimately(row.organisation_member_id, row.account_id)
+        and acts_legitimately(row.organisation_member_id, account.id)
     )
 
 
@@ -128,6 +137,18 @@ def revoke_for_organisation(organisation_id: int, *, reason: str) -> int:
     members = select(OrganisationMember.id).where(
         OrganisationMember.organisation_id == organisation_id)
     return revoke_on_behalf(members, reason=reason)
+
+
+def revoke_client_tokens_outside(client_pk: int, scopes: list[str], *, reason: str) -> int:
+    """Every unexpired token a client holds for itself (client_credentials, no account) whose
+    scope is not within `scopes`: its service scope was narrowed or cleared. Caller commits."""
+    allowed = set(scopes)
+    outstanding = db.session.execute(
+        select(OAuthToken.id, OAuthToken.scope).where(
+            OAuthToken.client_pk == client_pk, OAuthToken.account_id.is_(None),
+            OAuthToken.revoked_at.is_(None), OAuthToken.access_expires_at > utcnow()))
+    ids = [token_id for token_id, scope in outstanding if not set(scope.split()) <= allowed]
+    return _revoke_where(OAuthToken.id.in_(ids), reason) if ids else 0
 
 
 def revoke_refresh_token(row: OAuthToken, *, reason: str) -> None:
