@@ -2,6 +2,7 @@
 
 import ipaddress
 import logging
+import time
 from typing import Any, cast
 
 from flask_babel import Babel
@@ -10,7 +11,8 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import CursorResult, Result
+from sqlalchemy import CursorResult, Engine, Result, event
+from sqlalchemy.exc import DisconnectionError
 
 from idp.models.base import Base
 from idp.settings import ROOT, current_settings
@@ -43,6 +45,38 @@ def rowcount(result: Result[Any]) -> int:
     # Session.execute is typed to return a Result for any statement; for a DML statement without
     # RETURNING it is a CursorResult, the class that carries the count.
     return cast(CursorResult[Any], result).rowcount
+
+
+# A pooled connection unused for longer than this is pinged before it is handed out.
+IDLE_PING_SECONDS = 5.0
+
+
+def ping_idle_connections(engine: Engine) -> None:
+    """Check a pooled connection before use only when it has been idle a while.
+
+    pool_pre_ping pings at every checkout, that is one more round trip in every request (the
+    client side of a statement is ~0.2 ms of CPU here: bench/README.md, issue 14). A connection
+    checked in less than IDLE_PING_SECONDS ago has just served a query; should the server go away
+    in between, the request fails as one in flight would, SQLAlchemy invalidates the whole pool
+    on that disconnect, and the next request gets a new connection. A failed ping raises
+    DisconnectionError, on which the pool replaces the connection and tries again.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError("a pooled connection failed its ping") from error
+
+
 # render_as_batch: SQLite can only ALTER a table by copying it; PostgreSQL ignores the flag.
 migrate = Migrate(directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()

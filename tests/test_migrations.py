@@ -52,3 +52,61 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url, tmp_path):
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+
+
+def test_0011_client_credentials_up_and_down_with_data(empty_database_url, tmp_path):
+    """0011 keeps every person's token and client; down again deletes only the clients' own
+    tokens (the old schema cannot hold them) and the grant; the CHECK refuses a half row."""
+    from datetime import timedelta
+
+    from sqlalchemy.exc import IntegrityError
+
+    from idp.models import OAuthToken
+    from idp.models.base import utcnow
+    from idp.services.portals.clients import register_client
+    from tests.factories import active_citizen
+
+    app = create_app(make_settings(empty_database_url, tmp_path))
+    with app.app_context():
+        upgrade()
+        account = active_citizen()
+        client = register_client(name="Cổng thử", redirect_uris=["https://portal.example.vn/cb"],
+                                 service_scope="tax.read").client
+        later = utcnow() + timedelta(minutes=10)
+        person = dict(client_pk=client.id, account_id=account.id, family_id="f" * 43,
+                      access_token_hash="a" * 64, access_expires_at=later, scope="openid",
+                      auth_time=utcnow(), acr="urn:vn:postid:loa:1", amr="pwd")
+        db.session.add_all([
+            OAuthToken(**person),
+            OAuthToken(client_pk=client.id, family_id="g" * 43, access_token_hash="b" * 64,
+                       access_expires_at=later, scope="tax.read"),
+        ])
+        db.session.commit()
+        half = {**person, "access_token_hash": "c" * 64, "auth_time": None}
+        db.session.add(OAuthToken(**half))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        db.session.add(OAuthToken(**{**person, "access_token_hash": "d" * 64, "account_id": None,
+                                     "auth_time": None, "acr": None, "amr": None,
+                                     "refresh_token_hash": "e" * 64}))
+        with pytest.raises(IntegrityError):  # a client's own token with a refresh token
+            db.session.commit()
+        db.session.rollback()
+        db.session.remove()
+
+        downgrade(revision="0010")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT access_token_hash FROM oauth_token")).scalars().all() == [
+                "a" * 64]
+            grant_types = conn.execute(text("SELECT grant_types FROM oauth_client")).scalar_one()
+        assert "client_credentials" not in str(grant_types)
+        columns = {c["name"]: c for c in inspect(db.engine).get_columns("oauth_token")}
+        assert not columns["account_id"]["nullable"] and not columns["acr"]["nullable"]
+        assert "service_scope" not in {c["name"] for c in inspect(db.engine).get_columns("oauth_client")}
+
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT service_scope FROM oauth_client")).scalar_one() == ""
+            assert conn.execute(text("SELECT count(*) FROM oauth_token")).scalar_one() == 1
+        db.engine.dispose()

@@ -19,6 +19,7 @@ from idp.models import ClaimsProfile, ClientAuthMethod, OAuthClient, SubjectType
 from idp.oidc.claims import ACR_ALIASES, LOA_ACR, level_of
 from idp.services.platform.clock import iso
 from idp.services.portals import clients as client_service
+from idp.services.portals.client_metadata import ID_TOKEN_ALGS
 
 MAX_JWKS_FILE_BYTES = 64 * 1024
 ONCE = "Store the client_secret now: it is shown only this once (lost? use rotate-secret)."
@@ -28,6 +29,9 @@ ACR_HELP = "Lowest level of assurance accepted: LoA1, LoA2, LoA3 or the urn:vn:p
 PROFILE_CHOICE = click.Choice([profile.value for profile in ClaimsProfile], case_sensitive=False)
 PROFILE_HELP = ("standard: OIDC claims only; dvcqg: also the National Public Service Portal claim "
                 "names (docs/claims-dvcqg.md).")
+SERVICE_SCOPE_HELP = ("Space-separated scopes the portal's back end may ask for itself with the "
+                      "client_credentials grant (RFC 6749 §4.4); empty: not allowed. Never a "
+                      "person's scope (openid, profile, email, ...).")
 
 
 @click.group(help="Register and manage partner portals (OIDC clients).")
@@ -54,18 +58,19 @@ def clients() -> None:
               type=click.Choice([kind.value for kind in SubjectType]),
               help="pairwise gives this portal its own subject per citizen.")
 @click.option("--id-token-alg", default="RS256", show_default=True,
-              type=click.Choice(list(client_service.ID_TOKEN_ALGS)), help="ID token signing algorithm.")
+              type=click.Choice(list(ID_TOKEN_ALGS)), help="ID token signing algorithm.")
 @click.option("--min-acr", default="LoA1", show_default=True, type=ACR_CHOICE,
               help=ACR_HELP + " Enforced like an essential acr.")
 @click.option("--claims-profile", default=ClaimsProfile.STANDARD.value, show_default=True,
               type=PROFILE_CHOICE, help=PROFILE_HELP)
+@click.option("--service-scope", default="", help=SERVICE_SCOPE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the new client as one JSON object.")
 @with_appcontext
 def create(
     name: str, redirect_uris: tuple[str, ...], post_logout_redirect_uris: tuple[str, ...],
     backchannel_logout_uri: str | None, scope: str, auth_method: str, jwks_uri: str | None,
     jwks_file: Path | None, subject_type: str, id_token_alg: str, min_acr: str,
-    claims_profile: str, as_json: bool,
+    claims_profile: str, service_scope: str, as_json: bool,
 ) -> None:
     """Register a partner portal and print its client_id and (once) its client_secret."""
     jwks = _read_jwks(jwks_file) if jwks_file is not None else None
@@ -75,7 +80,7 @@ def create(
             backchannel_logout_uri=backchannel_logout_uri, scope=scope,
             auth_method=ClientAuthMethod(auth_method), jwks_uri=jwks_uri, jwks=jwks,
             subject_type=SubjectType(subject_type), id_token_signed_response_alg=id_token_alg,
-            min_loa=_level(min_acr), claims_profile=claims_profile,
+            min_loa=_level(min_acr), claims_profile=claims_profile, service_scope=service_scope,
         )
     except IdpError as exc:
         refuse_idp_error(exc)
@@ -177,6 +182,29 @@ def set_claims_profile(client_id: str, profile: str) -> None:
                f"{client.claims_profile.value}.")
 
 
+@clients.command("set-service-scope")
+@click.argument("client_id")
+@click.argument("scope")
+@with_appcontext
+def set_service_scope(client_id: str, scope: str) -> None:
+    """Set the scopes CLIENT_ID's back end may ask for itself (client_credentials grant).
+
+    SCOPE is space-separated (quote it); "" clears it and ends the grant for this client. Its
+    own tokens outside the new scope are revoked at once."""
+    try:
+        client, revoked = client_service.set_service_scope(client_id, scope)
+    except IdpError as exc:
+        refuse_idp_error(exc)
+    if client.service_scope:
+        click.echo(f"Client {client.client_id} may use client_credentials with the service "
+                   f"scope: {client.service_scope}")
+    else:
+        click.echo(f"Client {client.client_id} may no longer use client_credentials "
+                   "(no service scope).")
+    if revoked:
+        click.echo(f"Its tokens outside the new scope, revoked: {revoked}.")
+
+
 @clients.command("disable")
 @click.argument("client_id")
 @with_appcontext
@@ -207,6 +235,8 @@ def _metadata(client: OAuthClient) -> dict[str, Any]:
         "min_acr": LOA_ACR[client.min_loa],
         # Not RFC 7591 either: which claim names the portal receives (docs/claims-dvcqg.md).
         "claims_profile": client.claims_profile.value,
+        # Nor this: what its back end may ask for itself (client_credentials; "" = nothing).
+        "service_scope": client.service_scope,
     }
 
 

@@ -91,6 +91,8 @@ class AuditTag(enum.Enum):
     RETENTION_PURGE = "retention.purge"  # `idp purge`: counts of rows deleted, nothing else
     NOTIFY_SMS_TOTAL_REACHED = "notify.sms.total_reached"  # the nationwide alarm (sms_limits)
     AUDIT_KEY_ROTATE = "audit.key.rotate"  # `idp audit key rotate`: the checkpoint signing key
+    # A token a client's back end got for itself (client_credentials): its client and scope only.
+    CLIENT_TOKEN_ISSUED = "client.token.issued"
 
 
 class AuditEvent(Base):

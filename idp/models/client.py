@@ -66,6 +66,9 @@ class OAuthClient(Base):
         str_enum(ClaimsProfile, "claims_profile"), default=ClaimsProfile.STANDARD,
         server_default="standard"
     )
+    # The client_credentials grant (RFC 6749 §4.4): the space-separated scopes its back end may
+    # ask for itself, never a person's (idp.services.portals.client_metadata); "" = not allowed.
+    service_scope: Mapped[str] = mapped_column(String(255), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

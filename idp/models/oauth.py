@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.models.account import Account
@@ -57,20 +57,34 @@ class AuthorizationCode(Base):
     session: Mapped[UserSession | None] = relationship()
 
 
+# A token is either a person's (an account, and how and when they signed in) or a client's own
+# (client_credentials, RFC 6749 §4.4): no account, no sign-in, no session, no organisation and no
+# refresh token (§4.4.3). Deleting an account deletes its tokens, so a person's never turns into
+# a client's; the database refuses any row that is half of each.
+PERSON_OR_CLIENT = (
+    "(account_id IS NOT NULL AND auth_time IS NOT NULL AND acr IS NOT NULL AND amr IS NOT NULL)"
+    " OR (account_id IS NULL AND auth_time IS NULL AND acr IS NULL AND amr IS NULL"
+    " AND session_id IS NULL AND authorization_code_id IS NULL"
+    " AND organisation_member_id IS NULL AND refresh_token_hash IS NULL)"
+)
+
+
 class OAuthToken(Base):
     """One issuance: an access token and, with offline_access, a refresh token.
 
     Refresh rotation keeps a `family_id` across generations; presenting a refresh token whose
-    row is already rotated revokes the family (RFC 9700 §4.14.2).
+    row is already rotated revokes the family (RFC 9700 §4.14.2). A client_credentials token
+    has no account (`account_id` NULL) and is a family of its own.
     """
 
     __tablename__ = "oauth_token"
+    __table_args__ = (CheckConstraint(PERSON_OR_CLIENT, name="person_or_client"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     client_pk: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("oauth_client.id", ondelete="CASCADE"), index=True
     )
-    account_id: Mapped[int] = mapped_column(
+    account_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("account.id", ondelete="CASCADE"), index=True
     )
     session_id: Mapped[int | None] = mapped_column(
@@ -92,12 +106,12 @@ class OAuthToken(Base):
     organisation_member_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("organisation_member.id", ondelete="CASCADE"), index=True
     )
-    auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
-    acr: Mapped[str] = mapped_column(String(64))
-    amr: Mapped[str] = mapped_column(String(64))
+    auth_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acr: Mapped[str | None] = mapped_column(String(64))
+    amr: Mapped[str | None] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoke_reason: Mapped[str | None] = mapped_column(String(32))
 
     client: Mapped[OAuthClient] = relationship()
-    account: Mapped[Account] = relationship()
+    account: Mapped[Account | None] = relationship()

@@ -6,7 +6,7 @@ from flask import Flask
 
 from idp.oidc.client_auth import PrivateKeyJWT
 from idp.oidc.endpoints import Introspection, Revocation
-from idp.oidc.grants import CodeGrant, RefreshGrant
+from idp.oidc.grants import ClientCredentialsGrant, CodeGrant, RefreshGrant
 from idp.oidc.openid import PostIdOpenIDCode
 from idp.oidc.pkce import RequiredS256CodeChallenge
 from idp.oidc.server import PostIdAuthorizationServer
@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
         return  # grants and endpoints are registered once per process
     server.register_grant(CodeGrant, [RequiredS256CodeChallenge(), PostIdOpenIDCode()])
     server.register_grant(RefreshGrant)
+    server.register_grant(ClientCredentialsGrant)
     server.register_endpoint(Revocation)
     server.register_endpoint(Introspection)
     server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())

@@ -10,7 +10,7 @@ from flask import current_app
 from idp.oidc.claims import LOA_ACR, SUPPORTED_CLAIMS
 from idp.oidc.dvcqg import DVCQG_CLAIMS
 from idp.oidc.grants import AUTH_METHODS
-from idp.services.portals.clients import SUPPORTED_SCOPES
+from idp.services.portals.client_metadata import SUPPORTED_SCOPES
 from idp.settings import current_settings
 
 SIGNING_ALGS = ["RS256", "ES256"]
@@ -32,7 +32,7 @@ def build_metadata(issuer: str) -> dict[str, Any]:
         "scopes_supported": list(SUPPORTED_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": SIGNING_ALGS,
         "token_endpoint_auth_methods_supported": AUTH_METHODS,

@@ -75,16 +75,19 @@ class Introspection(IntrospectionEndpoint):
     def introspect_token(self, token):
         row = token.row
         expires = row.refresh_expires_at if token.kind == "refresh_token" else row.access_expires_at
-        return {
+        payload = {
             "active": True,
             "scope": row.scope,
             "client_id": row.client.client_id,
             "token_type": "refresh_token" if token.kind == "refresh_token" else "Bearer",
             "exp": int(expires.timestamp()),
             "iat": int(row.issued_at.timestamp()),
-            "sub": subject_for(row.account, row.client),
             "aud": row.client.client_id,
             "iss": current_settings().issuer,
-            "auth_time": int(row.auth_time.timestamp()),
-            "acr": row.acr,
         }
+        if row.account is None or row.auth_time is None:
+            # A client's own token (client_credentials): its resource owner is the client
+            # (RFC 7662 §2.2 `sub`), and there is no sign-in to describe.
+            return {**payload, "sub": row.client.client_id}
+        return {**payload, "sub": subject_for(row.account, row.client),
+                "auth_time": int(row.auth_time.timestamp()), "acr": row.acr}

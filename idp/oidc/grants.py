@@ -7,6 +7,9 @@
   (docs/portal-integration.md says why and what the portal does then).
 - Refresh token (RFC 6749 §6, RFC 9700 §4.14.2): rotated on every use; presenting a rotated
   token revokes the whole family; scopes can only narrow; absolute lifetime of the family.
+- Client credentials (RFC 6749 §4.4): a portal's back end gets a token for itself, only if it
+  authenticates (a confidential client) and is registered for it (a service scope), only within
+  that scope; the token names no person: no ID token, no refresh token (§4.4.3).
 """
 
 from __future__ import annotations
@@ -16,9 +19,15 @@ from datetime import timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749.errors import (
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+    UnauthorizedClientError,
+)
 from authlib.oauth2.rfc6749.hooks import hooked
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import joinedload
 
 from idp.extensions import db, rowcount
 from idp.models import AuditTag, AuthorizationCode, OAuthToken, UserSession
@@ -28,12 +37,29 @@ from idp.services.platform import audit
 from idp.services.platform.secrets import new_token, token_hash
 from idp.services.portals import keys
 from idp.services.portals import tokens as token_service
+from idp.services.portals.client_metadata import SUPPORTED_SCOPES
 from idp.settings import current_settings
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 MAX_CODE_LENGTH = 256
 # What a grant's create_token_response gives Authlib: status, token body, headers.
 TokenResponse = tuple[int, dict[str, Any], Any]
+
+# Hot-path statements, built once (bench/README.md, issue 14). The code is read with its
+# account (checked active before any token is issued) in the same query.
+CODE_BY_HASH = (select(AuthorizationCode).options(joinedload(AuthorizationCode.account))
+                .where(AuthorizationCode.code_hash == bindparam("code_hash")))
+# Redemption and rotation are conditional UPDATEs: of concurrent requests exactly one wins.
+REDEEM_CODE = (update(AuthorizationCode)
+               .where(AuthorizationCode.id == bindparam("code_id"),
+                      AuthorizationCode.redeemed_at.is_(None))
+               .values(redeemed_at=bindparam("now"))
+               .execution_options(synchronize_session=False))
+ROTATE_REFRESH = (update(OAuthToken)
+                  .where(OAuthToken.id == bindparam("token_id"),
+                         OAuthToken.refresh_rotated_at.is_(None), OAuthToken.revoked_at.is_(None))
+                  .values(refresh_rotated_at=bindparam("now"))
+                  .execution_options(synchronize_session=False))
 
 
 @dataclass(frozen=True)
@@ -97,9 +123,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def query_authorization_code(self, code: str, client):
         if len(code) > MAX_CODE_LENGTH:
             return None
-        row = db.session.scalar(
-            select(AuthorizationCode).where(AuthorizationCode.code_hash == token_hash(code))
-        )
+        row = db.session.scalar(CODE_BY_HASH, {"code_hash": token_hash(code)})
         if row is None or row.client_pk != client.row.id:
             return None
         if row.redeemed_at is not None:
@@ -129,12 +153,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         code: AuthorizationCode = self.request.authorization_code.row
         # Before the transaction below: creating a missing key ring commits on its own.
         keys.ensure_signer(code.client.id_token_signed_response_alg)
-        claimed = db.session.execute(
-            update(AuthorizationCode)
-            .where(AuthorizationCode.id == code.id, AuthorizationCode.redeemed_at.is_(None))
-            .values(redeemed_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        claimed = db.session.execute(REDEEM_CODE, {"code_id": code.id, "now": utcnow()})
         if rowcount(claimed) != 1:
             db.session.rollback()
             token_service.revoke_from_code(code.id, reason="code_replay")
@@ -181,13 +200,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
     @hooked
     def create_token_response(self) -> TokenResponse:
         old: OAuthToken = self.request.refresh_token.row
-        claimed = db.session.execute(
-            update(OAuthToken)
-            .where(OAuthToken.id == old.id, OAuthToken.refresh_rotated_at.is_(None),
-                   OAuthToken.revoked_at.is_(None))
-            .values(refresh_rotated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        claimed = db.session.execute(ROTATE_REFRESH, {"token_id": old.id, "now": utcnow()})
         if rowcount(claimed) != 1:
             # A concurrent request rotated it first: this presentation is a reuse.
             db.session.rollback()
@@ -201,3 +214,47 @@ class RefreshGrant(grants.RefreshTokenGrant):
         self.save_token(token)
         db.session.commit()
         return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    # "none" too, so that a public client is told unauthorized_client rather than invalid_client.
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+    granted_scope = ""
+
+    def validate_token_request(self) -> None:
+        client = self.authenticate_token_endpoint_client()
+        row = client.row
+        # §4.4: "MUST only be used by confidential clients"; and only by those registered for it.
+        if row.is_public or not client.check_grant_type(self.GRANT_TYPE) or not row.service_scope:
+            raise UnauthorizedClientError(
+                "The client is not registered for the client_credentials grant.")
+        self.request.client = client
+        self.granted_scope = service_scope_granted(row.service_scope, self.request.payload.scope)
+
+    def create_token_response(self) -> TokenResponse:
+        client = self.request.client.row
+        token = self.generate_token(scope=self.granted_scope, include_refresh_token=False)
+        self.save_token(token)  # a token with no account: idp.oidc.server.save_token
+        audit.record(AuditTag.CLIENT_TOKEN_ISSUED, channel="api", client=client.client_id,
+                     scope=token["scope"])
+        db.session.commit()
+        return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
+def service_scope_granted(service_scope: str, requested: str | None) -> str:
+    """The requested scope if it lies within the client's service scope; none requested: all of
+    it (RFC 6749 §3.3 lets the server apply a default). A person's scope is never granted this
+    way, whatever was registered: there is no person to have consented."""
+    allowed = [name for name in service_scope.split(" ")
+               if name and name.lower() not in SUPPORTED_SCOPES]
+    wanted = list(dict.fromkeys(name for name in (requested or "").split(" ") if name))
+    if not wanted:
+        if not allowed:
+            raise UnauthorizedClientError(
+                "The client is not registered for the client_credentials grant.")
+        return " ".join(allowed)
+    if any(name.lower() in SUPPORTED_SCOPES for name in wanted):
+        raise InvalidScopeError("A person's scope is never granted to a client for itself.")
+    if not set(wanted) <= set(allowed):
+        raise InvalidScopeError("The requested scope is not within the client's service scope.")
+    return " ".join(wanted)

@@ -46,6 +46,8 @@ def save_token(token: dict[str, Any], request) -> None:
     client = request.client.row
     origin_code = getattr(request, "authorization_code", None)
     previous = getattr(request, "refresh_token", None)
+    refresh = token.get("refresh_token")
+    context: dict[str, Any]
     if origin_code is not None:
         code = origin_code.row
         context = {
@@ -55,9 +57,7 @@ def save_token(token: dict[str, Any], request) -> None:
             "family_id": secrets.token_urlsafe(24),
             "refresh_expires_at": now + timedelta(days=settings.refresh_token_days),
         }
-    else:
-        # Only the code and the refresh grants are registered: without a code, it is a refresh.
-        assert previous is not None
+    elif previous is not None:
         old: OAuthToken = previous.row
         context = {
             "session_id": old.session_id, "authorization_code_id": old.authorization_code_id,
@@ -66,11 +66,16 @@ def save_token(token: dict[str, Any], request) -> None:
             "family_id": old.family_id,  # absolute lifetime: the family's, not renewed
             "refresh_expires_at": old.refresh_expires_at,
         }
-    refresh = token.get("refresh_token")
+    else:
+        # Neither code nor refresh token: client_credentials (RFC 6749 §4.4). The client's own
+        # token names no person: no account, sign-in, session or refresh token (the database's
+        # CHECK ck_oauth_token_person_or_client holds every row to one kind or the other).
+        assert request.user is None and refresh is None
+        context = {"family_id": secrets.token_urlsafe(24), "refresh_expires_at": None}
     db.session.add(
         OAuthToken(
             client_pk=client.id,
-            account_id=request.user.id,
+            account_id=request.user.id if request.user is not None else None,
             access_token_hash=token_hash(token["access_token"]),
             access_expires_at=now + timedelta(seconds=token["expires_in"]),
             refresh_token_hash=token_hash(refresh) if refresh else None,

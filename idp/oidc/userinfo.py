@@ -2,7 +2,8 @@
 
 The token comes in the Authorization header (GET or POST) or, for POST, in a form body
 (RFC 6750 §2.2) — never both, never in the query (RFC 9700 §4.3.2). Errors carry
-`WWW-Authenticate: Bearer error=...` (RFC 6750 §3).
+`WWW-Authenticate: Bearer error=...` (RFC 6750 §3). A client's own token (client_credentials)
+names no person, so it is not a token for this endpoint: invalid_token.
 """
 
 from __future__ import annotations
@@ -58,14 +59,16 @@ def respond() -> Response:
     row = token_service.find_by_access_token(value)
     if row is None or not token_service.is_access_active(row):
         return _challenge(401, "invalid_token", "The access token is invalid or expired.")
+    account = row.account
+    if account is None or row.acr is None:
+        return _challenge(401, "invalid_token", "The access token names no person.")
     scopes = row.scope.split()
     if "openid" not in scopes:
         return _challenge(403, "insufficient_scope", "The token was not issued with scope openid.")
-    body = {"sub": subject_for(row.account, row.client)}
-    body.update(claim_rules.claims_for(row.account, scopes, row.claims, "userinfo"))
+    body = {"sub": subject_for(account, row.client)}
+    body.update(claim_rules.claims_for(account, scopes, row.claims, "userinfo"))
     # is_access_active checked the membership: current (or the token would be refused).
-    membership = organisation_access.current_membership(row.organisation_member_id,
-                                                        row.account_id)
-    body.update(acting_claims(row.account, row.client, scopes, membership, row.acr,
+    membership = organisation_access.current_membership(row.organisation_member_id, account.id)
+    body.update(acting_claims(account, row.client, scopes, membership, row.acr,
                               target="userinfo"))
     return jsonify(body)

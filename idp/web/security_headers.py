@@ -21,21 +21,33 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Set on every response that did not choose its own (setdefault semantics).
+PAGE_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+
+
+def page_headers() -> tuple[tuple[str, str], ...]:
+    """The headers every response carries, HSTS included in production; also used by the
+    public documents' fast path (idp.web.oidc.documents), which answers before Flask."""
+    return (*PAGE_HEADERS, HSTS) if current_settings().is_production else PAGE_HEADERS
+
+
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    # Pages carry personal data and one-time forms: never cache them. Static assets may be.
+    for name, value in page_headers():
+        headers.setdefault(name, value)
+    # Pages carry personal data and one-time forms: never cache them. Only responses that
+    # chose public caching (static assets, the public documents) keep their Cache-Control.
     if "Cache-Control" not in headers or response.status_code not in (200, 304):
-        # Pages carry personal data; only responses that chose public caching keep it.
         headers["Cache-Control"] = "no-store"
         headers.setdefault("Pragma", "no-cache")
-    if current_settings().is_production:
-        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     return response
 
 

@@ -63,3 +63,34 @@ def test_client_leaving_mid_response_on_a_token_url_leaves_no_token_in_the_log(c
             wasyncore.close_all(socket_map)
     assert "Client disconnected while serving a request" in caplog.text
     assert TOKEN not in caplog.text
+
+
+def test_a_saturated_worker_says_so_once_per_interval_not_once_per_request(caplog, monkeypatch):
+    from idp.cli import waitress_server
+
+    clock = [100.0]
+    monkeypatch.setattr(waitress_server.time, "monotonic", lambda: clock[0])
+    log = waitress_server.QueueDepthLog(logging.getLogger("waitress.queue"))
+    with caplog.at_level(logging.WARNING, logger="waitress.queue"):
+        for depth in (1, 3, 2, 5, 4):  # what waitress reports as requests queue up
+            log.warning("Task queue depth is %d", depth)
+        clock[0] += waitress_server.QueueDepthLog.INTERVAL
+        log.warning("Task queue depth is %d", 2)
+    lines = [r.getMessage() for r in caplog.records if r.name == "waitress.queue"]
+    assert lines == ["Task queue depth reached 1 (requests that waited for a thread: 1)",
+                     "Task queue depth reached 5 (requests that waited for a thread: 5)"]
+
+
+def test_the_served_dispatcher_uses_the_throttled_queue_log():
+    from idp.cli.waitress_server import QueueDepthLog
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        socket_map: dict[int, Any] = {}
+        servers = create_guarded_server(streaming_app, socket_map, [listener], threads=1)
+        try:
+            assert isinstance(servers[0].task_dispatcher.queue_logger, QueueDepthLog)
+        finally:
+            servers[0].task_dispatcher.shutdown()
+            wasyncore.close_all(socket_map)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pytest
+from flask_limiter.util import get_qualified_name
+
+from idp.extensions import limiter
+from idp.services.portals import keys
 from tests.oidc.flow import ISSUER
+
+DOCUMENTS = ["/.well-known/openid-configuration", "/jwks.json"]
 
 
 def test_metadata_is_consistent(app, client):
@@ -55,4 +62,77 @@ def test_levels_of_assurance_and_claims_are_advertised(app, client):
     # Served from a per-process cache: the very same bytes, cacheable by portals.
     assert response.headers["Cache-Control"] == "public, max-age=300"
     assert client.get("/.well-known/openid-configuration").get_data() == response.get_data()
-    assert app.extensions["idp.discovery.body"] == response.get_data()
+    assert app.extensions["idp.discovery.document"].body == response.get_data()
+
+
+@pytest.mark.parametrize("path", DOCUMENTS)
+def test_a_document_comes_back_as_304_when_the_portal_still_holds_it(app, client, path):
+    first = client.get(path)
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and etag.startswith('"') and len(etag) == 34
+    for held in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        again = client.get(path, headers={"If-None-Match": held})
+        assert again.status_code == 304, held
+        assert again.get_data() == b""
+        assert again.headers["ETag"] == etag
+        assert again.headers["Cache-Control"] == first.headers["Cache-Control"]
+    changed = client.get(path, headers={"If-None-Match": '"something-else"'})
+    assert changed.status_code == 200 and changed.get_data() == first.get_data()
+
+
+def test_caching_lifetimes_follow_how_often_each_document_changes(app, client):
+    assert client.get(DOCUMENTS[0]).headers["Cache-Control"] == "public, max-age=300"
+    # A NEXT key is published a whole rotation before it signs: a minute is safe.
+    jwks = client.get(DOCUMENTS[1])
+    assert jwks.headers["Cache-Control"] == "public, max-age=60"
+    assert jwks.headers["Content-Type"] == "application/jwk-set+json"
+
+
+def test_a_key_rotation_changes_the_jwks_etag(app, client):
+    before = client.get("/jwks.json")
+    with app.app_context():
+        new_next = keys.rotate("ES256").kid
+    after = client.get("/jwks.json", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert new_next in {key["kid"] for key in after.json["keys"]}
+
+
+@pytest.mark.parametrize("path", DOCUMENTS)
+def test_the_fast_path_answers_as_flask_would_without_running_its_hooks(app, client, path):
+    hooks = []
+    app.before_request(lambda: hooks.append(1))
+    fast = client.get(path)
+    assert hooks == []  # answered before Flask: no routing, no hooks, no session
+    slow = client.get(path + "?via=flask")
+    assert hooks == [1]
+    assert (fast.status_code, fast.get_data()) == (slow.status_code, slow.get_data())
+    assert sorted(fast.headers.items()) == sorted(slow.headers.items())
+    for header in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy"):
+        assert fast.headers[header]
+    assert client.get(path + "?via=flask", headers={"If-None-Match": fast.headers["ETag"]}
+                      ).status_code == 304
+
+
+@pytest.mark.parametrize("path", DOCUMENTS)
+def test_head_and_other_methods(app, client, path):
+    get = client.get(path)
+    head = client.head(path)
+    assert head.status_code == 200 and head.get_data() == b""
+    assert head.headers["ETag"] == get.headers["ETag"]
+    assert head.headers["Content-Length"] == str(len(get.get_data()))
+    assert client.post(path).status_code == 405
+    assert client.delete(path).status_code == 405
+
+
+def test_protocol_endpoints_declare_no_rate_limit_the_request_filter_could_skip(app):
+    """The limiter skips the oidc blueprint entirely (idp/__init__.py): that is only safe while
+    none of its views declares a Flask-Limiter limit."""
+    with app.app_context():
+        declared = {endpoint: limiter.limit_manager.decorated_limits(get_qualified_name(view))
+                    for endpoint, view in app.view_functions.items()}
+        assert declared["auth.login"]  # the check can see a declared limit
+        oidc = [endpoint for endpoint in declared if endpoint.startswith("oidc.")]
+        assert {"oidc.token", "oidc.userinfo_endpoint", "oidc.introspect"} <= set(oidc)
+        assert not any(declared[endpoint] for endpoint in oidc)
+        assert not limiter.limit_manager.blueprint_limits(app, "oidc")

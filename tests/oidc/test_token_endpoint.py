@@ -82,7 +82,8 @@ def test_public_client_with_pkce(app, client):
     "data, error",
     [
         ({"grant_type": "password", "username": "a", "password": "b"}, "unsupported_grant_type"),
-        ({"grant_type": "client_credentials"}, "unsupported_grant_type"),
+        # Supported, but this portal has no service scope (tests/oidc/test_client_credentials.py).
+        ({"grant_type": "client_credentials"}, "unauthorized_client"),
         ({}, "invalid_request"),
         ({"grant_type": "authorization_code"}, "invalid_request"),
         ({"grant_type": "authorization_code", "code": "nope", "redirect_uri": "x",

@@ -1,9 +1,11 @@
 """Partner portals (OIDC clients): registration, lookup, secret rotation, disabling.
 
 Client metadata follows RFC 7591 §2 and OIDC Dynamic Client Registration §2, restricted to
-our profile (docs/architecture.md §5): code flow only, exact-match https redirect URIs, client secrets that
-are 256-bit random and stored only as their SHA-256. A client's claims profile adds the National
-Public Service Portal claim names (idp.oidc.dvcqg) to the standard ones. Every change is an audit event
+our profile (docs/architecture.md §5) and checked by idp.services.portals.client_metadata: code
+flow for people, exact-match https redirect URIs, client secrets that are 256-bit random and
+stored only as their SHA-256. A client's claims profile adds the National Public Service Portal
+claim names (idp.oidc.dvcqg) to the standard ones; its service scope lets its back end ask for
+tokens of its own (client_credentials, RFC 6749 §4.4). Every change is an audit event
 (client.create, client.secret.rotate, client.update, client.disable).
 """
 
@@ -12,19 +14,15 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from idp.domain import uris
 from idp.domain.errors import N_, DomainError
-from idp.domain.uris import check_https_uri, check_redirect_uri, sector_identifier
+from idp.domain.uris import sector_identifier
 from idp.errors import Conflict, InvalidInput
 from idp.extensions import db
 from idp.models import ClaimsProfile, ClientAuthMethod, OAuthClient, SubjectType
@@ -32,57 +30,28 @@ from idp.models.audit import AuditTag
 from idp.models.base import utcnow
 from idp.services.platform import audit
 from idp.services.platform.secrets import new_token, token_hash
+from idp.services.portals import client_metadata as rules
+from idp.services.portals import tokens
 
-SUPPORTED_SCOPES = ("openid", "profile", "email", "phone", "address", "national_id", "organization",
-                    "offline_access")
-ID_TOKEN_ALGS = ("RS256", "ES256")
-GRANT_TYPES = ("authorization_code", "refresh_token")
+# Re-exported: registering callers name these here, as before the checks moved out.
+from idp.services.portals.client_metadata import ID_TOKEN_ALGS as ID_TOKEN_ALGS
+from idp.services.portals.client_metadata import SUPPORTED_SCOPES as SUPPORTED_SCOPES
+from idp.services.portals.client_metadata import ClientRegistration as ClientRegistration
+
+# Every portal signs people in; client_credentials only with a service scope (RFC 6749 §4.4).
+USER_GRANT_TYPES = ("authorization_code", "refresh_token")
+CLIENT_CREDENTIALS = "client_credentials"
 SECRET_METHODS = frozenset({ClientAuthMethod.CLIENT_SECRET_BASIC, ClientAuthMethod.CLIENT_SECRET_POST})
-# Private or symmetric key material (RFC 7518 §6.2.2, §6.3.2, §6.4.1): never ours to hold.
-PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "k"})
-MAX_NAME_LENGTH = 100
-MAX_JWKS_KEYS = 16
 MAX_PRESENTED_SECRET = 512  # refused before hashing: no secret we issue comes close
 CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 FIXED_SECRET_RE = re.compile(r"[\x21-\x7e]{32,256}")  # printable ASCII, no spaces
 
-MSG_NAME = N_("Enter a name of 1 to 100 characters.")
-MSG_NO_REDIRECT_URI = N_("Register at least one redirect URI.")
-MSG_SCOPE_OPENID = N_("The scope must include openid.")
-MSG_SCOPE_UNSUPPORTED = N_("The scope contains a value this provider does not support.")
-MSG_KEYS_REQUIRED = N_("A private_key_jwt client needs exactly one of jwks_uri or jwks.")
-MSG_KEYS_NOT_ALLOWED = N_("Only private_key_jwt clients register keys (jwks_uri or jwks).")
-MSG_JWKS_FORMAT = N_("jwks must be a JSON object with a non-empty list of public signing keys.")
-MSG_JWKS_PRIVATE = N_("jwks must contain public keys only, never private or symmetric keys.")
-MSG_ID_TOKEN_ALG = N_("The ID token signing algorithm must be RS256 or ES256.")
 MSG_CLIENT_ID = N_("A fixed client_id must be 1 to 64 letters, digits, “.”, “_” or “-”.")
 MSG_FIXED_SECRET = N_("A fixed client secret must be 32 to 256 printable characters without spaces.")
 MSG_DUPLICATE_ID = N_("A client with this client_id already exists.")
 MSG_NOT_FOUND = N_("There is no client with this client_id.")
 MSG_NO_SECRET = N_("This client does not authenticate with a client secret.")
 MSG_DISABLED = N_("This client is disabled.")
-MSG_MIN_LOA = N_("The minimum level of assurance must be 1, 2 or 3 (LoA1, LoA2 or LoA3).")
-MSG_CLAIMS_PROFILE = N_("The claims profile must be standard or dvcqg.")
-LOA_LEVELS = (1, 2, 3)  # docs/architecture.md §9; the acr values themselves live in idp.oidc.claims
-
-
-@dataclass(frozen=True)
-class ClientRegistration:
-    """What an administrator registers, as given; checked and normalised by `add_client`."""
-
-    name: str
-    redirect_uris: Sequence[str]
-    post_logout_redirect_uris: Sequence[str] = ()
-    backchannel_logout_uri: str | None = None
-    scope: str = "openid profile"
-    auth_method: ClientAuthMethod = ClientAuthMethod.CLIENT_SECRET_BASIC
-    jwks_uri: str | None = None
-    jwks: dict[str, Any] | None = None
-    subject_type: SubjectType = SubjectType.PUBLIC
-    id_token_signed_response_alg: str = "RS256"
-    min_loa: int = 1  # the lowest level of assurance the portal accepts: an essential acr
-    # dvcqg: also the National Public Service Portal claim names (docs/claims-dvcqg.md).
-    claims_profile: ClaimsProfile | str = ClaimsProfile.STANDARD
 
 
 @dataclass(frozen=True)
@@ -114,6 +83,7 @@ def register_client(
     id_token_signed_response_alg: str = "RS256",
     min_loa: int = 1,
     claims_profile: ClaimsProfile | str = ClaimsProfile.STANDARD,
+    service_scope: str = "",
     client_secret: str | None = None,
     client_id: str | None = None,
 ) -> RegisteredClient:
@@ -129,7 +99,7 @@ def register_client(
         backchannel_logout_uri=backchannel_logout_uri, scope=scope, auth_method=auth_method,
         jwks_uri=jwks_uri, jwks=jwks, subject_type=subject_type,
         id_token_signed_response_alg=id_token_signed_response_alg, min_loa=min_loa,
-        claims_profile=claims_profile,
+        claims_profile=claims_profile, service_scope=service_scope,
     )
     try:
         registered = add_client(registration, client_id=client_id, client_secret=client_secret)
@@ -152,10 +122,10 @@ def add_client(
     post_logout_redirect_uris, backchannel_logout_uri, jwks_uri), uri.sector (pairwise over
     several hosts), client.scope_openid, client.scope_unsupported, client.keys_required,
     client.keys_not_allowed, client.jwks_format, client.jwks_private, client.id_token_alg,
-    client.min_loa, client.claims_profile, client.client_id, client.fixed_secret,
-    client.no_secret. Conflict: client.duplicate_id.
+    client.min_loa, client.claims_profile, client.service_scope_* (client_metadata.service_scope),
+    client.client_id, client.fixed_secret, client.no_secret. Conflict: client.duplicate_id.
     """
-    clean = _validate(registration)
+    clean = rules.validate(registration)
     try:
         sector = sector_identifier(list(clean.redirect_uris))
     except DomainError as exc:
@@ -180,7 +150,8 @@ def add_client(
     client = OAuthClient(
         client_id=client_id,
         client_secret_hash=token_hash(client_secret) if client_secret is not None else None,
-        name=clean.name, scope=clean.scope, grant_types=list(GRANT_TYPES),
+        name=clean.name, scope=clean.scope, grant_types=_grant_types(clean.service_scope),
+        service_scope=clean.service_scope,
         redirect_uris=list(clean.redirect_uris),
         post_logout_redirect_uris=list(clean.post_logout_redirect_uris),
         backchannel_logout_uri=clean.backchannel_logout_uri,
@@ -194,11 +165,15 @@ def add_client(
     return RegisteredClient(client=client, client_secret=client_secret)
 
 
+# Built once: looked up on every token, revocation and introspection request.
+BY_CLIENT_ID = select(OAuthClient).where(OAuthClient.client_id == bindparam("client_id"))
+
+
 def get_client(client_id: str) -> OAuthClient | None:
     """The client registered as `client_id`, active or disabled; None if there is none."""
     if not isinstance(client_id, str) or not CLIENT_ID_RE.fullmatch(client_id):
         return None
-    return db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+    return db.session.scalar(BY_CLIENT_ID, {"client_id": client_id})
 
 
 def list_clients() -> list[OAuthClient]:
@@ -229,7 +204,7 @@ def set_min_loa(client_id: str, min_loa: int) -> OAuthClient:
     authorization request (tokens already issued keep their `acr`). One transaction.
     InvalidInput: client.not_found, client.min_loa."""
     client = _existing(client_id)
-    level = _min_loa(min_loa)
+    level = rules.min_loa(min_loa)
     if client.min_loa != level:
         previous, client.min_loa = client.min_loa, level
         audit.record(AuditTag.CLIENT_UPDATE, channel="cli", client=client.client_id,
@@ -243,13 +218,33 @@ def set_claims_profile(client_id: str, profile: ClaimsProfile | str) -> OAuthCli
     issued from now on (tokens already issued keep their claims). One transaction.
     InvalidInput: client.not_found, client.claims_profile."""
     client = _existing(client_id)
-    chosen = _claims_profile(profile)
+    chosen = rules.claims_profile(profile)
     if client.claims_profile is not chosen:
         previous, client.claims_profile = client.claims_profile, chosen
         audit.record(AuditTag.CLIENT_UPDATE, channel="cli", client=client.client_id,
                      claims_profile=chosen.value, previous_claims_profile=previous.value)
         db.session.commit()
     return client
+
+
+def set_service_scope(client_id: str, scope: str) -> tuple[OAuthClient, int]:
+    """Set (or, with "", clear) the scopes CLIENT_ID's back end may ask for itself with the
+    client_credentials grant, which it may use exactly while this is not empty. Its own tokens
+    outstanding with a scope outside the new one are revoked at once (never revived if the scope
+    comes back). One transaction. Returns the client and how many tokens were revoked.
+    InvalidInput: client.not_found, client.service_scope_* (client_metadata.service_scope)."""
+    client = _existing(client_id)
+    chosen = rules.service_scope(scope, client.token_endpoint_auth_method)
+    if client.service_scope == chosen:
+        return client, 0
+    previous, client.service_scope = client.service_scope, chosen
+    client.grant_types = _grant_types(chosen)
+    revoked = tokens.revoke_client_tokens_outside(client.id, chosen.split(),
+                                                  reason="service_scope_changed")
+    audit.record(AuditTag.CLIENT_UPDATE, channel="cli", client=client.client_id,
+                 service_scope=chosen, previous_service_scope=previous, revoked_tokens=revoked)
+    db.session.commit()
+    return client, revoked
 
 
 def disable_client(client_id: str) -> OAuthClient:
@@ -262,101 +257,12 @@ def disable_client(client_id: str) -> OAuthClient:
     return client
 
 
+def _grant_types(service_scope: str) -> list[str]:
+    return [*USER_GRANT_TYPES, CLIENT_CREDENTIALS] if service_scope else list(USER_GRANT_TYPES)
+
+
 def _existing(client_id: str) -> OAuthClient:
     client = get_client(client_id)
     if client is None:
         raise InvalidInput("client.not_found", MSG_NOT_FOUND, field="client_id")
     return client
-
-
-def _validate(raw: ClientRegistration) -> ClientRegistration:
-    name = unicodedata.normalize("NFC", raw.name).strip() if isinstance(raw.name, str) else ""
-    if not 1 <= len(name) <= MAX_NAME_LENGTH or not name.isprintable():
-        raise InvalidInput("client.name", MSG_NAME, field="name")
-    redirect_uris = _uris(raw.redirect_uris, "redirect_uris")
-    if not redirect_uris:
-        raise InvalidInput("client.redirect_uri_required", MSG_NO_REDIRECT_URI, field="redirect_uris")
-    if raw.id_token_signed_response_alg not in ID_TOKEN_ALGS:
-        raise InvalidInput("client.id_token_alg", MSG_ID_TOKEN_ALG, field="id_token_signed_response_alg")
-    backchannel = raw.backchannel_logout_uri
-    return replace(
-        raw, name=name, redirect_uris=redirect_uris, min_loa=_min_loa(raw.min_loa),
-        post_logout_redirect_uris=_uris(raw.post_logout_redirect_uris, "post_logout_redirect_uris"),
-        backchannel_logout_uri=None if backchannel is None else _uri(backchannel, "backchannel_logout_uri"),
-        scope=_scope(raw.scope), claims_profile=_claims_profile(raw.claims_profile),
-        **_keys(raw.auth_method, raw.jwks_uri, raw.jwks),
-    )
-
-
-def _min_loa(raw: object) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw not in LOA_LEVELS:
-        raise InvalidInput("client.min_loa", MSG_MIN_LOA, field="min_loa")
-    return raw
-
-
-def _claims_profile(raw: object) -> ClaimsProfile:
-    """A ClaimsProfile, or its value as typed ("dvcqg", any case, surrounding spaces ignored)."""
-    if isinstance(raw, ClaimsProfile):
-        return raw
-    if isinstance(raw, str) and len(raw) <= 32:
-        try:
-            return ClaimsProfile(raw.strip().lower())
-        except ValueError:
-            pass
-    raise InvalidInput("client.claims_profile", MSG_CLAIMS_PROFILE, field="claims_profile")
-
-
-def _uri(raw: object, field: str) -> str:
-    if not isinstance(raw, str):
-        raise InvalidInput("uri.format", uris.MSG_FORMAT, field=field)
-    check = check_redirect_uri if field.endswith("redirect_uris") else check_https_uri
-    try:
-        return check(raw)
-    except DomainError as exc:
-        raise InvalidInput.from_domain(exc, field) from None
-
-
-def _uris(raw: Sequence[str], field: str) -> tuple[str, ...]:
-    if isinstance(raw, str):  # a lone string would otherwise be split into characters
-        raw = (raw,)
-    return tuple(dict.fromkeys(_uri(uri, field) for uri in raw))  # duplicates dropped, order kept
-
-
-def _scope(raw: str) -> str:
-    scopes = list(dict.fromkeys(raw.split())) if isinstance(raw, str) else []
-    if "openid" not in scopes:
-        raise InvalidInput("client.scope_openid", MSG_SCOPE_OPENID, field="scope")
-    if not set(scopes) <= set(SUPPORTED_SCOPES):
-        raise InvalidInput("client.scope_unsupported", MSG_SCOPE_UNSUPPORTED, field="scope")
-    return " ".join(scopes)
-
-
-def _keys(method: ClientAuthMethod, jwks_uri: str | None, jwks: Any) -> dict[str, Any]:
-    """Exactly one of jwks_uri / jwks (RFC 7591 §2) for private_key_jwt, neither otherwise."""
-    if method is not ClientAuthMethod.PRIVATE_KEY_JWT:
-        if jwks_uri is not None or jwks is not None:
-            raise InvalidInput("client.keys_not_allowed", MSG_KEYS_NOT_ALLOWED, field="jwks")
-        return {"jwks_uri": None, "jwks": None}
-    if (jwks_uri is None) == (jwks is None):
-        raise InvalidInput("client.keys_required", MSG_KEYS_REQUIRED, field="jwks")
-    if jwks_uri is not None:
-        return {"jwks_uri": _uri(jwks_uri, "jwks_uri"), "jwks": None}
-    return {"jwks_uri": None, "jwks": _public_jwks(jwks)}
-
-
-def _public_jwks(jwks: Any) -> dict[str, Any]:
-    keys = jwks.get("keys") if isinstance(jwks, dict) else None
-    if not isinstance(keys, list) or not 0 < len(keys) <= MAX_JWKS_KEYS or not all(
-            isinstance(key, dict) for key in keys):
-        raise InvalidInput("client.jwks_format", MSG_JWKS_FORMAT, field="jwks")
-    if any(PRIVATE_JWK_MEMBERS & key.keys() for key in keys):
-        raise InvalidInput("client.jwks_private", MSG_JWKS_PRIVATE, field="jwks")
-    try:
-        # joserfc skips key types it does not know, so count what it imported.
-        imported = KeySet.import_key_set({"keys": keys})
-    except (JoseError, ValueError, TypeError):
-        raise InvalidInput("client.jwks_format", MSG_JWKS_FORMAT, field="jwks") from None
-    usable = [k for k in imported.keys if k.key_type in ("RSA", "EC", "OKP") and not k.is_private]
-    if len(usable) != len(keys) or any(key.get("use", "sig") != "sig" for key in keys):
-        raise InvalidInput("client.jwks_format", MSG_JWKS_FORMAT, field="jwks")
-    return {"keys": keys}

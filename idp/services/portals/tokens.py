@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from idp.extensions import db, rowcount
@@ -19,21 +19,24 @@ from idp.services.standing import organisation_access
 MAX_TOKEN_LENGTH = 512
 
 
-def _with_owner() -> Select[OAuthToken]:
-    # Every caller reads the account and the client: one query, not three (hot path).
-    return select(OAuthToken).options(joinedload(OAuthToken.account), joinedload(OAuthToken.client))
+# Built once: every caller reads the account and the client with the token, in one query
+# (hot path: every userinfo, introspection and refresh). Built per call, the statement and its
+# loader options cost more than the compiled-statement cache saves (bench/README.md, issue 14).
+_WITH_OWNER = select(OAuthToken).options(joinedload(OAuthToken.account), joinedload(OAuthToken.client))
+BY_ACCESS_HASH = _WITH_OWNER.where(OAuthToken.access_token_hash == bindparam("token_hash"))
+BY_REFRESH_HASH = _WITH_OWNER.where(OAuthToken.refresh_token_hash == bindparam("token_hash"))
 
 
 def find_by_access_token(value: str | None) -> OAuthToken | None:
     if not value or len(value) > MAX_TOKEN_LENGTH:
         return None
-    return db.session.scalar(_with_owner().where(OAuthToken.access_token_hash == token_hash(value)))
+    return db.session.scalar(BY_ACCESS_HASH, {"token_hash": token_hash(value)})
 
 
 def find_by_refresh_token(value: str | None) -> OAuthToken | None:
     if not value or len(value) > MAX_TOKEN_LENGTH:
         return None
-    return db.session.scalar(_with_owner().where(OAuthToken.refresh_token_hash == token_hash(value)))
+    return db.session.scalar(BY_REFRESH_HASH, {"token_hash": token_hash(value)})
 
 
 def acts_legitimately(organisation_member_id: int | None, account_id: int) -> bool:
@@ -46,22 +49,31 @@ def acts_legitimately(organisation_member_id: int | None, account_id: int) -> bo
 
 
 def is_access_active(row: OAuthToken, now: datetime | None = None) -> bool:
-    return (row.revoked_at is None and (now or utcnow()) < row.access_expires_at
-            and row.account.is_active and row.client.is_active
-            and acts_legitimately(row.organisation_member_id, row.account_id))
+    """Not revoked, not expired, its client enabled and, for a person's token, the person's
+    account active and the membership acted through current. A client's own token
+    (client_credentials, no account) depends on its client alone."""
+    if row.revoked_at is not None or (now or utcnow()) >= row.access_expires_at:
+        return False
+    if not row.client.is_active:
+        return False
+    account = row.account
+    return account is None or (account.is_active
+                               and acts_legitimately(row.organisation_member_id, account.id))
 
 
 def is_refresh_active(row: OAuthToken, now: datetime | None = None) -> bool:
     now = now or utcnow()
+    account = row.account  # None: a client's own token, which never has a refresh token
     return (
         row.refresh_token_hash is not None
         and row.revoked_at is None
         and row.refresh_rotated_at is None
         and row.refresh_expires_at is not None
         and now < row.refresh_expires_at
-        and row.account.is_active
+        and account is not None
+        and account.is_active
         and row.client.is_active
-        and acts_legitimately(row.organisation_member_id, row.account_id)
+        and acts_legitimately(row.organisation_member_id, account.id)
     )
 
 
@@ -125,6 +137,18 @@ def revoke_for_organisation(organisation_id: int, *, reason: str) -> int:
     members = select(OrganisationMember.id).where(
         OrganisationMember.organisation_id == organisation_id)
     return revoke_on_behalf(members, reason=reason)
+
+
+def revoke_client_tokens_outside(client_pk: int, scopes: list[str], *, reason: str) -> int:
+    """Every unexpired token a client holds for itself (client_credentials, no account) whose
+    scope is not within `scopes`: its service scope was narrowed or cleared. Caller commits."""
+    allowed = set(scopes)
+    outstanding = db.session.execute(
+        select(OAuthToken.id, OAuthToken.scope).where(
+            OAuthToken.client_pk == client_pk, OAuthToken.account_id.is_(None),
+            OAuthToken.revoked_at.is_(None), OAuthToken.access_expires_at > utcnow()))
+    ids = [token_id for token_id, scope in outstanding if not set(scope.split()) <= allowed]
+    return _revoke_where(OAuthToken.id.in_(ids), reason) if ids else 0
 
 
 def revoke_refresh_token(row: OAuthToken, *, reason: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +12,7 @@ from authlib.oauth2.rfc6749 import (
     InvalidRequestError,
     OAuth2Error,
 )
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from idp import i18n
@@ -23,12 +21,11 @@ from idp.extensions import csrf
 from idp.models import UserSession
 from idp.oidc import checks, consent, organisation_choice, server, userinfo
 from idp.oidc.checks import MAX_PARAM_LENGTH
-from idp.oidc.discovery import metadata
 from idp.oidc.interaction import AuthorizationContext
-from idp.services.portals import keys
 from idp.services.standing import organisation_access
 from idp.settings import current_settings
-from idp.web.oidc import error_text, interactions
+from idp.web.oidc import documents, error_text, interactions
+from idp.web.oidc.documents import StaticDocument
 from idp.web.redirects import safe_next
 from idp.web.session_cookie import current_session
 
@@ -41,47 +38,21 @@ SINGLE_VALUED = ("response_type", "client_id", "redirect_uri", "scope", "state",
                  "client_assertion", "client_assertion_type", "token", "token_type_hint")
 
 
-def _publish(response: Response) -> Response:
-    """Discovery and keys are public: any origin may read them (no credentials involved)."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-PUBLIC_CACHE = "public, max-age=300"
-
-
-def _cached_json(key: str, build: Callable[[], object]) -> Response:
-    """Serialise once per process; these documents change only with settings or keys."""
-    body = current_app.extensions.get(key)
-    if body is None:
-        body = json.dumps(build(), separators=(",", ":")).encode()
-        current_app.extensions[key] = body
-    response = Response(body, mimetype="application/json")
-    response.headers["Cache-Control"] = PUBLIC_CACHE
-    return _publish(response)
+def _document(document: StaticDocument) -> Response:
+    """The same answer as the fast path (idp.web.oidc.documents) gives, for the requests it
+    leaves to Flask (a query string, for one)."""
+    status, headers, body = document.answer(request.headers.get("If-None-Match"))
+    return Response(body, status=status, headers=headers)
 
 
 @bp.get("/.well-known/openid-configuration")
 def discovery() -> Response:
-    return _cached_json("idp.discovery.body", metadata)
+    return _document(documents.discovery_document())
 
 
 @bp.get("/jwks.json")
 def jwks() -> Response:
-    published = keys.public_jwks()
-    if not published["keys"]:
-        # First start without `idp demo seed`/`idp keys rotate`: create the rings now so that
-        # a portal never sees an empty key set.
-        keys.ensure_keys()
-        published = keys.public_jwks()
-    cached = current_app.extensions.get("idp.jwks.body")
-    if cached is None or cached[0] is not published:  # the key snapshot changed
-        cached = (published, json.dumps(published, separators=(",", ":")).encode())
-        current_app.extensions["idp.jwks.body"] = cached
-    response = Response(cached[1], mimetype="application/jwk-set+json")
-    # Short: a NEXT key is published a whole rotation before it signs, so a minute is safe.
-    response.headers["Cache-Control"] = "public, max-age=60"
-    return _publish(response)
+    return _document(documents.jwks_document())
 
 
 def _bad_parameters(*, trust_only: bool = False) -> str | None:
