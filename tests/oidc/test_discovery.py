@@ -136,3 +136,17 @@ def test_protocol_endpoints_declare_no_rate_limit_the_request_filter_could_skip(
         assert {"oidc.token", "oidc.userinfo_endpoint", "oidc.introspect"} <= set(oidc)
         assert not any(declared[endpoint] for endpoint in oidc)
         assert not limiter.limit_manager.blueprint_limits(app, "oidc")
+
+
+def test_a_database_outage_on_the_fast_path_gets_flasks_503_not_a_bare_500(app, client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def unavailable():
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(keys, "public_jwks", unavailable)
+    response = client.get("/jwks.json")
+    assert response.status_code == 503
+    assert response.headers["Cache-Control"] == "no-store"
+    monkeypatch.undo()
+    assert client.get("/jwks.json").status_code == 200

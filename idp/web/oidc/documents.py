@@ -110,8 +110,14 @@ class PublicDocuments:
         method = environ.get("REQUEST_METHOD")
         if build is None or method not in ("GET", "HEAD") or environ.get("QUERY_STRING"):
             return self.wsgi_app(environ, start_response)
+        try:
+            with self.app.app_context():
+                status, headers, body = build().answer(environ.get("HTTP_IF_NONE_MATCH"))
+        except Exception:
+            # E.g. the database is down while the key snapshot is refreshed: Flask's view tries
+            # again and its error handlers answer (503 for a backing service), never the
+            # server's bare 500.
+            return self.wsgi_app(environ, start_response)
         environ[ROUTE_ENVIRON_KEY] = environ["PATH_INFO"]  # the access log names the route
-        with self.app.app_context():
-            status, headers, body = build().answer(environ.get("HTTP_IF_NONE_MATCH"))
         start_response(_STATUS[status], headers)
         return [] if method == "HEAD" else [body]
