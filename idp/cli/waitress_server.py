@@ -30,12 +30,15 @@ import logging
 import resource
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher, WSGITask
+
+from idp.cli.waitress_lanes import LanedTaskDispatcher
 
 # Seconds from a request's first byte to its last: a slower client is closed.
 REQUEST_DEADLINE = 10
@@ -208,11 +211,15 @@ class GuardedServer(TcpWSGIServer):
 
 def create_guarded_server(application: Any, socket_map: dict[int, Any],
                           sockets: list[socket.socket], peer_limit: int | None = None,
+                          form_lane: tuple[Callable[[str, str], bool], int] | None = None,
                           **adjustments: Any) -> list[GuardedServer]:
-    """One GuardedServer per listening socket (TCP only, as `idp serve` binds), one thread pool."""
+    """One GuardedServer per listening socket (TCP only, as `idp serve` binds), one thread pool;
+    with `form_lane` (predicate, threads), form submissions run on at most that many threads
+    (idp.cli.waitress_lanes)."""
     withhold_paths_from_waitress_log()
     adj = Adjustments(sockets=sockets, **adjustments)
-    dispatcher = ThreadedTaskDispatcher()
+    dispatcher = (ThreadedTaskDispatcher() if form_lane is None
+                  else LanedTaskDispatcher(*form_lane))
     dispatcher.queue_logger = QueueDepthLog(dispatcher.queue_logger)
     dispatcher.set_thread_count(adj.threads)
     servers = []

@@ -22,6 +22,7 @@ from typing import Any
 from gunicorn.workers.base import Worker
 from waitress import wasyncore
 
+from idp.cli.waitress_lanes import form_submission_predicate, form_threads_for
 from idp.cli.waitress_server import (
     GuardedServer,
     connection_limit,
@@ -60,6 +61,9 @@ class WaitressWorker(Worker):
             connection_limit=limit,
             # Behind the proxy every connection comes from the proxy's address.
             peer_limit=peer_connection_limit(limit, self.app.settings.trusted_proxies > 0),
+            # Password hashing runs on half the threads at most: the protocol endpoints keep
+            # the rest while sign-ins flood in.
+            form_lane=(form_submission_predicate(self.wsgi), form_threads_for(self.cfg.threads)),
             # waitress refuses a body of max_request_body_size bytes or more; the app accepts
             # up to MAX_BODY_BYTES inclusive: the two agree.
             max_request_body_size=MAX_BODY_BYTES + 1,
