@@ -26,10 +26,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
     )
     from idp.web.request_body import IdpRequest, refuse_overlong_request_line
-    from idp.web.route_log import record_route
+    from idp.web.route_log import record_client_id, record_route
 
     app.request_class = IdpRequest
     app.before_request(record_route)  # first: even a refused request is logged by its route
+    app.teardown_request(record_client_id)
     app.before_request(refuse_overlong_request_line)  # before any limit or view runs
     _configure(app, settings)
     app.jinja_env.trim_blocks = True
@@ -49,11 +50,16 @@ def create_app(settings: Settings | None = None) -> Flask:
         # The client address feeds rate limits: trust exactly as many hops as are ours.
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    from idp.web.request_id import RequestId
+
+    app.wsgi_app = RequestId(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 
 def _configure(app: Flask, settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level)
+    from idp.logs import install_root_handler
+
+    install_root_handler(settings.log_format, settings.log_level)
     cookie_prefix = "__Host-" if settings.cookie_secure else ""
     app.config.update(
         IDP_SETTINGS=settings,

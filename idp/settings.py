@@ -58,11 +58,14 @@ class Settings:
     # Empty = in-process rate-limit store (one node only); production needs Redis.
     redis_url: str = ""
     # Connect and read timeout of the Redis client: a Redis that hangs (rather than refusing
-    # connections) must fail sign-ins and /healthz quickly instead of holding them.
+    # connections) must fail sign-ins and /readyz quickly instead of holding them.
     redis_timeout_ms: int = 1000
     instance_path: str = str(DEFAULT_INSTANCE_PATH)
     cookie_secure: bool = True
     log_level: str = "INFO"
+    # "json": one JSON object per line (production; idp/logs.py), "text": for a person reading
+    # a terminal (development's `make run`).
+    log_format: str = "json"
     default_locale: str = "vi"
     # Password hashing (docs/architecture.md §7): argon2id; hashes are upgraded at login when these change.
     argon2_time_cost: int = 3
@@ -337,6 +340,8 @@ def validate(settings: Settings) -> None:
     for name in ("login_free_failures", "trusted_proxies"):
         if getattr(settings, name) < 0:
             raise SettingsError(f"IDP_{name.upper()} must not be negative")
+    if settings.log_format not in {"json", "text"}:
+        raise SettingsError("IDP_LOG_FORMAT must be json or text")
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise SettingsError("IDP_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
     if settings.notifier not in {"outbox", "gateway"}:

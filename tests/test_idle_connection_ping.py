@@ -45,14 +45,14 @@ def test_a_connection_killed_while_idle_is_replaced_before_the_request_uses_it(a
     pid = _backend_pid(app)
     _terminate(pid)
     monkeypatch.setattr(extensions, "IDLE_PING_SECONDS", 0.0)
-    response = app.test_client().get("/healthz")  # answers 200 only if the database does
+    response = app.test_client().get("/readyz")  # answers 200 only if the database does
     assert response.status_code == 200, response.get_data(as_text=True)
     assert pings and _backend_pid(app) != pid
 
 
 def test_a_connection_back_from_a_request_moments_ago_is_not_pinged(app, pings):
     client = app.test_client()
-    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
     _backend_pid(app)
     assert _backend_pid(app) and pings == []
 

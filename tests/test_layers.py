@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # (models: domain), nothing of the foundation (settings, extensions, errors, i18n).
 LAYERS = {
     "domain": 0, "models": 1,
-    "settings": 2, "extensions": 2, "errors": 2, "i18n": 2,
+    "settings": 2, "extensions": 2, "errors": 2, "i18n": 2, "logs": 2,
     "services": 3, "oidc": 4, "web": 5, "demo_portal": 5,
     "": 6,  # the application factory (idp/__init__.py) assembles the layers above
     "cli": 7, "__main__": 7,  # the commands build the application

@@ -9,6 +9,7 @@ before any worker starts. In production a buffering proxy stands in front (docs/
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import click
@@ -16,7 +17,10 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from idp.cli.errors import refuse_settings
+from idp.logs import install_root_handler, logging_config
 from idp.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("idp.serve")
 
 
 class IdpServer(BaseApplication):
@@ -54,9 +58,12 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         settings = load_settings()
     except SettingsError as exc:
         refuse_settings(exc)
-    click.echo(f"PostID ({settings.env}) serving on http://{host}:{port} with {workers} worker(s)")
+    # Every line of the server, these included, in the configured format (idp.logs).
+    install_root_handler(settings.log_format, settings.log_level)
+    log.info("PostID (%s) serving on http://%s:%d with %d worker(s)", settings.env, host, port,
+                workers)
     if settings.env == "development":
-        click.echo(f"Demo portal (signs in with the demo citizen): {settings.issuer}/demo-portal/")
+        log.info("Demo portal (signs in with the demo citizen): %s/demo-portal/", settings.issuer)
     IdpServer(
         settings,
         {
@@ -69,6 +76,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "accesslog": "-",
             "errorlog": "-",
             "proc_name": "postid",
+            "logconfig_dict": logging_config(settings.log_format, settings.log_level),
             # gunicorn's control socket ($HOME/.gunicorn/gunicorn.ctl) is not used, and two
             # instances under one user would share it.
             "control_socket_disable": True,

@@ -30,7 +30,8 @@ from idp.cli.waitress_server import (
     peer_connection_limit,
 )
 from idp.web.request_body import MAX_BODY_BYTES
-from idp.web.route_log import ROUTE_ENVIRON_KEY
+from idp.logs import FIELDS
+from idp.web.route_log import CLIENT_ID_ENVIRON_KEY, ROUTE_ENVIRON_KEY
 
 # Seconds a connection may stay without receiving a byte (idle keep-alive, or a stalled
 # request) before it is closed; checked every CLEANUP_INTERVAL seconds.
@@ -109,8 +110,9 @@ class WaitressWorker(Worker):
     def _logged(self, app: Any) -> Any:
         """One access-log line per request (gunicorn's own access log is not used by waitress).
 
-        The route pattern is logged, not the path: paths carry tokens (idp.web.route_log).
-        Every field is escaped, so no request can write a line break or a quote into the log.
+        The route pattern is logged, not the path: paths carry tokens (idp.web.route_log). In
+        JSON (idp.logs) every field is a JSON value; in text every field is escaped: either way
+        no request can write a line break or a quote into the log.
         """
         if not self.cfg.accesslog:
             return app
@@ -126,13 +128,26 @@ class WaitressWorker(Worker):
             try:
                 return app(environ, recording_start_response)
             finally:
-                access_log.info('%s "%s %s" %s %.3fs', _escaped(environ.get("REMOTE_ADDR")),
-                                _escaped(environ.get("REQUEST_METHOD")),
-                                _escaped(environ.get(ROUTE_ENVIRON_KEY)),
-                                _escaped(status[0] if status else None),
-                                time.monotonic() - started)
+                log_access(environ, status[0] if status else None, time.monotonic() - started)
 
         return logged_app
+
+
+def log_access(environ: dict[str, Any], status: str | None, seconds: float) -> None:
+    """The access-log line: the request id is carried by the line (idp.logs) and, in text, by
+    the fields below too, since a text line has no other place for the portal."""
+    fields = {
+        "remote_addr": environ.get("REMOTE_ADDR") or None,
+        "method": environ.get("REQUEST_METHOD") or None,
+        "route": environ.get(ROUTE_ENVIRON_KEY) or "-",
+        "status": int(status) if status and status.isdigit() else None,
+        "duration_ms": round(seconds * 1000, 1),
+        "client_id": environ.get(CLIENT_ID_ENVIRON_KEY),
+    }
+    access_log.info('%s "%s %s" %s %.3fs%s', _escaped(fields["remote_addr"]),
+                    _escaped(fields["method"]), _escaped(fields["route"]), _escaped(status),
+                    seconds, f" client_id={fields['client_id']}" if fields["client_id"] else "",
+                    extra={FIELDS: fields})
 
 
 def _escaped(value: object) -> str:

@@ -26,7 +26,7 @@ log = logging.getLogger("idp.errors")
 
 # /token (also /token/revoke and /token/introspect), /userinfo and /jwks.json are for programs:
 # RFC 6749 §5.2 and RFC 6750 §3 errors are JSON, outages included.
-JSON_PREFIXES = ("/api/", "/counter/api/", "/.well-known/", "/oauth/", "/healthz", "/token",
+JSON_PREFIXES = ("/api/", "/counter/api/", "/.well-known/", "/oauth/", "/healthz", "/readyz", "/token",
                  "/userinfo", "/jwks.json")
 # The counter API documents its own error shape (docs/counter-api.openapi.json: `message`).
 COUNTER_API_PREFIX = "/counter/api/"

@@ -75,10 +75,11 @@ def test_unexpected_exception_is_a_plain_500_page(app: Flask):
     assert "Hệ thống gặp sự cố" in body
 
 
-def test_health_check(client):
-    response = client.get("/healthz")
+def test_health_checks(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "checks": {"database": "ok"}}
+    assert response.json == {"status": "ok", "checks": {"database": "ok", "schema": "ok"}}
 
 
 def test_malformed_utf8_and_control_characters_in_query_do_not_500(client):
@@ -91,7 +92,7 @@ def test_database_down_is_503_not_500(settings, make_app, tmp_path):
 
     broken = make_app(replace(settings, database_url=f"sqlite:///{tmp_path}/missing/dir/x.sqlite3"))
     client = broken.test_client()
-    health = client.get("/healthz")
+    health = client.get("/readyz")
     assert health.status_code == 503
     assert health.json["error"] == "temporarily_unavailable"
     assert health.headers["Retry-After"] == "30"
