@@ -46,7 +46,8 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """For a person at a terminal (`make run`): time, level, logger, request id, message."""
+    """For a person at a terminal (`make run`): time, level, logger, request id, message, then
+    the line's fields as name=value, each value escaped (printable ASCII, no quote unescaped)."""
 
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
@@ -54,7 +55,17 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         request_id = current_request_id.get()
         record.request_suffix = f" [{request_id}]" if request_id else ""
-        return super().format(record)
+        line = super().format(record)
+        fields = getattr(record, FIELDS, None) or {}
+        return " ".join([line, *(f"{name}={escaped(value)}" for name, value in fields.items()
+                                 if value is not None)])
+
+
+def escaped(value: object) -> str:
+    """Printable ASCII only: control characters, quotes and non-ASCII as backslash escapes."""
+    if value is None or value == "":
+        return "-"
+    return str(value).encode("unicode_escape").decode("ascii").replace('"', '\\"')
 
 
 def formatter(log_format: str) -> logging.Formatter:

@@ -29,8 +29,8 @@ from idp.cli.waitress_server import (
     create_guarded_server,
     peer_connection_limit,
 )
-from idp.web.request_body import MAX_BODY_BYTES
 from idp.logs import FIELDS
+from idp.web.request_body import MAX_BODY_BYTES
 from idp.web.route_log import CLIENT_ID_ENVIRON_KEY, ROUTE_ENVIRON_KEY
 
 # Seconds a connection may stay without receiving a byte (idle keep-alive, or a stalled
@@ -134,27 +134,15 @@ class WaitressWorker(Worker):
 
 
 def log_access(environ: dict[str, Any], status: str | None, seconds: float) -> None:
-    """The access-log line: the request id is carried by the line (idp.logs) and, in text, by
-    the fields below too, since a text line has no other place for the portal."""
-    fields = {
+    """The access-log line; its request id is added by the formatter (idp.logs)."""
+    access_log.info("request", extra={FIELDS: {
         "remote_addr": environ.get("REMOTE_ADDR") or None,
         "method": environ.get("REQUEST_METHOD") or None,
         "route": environ.get(ROUTE_ENVIRON_KEY) or "-",
         "status": int(status) if status and status.isdigit() else None,
         "duration_ms": round(seconds * 1000, 1),
         "client_id": environ.get(CLIENT_ID_ENVIRON_KEY),
-    }
-    access_log.info('%s "%s %s" %s %.3fs%s', _escaped(fields["remote_addr"]),
-                    _escaped(fields["method"]), _escaped(fields["route"]), _escaped(status),
-                    seconds, f" client_id={fields['client_id']}" if fields["client_id"] else "",
-                    extra={FIELDS: fields})
-
-
-def _escaped(value: object) -> str:
-    """Printable ASCII only: control characters, quotes and non-ASCII as backslash escapes."""
-    if value is None or value == "":
-        return "-"
-    return str(value).encode("unicode_escape").decode("ascii").replace('"', '\\"')
+    }})
 
 
 def _take_backlog(socket_map: dict[int, Any], listeners: list[GuardedServer]) -> list[Any]:

@@ -45,7 +45,7 @@ def start(command: list[str], env: dict[str, str] | None = None, *, log: Path | 
 
 
 def wait_for_health(server: subprocess.Popen[str], port: int, seconds: float = 30,
-                    path: str = "/healthz") -> None:
+                    path: str = "/readyz") -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -84,16 +84,18 @@ class Served:
 @contextmanager
 def serving_idp(database_url: str, instance: Path, *options: str,
                 env: dict[str, str] | None = None,
-                preexec_fn: Callable[[], None] | None = None) -> Iterator[Served]:
+                preexec_fn: Callable[[], None] | None = None,
+                probe: str = "/readyz") -> Iterator[Served]:
     """`python -m idp serve` with one worker on a free port, its output in a file of
-    `instance`; stopped (SIGTERM) on exit. `env`: IDP_* variables added to the test ones."""
+    `instance`; stopped (SIGTERM) on exit once `probe` answered 200. `env`: IDP_* variables
+    added to the test ones."""
     port = free_port()
     log = instance / "serve.log"
     server = start([sys.executable, "-m", "idp", "serve", "--port", str(port), "--workers", "1",
                     *options], {**server_env(database_url, instance), **(env or {})},
                    log=log, preexec_fn=preexec_fn)
     try:
-        wait_for_health(server, port)
+        wait_for_health(server, port, path=probe)
         yield Served(port, server, log)
     finally:
         stop(server)

@@ -35,14 +35,16 @@ class Notifier(Protocol):
 
 
 class OutboxNotifier:
-    """Development/test twin: the outbox row is the message; the log shows it too."""
+    """Development/test twin: the outbox row is the message; in development (`make run`) the
+    log shows it too. Nowhere else: the log holds no code or personal data, and the tests scan
+    the log of a served journey for them (tests/cli/test_serve_log_privacy.py)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
 
     def deliver(self, message: OutboxMessage) -> None:
-        if self.settings.is_production:
-            return  # never write codes to production logs
+        if self.settings.env != "development":
+            return  # never write codes or recipients to any other environment's log
         kind = "SMS" if message.channel is Channel.SMS else "E-mail"
         log.info("%s to %s: %s", kind, message.recipient, message.body)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -75,8 +76,13 @@ def gateway_app(make_app, database_url, tmp_path, gateway):
                                   smtp_username="mailer", smtp_password="pw"))
 
 
-def test_outbox_adapter_writes_the_row_and_logs_it(app, caplog):
+def test_outbox_adapter_writes_the_row_and_logs_it_in_development_only(app, make_app, settings,
+                                                                       caplog):
     caplog.set_level(logging.INFO, logger="idp.notify")
+    with app.app_context():
+        notify.send_sms("+84912345678", "PostID: code 654321", template="t")
+    assert "654321" not in caplog.text and "+84912345678" not in caplog.text  # test, production
+    app = make_app(replace(settings, env="development"))
     with app.app_context():
         notify.send_sms("+84912345678", "PostID: code 123456", template="t")
         db.session.commit()
