@@ -59,6 +59,19 @@ def wait_for_health(server: subprocess.Popen[str], port: int, seconds: float = 3
         time.sleep(0.2)
 
 
+def wait_for_port(server: subprocess.Popen[str], port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            return
+        except OSError:
+            pass
+        assert server.poll() is None, server.args
+        assert time.monotonic() < deadline, "server did not come up"
+        time.sleep(0.2)
+
+
 def stop(server: subprocess.Popen[str]) -> None:
     if server.poll() is None:
         server.send_signal(signal.SIGTERM)
@@ -166,15 +179,19 @@ def proxy_config(directory: Path, listen: int, backend: int) -> Path:
 
 
 @contextmanager
-def running_proxy(directory: Path, backend: int) -> Iterator[Served]:
-    """HAProxy with deploy/haproxy.cfg in front of `backend`; its log in `directory`."""
+def running_proxy(directory: Path, backend: int, *, ready: bool = True) -> Iterator[Served]:
+    """HAProxy with deploy/haproxy.cfg in front of `backend`; its log in `directory`. Yields
+    once a client request answers 200 (`ready`), or once the proxy listens."""
     listen = free_port()
     config = proxy_config(directory, listen, backend)
     subprocess.run(["haproxy", "-c", "-q", "-f", str(config)], check=True, timeout=30)
     log = directory / "haproxy.log"
     proxy = start(["haproxy", "-db", "-f", str(config)], log=log)
     try:
-        wait_for_health(proxy, listen, path=PROXY_PROBE)
+        if ready:
+            wait_for_health(proxy, listen, path=PROXY_PROBE)
+        else:
+            wait_for_port(proxy, listen)
         yield Served(listen, proxy, log)
     finally:
         stop(proxy)

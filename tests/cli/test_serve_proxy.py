@@ -5,8 +5,12 @@ Skipped where `haproxy` is not installed (`.ci/run` installs it).
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
+import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,11 +20,13 @@ from tests.cli.served import (
     raw_exchange,
     running_idp,
     running_proxy,
+    serving_idp,
     status_of,
 )
 
 pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy is not installed")
 
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}")
 # Generous: an unloaded node answers in milliseconds; a blocked one never does.
 ANSWER_WITHIN = 5.0
 
@@ -71,9 +77,10 @@ def test_body_larger_than_the_buffer_is_refused_by_the_proxy(proxy, framing):
 
 
 @pytest.mark.parametrize("path", ["/healthz", "//healthz", "///healthz", "/%68ealthz",
-                                  "/%2Fhealthz", "/%2f%68ealthz/", "/healthz?x=1"])
-def test_healthz_is_not_served_to_clients(proxy, path):
-    # The node merges slashes and percent-decodes once: each of these is its /healthz.
+                                  "/%2Fhealthz", "/%2f%68ealthz/", "/healthz?x=1", "/readyz",
+                                  "//readyz/", "/%72eadyz", "/%2Freadyz?x=1"])
+def test_the_probes_are_not_served_to_clients(proxy, path):
+    # The node merges slashes and percent-decodes once: each of these is its /healthz or /readyz.
     assert status_of(raw_exchange(proxy.port, get(path))) == 403
 
 
@@ -103,3 +110,57 @@ def test_ipv6_clients_reach_the_proxy_with_their_own_address(proxy):
     time.sleep(0.5)
     assert any(line.startswith("::1:") and line.endswith(' GET "/.well-known/-"')
                for line in proxy.log.read_text().splitlines())
+
+
+def header(answer: bytes, name: str) -> str:
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    [value] = [line.split(":", 1)[1].strip() for line in head.split("\r\n")
+               if line.lower().startswith(name.lower() + ":")]
+    return value
+
+
+def test_the_proxy_and_the_node_log_the_same_request_id(database_url, tmp_path):
+    with serving_idp(database_url, tmp_path, "--threads", "2") as node, \
+            running_proxy(tmp_path, node.port) as proxy:
+        fresh = raw_exchange(proxy.port, get("/login"))
+        kept = raw_exchange(proxy.port, get("/login") .replace(
+            b"\r\n\r\n", b"\r\nX-Request-ID: portal-42.a\r\n\r\n"))
+        replaced = raw_exchange(proxy.port, get("/login").replace(
+            b"\r\n\r\n", b"\r\nX-Request-ID: 0912345678 x\r\n\r\n"))
+        time.sleep(0.5)
+        proxy_log, node_log = proxy.log.read_text(), node.log_text()
+    ids = [header(answer, "X-Request-ID") for answer in (fresh, kept, replaced)]
+    assert ids[1] == "portal-42.a"
+    assert all(UUID.fullmatch(ids[index]) for index in (0, 2)), ids
+    proxied = [line.split('"')[1] for line in proxy_log.splitlines() if ' GET "/login"' in line]
+    served = [entry["request_id"] for entry in map(json.loads, node_log.splitlines())
+              if entry.get("route") == "/login"]
+    assert proxied == served == ids
+    assert "0912345678" not in proxy_log + node_log
+
+
+def stamped_database(path: Path, revision: str) -> str:
+    """A copy of the test database (SQLite) whose schema claims another release's revision."""
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+    connection.execute("INSERT INTO alembic_version VALUES (?)", (revision,))
+    connection.commit()
+    connection.close()
+    return f"sqlite:///{path}"
+
+
+def test_a_node_that_is_not_ready_is_taken_out_by_the_proxy(tmp_path):
+    # Alive (/healthz 200) but on an older release's schema (/readyz 503): HAProxy's check
+    # takes it out, and clients get the proxy's 503 rather than the node's answers.
+    database_url = stamped_database(tmp_path / "old.sqlite3", "0010")
+    with serving_idp(database_url, tmp_path, probe="/healthz") as node:
+        assert status_of(raw_exchange(node.port, get("/readyz"))) == 503
+        with running_proxy(tmp_path, node.port, ready=False) as proxy:
+            deadline = time.monotonic() + 15
+            while (answer := raw_exchange(proxy.port, get(PROXY_PROBE))) and \
+                    b"No server is available" not in answer:
+                assert time.monotonic() < deadline, answer[:200]
+                time.sleep(0.5)
+            assert status_of(answer) == 503
+            time.sleep(0.5)
+            assert " idp/<NOSRV> " in proxy.log.read_text()
