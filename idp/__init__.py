@@ -30,8 +30,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.request_class = IdpRequest
     app.before_request(record_route)  # first: even a refused request is logged by its route
-    app.teardown_request(record_client_id)
     app.before_request(refuse_overlong_request_line)  # before any limit or view runs
+    app.teardown_request(record_client_id)
     _configure(app, settings)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -20,12 +20,17 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-LOG_FORMATS = ("json", "text")
 # The request a thread is serving (set by idp.web.request_id for each request it runs).
 current_request_id: ContextVar[str | None] = ContextVar("idp_request_id", default=None)
-# Attribute of a LogRecord (logging's `extra=`) holding a line's own structured fields.
+# Attributes of a LogRecord (logging's `extra=`): a line's own structured fields, and the id of
+# the request it is about when it is written outside that request (the access log).
 FIELDS = "fields"
+REQUEST_ID = "request_id"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(request_suffix)s: %(message)s"
+
+
+def request_id_of(record: logging.LogRecord) -> str | None:
+    return getattr(record, REQUEST_ID, None) or current_request_id.get()
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,7 +40,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
         }
-        request_id = current_request_id.get()
+        request_id = request_id_of(record)
         if request_id:
             entry["request_id"] = request_id
         entry.update(getattr(record, FIELDS, None) or {})
@@ -53,7 +58,7 @@ class TextFormatter(logging.Formatter):
         super().__init__(TEXT_FORMAT)
 
     def format(self, record: logging.LogRecord) -> str:
-        request_id = current_request_id.get()
+        request_id = request_id_of(record)
         record.request_suffix = f" [{request_id}]" if request_id else ""
         line = super().format(record)
         fields = getattr(record, FIELDS, None) or {}

@@ -61,7 +61,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     # Every line of the server, these included, in the configured format (idp.logs).
     install_root_handler(settings.log_format, settings.log_level)
     log.info("PostID (%s) serving on http://%s:%d with %d worker(s)", settings.env, host, port,
-                workers)
+             workers)
     if settings.env == "development":
         log.info("Demo portal (signs in with the demo citizen): %s/demo-portal/", settings.issuer)
     IdpServer(

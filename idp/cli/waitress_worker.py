@@ -29,8 +29,9 @@ from idp.cli.waitress_server import (
     create_guarded_server,
     peer_connection_limit,
 )
-from idp.logs import FIELDS
+from idp.logs import FIELDS, REQUEST_ID
 from idp.web.request_body import MAX_BODY_BYTES
+from idp.web.request_id import REQUEST_ID_ENVIRON_KEY
 from idp.web.route_log import CLIENT_ID_ENVIRON_KEY, ROUTE_ENVIRON_KEY
 
 # Seconds a connection may stay without receiving a byte (idle keep-alive, or a stalled
@@ -134,8 +135,8 @@ class WaitressWorker(Worker):
 
 
 def log_access(environ: dict[str, Any], status: str | None, seconds: float) -> None:
-    """The access-log line; its request id is added by the formatter (idp.logs)."""
-    access_log.info("request", extra={FIELDS: {
+    """The access-log line, with the request's id (idp.web.request_id) and its fields."""
+    access_log.info("request", extra={REQUEST_ID: environ.get(REQUEST_ID_ENVIRON_KEY), FIELDS: {
         "remote_addr": environ.get("REMOTE_ADDR") or None,
         "method": environ.get("REQUEST_METHOD") or None,
         "route": environ.get(ROUTE_ENVIRON_KEY) or "-",
