@@ -15,6 +15,7 @@ import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from idp.cli import serve_metrics
 from idp.cli.errors import refuse_settings
 from idp.settings import Settings, SettingsError, load_settings
 
@@ -57,6 +58,14 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     click.echo(f"PostID ({settings.env}) serving on http://{host}:{port} with {workers} worker(s)")
     if settings.env == "development":
         click.echo(f"Demo portal (signs in with the demo citizen): {settings.issuer}/demo-portal/")
+    remove_metrics_dir = serve_metrics.prepare()  # before any worker forks
+    try:
+        _run(settings, host, port, workers, threads)
+    finally:
+        remove_metrics_dir()
+
+
+def _run(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
     IdpServer(
         settings,
         {
@@ -72,5 +81,6 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             # gunicorn's control socket ($HOME/.gunicorn/gunicorn.ctl) is not used, and two
             # instances under one user would share it.
             "control_socket_disable": True,
+            "child_exit": serve_metrics.child_exit,
         },
     ).run()
