@@ -169,18 +169,23 @@ def mfa_failure(audience: Audience, step: MfaStep, method: MfaMethod) -> None:
 
 def watch_pool(engine: Engine) -> None:
     """Keep the pool gauges of `engine` current: set at every checkout and checkin (a scrape
-    reaches one worker; the others' values must already be in their files)."""
+    reaches one worker; the others' values must already be in their files). In multi-process
+    mode each write is a write to a file, so a value is written only when it changed: the
+    size and overflow move only when connections are opened or closed."""
     from sqlalchemy import event
 
     if not all(hasattr(engine.pool, name) for name in ("size", "checkedout", "overflow")):
         return  # SQLite's in-memory pools have no size
     metrics = _metrics()
+    gauges = (metrics.pool_size, metrics.pool_checked_out, metrics.pool_overflow)
+    written: list[float | None] = [None, None, None]
 
     def update(*_args: Any) -> None:
         pool: Any = engine.pool  # dispose() replaces it
-        metrics.pool_size.set(pool.size())
-        metrics.pool_checked_out.set(pool.checkedout())
-        metrics.pool_overflow.set(pool.overflow())
+        for index, now in enumerate((pool.size(), pool.checkedout(), pool.overflow())):
+            if now != written[index]:
+                written[index] = now
+                gauges[index].set(now)
 
     event.listen(engine, "checkout", update)
     event.listen(engine, "checkin", update)
