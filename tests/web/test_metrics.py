@@ -50,12 +50,10 @@ def test_without_a_token_configured_there_is_no_metrics_page(app):
     assert app.test_client().get("/metrics").status_code == 404
 
 
-def test_development_without_a_token_serves_it_on_its_loopback_server(database_url, tmp_path):
+def test_development_without_a_token_serves_it_on_its_loopback_server(database_url, tmp_path, make_app):
     settings = load_settings("development", environ={}, database_url=database_url,
                              instance_path=str(tmp_path))
-    from idp import create_app
-
-    response = create_app(settings).test_client().get("/metrics")
+    response = make_app(settings).test_client().get("/metrics")
     assert response.status_code == 200
     assert "postid_http_requests_total" in response.get_data(as_text=True)
 
@@ -111,7 +109,9 @@ def test_an_unknown_method_is_one_label(client):
     before = scrape(client)
     client.open("/login", method="BREW")
     after = scrape(client)
-    assert dict(next(iter(moved(before, after, "postid_http_requests_total"))))["method"] == "other"
+    # A method the page does not take matches no route: "-".
+    assert {"route": "-", "method": "other", "status": "405"} in [
+        dict(labels) for labels in moved(before, after, "postid_http_requests_total")]
 
 
 # --- sign-ins, throttles, second factor ---------------------------------------------------------
@@ -231,3 +231,16 @@ def test_the_pool_gauges_report_its_size(client, database_url):
     else:
         assert total(samples, "postid_db_pool_size_connections") >= 1
     assert total(samples, "postid_db_pool_checked_out_connections") >= 0
+
+
+def test_an_sms_over_its_limit_moves_the_sms_limit_count(settings, make_app):
+    app = make_app(replace(settings, metrics_token=TOKEN, sms_per_number_limit="1 per hour"))
+    client = app.test_client()
+    before = scrape(client)
+    with app.app_context():  # a command line's send: no request, so no endpoint
+        sent = [notify.send_sms("+84912345678", "Mã 123456", template="recover.code")
+                for _ in range(2)]
+        db.session.commit()
+    assert [message is not None for message in sent] == [True, False]
+    assert moved(before, scrape(client), "postid_throttled_total") == {
+        frozenset({("limiter", "sms_limit"), ("endpoint", "-")}): 1}

@@ -116,7 +116,10 @@ def _metrics() -> _Metrics:
         return built
     with _lock:
         if _built is None:
-            from prometheus_client import CollectorRegistry, values
+            from prometheus_client import CollectorRegistry, disable_created_metrics, values
+
+            # No `_created` series: multi-process mode has none, and they double the series.
+            disable_created_metrics()  # type: ignore[no-untyped-call]
 
             if is_multiprocess() and not getattr(values.ValueClass, "_multiprocess", False):
                 # prometheus_client was imported before the directory was set: choose again.
