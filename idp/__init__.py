@@ -33,6 +33,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.before_request(refuse_overlong_request_line)  # before any limit or view runs
     app.teardown_request(record_client_id)
     _configure(app, settings)
+    from idp.web import metrics
+
+    metrics.configure(app)  # before the limiter reads its configuration
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     _init_extensions(app)
@@ -50,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         # The client address feeds rate limits: trust exactly as many hops as are ours.
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    app.wsgi_app = metrics.RequestMetrics(app.wsgi_app)  # type: ignore[method-assign]
     from idp.web.request_id import RequestId
 
     app.wsgi_app = RequestId(app.wsgi_app)  # type: ignore[method-assign]
@@ -183,7 +187,7 @@ def _register_blueprints(app: Flask) -> None:
 
     from idp import oidc
     from idp.extensions import limiter
-    from idp.web import health
+    from idp.web import health, metrics
     from idp.web.auth import bp as auth_bp
     from idp.web.business import bp as business_bp
     from idp.web.citizen import bp as citizen_bp
@@ -211,3 +215,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(counter_bp)
     app.register_blueprint(counter_api_bp)
     health.init_app(app)
+    metrics.init_app(app)

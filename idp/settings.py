@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ DEFAULT_INSTANCE_PATH = ROOT / "instance"
 Environment = Literal["development", "test", "production"]
 ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
 SECRET_FILE_NAME = "secrets.toml"
+METRICS_TOKEN_RE = re.compile(r"[A-Za-z0-9\-._~+/]{32,}=*")
 GENERATED_SECRETS = ("secret_key", "key_encryption_key", "pairwise_salt")
 
 
@@ -122,6 +124,9 @@ class Settings:
     privacy_contact_email: str = "privacy@postid.vn"
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0 = none).
     trusted_proxies: int = 0
+    # The bearer token Prometheus sends to /metrics (docs/deployment.md, "Metrics"): 32 or more
+    # characters of RFC 6750's b64token. Empty = /metrics answers 404 (open in development).
+    metrics_token: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -349,6 +354,9 @@ def validate(settings: Settings) -> None:
     if settings.notifier == "gateway" and not (settings.sms_gateway_url and settings.smtp_host):
         raise SettingsError("IDP_NOTIFIER=gateway needs IDP_SMS_GATEWAY_URL and IDP_SMTP_HOST")
     _validate_urls_and_limits(settings)
+    if settings.metrics_token and not METRICS_TOKEN_RE.fullmatch(settings.metrics_token):
+        raise SettingsError("IDP_METRICS_TOKEN must be at least 32 characters of letters, digits "
+                            "and -._~+/ (RFC 6750 b64token)")
 
 
 def _validate_urls_and_limits(settings: Settings) -> None:

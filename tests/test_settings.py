@@ -61,6 +61,12 @@ def test_bad_values_are_refused_with_the_setting_named(name, value, message):
         load_settings(environ={**PRODUCTION, name: value})
 
 
+def test_a_metrics_token_is_optional_and_kept_as_given():
+    assert load_settings(environ=PRODUCTION).metrics_token == ""
+    token = "Ab-._~+/" * 5 + "=="
+    assert load_settings(environ={**PRODUCTION, "IDP_METRICS_TOKEN": token}).metrics_token == token
+
+
 def test_secret_values_never_appear_in_errors():
     with pytest.raises(SettingsError) as info:
         load_settings(environ={**PRODUCTION, "IDP_SECRET_KEY": "tiny-secret"})
@@ -114,6 +120,10 @@ def test_unknown_key_in_a_config_file_is_refused(tmp_path):
         ("IDP_DATABASE_URL", "not a url", "database URL"),
         ("IDP_REDIS_URL", "http://127.0.0.1:6379", "redis://"),
         ("IDP_KEY_ENCRYPTION_KEY", "!!!!" + "A" * 43, "32 bytes"),
+        ("IDP_METRICS_TOKEN", "t" * 31, "METRICS_TOKEN"),
+        ("IDP_METRICS_TOKEN", "t" * 31 + " x", "METRICS_TOKEN"),
+        ("IDP_METRICS_TOKEN", "t" * 40 + "\n", "METRICS_TOKEN"),
+        ("IDP_METRICS_TOKEN", "ặ" * 40, "METRICS_TOKEN"),
     ],
 )
 def test_more_bad_values(name, value, message):

@@ -16,6 +16,7 @@ import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from idp.cli import serve_metrics
 from idp.cli.errors import refuse_settings
 from idp.logs import install_root_handler, logging_config
 from idp.settings import Settings, SettingsError, load_settings
@@ -64,6 +65,14 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
              workers)
     if settings.env == "development":
         log.info("Demo portal (signs in with the demo citizen): %s/demo-portal/", settings.issuer)
+    remove_metrics_dir = serve_metrics.prepare()  # before any worker forks
+    try:
+        _run(settings, host, port, workers, threads)
+    finally:
+        remove_metrics_dir()
+
+
+def _run(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
     IdpServer(
         settings,
         {
@@ -80,5 +89,6 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             # gunicorn's control socket ($HOME/.gunicorn/gunicorn.ctl) is not used, and two
             # instances under one user would share it.
             "control_socket_disable": True,
+            "child_exit": serve_metrics.child_exit,
         },
     ).run()

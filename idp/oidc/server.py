@@ -7,12 +7,14 @@ from datetime import timedelta
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2 import OAuth2Error
 from flask import Flask
 
 from idp.extensions import db
 from idp.models import OAuthToken
 from idp.models.base import utcnow
 from idp.oidc.adapters import Client
+from idp.services.platform import metrics
 from idp.services.platform.secrets import new_token, token_hash
 from idp.services.portals import clients as client_service
 from idp.settings import current_settings
@@ -93,3 +95,21 @@ class PostIdAuthorizationServer(AuthorizationServer):
     def init_app(self, app: Flask, query_client=None, save_token=None):
         super().init_app(app)
         self.register_token_generator("default", generate_bearer_token)
+
+    def create_token_response(self, request=None):
+        """Authlib's create_token_response, counted (idp.services.platform.metrics): the token
+        responses by grant type, once the grant has committed, and the refusals by error code."""
+        request = self.create_oauth2_request(request)
+        try:
+            grant = self.get_token_grant(request)
+            grant.validate_token_request()
+            answer = grant.create_token_response()
+        except OAuth2Error as error:
+            return self.token_error_response(request, error)
+        metrics.token_issued(grant.GRANT_TYPE)
+        return self.handle_response(*answer)
+
+    def token_error_response(self, request, error: OAuth2Error):
+        """A refusal of the token endpoint, counted by its error code."""
+        metrics.token_error(error.error or "")
+        return self.handle_error_response(request, error)

@@ -84,6 +84,13 @@ def test_the_probes_are_not_served_to_clients(proxy, path):
     assert status_of(raw_exchange(proxy.port, get(path))) == 403
 
 
+@pytest.mark.parametrize("path", ["/metrics", "//metrics", "/%6detrics", "/%2Fmetrics",
+                                  "/%2f%6Detrics/", "/metrics?x=1"])
+def test_metrics_is_not_served_to_clients(proxy, path):
+    # The node behind answers /metrics 404 (no token set): 403 is the proxy's own refusal.
+    assert status_of(raw_exchange(proxy.port, get(path))) == 403
+
+
 def test_proxy_log_holds_no_token_and_no_query(proxy):
     token = "Tk" + "q" * 40
     for path in (f"/recover/link/{token}", f"/login?login_hint=0912345678&state={token}"):

@@ -11,7 +11,7 @@ from idp.extensions import db
 from idp.models import Account, AuditTag, UserSession
 from idp.models.base import utcnow
 from idp.services.identity import accounts, devices, mfa, mfa_challenge, sessions
-from idp.services.platform import audit, passwords, throttle
+from idp.services.platform import audit, metrics, passwords, throttle
 from idp.services.platform.failures import fail
 
 GENERIC_FAILURE = N_("The ID number or phone number and password do not match. Please try again.")
@@ -78,6 +78,7 @@ def sign_in(
         attempt = throttle.begin(throttle_key(identifier, account, device_token),
                                  wait=True, before_waiting=db.session.rollback)
     except Throttled as refused:
+        metrics.sign_in("citizen", "throttled")
         fail(refused, AuditTag.ACCOUNT_LOGIN_THROTTLED, account_id=account.id if account else None)
     try:
         return _check_and_open(account, password, previous_session=previous_session,
@@ -98,6 +99,8 @@ def _check_and_open(account: Account | None, password: str, *,
     else:
         ok = passwords.verify_password(credential.hash, password)
     if not ok or account is None or not account.is_active:
+        metrics.sign_in("citizen", "unknown_account" if account is None else
+                        "wrong_password" if not ok else "not_active")
         fail(Refusal("login.failed", GENERIC_FAILURE, status=401), AuditTag.ACCOUNT_LOGIN_FAILURE,
              account_id=account.id if account else None)
 
@@ -113,6 +116,7 @@ def _check_and_open(account: Account | None, password: str, *,
         token = mfa_challenge.create_challenge(account, next_url)
         db.session.commit()
         throttle.succeeded(attempt)  # the password was right; codes have their own count
+        metrics.sign_in("citizen", "second_factor_required")
         raise SecondFactorRequired(account, token)
     if previous_session is not None:
         # Re-authentication replaces the session: a token seen before sign-in is never reused.
@@ -122,6 +126,7 @@ def _check_and_open(account: Account | None, password: str, *,
     audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=account.id, session_id=new.session.id)
     db.session.commit()
     throttle.succeeded(attempt)
+    metrics.sign_in("citizen", "success")
     return SignedIn(account=account, new_session=new,
                     device_token=devices.renew_known(known_device, account))
 

@@ -29,7 +29,7 @@ from idp.extensions import db, rowcount
 from idp.models import Account, AuditTag
 from idp.models.base import utcnow
 from idp.models.mfa import RecoveryCode, TotpCredential
-from idp.services.platform import audit, crypto, passwords, throttle, totp
+from idp.services.platform import audit, crypto, metrics, passwords, throttle, totp
 from idp.services.platform.failures import fail
 
 CHALLENGE_LIFETIME = timedelta(minutes=5)
@@ -130,6 +130,14 @@ def _clean(code: str) -> str:
 
 def _is_recovery_shape(cleaned: str) -> bool:
     return len(cleaned) == 2 * RECOVERY_HALF and all(ch in RECOVERY_ALPHABET for ch in cleaned)
+
+
+def code_kind(code: str) -> metrics.MfaMethod:
+    """What a typed code was meant to be, by its shape: for the metrics of failures."""
+    cleaned = _clean(code or "")
+    if totp.is_code_shape(cleaned):
+        return "totp"
+    return "recovery_code" if _is_recovery_shape(cleaned) else "malformed"
 
 
 def _spend_totp(found: TotpCredential, code: str) -> bool:
@@ -242,6 +250,7 @@ def activate_pending(account: Account, code: str) -> tuple[list[str], throttle.A
     attempt = begin_attempt(account.id)
     failure = _failed_spend(found, _clean(code))
     if failure is not None:
+        metrics.mfa_failure("citizen", "enrol", code_kind(code))
         fail(failure, AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="enrol")
     claimed = rowcount(db.session.execute(
         update(TotpCredential)
@@ -267,6 +276,7 @@ def remove(account: Account, password: str, code: str) -> None:
     method, failure = check_code(account.id, code) if ok_password else (None, None)
     if not ok_password or method is None:
         # Nothing spent when the other half was wrong.
+        metrics.mfa_failure("citizen", "remove", code_kind(code))
         fail(wrong_code(WRONG_PASSWORD_OR_CODE), AuditTag.ACCOUNT_MFA_FAILURE, discard=True,
              account_id=account.id, step="remove")
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))

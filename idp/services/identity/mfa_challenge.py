@@ -19,9 +19,10 @@ from idp.services.identity.mfa import (
     begin_attempt,
     challenge_dead,
     check_code,
+    code_kind,
     wrong_code,
 )
-from idp.services.platform import audit, throttle
+from idp.services.platform import audit, metrics, throttle
 from idp.services.platform.failures import keep
 from idp.services.platform.secrets import new_token, token_hash
 
@@ -89,6 +90,8 @@ def complete_challenge(
             .values(failed_attempts=MfaChallenge.failed_attempts + 1)
             .execution_options(synchronize_session=False))
         keep(AuditTag.ACCOUNT_MFA_FAILURE, account_id=account.id, step="sign_in")
+        metrics.sign_in("citizen", "second_factor_failed")
+        metrics.mfa_failure("citizen", "sign_in", code_kind(code))
         db.session.refresh(challenge)
         if challenge.failed_attempts >= MAX_CHALLENGE_ATTEMPTS:
             raise challenge_dead()
@@ -115,6 +118,7 @@ def complete_challenge(
     audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=account.id, session_id=new.session.id)
     db.session.commit()
     throttle.succeeded(attempt)
+    metrics.sign_in("citizen", "success")
     return Completed(account=account, new_session=new, next_url=challenge.next_url,
                      device_token=devices.renew(device_token, account))
 

@@ -25,7 +25,7 @@ from idp.errors import Refusal
 from idp.extensions import db
 from idp.models import AuditTag, UserSession
 from idp.services.identity import mfa
-from idp.services.platform import audit, throttle
+from idp.services.platform import audit, metrics, throttle
 from idp.services.platform.failures import fail
 from idp.services.platform.secrets import new_token, token_hash
 
@@ -56,6 +56,7 @@ def step_up(session: UserSession, code: str, *, client: str | None = None) -> st
     attempt = mfa.begin_attempt(account_id)
     method, failure = mfa.check_code(account_id, code)
     if method is None:
+        metrics.mfa_failure("citizen", "step_up", mfa.code_kind(code))
         fail(failure or mfa.wrong_code(), AuditTag.ACCOUNT_MFA_FAILURE, discard=True,
              account_id=account_id, session_id=session.id, step="step_up")
     token = _raise_session(session, method, step="step_up", client=client)

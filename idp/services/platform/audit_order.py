@@ -16,9 +16,10 @@ legacy hash chain (seq set) are never returned: the sealer seals them first, in 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Row, Select, Table, literal_column, select, tuple_
+from sqlalchemy import BigInteger, Row, Select, Table, func, literal_column, select, tuple_
 
 from idp.domain.audit_chain import CHAINED_FIELDS
 from idp.extensions import db
@@ -60,3 +61,20 @@ def _in_id_order(after: Cursor | None) -> Select[Any]:
     if after is not None:
         query = query.where(AuditEvent.id > after[1])
     return query.order_by(AuditEvent.id)
+
+
+def unsealed(after: Cursor | None, cap: int) -> tuple[int, datetime | None]:
+    """How many events follow `after` in sealing order (at most `cap`: a range of the
+    (xid, id) index, or of the primary key on SQLite) and the time of the oldest of them."""
+    query = select(AuditEvent.occurred_at).where(AuditEvent.seq.is_(None))
+    if db.session.get_bind().dialect.name == "postgresql":
+        if after is not None:
+            query = query.where(tuple_(AuditEvent.xid, AuditEvent.id) > tuple_(*after))
+        query = query.order_by(AuditEvent.xid, AuditEvent.id)
+    else:
+        if after is not None:
+            query = query.where(AuditEvent.id > after[1])
+        query = query.order_by(AuditEvent.id)
+    waiting = query.limit(cap).subquery()
+    count, oldest = db.session.execute(select(func.count(), func.min(waiting.c.occurred_at))).one()
+    return count, oldest

@@ -26,6 +26,7 @@ from idp.extensions import db
 from idp.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent, AuditLeaf
 from idp.models.base import utcnow
 from idp.services.platform import audit_key, audit_order, locks
+from idp.services.platform.metrics import BACKLOG_CAP, Backlog
 
 # Measured (bench/audit_chain.py, PostgreSQL, after the batch work went to plain rows and one
 # leaf statement): batches of 1,024 sealed ~15,000-19,000 events/s, 2,048 ~27,000 and 4,096
@@ -83,6 +84,17 @@ def read_head() -> Head:
         return Head(merkle.Frontier(), None)
     cursor = (last.cursor_xid or 0, last.cursor_id) if last.cursor_id is not None else None
     return Head(merkle.Frontier.from_json(last.frontier), cursor)
+
+
+def backlog() -> Backlog:
+    """Events committed but not sealed yet (counted up to BACKLOG_CAP) and the age of the
+    oldest: those after the last checkpoint's cursor, read along the sealer's own order, never
+    the whole log. Reads in the caller's transaction."""
+    last = db.session.execute(select(AuditCheckpoint.cursor_xid, AuditCheckpoint.cursor_id)
+                              .order_by(AuditCheckpoint.tree_size.desc()).limit(1)).first()
+    cursor = (last.cursor_xid or 0, last.cursor_id) if last and last.cursor_id is not None else None
+    count, oldest = audit_order.unsealed(cursor, BACKLOG_CAP)
+    return Backlog.of(count, oldest, utcnow())
 
 
 def seal_once(limit: int = BATCH_SIZE) -> int:

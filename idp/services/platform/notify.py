@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from idp.extensions import db
+from idp.models.base import utcnow
 from idp.models.notification import Channel, OutboxMessage
+from idp.services.platform.metrics import BACKLOG_CAP, Backlog
 from idp.settings import current_settings
 
 if TYPE_CHECKING:
@@ -118,6 +120,21 @@ def deliver_pending(limit: int = 100) -> int:
             _blank(message)
         db.session.commit()
     return sent
+
+
+def backlog() -> Backlog:
+    """Messages waiting for the gateway (counted up to BACKLOG_CAP, along the `sent_at` index)
+    and the age of the oldest; none with the outbox twin, whose row is the delivery. Reads in
+    the caller's transaction."""
+    from sqlalchemy import func, select
+
+    if current_settings().notifier != "gateway":
+        return Backlog(0, 0.0)
+    waiting = (select(OutboxMessage.created_at)
+               .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+               .limit(BACKLOG_CAP).subquery())
+    count, oldest = db.session.execute(select(func.count(), func.min(waiting.c.created_at))).one()
+    return Backlog.of(count, oldest, utcnow())
 
 
 # A message of a deleted account: its number or address and its text are erased once it was

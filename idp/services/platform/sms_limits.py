@@ -69,6 +69,7 @@ import logging
 from flask import has_request_context
 from limits import RateLimitItem, parse_many
 
+from idp.services.platform import metrics
 from idp.services.platform.sms_counter import Window, check_and_count
 from idp.settings import current_settings
 
@@ -176,4 +177,5 @@ def _total_reached(item: RateLimitItem) -> None:
 
 def _refused(budget: str, template: str) -> str:
     log.info("SMS (%s) suppressed: the %s limit is reached", template, budget)
+    metrics.throttled("sms_limit")
     return budget

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 
 from idp.errors import Throttled
 from idp.extensions import limiter
+from idp.services.platform import metrics
 from idp.settings import current_settings
 
 WINDOW_SECONDS = 24 * 3600
@@ -119,6 +120,7 @@ def begin(key: str, *, wait: bool = False, before_waiting: Callable[[], None] | 
     try:
         return _begin(key, wait=wait, before_waiting=before_waiting)
     except Throttled as refused:
+        metrics.throttled("login_throttle")
         if message is None:
             raise
         raise Throttled(refused.retry_after, message) from None

@@ -16,11 +16,12 @@ import urllib.parse
 import urllib.request
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from idp.extensions import db
 from idp.models import AuthorizationCode, LogoutDelivery, OAuthClient, UserSession
 from idp.models.base import utcnow
+from idp.services.platform.metrics import BACKLOG_CAP, Backlog
 from idp.services.portals import keys
 from idp.services.portals.subjects import subject_for
 from idp.settings import current_settings
@@ -106,6 +107,18 @@ def deliver(ids: list[int] | None = None, *, now: datetime | None = None, limit:
                         delivery.client_pk, error, delivery.attempts)
         db.session.commit()
     return delivered
+
+
+def backlog() -> Backlog:
+    """Notices still to be delivered or retried (counted up to BACKLOG_CAP, along the
+    `next_attempt_at` index: delivered and abandoned ones have none) and the age of the oldest.
+    Reads in the caller's transaction."""
+    waiting = (select(LogoutDelivery.created_at)
+               .where(LogoutDelivery.next_attempt_at.is_not(None),
+                      LogoutDelivery.delivered_at.is_(None))
+               .limit(BACKLOG_CAP).subquery())
+    count, oldest = db.session.execute(select(func.count(), func.min(waiting.c.created_at))).one()
+    return Backlog.of(count, oldest, utcnow())
 
 
 def deliver_after_commit(ids: list[int]) -> None:

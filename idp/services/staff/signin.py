@@ -28,7 +28,7 @@ from idp.errors import IdpError, Refusal, Throttled
 from idp.extensions import db, rowcount
 from idp.models import AuditTag, StaffMember, StaffSession
 from idp.models.base import utcnow
-from idp.services.platform import audit, crypto, passwords, qr, throttle, totp
+from idp.services.platform import audit, crypto, metrics, passwords, qr, throttle, totp
 from idp.services.platform.failures import fail
 from idp.services.staff import enrolment as staff_enrolment
 from idp.services.staff import sessions
@@ -55,6 +55,11 @@ REFUSALS = {
 }
 
 
+# The audit event's failure reason, as the sign-in metric's result.
+SIGN_IN_RESULTS: dict[str, metrics.SignInResult] = {
+    "unknown_user": "unknown_account", "password": "wrong_password", "disabled": "not_active"}
+
+
 def refusal(code: str) -> Refusal:
     message, status, field = REFUSALS[code]
     return Refusal(code, message, status=status, field=field)
@@ -73,6 +78,10 @@ def mfa_key(staff_id: int) -> str:
     return f"staff:mfa:{staff_id}"
 
 
+STAFF_MFA_STEPS: dict[str, metrics.MfaStep] = {
+    "sign_in": "sign_in", "enrol": "enrol", "enrolment_code": "enrolment_code"}
+
+
 def _aad(staff_id: int) -> bytes:
     return f"staff-totp:{staff_id}".encode()
 
@@ -88,6 +97,7 @@ def _check_password(username: str, password: str, *, channel: str
     try:
         attempt = throttle.begin(login_key(username))
     except Throttled as refused:
+        metrics.sign_in("staff", "throttled")
         fail(refused, AuditTag.STAFF_LOGIN_FAILURE, staff_id=staff.id if staff else None,
              office_id=staff.office_id if staff else None, channel=channel, reason="throttled")
     if staff is None:
@@ -97,6 +107,7 @@ def _check_password(username: str, password: str, *, channel: str
         ok = passwords.verify_password(staff.password_hash, password)
         reason = "password" if not ok else "disabled" if not staff.is_active else ""
     if not ok or staff is None or not staff.is_active:
+        metrics.sign_in("staff", SIGN_IN_RESULTS[reason])
         fail(refusal("staff.login_failed"), AuditTag.STAFF_LOGIN_FAILURE,
              staff_id=staff.id if staff else None, office_id=staff.office_id if staff else None,
              channel=channel, reason=reason)
@@ -119,6 +130,7 @@ def sign_in_password(username: str, password: str, *, previous: StaffSession | N
     new = sessions.open_staff_session(staff, channel="web")
     db.session.commit()
     throttle.succeeded(attempt)  # the password was right; codes have their own count
+    metrics.sign_in("staff", "second_factor_required")
     return new
 
 
@@ -194,6 +206,9 @@ def _spend_code(staff: StaffMember, secret: str, code: str, *, channel: str, ste
 
 def _fail_code(code: str, staff: StaffMember, *, channel: str, step: str) -> NoReturn:
     """Nothing of this attempt is kept but its audit event."""
+    metrics.sign_in("staff", "second_factor_failed")
+    metrics.mfa_failure("staff", STAFF_MFA_STEPS[step],
+                        "enrolment_code" if step == "enrolment_code" else "totp")
     fail(refusal(code), AuditTag.STAFF_MFA_FAILURE, discard=True, staff_id=staff.id,
          office_id=staff.office_id, channel=channel, step=step)
 
@@ -242,6 +257,7 @@ def confirm_enrolment(pending: StaffSession, code: str) -> sessions.NewStaffSess
     new = _verified_session(pending)
     db.session.commit()
     throttle.succeeded(attempt)
+    metrics.sign_in("staff", "success")
     return new
 
 
@@ -259,6 +275,7 @@ def verify_code(pending: StaffSession, code: str) -> sessions.NewStaffSession:
     new = _verified_session(pending)
     db.session.commit()
     throttle.succeeded(attempt)
+    metrics.sign_in("staff", "success")
     return new
 
 
@@ -273,6 +290,7 @@ def api_sign_in(username: str, password: str, code: str) -> sessions.NewStaffSes
     if staff.totp_confirmed_at is None:
         db.session.commit()  # a rehash, if any
         throttle.succeeded(attempt)
+        metrics.sign_in("staff", "second_factor_required")
         raise refusal("staff.totp_enrolment_required")
     code_attempt = throttle.begin(mfa_key(staff.id))
     _spend_code(staff, _secret(staff), code, channel="api", step="sign_in",
@@ -284,6 +302,7 @@ def api_sign_in(username: str, password: str, code: str) -> sessions.NewStaffSes
     db.session.commit()
     throttle.succeeded(attempt)
     throttle.succeeded(code_attempt)
+    metrics.sign_in("staff", "success")
     return new
 
 

@@ -251,11 +251,11 @@ def _authorize(decision: str | None) -> Response:
 def token() -> Response:
     problem = _bad_parameters() or _form_problem()
     if problem:
-        return server.handle_error_response(None, InvalidRequestError(problem))
+        return server.token_error_response(None, InvalidRequestError(problem))
     try:
         return server.create_token_response()
     except ValueError:
-        return server.handle_error_response(None, InvalidRequestError("Malformed request parameters."))
+        return server.token_error_response(None, InvalidRequestError("Malformed request parameters."))
 
 
 def _form_problem() -> str | None:
