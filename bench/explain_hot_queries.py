@@ -23,13 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg  # noqa: E402
+from latency import build_app  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from idp.extensions import db  # noqa: E402
 from idp.models import Account  # noqa: E402
-from latency import build_app  # noqa: E402
-from seed_accounts import SECRET  # noqa: E402
 from tests.ops.plans import explain_analyze, hot_statements, scanned  # noqa: E402
+from tests.ops.seeding import SECRET  # noqa: E402
 
 
 def main() -> None:

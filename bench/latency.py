@@ -7,7 +7,8 @@ Usage:
         [--redis-url redis://127.0.0.1:6379/14] [--samples 500] [--argon2 test|production]
 
 In process (Flask test client, one thread, so the figures are the application plus its
-database round trips, without HTTP), after 50 unmeasured calls of each kind. The sign-in is
+database round trips, without HTTP), round robin (one call of each kind per round, so that
+noise from other processes falls on every kind alike), after 50 unmeasured rounds. The sign-in is
 POST /login with the ID number or the phone (the form page fetched first, not timed); the code
 exchange is POST /token after a whole sign-in of that account (consent standing: the seeded
 consent); refresh, userinfo and introspection use the seeded tokens `seed-*-<i>` (each refresh
@@ -30,15 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from flask import Flask  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 from idp import create_app  # noqa: E402
 from idp.extensions import db  # noqa: E402
 from idp.models import Account  # noqa: E402
 from idp.settings import load_settings  # noqa: E402
-from seed_accounts import SECRET  # noqa: E402
 from tests.ops import scenarios  # noqa: E402
-from tests.ops.seeding import CLIENT_ID, SEED_KEK, identity  # noqa: E402
+from tests.ops.seeding import CLIENT_ID, SECRET, SEED_KEK, identity  # noqa: E402
 
 
 def build_app(database_url: str, redis_url: str, instance: str, argon2: str) -> Flask:
@@ -71,11 +71,18 @@ def main() -> None:
         app = build_app(args.database_url, args.redis_url, instance, args.argon2)
         with app.app_context():
             accounts = db.session.scalar(select(func.count()).select_from(Account)) or 0
+            # Seeded refresh tokens not used by an earlier run (row i is token id first + i).
+            unused = [row for (row,) in db.session.execute(text(
+                "SELECT id - (SELECT min(id) FROM oauth_token) FROM oauth_token WHERE "
+                "refresh_rotated_at IS NULL AND revoked_at IS NULL AND refresh_token_hash IS NOT NULL "
+                "AND id < (SELECT min(id) FROM oauth_token) + :accounts"), {"accounts": accounts})]
             db.session.remove()
         portal = scenarios.Portal(CLIENT_ID, SECRET)
-        rng = random.Random(20261207)
-        fresh = rng.sample(range(accounts), min(accounts, 4 * (args.samples + 50)))
-        picks = iter(fresh)
+        rng = random.Random()
+        rng.shuffle(unused)
+        # Refresh tokens are spent (and their access tokens end) by this run: the other calls
+        # use other rows.
+        picks, live = iter(unused[:args.samples + 50]), unused[args.samples + 50:]
         client = app.test_client()
 
         def sign_in_by(index: int) -> Callable[[], Callable[[], None]]:
@@ -98,31 +105,34 @@ def main() -> None:
             return lambda: scenarios.refresh(client, portal, token) and None
 
         def userinfo() -> Callable[[], None]:
-            token = f"seed-access-{rng.randrange(accounts)}"
+            token = f"seed-access-{rng.choice(live)}"
             return lambda: scenarios.userinfo(client, token)
 
         def introspect() -> Callable[[], None]:
-            token = f"seed-access-{rng.randrange(accounts)}"
+            token = f"seed-access-{rng.choice(live)}"
             return lambda: scenarios.introspect(client, portal, token)
 
-        print(f"{accounts:,} accounts (and as many sessions, codes, token pairs, consents); "
-              f"{args.samples} samples each, argon2 {args.argon2}")
-        print("| operation | p50 ms | p90 ms | p99 ms | mean ms |")
-        print("|---|---|---|---|---|")
-        for name, prepare in (("POST /login (ID number)", sign_in_by(0)),
-                              ("POST /login (phone)", sign_in_by(1)),
-                              ("POST /token (code exchange)", code_exchange),
-                              ("POST /token (refresh)", refresh),
-                              ("GET /userinfo", userinfo),
-                              ("POST /token/introspect", introspect)):
-            samples = []
-            for n in range(args.samples + 50):
+        operations = (("POST /login (ID number)", sign_in_by(0)),
+                      ("POST /login (phone)", sign_in_by(1)),
+                      ("POST /token (code exchange)", code_exchange),
+                      ("POST /token (refresh)", refresh),
+                      ("GET /userinfo", userinfo),
+                      ("POST /token/introspect", introspect))
+        samples: dict[str, list[float]] = {name: [] for name, _prepare in operations}
+        # Round robin, one call of each kind per round: a noisy neighbour slows every kind alike.
+        for n in range(args.samples + 50):
+            for name, prepare in operations:
                 call = prepare()
                 start = time.perf_counter()
                 call()
                 if n >= 50:
-                    samples.append(time.perf_counter() - start)
-            print(f"| {name} | {percentiles(samples)} |", flush=True)
+                    samples[name].append(time.perf_counter() - start)
+        print(f"{accounts:,} accounts (and as many sessions, codes, token pairs, consents); "
+              f"{args.samples} samples each, argon2 {args.argon2}")
+        print("| operation | p50 ms | p90 ms | p99 ms | mean ms |")
+        print("|---|---|---|---|---|")
+        for name, _prepare in operations:
+            print(f"| {name} | {percentiles(samples[name])} |")
 
 
 if __name__ == "__main__":

@@ -189,7 +189,7 @@ def costs(app: Flask, portal: scenarios.Portal, identifiers: list[str], rounds: 
     exchanges: list[tuple[float, ...]] = []
     for _ in range(signins * 3):
         steps = scenarios.Steps(app.test_client(), portal, next(signin_ids))
-        for name, step in steps.all()[:-1]:
+        for _name, step in steps.all()[:-1]:
             step()
         before = clock.seconds(), time.process_time(), time.perf_counter()
         steps.token()

@@ -34,13 +34,12 @@ from tests.ops.seeding import (  # noqa: E402
     PASSWORD,
     REDIRECT_URI,
     SCOPE,
+    SECRET,
     SEED_KEK,
     check_sample,
     identity,
     seed_rows,
 )
-
-SECRET = "seed-portal-secret-0123456789abcdef"
 
 
 def prepare(database_url: str) -> tuple[int, str]:

@@ -29,6 +29,7 @@ from idp.domain.terms import TERMS_VERSION
 
 PASSWORD = "correct horse battery staple"
 CLIENT_ID = "seed-portal"
+SECRET = "seed-portal-secret-0123456789abcdef"  # the portal's client secret (benchmarks only)
 REDIRECT_URI = "https://portal.example.vn/callback"
 SCOPE = "openid profile email phone offline_access"
 # The benchmarks' key-encryption key (never a real one): the signing keys made here must open

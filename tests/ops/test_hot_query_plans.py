@@ -14,20 +14,22 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
+from sqlalchemy import select
 
 from idp.extensions import db
+from idp.models import OAuthClient
 from idp.services.portals import keys
 from idp.services.portals.clients import register_client
 from tests.conftest import TEST_DATABASE_URL
 from tests.ops.plans import BIG_TABLES, Hot, hot_statements, scanned
-from tests.ops.seeding import CLIENT_ID, REDIRECT_URI, SCOPE, seed_rows
+from tests.ops.seeding import CLIENT_ID, PASSWORD, REDIRECT_URI, SCOPE, SECRET, seed_rows
 
 pytestmark = pytest.mark.skipif(not (TEST_DATABASE_URL or "").startswith("postgresql"),
                                 reason="query plans are PostgreSQL's (IDP_TEST_DATABASE_URL)")
 
 ROWS = 3000
-SECRET = "seed-portal-secret-0123456789abcdef"
 # Read whole on purpose: the signing-key rings (a handful of rows, cached per process for 60 s).
 WHOLE_TABLES = frozenset({"signing_key"})
 # What the hot paths must look up (docs/operations.md lists the statements).
@@ -40,17 +42,9 @@ def _seeded(app: Flask) -> list[Hot]:
         register_client(name="Cổng dịch vụ công thử", redirect_uris=[REDIRECT_URI], scope=SCOPE,
                         client_id=CLIENT_ID, client_secret=SECRET)
         keys.ensure_keys()
-        from sqlalchemy import select
-
-        from idp.models import OAuthClient
-
         client_pk = db.session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == CLIENT_ID))
         raw = db.engine.raw_connection()
         try:
-            from argon2 import PasswordHasher
-
-            from tests.ops.seeding import PASSWORD
-
             seed_rows(raw.driver_connection, ROWS, client_pk=client_pk,
                       consent_version=app.config["IDP_SETTINGS"].consent_text_version,
                       password_hash=PasswordHasher(time_cost=1, memory_cost=1024,
