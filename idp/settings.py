@@ -54,6 +54,10 @@ class Settings:
     secret_key: str = ""
     # 32 bytes, URL-safe base64: wraps private signing keys and TOTP secrets (AES-GCM).
     key_encryption_key: str = ""
+    # Only while the key-encryption key is being replaced (docs/operations.md): the old key,
+    # still accepted to open what it sealed until `idp keys rewrap` has re-sealed everything
+    # under key_encryption_key; nothing is ever sealed with it. Empty otherwise.
+    key_encryption_key_previous: str = ""
     # Secret salt of pairwise subject identifiers (OIDC Core §8.1); changing it changes every
     # pairwise `sub`, so it is generated once and kept like the other secrets.
     pairwise_salt: str = ""
@@ -138,8 +142,16 @@ class Settings:
 
     @property
     def key_encryption_key_bytes(self) -> bytes:
-        padded = self.key_encryption_key + "=" * (-len(self.key_encryption_key) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True)
+        return _kek_bytes(self.key_encryption_key)
+
+    @property
+    def previous_key_encryption_key_bytes(self) -> bytes | None:
+        return _kek_bytes(self.key_encryption_key_previous) if self.key_encryption_key_previous else None
+
+
+def _kek_bytes(value: str) -> bytes:
+    padded = value + "=" * (-len(value) % 4)
+    return base64.b64decode(padded, altchars=b"-_", validate=True)
 
 
 def load_settings(
@@ -308,6 +320,15 @@ def validate(settings: Settings) -> None:
         kek = b""
     if len(kek) != 32:
         raise SettingsError("IDP_KEY_ENCRYPTION_KEY must be 32 bytes in URL-safe base64")
+    if settings.key_encryption_key_previous:
+        try:
+            previous = settings.previous_key_encryption_key_bytes
+        except (ValueError, TypeError):
+            previous = b""
+        if previous is None or len(previous) != 32:
+            raise SettingsError("IDP_KEY_ENCRYPTION_KEY_PREVIOUS must be 32 bytes in URL-safe base64")
+        if previous == kek:
+            raise SettingsError("IDP_KEY_ENCRYPTION_KEY_PREVIOUS must differ from IDP_KEY_ENCRYPTION_KEY")
     issuer = urlsplit(settings.issuer)
     if issuer.scheme not in {"https", "http"} or not issuer.netloc or issuer.query or issuer.fragment:
         raise SettingsError("IDP_ISSUER must be an absolute URL without query or fragment")

@@ -81,3 +81,32 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _cell(value: str | None) -> str:
     return value if value is not None else "-"
+
+
+@keys.command("rewrap")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@with_appcontext
+def rewrap_command(as_json: bool) -> None:
+    """Re-seal under IDP_KEY_ENCRYPTION_KEY every private key and TOTP secret that only
+    IDP_KEY_ENCRYPTION_KEY_PREVIOUS opens (docs/operations.md). Safe to run again and while
+    the nodes serve. Without a previous key, checks that the current key opens everything.
+    Exit 1 if some value opens with neither key."""
+    from flask import current_app
+
+    from idp.services.platform import kek_rewrap
+
+    outcomes = kek_rewrap.rewrap_all()
+    failed = sum(len(outcome.failed) for outcome in outcomes)
+    if as_json:
+        click.echo(json.dumps({
+            "previous_key_set": bool(current_app.config["IDP_SETTINGS"].key_encryption_key_previous),
+            "kinds": [{"name": o.name, "sealed": o.sealed, "resealed": o.resealed,
+                       "unreadable_ids": o.failed} for o in outcomes]}))
+    else:
+        for o in outcomes:
+            unreadable = f", {len(o.failed)} open with neither key (ids {o.failed[:10]})" if o.failed else ""
+            click.echo(f"{o.name}: {o.sealed} sealed, {o.resealed} re-sealed under the current key"
+                       f"{unreadable}")
+    if failed:
+        click.echo(f"Error: {failed} sealed values open with neither key", err=True)
+        raise click.exceptions.Exit(1)

@@ -31,6 +31,13 @@ def _cipher() -> AESGCM:
     return AESGCM(current_settings().key_encryption_key_bytes)
 
 
+def _previous_cipher() -> AESGCM | None:
+    """The key-encryption key being replaced, if any (docs/operations.md): it opens what it
+    sealed until `idp keys rewrap` has re-sealed everything; it never seals."""
+    previous = current_settings().previous_key_encryption_key_bytes
+    return AESGCM(previous) if previous else None
+
+
 def seal(plaintext: bytes, *, aad: bytes) -> bytes:
     """Encrypt and authenticate `plaintext`; returns nonce (12 bytes) || ciphertext+tag."""
     nonce = os.urandom(NONCE_BYTES)
@@ -38,13 +45,26 @@ def seal(plaintext: bytes, *, aad: bytes) -> bytes:
 
 
 def unseal(sealed: bytes, *, aad: bytes) -> bytes:
-    """Open a blob made by `seal` with the same `aad`. Raises UnsealError on any mismatch."""
+    """Open a blob made by `seal` with the same `aad`, under the key-encryption key or, while
+    one is being replaced, the previous one. Raises UnsealError on any mismatch."""
+    return unseal_reporting(sealed, aad=aad)[0]
+
+
+def unseal_reporting(sealed: bytes, *, aad: bytes) -> tuple[bytes, bool]:
+    """`unseal`, also telling whether the previous key-encryption key opened it."""
     if len(sealed) < NONCE_BYTES + TAG_BYTES:
         raise UnsealError("sealed data is truncated")
+    nonce, body = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
     try:
-        return _cipher().decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
+        return _cipher().decrypt(nonce, body, aad), False
     except InvalidTag:
-        raise UnsealError(
-            "sealed data failed authentication (tampered, wrong associated data, "
-            "or a different key-encryption key)"
-        ) from None
+        previous = _previous_cipher()
+        if previous is not None:
+            try:
+                return previous.decrypt(nonce, body, aad), True
+            except InvalidTag:
+                pass
+    raise UnsealError(
+        "sealed data failed authentication (tampered, wrong associated data, "
+        "or a different key-encryption key)"
+    )
