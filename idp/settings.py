@@ -119,6 +119,11 @@ class Settings:
     privacy_contact_email: str = "privacy@postid.vn"
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0 = none).
     trusted_proxies: int = 0
+    # How long a node serves its in-process snapshot of the signing keys before reading them
+    # again (idp.services.portals.keys): a rotation made elsewhere reaches this node's JWKS
+    # and signer within this time. At most 120: a demoted key may sign on other nodes this
+    # long, which keys.EXPIRY_MARGIN (300 s) must cover with room for clock drift.
+    key_cache_seconds: int = 60
 
     @property
     def is_production(self) -> bool:
@@ -337,6 +342,8 @@ def validate(settings: Settings) -> None:
     for name in ("login_free_failures", "trusted_proxies"):
         if getattr(settings, name) < 0:
             raise SettingsError(f"IDP_{name.upper()} must not be negative")
+    if not 1 <= settings.key_cache_seconds <= 120:
+        raise SettingsError("IDP_KEY_CACHE_SECONDS must be between 1 and 120")
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise SettingsError("IDP_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
     if settings.notifier not in {"outbox", "gateway"}:
