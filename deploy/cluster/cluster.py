@@ -11,6 +11,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -75,10 +76,14 @@ class Cluster:
             raise RuntimeError(f"{node.name} did not start:\n{node.log_text()[-3000:]}") from error
 
     def kill(self, name: str) -> None:
-        """SIGKILL the node's master and workers at once."""
-        process = self.node(name).process
-        assert process is not None
-        kill_group(process)
+        """SIGKILL the node's master and workers at once; return once its port refuses
+        connections (the kernel has closed every socket of its processes)."""
+        node = self.node(name)
+        assert node.process is not None
+        kill_group(node.process)
+        deadline = time.monotonic() + 10
+        while not port_is_free(node.port) and time.monotonic() < deadline:
+            time.sleep(0.001)
 
     def write_env_file(self) -> Path:
         """The IDP_* variables of the nodes, for a shell (`set -a; . FILE`); owner-only."""

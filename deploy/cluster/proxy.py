@@ -54,7 +54,8 @@ def cluster_config(directory: Path, listen: int, nodes: Sequence[Node]) -> Path:
     """deploy/haproxy.cfg in front of `nodes`, each with the production server options, balanced
     round-robin (HAProxy's default, as in production). Added for the loopback cluster only:
     - X-Forwarded-Proto http: there is no TLS here;
-    - the response header X-PostID-Node naming the node that served the request;
+    - the response header X-PostID-Node naming the node that served the request, or that
+      failed it (http-after-response: HAProxy's own 502 and 503 carry it too);
     - a request carrying X-PostID-Node: <name> goes to that node while it is up (use-server),
       so a test can send each step of a flow to a chosen node whatever else is in flight.
       Never in production: a client has no business choosing a node."""
@@ -63,7 +64,7 @@ def cluster_config(directory: Path, listen: int, nodes: Sequence[Node]) -> Path:
         routes = [f"{indent}use-server {node.name} if {{ req.hdr({NODE_HEADER}) -m str {node.name} }}"
                   for node in nodes]
         lines = [f"{indent}server {node.name} 127.0.0.1:{node.port} {options}" for node in nodes]
-        header = f"{indent}http-response set-header {NODE_HEADER} %[srv_name]"
+        header = f"{indent}http-after-response set-header {NODE_HEADER} %[srv_name]"
         return "\n".join([header, *routes, *lines])
 
     text = _loopback(HAPROXY_CFG.read_text(), listen)
