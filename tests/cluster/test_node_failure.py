@@ -16,6 +16,7 @@ import statistics
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 import requests
 
@@ -27,7 +28,7 @@ AFTER_KILL = 10.0  # and after: longer than HAProxy needs to take the node out (
 VICTIM = "idp2"
 # "... %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc %ac/%fc/%bc/%sc/%rc ..." (deploy/haproxy.cfg);
 # %rc: retries, "+" when the last one went to another node (redispatch).
-RETRIES = re.compile(r" \d+/\d+/\d+/\d+/(\+?)(\d+) \d+/\d+ [A-Z]+ ")
+RETRIES = re.compile(r"\[(\S+)\] .* \d+/\d+/\d+/\d+/(\+?)(\d+) \d+/\d+ [A-Z]+ ")
 
 
 @dataclass
@@ -59,7 +60,7 @@ def test_a_node_killed_mid_load_fails_only_what_it_had_in_flight(cluster, portal
     stop_at, outcomes = [float("inf")], []
     threads = run_loops(cluster, portal, stop_at, outcomes)
     time.sleep(BEFORE_KILL)
-    killed_at = time.monotonic()
+    killed_at, killed_clock = time.monotonic(), datetime.now()  # HAProxy logs local time
     cluster.kill(VICTIM)  # returns once the node's port refuses connections
     dead_at = time.monotonic()
     stop_at[0] = killed_at + AFTER_KILL
@@ -69,15 +70,17 @@ def test_a_node_killed_mid_load_fails_only_what_it_had_in_flight(cluster, portal
 
     failures = [outcome.failed for outcome in outcomes if outcome.failed]
     steps = [step for outcome in outcomes for step in outcome.steps]
-    retried = [m for m in map(RETRIES.search, cluster.proxy.log_text().splitlines()) if m and m[2] != "0"]
+    retried = [m for m in map(RETRIES.search, cluster.proxy.log_text().splitlines()) if m and m[3] != "0"]
+    last_retry = max((datetime.strptime(m[1], "%d/%b/%Y:%H:%M:%S.%f") for m in retried), default=killed_clock)
     after = [o.seconds for o in outcomes if o.steps[0].started > dead_at and not o.failed]
     with capsys.disabled():
         print(f"\n[cluster] {len(outcomes)} sign-ins ({len(steps)} requests) by {LOOPS} loops over "
               f"{BEFORE_KILL + AFTER_KILL:.0f} s; {VICTIM} SIGKILLed after {BEFORE_KILL:.0f} s, its port "
               f"closed {1000 * (dead_at - killed_at):.0f} ms later; {len(failures)} sign-ins failed "
               f"({', '.join(f'{f.name} {1000 * (f.started - killed_at):+.0f} ms' for f in failures)}); "
-              f"{len(retried)} requests retried by HAProxy ({sum(m[1] == '+' for m in retried)} on "
-              f"another node); sign-ins started after: median {statistics.median(after):.2f} s, "
+              f"{len(retried)} requests retried by HAProxy ({sum(m[2] == '+' for m in retried)} on "
+              f"another node), the last {(last_retry - killed_clock).total_seconds():.1f} s after the "
+              f"kill; sign-ins started after: median {statistics.median(after):.2f} s, "
               f"max {max(after):.2f} s")
 
     assert sum(step.node == VICTIM for step in steps if step.started < killed_at) > 0  # it had a share
