@@ -34,8 +34,13 @@ def main() -> None:
         parser.error("--nodes must be between 1 and 32")
 
     def stop(signum: int, _frame: FrameType | None) -> None:
+        # A second Ctrl-C must not cut the clean-up short (the database would stay).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt  # unwinds running_cluster: proxy, nodes, then the database
 
+    # SIGINT too: a shell that started us in the background may have left it ignored.
+    signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     print(f"Starting {args.nodes} nodes, HAProxy on :{args.port} ...", flush=True)
     try:
