@@ -11,6 +11,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -55,15 +56,20 @@ class Cluster:
     proxy: Proxy | None = None
 
     def idp(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        """An `idp` command on the cluster's database and settings; raises if it fails."""
-        return subprocess.run([sys.executable, "-m", "idp", *args], env=self.env, input=stdin,
-                              capture_output=True, text=True, check=True, cwd=ROOT, timeout=120)
+        """An `idp` command on the cluster's database and settings; RuntimeError (with its
+        output) if it fails."""
+        done = subprocess.run([sys.executable, "-m", "idp", *args], env=self.env, input=stdin,
+                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"idp {' '.join(args)} exited {done.returncode}:\n"
+                               f"{done.stdout}{done.stderr}")
+        return done
 
     def node(self, name: str) -> NodeProcess:
         return next(node for node in self.nodes if node.name == name)
 
     def start_node(self, node: NodeProcess) -> None:
-        """Start (or restart) `node` and wait until it answers its health check."""
+        """Start (or restart) `node`; `wait_node` waits until it answers its health check."""
         node.process = start([sys.executable, "-m", "idp", "serve", "--host", "127.0.0.1",
                               "--port", str(node.port), "--workers", "1"],
                              self.env, log=node.log, new_session=True)
@@ -96,9 +102,14 @@ class Cluster:
         return path
 
     def stop(self) -> None:
-        for node in self.nodes:
-            if node.process is not None:
-                stop_group(node.process)
+        """SIGTERM to every node at once (each finishes what it holds), then whatever of a
+        node outlived it is killed."""
+        stopping = [threading.Thread(target=stop_group, args=(node.process,))
+                    for node in self.nodes if node.process is not None]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
 
 
 def new_secrets() -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import urlsplit
 
 import requests
 from joserfc import jwt
@@ -33,7 +34,8 @@ def test_each_step_of_a_sign_in_lands_on_another_node(cluster, portal):
         cluster.url, "idp1")).claims["sub"]
     # Signed out on every node: the account page sends the browser back to sign in.
     for node in NODES:
-        assert browser.call("account", "GET", "/account", node=node, expect=302)
+        answer = browser.call("account", "GET", "/account", node=node, expect=302)
+        assert urlsplit(answer.headers["Location"]).path == "/login"
 
 
 def test_the_per_address_login_limit_is_counted_across_nodes(cluster):

@@ -48,6 +48,8 @@ def run_loops(cluster, portal, stop_at: list[float], outcomes: list[Outcome]) ->
                 failed = None
             except StepFailed as failure:
                 failed = failure.step
+            finally:
+                browser.session.close()
             outcomes.append(Outcome(browser.steps, failed, time.monotonic() - started))
 
     threads = [threading.Thread(target=loop) for _ in range(LOOPS)]
