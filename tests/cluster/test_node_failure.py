@@ -26,6 +26,9 @@ LOOPS = 6  # concurrent sign-in loops (people)
 BEFORE_KILL = 4.0  # seconds of load before the kill
 AFTER_KILL = 10.0  # and after: longer than HAProxy needs to take the node out (3 checks, 2 s apart)
 VICTIM = "idp2"
+# HAProxy learns that its idle connections to the dead node were closed from events it handles
+# a moment after the kernel closed them: a request sent in that moment may still take one.
+GRACE = 0.05
 # "... %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc %ac/%fc/%bc/%sc/%rc ..." (deploy/haproxy.cfg);
 # %rc: retries, "+" when the last one went to another node (redispatch).
 RETRIES = re.compile(r"\[(\S+)\] .* \d+/\d+/\d+/\d+/(\+?)(\d+) \d+/\d+ [A-Z]+ ")
@@ -87,11 +90,11 @@ def test_a_node_killed_mid_load_fails_only_what_it_had_in_flight(cluster, portal
 
     assert sum(step.node == VICTIM for step in steps if step.started < killed_at) > 0  # it had a share
     # Only requests sent while the node still held its sockets failed, at most one per loop.
-    assert all(failure.started < dead_at for failure in failures), failures
+    assert all(failure.started < dead_at + GRACE for failure in failures), failures
     assert len(failures) <= LOOPS
     assert all(failure.status in (None, 502) for failure in failures), failures
     # Everything sent once it was gone succeeded, on the other nodes.
-    sent_after = [step for step in steps if step.started > dead_at]
+    sent_after = [step for step in steps if step.started > dead_at + GRACE]
     assert len(sent_after) > 10 * LOOPS
     assert all(step.status is not None and step.status < 500 and step.node != VICTIM
                for step in sent_after), [s for s in sent_after if s.status is None or s.status >= 500]
