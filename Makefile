@@ -2,14 +2,18 @@
 #   make run    install, migrate the embedded SQLite database, seed demo data, serve on :5000
 #   make test   install with test tools, run the suite on SQLite (and on PostgreSQL when
 #               IDP_TEST_DATABASE_URL is set)
+#   make cluster  NODES nodes behind HAProxy on PORT, on PostgreSQL and Redis (deploy/cluster)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+NODES  ?= 3
+POSTGRES ?= postgresql://postgres@127.0.0.1:5432/postgres
+REDIS  ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install translations translations-update lint clean
+.PHONY: run cluster test install translations translations-update lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +44,10 @@ run: install
 	@echo "Demo SMS codes and e-mail links are not sent: read them with .venv/bin/idp outbox list"
 	IDP_ENV=development $(BIN)/idp serve --host $(HOST) --port $(PORT)
 
+# Ctrl-C stops it and drops its database. Needs haproxy, PostgreSQL and Redis (docs/deployment.md).
+cluster: install
+	$(BIN)/python -m deploy.cluster --nodes $(NODES) --port $(PORT) --postgres $(POSTGRES) --redis $(REDIS)
+
 test: install
 	env -u IDP_TEST_DATABASE_URL IDP_ENV=test $(BIN)/python -m pytest
 	@if [ -n "$$IDP_TEST_DATABASE_URL" ]; then \
@@ -48,7 +56,7 @@ test: install
 	fi
 
 lint: install
-	$(BIN)/ruff check idp tests migrations bench
+	$(BIN)/ruff check idp tests migrations bench deploy
 	$(BIN)/mypy idp
 
 clean:

@@ -131,6 +131,11 @@ class Settings:
     # The bearer token Prometheus sends to /metrics (docs/deployment.md, "Metrics"): 32 or more
     # characters of RFC 6750's b64token. Empty = /metrics answers 404 (open in development).
     metrics_token: str = ""
+    # How long a node serves its in-process snapshot of the signing keys before reading them
+    # again (idp.services.portals.keys): a rotation made elsewhere reaches this node's JWKS
+    # and signer within this time. At most 120: a demoted key may sign on other nodes this
+    # long, which keys.EXPIRY_MARGIN (300 s) must cover with room for clock drift.
+    key_cache_seconds: int = 60
 
     @property
     def is_production(self) -> bool:
@@ -368,6 +373,8 @@ def validate(settings: Settings) -> None:
             raise SettingsError(f"IDP_{name.upper()} must not be negative")
     if settings.log_format not in {"json", "text"}:
         raise SettingsError("IDP_LOG_FORMAT must be json or text")
+    if not 1 <= settings.key_cache_seconds <= 120:
+        raise SettingsError("IDP_KEY_CACHE_SECONDS must be between 1 and 120")
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise SettingsError("IDP_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
     if settings.notifier not in {"outbox", "gateway"}:

@@ -116,6 +116,8 @@ def test_unknown_key_in_a_config_file_is_refused(tmp_path):
         ("IDP_LOGIN_IP_LIMIT", "banana", "rate"),
         ("IDP_LOG_LEVEL", "verbose", "LOG_LEVEL"),
         ("IDP_TRUSTED_PROXIES", "-1", "negative"),
+        ("IDP_KEY_CACHE_SECONDS", "0", "between 1 and 120"),
+        ("IDP_KEY_CACHE_SECONDS", "121", "between 1 and 120"),
         ("IDP_LOGIN_FREE_FAILURES", "-3", "negative"),
         ("IDP_DATABASE_URL", "not a url", "database URL"),
         ("IDP_REDIS_URL", "http://127.0.0.1:6379", "redis://"),

@@ -4,84 +4,24 @@ need real sockets: slow clients, raw malformed bodies, SIGTERM."""
 from __future__ import annotations
 
 import os
-import re
-import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-HAPROXY_CFG = Path(__file__).resolve().parents[2] / "deploy" / "haproxy.cfg"
-# The proxy's own health checks go to the nodes; clients reach a cheap page instead.
-PROXY_PROBE = "/.well-known/openid-configuration"
+# The process and proxy helpers are shared with the local cluster (deploy/cluster, `make cluster`).
+from deploy.cluster.processes import free_port, start, stop, wait_for_health
+from deploy.cluster.proxy import PROXY_PROBE as PROXY_PROBE
+from deploy.cluster.proxy import running_proxy as running_proxy
 
 
 def server_env(database_url: str, instance: Path) -> dict[str, str]:
     return {**os.environ, "IDP_ENV": "test", "IDP_DATABASE_URL": database_url,
             "IDP_INSTANCE_PATH": str(instance)}
-
-
-def start(command: list[str], env: dict[str, str] | None = None, *, log: Path | None = None,
-          preexec_fn: Callable[[], None] | None = None) -> subprocess.Popen[str]:
-    """Output to a pipe, or to `log` (read it while the process runs, a pipe could fill up)."""
-    if log is None:
-        return subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, preexec_fn=preexec_fn)
-    with log.open("w") as out:
-        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                text=True, preexec_fn=preexec_fn)
-
-
-def wait_for_health(server: subprocess.Popen[str], port: int, seconds: float = 30,
-                    path: str = "/readyz") -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        assert server.poll() is None, server.stdout.read() if server.stdout else server.args
-        assert time.monotonic() < deadline, "server did not come up"
-        time.sleep(0.2)
-
-
-def wait_for_port(server: subprocess.Popen[str], port: int, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=2).close()
-            return
-        except OSError:
-            pass
-        assert server.poll() is None, server.args
-        assert time.monotonic() < deadline, "server did not come up"
-        time.sleep(0.2)
-
-
-def stop(server: subprocess.Popen[str]) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-    if server.stdout:
-        server.stdout.close()
 
 
 @dataclass
@@ -163,35 +103,3 @@ def raw_exchange(port: int, request: bytes, timeout: float = 10,
 
 def status_of(answer: bytes) -> int:
     return int(answer.split(b" ", 2)[1])
-
-
-def proxy_config(directory: Path, listen: int, backend: int) -> Path:
-    """deploy/haproxy.cfg as it is, but on loopback plain HTTP (no certificate in tests), IPv4
-    and IPv6 as the dual-stack production bind."""
-    text = HAPROXY_CFG.read_text()
-    text, binds = re.subn(r"(?m)^(\s*)bind :::443 v4v6 .*$",
-                          rf"\g<1>bind 127.0.0.1:{listen}\n\g<1>bind ::1:{listen}", text)
-    text, servers = re.subn(r"(?m)^(\s*server \S+) \S+", rf"\g<1> 127.0.0.1:{backend}", text)
-    assert (binds, servers) == (1, 1)
-    path = directory / "haproxy.cfg"
-    path.write_text(text)
-    return path
-
-
-@contextmanager
-def running_proxy(directory: Path, backend: int, *, ready: bool = True) -> Iterator[Served]:
-    """HAProxy with deploy/haproxy.cfg in front of `backend`; its log in `directory`. Yields
-    once a client request answers 200 (`ready`), or once the proxy listens."""
-    listen = free_port()
-    config = proxy_config(directory, listen, backend)
-    subprocess.run(["haproxy", "-c", "-q", "-f", str(config)], check=True, timeout=30)
-    log = directory / "haproxy.log"
-    proxy = start(["haproxy", "-db", "-f", str(config)], log=log)
-    try:
-        if ready:
-            wait_for_health(proxy, listen, path=PROXY_PROBE)
-        else:
-            wait_for_port(proxy, listen)
-        yield Served(listen, proxy, log)
-    finally:
-        stop(proxy)

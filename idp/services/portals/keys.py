@@ -4,7 +4,7 @@ One ring per algorithm: NEXT (in the JWKS, not signing yet) -> CURRENT (signs) -
 the JWKS until every token it signed has expired) -> RETIRED (row kept for audit). A key is
 published a whole rotation period before it signs, so relying parties caching the JWKS already
 know it when its first token arrives. Hot paths read an in-process snapshot of the published
-keys (reloaded at most every CACHE_SECONDS) and decrypt each private key once per process;
+keys (reloaded every IDP_KEY_CACHE_SECONDS) and decrypt each private key once per process;
 the caches hang off the Flask app, so each app (and test) has its own.
 """
 
@@ -37,10 +37,9 @@ KEY_TYPES: dict[str, type[RSAKey] | type[ECKey]] = {"RS256": RSAKey, "ES256": EC
 # 2048 bits is the RFC 7518 §3.3 minimum and NIST-acceptable through 2030. Keys live for one
 # rotation period only, and 3072-bit signing costs about 3.5x the CPU on the token endpoint.
 RSA_BITS = 2048
-# Other nodes keep signing with a demoted key until their snapshot reloads (<= CACHE_SECONDS)
-# and node clocks drift; the margin covers both, so it must stay well above CACHE_SECONDS.
+# Other nodes keep signing with a demoted key until their snapshot reloads (within
+# key_cache_seconds, at most 120) and node clocks drift; the margin covers both.
 EXPIRY_MARGIN = timedelta(seconds=300)
-CACHE_SECONDS = 60
 RELOAD_ON_UNKNOWN_KID_SECONDS = 5  # bounds the DB reloads that forged `kid`s can cause
 # exp and iat required; 30 s for clock skew between nodes. "now" is read at each validate().
 TIME_CLAIMS = JWTClaimsRegistry(leeway=30, exp={"essential": True}, iat={"essential": True})
@@ -204,7 +203,8 @@ def list_keys() -> list[SigningKey]:
 
 
 def invalidate_cache() -> None:
-    """Reload the published keys on next use (this process only; others within CACHE_SECONDS)."""
+    """Reload the published keys on next use (this process only; others within
+    key_cache_seconds)."""
     _cache().snapshot = None
 
 
@@ -221,7 +221,8 @@ def _cache() -> _Cache:
 def _snapshot() -> _Snapshot:
     cache = _cache()
     snapshot = cache.snapshot
-    if (snapshot is not None and time.monotonic() - snapshot.loaded_at < CACHE_SECONDS
+    if (snapshot is not None
+            and time.monotonic() - snapshot.loaded_at < current_settings().key_cache_seconds
             and (snapshot.stale_at is None or utcnow() < snapshot.stale_at)):
         return snapshot
     snapshot = _load_snapshot()

@@ -134,7 +134,7 @@ def test_previous_key_stays_published_until_expiry_then_retires(ctx):
     old = row(old_current)
     old.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
-    assert old_current in published()  # the in-process snapshot is at most CACHE_SECONDS old
+    assert old_current in published()  # the in-process snapshot is at most key_cache_seconds old
     keys.invalidate_cache()
     assert old_current not in published()
     assert ring("RS256")[PREVIOUS][0] == old_current  # retired only by the next rotation
@@ -264,11 +264,25 @@ def test_other_node_sees_a_rotation_after_its_cache_ttl(app, settings, make_app)
         assert new_next not in published()  # node B's snapshot is still fresh
         assert header(keys.sign_jwt(claims()))["kid"] == old_current
         cache = node_b.extensions["idp.keys"]
-        cache.snapshot = replace(cache.snapshot, loaded_at=cache.snapshot.loaded_at - keys.CACHE_SECONDS)
+        cache.snapshot = replace(cache.snapshot, loaded_at=cache.snapshot.loaded_at - settings.key_cache_seconds)
         assert new_next in published()
         assert header(keys.sign_jwt(claims()))["kid"] == old_next
     with app.app_context():
         assert keys.verify_jwt(token_b)["sub"] == "abc"
+
+
+def test_a_shorter_key_cache_shortens_the_wait_of_other_nodes(app, settings, make_app):
+    node_b = make_app(replace(settings, key_cache_seconds=1))
+    with app.app_context():
+        keys.ensure_keys()
+    with node_b.app_context():
+        published()  # node B's snapshot taken now
+    with app.app_context():
+        new_next = keys.rotate("RS256").kid
+    with node_b.app_context():
+        assert new_next not in published()
+        time.sleep(1.1)
+        assert new_next in published()
 
 
 def test_unknown_kid_reloads_the_snapshot_at_most_every_5_seconds(app, settings, make_app):
