@@ -31,7 +31,7 @@ VICTIM = "idp2"
 GRACE = 0.05
 # "... %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc %ac/%fc/%bc/%sc/%rc ..." (deploy/haproxy.cfg);
 # %rc: retries, "+" when the last one went to another node (redispatch).
-RETRIES = re.compile(r"\[(\S+)\] .* \d+/\d+/\d+/\d+/(\+?)(\d+) \d+/\d+ [A-Z]+ ")
+RETRIES = re.compile(r"\[(\S+)\] .* \d+/\d+/\d+/\d+/(\+?)(\d+) \d+/\d+ \"[^\"]*\" [A-Z]+ ")
 
 
 @dataclass
@@ -89,6 +89,8 @@ def test_a_node_killed_mid_load_fails_only_what_it_had_in_flight(cluster, portal
               f"max {max(after):.2f} s")
 
     assert sum(step.node == VICTIM for step in steps if step.started < killed_at) > 0  # it had a share
+    # The dead node's refusals were resent elsewhere (and the proxy log is still read right).
+    assert any(m[2] == "+" for m in retried), "no request redispatched to another node"
     # Only requests sent while the node still held its sockets failed, at most one per loop.
     assert all(failure.started < dead_at + GRACE for failure in failures), failures
     assert len(failures) <= LOOPS
