@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,6 +34,14 @@ MODES = ("single-process", "multiprocess")
 
 
 def measure(blocks: int) -> dict[str, float]:
+    instance = Path(tempfile.mkdtemp(prefix="postid-bench-"))
+    try:
+        return _measure(instance, blocks)
+    finally:
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+def _measure(instance: Path, blocks: int) -> dict[str, float]:
     from werkzeug.test import EnvironBuilder
 
     from idp import create_app
@@ -41,7 +50,6 @@ def measure(blocks: int) -> dict[str, float]:
     from idp.settings import load_settings
     from tests.oidc.flow import citizen, exchange, obtain_code, registered_portal, sign_in
 
-    instance = Path(tempfile.mkdtemp(prefix="postid-bench-"))
     settings = load_settings("test", environ={}, instance_path=str(instance),
                              database_url=f"sqlite:///{instance / 'bench.sqlite3'}")
     app = create_app(settings)
