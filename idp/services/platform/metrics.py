@@ -140,12 +140,23 @@ def registry() -> CollectorRegistry:
     return _registry
 
 
+# The labelled children of each (route, method, status), looked up once: labels() checks
+# and locks at every call, a third of a request's recording (bench/metrics_overhead.py).
+_request_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
 def request_answered(route: str, method: str, status: str, seconds: float) -> None:
     """One HTTP request; `route` is a route pattern or "-", never a path."""
-    metrics = _metrics()
-    method = method if method in METHODS else "other"
-    metrics.requests.labels(route, method, status).inc()
-    metrics.latency.labels(route, method).observe(seconds)
+    children = _request_children.get((route, method, status))
+    if children is None:
+        metrics = _metrics()
+        known = method if method in METHODS else "other"
+        children = (metrics.requests.labels(route, known, status),
+                    metrics.latency.labels(route, known))
+        if known == method:  # an unknown method is not kept: it is any string
+            _request_children[(route, method, status)] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def sign_in(audience: Audience, result: SignInResult) -> None:
