@@ -103,7 +103,7 @@ def print_counts(title: str, recording: scenarios.Recording, *, sql: bool = True
 
 def counts(app: Flask, portal: scenarios.Portal, recorder: scenarios.Recorder,
            identifiers: list[str]) -> None:
-    scenarios.signed_in_tokens(app, portal, identifiers[1])  # warm the per-process caches (keys)
+    scenarios.signed_in_tokens(app, portal, identifiers[4])  # warm the per-process caches (keys)
     print("| operation | statements | reads | writes | commits | rollbacks |")
     print("|---|---|---|---|---|---|")
     for label, identifier in (("first sign-in at this portal, by ID number", identifiers[0]),

@@ -170,7 +170,8 @@ class Steps:
         self.csrf = _csrf(response.get_data(as_text=True))
 
     def login_post(self) -> None:
-        response = self.client.post(urlsplit(self.login_path).path + "?" + urlsplit(self.login_path).query,
+        target = urlsplit(self.login_path)  # the form posts back to its own URL
+        response = self.client.post(f"{target.path}?{target.query}",
                                     data={"csrf_token": self.csrf, "identifier": self.identifier,
                                           "password": PASSWORD})
         assert response.status_code == 302, response.status_code

@@ -93,6 +93,7 @@ def test_a_restored_database_verifies_and_signs_people_in(app: Flask, settings: 
     source = settings.database_url
     sealed = idp(settings, source, "audit", "seal")
     assert sealed.returncode == 0, sealed.stderr
+    assert sealed.stdout.startswith("sealed ") and sealed.stdout.split()[1] != "0", sealed.stdout
     assert idp(settings, source, "audit", "verify").returncode == 0
 
     dump = tmp_path / "postid.dump"
