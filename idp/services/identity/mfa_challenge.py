@@ -116,9 +116,11 @@ def complete_challenge(
     audit.record(AuditTag.ACCOUNT_MFA_SUCCESS, account_id=account.id, session_id=new.session.id,
                  method=method)
     audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=account.id, session_id=new.session.id)
+    # Before the commit, which expires the account and its password (see authentication).
+    device = devices.renew(device_token, account)
+    next_url = challenge.next_url
     db.session.commit()
     throttle.succeeded(attempt)
     metrics.sign_in("citizen", "success")
-    return Completed(account=account, new_session=new, next_url=challenge.next_url,
-                     device_token=devices.renew(device_token, account))
+    return Completed(account=account, new_session=new, next_url=next_url, device_token=device)
 
