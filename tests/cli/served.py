@@ -5,33 +5,22 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 # The process and proxy helpers are shared with the local cluster (deploy/cluster, `make cluster`).
 from deploy.cluster.processes import free_port, start, stop, wait_for_health
 from deploy.cluster.proxy import PROXY_PROBE as PROXY_PROBE
+from deploy.cluster.proxy import Proxy as Served  # a process on a port, with its log
 from deploy.cluster.proxy import running_proxy as running_proxy
 
 
 def server_env(database_url: str, instance: Path) -> dict[str, str]:
     return {**os.environ, "IDP_ENV": "test", "IDP_DATABASE_URL": database_url,
             "IDP_INSTANCE_PATH": str(instance)}
-
-
-@dataclass
-class Served:
-    port: int
-    process: subprocess.Popen[str]
-    log: Path
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
 
 
 @contextmanager
