@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
+from flask import Flask
+from sqlalchemy import select
+
 from idp.extensions import db
-from idp.models import Account, AccountStatus
+from idp.models import Account, AccountStatus, OutboxMessage
 from idp.services.identity.accounts import CitizenDetails, create_citizen
 
 PASSWORD = "correct horse battery staple"
@@ -47,3 +51,13 @@ def second_citizen(password: str = PASSWORD) -> Account:
         phone="+84 983 456 789",
         email=None,
     )
+
+
+def last_sent(app: Flask, template: str, pattern: str) -> str:
+    """What the citizen's phone or mailbox received last for `template`: `pattern`'s group 1."""
+    with app.app_context():
+        body = db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.template == template)
+                                  .order_by(OutboxMessage.id.desc())).first()
+    match = re.search(pattern, body or "")
+    assert match, (template, body)
+    return match.group(1)

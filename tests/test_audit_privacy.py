@@ -5,7 +5,6 @@ e-mail address, name, IP address or full user agent."""
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 
 from flask import Flask
@@ -13,11 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import AuditEvent, OutboxMessage
+from idp.models import AuditEvent
 from idp.services.platform import audit_seal
 from idp.services.platform.audit_verify import verify_log
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, last_sent
 from tests.oidc.flow import exchange, obtain_code, registered_portal
 
 NATIONAL_ID = "079303001234"
@@ -37,15 +36,6 @@ def browser(app: Flask) -> FlaskClient:
     return client
 
 
-def latest(app: Flask, template: str, pattern: str) -> str:
-    with app.app_context():
-        body = db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.template == template)
-                                  .order_by(OutboxMessage.id.desc())).first()
-    match = re.search(pattern, body or "")
-    assert match, (template, body)
-    return match.group(1)
-
-
 def post(client: FlaskClient, path: str, form_path: str | None = None, **data: str):  # type: ignore[no-untyped-def]
     return client.post(path, data={"csrf_token": csrf_token(client, form_path or path), **data})
 
@@ -55,9 +45,9 @@ def register(app: Flask, client: FlaskClient) -> None:
             "gender": "female", "phone": PHONE, "email": EMAIL, "password": PASSWORD,
             "password_confirm": PASSWORD, "accept_terms": "y"}
     assert post(client, "/register", **form).status_code == 303
-    code = latest(app, "register.code", r"\b(\d{6})\b")
+    code = last_sent(app, "register.code", r"\b(\d{6})\b")
     assert post(client, "/register/confirm", code=code).status_code == 303
-    link = "/register/email/" + latest(app, "register.email_link", r"/register/email/(\S+)")
+    link = "/register/email/" + last_sent(app, "register.email_link", r"/register/email/(\S+)")
     assert post(client, link).status_code == 200
     # The same person again: a duplicate registration is audited too.
     assert post(browser(app), "/register", **form).status_code == 303

@@ -27,13 +27,12 @@ from typing import Any
 import pyotp
 import requests
 from flask import Flask
-from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import OutboxMessage
 from idp.services.staff.sessions import COOKIE_NAME, COOKIE_PATH, open_staff_session
 from tests.cli.served import serving_idp
 from tests.conftest import csrf_token
+from tests.factories import last_sent
 from tests.oidc.flow import exchange, obtain_code, refresh, registered_portal
 from tests.staff_factories import enrolled_clerk, enrolled_supervisor, post_office
 
@@ -88,16 +87,6 @@ class Browser:
         return [cookie.value for cookie in self.session.cookies if cookie.value]
 
 
-def outbox(app: Flask, template: str, pattern: str) -> str:
-    """What the citizen's phone or mailbox received last for `template`."""
-    with app.app_context():
-        body = db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.template == template)
-                                  .order_by(OutboxMessage.id.desc())).first()
-    match = re.search(pattern, body or "")
-    assert match, (template, body)
-    return match.group(1)
-
-
 def totp_code(key: str, used: set[str]) -> str:
     """A code of the current or next time step that has not been used yet."""
     for offset in (0, 30, -30, 60):
@@ -129,9 +118,9 @@ def journey(app: Flask, port: int) -> list[str]:
             "gender": "female", "phone": PHONE, "email": EMAIL, "password": PASSWORD,
             "password_confirm": PASSWORD, "accept_terms": "y"}
     assert citizen.form("/register", **form).status_code == 303
-    sms_code = outbox(app, "register.code", r"\b(\d{6})\b")
+    sms_code = last_sent(app, "register.code", r"\b(\d{6})\b")
     assert citizen.form("/register/confirm", code=sms_code).status_code == 303
-    link = "/register/email/" + outbox(app, "register.email_link", r"/register/email/(\S+)")
+    link = "/register/email/" + last_sent(app, "register.email_link", r"/register/email/(\S+)")
     assert citizen.form(link).status_code == 200
     secrets += [sms_code, link.rsplit("/", 1)[1]]
 
