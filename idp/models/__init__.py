@@ -7,6 +7,13 @@ from idp.models.client import ClaimsProfile, ClientAuthMethod, OAuthClient, Subj
 from idp.models.consent import Consent
 from idp.models.credentials import PasswordCredential
 from idp.models.logout import LogoutDelivery
+from idp.models.mandate import (
+    Guardianship,
+    Mandate,
+    MandateConfirmation,
+    MandateEnder,
+    MandateUse,
+)
 from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.notification import Channel, OutboxMessage
 from idp.models.oauth import AuthorizationCode, OAuthToken
@@ -34,6 +41,11 @@ from idp.models.verification import (
 )
 
 __all__ = [
+    "Guardianship",
+    "Mandate",
+    "MandateConfirmation",
+    "MandateEnder",
+    "MandateUse",
     "ClaimsProfile",
     "LIVE_MEMBERSHIP",
     "MemberRole",

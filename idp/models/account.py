@@ -23,6 +23,10 @@ class AccountStatus(enum.Enum):
     # Registered by a clerk (assisted registration): the citizen has not yet chosen a
     # password on their own phone, so nobody can sign in to it.
     PENDING_ACTIVATION = "pending_activation"
+    # A child under 14 registered at a counter by a guardian (docs/architecture.md §14): no
+    # password and no phone; only a guardian signs in for them, until the child activates
+    # their own account at a counter from the 14th birthday.
+    MINOR = "minor"
 
 
 class Account(Base):
@@ -37,7 +41,7 @@ class Account(Base):
     name_search_key: Mapped[str] = mapped_column(String(100), index=True)  # accent-free, staff search
     birthdate: Mapped[date] = mapped_column(Date)
     gender: Mapped[Gender] = mapped_column(str_enum(Gender, "gender"))
-    phone: Mapped[str] = mapped_column(String(16), unique=True)  # E.164
+    phone: Mapped[str | None] = mapped_column(String(16), unique=True)  # E.164; None: a minor
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -61,6 +65,14 @@ class Account(Base):
     password: Mapped[PasswordCredential | None] = relationship(
         back_populates="account", uselist=False, cascade="all, delete-orphan"
     )
+
+    @property
+    def own_phone(self) -> str:
+        """The phone of an account that has one, which is every account but a minor's: what
+        sign-in, recovery and notices use, none of which a minor's account ever reaches."""
+        if self.phone is None:
+            raise LookupError(f"{self!r} has no phone of its own")
+        return self.phone
 
     @property
     def is_active(self) -> bool:

@@ -6,7 +6,8 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.models.base import Base, UTCDateTime, utcnow
@@ -69,6 +70,11 @@ class OAuthClient(Base):
     # The client_credentials grant (RFC 6749 §4.4): the space-separated scopes its back end may
     # ask for itself, never a person's (idp.services.portals.client_metadata); "" = not allowed.
     service_scope: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # Delegated sign-in (docs/architecture.md §14): only a portal registered for it receives a
+    # sign-in made by an agent under a mandate or by a guardian; `procedures` are the kinds of
+    # procedure (idp.domain.procedures.Procedure values) it serves, which mandates name.
+    accepts_delegation: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    procedures: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

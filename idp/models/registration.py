@@ -44,6 +44,7 @@ class OtpPurpose(enum.Enum):
     CHANGE_PHONE = "change_phone"
     RECOVER_PASSWORD = "recover_password"
     ACTIVATE_ACCOUNT = "activate_account"  # assisted registration: the citizen's own phone
+    CONFIRM_MANDATE = "confirm_mandate"  # typed into the counter screen by the citizen
 
 
 class OtpChallenge(Base):

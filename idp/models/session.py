@@ -32,5 +32,22 @@ class UserSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(255))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoke_reason: Mapped[str | None] = mapped_column(String(32))
+    # A delegated sign-in (docs/architecture.md §14): the session is the citizen's (or child's),
+    # made by an agent under a mandate or by a guardian, and good for one portal only. All
+    # three are None for a person's own sign-in.
+    mandate_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("mandate.id", ondelete="CASCADE"), index=True
+    )
+    acting_staff_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("staff.id"))
+    guardianship_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("guardianship.id", ondelete="CASCADE"), index=True
+    )
+    delegated_client_pk: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("oauth_client.id", ondelete="CASCADE")
+    )
 
     account: Mapped[Account] = relationship()
+
+    @property
+    def is_delegated(self) -> bool:
+        return self.mandate_id is not None or self.guardianship_id is not None

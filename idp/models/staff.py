@@ -4,6 +4,7 @@ with their own password and a TOTP that is always required (docs/architecture.md
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
@@ -32,6 +33,10 @@ class StaffMember(Base):
     # The person's own 12-digit ID number: how "nobody acts on their own account" is enforced.
     national_id: Mapped[str] = mapped_column(String(12), unique=True)
     full_name: Mapped[str] = mapped_column(String(100))  # NFC
+    # Random, stable, opaque: how a portal's `act` claim names the agent (never the username
+    # or ID number); pairwise portals get it through their sector like a citizen's `sub`.
+    actor_id: Mapped[str] = mapped_column(String(43), unique=True,
+                                          default=lambda: secrets.token_urlsafe(32))
     office_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("post_office.id", ondelete="RESTRICT"), index=True
     )

@@ -39,9 +39,11 @@ def _delete_registrations(where: ColumnElement[bool]) -> int:
     return rowcount(result)
 
 
-def delete_registrations_of(national_id: str, phone: str) -> int:
+def delete_registrations_of(national_id: str, phone: str | None) -> int:
     """At the deletion of an account, in the caller's transaction: every registration made with
-    its ID number or phone number, finished or not."""
+    its ID number or phone number (a minor's account has none), finished or not."""
+    if phone is None:
+        return _delete_registrations(PendingRegistration.national_id == national_id)
     return _delete_registrations(or_(PendingRegistration.national_id == national_id,
                                      PendingRegistration.phone == phone))
 

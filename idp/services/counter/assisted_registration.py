@@ -283,7 +283,7 @@ def _create(staff: StaffMember, clean: CitizenDetails, check: DocumentCheck, *,
         photo_match=check.photo_match,
         verified_address=check.address.to_json() if check.address else None)
     db.session.add(verification)
-    challenge, code = otp.issue_code(OtpPurpose.ACTIVATE_ACCOUNT, account.phone,
+    challenge, code = otp.issue_code(OtpPurpose.ACTIVATE_ACCOUNT, account.own_phone,
                                      account_id=account.id)
     challenge.expires_at = now + timedelta(hours=ACTIVATION_CODE_HOURS)
     _send_activation_code(account, code, activation_link)
@@ -303,7 +303,7 @@ def _send_activation_code(account: Account, code: str, link: str) -> None:
             "post office staff.",
             link=link, code=code, hours=ACTIVATION_CODE_HOURS)
     # Counter staff's own budget (sms_limits): strangers cannot hold back a walk-in's code.
-    notify.send_sms(account.phone, text, template="activate.code", account_id=account.id,
+    notify.send_sms(account.own_phone, text, template="activate.code", account_id=account.id,
                     locale=account.locale, asker="counter")
 
 

@@ -159,7 +159,7 @@ def add_citizen_with_hash(clean: CitizenDetails, password_hash: str, *, channel:
     audit.record(AuditTag.ACCOUNT_CREATE, account_id=account.id, channel=channel)
     with force_locale(account.locale):
         body = gettext("PostID: your account has been created. Never share your password or codes.")
-    notify.enqueue(Channel.SMS, account.phone, template="account.created", body=body,
+    notify.enqueue(Channel.SMS, account.own_phone, template="account.created", body=body,
                    locale=account.locale, account_id=account.id)
     return account
 

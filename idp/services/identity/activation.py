@@ -170,7 +170,7 @@ def activate(flow: str | None, password: str, *, email_link_path: Callable[[str]
         db.session.rollback()
         raise Refusal("activation.expired", FLOW_EXPIRED)
     account, _challenge = loaded
-    check_password(password, personal_values=(account.national_id, account.phone),
+    check_password(password, personal_values=(account.national_id, account.own_phone),
                    name=account.full_name, service_words=SERVICE_WORDS)
     password_hash = passwords.hash_password(password)
     now = utcnow()
@@ -209,7 +209,7 @@ def _notify_activated(account: Account) -> None:
     with force_locale(account.locale or "vi"):
         text = gettext("PostID: your account is now active. If you did not activate it yourself, "
                        "go to a post office with your ID card right away.")
-    notify.send_sms(account.phone, text, template="activate.done", account_id=account.id,
+    notify.send_sms(account.own_phone, text, template="activate.done", account_id=account.id,
                     locale=account.locale or "vi")
 
 
@@ -233,7 +233,7 @@ def send_new_code(national_id: str) -> None:
     code = otp.renew_code(challenge) if plan == "renew" and challenge is not None else None
     _retire(challenge if plan == "replace" else None)  # the UPDATE (a renewal's is flushed here)
     if plan == "replace" and account is not None:
-        _new, code = otp.issue_code(PURPOSE, account.phone, account_id=account.id)
+        _new, code = otp.issue_code(PURPOSE, account.own_phone, account_id=account.id)
         stand_in = None
         db.session.flush()
     else:
@@ -295,6 +295,6 @@ def _code_text(locale: str, code: str) -> str:
 
 
 def _send_code(account: Account, code: str) -> OutboxMessage | None:
-    return notify.send_sms(account.phone, _code_text(account.locale or "vi", code),
+    return notify.send_sms(account.own_phone, _code_text(account.locale or "vi", code),
                            template="activate.code", account_id=account.id,
                            locale=account.locale or "vi")

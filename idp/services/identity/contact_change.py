@@ -139,7 +139,7 @@ def confirm_phone(account: Account, code: str, *, session_id: int | None) -> str
     if not otp.check_code(challenge, code):
         fail(_code_failed())  # with the failure count
     new_phone = challenge.destination
-    old_phone = account.phone
+    old_phone = account.own_phone
     now = utcnow()
     account.phone = new_phone
     account.phone_verified_at = now

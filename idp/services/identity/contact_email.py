@@ -192,7 +192,7 @@ def _tell_phone_email_changed(account: Account) -> None:
     with force_locale(locale):
         text = gettext("PostID: the e-mail address of your account was changed. If this was not "
                        "you, contact PostID at a post office right away.")
-    notify.send_sms(account.phone, text, template="account.email_changed", locale=locale,
+    notify.send_sms(account.own_phone, text, template="account.email_changed", locale=locale,
                     account_id=account.id)
 
 

@@ -118,7 +118,7 @@ def pending(account_id: int) -> TotpCredential | None:
 
 
 def provisioning_uri(account: Account, secret: str) -> str:
-    return totp.provisioning_uri(secret, display_phone(account.phone))
+    return totp.provisioning_uri(secret, display_phone(account.own_phone))
 
 
 # --- codes ---------------------------------------------------------------------------------

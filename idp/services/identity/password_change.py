@@ -26,7 +26,7 @@ def change_password(account: Account, *, current: str, new: str, session_id: int
     """Set a new password. Raises WrongPassword, Throttled or DomainError (policy; nothing
     changed). One transaction; returns queued back-channel logouts."""
     authentication.require_password(account, current, key=throttle_key(account.id))
-    check_password(new, personal_values=(account.national_id, account.phone),
+    check_password(new, personal_values=(account.national_id, account.own_phone),
                    name=account.full_name, service_words=SERVICE_WORDS)
     if passwords.verify_password(account.password.hash, new) if account.password else False:
         raise DomainError("password.same", N_("The new password must differ from the current one."))
@@ -43,7 +43,7 @@ def change_password(account: Account, *, current: str, new: str, session_id: int
     with force_locale(account.locale or "vi"):
         body = gettext("PostID: the password of your account was changed. If this was not you, "
                        "contact PostID at a post office right away.")
-    notify.enqueue(Channel.SMS, account.phone, template="account.password_changed", body=body,
+    notify.enqueue(Channel.SMS, account.own_phone, template="account.password_changed", body=body,
                    locale=account.locale or "vi", account_id=account.id)
     audit.record(AuditTag.ACCOUNT_PASSWORD_CHANGE, account_id=account.id, session_id=session_id,
                  signed_out_others=sign_out_others)

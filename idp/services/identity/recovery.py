@@ -105,7 +105,7 @@ def start(identifier: str, *, link_path: Callable[[str], str],
     to_phone = account if account is not None and phone_ok else stand_in
     to_email = account if account is not None and email_ok else stand_in
     challenge, code = otp.issue_code(
-        PURPOSE, to_phone.phone if phone_ok else otp.secret_hash(key), account_id=account_id,
+        PURPOSE, to_phone.own_phone if phone_ok else otp.secret_hash(key), account_id=account_id,
         usable=phone_ok)
     _link, link_token = otp.issue_link(
         PURPOSE, (to_email.email or "") if email_ok else otp.secret_hash("link:" + key),
@@ -134,6 +134,10 @@ class _Person:
     full_name: str
     locale: str | None
 
+    @property
+    def own_phone(self) -> str:  # as Account.own_phone
+        return self.phone
+
 
 def _stand_in_person(identifier: str, key: str) -> _Person:
     """A typed phone number or ID number stands in for itself, so its SMS count grows as if
@@ -156,7 +160,7 @@ def _send_code(person: Account | _Person, code: str, account_id: int | None, *,
         text = gettext("PostID: your password recovery code is %(code)s. It is valid for "
                        "%(minutes)s minutes. Never share it with anyone, not even PostID staff.",
                        code=code, minutes=minutes)
-    return notify.send_sms(person.phone, text, template="recover.code", account_id=account_id,
+    return notify.send_sms(person.own_phone, text, template="recover.code", account_id=account_id,
                            locale=person.locale or "vi", national_id=person.national_id,
                            data={"stand_in": True} if stand_in else None, asker=asker)
 
@@ -230,7 +234,7 @@ def reset_with_link(token: str, new_password: str) -> list[int]:
 def _complete(account: Account, new_password: str, *, via: str) -> list[int]:
     """The challenge is consumed in the open transaction; a policy error rolls it back."""
     try:
-        check_password(new_password, personal_values=(account.national_id, account.phone),
+        check_password(new_password, personal_values=(account.national_id, account.own_phone),
                        name=account.full_name, service_words=SERVICE_WORDS)
     except Exception:
         db.session.rollback()

@@ -91,7 +91,7 @@ def _warn_existing(account: Account) -> None:
     with force_locale(account.locale):
         text = gettext("PostID: someone tried to register a new account with your details. "
                        "If it was you, sign in or recover your password. If not, ignore this message.")
-    notify.send_sms(account.phone, text, template="register.duplicate", account_id=account.id,
+    notify.send_sms(account.own_phone, text, template="register.duplicate", account_id=account.id,
                     locale=account.locale)
 
 

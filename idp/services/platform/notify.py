@@ -211,7 +211,7 @@ def tell_account(account: Account, *, template: str, sms: str, subject: str, bod
     """A security notice on every confirmed channel: the phone, and the e-mail once confirmed
     (an unconfirmed address may not be the person's). Texts already in the account's locale."""
     locale = account.locale or "vi"
-    send_sms(account.phone, sms, template=template, account_id=account.id, locale=locale,
+    send_sms(account.own_phone, sms, template=template, account_id=account.id, locale=locale,
              data=data)
     if account.email and account.email_verified_at is not None:
         send_email(account.email, subject, body, template=template, account_id=account.id,

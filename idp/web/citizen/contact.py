@@ -63,7 +63,7 @@ def contact_phone() -> Response | Page:
 def _phone_page(form: PhoneChangeForm, status: int, *, changed: bool = False) -> Page:
     form.current_password.data = ""
     return render_template("citizen/contact_phone.html", nav="profile", form=form, changed=changed,
-                           current=display_phone(signed_in_session().account.phone)), status
+                           current=display_phone(signed_in_session().account.own_phone)), status
 
 
 @bp.route("/contact/phone/confirm", methods=["GET", "POST"])

@@ -77,7 +77,7 @@ def verification_json(staff: StaffMember, v: IdentityVerification, *,
         return body
     body["citizen"].update(national_id=account.national_id, birthdate=iso(account.birthdate),
                            sex=account.gender.value,
-                           phone=mask_phone_for_staff(account.phone))
+                           phone=mask_phone_for_staff(account.own_phone))
     check = None
     if v.document_type is not None:
         check = {"document_type": v.document_type.value, "document_number": v.document_number,

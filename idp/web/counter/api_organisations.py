@@ -102,7 +102,7 @@ def organisation_check_json(staff: StaffMember, v: OrganisationVerification, *,
                         "national_id": representative.national_id,
                         "birthdate": iso(representative.birthdate),
                         "sex": representative.gender.value,
-                        "phone": mask_phone_for_staff(representative.phone),
+                        "phone": mask_phone_for_staff(representative.own_phone),
                         "identity_level": representative.identity_loa},
         created_at=iso(v.created_at), expires_at=iso(v.expires_at), check=check,
         **decisions_json(staff, v, people))

@@ -90,7 +90,7 @@ def assisted_done(public_id: str) -> str:
     document_type = walk_in.verification.document_type
     return render_template(
         "counter/assisted_done.html", nav="assisted", walk_in=walk_in,
-        masked_phone=mask_phone_for_staff(walk_in.account.phone), hours=ACTIVATION_CODE_HOURS,
+        masked_phone=mask_phone_for_staff(walk_in.account.own_phone), hours=ACTIVATION_CODE_HOURS,
         activation_link=activation_link(),
         document_label=DOCUMENT_LABELS.get(document_type) if document_type is not None else None,
         again=request.args.get("again") == "1")
@@ -141,7 +141,7 @@ def _registration_json(walk_in: WalkIn) -> dict[str, Any]:
         "assisted": True,
         "account_status": walk_in.account.status.value,
         "created": walk_in.created,
-        "activation": {"sms_sent_to": mask_phone_for_staff(walk_in.account.phone),
+        "activation": {"sms_sent_to": mask_phone_for_staff(walk_in.account.own_phone),
                        "code_valid_hours": ACTIVATION_CODE_HOURS,
                        "url": activation_link()},
     }

@@ -142,7 +142,7 @@ def _check_page(verification: IdentityVerification, status: int = 200, **forms: 
     return render_template(
         "counter/check.html", nav="queue" if verification.status.value == "submitted" else "home",
         v=verification, account=verification.account, actions=actions, staff_names=names,
-        masked_phone=mask_phone_for_staff(verification.account.phone),
+        masked_phone=mask_phone_for_staff(verification.account.own_phone),
         document_labels=DOCUMENT_LABELS, reason_label=reason_label, provinces=PROVINCES,
         status_labels=STATUS_LABELS, done_messages=DONE_MESSAGES, waiting_messages=WAITING_MESSAGES,
         done=done if done in DONE else None, **context,

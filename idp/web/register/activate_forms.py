@@ -68,7 +68,8 @@ class ChoosePasswordForm(PasswordConfirmMixin, FlaskForm):
         if self.owner is None or not field.data:
             return
         try:
-            check_password(field.data, personal_values=(self.owner.national_id, self.owner.phone),
+            check_password(field.data, personal_values=(self.owner.national_id,
+                                                               self.owner.own_phone),
                            name=self.owner.full_name, service_words=SERVICE_WORDS)
         except DomainError as exc:
             raise ValidationError(gettext(exc.message)) from None
