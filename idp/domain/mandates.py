@@ -149,6 +149,10 @@ class Reason(enum.StrEnum):
     PORTAL_NOT_DELEGATING = "portal_not_delegating"
     AGENT_OTHER_OFFICE = "agent_other_office"
     AGENT_IS_SUBJECT = "agent_is_subject"
+    # Read by idp.services.standing.delegation from stored state this module does not see:
+    AGENT_IS_COLLEAGUE = "agent_is_colleague"  # the citizen is staff of the agent's office
+    SUBJECT_NOT_VERIFIED = "subject_not_verified"  # the citizen's level fell below the mandate's
+    AGENT_INACTIVE = "agent_inactive"  # the agent's staff account was disabled
 
 
 _REASON_OF_STATUS = {Status.EXPIRED: Reason.EXPIRED, Status.REVOKED: Reason.REVOKED,

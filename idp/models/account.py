@@ -78,5 +78,11 @@ class Account(Base):
     def is_active(self) -> bool:
         return self.status is AccountStatus.ACTIVE
 
+    @property
+    def may_be_signed_in_for(self) -> bool:
+        """Whether a session or token of this account may live: an active account, or a
+        minor's, whose only sessions are a guardian's (docs/architecture.md §14)."""
+        return self.status in (AccountStatus.ACTIVE, AccountStatus.MINOR)
+
     def __repr__(self) -> str:  # ids only: a repr may end up in a log
         return f"<Account id={self.id} sub={self.sub}>"

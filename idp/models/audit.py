@@ -93,6 +93,23 @@ class AuditTag(enum.Enum):
     AUDIT_KEY_ROTATE = "audit.key.rotate"  # `idp audit key rotate`: the checkpoint signing key
     # A token a client's back end got for itself (client_credentials): its client and scope only.
     CLIENT_TOKEN_ISSUED = "client.token.issued"
+    # Acting for another person (docs/architecture.md §14); staff and office on every one.
+    MANDATE_CREATE = "mandate.create"  # at the counter, pending the citizen's confirmation
+    MANDATE_CODE_SENT = "mandate.code.sent"  # the confirmation code, to the citizen's phone
+    MANDATE_CONFIRM = "mandate.confirm"  # by the citizen: own device or the code at the counter
+    MANDATE_CONFIRM_FAILURE = "mandate.confirm.failure"
+    MANDATE_REVOKE = "mandate.revoke"  # by the citizen, the supervisor, or the system
+    MANDATE_REFUSED = "mandate.refused"  # a counter action on a mandate refused, with the reason
+    MANDATE_SIGN_IN = "mandate.sign_in"  # an agent opened a delegated session for a portal
+    MANDATE_SIGN_IN_REFUSED = "mandate.sign_in.refused"  # with the idp.domain.mandates.Reason
+    MANDATE_USE = "mandate.use"  # a code issued to a portal under the mandate
+    GUARDIAN_CHILD_REGISTER = "guardian.child.register"  # a child's account made at a counter
+    GUARDIAN_LINK = "guardian.link"  # a (second) guardian linked to a child
+    GUARDIAN_SIGN_IN = "guardian.sign_in"  # a guardian opened a session for the child
+    GUARDIAN_SIGN_IN_REFUSED = "guardian.sign_in.refused"
+    GUARDIAN_USE = "guardian.use"  # a code issued to a portal for the child
+    GUARDIAN_LINK_END = "guardian.link.end"
+    DELEGATED_ACCOUNT_CHANGE_REFUSED = "delegated.account_change.refused"
 
 
 class AuditEvent(Base):

@@ -133,7 +133,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                          client=client.client_id)
             db.session.commit()
             raise InvalidGrantError("The authorization code has already been used.")
-        if utcnow() >= row.expires_at or not row.account.is_active:
+        if utcnow() >= row.expires_at or not row.account.may_be_signed_in_for:
             return None
         if not token_service.acts_legitimately(row.organisation_member_id, row.account_id):
             return None  # the member was suspended or removed, or the organisation withdrawn

@@ -64,7 +64,7 @@ def load_session(token: str | None, *, now: datetime | None = None) -> UserSessi
     now = now or utcnow()
     if session is None or not is_live(session, now):
         return None
-    if not session.account.is_active:
+    if not session.account.may_be_signed_in_for:
         return None
     if now - session.last_seen_at >= TOUCH_INTERVAL:
         session.last_seen_at = now

@@ -57,7 +57,7 @@ def is_access_active(row: OAuthToken, now: datetime | None = None) -> bool:
     if not row.client.is_active:
         return False
     account = row.account
-    return account is None or (account.is_active
+    return account is None or (account.may_be_signed_in_for
                                and acts_legitimately(row.organisation_member_id, account.id))
 
 
@@ -71,7 +71,7 @@ def is_refresh_active(row: OAuthToken, now: datetime | None = None) -> bool:
         and row.refresh_expires_at is not None
         and now < row.refresh_expires_at
         and account is not None
-        and account.is_active
+        and account.may_be_signed_in_for
         and row.client.is_active
         and acts_legitimately(row.organisation_member_id, account.id)
     )
