@@ -97,6 +97,10 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             raise RuntimeError("No approval for this authorization request.")
         session = approval.session
         data = request.payload.data
+        scope = request.scope
+        if session.is_delegated:
+            # No refresh token under delegation: the sign-in ends with the agent's visit.
+            scope = " ".join(name for name in scope.split() if name != "offline_access")
         db.session.add(
             AuthorizationCode(
                 code_hash=token_hash(code),
@@ -104,7 +108,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                 account_id=request.user.id,
                 session_id=session.id,
                 redirect_uri=request.payload.redirect_uri,
-                scope=request.scope,
+                scope=scope,
                 nonce=data.get("nonce") or None,
                 code_challenge=data["code_challenge"],
                 code_challenge_method=data["code_challenge_method"],
