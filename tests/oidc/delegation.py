@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from idp.domain.mandates import vietnam_date
 from idp.extensions import db
 from idp.models import (
     Account,
@@ -26,7 +27,6 @@ from idp.models import (
     StaffMember,
     SubjectType,
 )
-from idp.domain.mandates import vietnam_date
 from idp.models.base import utcnow
 from idp.models.verification import DocumentType
 from idp.services.identity import acting
@@ -93,11 +93,11 @@ def confirmed_mandate(account: Account, office: PostOffice, staff: StaffMember, 
 
 
 def mandate_setting(app: Flask, *, portal: Portal | None = None, loa: int = 2,
-                    **mandate: Any) -> Setting:
+                    agent_national_id: str = "001085000001", **mandate: Any) -> Setting:
     portal = portal or delegating_portal(app)
     with app.app_context():
         office = post_office()
-        staff = enrolled_clerk(office)
+        staff = enrolled_clerk(office, national_id=agent_national_id)
         citizen = verified_citizen()
         row = confirmed_mandate(citizen, office, staff, loa=loa, **mandate)
         return Setting(office.id, staff.id, citizen.id, row.id, portal)
