@@ -50,13 +50,8 @@ class Setting:
 
 def delegating_portal(app: Flask, *, accepts: bool = True, procedures: tuple[str, ...] = ("social_insurance",),
                       **kwargs: Any) -> Portal:
-    portal = registered_portal(app, **kwargs)
-    with app.app_context():
-        row = client_row(portal)
-        row.accepts_delegation = accepts
-        row.procedures = list(procedures)
-        db.session.commit()
-    return portal
+    """A portal registered as `idp clients create --accepts-delegation --procedure ...` does."""
+    return registered_portal(app, accepts_delegation=accepts, procedures=procedures, **kwargs)
 
 
 def client_row(portal: Portal) -> OAuthClient:
