@@ -18,7 +18,7 @@ from tests.oidc.delegation import (
     open_guardian_session,
     open_mandate_session,
 )
-from tests.oidc.flow import auth_request, redirect_params
+from tests.oidc.flow import auth_request, exchange, obtain_code, redirect_params
 from tests.staff_factories import enrolled_clerk, post_office
 
 
@@ -119,3 +119,12 @@ def test_a_guardian_may_no_longer_sign_in_for_a_child_who_turned_14_today(app, c
     child_id, _ = open_guardian_session(app, client, portal, child_age_years=14)
     event = refused(app, client, portal, "guardian.sign_in.refused")
     assert event.data["reason"] == "child_turned_14" and event.account_id == child_id
+
+
+def test_a_code_issued_before_the_mandate_was_revoked_buys_no_token(app, client):
+    setting = mandate_setting(app)
+    open_mandate_session(app, client, setting)
+    code, request = obtain_code(client, setting.portal)
+    _change_mandate(app, setting, revoked_at=utcnow())
+    answer = exchange(client, setting.portal, code, request.verifier)
+    assert answer.status_code == 400 and answer.json["error"] == "invalid_grant"
