@@ -11,11 +11,12 @@ every sign-in and never stored as the person's own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NoReturn
 
 from authlib.oauth2.rfc6749 import AccessDeniedError
 
 from idp.extensions import db
-from idp.models import AuditTag, Guardianship, Mandate, UserSession
+from idp.models import AuditTag, Guardianship, Mandate, StaffMember, UserSession
 from idp.oidc import claims as claim_rules
 from idp.oidc.interaction import AuthorizationContext
 from idp.services.platform import failures
@@ -41,14 +42,18 @@ def check_delegation(ctx: AuthorizationContext) -> None:
         refuse(session, ctx.client.client_id, reason)
 
 
-def refuse(session: UserSession, client_id: str, reason: str) -> None:
-    """Store the refusal's audit event (its own commit), then raise access_denied."""
+def refuse(session: UserSession, client_id: str, reason: str) -> NoReturn:
+    """Store the refusal's audit event (its own commit), then raise access_denied. The office
+    is the agent's (the one that tried), the mandate names the citizen's choice of office."""
     error = AccessDeniedError(description=REFUSED)
     if session.mandate_id is not None:
         mandate = db.session.get(Mandate, session.mandate_id)
+        staff = db.session.get(StaffMember, session.acting_staff_id) \
+            if session.acting_staff_id is not None else None
+        office_id = staff.office_id if staff else mandate.office_id if mandate else None
         failures.fail(error, AuditTag.MANDATE_SIGN_IN_REFUSED, account_id=session.account_id,
                       session_id=session.id, staff_id=session.acting_staff_id,
-                      office_id=mandate.office_id if mandate else None, client=client_id,
+                      office_id=office_id, client=client_id,
                       mandate=mandate.public_id if mandate else None, reason=reason)
     link = db.session.get(Guardianship, session.guardianship_id)
     failures.fail(error, AuditTag.GUARDIAN_SIGN_IN_REFUSED, account_id=session.account_id,

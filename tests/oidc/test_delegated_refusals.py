@@ -84,10 +84,11 @@ def test_an_agent_of_another_office_is_refused(app, client):
     with app.app_context():
         elsewhere = enrolled_clerk(post_office(code="HCM-BENTHANH", name="Bưu điện Bến Thành"),
                                    national_id="079085000009", username="clerk-hcm")
-        stranger_id = elsewhere.id
+        stranger_id, their_office_id = elsewhere.id, elsewhere.office_id
     open_mandate_session(app, client, setting, staff_id=stranger_id)
     event = refused(app, client, setting.portal, "mandate.sign_in.refused")
-    assert event.data["reason"] == "agent_other_office" and event.staff_id == stranger_id
+    assert event.data["reason"] == "agent_other_office"
+    assert (event.staff_id, event.office_id) == (stranger_id, their_office_id)
 
 
 def test_an_agent_acting_on_their_own_account_is_refused(app, client):
