@@ -13,6 +13,8 @@ and one transaction checks it again and opens the citizen's delegated session
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from idp.domain.errors import N_
@@ -28,6 +30,7 @@ from idp.services.standing import delegation
 # The agent passed their password and TOTP (the console guard lets no other session act).
 STAFF_AMR = "pwd otp mfa"
 MAX_PUBLIC_ID = 22
+PUBLIC_ID_RE = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_PUBLIC_ID}}}")  # secrets.new_public_id
 # Refusals that are not a Reason of the rules: the mandate or the portal does not exist here.
 NOT_FOUND = "not_found"
 UNKNOWN_PORTAL = "unknown_portal"
@@ -74,8 +77,8 @@ def _refuse(code: str, staff: StaffMember, *, channel: str, mandate: Mandate | N
 
 
 def _mandate(public_id: str) -> Mandate | None:
-    if not isinstance(public_id, str) or not public_id or len(public_id) > MAX_PUBLIC_ID:
-        return None
+    if not isinstance(public_id, str) or not PUBLIC_ID_RE.fullmatch(public_id):
+        return None  # never sent to the database (a NUL is an error in PostgreSQL)
     return db.session.scalar(select(Mandate).where(Mandate.public_id == public_id)
                              .with_for_update())
 
