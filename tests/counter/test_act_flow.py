@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from flask import Flask
@@ -19,8 +19,9 @@ from idp.models import AuditEvent, AuditTag, Mandate, OAuthClient, PostOffice, S
 from idp.services.staff import signin
 from tests.conftest import csrf_token
 from tests.counter.act_cast import Scene, make_scene, mandate
+from tests.counter.helpers import console_client
 from tests.counter.staff_signin import CLERK, code_at
-from tests.oidc.flow import auth_request, exchange, redirect_params
+from tests.oidc.flow import auth_request, consent_action, exchange, redirect_params, sign_in
 from tests.staff_factories import STAFF_PASSWORD, STAFF_SETUP_CODE, new_clerk
 
 LINK = re.compile(r'<a href="(/counter/act\?next=[^"]+)">')
@@ -103,9 +104,7 @@ def test_agent_signs_in_for_the_citizen_through_the_portals_own_button(
     # The authorization request continues with the citizen's delegated session.
     response = browser.get(response.headers["Location"])
     if response.status_code == 200:  # a consent page (under a mandate it is asked every time)
-        page = response.get_data(as_text=True)
-        action = html.unescape(re.search(r'<form method="post" action="([^"]+)" class="button-row">',
-                                          page).group(1))  # type: ignore[union-attr]
+        action = consent_action(response.get_data(as_text=True))
         response = browser.post(action, data={"csrf_token": csrf_token(browser, request.url),
                                               "decision": "allow"})
     params = redirect_params(response)
@@ -147,3 +146,18 @@ def test_a_first_sign_in_with_the_set_up_code_comes_back_too(app: Flask, scene: 
     response = browser.post(enrol_url, data={"csrf_token": csrf_token(browser, enrol_url),
                                              "code": code_at(secret=secret)})
     assert response.status_code == 302 and response.headers["Location"] == act_url
+
+
+def test_a_citizen_session_already_in_the_browser_is_ended_not_kept(app: Flask, scene: Scene) -> None:
+    """The counter's browser may still hold someone's session (the last citizen's, or the
+    agent's own): the sign-in for this citizen replaces it, as every sign-in does."""
+    public_id = mandate(app, scene.citizen, scene.clerk)
+    browser = console_client(app, scene.clerk)
+    sign_in(browser, identifier="079303001234")  # the second citizen, on their own
+    act_url = "/counter/act?" + urlencode({"next": auth_request(scene.portal).url})
+    assert pick(browser, act_url, public_id).status_code == 303
+    with app.app_context():
+        rows = db.session.scalars(select(UserSession).order_by(UserSession.id)).all()
+        old, new = rows
+        assert old.account_id == scene.second and old.revoked_at is not None
+        assert new.account_id == scene.citizen and new.revoked_at is None and new.mandate_id

@@ -10,7 +10,8 @@ live api session. Cookies are never read there, so the API cannot be driven cros
 needs no CSRF token. Errors are JSON `{"error", "message"}`.
 
 For the route modules: `current_staff()`, `current_staff_session()`, `api_error(...)`,
-`require_supervisor` and `home_url()`; every console template gets `staff`.
+`require_supervisor`, `home_url()` and `console_next()` (a console page to come back to after
+the sign-in steps); every console template gets `staff` and `console_return`.
 """
 
 from __future__ import annotations
