@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import AuditEvent, AuditTag, Mandate, OAuthClient, PostOffice, StaffMember, UserSession
+from idp.services.platform.secrets import token_hash
 from idp.services.staff import signin
 from tests.conftest import csrf_token
 from tests.counter.act_cast import Scene, make_scene, mandate
@@ -95,6 +96,7 @@ def test_agent_signs_in_for_the_citizen_through_the_portals_own_button(
         assert (session.account_id, session.mandate_id, session.acting_staff_id) == (
             scene.citizen, row.id, scene.clerk)
         assert session.delegated_client_pk == client.id and session.amr == "pwd otp mfa"
+        assert session.token_hash == token_hash(cookie.value)  # the browser holds this session
         event = db.session.scalars(select(AuditEvent).where(
             AuditEvent.tag == AuditTag.MANDATE_SIGN_IN.value)).one()
         assert (event.account_id, event.staff_id, event.office_id, event.session_id) == (
