@@ -83,8 +83,9 @@ def test_approve_on_own_device(app: Flask, client: FlaskClient) -> None:
     assert event.account_id == s.account_id and event.session_id is not None
     assert event.office_id is not None
     assert event.data == {"mandate": s.mandate_public_id, "how": "own_device"}
-    assert "Mandate approved" in client.get("/account/mandates?done=approved",
-                                            headers={"Cookie": "postid_lang=en"}).get_data(as_text=True)
+    client.set_cookie("postid_lang", "en")
+    done = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "Mandate approved" in done and "Valid now" in done
 
 
 def test_approve_refused_from_a_delegated_session(app: Flask, client: FlaskClient) -> None:
