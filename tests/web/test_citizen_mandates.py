@@ -67,6 +67,8 @@ def test_pending_mandate_is_shown_first_with_what_it_covers(app: Flask, client: 
     assert "Social insurance" in html and "Land and housing" in html and PORTAL_NAME in html
     assert "This visit only" in html
     assert f"/account/mandates/{s.mandate_public_id}/approve" in html
+    # The profile page, where a signed-in citizen lands, points to it.
+    assert "A post office asks to act for you." in client.get("/account").get_data(as_text=True)
 
 
 def test_approve_on_own_device(app: Flask, client: FlaskClient) -> None:
@@ -122,6 +124,7 @@ def test_approve_on_another_day_is_refused(app: Flask, client: FlaskClient) -> N
     client.set_cookie("postid_lang", "en")
     page = client.get("/account/mandates").get_data(as_text=True)
     assert "can no longer be approved" in page and "/approve" not in page
+    assert "asks to act for you." not in client.get("/account").get_data(as_text=True)
     response = _post(client, f"/account/mandates/{s.mandate_public_id}/approve")
     assert response.status_code == 409
     assert "only be approved on the day it was made" in response.get_data(as_text=True)

@@ -141,6 +141,11 @@ def mandates_of(account: Account, *, now: datetime | None = None) -> list[Mandat
     return [_view(m, uses=uses.get(m.id, []), names=names, now=now) for m in rows]
 
 
+def awaiting_approval(account: Account, *, now: datetime | None = None) -> int:
+    """How many mandates of the account the citizen can approve now (made today, pending)."""
+    return sum(1 for m in mandates_of(account, now=now) if m.approvable)
+
+
 def mandate_of(account: Account, public_id: str) -> MandateView | None:
     """One mandate of the account (None: not this account's, or no such mandate)."""
     mandate = _own(account.id, public_id)
