@@ -163,6 +163,8 @@ def test_revoke_ends_the_sessions_and_tokens_under_the_mandate(app: Flask, clien
     assert client.get("/userinfo", headers=bearer).status_code == 200
     citizen = app.test_client()
     sign_in(citizen)
+    citizen.set_cookie("postid_lang", "en")
+    assert "A post office, under your mandate" in citizen.get("/account/sessions").get_data(as_text=True)
     response = _post(citizen, f"/account/mandates/{s.mandate_public_id}/revoke")
     assert response.status_code == 303 and response.headers["Location"].endswith("done=revoked")
     with app.app_context():
