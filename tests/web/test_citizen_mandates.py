@@ -108,6 +108,7 @@ def test_approve_refused_from_a_delegated_session(app: Flask, client: FlaskClien
     [event] = _events(app, AuditTag.DELEGATED_ACCOUNT_CHANGE_REFUSED)
     assert event.session_id == session_id
     assert event.data == {"route": "/account/mandates/<public_id>/approve"}
+    assert event.staff_id == s.staff_id and event.office_id is not None
     # The service refuses it as well, whatever page calls it.
     with app.app_context():
         delegated = db.session.get(UserSession, session_id)

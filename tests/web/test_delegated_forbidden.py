@@ -39,6 +39,7 @@ class Agent:
     scene: Scene
     session_id: int
     browser: FlaskClient
+    office_id: int
 
 
 def _totp(app: Flask, account_id: int, *, confirmed: bool) -> None:
@@ -57,7 +58,11 @@ def agent(app: Flask, client: FlaskClient) -> Agent:
     session_id, token = delegated_session(app, s)
     use_cookie(app, client, token)
     client.set_cookie("postid_lang", "en")
-    return Agent(s, session_id, client)
+    with app.app_context():
+        mandate = db.session.get(Mandate, s.mandate_id)
+        assert mandate is not None
+        office_id = mandate.office_id
+    return Agent(s, session_id, client, office_id)
 
 
 def _snapshot(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
@@ -97,6 +102,7 @@ def _refused(app: Flask, agent: Agent, method: str, path: str, route: str,
     assert len(new) == 1
     assert new[0].account_id == agent.scene.account_id and new[0].session_id == agent.session_id
     assert new[0].data == {"route": route}
+    assert new[0].staff_id == agent.scene.staff_id and new[0].office_id == agent.office_id
     return page
 
 

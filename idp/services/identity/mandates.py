@@ -13,7 +13,7 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sqlalchemy import select, update
 
@@ -25,6 +25,7 @@ from idp.extensions import db, rowcount
 from idp.models import (
     Account,
     AuditTag,
+    Guardianship,
     Mandate,
     MandateConfirmation,
     MandateEnder,
@@ -162,19 +163,29 @@ def _refuse(session: UserSession, mandate: Mandate, reason: str, message: str) -
                   how=MandateConfirmation.OWN_DEVICE.value, reason=reason)
 
 
+def _who_acts(session: UserSession) -> dict[str, Any]:
+    """The audit fields of a delegated session: the agent and their office under a mandate
+    (a guardian's session names its link)."""
+    if session.mandate_id is not None:
+        office_id = db.session.scalar(select(Mandate.office_id).where(Mandate.id == session.mandate_id))
+        return {"staff_id": session.acting_staff_id, "office_id": office_id}
+    return {"guardianship": db.session.scalar(
+        select(Guardianship.public_id).where(Guardianship.id == session.guardianship_id))}
+
+
 def _refuse_delegated(session: UserSession, action: str) -> None:
     """An agent under a mandate never approves or ends mandates (the pages refuse first)."""
     if session.is_delegated:
         failures.fail(Refusal("mandate.delegated", MSG_DELEGATED, status=403),
                       AuditTag.DELEGATED_ACCOUNT_CHANGE_REFUSED, account_id=session.account_id,
-                      session_id=session.id, action=action)
+                      session_id=session.id, action=action, **_who_acts(session))
 
 
 def record_delegated_refusal(session: UserSession, *, route: str) -> None:
     """The wall around a delegated session: an account page it asked for was refused. One
     transaction, holding only the audit event (the route pattern, never the path or input)."""
     failures.keep(AuditTag.DELEGATED_ACCOUNT_CHANGE_REFUSED, account_id=session.account_id,
-                  session_id=session.id, route=route)
+                  session_id=session.id, route=route, **_who_acts(session))
 
 
 def approve(session: UserSession, public_id: str) -> MandateView | None:
