@@ -10,6 +10,7 @@ right code), so only the wall stands between it and a change."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import pyotp
@@ -19,13 +20,22 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import Account, AuditEvent, AuditTag, Mandate, UserSession
+from idp.models import (
+    Account,
+    AccountStatus,
+    AuditEvent,
+    AuditTag,
+    Guardianship,
+    Mandate,
+    OAuthClient,
+    UserSession,
+)
 from idp.models.base import utcnow
 from idp.models.mfa import TotpCredential
-from idp.services.identity import enrolment
-from idp.services.platform import crypto
+from idp.services.identity import acting, enrolment
+from idp.services.platform import crypto, secrets
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, active_citizen
 from tests.oidc.flow import sign_in
 from tests.web.citizen_mandate_setup import Scene, delegated_session, mandate_row, scene, use_cookie
 
@@ -255,3 +265,34 @@ def test_the_citizens_own_session_is_not_walled(app: Flask, client: FlaskClient)
     for path in ("/account", "/account/security", "/account/mandates", "/account/verification"):
         assert client.get(path).status_code == 200, path
     assert _refusals(app) == []
+
+
+def test_a_guardians_session_is_walled_too(app: Flask, client: FlaskClient) -> None:
+    """A guardian signed in for a child (idp.services.identity.acting) meets the same wall."""
+    s = scene(app)
+    with app.app_context():
+        guardian = db.session.get(Account, s.account_id)
+        office = db.session.get(Mandate, s.mandate_id).office  # type: ignore[union-attr]
+        child = active_citizen(national_id="001216000123", full_name="Nguyễn Minh Khôi",
+                               birthdate=date(2016, 3, 4), phone="0977000111", email=None)
+        child.status, child.phone = AccountStatus.MINOR, None
+        link = Guardianship(public_id=secrets.new_public_id(), child_account_id=child.id,
+                            guardian_account_id=s.account_id, office_id=office.id,
+                            created_by_id=s.staff_id, birth_certificate_number="123/2016",
+                            birth_certificate_issued_on=date(2016, 3, 10),
+                            birth_certificate_matches=True)
+        db.session.add(link)
+        db.session.commit()
+        portal = db.session.get(OAuthClient, s.client_pk)
+        assert guardian is not None and portal is not None
+        new = acting.open_guardian_session_in_transaction(
+            link, client=portal, amr="pwd", guardian_loa=2, until=utcnow() + timedelta(days=365))
+        db.session.commit()
+        token, link_id = new.token, link.public_id
+    use_cookie(app, client, token)
+    client.set_cookie("postid_lang", "en")
+    response = client.post("/account/password", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 403
+    assert "Nguyễn Minh Khôi as their guardian" in response.get_data(as_text=True)
+    [event] = _refusals(app)
+    assert event.data == {"route": "/account/password", "guardianship": link_id}
