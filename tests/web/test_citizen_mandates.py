@@ -88,6 +88,7 @@ def test_approve_on_own_device(app: Flask, client: FlaskClient) -> None:
     client.set_cookie("postid_lang", "en")
     done = client.get(again.headers["Location"]).get_data(as_text=True)
     assert "Mandate approved" in done and "Valid now" in done
+    assert f"Approved a mandate to {OFFICE_NAME}" in client.get("/account/activity").get_data(as_text=True)
 
 
 def test_approve_refused_from_a_delegated_session(app: Flask, client: FlaskClient) -> None:
@@ -109,6 +110,12 @@ def test_approve_refused_from_a_delegated_session(app: Flask, client: FlaskClien
     assert event.session_id == session_id
     assert event.data == {"route": "/account/mandates/<public_id>/approve"}
     assert event.staff_id == s.staff_id and event.office_id is not None
+    # The citizen reads it in their activity history.
+    citizen = app.test_client()
+    sign_in(citizen)
+    citizen.set_cookie("postid_lang", "en")
+    assert ("tried to open your account pages and was refused"
+            in citizen.get("/account/activity").get_data(as_text=True))
     # The service refuses it as well, whatever page calls it.
     with app.app_context():
         delegated = db.session.get(UserSession, session_id)
@@ -174,8 +181,10 @@ def test_revoke_ends_the_sessions_and_tokens_under_the_mandate(app: Flask, clien
     assert client.get("/userinfo", headers=bearer).status_code == 401
     [event] = _events(app, AuditTag.MANDATE_REVOKE)
     assert event.data["status_before"] == "active" and event.data["by"] == "citizen"
-    # The citizen's own session goes on.
+    # The citizen's own session goes on, and the history says what happened.
     assert citizen.get("/account/mandates").status_code == 200
+    assert (f"The mandate to {OFFICE_NAME} was ended"
+            in citizen.get("/account/activity").get_data(as_text=True))
 
 
 def test_uses_are_listed_newest_first(app: Flask, client: FlaskClient) -> None:
