@@ -29,7 +29,7 @@ from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.registration import OtpChallenge
 from idp.services import retention
 from idp.services.business import personal_data
-from idp.services.identity import authentication, enrolment, logout
+from idp.services.identity import authentication, enrolment, logout, mandate_data
 from idp.services.platform import audit, notify
 from idp.services.platform.clock import iso
 from idp.services.portals import tokens
@@ -85,6 +85,7 @@ def export(account: Account, *, session_id: int | None) -> dict[str, Any]:
             "address_verified_at": iso(account.address_verified_at),
         },
         "verifications": enrolment.export_rows(account.id),
+        "mandates": mandate_data.export_rows(account.id),
         "organisations": personal_data.export_rows(account),
         "connected_portals": [
             {"portal": p.client.name, "client_id": p.client.client_id, "scopes": p.scopes,
@@ -190,6 +191,8 @@ def delete_account(account: Account, password: str, *, session_id: int | None) -
     for model in (PasswordCredential, TotpCredential, RecoveryCode, MfaChallenge, OtpChallenge):
         db.session.execute(delete(model).where(model.account_id == account_id))
     enrolment.erase_for_deletion(account_id, session_id=session_id)
+    queued += mandate_data.erase_for_deletion_in_transaction(
+        account_id, placeholder_number=placeholder_national_id(account_id))
     personal_data.erase_for_deletion(
         account_id, placeholder_national_id=placeholder_national_id(account_id),
         session_id=session_id)

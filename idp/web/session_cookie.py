@@ -4,20 +4,26 @@ Views ask for a cookie change through `set_session_cookie` / `clear_session_cook
 is written once, after the view, so no code path can forget its flags.
 
 The blueprints of a signed-in citizen's pages (citizen, business, mfa) are gated once, by
-`require_sign_in` as their `before_request`.
+`require_sign_in` as their `before_request`. The same gate is the wall around a delegated
+session (an agent signed in for a citizen under a mandate, a guardian for a child): it is good
+for one portal only, so every account page answers 403 to it (`refuse_delegated`), even the
+ones signed-out people see; `own_session_only` puts a page outside those blueprints behind the
+same wall. Sign-out stays open.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import TypeVar
 
-from flask import Flask, current_app, g, redirect, request, url_for
+from flask import Flask, current_app, g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from idp.models import Account, UserSession
-from idp.services.identity import devices, sessions
+from idp.services.identity import devices, mandates, sessions
 from idp.settings import current_settings
+from idp.web.route_log import route_pattern
 
 _NOT_LOADED = object()
 # Set on a view of a gated blueprint that signed-out people see too (`signed_out_allowed`).
@@ -46,12 +52,35 @@ def current_account() -> Account | None:
 def require_sign_in() -> Response | None:
     """`before_request` of the blueprints of a signed-in citizen's pages: without a live
     session, to the sign-in page, which comes back here once signed in."""
+    refused = refuse_delegated()
+    if refused is not None:
+        return refused
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, _OPEN_MARK, False):
         return None
     if current_session() is None:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     return None
+
+
+def refuse_delegated() -> Response | None:
+    """A delegated session asking for an account page: the 403 page, audited once (the route
+    pattern only). None for anyone else. Under a mandate the agent may never see or change the
+    citizen's password, phone, e-mail, second factors, codes or mandates (docs/architecture.md §14)."""
+    session = current_session()
+    if session is None or not session.is_delegated:
+        return None
+    mandates.record_delegated_refusal(session, route=route_pattern())
+    return make_response(render_template("errors/delegated.html", name=session.account.full_name,
+                                         guardian=session.guardianship_id is not None), 403)
+
+
+def own_session_only(view: View) -> View:
+    """`refuse_delegated` for one view of a blueprint without the sign-in gate."""
+    @wraps(view)
+    def guarded(*args: object, **kwargs: object) -> object:
+        return refuse_delegated() or view(*args, **kwargs)
+    return guarded  # type: ignore[return-value]
 
 
 def signed_out_allowed(view: View) -> View:

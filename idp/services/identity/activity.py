@@ -85,6 +85,16 @@ DECISIONS: dict[AuditTag, Decision] = {
     # strangers typed, and the limits stay silent (sms_limits).
     T.NOTIFY_SMS_SUPPRESSED: H,
     T.NOTIFY_SMS_TOTAL_REACHED: N,  # the nationwide alarm, never about one account
+    # Acting for another person: what was decided and every use are lines; the steps between
+    # (the code sent, a delegated session opened before its use) and refused attempts are the
+    # auditors' (the counter's wrong codes die after five guesses, like any SMS code).
+    T.MANDATE_CREATE: S, T.MANDATE_CONFIRM: S, T.MANDATE_REVOKE: S, T.MANDATE_USE: S,
+    T.MANDATE_CODE_SENT: H, T.MANDATE_CONFIRM_FAILURE: H, T.MANDATE_REFUSED: H,
+    T.MANDATE_SIGN_IN: H, T.MANDATE_SIGN_IN_REFUSED: H,
+    T.GUARDIAN_CHILD_REGISTER: S, T.GUARDIAN_LINK: S, T.GUARDIAN_USE: S, T.GUARDIAN_LINK_END: S,
+    T.GUARDIAN_SIGN_IN: H, T.GUARDIAN_SIGN_IN_REFUSED: H,
+    # Somebody signed in for the person tried their account pages: theirs to know.
+    T.DELEGATED_ACCOUNT_CHANGE_REFUSED: S,
 }
 # A wrong code while turning two-step verification on is a typing mistake, not an attempt.
 MISTYPED = {T.ACCOUNT_MFA_FAILURE: ("step", "enrol")}

@@ -122,6 +122,8 @@ def language() -> Response:
     if form.validate_on_submit() and form.lang.data in i18n.LOCALES:
         i18n.remember_switch(response, form.lang.data)  # wins over a portal's ui_locales
         session = current_session()
-        if session is not None:  # the person's own choice: their SMS and e-mail follow it
+        # The person's own choice: their SMS and e-mail follow it. Not an agent's or a
+        # guardian's (a delegated session changes nothing of the account).
+        if session is not None and not session.is_delegated:
             accounts.choose_notice_language(session.account, form.lang.data)
     return response

@@ -1,4 +1,4 @@
-"""The citizen's own pages (/account): profile, portals, sessions, activity, password, data,
+"""The citizen's own pages (/account): profile, portals, mandates, sessions, activity, password, data,
 deletion, contact changes and verification at a post office. Every page needs a live sign-in,
 except the goodbye page after the account was deleted."""
 
@@ -12,4 +12,4 @@ bp = Blueprint("citizen", __name__, url_prefix="/account")
 bp.before_request(require_sign_in)
 
 # Route modules register themselves on the blueprint above.
-from idp.web.citizen import contact, verification, views  # noqa: E402,F401
+from idp.web.citizen import contact, mandates, verification, views  # noqa: E402,F401

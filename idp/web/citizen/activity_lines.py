@@ -68,6 +68,16 @@ LINES: dict[T, LazyString] = {
     T.ORGANISATION_MEMBER_REINSTATE: _l("Reinstated a member of %(organisation)s"),
     T.ORGANISATION_MEMBER_REMOVE: _l("Removed a member from %(organisation)s"),
     T.ORGANISATION_MEMBER_UPDATE: _l("Changed the role or dates of a member of %(organisation)s"),
+    T.MANDATE_CREATE: _l("A mandate to %(office)s was made at the counter"),
+    T.MANDATE_CONFIRM: _l("Approved a mandate to %(office)s"),
+    T.MANDATE_REVOKE: _l("The mandate to %(office)s was ended"),
+    T.MANDATE_USE: _l("%(office)s signed in to %(portal)s for you"),
+    T.GUARDIAN_CHILD_REGISTER: _l("A child's account was registered at %(office)s"),
+    T.GUARDIAN_LINK: _l("A guardian was linked at %(office)s"),
+    T.GUARDIAN_USE: _l("A guardian signed in to %(portal)s for this account"),
+    T.GUARDIAN_LINK_END: _l("A guardian link ended"),
+    T.DELEGATED_ACCOUNT_CHANGE_REFUSED: _l("Somebody signed in for you tried to open your "
+                                           "account pages and was refused"),
 }
 # The same tag, told apart by what its event records (keys of the event's data).
 VARIANTS: dict[tuple[T, str, str], LazyString] = {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from idp.domain.procedures import Procedure
+
 # Same wording as the consent page (templates/oidc/consent.html).
 SCOPE_DESCRIPTIONS = {
     "openid": _l("An identifier for your account, and the level of assurance of this sign-in"),
@@ -33,3 +35,15 @@ def short_user_agent(user_agent: str | None) -> str:
     if browser and system:
         return str(_l("%(browser)s on %(system)s", browser=browser, system=system))
     return browser or system or ua[:40]
+
+
+# The kinds of procedure a mandate covers (idp.domain.procedures), in plain words.
+PROCEDURE_LABELS = {
+    Procedure.SOCIAL_INSURANCE: _l("Social insurance"),
+    Procedure.LAND_HOUSING: _l("Land and housing"),
+    Procedure.BUSINESS_REGISTRATION: _l("Business registration"),
+    Procedure.JUSTICE_RECORDS: _l("Criminal record certificates"),
+    Procedure.CIVIL_STATUS: _l("Civil status (birth, marriage, death)"),
+    Procedure.HEALTH_INSURANCE: _l("Health insurance"),
+    Procedure.ANY_DELEGATING_PORTAL: _l("Any portal that accepts sign-in by a post office"),
+}

@@ -14,7 +14,7 @@ from idp.domain.phone import display_phone
 from idp.errors import Throttled, WrongPassword
 from idp.services import account_data
 from idp.services.identity import activity as activity_service
-from idp.services.identity import contact_email, devices, logout, password_change
+from idp.services.identity import contact_email, devices, logout, mandates, password_change
 from idp.services.portals import backchannel, consents
 from idp.web.citizen import bp
 from idp.web.citizen.activity_lines import activity_line
@@ -50,6 +50,7 @@ def account() -> str:
         nav="profile",
         pending_email=contact_email.pending_email(session.account),
         pending_form=ActionForm(),
+        mandates_to_approve=mandates.awaiting_approval(session.account),
     )
 
 

@@ -19,7 +19,7 @@ from idp.services.identity import activation
 from idp.settings import current_settings
 from idp.web.register import bp
 from idp.web.register.activate_forms import ActivateCodeForm, ChoosePasswordForm, NewCodeForm
-from idp.web.session_cookie import current_account, set_session_cookie
+from idp.web.session_cookie import current_account, own_session_only, set_session_cookie
 
 ACTIVATION_COOKIE = "postid_activation"
 COOKIE_PATH = "/activate"
@@ -119,6 +119,7 @@ def _password_page(form: ChoosePasswordForm, name: str, status: int) -> tuple[st
 
 
 @bp.get("/activate/done")
+@own_session_only
 def activate_done() -> Response | str:
     account = current_account()
     if account is None:
