@@ -158,6 +158,7 @@ def test_decline_a_pending_mandate(app: Flask, client: FlaskClient) -> None:
     [event] = _events(app, AuditTag.MANDATE_REVOKE)
     assert event.data == {"mandate": s.mandate_public_id, "by": "citizen", "status_before": "pending"}
     assert event.account_id == s.account_id and event.office_id == mandate.office_id
+    assert event.session_id is not None and event.staff_id is None  # the citizen's own session
     # Approving a declined mandate is refused.
     refused = _post(client, f"/account/mandates/{s.mandate_public_id}/approve")
     assert refused.status_code == 409 and _mandate(app, s.mandate_public_id).confirmed_at is None

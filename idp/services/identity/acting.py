@@ -68,6 +68,7 @@ def open_guardian_session_in_transaction(link: Guardianship, *, client: OAuthCli
 
 
 def end_mandate_in_transaction(mandate: Mandate, *, by: MandateEnder, staff_id: int | None = None,
+                               session_id: int | None = None,
                                channel: str = "web") -> list[int] | None:
     """Revoke ``mandate`` (pending or active) and end every session opened under it, revoking
     their tokens and queuing back-channel logouts, in the caller's transaction. One winner: a
@@ -86,6 +87,7 @@ def end_mandate_in_transaction(mandate: Mandate, *, by: MandateEnder, staff_id: 
             UserSession.mandate_id == mandate.id, UserSession.revoked_at.is_(None))).all():
         queued += logout.end_session_in_transaction(session, reason="mandate_revoked")
     audit.record(AuditTag.MANDATE_REVOKE, account_id=mandate.account_id, staff_id=staff_id,
+                 session_id=session_id,
                  office_id=mandate.office_id, channel=channel, mandate=mandate.public_id,
                  by=by.value, status_before=before.value)
     return queued

@@ -236,7 +236,8 @@ def revoke(session: UserSession, public_id: str) -> Revoked | None:
     before = delegation.status_of(mandate)
     if before not in (Status.PENDING, Status.ACTIVE):
         return Revoked.ALREADY_ENDED
-    queued = acting.end_mandate_in_transaction(mandate, by=MandateEnder.CITIZEN)
+    queued = acting.end_mandate_in_transaction(mandate, by=MandateEnder.CITIZEN,
+                                              session_id=session.id)
     db.session.commit()
     if queued is None:  # another request revoked it first
         return Revoked.ALREADY_ENDED
