@@ -46,7 +46,7 @@ def upgrade():
         sa.Column('client_ids', sa.JSON(), nullable=False),
         sa.Column('months', sa.Integer(), nullable=False),
         sa.Column('loa', sa.Integer(), nullable=False),
-        sa.Column('document_type', sa.Enum('chip_id_card', 'citizen_id_card', 'passport',
+        sa.Column('document_type', sa.Enum('can_cuoc', 'cccd', 'passport',
                                            name='document_type', native_enum=False,
                                            create_constraint=True, length=32), nullable=False),
         sa.Column('document_number', sa.String(length=12), nullable=False),
