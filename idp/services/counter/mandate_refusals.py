@@ -14,6 +14,7 @@ from idp.domain.errors import N_, DomainError
 from idp.domain.mandates import Status
 from idp.extensions import db
 from idp.models import AuditTag, Mandate, StaffMember
+from idp.services.counter.mandate_scope import MSG_INVALID_SCOPE, MSG_SCOPE_REQUIRED
 from idp.services.counter.refusals import MESSAGES, CounterRefusal
 from idp.services.platform import audit
 
@@ -27,9 +28,8 @@ MANDATE_MESSAGES = {
     "own_account": N_("You cannot make a mandate for your own account. Ask a colleague."),
     "colleague": N_("This citizen works at your office: the office's staff cannot act for "
                     "them. The citizen can give a mandate at another post office."),
-    "scope_required": N_("Choose at least one kind of procedure or one portal."),
-    "invalid_scope": N_("A kind of procedure or a portal chosen is not available for "
-                        "mandates. Reload the page and choose again."),
+    "scope_required": MSG_SCOPE_REQUIRED,
+    "invalid_scope": MSG_INVALID_SCOPE,
     "invalid_duration": N_("Choose “this visit only” or a number of months from 1 to 12."),
     "conflict": N_("This mandate is now “%(status)s”: it can no longer be confirmed."),
     "day_passed": N_("A mandate can only be confirmed on the day it was made. Make a new "

@@ -27,6 +27,9 @@ PROCEDURE_LABELS = {
     Procedure.HEALTH_INSURANCE: N_("Health insurance"),
     Procedure.ANY_DELEGATING_PORTAL: N_("Any portal that accepts delegation"),
 }
+MSG_SCOPE_REQUIRED = N_("Choose at least one kind of procedure or one portal.")
+MSG_INVALID_SCOPE = N_("A kind of procedure or a portal chosen is not available for mandates. "
+                       "Reload the page and choose again.")
 # More would not be a choice from the form; a longer list is refused before any look-up.
 MAX_CHOICES = 50
 
@@ -46,19 +49,19 @@ def read_scope(kinds: Iterable[str], client_ids: Iterable[str]) -> tuple[list[st
     disabled or does not accept delegation)."""
     kinds, client_ids = list(kinds), list(dict.fromkeys(client_ids))
     if len(kinds) > MAX_CHOICES or len(client_ids) > MAX_CHOICES:
-        raise DomainError("mandate.invalid_scope", N_("Too many choices."))
+        raise DomainError("mandate.invalid_scope", MSG_INVALID_SCOPE)
     try:
         procedures = [p.value for p in parse_procedures(kinds)]
     except DomainError:
-        raise DomainError("mandate.invalid_scope", N_("Unknown kind of procedure.")) from None
+        raise DomainError("mandate.invalid_scope", MSG_INVALID_SCOPE) from None
     if not procedures and not client_ids:
-        raise DomainError("mandate.scope_required", N_("Nothing chosen."))
+        raise DomainError("mandate.scope_required", MSG_SCOPE_REQUIRED)
     if client_ids:
         known = set(db.session.scalars(select(OAuthClient.client_id).where(
             OAuthClient.client_id.in_(client_ids), OAuthClient.accepts_delegation.is_(True),
             OAuthClient.disabled_at.is_(None))))
         if known != set(client_ids):
-            raise DomainError("mandate.invalid_scope", N_("Unknown portal."))
+            raise DomainError("mandate.invalid_scope", MSG_INVALID_SCOPE)
     return procedures, client_ids
 
 

@@ -19,7 +19,7 @@ from idp.domain.document_check import PostalAddress
 from idp.domain.mandates import MAX_MONTHS, Status
 from idp.domain.procedures import Procedure
 from idp.models import OAuthClient
-from idp.services.counter.mandate_scope import PROCEDURE_LABELS
+from idp.services.counter.mandate_scope import MSG_SCOPE_REQUIRED, PROCEDURE_LABELS
 from idp.web.counter.check_forms import DocumentCheckForm
 
 MAX_ID_INPUT = 32
@@ -91,7 +91,7 @@ class MandateForm(DocumentCheckForm):
 
     def validate_kinds(self, field: SelectMultipleField) -> None:
         if not field.data and not self.portals.data:
-            raise ValidationError(_l("Choose at least one kind of procedure or one portal."))
+            raise ValidationError(gettext(MSG_SCOPE_REQUIRED))
 
     def validate_months(self, field: SelectField) -> None:
         if field.data not in {str(n) for n in range(MAX_MONTHS + 1)}:
