@@ -7,12 +7,13 @@ in words for the confirmation SMS.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, timedelta
 
 from flask_babel import gettext, ngettext
 from sqlalchemy import select
 
 from idp.domain.errors import N_, DomainError
-from idp.domain.mandates import Duration
+from idp.domain.mandates import Duration, vietnam_date
 from idp.domain.procedures import Procedure, parse_procedures
 from idp.extensions import db
 from idp.models import Mandate, OAuthClient
@@ -82,6 +83,12 @@ def scope_words(mandate: Mandate) -> str:
                 OAuthClient.client_id.in_(mandate.client_ids))).all()}
         labels += [names[c] for c in mandate.client_ids if c in names]
     return ", ".join(labels)
+
+
+def last_day(mandate: Mandate) -> date:
+    """The last Vietnamese calendar day on which the mandate grants (it ends at the local
+    midnight after it): what people read as "valid until"."""
+    return vietnam_date(mandate.expires_at - timedelta(microseconds=1))
 
 
 def duration_words(months: int) -> str:

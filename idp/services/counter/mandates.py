@@ -45,8 +45,11 @@ from idp.services.standing import delegation
 
 RETRY_WINDOW = timedelta(minutes=10)
 PAGE_SIZE = 20
-# The verification's wording of an expired card ("reject the check") does not fit a mandate.
-MSG_DOCUMENT_EXPIRED = N_("The document has expired: no mandate can be made with it.")
+# The verification's wording of these problems ("reject the check") does not fit a mandate.
+MANDATE_WORDING = {
+    "document.expired": N_("The document has expired: no mandate can be made with it."),
+    "document.mismatch": N_("Every item must match the document to make a mandate."),
+}
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,8 @@ def create_mandate(staff: StaffMember, national_id: str, check: DocumentCheck, *
     except DomainError:
         refuse(staff, "invalid_duration", channel=channel, action="create",
                account_id=account.id)
-    problems = [DomainError(p.code, MSG_DOCUMENT_EXPIRED) if p.code == "document.expired"
-                else p for p in card_problems(account, check)]
+    problems = [DomainError(p.code, MANDATE_WORDING.get(p.code, p.message))
+                for p in card_problems(account, check)]
     if problems:
         refuse(staff, problems[0].code, channel=channel, action="create", account_id=account.id,
                problems=problems)

@@ -20,6 +20,7 @@ from idp.domain.mandates import MAX_MONTHS, Status
 from idp.domain.procedures import Procedure
 from idp.models import OAuthClient
 from idp.services.counter.mandate_scope import MSG_SCOPE_REQUIRED, PROCEDURE_LABELS
+from idp.services.counter.mandates import MANDATE_WORDING
 from idp.web.counter.check_forms import DocumentCheckForm
 
 MAX_ID_INPUT = 32
@@ -71,6 +72,8 @@ class MandateForm(DocumentCheckForm):
     """The ID-card check exactly as in a verification (DocumentCheckForm, without the postal
     address), then what the mandate covers and for how long."""
 
+    match_groups = (("document.mismatch", MANDATE_WORDING["document.mismatch"],
+                     ("name_match", "birthdate_match", "sex_match", "photo_match")),)
     province_code = None  # no address is recorded with a mandate
     ward = None
     street = None

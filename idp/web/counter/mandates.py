@@ -21,7 +21,12 @@ from idp.models import Account, Mandate
 from idp.services.account_data import parse_page
 from idp.services.counter import mandate_confirmation, mandates
 from idp.services.counter.mandate_refusals import MandateRefusal
-from idp.services.counter.mandate_scope import delegating_portals, duration_words, scope_words
+from idp.services.counter.mandate_scope import (
+    delegating_portals,
+    duration_words,
+    last_day,
+    scope_words,
+)
 from idp.services.standing import delegation
 from idp.web.counter import bp
 from idp.web.counter.check_forms import DOCUMENT_LABELS
@@ -122,6 +127,7 @@ def _mandate_page(mandate: Mandate, status: int = 200, **forms: Any) -> tuple[st
         "counter/mandate.html", nav="mandates" if staff.is_supervisor else "mandate_new",
         m=mandate, account=mandate.account, state=state, status_labels=STATUS_LABELS,
         scope=scope_words(mandate), duration=duration_words(mandate.months),
+        last_day=last_day(mandate),
         kinds=[procedure_label(k) for k in mandate.kinds], document_labels=DOCUMENT_LABELS,
         masked_phone=mask_phone_for_staff(mandate.account.own_phone),
         uses=mandates.uses_of(mandate.id)[mandate.id], code_sent=mandate.confirmation_challenge_id
@@ -183,7 +189,7 @@ def mandate_list() -> Page:
         return _refused(refusal, url_for(NEW_PAGE))
     return render_template("counter/mandates.html", nav="mandates", page=page,
                            status_labels=STATUS_LABELS, scope_words=scope_words,
-                           duration_words=duration_words)
+                           duration_words=duration_words, last_day=last_day)
 
 
 @bp.get("/mandates/<public_id>/end")
