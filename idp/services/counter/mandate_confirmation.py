@@ -149,6 +149,11 @@ def confirm_with_code(staff: StaffMember, public_id: str, code: str, *,
         failures.fail(MandateRefusal("code_used_up"), AuditTag.MANDATE_CONFIRM_FAILURE,
                       reason="code_used_up", **event)
     if not otp.check_code(challenge, code):
+        if _is_the_code(challenge, code):  # the right code, spent by a concurrent request
+            db.session.rollback()
+            db.session.refresh(mandate)
+            if mandate.confirmed_by is MandateConfirmation.SMS_CODE:
+                return mandate  # a double click: the other request confirmed it
         dead = not otp.is_live(challenge)
         failures.fail(MandateRefusal("code_used_up" if dead else "wrong_code"),
                       AuditTag.MANDATE_CONFIRM_FAILURE,
