@@ -120,6 +120,8 @@ def test_a_mandate_made_at_the_counter_and_confirmed_with_the_sms_code(app, cast
     assert "Active" in page and "with the SMS code at the counter" in page
     assert stored(app, public_id).confirmed_by is MandateConfirmation.SMS_CODE
     with app.app_context():
+        [looked_up] = events("mandate.lookup")  # the form's look-up, not the form's submit
+        assert (looked_up.staff_id, looked_up.office_id) == (cast.clerk, cast.office)
         [created] = events("mandate.create")
         [confirmed] = events("mandate.confirm")
         assert (created.staff_id, created.office_id) == (cast.clerk, cast.office)

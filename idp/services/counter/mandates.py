@@ -66,7 +66,9 @@ def find_citizen(staff: StaffMember, national_id: str, *, channel: str = "web",
     """The active, verified (LoA2+) account with this ID number, for whom `staff` may make a
     mandate. Refusals: invalid_national_id (400), own_account (403: the staff member's own
     number), citizen_not_found (404), not_verified (409), colleague (403: staff of the same
-    office, standing.delegation.is_colleague)."""
+    office, standing.delegation.is_colleague). The look-up that opens the mandate form
+    (`action` "lookup") is audited MANDATE_LOOKUP: staff see a citizen's name and birth date
+    by typing a number, so every such look-up is on record."""
     try:
         number = normalize_national_id(national_id if isinstance(national_id, str) else "")
     except DomainError:
@@ -80,6 +82,10 @@ def find_citizen(staff: StaffMember, national_id: str, *, channel: str = "web",
         refuse(staff, "not_verified", channel=channel, action=action, account_id=account.id)
     if delegation.is_colleague(number, staff.office_id):
         refuse(staff, "colleague", channel=channel, action=action, account_id=account.id)
+    if action == "lookup":
+        audit.record(AuditTag.MANDATE_LOOKUP, account_id=account.id, staff_id=staff.id,
+                     office_id=staff.office_id, channel=channel)
+        db.session.commit()
     return account
 
 

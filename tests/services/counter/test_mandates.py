@@ -86,6 +86,9 @@ def test_a_verified_citizen_is_found_by_id_number_written_any_way(ctx):
     found = mandates.find_citizen(staff(ctx.clerk), " 001 088 004 567 ")
     assert found.id == account.id
     assert events("mandate.refused") == []
+    [event] = events("mandate.lookup")
+    assert (event.account_id, event.staff_id, event.office_id, event.data) == (
+        account.id, ctx.clerk, ctx.office, {})
 
 
 @pytest.mark.parametrize(("number", "code", "status"), [
