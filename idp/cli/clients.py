@@ -14,6 +14,7 @@ import click
 from flask.cli import with_appcontext
 
 from idp.cli.errors import refuse, refuse_idp_error
+from idp.domain.procedures import PORTAL_KINDS
 from idp.errors import IdpError, InvalidInput
 from idp.models import ClaimsProfile, ClientAuthMethod, OAuthClient, SubjectType
 from idp.oidc.claims import ACR_ALIASES, LOA_ACR, level_of
@@ -29,6 +30,8 @@ ACR_HELP = "Lowest level of assurance accepted: LoA1, LoA2, LoA3 or the urn:vn:p
 PROFILE_CHOICE = click.Choice([profile.value for profile in ClaimsProfile], case_sensitive=False)
 PROFILE_HELP = ("standard: OIDC claims only; dvcqg: also the National Public Service Portal claim "
                 "names (docs/claims-dvcqg.md).")
+PROCEDURE_HELP = ("A kind of procedure the portal serves, which mandates name (repeatable): "
+                  + ", ".join(kind.value for kind in PORTAL_KINDS) + ".")
 SERVICE_SCOPE_HELP = ("Space-separated scopes the portal's back end may ask for itself with the "
                       "client_credentials grant (RFC 6749 §4.4); empty: not allowed. Never a "
                       "person's scope (openid, profile, email, ...).")
@@ -64,13 +67,18 @@ def clients() -> None:
 @click.option("--claims-profile", default=ClaimsProfile.STANDARD.value, show_default=True,
               type=PROFILE_CHOICE, help=PROFILE_HELP)
 @click.option("--service-scope", default="", help=SERVICE_SCOPE_HELP)
+@click.option("--accepts-delegation", is_flag=True,
+              help="A post-office agent under a citizen's mandate (or a guardian) may sign in "
+                   "to this portal for them (docs/portal-integration.md).")
+@click.option("--procedure", "procedures", multiple=True, help=PROCEDURE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the new client as one JSON object.")
 @with_appcontext
 def create(
     name: str, redirect_uris: tuple[str, ...], post_logout_redirect_uris: tuple[str, ...],
     backchannel_logout_uri: str | None, scope: str, auth_method: str, jwks_uri: str | None,
     jwks_file: Path | None, subject_type: str, id_token_alg: str, min_acr: str,
-    claims_profile: str, service_scope: str, as_json: bool,
+    claims_profile: str, service_scope: str, accepts_delegation: bool,
+    procedures: tuple[str, ...], as_json: bool,
 ) -> None:
     """Register a partner portal and print its client_id and (once) its client_secret."""
     jwks = _read_jwks(jwks_file) if jwks_file is not None else None
@@ -81,6 +89,7 @@ def create(
             auth_method=ClientAuthMethod(auth_method), jwks_uri=jwks_uri, jwks=jwks,
             subject_type=SubjectType(subject_type), id_token_signed_response_alg=id_token_alg,
             min_loa=_level(min_acr), claims_profile=claims_profile, service_scope=service_scope,
+            accepts_delegation=accepts_delegation, procedures=procedures,
         )
     except IdpError as exc:
         refuse_idp_error(exc)
@@ -205,6 +214,32 @@ def set_service_scope(client_id: str, scope: str) -> None:
         click.echo(f"Its tokens outside the new scope, revoked: {revoked}.")
 
 
+@clients.command("set-delegation")
+@click.argument("client_id")
+@click.argument("setting", type=click.Choice(["on", "off"]))
+@click.option("--procedure", "procedures", multiple=True,
+              help=PROCEDURE_HELP + " Replaces the list; without it the list is kept.")
+@click.option("--no-procedures", is_flag=True, help="Clear the list of procedures.")
+@with_appcontext
+def set_delegation(client_id: str, setting: str, procedures: tuple[str, ...],
+                   no_procedures: bool) -> None:
+    """Turn delegated sign-in on or off for CLIENT_ID (SETTING: on or off), and set the kinds
+    of procedure it serves.
+
+    Applies at once: delegated sessions for this portal are refused from their next visit."""
+    if procedures and no_procedures:
+        refuse("--procedure and --no-procedures exclude each other")
+    chosen = [] if no_procedures else (list(procedures) if procedures else None)
+    try:
+        client = client_service.set_delegation(client_id, accepts=setting == "on",
+                                               procedures=chosen)
+    except IdpError as exc:
+        refuse_idp_error(exc)
+    kinds = ", ".join(client.procedures) or "none"
+    state = "accepts" if client.accepts_delegation else "does not accept"
+    click.echo(f"Client {client.client_id} {state} delegated sign-in; procedures: {kinds}.")
+
+
 @clients.command("disable")
 @click.argument("client_id")
 @with_appcontext
@@ -237,6 +272,9 @@ def _metadata(client: OAuthClient) -> dict[str, Any]:
         "claims_profile": client.claims_profile.value,
         # Nor this: what its back end may ask for itself (client_credentials; "" = nothing).
         "service_scope": client.service_scope,
+        # Nor these: whom an agent or guardian may sign in for, for which kinds of procedure.
+        "accepts_delegation": client.accepts_delegation,
+        "procedures": list(client.procedures),
     }
 
 

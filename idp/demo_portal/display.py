@@ -89,3 +89,13 @@ def dvcqg(claims: dict[str, Any], userinfo: dict[str, Any]) -> list[tuple[str, A
     """The dvcqg-profile claims received (userinfo over the ID token), in documented order."""
     received = {**claims, **userinfo}
     return [(name, received[name]) for name in DVCQG_NAMES if name in received]
+
+
+def act(claims: dict[str, Any]) -> dict[str, str] | None:
+    """The `act` claim (RFC 8693 §4.1) of a delegated sign-in, when well formed: `role`, and for
+    a post-office agent `office` and `office_name`. None for a person's own sign-in."""
+    value = claims.get("act")
+    if not isinstance(value, dict) or not isinstance(value.get("role"), str):
+        return None
+    members = ("role", "sub", "office", "office_name", "mandate")
+    return {name: value[name] for name in members if isinstance(value.get(name), str)}

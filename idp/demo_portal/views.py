@@ -12,6 +12,8 @@ Levels (docs/architecture.md §9) are asked for as an essential `acr` in the cla
 §5.5.1.1): the provider must meet it or answer error=unmet_authentication_requirements.
 Signing in on behalf of an organisation adds the scope `organization` and prompt=select_account,
 so the person chooses every time whom they act for (themself or one of their organisations).
+Signing in at a post office for a citizen is the same request with prompt=login, so that the
+sign-in page shows (and with it the counter agent's way in); the ID token then carries `act`.
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ def home() -> str:
         acting_for=display.organisation(signed_in["userinfo"], signed_in["claims"])
         if signed_in else None,
         dvcqg=display.dvcqg(signed_in["claims"], signed_in["userinfo"]) if signed_in else [],
+        act=display.act(signed_in["claims"]) if signed_in else None,
     )
 
 
@@ -112,10 +115,14 @@ def _asked_level() -> int:
 @bp.get("/login")
 def login() -> BaseResponse:
     """Start a sign-in; `?acr=2` / `?acr=3` asks for that level as an essential acr;
-    `?organisation=1` asks to act for an organisation, chosen at PostID every time."""
+    `?organisation=1` asks to act for an organisation, chosen at PostID every time;
+    `?counter=1` always shows PostID's sign-in page, where a post-office agent signs in for a
+    citizen (prompt=login: an earlier sign-in in this browser does not count)."""
     level = _asked_level()
     for_organisation = request.args.get("organisation") == "1"
     extra = {}
+    if request.args.get("counter") == "1":
+        extra["prompt"] = "login"
     if level > 1:
         extra["claims"] = json.dumps({"id_token": {"acr": {
             "essential": True, "values": [display.acr_for_level(level)]}}})

@@ -115,3 +115,6 @@ class OAuthToken(Base):
 
     client: Mapped[OAuthClient] = relationship()
     account: Mapped[Account | None] = relationship()
+    # Read with the token on userinfo (idp.services.portals.tokens.BY_ACCESS_HASH): whether
+    # someone signed in for the person (`act`) costs no statement of its own.
+    session: Mapped[UserSession | None] = relationship()

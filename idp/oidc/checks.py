@@ -28,7 +28,7 @@ from idp.models.base import utcnow
 from idp.models.oauth import NONCE_LENGTH
 from idp.oidc import acr as acr_rules
 from idp.oidc import claims as claim_rules
-from idp.oidc import organisation_choice
+from idp.oidc import delegated, organisation_choice
 from idp.oidc.interaction import AuthorizationContext, Interaction, InteractionKind
 from idp.services.identity import mfa
 from idp.services.portals import consents, keys
@@ -162,12 +162,16 @@ def require_acr(ctx: AuthorizationContext) -> Interaction | None:
     A level no session of theirs can reach (identity not verified at a counter) ends in
     `unmet_authentication_requirements` (OIDC Core §3.1.2.6): at once with prompt=none or when
     no known level was named, else after a page that explains how to get verified."""
-    assert ctx.account is not None
+    assert ctx.session is not None
     required = ctx.acr.required
-    if required <= claim_rules.reachable_loa(ctx.account):
+    if required <= delegated.reachable_loa(ctx.session):
         return None
     if required == acr_rules.UNREACHABLE:
         raise UnmetAuthenticationRequirements(description="No essential acr value is supported.")
+    if ctx.session.is_delegated:
+        # Capped at the mandate's (or guardian's) level: no page can raise it in this sign-in.
+        raise UnmetAuthenticationRequirements(
+            description="A delegated sign-in does not reach the level required.")
     if "none" in ctx.prompts:
         raise UnmetAuthenticationRequirements(
             description="The identity of this account is not verified at a post office.")
@@ -182,7 +186,7 @@ def require_mfa(ctx: AuthorizationContext) -> Interaction | None:
     when TOTP must first be set up (§3.1.2.6). Voluntary level: only the challenge, only for a
     person who has TOTP, skippable, and never with prompt=none (best effort)."""
     assert ctx.session is not None and ctx.account is not None
-    achieved = claim_rules.achieved_loa(ctx.account, ctx.session.amr.split())
+    achieved = delegated.achieved_loa(ctx.session)
     if achieved >= ctx.acr.required:
         return Interaction(InteractionKind.STEP_UP, optional=True) if _step_up_helps(ctx, achieved) else None
     # require_acr passed, so the identity suffices: only the second factor is missing.
@@ -195,9 +199,10 @@ def require_mfa(ctx: AuthorizationContext) -> Interaction | None:
 
 
 def _step_up_helps(ctx: AuthorizationContext, achieved: int) -> bool:
-    assert ctx.account is not None
+    assert ctx.account is not None and ctx.session is not None
     preferred = ctx.acr.preferred
-    return (preferred is not None and achieved < preferred <= claim_rules.reachable_loa(ctx.account)
+    return (preferred is not None and not ctx.session.is_delegated
+            and achieved < preferred <= claim_rules.reachable_loa(ctx.account)
             and "none" not in ctx.prompts and ctx.params.get(MFA_SKIP_MARKER) != "1"
             and mfa.is_enrolled(ctx.account.id))
 
@@ -220,9 +225,11 @@ def require_consent(ctx: AuthorizationContext) -> Interaction | None:
 
 
 def _standing_consent(ctx: AuthorizationContext) -> Interaction | None:
-    assert ctx.account is not None
-    if "consent" not in ctx.prompts and consents.has_consented(ctx.account.id, ctx.client.id,
-                                                               ctx.scopes):
+    assert ctx.account is not None and ctx.session is not None
+    # Under delegation the person at the screen is not the citizen: asked on every sign-in,
+    # and the citizen's own standing consent does not answer for them.
+    if not ctx.session.is_delegated and "consent" not in ctx.prompts \
+            and consents.has_consented(ctx.account.id, ctx.client.id, ctx.scopes):
         return None
     if "none" in ctx.prompts:
         raise ConsentRequiredError(description="Consent is required for this client.")
@@ -230,12 +237,14 @@ def _standing_consent(ctx: AuthorizationContext) -> Interaction | None:
 
 
 Check = Callable[[AuthorizationContext], Interaction | None]
-# In this order (docs/architecture.md §6: parameters, login with max_age, acr, mfa, the
+# In this order (docs/architecture.md §6: parameters, login with max_age, a delegated
+# session's right to this portal, acr, mfa, the
 # organisation with its consent first, consent): each check relies on the ones before it (a
 # session, a reachable level, the membership the consent page names).
 CHECKS: tuple[Check, ...] = (
     check_request_parameters,
     require_login,
+    delegated.check_delegation,
     require_acr,
     require_mfa,
     require_consent_before_organisation,

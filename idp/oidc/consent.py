@@ -9,10 +9,11 @@ from werkzeug.wrappers import Response
 from idp.extensions import db
 from idp.models import AuditTag
 from idp.oidc import claims as claim_rules
-from idp.oidc import server
+from idp.oidc import delegated, server
 from idp.oidc.checks import UnmetAuthenticationRequirements
 from idp.oidc.grants import Approval
 from idp.oidc.interaction import AuthorizationContext
+from idp.services.identity import mandate_uses
 from idp.services.platform import audit
 from idp.services.portals import consents
 
@@ -31,11 +32,15 @@ def complete_authorization(ctx: AuthorizationContext) -> Response:
         raise AccessDeniedError(description="The person declined the request.")
     session = ctx.session
     assert session is not None
-    achieved = claim_rules.achieved_loa(session.account, session.amr.split())
+    achieved = delegated.achieved_loa(session)  # under delegation: capped (idp.oidc.delegated)
     if achieved < ctx.acr.required:
         raise UnmetAuthenticationRequirements(
             description="The requested level of assurance is not met for this account.")
-    if ctx.decision == "allow":
+    if session.is_delegated:
+        # The agent's (or guardian's) answer is for this sign-in only, never the citizen's
+        # standing consent; the use is recorded (and the citizen told) with the code.
+        mandate_uses.record_use_in_transaction(session, ctx.client)
+    elif ctx.decision == "allow":
         locale = get_locale()  # the language the consent page was shown in
         consents.grant_in_transaction(session, ctx.client, ctx.scopes,
                                       locale=locale.language if locale else None)

@@ -16,7 +16,8 @@ from idp.settings import current_settings
 SIGNING_ALGS = ["RS256", "ES256"]
 # The organisation acted for (scope organization), then the names only clients registered with
 # the dvcqg claims profile receive: discovery lists every claim the provider can release.
-CLAIMS_SUPPORTED = list(dict.fromkeys((*SUPPORTED_CLAIMS, "organization", *DVCQG_CLAIMS)))
+# `act`: who signed in for the person (RFC 8693 §4.1, docs/portal-integration.md).
+CLAIMS_SUPPORTED = list(dict.fromkeys((*SUPPORTED_CLAIMS, "organization", "act", *DVCQG_CLAIMS)))
 
 
 def build_metadata(issuer: str) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from idp.services.platform.secrets import new_token, token_hash
 from idp.services.portals import keys
 from idp.services.portals import tokens as token_service
 from idp.services.portals.client_metadata import SUPPORTED_SCOPES
+from idp.services.standing import delegation
 from idp.settings import current_settings
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
@@ -97,6 +98,10 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             raise RuntimeError("No approval for this authorization request.")
         session = approval.session
         data = request.payload.data
+        scope = request.scope
+        if session.is_delegated:
+            # No refresh token under delegation: the sign-in ends with the agent's visit.
+            scope = " ".join(name for name in scope.split() if name != "offline_access")
         db.session.add(
             AuthorizationCode(
                 code_hash=token_hash(code),
@@ -104,7 +109,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                 account_id=request.user.id,
                 session_id=session.id,
                 redirect_uri=request.payload.redirect_uri,
-                scope=request.scope,
+                scope=scope,
                 nonce=data.get("nonce") or None,
                 code_challenge=data["code_challenge"],
                 code_challenge_method=data["code_challenge_method"],
@@ -137,6 +142,11 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             return None
         if not token_service.acts_legitimately(row.organisation_member_id, row.account_id):
             return None  # the member was suspended or removed, or the organisation withdrawn
+        # The session is read here rather than for the ID token's `sid`: no statement more.
+        session = row.session
+        if session is not None and session.is_delegated \
+                and delegation.session_refusal(session, client.row) is not None:
+            return None  # its mandate was revoked (or expired...) since the code was issued
         return Code(row)
 
     def authenticate_user(self, authorization_code: Code):

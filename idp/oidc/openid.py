@@ -9,7 +9,7 @@ from authlib.oidc.core import OpenIDCode
 from authlib.oidc.core.util import create_half_hash
 
 from idp.oidc import claims as claim_rules
-from idp.oidc.acting import acting_claims
+from idp.oidc.acting import act_claim, acting_claims
 from idp.services.portals import keys
 from idp.services.portals.subjects import subject_for
 from idp.services.standing import organisation_access
@@ -60,4 +60,7 @@ class PostIdOpenIDCode(OpenIDCode):
                                                             account.id)
         payload.update(acting_claims(account, client, scopes, membership, code.acr,
                                     target="id_token", claims_request=code.claims))
+        act = act_claim(code.session, client)  # the session is read above for `sid`
+        if act is not None:
+            payload["act"] = act
         return keys.sign_jwt(payload, alg=alg)

@@ -8,14 +8,16 @@ names no person, so it is not a token for this endpoint: invalid_token.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify, request
 from werkzeug.wrappers import Response
 
 from idp.oidc import claims as claim_rules
-from idp.oidc.acting import acting_claims
+from idp.oidc.acting import act_claim, acting_claims
 from idp.services.portals import tokens as token_service
 from idp.services.portals.subjects import subject_for
-from idp.services.standing import organisation_access
+from idp.services.standing import delegation, organisation_access
 
 
 def _challenge(status: int, error: str | None = None, description: str | None = None) -> Response:
@@ -62,13 +64,21 @@ def respond() -> Response:
     account = row.account
     if account is None or row.acr is None:
         return _challenge(401, "invalid_token", "The access token names no person.")
+    session = row.session  # read with the token: no statement of its own
+    if session is not None and session.is_delegated \
+            and delegation.session_refusal(session, row.client) is not None:
+        # Checked at every use: a mandate ended or expired, or its agent disabled, since.
+        return _challenge(401, "invalid_token", "The access token is invalid or expired.")
     scopes = row.scope.split()
     if "openid" not in scopes:
         return _challenge(403, "insufficient_scope", "The token was not issued with scope openid.")
-    body = {"sub": subject_for(account, row.client)}
+    body: dict[str, Any] = {"sub": subject_for(account, row.client)}
     body.update(claim_rules.claims_for(account, scopes, row.claims, "userinfo"))
     # is_access_active checked the membership: current (or the token would be refused).
     membership = organisation_access.current_membership(row.organisation_member_id, account.id)
     body.update(acting_claims(account, row.client, scopes, membership, row.acr,
                               target="userinfo"))
+    act = act_claim(session, row.client)
+    if act is not None:
+        body["act"] = act
     return jsonify(body)

@@ -15,6 +15,7 @@ import pyotp
 from sqlalchemy import select
 
 from idp.domain.document_check import DocumentCheck
+from idp.domain.procedures import Procedure
 from idp.extensions import db
 from idp.models import (
     Account,
@@ -67,6 +68,8 @@ DEMO_PORTAL = ClientRegistration(
     # Shows both sets of claim names: the standard ones and the national portal's.
     claims_profile=ClaimsProfile.DVCQG,
 )
+# A post-office agent may sign in to the demo portal for a citizen who gave a mandate for it.
+DEMO_PROCEDURES = [Procedure.SOCIAL_INSURANCE.value]
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,8 @@ class DemoSeed:
 
 def seed_demo() -> DemoSeed:
     """Create the demo citizens and demo portal if they do not exist yet. One transaction.
-    A demo portal seeded by an earlier version gets today's scope and claims profile."""
+    A demo portal seeded by an earlier version gets today's scope, claims profile and
+    delegation setting (it accepts delegated sign-in for DEMO_PROCEDURES)."""
     citizen_created = client_created = False
     for details in (DEMO_CITIZEN, DEMO_COLLEAGUE):
         if db.session.scalar(select(Account.id).where(
@@ -87,11 +91,14 @@ def seed_demo() -> DemoSeed:
     portal = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == DEMO_CLIENT_ID))
     if portal is None:
         # add_client is register_client without the commit: the same checks, this transaction.
-        add_client(DEMO_PORTAL, client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
+        portal = add_client(DEMO_PORTAL, client_id=DEMO_CLIENT_ID,
+                            client_secret=DEMO_CLIENT_SECRET).client
         client_created = True
     else:
         portal.scope = DEMO_PORTAL.scope
         portal.claims_profile = ClaimsProfile.DVCQG
+    portal.accepts_delegation = True
+    portal.procedures = list(DEMO_PROCEDURES)
     db.session.commit()
     return DemoSeed(citizen_created=citizen_created, client_created=client_created)
 

@@ -5,7 +5,9 @@ our profile (docs/architecture.md §5) and checked by idp.services.portals.clien
 flow for people, exact-match https redirect URIs, client secrets that are 256-bit random and
 stored only as their SHA-256. A client's claims profile adds the National Public Service Portal
 claim names (idp.oidc.dvcqg) to the standard ones; its service scope lets its back end ask for
-tokens of its own (client_credentials, RFC 6749 §4.4). Every change is an audit event
+tokens of its own (client_credentials, RFC 6749 §4.4); its delegation setting lets a post-office
+agent (or a guardian) sign in to it for someone else, for the kinds of procedure it serves
+(docs/architecture.md §14). Every change is an audit event
 (client.create, client.secret.rotate, client.update, client.disable).
 """
 
@@ -22,6 +24,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from idp.domain.errors import N_, DomainError
+from idp.domain.procedures import parse_procedures
 from idp.domain.uris import sector_identifier
 from idp.errors import Conflict, InvalidInput
 from idp.extensions import db
@@ -86,14 +89,17 @@ def register_client(
     service_scope: str = "",
     client_secret: str | None = None,
     client_id: str | None = None,
+    accepts_delegation: bool = False,
+    procedures: Sequence[str] = (),
 ) -> RegisteredClient:
     """Register a partner portal. One transaction.
 
     `client_id` and `client_secret` are for demo and test data only; normally both are random
     (client_id 192 bits; secret 256 bits, only for client_secret_basic/post). The returned
     `client_secret` is the only copy: the database keeps its SHA-256. Raises InvalidInput
-    naming the field (codes: `add_client`) or Conflict; then nothing is written.
+    naming the field (codes: `add_client`, procedures.*) or Conflict; then nothing is written.
     """
+    kinds = portal_procedures(procedures)
     registration = ClientRegistration(
         name=name, redirect_uris=redirect_uris, post_logout_redirect_uris=post_logout_redirect_uris,
         backchannel_logout_uri=backchannel_logout_uri, scope=scope, auth_method=auth_method,
@@ -103,8 +109,13 @@ def register_client(
     )
     try:
         registered = add_client(registration, client_id=client_id, client_secret=client_secret)
+        registered.client.accepts_delegation = bool(accepts_delegation)
+        registered.client.procedures = kinds
         db.session.flush()
-        audit.record(AuditTag.CLIENT_CREATE, channel="cli", client=registered.client.client_id)
+        delegation: dict[str, Any] = {"accepts_delegation": True, "procedures": kinds} \
+            if accepts_delegation else {}
+        audit.record(AuditTag.CLIENT_CREATE, channel="cli", client=registered.client.client_id,
+                     **delegation)
         db.session.commit()
     except IntegrityError:
         # A concurrent registration took the same fixed client_id; the unique index decided.
@@ -245,6 +256,34 @@ def set_service_scope(client_id: str, scope: str) -> tuple[OAuthClient, int]:
                  service_scope=chosen, previous_service_scope=previous, revoked_tokens=revoked)
     db.session.commit()
     return client, revoked
+
+
+def portal_procedures(codes: Sequence[str]) -> list[str]:
+    """The kinds of procedure a portal serves, as stored (idp.domain.procedures). InvalidInput
+    (field procedures): procedures.unknown, procedures.any_not_a_kind."""
+    try:
+        return [kind.value for kind in parse_procedures(codes, allow_any=False)]
+    except DomainError as exc:
+        raise InvalidInput.from_domain(exc, "procedures") from None
+
+
+def set_delegation(client_id: str, *, accepts: bool, procedures: Sequence[str] | None = None
+                   ) -> OAuthClient:
+    """Turn delegated sign-in (an agent under a mandate, a guardian) on or off for a client and,
+    when given, set the kinds of procedure it serves. Applies at once: a delegated session is
+    checked against it on every visit and every userinfo call. One transaction; nothing changes
+    on an error. InvalidInput: client.not_found, procedures.*."""
+    client = _existing(client_id)
+    kinds = portal_procedures(procedures) if procedures is not None else list(client.procedures)
+    if client.accepts_delegation is accepts and list(client.procedures) == kinds:
+        return client
+    previous_accepts, previous_kinds = client.accepts_delegation, list(client.procedures)
+    client.accepts_delegation, client.procedures = accepts, kinds
+    audit.record(AuditTag.CLIENT_UPDATE, channel="cli", client=client.client_id,
+                 accepts_delegation=accepts, procedures=kinds,
+                 previous_accepts_delegation=previous_accepts, previous_procedures=previous_kinds)
+    db.session.commit()
+    return client
 
 
 def disable_client(client_id: str) -> OAuthClient:

@@ -23,7 +23,10 @@ MAX_TOKEN_LENGTH = 512
 # (hot path: every userinfo, introspection and refresh). Built per call, the statement and its
 # loader options cost more than the compiled-statement cache saves (bench/README.md, issue 14).
 _WITH_OWNER = select(OAuthToken).options(joinedload(OAuthToken.account), joinedload(OAuthToken.client))
-BY_ACCESS_HASH = _WITH_OWNER.where(OAuthToken.access_token_hash == bindparam("token_hash"))
+# An access token also brings its session (one join, no statement of its own): userinfo tells
+# a delegated sign-in's tokens by it (`act`, docs/architecture.md §14).
+BY_ACCESS_HASH = (_WITH_OWNER.options(joinedload(OAuthToken.session))
+                  .where(OAuthToken.access_token_hash == bindparam("token_hash")))
 BY_REFRESH_HASH = _WITH_OWNER.where(OAuthToken.refresh_token_hash == bindparam("token_hash"))
 
 

@@ -11,6 +11,7 @@ api_bp = Blueprint("counter_api", __name__, url_prefix="/counter/api")
 
 # Route modules register themselves on the blueprints above.
 from idp.web.counter import (  # noqa: E402,F401
+    act,
     api,
     api_auth,
     api_mandates,

@@ -2,10 +2,15 @@
 the supervisor handed over), then the console.
 
 Thin views over idp/services/signin.py; the guard (guard.py) has already loaded the
-browser's session into `g.staff_session` and decided who may reach each step.
+browser's session into `g.staff_session` and decided who may reach each step. A console page
+opened from outside (the "sign in for a citizen" link of a portal's sign-in page) is carried
+through every step as `next` in the URL and opened once signed in; only a console page is
+(guard.console_next), anything else leads to the start page.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import g, make_response, redirect, render_template, request, url_for
 from flask import session as form_session
@@ -26,9 +31,10 @@ from idp.web.counter.auth_forms import (
     StaffSetupCodeForm,
 )
 from idp.web.counter.guard import (
+    after_sign_in_url,
     clear_console_cookie,
+    console_next,
     current_staff_session,
-    home_url,
     set_console_cookie,
 )
 
@@ -56,8 +62,13 @@ def _signed_in(new: NewStaffSession, target: str) -> Response:
     return response
 
 
+def _step(endpoint: str, **query: Any) -> str:
+    """A sign-in step's URL, carrying the console page to come back to (guard.console_next)."""
+    return url_for(endpoint, next=console_next(request.args.get("next")), **query)
+
+
 def _start_again() -> Response:
-    response = redirect(url_for("counter.login", expired=1))
+    response = redirect(_step("counter.login", expired=1))
     clear_console_cookie(response)
     return response
 
@@ -69,7 +80,7 @@ def _start_again() -> Response:
 def login() -> Page:
     session = g.get("staff_session")
     if request.method == "GET" and session is not None and session.mfa_verified_at is not None:
-        return redirect(home_url())
+        return redirect(after_sign_in_url())
     form = StaffLoginForm()
     if not form.validate_on_submit():
         return _login_page(form, 400 if request.method == "POST" else 200)
@@ -83,7 +94,7 @@ def login() -> Page:
         form.form_errors.append(gettext(exc.message))
         return _login_page(form, 401)
     enrolled = new.session.staff.totp_confirmed_at is not None
-    return _signed_in(new, url_for("counter.mfa" if enrolled else "counter.mfa_enrol"))
+    return _signed_in(new, _step("counter.mfa" if enrolled else "counter.mfa_enrol"))
 
 
 def _login_page(form: StaffLoginForm, status: int) -> tuple[str, int]:
@@ -97,7 +108,7 @@ def _login_page(form: StaffLoginForm, status: int) -> tuple[str, int]:
 def mfa() -> Page:
     pending = current_staff_session()
     if pending.staff.totp_confirmed_at is None:
-        return redirect(url_for("counter.mfa_enrol"))
+        return redirect(_step("counter.mfa_enrol"))
     form = StaffCodeForm()
     if not form.validate_on_submit():
         form.code.data = ""
@@ -114,7 +125,7 @@ def mfa() -> Page:
         form.code.errors = [gettext(exc.message)]
         form.code.data = ""
         return render_template("counter/mfa_verify.html", form=form), 401
-    return _signed_in(new, home_url())
+    return _signed_in(new, after_sign_in_url())
 
 
 @bp.route("/mfa/enrol", methods=["GET", "POST"])
@@ -122,7 +133,7 @@ def mfa_enrol() -> Page:
     pending = current_staff_session()
     staff = pending.staff
     if staff.totp_confirmed_at is not None:
-        return redirect(url_for("counter.mfa"))
+        return redirect(_step("counter.mfa"))
     secret = signin.pending_secret(staff)
     if secret is None or form_session.get(SETUP_SESSION_KEY) != pending.id:
         return _setup_code_step(pending)
@@ -143,7 +154,7 @@ def mfa_enrol() -> Page:
         form.code.errors = [gettext(exc.message)]
         form.code.data = ""
         return render_template("counter/mfa_enrol.html", form=form, **context), 401
-    return _signed_in(new, home_url())
+    return _signed_in(new, after_sign_in_url())
 
 
 def _setup_code_step(pending: StaffSession) -> Page:
@@ -164,7 +175,7 @@ def _setup_code_step(pending: StaffSession) -> Page:
         form.code.data = ""
         return _setup_page(form, 401)
     form_session[SETUP_SESSION_KEY] = pending.id
-    return redirect(url_for("counter.mfa_enrol"))
+    return redirect(_step("counter.mfa_enrol"))
 
 
 def _setup_page(form: StaffSetupCodeForm, status: int) -> tuple[str, int]:

@@ -10,7 +10,8 @@ live api session. Cookies are never read there, so the API cannot be driven cros
 needs no CSRF token. Errors are JSON `{"error", "message"}`.
 
 For the route modules: `current_staff()`, `current_staff_session()`, `api_error(...)`,
-`require_supervisor` and `home_url()`; every console template gets `staff`.
+`require_supervisor`, `home_url()` and `console_next()` (a console page to come back to after
+the sign-in steps); every console template gets `staff` and `console_return`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import abort, g, jsonify, redirect, request, url_for
 from flask_babel import gettext
@@ -30,12 +32,17 @@ from idp.models import StaffMember, StaffSession
 from idp.services.staff.sessions import COOKIE_NAME, COOKIE_PATH, load_staff_session
 from idp.settings import current_settings
 from idp.web.counter import api_bp, bp
+from idp.web.redirects import safe_next
 
 # Reachable without a verified session: the view itself decides what to show.
 OPEN_ENDPOINTS = frozenset({"counter.login", "counter.logout"})
 # Reachable with a password-accepted session whose TOTP step is still to do.
 PENDING_ENDPOINTS = frozenset({"counter.mfa", "counter.mfa_enrol"})
 API_OPEN_ENDPOINTS = frozenset({"counter_api.create_session"})
+# Console pages reached from outside the console (the "sign in for a citizen" link of a
+# portal's sign-in page): the sign-in steps come back to them (`next`), query included.
+RESUMABLE_ENDPOINTS = frozenset({"counter.act"})
+CONSOLE_PREFIX, API_PREFIX = "/counter/", "/counter/api"
 
 csrf.exempt(api_bp)  # bearer tokens only: a browser never sends one on its own
 
@@ -60,6 +67,24 @@ def current_staff_session() -> StaffSession:
 def home_url() -> str:
     """The console's start page (counter.home, defined in checks.py)."""
     return url_for("counter.home")
+
+
+def console_next(target: str | None) -> str | None:
+    """`target` if it is a console page to come back to after the sign-in steps, else None:
+    a same-site path (idp.web.redirects.safe_next) under /counter/, outside the API, without
+    dot segments. Never another site, nor a page of the citizens' side."""
+    target = safe_next(target, "")
+    path = unquote(urlsplit(target).path)
+    if not path.startswith(CONSOLE_PREFIX) or path.startswith(API_PREFIX):
+        return None
+    if any(segment in (".", "..") for segment in path.split("/")):
+        return None
+    return target
+
+
+def after_sign_in_url() -> str:
+    """Where a completed sign-in goes: the page it was asked for (`next`), else the start page."""
+    return console_next(request.args.get("next")) or home_url()
 
 
 def api_error(status: int, error: str, message: str) -> Response:
@@ -119,10 +144,12 @@ def guard_console() -> Response | None:
     g.staff = session.staff if session is not None else None
     if request.endpoint in OPEN_ENDPOINTS:
         return None
+    back = (console_next(request.full_path) if request.endpoint in RESUMABLE_ENDPOINTS
+            and request.method == "GET" else None)
     if session is None:
         # A cookie that no longer opens a session: it timed out (or was ended); say so.
-        response = redirect(url_for("counter.login", expired=1) if token
-                            else url_for("counter.login"))
+        response = redirect(url_for("counter.login", expired=1, next=back) if token
+                            else url_for("counter.login", next=back))
         if token:
             clear_console_cookie(response)
         return response
@@ -131,7 +158,7 @@ def guard_console() -> Response | None:
     if session.mfa_verified_at is None:
         # Password accepted, TOTP not done: nothing else until it is (enrolment first).
         return redirect(url_for("counter.mfa" if session.staff.totp_confirmed_at is not None
-                                else "counter.mfa_enrol"))
+                                else "counter.mfa_enrol", next=back))
     return None
 
 
@@ -140,7 +167,9 @@ def console_context() -> dict[str, Any]:
     """`staff` for counter/base.html: only once signed in completely (no nav before)."""
     session = g.get("staff_session")
     verified = session is not None and session.mfa_verified_at is not None
-    return {"staff": g.get("staff") if verified else None}
+    # The sign-in steps' forms post to their own URL with the page to come back to.
+    return {"staff": g.get("staff") if verified else None,
+            "console_return": console_next(request.args.get("next"))}
 
 
 # --- API -----------------------------------------------------------------------------------

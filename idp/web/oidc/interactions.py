@@ -18,7 +18,7 @@ from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from idp.models import OAuthClient
-from idp.oidc import checks, organisation_choice
+from idp.oidc import checks, delegated, organisation_choice
 from idp.oidc import claims as claim_rules
 from idp.oidc.interaction import AuthorizationContext, Interaction, InteractionKind
 from idp.services.portals import clients
@@ -113,6 +113,7 @@ def ask_for_consent(ctx: AuthorizationContext) -> Response:
             # The address scope releases only a counter-verified address: say which case this is.
             has_address=ctx.account is not None and bool(claim_rules.verified_address(ctx.account)),
             acting_for=ctx.membership,
+            delegated=delegated.who_signs_in(ctx.session),
             action=url_for("oidc.authorize_consent") + "?" + urlencode(original_params()),
         ),
         mimetype="text/html",
