@@ -110,6 +110,7 @@ class AuditTag(enum.Enum):
     GUARDIAN_USE = "guardian.use"  # a code issued to a portal for the child
     GUARDIAN_LINK_END = "guardian.link.end"
     DELEGATED_ACCOUNT_CHANGE_REFUSED = "delegated.account_change.refused"
+    MANDATE_LOOKUP = "mandate.lookup"  # a citizen found by ID number at the counter, for a mandate
 
 
 class AuditEvent(Base):

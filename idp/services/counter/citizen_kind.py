@@ -46,12 +46,18 @@ def is_own(staff: StaffMember, verification: IdentityVerification) -> bool:
     return verification.account.national_id == staff.national_id
 
 
-def problems(verification: IdentityVerification, check: DocumentCheck) -> list[DomainError]:
-    """idp.domain.document_check.check_problems against the account; an expired card is
-    refused with `document.expired` (the clerk rejects instead)."""
-    account = verification.account
+def card_problems(account: Account, check: DocumentCheck) -> list[DomainError]:
+    """idp.domain.document_check.check_problems of the citizen's ID card against the account,
+    today in Vietnam: the one rule of a citizen's card check at the counter, for a
+    verification and for a mandate (idp.services.counter.mandates)."""
     return check_problems(check, declared_national_id=account.national_id,
                           birthdate=account.birthdate, today=today_in_vietnam())
+
+
+def problems(verification: IdentityVerification, check: DocumentCheck) -> list[DomainError]:
+    """`card_problems` of the verification's account; an expired card is refused with
+    `document.expired` (the clerk rejects instead)."""
+    return card_problems(verification.account, check)
 
 
 def check_values(staff: StaffMember, check: DocumentCheck, now: datetime) -> dict[str, Any]:

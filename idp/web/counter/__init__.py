@@ -14,10 +14,12 @@ from idp.web.counter import (  # noqa: E402,F401
     act,
     api,
     api_auth,
+    api_mandates,
     api_organisations,
     assisted,
     auth,
     checks,
     guard,
+    mandates,
     organisations,
 )
