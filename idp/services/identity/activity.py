@@ -91,6 +91,8 @@ DECISIONS: dict[AuditTag, Decision] = {
     T.MANDATE_CREATE: S, T.MANDATE_CONFIRM: S, T.MANDATE_REVOKE: S, T.MANDATE_USE: S,
     T.MANDATE_CODE_SENT: H, T.MANDATE_CONFIRM_FAILURE: H, T.MANDATE_REFUSED: H,
     T.MANDATE_SIGN_IN: H, T.MANDATE_SIGN_IN_REFUSED: H,
+    # Staff saw the person's name and birth date by typing their number: a counter visit.
+    T.MANDATE_LOOKUP: V,
     T.GUARDIAN_CHILD_REGISTER: S, T.GUARDIAN_LINK: S, T.GUARDIAN_USE: S, T.GUARDIAN_LINK_END: S,
     T.GUARDIAN_SIGN_IN: H, T.GUARDIAN_SIGN_IN_REFUSED: H,
     # Somebody signed in for the person tried their account pages: theirs to know.
@@ -104,6 +106,7 @@ ONLY_WHEN = {T.ACCOUNT_MFA_SUCCESS: ("step", "step_up")}
 SHOWN_TAGS = [t.value for t, d in DECISIONS.items() if d in (S, V)]
 VISIT_TAGS = {
     T.COUNTER_VERIFICATION_VIEW.value: "person", T.COUNTER_VERIFICATION_SUBMIT.value: "person",
+    T.MANDATE_LOOKUP.value: "person",
     T.COUNTER_ORGANISATION_VIEW.value: "organisation",
     T.COUNTER_ORGANISATION_SUBMIT.value: "organisation",
 }

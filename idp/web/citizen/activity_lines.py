@@ -46,6 +46,7 @@ LINES: dict[T, LazyString] = {
     T.VERIFICATION_EXPIRE: _l("Enrolment code expired"),
     T.COUNTER_VERIFICATION_VIEW: PERSON_VISIT,
     T.COUNTER_VERIFICATION_SUBMIT: PERSON_VISIT,
+    T.MANDATE_LOOKUP: PERSON_VISIT,
     T.COUNTER_VERIFICATION_APPROVE: _l("Identity verified at %(office)s"),
     T.COUNTER_VERIFICATION_REJECT: _l("Identity verification at %(office)s was not approved"),
     T.COUNTER_VERIFICATION_REVOKE: _l("Identity verification withdrawn by %(office)s"),
