@@ -13,10 +13,12 @@ api_bp = Blueprint("counter_api", __name__, url_prefix="/counter/api")
 from idp.web.counter import (  # noqa: E402,F401
     api,
     api_auth,
+    api_guardians,
     api_organisations,
     assisted,
     auth,
     checks,
     guard,
+    guardians,
     organisations,
 )
