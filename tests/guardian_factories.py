@@ -45,9 +45,10 @@ def birthdate_turning_14_in(days: int) -> date:
         date(target.year - 14, 2, 28)
 
 
-def child(birthdate: date | None = None, gender: str = "female", **overrides: Any) -> ChildDetails:
+def child(birthdate: date | None = None, gender: str = "female", serial: str = "012345",
+          **overrides: Any) -> ChildDetails:
     birthdate = birthdate or date(2018, 3, 9)
-    values: dict[str, Any] = {"national_id": child_number(birthdate, gender),
+    values: dict[str, Any] = {"national_id": child_number(birthdate, gender, serial),
                               "full_name": "Nguyễn Thị Mai", "birthdate": birthdate,
                               "gender": gender}
     values.update(overrides)
@@ -75,5 +76,6 @@ def turning_14_today(link: Guardianship) -> None:
     """Move the child's birth date (and ID number) so that the 14th birthday is today."""
     born = birthdate_turning_14_in(0)
     link.child.birthdate = born
-    link.child.national_id = child_number(born, link.child.gender.value)
+    link.child.national_id = child_number(born, link.child.gender.value,
+                                          link.child.national_id[-6:])
     db.session.commit()

@@ -41,6 +41,7 @@ from idp.extensions import db
 from idp.models import Account, AccountStatus, AuditTag, Guardianship, StaffMember
 from idp.models.base import utcnow
 from idp.services.counter import steps
+from idp.services.identity.guardian_sign_in import PUBLIC_ID
 from idp.services.platform import audit, notify
 from idp.services.platform.clock import today_in_vietnam
 from idp.services.platform.locks import advisory_xact_lock
@@ -139,7 +140,7 @@ def child_errors(child: ChildDetails, certificate: BirthCertificate, *,
                 else "national_id"
             errors.append(InvalidInput.from_domain(exc, field))
     number = certificate.number.strip()
-    if not number or len(number) > MAX_CERTIFICATE_NUMBER:
+    if not number or len(number) > MAX_CERTIFICATE_NUMBER or not number.isprintable():
         errors.append(InvalidInput("certificate.number", MSG_CERTIFICATE_NUMBER,
                                    field="certificate_number"))
     issued = certificate.issued_on
@@ -309,7 +310,7 @@ def _tell_guardian(guardian: Account, child: Account, staff: StaffMember) -> Non
 
 def registration_for(staff: StaffMember, public_id: str) -> Guardianship | None:
     """A link made at the staff member's office (for the result page); None otherwise."""
-    if not isinstance(public_id, str) or len(public_id) != 22:
+    if not isinstance(public_id, str) or not PUBLIC_ID.fullmatch(public_id):
         return None
     return db.session.scalar(select(Guardianship).where(
         Guardianship.public_id == public_id, Guardianship.office_id == staff.office_id))

@@ -9,6 +9,7 @@ sign-in replaces the session in the browser (§7); the `act` claim then names th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
@@ -25,7 +26,7 @@ from idp.services.identity.sessions import NewSession
 from idp.services.platform import audit
 from idp.services.standing import delegation
 
-MAX_PUBLIC_ID = 22
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16)
 NOT_YOUR_CHILD = "not_found"
 NOT_OWN_SESSION = "delegated_session"
 
@@ -73,7 +74,7 @@ def sign_in_for_child(guardian_session: UserSession, child_public_id: str, clien
     if guardian_session.is_delegated:
         _refuse(guardian_id, None, client, NOT_OWN_SESSION)
     link = None
-    if isinstance(child_public_id, str) and 0 < len(child_public_id) <= MAX_PUBLIC_ID:
+    if isinstance(child_public_id, str) and PUBLIC_ID.fullmatch(child_public_id):
         link = db.session.scalar(select(Guardianship).where(
             Guardianship.public_id == child_public_id,
             Guardianship.guardian_account_id == guardian_id))
