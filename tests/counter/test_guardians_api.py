@@ -15,6 +15,7 @@ from idp.extensions import db
 from idp.models import Account, AccountStatus, Guardianship, OutboxMessage, StaffMember
 from idp.services.platform.clock import today_in_vietnam
 from tests.counter.helpers import api_headers
+from tests.counter.test_openapi import assert_documented, document
 from tests.guardian_factories import (
     birthdate_turning_14_in,
     child_number,
@@ -100,6 +101,7 @@ def test_bad_input_is_400_invalid_input_naming_the_field(app, client, headers, p
     assert body["error"] == "invalid_input"
     assert field in body["fields"], body
     assert stored(app) == before
+    assert_documented(document(), "post", URL, response)
 
 
 @pytest.mark.parametrize("junk", [None, [], "x", 5, {"a": 1}])
@@ -132,6 +134,8 @@ def test_refusals(app, client, headers, clerk):
                         headers=headers)
     assert (third.status_code, third.get_json()["error"]) == (409, "account_exists")
     assert stored(app) == before
+    for answer in (response, second, third):
+        assert_documented(document(), "post", URL, answer)
 
 
 def test_an_adults_number_is_refused(app, client, headers, parent):
@@ -153,7 +157,7 @@ def test_at_14_the_young_persons_account_is_activated(app, client, headers, cler
                 "issued_on": (today_in_vietnam() - timedelta(days=3)).isoformat(),
                 "expires_on": None, "photo_match": True, "address": None}
     refused = client.post(ACTIVATIONS, json=body, headers=headers)
-    assert (refused.status_code, refused.get_json()["error"]) == (409, "under_14")
+    assert (refused.status_code, refused.get_json()["error"]) == (409, "too_young")
     with app.app_context():
         link = db.session.get(Guardianship, link.id)
         turning_14_today(link)
@@ -161,6 +165,8 @@ def test_at_14_the_young_persons_account_is_activated(app, client, headers, cler
                     document_number=link.child.national_id)
     response = client.post(ACTIVATIONS, json=body, headers=headers)
     assert response.status_code == 201, response.get_json()
+    for answer in (refused, response):
+        assert_documented(document(), "post", ACTIVATIONS, answer)
     assert response.get_json()["account_status"] == "pending_activation"
     assert client.post(ACTIVATIONS, json=body, headers=headers).status_code == 200
     with app.app_context():

@@ -74,7 +74,7 @@ def test_every_reference_resolves():
 # --- the server answers what the document says -----------------------------------
 
 API = "/counter/api"
-JSON_TYPES = {"string": str, "array": list, "object": dict, "integer": int}
+JSON_TYPES = {"string": str, "array": list, "object": dict, "integer": int, "boolean": bool}
 
 
 def operation(doc: dict[str, Any], method: str, path: str) -> dict[str, Any]:

@@ -62,12 +62,12 @@ MESSAGES = {
     "not_found": N_("No child's account has exactly these details. Check the ID number, name, "
                     "date of birth and sex against the card. A young person who never had a "
                     "child's account registers as a walk-in citizen."),
-    "under_14": N_("The young person is not 14 yet: until the 14th birthday, a guardian signs "
+    "too_young": N_("The young person is not 14 yet: until the 14th birthday, a guardian signs "
                    "in for them."),
     "phone_taken": N_("This phone number already belongs to a PostID account. Ask for the young "
                       "person's own mobile phone number."),
 }
-STATUS = {"own_account": 403, "colleague": 403, "not_found": 404, "under_14": 409,
+STATUS = {"own_account": 403, "colleague": 403, "not_found": 404, "too_young": 409,
           "phone_taken": 409}
 
 
@@ -111,7 +111,7 @@ def activate_young_person(staff: StaffMember, details: CitizenDetails,
         _refuse(staff, "not_found", channel=channel, account_id=account.id if account else None)
     assert account is not None
     if today_in_vietnam() < rules.link_ends_on(account.birthdate):
-        _refuse(staff, "under_14", channel=channel, account_id=account.id)
+        _refuse(staff, "too_young", channel=channel, account_id=account.id)
     if db.session.scalar(select(Account.id).where(Account.phone == clean.phone)):
         _refuse(staff, "phone_taken", channel=channel, account_id=account.id)
     won = rowcount(db.session.execute(

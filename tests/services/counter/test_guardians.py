@@ -263,7 +263,7 @@ def test_activation_before_14_or_with_other_data_is_refused(clerk):
     kid = link.child
     with pytest.raises(ActivationRefusal) as caught:
         activate(clerk, kid)
-    assert (caught.value.code, caught.value.status) == ("under_14", 409)
+    assert (caught.value.code, caught.value.status) == ("too_young", 409)
     turning_14_today(link)
     with pytest.raises(ActivationRefusal) as caught:
         activate(clerk, kid, details=CitizenDetails(
