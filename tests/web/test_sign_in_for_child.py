@@ -180,3 +180,34 @@ def test_the_guardian_sees_their_children_and_until_when(app, client, family):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Guardianship)) == 2
     assert 'href="/account/children"' in client.get("/account").get_data(as_text=True)
+
+
+def test_registering_with_a_childs_id_number_is_a_duplicate_and_warns_nobody(app, client, family):
+    from idp.models import Account, OutboxMessage
+    from idp.services.identity import registration
+    from idp.services.identity.accounts import CitizenDetails
+
+    with app.test_request_context():
+        kid = db.session.get(Account, family["mai_child"])
+        details = CitizenDetails(national_id=kid.national_id, full_name=kid.full_name,
+                                 birthdate=kid.birthdate, gender=kid.gender.value,
+                                 phone="0977123456", email=None)
+        before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+        registration.start(details, "blue mango river lantern")
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == before
+        assert db.session.scalars(select(AuditEvent.tag).order_by(AuditEvent.id.desc())).first() \
+            == "registration.duplicate"
+
+
+def test_recovery_for_a_childs_id_number_sends_nothing(app, client, family):
+    from idp.models import Account, OutboxMessage
+
+    with app.app_context():
+        number = db.session.get(Account, family["mai_child"]).national_id
+        before = db.session.scalars(select(OutboxMessage.account_id)).all()
+    response = client.post("/recover", data={"csrf_token": csrf_token(client, "/recover"),
+                                             "identifier": number})
+    assert response.status_code in (200, 302, 303)
+    with app.app_context():
+        sent = db.session.scalars(select(OutboxMessage.account_id)).all()
+        assert family["mai_child"] not in sent[len(before):]
