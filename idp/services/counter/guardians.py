@@ -302,8 +302,8 @@ def _tell_guardian(guardian: Account, child: Account, staff: StaffMember) -> Non
     with force_locale(guardian.locale):
         text = gettext(
             "PostID: at %(office)s you were linked as the guardian of %(child)s. You can now sign "
-            "in to services for the child until their 14th birthday. If this was not you, call "
-            "the PostID hotline.", office=staff.office.name, child=first_name)
+            "in to portals for the child until their 14th birthday. If this was not you, go to "
+            "a post office with your ID card right away.", office=staff.office.name, child=first_name)
     notify.send_sms(guardian.own_phone, text, template="guardian.linked",
                     account_id=guardian.id, locale=guardian.locale, asker="counter")
 

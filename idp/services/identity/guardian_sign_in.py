@@ -30,9 +30,9 @@ PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16)
 NOT_YOUR_CHILD = "not_found"
 NOT_OWN_SESSION = "delegated_session"
 
-MSG_REFUSED = N_("You cannot sign in for this child to this service now. Children can be signed "
+MSG_REFUSED = N_("You cannot sign in for this child to this portal now. Children can be signed "
                  "in for by a guardian until the day before their 14th birthday, and only to "
-                 "services that accept it.")
+                 "portals that accept it.")
 
 
 class GuardianSignInRefused(IdpError):

@@ -34,7 +34,7 @@ def sign_in_for_child() -> Response | str | tuple[str, int]:
     portal = waiting_portal(next_url or None, endpoint="oidc.authorize_consent")
     if portal is None:
         return _page(None, [], next_url, 400, message=gettext(
-            "Open this page from a service's “Sign in with PostID” page."))
+            "Open this page from a portal's “Sign in with PostID” page."))
     session = current_session()
     if session is None or session.is_delegated:
         # The guardian's own sign-in first, then back here.
@@ -45,7 +45,7 @@ def sign_in_for_child() -> Response | str | tuple[str, int]:
         return _page(portal, [c for c in children if c.refusal is None], next_url, 200)
     if not form.validate_on_submit():
         return _page(portal, [], next_url, 400,
-                     message=gettext("The page expired. Open it again from the service."))
+                     message=gettext("The page expired. Open it again from the portal."))
     try:
         new = guardian_sign_in.sign_in_for_child(session, form.child.data or "", portal.client,
                                                  user_agent=request.user_agent.string)
