@@ -10,7 +10,7 @@ from idp.domain.guardianship import birthday_at_age
 from idp.extensions import db
 from idp.models import Account, Guardianship, StaffMember
 from idp.services.counter import guardians
-from idp.services.counter.guardians import BirthCertificate, ChildDetails
+from idp.services.counter.child_details import BirthCertificate, ChildDetails
 from idp.services.platform.clock import today_in_vietnam
 from tests.factories import active_citizen
 

@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from idp.domain import guardianship as rules
 from idp.domain import names
 from idp.domain.errors import N_, DomainError
 from idp.domain.gender import parse_gender
@@ -41,24 +40,21 @@ from idp.extensions import db
 from idp.models import Account, AccountStatus, AuditTag, Guardianship, StaffMember
 from idp.models.base import utcnow
 from idp.services.counter import steps
+from idp.services.counter.child_details import (
+    BirthCertificate,
+    ChildDetails,
+    child_errors,
+)
 from idp.services.identity.guardian_sign_in import PUBLIC_ID
 from idp.services.platform import audit, notify
-from idp.services.platform.clock import today_in_vietnam
 from idp.services.platform.locks import advisory_xact_lock
 from idp.services.standing.delegation import is_colleague
 
 MAX_GUARDIANS = 2  # the two parents
 RETRY_WINDOW = timedelta(minutes=10)
-MAX_CERTIFICATE_NUMBER = 32
 INSERT_ATTEMPTS = 3  # a public id collision or a concurrent registration of the same child
 
 MSG_INVALID = N_("Some details are missing or not valid. Check the marked fields.")
-MSG_CERTIFICATE_NUMBER = N_("Type the number of the birth certificate (up to 32 characters).")
-MSG_CERTIFICATE_DATE = N_("The birth certificate cannot be issued before the birth or in the "
-                          "future.")
-MSG_CERTIFICATE_MISMATCH = N_("Register the child only if the birth certificate shows the "
-                              "details typed above and names this parent.")
-
 MESSAGES = {
     "own_account": N_("You cannot register yourself or your own child. Ask a colleague."),
     "colleague": N_("You cannot register a colleague of your office or their child. Ask a "
@@ -91,66 +87,10 @@ class ChildInvalid(IdpError):
 
 
 @dataclass(frozen=True)
-class ChildDetails:
-    national_id: str
-    full_name: str
-    birthdate: date | None  # None: the form could not read it (its field has the error)
-    gender: str
-
-
-@dataclass(frozen=True)
-class BirthCertificate:
-    number: str
-    issued_on: date | None
-    matches: bool  # the certificate shows the typed data and names this parent
-
-
-@dataclass(frozen=True)
 class ChildRegistration:
     link: Guardianship
     created: bool  # False: a retry got the earlier registration back
     new_account: bool  # False: a second guardian linked to an existing child
-
-
-def child_errors(child: ChildDetails, certificate: BirthCertificate, *,
-                 today: date | None = None) -> list[InvalidInput]:
-    """Every problem with the typed data, for one round of form errors."""
-    today = today or today_in_vietnam()
-    errors: list[InvalidInput] = []
-    try:
-        names.normalize_name(child.full_name)
-    except DomainError as exc:
-        errors.append(InvalidInput.from_domain(exc, "full_name"))
-    gender = None
-    try:
-        gender = parse_gender(child.gender)
-    except DomainError as exc:
-        errors.append(InvalidInput.from_domain(exc, "gender"))
-    if child.birthdate is None or gender is None:
-        try:
-            decode_national_id(child.national_id)
-        except DomainError as exc:
-            errors.append(InvalidInput.from_domain(exc, "national_id"))
-    else:
-        try:
-            rules.check_child_registration(child.national_id, birth_date=child.birthdate,
-                                           gender=gender, today=today)
-        except DomainError as exc:
-            field = "birthdate" if exc.code.startswith(("birthdate.", "guardianship.")) \
-                else "national_id"
-            errors.append(InvalidInput.from_domain(exc, field))
-    number = certificate.number.strip()
-    if not number or len(number) > MAX_CERTIFICATE_NUMBER or not number.isprintable():
-        errors.append(InvalidInput("certificate.number", MSG_CERTIFICATE_NUMBER,
-                                   field="certificate_number"))
-    issued = certificate.issued_on
-    if issued is not None and (issued > today or (child.birthdate and issued < child.birthdate)):
-        errors.append(InvalidInput("certificate.issued_on", MSG_CERTIFICATE_DATE,
-                                   field="certificate_issued_on"))
-    if not certificate.matches:
-        errors.append(InvalidInput("certificate.mismatch", MSG_CERTIFICATE_MISMATCH,
-                                   field="certificate_matches"))
-    return errors
 
 
 def register_child(staff: StaffMember, guardian_national_id: str, child: ChildDetails,

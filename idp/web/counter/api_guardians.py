@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from idp.errors import IdpError, InvalidInput
 from idp.models import Guardianship
-from idp.services.counter import assisted_registration, guardian_activation, guardians
+from idp.services.counter import assisted_registration, child_details, guardian_activation, guardians
 from idp.services.counter.assisted_registration import WalkIn, WalkInInvalid
 from idp.services.counter.guardian_activation import ActivationRefusal
 from idp.services.counter.guardians import ChildInvalid, ChildRegistration, GuardianRefusal
@@ -56,7 +56,7 @@ def register_child() -> Response | tuple[Response, int]:
     guardian, child, certificate, read = parse_child_body(body)
     fields = {name: gettext(message, **args) for name, (message, args) in read.errors.items()}
     if fields:
-        return invalid(guardians.MSG_INVALID, fields, guardians.child_errors(child, certificate)
+        return invalid(guardians.MSG_INVALID, fields, child_details.child_errors(child, certificate)
                        if child.birthdate and certificate.issued_on else [])
     try:
         result = guardians.register_child(current_staff(), guardian, child, certificate,

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
-from idp.services.counter.guardians import MAX_CERTIFICATE_NUMBER, BirthCertificate, ChildDetails
+from idp.services.counter.child_details import MAX_CERTIFICATE_NUMBER, BirthCertificate, ChildDetails
 from idp.web.counter.assisted_forms import TEXT_LIMITS, JsonInput
 from idp.web.counter.check_forms import DATE_HINT, date_field
 from idp.web.register.fields import (  # dd/mm/yyyy dates, as on the certificate

@@ -9,7 +9,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.errors import InvalidInput
-from idp.services.counter import assisted_registration, guardian_activation, guardians
+from idp.services.counter import assisted_registration, child_details, guardian_activation, guardians
 from idp.services.counter.assisted_registration import ACTIVATION_CODE_HOURS, WalkInInvalid
 from idp.services.counter.guardian_activation import ActivationRefusal
 from idp.services.counter.guardians import ChildInvalid, GuardianRefusal
@@ -31,7 +31,7 @@ def child_new() -> Response | tuple[str, int]:
         return _page(form, 400)
     if not form_ok:
         # Nothing is stored; the rules still run so that every problem shows in one round.
-        _attach(form, guardians.child_errors(form.child(), form.certificate()))
+        _attach(form, child_details.child_errors(form.child(), form.certificate()))
         return _page(form, 400)
     try:
         result = guardians.register_child(current_staff(), form.guardian(), form.child(),
