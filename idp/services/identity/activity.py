@@ -63,6 +63,11 @@ DECISIONS: dict[AuditTag, Decision] = {
     T.COUNTER_VERIFICATION_REVOKE: S,
     T.COUNTER_VERIFICATION_REFUSED: H,  # a clerk's refused attempt (wrong code, wrong stage)
     T.COUNTER_ASSISTED_REGISTRATION: H,  # stored with its account.create, which names the office
+    # A child's account (docs/architecture.md §14), read once the young person has their own.
+    T.GUARDIAN_CHILD_REGISTER: H,  # stored with its account.create, which names the office
+    T.GUARDIAN_LINK: S, T.GUARDIAN_SIGN_IN: S, T.GUARDIAN_LINK_END: S,
+    T.GUARDIAN_SIGN_IN_REFUSED: H,  # nothing happened to the account
+    T.GUARDIAN_USE: H,  # its guardian.sign_in line already names the portal
     T.ORGANISATION_REGISTER: S,
     T.ORGANISATION_REFUSED: H,  # the person's own form mistakes on the business pages
     T.ORGANISATION_VERIFICATION_REQUEST: S, T.ORGANISATION_VERIFICATION_CANCEL: S,

@@ -68,6 +68,9 @@ LINES: dict[T, LazyString] = {
     T.ORGANISATION_MEMBER_REINSTATE: _l("Reinstated a member of %(organisation)s"),
     T.ORGANISATION_MEMBER_REMOVE: _l("Removed a member from %(organisation)s"),
     T.ORGANISATION_MEMBER_UPDATE: _l("Changed the role or dates of a member of %(organisation)s"),
+    T.GUARDIAN_LINK: _l("A second guardian was linked to your account at %(office)s"),
+    T.GUARDIAN_SIGN_IN: _l("A guardian signed in for you to %(portal)s"),
+    T.GUARDIAN_LINK_END: _l("A guardian's link to your account ended (14th birthday)"),
 }
 # The same tag, told apart by what its event records (keys of the event's data).
 VARIANTS: dict[tuple[T, str, str], LazyString] = {
