@@ -131,6 +131,9 @@ def test_the_guardian_signs_in_for_the_child_bound_to_the_portal(app, client, po
     guardian_session = session_of(app, own)
     assert guardian_session is not None and guardian_session.revoked_at is not None
     assert audit_tags(app)[-1] == "guardian.sign_in"
+    # The child's session cannot pick again: the guardian's own sign-in is asked for first.
+    again = client.get(f"{FOR_CHILD}?next={quote(url)}")
+    assert again.status_code == 302 and urlsplit(again.headers["Location"]).path == "/login"
 
 
 def test_a_child_turned_14_today_is_refused_and_nothing_opens(app, client, portal, family):
