@@ -263,7 +263,6 @@ def _earlier_attempt(staff: StaffMember, clean: CitizenDetails,
 
 def _create(staff: StaffMember, clean: CitizenDetails, check: DocumentCheck, *,
             channel: str, activation_link: str) -> WalkIn:
-    now = utcnow()
     account = Account(
         sub=secrets.token_urlsafe(32), national_id=clean.national_id, full_name=clean.full_name,
         name_search_key=names.search_key(clean.full_name), birthdate=clean.birthdate,
@@ -271,6 +270,20 @@ def _create(staff: StaffMember, clean: CitizenDetails, check: DocumentCheck, *,
         status=AccountStatus.PENDING_ACTIVATION)
     db.session.add(account)
     db.session.flush()
+    verification = add_assisted_check_in_transaction(staff, account, check)
+    send_activation_code_in_transaction(account, activation_link)
+    audit.record(AuditTag.ACCOUNT_CREATE, account_id=account.id, staff_id=staff.id,
+                 office_id=staff.office_id, channel=channel, assisted=True)
+    audit.record(AuditTag.COUNTER_ASSISTED_REGISTRATION, account_id=account.id, staff_id=staff.id,
+                 office_id=staff.office_id, channel=channel, verification=verification.public_id)
+    return WalkIn(account, verification, created=True)
+
+
+def add_assisted_check_in_transaction(staff: StaffMember, account: Account,
+                                      check: DocumentCheck) -> IdentityVerification:
+    """The clerk's document check of `account`, SUBMITTED to the office's approval queue (four
+    eyes); also used when a young person activates their own account at 14."""
+    now = utcnow()
     days = current_settings().enrolment_code_days
     verification = IdentityVerification(
         public_id=secrets.token_urlsafe(16), account_id=account.id, live_account_id=account.id,
@@ -283,15 +296,16 @@ def _create(staff: StaffMember, clean: CitizenDetails, check: DocumentCheck, *,
         photo_match=check.photo_match,
         verified_address=check.address.to_json() if check.address else None)
     db.session.add(verification)
+    return verification
+
+
+def send_activation_code_in_transaction(account: Account, activation_link: str) -> None:
+    """An ACTIVATE_ACCOUNT code valid ACTIVATION_CODE_HOURS, sent by SMS to the account's phone
+    with the activation address; the owner then activates at /activate."""
     challenge, code = otp.issue_code(OtpPurpose.ACTIVATE_ACCOUNT, account.own_phone,
                                      account_id=account.id)
-    challenge.expires_at = now + timedelta(hours=ACTIVATION_CODE_HOURS)
+    challenge.expires_at = utcnow() + timedelta(hours=ACTIVATION_CODE_HOURS)
     _send_activation_code(account, code, activation_link)
-    audit.record(AuditTag.ACCOUNT_CREATE, account_id=account.id, staff_id=staff.id,
-                 office_id=staff.office_id, channel=channel, assisted=True)
-    audit.record(AuditTag.COUNTER_ASSISTED_REGISTRATION, account_id=account.id, staff_id=staff.id,
-                 office_id=staff.office_id, channel=channel, verification=verification.public_id)
-    return WalkIn(account, verification, created=True)
 
 
 def _send_activation_code(account: Account, code: str, link: str) -> None:

@@ -63,6 +63,11 @@ DECISIONS: dict[AuditTag, Decision] = {
     T.COUNTER_VERIFICATION_REVOKE: S,
     T.COUNTER_VERIFICATION_REFUSED: H,  # a clerk's refused attempt (wrong code, wrong stage)
     T.COUNTER_ASSISTED_REGISTRATION: H,  # stored with its account.create, which names the office
+    # A child's account (docs/architecture.md §14), read once the young person has their own.
+    T.GUARDIAN_CHILD_REGISTER: H,  # stored with its account.create, which names the office
+    T.GUARDIAN_LINK: S, T.GUARDIAN_SIGN_IN: S, T.GUARDIAN_LINK_END: S,
+    T.GUARDIAN_SIGN_IN_REFUSED: H,  # nothing happened to the account
+    T.GUARDIAN_USE: H,  # its guardian.sign_in line already names the portal
     T.ORGANISATION_REGISTER: S,
     T.ORGANISATION_REFUSED: H,  # the person's own form mistakes on the business pages
     T.ORGANISATION_VERIFICATION_REQUEST: S, T.ORGANISATION_VERIFICATION_CANCEL: S,
@@ -93,8 +98,6 @@ DECISIONS: dict[AuditTag, Decision] = {
     T.MANDATE_SIGN_IN: H, T.MANDATE_SIGN_IN_REFUSED: H,
     # Staff saw the person's name and birth date by typing their number: a counter visit.
     T.MANDATE_LOOKUP: V,
-    T.GUARDIAN_CHILD_REGISTER: S, T.GUARDIAN_LINK: S, T.GUARDIAN_USE: S, T.GUARDIAN_LINK_END: S,
-    T.GUARDIAN_SIGN_IN: H, T.GUARDIAN_SIGN_IN_REFUSED: H,
     # Somebody signed in for the person tried their account pages: theirs to know.
     T.DELEGATED_ACCOUNT_CHANGE_REFUSED: S,
 }

@@ -69,7 +69,8 @@ def start(clean: CitizenDetails, password: str, *, locale: str = "vi") -> str:
                                       registration_id=registration.id, usable=not existing)
     if existing:
         for account in existing:
-            _warn_existing(account)
+            if account.phone is not None:  # a child's account (MINOR) has none: nobody to warn
+                _warn_existing(account)
         audit.record(AuditTag.REGISTRATION_DUPLICATE, account_id=existing[0].id,
                      registration_id=registration.id)
     else:

@@ -6,5 +6,5 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-# The route module registers itself on the blueprint above.
-from idp.web.auth import views  # noqa: E402,F401
+# The route modules register themselves on the blueprint above.
+from idp.web.auth import for_child, views  # noqa: E402,F401

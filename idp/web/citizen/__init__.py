@@ -12,4 +12,4 @@ bp = Blueprint("citizen", __name__, url_prefix="/account")
 bp.before_request(require_sign_in)
 
 # Route modules register themselves on the blueprint above.
-from idp.web.citizen import contact, mandates, verification, views  # noqa: E402,F401
+from idp.web.citizen import children, contact, mandates, verification, views  # noqa: E402,F401

@@ -73,12 +73,11 @@ LINES: dict[T, LazyString] = {
     T.MANDATE_CONFIRM: _l("Approved a mandate to %(office)s"),
     T.MANDATE_REVOKE: _l("The mandate to %(office)s was ended"),
     T.MANDATE_USE: _l("%(office)s signed in to %(portal)s for you"),
-    T.GUARDIAN_CHILD_REGISTER: _l("A child's account was registered at %(office)s"),
-    T.GUARDIAN_LINK: _l("A guardian was linked at %(office)s"),
-    T.GUARDIAN_USE: _l("A guardian signed in to %(portal)s for this account"),
-    T.GUARDIAN_LINK_END: _l("A guardian link ended"),
     T.DELEGATED_ACCOUNT_CHANGE_REFUSED: _l("Somebody signed in for you tried to open your "
                                            "account pages and was refused"),
+    T.GUARDIAN_LINK: _l("A second guardian was linked to your account at %(office)s"),
+    T.GUARDIAN_SIGN_IN: _l("A guardian signed in for you to %(portal)s"),
+    T.GUARDIAN_LINK_END: _l("A guardian's link to your account ended (14th birthday)"),
 }
 # The same tag, told apart by what its event records (keys of the event's data).
 VARIANTS: dict[tuple[T, str, str], LazyString] = {

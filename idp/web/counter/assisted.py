@@ -119,7 +119,7 @@ def create_registration() -> Response | tuple[Response, int]:
         return _invalid(fields, exc.errors)
     except (OwnAccount, AccountExists) as exc:
         return _refused(exc)
-    return jsonify(_registration_json(walk_in)), 201 if walk_in.created else 200
+    return jsonify(registration_json(walk_in)), 201 if walk_in.created else 200
 
 
 def _invalid(fields: dict[str, str], errors: list[InvalidInput]) -> tuple[Response, int]:
@@ -133,7 +133,7 @@ def _refused(exc: IdpError) -> Response:
     return api_error(exc.status, exc.code, gettext(exc.message))
 
 
-def _registration_json(walk_in: WalkIn) -> dict[str, Any]:
+def registration_json(walk_in: WalkIn) -> dict[str, Any]:
     verification = walk_in.verification
     return {
         "public_id": verification.public_id,

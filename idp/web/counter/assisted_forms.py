@@ -105,6 +105,8 @@ ADDRESS_FIELDS = {"address.province": "address.province_code", "address.ward": "
 class JsonInput:
     """Reads a JSON object field by field, keeping one message per bad field."""
 
+    limits = TEXT_LIMITS  # a text field's name -> its longest accepted length
+
     def __init__(self, body: dict[str, Any]) -> None:
         self.body = body
         self.errors: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -113,12 +115,12 @@ class JsonInput:
         value = self.body.get(name)
         if value is None and not required:
             return ""
-        if not isinstance(value, str) or len(value) > TEXT_LIMITS[name] or \
+        if not isinstance(value, str) or len(value) > self.limits[name] or \
                 (required and not value.strip()):
             if value is None or value == "":
                 self.errors[name] = (MSG_REQUIRED, {})
             else:
-                self.errors[name] = (MSG_TEXT, {"max": TEXT_LIMITS[name]})
+                self.errors[name] = (MSG_TEXT, {"max": self.limits[name]})
             return ""
         return value
 
