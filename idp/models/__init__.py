@@ -18,6 +18,7 @@ from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.notification import Channel, OutboxMessage
 from idp.models.oauth import AuthorizationCode, OAuthToken
 from idp.models.office import PostOffice
+from idp.models.passkey import CeremonyPurpose, Passkey, WebauthnChallenge
 from idp.models.organisation import (
     LIVE_MEMBERSHIP,
     MemberRole,
@@ -41,6 +42,9 @@ from idp.models.verification import (
 )
 
 __all__ = [
+    "CeremonyPurpose",
+    "Passkey",
+    "WebauthnChallenge",
     "Guardianship",
     "Mandate",
     "MandateConfirmation",
