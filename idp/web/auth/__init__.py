@@ -7,4 +7,4 @@ from flask import Blueprint
 bp = Blueprint("auth", __name__)
 
 # The route module registers itself on the blueprint above.
-from idp.web.auth import views  # noqa: E402,F401
+from idp.web.auth import passkey, views  # noqa: E402,F401
