@@ -18,7 +18,6 @@ from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
 from idp.models.notification import Channel, OutboxMessage
 from idp.models.oauth import AuthorizationCode, OAuthToken
 from idp.models.office import PostOffice
-from idp.models.passkey import CeremonyPurpose, Passkey, WebauthnChallenge
 from idp.models.organisation import (
     LIVE_MEMBERSHIP,
     MemberRole,
@@ -30,6 +29,7 @@ from idp.models.organisation import (
     RepresentativeAuthority,
     RepresentativeTitle,
 )
+from idp.models.passkey import CeremonyPurpose, Passkey, WebauthnChallenge
 from idp.models.registration import OtpChallenge, OtpPurpose, PendingRegistration
 from idp.models.session import UserSession
 from idp.models.signing_key import KeyState, SigningKey
