@@ -32,7 +32,7 @@ RECENT_SIGN_IN = timedelta(minutes=15)
 MAX_PASSKEYS = 10
 FAILED = N_("The passkey could not be checked. Please try again.")
 REAUTHENTICATE = N_("For your security, sign in again before you add a passkey.")
-STEP_UP = N_("For your security, confirm this sign-in with your second factor first.")
+STEP_UP = N_("For your security, confirm this sign-in with two-step verification first.")
 UNKNOWN = N_("This passkey is not on your account.")
 TOO_MANY = N_("You have the largest number of passkeys allowed. Remove one first.")
 
