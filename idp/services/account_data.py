@@ -26,6 +26,7 @@ from idp.models import (
 from idp.models.base import utcnow
 from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
+from idp.models.passkey import Passkey
 from idp.models.registration import OtpChallenge
 from idp.services import retention
 from idp.services.business import personal_data
@@ -187,7 +188,8 @@ def delete_account(account: Account, password: str, *, session_id: int | None) -
         .values(user_agent=None)
         .execution_options(synchronize_session=False)
     )
-    for model in (PasswordCredential, TotpCredential, RecoveryCode, MfaChallenge, OtpChallenge):
+    for model in (PasswordCredential, TotpCredential, RecoveryCode, Passkey, MfaChallenge,
+                  OtpChallenge):
         db.session.execute(delete(model).where(model.account_id == account_id))
     enrolment.erase_for_deletion(account_id, session_id=session_id)
     personal_data.erase_for_deletion(

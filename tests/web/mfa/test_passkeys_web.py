@@ -421,3 +421,36 @@ def test_a_passkey_does_not_lift_an_unverified_identity(app, citizen):
     client, response, _, _ = passkey_alone(app, device)
     claims = id_token(app, client, acr_values="LoA3")
     assert claims["acr"] == ACR[1] and claims["amr"] == ["swk", "user", "mfa"]
+
+
+# --- recovery and deletion ---------------------------------------------------------------------
+
+def test_deleting_the_account_erases_its_passkeys(app, citizen):
+    client = signed_in(app)
+    device = SoftAuthenticator()
+    assert add_passkey(client, device).status_code == 200
+    response = client.post("/account/delete", data={
+        "csrf_token": csrf_token(client, "/account/delete"), "password": PASSWORD, "confirm": "y"})
+    assert response.status_code == 302 and stored(app) == []
+    assert passkey_alone(app, device)[1].status_code == 400
+
+
+def test_a_phone_reset_ends_every_session_and_keeps_the_passkeys(app, citizen):
+    from tests.web.recovery.test_recovery import NEW_PASSWORD, latest_code, start, submit_code
+
+    with app.app_context():
+        db.session.get(Account, citizen).phone_verified_at = utcnow()
+        db.session.commit()
+    owner = signed_in(app)
+    device = SoftAuthenticator()
+    assert add_passkey(owner, device).status_code == 200
+    stranger = app.test_client()
+    start(stranger)
+    assert submit_code(stranger, latest_code(app)).status_code == 200
+    assert session_amr(app, owner) is None  # every session ended
+    assert len(stored(app)) == 1  # no factor removed: the new password alone is not enough
+    response = stranger.post("/login", data={"csrf_token": csrf_token(stranger),
+                                             "identifier": "001099012345", "password": NEW_PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/login/verify"
+    assert stranger.get_cookie(SESSION_COOKIE) is None
+    assert passkey_alone(app, device)[1].status_code == 200
