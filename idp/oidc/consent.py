@@ -32,7 +32,8 @@ def complete_authorization(ctx: AuthorizationContext) -> Response:
     session = ctx.session
     assert session is not None
     achieved = claim_rules.achieved_loa(session.account, session.amr.split())
-    if achieved < ctx.acr.required:
+    if achieved < ctx.acr.required or (ctx.acr.phishing_resistant
+                                       and not claim_rules.phishing_resistant(session.amr.split())):
         raise UnmetAuthenticationRequirements(
             description="The requested level of assurance is not met for this account.")
     if ctx.decision == "allow":

@@ -25,7 +25,7 @@ from idp.extensions import db
 from idp.models import Account, AuditTag, UserSession
 from idp.models.mfa import MfaChallenge
 from idp.models.passkey import CeremonyPurpose, Passkey
-from idp.services.identity import devices, mfa_challenge, sessions
+from idp.services.identity import devices, mfa_challenge, sessions, step_up
 from idp.services.identity.mfa import MAX_CHALLENGE_ATTEMPTS, challenge_dead
 from idp.services.identity.passkeys import failed, of_account, require_available
 from idp.services.platform import audit, metrics, passkey_core
@@ -164,3 +164,37 @@ def _passkey_named_for(credential: object, account_id: int) -> Passkey:
     if found is None:
         raise passkey_core.CeremonyFailed("unknown_passkey")
     return found
+
+
+# --- step-up of a signed-in session ------------------------------------------------------------
+
+def begin_step_up(session: UserSession) -> tuple[str, dict[str, object]]:
+    """Request options naming the account's passkeys, bound to `session`. Commits. Raises the
+    Refusal passkey.unavailable or passkey.failed (the account has no passkey)."""
+    require_available()
+    allowed = of_account(session.account_id)
+    if not allowed:
+        raise failed()
+    handle, nonce = passkey_core.begin(CeremonyPurpose.STEP_UP, session_id=session.id)
+    options = passkey_core.authentication_options(nonce, allowed=allowed, user_verification=False)
+    db.session.commit()
+    return handle, options
+
+
+def finish_step_up(session: UserSession, handle: object, credential: object, *,
+                   client: str | None = None) -> str:
+    """A passkey of the account proven in `session`: its `amr` values and `mfa` join the
+    session's (a portal asked for phishing resistance, docs/architecture.md §9). Returns the
+    session's new cookie token. Commits; a failure is audited. Raises passkey.failed."""
+    try:
+        ceremony = passkey_core.take(handle, CeremonyPurpose.STEP_UP, session_id=session.id)
+        passkey = _passkey_named_for(credential, session.account_id)
+        verified = passkey_core.verify_assertion(credential, ceremony.challenge, passkey,
+                                                 require_user_verification=False)
+    except passkey_core.CeremonyFailed as error:
+        fail(failed(), AuditTag.ACCOUNT_MFA_FAILURE, account_id=session.account_id,
+             session_id=session.id, step="step_up", method="passkey", reason=error.reason)
+    token = step_up.raise_with_passkey_in_transaction(
+        session, passkey_core.amr(passkey, verified), step="step_up", client=client)
+    db.session.commit()
+    return token

@@ -93,7 +93,7 @@ def _raise_session(session: UserSession, method: str, *, step: str,
 
 
 def raise_with_passkey_in_transaction(session: UserSession, amr_values: list[str], *,
-                                      step: str) -> str:
+                                      step: str, client: str | None = None) -> str:
     """A passkey proven in the signed-in `session` (registered or used): its `amr` values and
     `mfa` join the session's, with a new cookie token (returned). Caller commits."""
-    return _raise_session(session, "passkey", step=step, extra=tuple(amr_values))
+    return _raise_session(session, "passkey", step=step, client=client, extra=tuple(amr_values))

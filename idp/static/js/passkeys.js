@@ -98,7 +98,10 @@
       event.preventDefault();
       ceremony(register, function (o) {
         return navigator.credentials.create({ publicKey: creationOptions(o) });
-      }, function () { return { name: (form.querySelector("[name=name]") || {}).value || "" }; });
+      }, function () {
+        return { name: (form.querySelector("[name=name]") || {}).value || "",
+                 next: register.getAttribute("data-next") || "" };
+      });
     });
     form.hidden = false;
   }
@@ -133,6 +136,8 @@
   var second = document.querySelector("[data-passkey-second-factor]");
   if (second) {
     second.hidden = false;
-    second.addEventListener("click", function () { ceremony(second, getWith(undefined, null)); });
+    second.addEventListener("click", function () {
+      ceremony(second, getWith(undefined, null), withNext(second));
+    });
   }
 }());

@@ -47,7 +47,13 @@ def passkey_add() -> Response | tuple[Response, int]:
     except Refusal as refusal:
         return passkey_json.refused(refusal)
     set_session_cookie(token)
-    return passkey_json.done(url_for("mfa.security", passkey="added"))
+    # Added during a portal's sign-in (a passkey step-up): on to the portal.
+    return passkey_json.done(safe_next(_sent_next(sent), url_for("mfa.security", passkey="added")))
+
+
+def _sent_next(sent: dict[str, object]) -> str | None:
+    value = sent.get("next")
+    return value if isinstance(value, str) else None
 
 
 @bp.post("/account/security/passkeys/<int:passkey_id>/name")
