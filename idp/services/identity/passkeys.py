@@ -121,10 +121,10 @@ def finish_registration(session: UserSession, handle: object, credential: object
         new = passkey_core.verify_registration(credential, ceremony.challenge)
     except passkey_core.CeremonyFailed as error:
         fail(failed(), AuditTag.ACCOUNT_MFA_FAILURE, account_id=account_id,
-             session_id=session.id, step="passkey_enrol", reason=error.reason)
+             session_id=session.id, step="enrol", method="passkey", reason=error.reason)
     if db.session.scalar(select(Passkey.id).where(Passkey.credential_id == new.credential_id)):
         fail(failed(), AuditTag.ACCOUNT_MFA_FAILURE, account_id=account_id,
-             session_id=session.id, step="passkey_enrol", reason="known_credential")
+             session_id=session.id, step="enrol", method="passkey", reason="known_credential")
     assert ceremony.user_handle is not None
     passkey = Passkey(
         account_id=account_id, credential_id=new.credential_id, user_handle=ceremony.user_handle,

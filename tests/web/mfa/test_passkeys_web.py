@@ -202,3 +202,16 @@ def test_a_phone_reset_ends_every_session_and_keeps_the_passkeys(app, citizen):
     assert response.status_code == 302 and response.headers["Location"] == "/login/verify"
     assert stranger.get_cookie(SESSION_COOKIE) is None
     assert passkey_alone(app, device)[1].status_code == 200
+
+
+def test_the_activity_history_names_passkeys(app, citizen):
+    client = signed_in(app)
+    device = SoftAuthenticator()
+    assert add_passkey(client, device).status_code == 200
+    passkey_alone(app, device)
+    passkey_alone(app, device, origin="http://evil.example")
+    page = client.get("/account/activity").get_data(as_text=True)
+    # "Passkey added", "Signed in with a passkey", "Failed sign-in attempt with a passkey"
+    for line in ("Đã thêm khóa truy cập", "Đăng nhập bằng khóa truy cập",
+                 "Đăng nhập bằng khóa truy cập không thành công"):
+        assert line in page, line
