@@ -5,7 +5,6 @@
   its last use, the owner's name for it, created and last used.
 - webauthn_challenge: a ceremony's challenge, single use and short-lived, bound to the session,
   the pending sign-in or the staff session that started it.
-- post_office.passkeys_required: the office's staff must use a passkey as their second factor.
 
 Revision ID: 0013
 Revises: 0012
@@ -86,13 +85,8 @@ def upgrade():
                     ['mfa_challenge_id'])
     op.create_index(op.f('ix_webauthn_challenge_staff_session_id'), 'webauthn_challenge',
                     ['staff_session_id'])
-    with op.batch_alter_table('post_office') as batch_op:
-        batch_op.add_column(sa.Column('passkeys_required', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
 
 
 def downgrade():
-    with op.batch_alter_table('post_office') as batch_op:
-        batch_op.drop_column('passkeys_required')
     op.drop_table('webauthn_challenge')
     op.drop_table('passkey')
