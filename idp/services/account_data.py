@@ -85,6 +85,13 @@ def export(account: Account, *, session_id: int | None) -> dict[str, Any]:
             "postal_address": account.postal_address,
             "address_verified_at": iso(account.address_verified_at),
         },
+        # Passkeys without their keys: what the person named and when they were used.
+        "passkeys": [
+            {"name": p.name, "synced": p.backup_eligible, "created_at": iso(p.created_at),
+             "last_used_at": iso(p.last_used_at)}
+            for p in db.session.scalars(select(Passkey).where(Passkey.account_id == account.id)
+                                        .order_by(Passkey.id))
+        ],
         "verifications": enrolment.export_rows(account.id),
         "organisations": personal_data.export_rows(account),
         "connected_portals": [

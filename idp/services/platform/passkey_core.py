@@ -32,6 +32,7 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
+from webauthn.helpers import parse_authentication_credential_json
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
@@ -224,8 +225,6 @@ class Assertion:
 def read_assertion(credential: object) -> Assertion:
     """Which credential (and user handle) an assertion names, before it is verified: to find
     the stored public key. Nothing read here is trusted until `verify_assertion` passes."""
-    from webauthn.helpers import parse_authentication_credential_json
-
     try:
         parsed = parse_authentication_credential_json(_credential_json(credential))
     except (WebAuthnException, ValueError, KeyError, TypeError, AttributeError):
@@ -246,6 +245,9 @@ def verify_assertion(credential: object, challenge: bytes, passkey: Passkey, *,
             credential_current_sign_count=passkey.sign_count,
             require_user_verification=require_user_verification)
     except WebAuthnException as error:
+        # py_webauthn raises one exception class for every failed check; its message names a
+        # sign-count regression, which the audit log records apart (a possible clone). The
+        # answer is refused either way.
         raise CeremonyFailed("sign_count" if "sign count" in str(error) else "invalid_response") \
             from None
     except (ValueError, KeyError, TypeError, AttributeError):

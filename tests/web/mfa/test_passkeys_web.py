@@ -215,3 +215,15 @@ def test_the_activity_history_names_passkeys(app, citizen):
     for line in ("Đã thêm khóa truy cập", "Đăng nhập bằng khóa truy cập",
                  "Đăng nhập bằng khóa truy cập không thành công"):
         assert line in page, line
+
+
+def test_the_data_export_lists_passkeys_without_keys(app, citizen):
+    client = signed_in(app)
+    device = SoftAuthenticator()
+    assert add_passkey(client, device).status_code == 200
+    response = client.post("/account/data", data={"csrf_token": csrf_token(client, "/account/data")})
+    assert response.status_code == 200, response.status_code
+    exported = response.get_json(force=True)
+    [row] = exported["passkeys"]
+    assert row["name"] == "Điện thoại của tôi" and row["synced"] is False
+    assert set(row) == {"name", "synced", "created_at", "last_used_at"}
