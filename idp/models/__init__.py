@@ -29,6 +29,7 @@ from idp.models.organisation import (
     RepresentativeAuthority,
     RepresentativeTitle,
 )
+from idp.models.passkey import CeremonyPurpose, Passkey, WebauthnChallenge
 from idp.models.registration import OtpChallenge, OtpPurpose, PendingRegistration
 from idp.models.session import UserSession
 from idp.models.signing_key import KeyState, SigningKey
@@ -41,6 +42,9 @@ from idp.models.verification import (
 )
 
 __all__ = [
+    "CeremonyPurpose",
+    "Passkey",
+    "WebauthnChallenge",
     "Guardianship",
     "Mandate",
     "MandateConfirmation",

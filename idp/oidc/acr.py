@@ -18,7 +18,7 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
 
-from idp.oidc.claims import level_of
+from idp.oidc.claims import PHISHING_RESISTANT, level_of
 
 UNREACHABLE = 4  # above LoA3: what an essential request of unknown values asks for
 MAX_ACR_VALUES = 16
@@ -28,6 +28,8 @@ MAX_ACR_VALUES = 16
 class AcrRequest:
     required: int  # 1-3, or UNREACHABLE
     preferred: int | None  # the voluntary level (first known acr_values entry), if any
+    # An essential acr naming PHISHING_RESISTANT: a passkey must be proven in this session.
+    phishing_resistant: bool = False
 
 
 def voluntary_level(acr_values: str | None) -> int | None:
@@ -70,10 +72,15 @@ def parse(params: Any, claims_request: dict[str, Any] | None, client_min_loa: in
     A voluntary one with values counts as a preference when `acr_values` names none."""
     essential, values = acr_member(claims_request)
     levels = [level for level in map(level_of, values) if level is not None]
+    phishing_resistant = essential and PHISHING_RESISTANT in values
     required = 1
-    if essential and values:
+    if essential and values and not phishing_resistant:
         required = min(levels) if levels else UNREACHABLE
+    elif essential and levels:
+        # With PHISHING_RESISTANT, the levels named with it are what is asked besides.
+        required = min(levels)
     preferred = voluntary_level(params.get("acr_values"))
     if preferred is None and not essential and levels:
         preferred = levels[0]
-    return AcrRequest(required=max(required, client_min_loa or 1), preferred=preferred)
+    return AcrRequest(required=max(required, client_min_loa or 1), preferred=preferred,
+                      phishing_resistant=phishing_resistant)

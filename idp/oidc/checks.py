@@ -30,7 +30,7 @@ from idp.oidc import acr as acr_rules
 from idp.oidc import claims as claim_rules
 from idp.oidc import delegated, organisation_choice
 from idp.oidc.interaction import AuthorizationContext, Interaction, InteractionKind
-from idp.services.identity import mfa
+from idp.services.identity import mfa, second_factors
 from idp.services.portals import consents, keys
 from idp.services.portals.subjects import subject_for
 
@@ -198,6 +198,20 @@ def require_mfa(ctx: AuthorizationContext) -> Interaction | None:
     return Interaction(InteractionKind.STEP_UP)
 
 
+def require_phishing_resistance(ctx: AuthorizationContext) -> Interaction | None:
+    """An essential acr of claims.PHISHING_RESISTANT: a passkey proven in this session, else a
+    passkey step-up in this flow (or adding one, which proves it). With prompt=none that is
+    login_required when the account has a passkey, interaction_required when it has none."""
+    assert ctx.session is not None and ctx.account is not None
+    if not ctx.acr.phishing_resistant or claim_rules.phishing_resistant(ctx.session.amr.split()):
+        return None
+    if "none" in ctx.prompts:
+        if second_factors.has_passkey(ctx.account.id):
+            raise LoginRequiredError(description="A passkey is required for this sign-in.")
+        raise InteractionRequiredError(description="A passkey must be added for this sign-in.")
+    return Interaction(InteractionKind.PASSKEY)
+
+
 def _step_up_helps(ctx: AuthorizationContext, achieved: int) -> bool:
     assert ctx.account is not None and ctx.session is not None
     preferred = ctx.acr.preferred
@@ -247,6 +261,7 @@ CHECKS: tuple[Check, ...] = (
     delegated.check_delegation,
     require_acr,
     require_mfa,
+    require_phishing_resistance,
     require_consent_before_organisation,
     organisation_choice.choose_organisation,
     require_consent,

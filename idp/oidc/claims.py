@@ -23,6 +23,12 @@ ACR_ALIASES = {"LoA1": LOA_ACR[1], "LoA2": LOA_ACR[2], "LoA3": LOA_ACR[3]}
 ACR_LEVELS = {acr: level for level, acr in LOA_ACR.items()}
 ACR_LEVELS.update({alias: ACR_LEVELS[acr] for alias, acr in ACR_ALIASES.items()})
 
+# Not a level: a requirement on how this sign-in was made (docs/architecture.md §9), met only by
+# a passkey proven in the session, which a fake site cannot relay (WebAuthn binds it to our
+# origin). In the style of Login.gov's "aal/2?phishing_resistant=true".
+PHISHING_RESISTANT = "urn:vn:postid:phishing_resistant"
+PHISHING_RESISTANT_AMR = frozenset({"hwk", "swk"})
+
 SUPPORTED_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid",
                     "azp", "at_hash") + tuple(c for claims in SCOPE_CLAIMS.values() for c in claims)
 
@@ -30,6 +36,11 @@ SUPPORTED_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "ac
 def level_of(acr: object) -> int | None:
     """1-3 for a known acr value or alias (case-sensitive, as acr values are), else None."""
     return ACR_LEVELS.get(acr) if isinstance(acr, str) else None
+
+
+def phishing_resistant(amr: list[str]) -> bool:
+    """A passkey was proven in this session (RFC 8176 `hwk` or `swk`, docs/architecture.md §7)."""
+    return bool(PHISHING_RESISTANT_AMR & set(amr))
 
 
 def reachable_loa(account: Account) -> int:

@@ -33,7 +33,8 @@ def complete_authorization(ctx: AuthorizationContext) -> Response:
     session = ctx.session
     assert session is not None
     achieved = delegated.achieved_loa(session)  # under delegation: capped (idp.oidc.delegated)
-    if achieved < ctx.acr.required:
+    if achieved < ctx.acr.required or (ctx.acr.phishing_resistant
+                                       and not claim_rules.phishing_resistant(session.amr.split())):
         raise UnmetAuthenticationRequirements(
             description="The requested level of assurance is not met for this account.")
     if session.is_delegated:

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import current_app
 
-from idp.oidc.claims import LOA_ACR, SUPPORTED_CLAIMS
+from idp.oidc.claims import LOA_ACR, PHISHING_RESISTANT, SUPPORTED_CLAIMS
 from idp.oidc.dvcqg import DVCQG_CLAIMS
 from idp.oidc.grants import AUTH_METHODS
 from idp.services.portals.client_metadata import SUPPORTED_SCOPES
@@ -45,7 +45,7 @@ def build_metadata(issuer: str) -> dict[str, Any]:
         "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
-        "acr_values_supported": list(LOA_ACR.values()),
+        "acr_values_supported": [*LOA_ACR.values(), PHISHING_RESISTANT],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "display_values_supported": ["page", "touch"],
         "ui_locales_supported": ["vi", "en"],

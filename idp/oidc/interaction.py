@@ -44,6 +44,7 @@ class InteractionKind(enum.Enum):
     LOGIN = "login"  # sign in (again)
     UNMET = "unmet"  # get the identity verified at a counter
     STEP_UP = "step_up"  # pass (or set up) a second factor
+    PASSKEY = "passkey"  # prove (or add) a passkey: phishing resistance
     CHOOSE_ORGANISATION = "choose_organisation"  # who the person acts as
     NO_ORGANISATION = "no_organisation"  # they act for none, and the portal wants one
     CONSENT = "consent"

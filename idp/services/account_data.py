@@ -26,6 +26,7 @@ from idp.models import (
 from idp.models.base import utcnow
 from idp.models.credentials import PasswordCredential
 from idp.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
+from idp.models.passkey import Passkey
 from idp.models.registration import OtpChallenge
 from idp.services import retention
 from idp.services.business import personal_data
@@ -84,6 +85,13 @@ def export(account: Account, *, session_id: int | None) -> dict[str, Any]:
             "postal_address": account.postal_address,
             "address_verified_at": iso(account.address_verified_at),
         },
+        # Passkeys without their keys: what the person named and when they were used.
+        "passkeys": [
+            {"name": p.name, "synced": p.backup_eligible, "created_at": iso(p.created_at),
+             "last_used_at": iso(p.last_used_at)}
+            for p in db.session.scalars(select(Passkey).where(Passkey.account_id == account.id)
+                                        .order_by(Passkey.id))
+        ],
         "verifications": enrolment.export_rows(account.id),
         "mandates": mandate_data.export_rows(account.id),
         "organisations": personal_data.export_rows(account),
@@ -188,7 +196,8 @@ def delete_account(account: Account, password: str, *, session_id: int | None) -
         .values(user_agent=None)
         .execution_options(synchronize_session=False)
     )
-    for model in (PasswordCredential, TotpCredential, RecoveryCode, MfaChallenge, OtpChallenge):
+    for model in (PasswordCredential, TotpCredential, RecoveryCode, Passkey, MfaChallenge,
+                  OtpChallenge):
         db.session.execute(delete(model).where(model.account_id == account_id))
     enrolment.erase_for_deletion(account_id, session_id=session_id)
     queued += mandate_data.erase_for_deletion_in_transaction(

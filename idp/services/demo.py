@@ -59,10 +59,14 @@ DEMO_CLIENT_SECRET = "demo-portal-secret-not-for-production"
 # The demo portal is served by this application under /demo-portal.
 DEMO_REDIRECT_URI = "http://127.0.0.1:5000/demo-portal/callback"
 DEMO_POST_LOGOUT_REDIRECT_URI = "http://127.0.0.1:5000/demo-portal/"
+# The same on http://localhost:5000, where passkeys work (a WebAuthn RP ID cannot be an IP
+# address): IDP_ISSUER=http://localhost:5000 (docs/architecture.md §7).
+LOCALHOST = ("http://127.0.0.1:5000/", "http://localhost:5000/")
 DEMO_PORTAL = ClientRegistration(
     name="Cổng dịch vụ công mẫu (demo portal)",
-    redirect_uris=(DEMO_REDIRECT_URI,),
-    post_logout_redirect_uris=(DEMO_POST_LOGOUT_REDIRECT_URI,),
+    redirect_uris=(DEMO_REDIRECT_URI, DEMO_REDIRECT_URI.replace(*LOCALHOST)),
+    post_logout_redirect_uris=(DEMO_POST_LOGOUT_REDIRECT_URI,
+                               DEMO_POST_LOGOUT_REDIRECT_URI.replace(*LOCALHOST)),
     scope="openid profile email phone address national_id organization offline_access",
     auth_method=ClientAuthMethod.CLIENT_SECRET_BASIC,
     # Shows both sets of claim names: the standard ones and the national portal's.

@@ -52,9 +52,12 @@ class LiveServer:
 
 
 @contextmanager
-def live_idp(database_url: str, workdir: Path, *, timeout: float = 60) -> Iterator[LiveServer]:
+def live_idp(database_url: str, workdir: Path, *, timeout: float = 60,
+             host: str = "127.0.0.1") -> Iterator[LiveServer]:
+    """`host` names the issuer (bound on 127.0.0.1): "localhost" for passkeys, whose RP ID
+    cannot be an IP address."""
     port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
+    issuer = f"http://{host}:{port}"
     env = {**os.environ, **SECRETS, "IDP_ENV": "test", "IDP_DATABASE_URL": database_url,
            "IDP_ISSUER": issuer, "IDP_INSTANCE_PATH": str(workdir / "instance")}
     log = workdir / "server.log"

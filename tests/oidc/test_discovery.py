@@ -54,7 +54,8 @@ def test_levels_of_assurance_and_claims_are_advertised(app, client):
     response = client.get("/.well-known/openid-configuration")
     meta = response.json
     assert meta["acr_values_supported"] == [
-        "urn:vn:postid:loa:1", "urn:vn:postid:loa:2", "urn:vn:postid:loa:3"]
+        "urn:vn:postid:loa:1", "urn:vn:postid:loa:2", "urn:vn:postid:loa:3",
+        "urn:vn:postid:phishing_resistant"]
     assert meta["claims_parameter_supported"] is True
     for claim in ("acr", "amr", "address", "address_verified"):
         assert claim in meta["claims_supported"]

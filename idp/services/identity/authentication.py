@@ -10,7 +10,7 @@ from idp.errors import Refusal, Throttled, WrongPassword
 from idp.extensions import db
 from idp.models import Account, AuditTag, UserSession
 from idp.models.base import utcnow
-from idp.services.identity import accounts, devices, mfa, mfa_challenge, sessions
+from idp.services.identity import accounts, devices, mfa_challenge, second_factors, sessions
 from idp.services.platform import audit, metrics, passwords, throttle
 from idp.services.platform.failures import fail
 
@@ -18,7 +18,8 @@ GENERIC_FAILURE = N_("The ID number or phone number and password do not match. P
 
 
 class SecondFactorRequired(Exception):
-    """The password was right and the account has TOTP: no session yet. The browser gets
+    """The password was right and the account has a second factor (TOTP or a passkey): no
+    session yet. The browser gets
     `challenge_token` (see services.mfa) and is asked for a code."""
 
     def __init__(self, account: Account, challenge_token: str) -> None:
@@ -112,7 +113,7 @@ def _check_and_open(account: Account | None, password: str, *,
         credential.hash = passwords.hash_password(password)
         credential.changed_at = utcnow()
         audit.record(AuditTag.ACCOUNT_PASSWORD_REHASH, account_id=account.id)
-    if mfa.is_enrolled(account.id):
+    if second_factors.has_second_factor(account.id):
         token = mfa_challenge.create_challenge(account, next_url)
         db.session.commit()
         throttle.succeeded(attempt)  # the password was right; codes have their own count

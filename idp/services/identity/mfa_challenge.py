@@ -82,7 +82,6 @@ def complete_challenge(
     assert account is not None
     attempt = begin_attempt(account.id)
     method, failure = check_code(account.id, code)
-    now = utcnow()
     if method is None:
         db.session.rollback()
         db.session.execute(
@@ -96,21 +95,28 @@ def complete_challenge(
         if challenge.failed_attempts >= MAX_CHALLENGE_ATTEMPTS:
             raise challenge_dead()
         raise failure or wrong_code()
-    claimed = rowcount(db.session.execute(
-        update(MfaChallenge)
-        .where(MfaChallenge.id == challenge.id, MfaChallenge.completed_at.is_(None),
-               MfaChallenge.failed_attempts < MAX_CHALLENGE_ATTEMPTS,
-               MfaChallenge.expires_at > now)
-        .values(completed_at=now)
-        .execution_options(synchronize_session=False)
-    ))
-    if claimed != 1:
+    if not claim_in_transaction(challenge):
         db.session.rollback()
         raise challenge_dead()
-    if previous_session is not None:
-        sessions.revoke(previous_session, reason="reauthenticated")
     # RFC 8176: a TOTP code is "otp"; a recovery code is a look-up secret, so only "mfa".
     amr = "pwd otp mfa" if method == "otp" else "pwd mfa"
+    completed = finish_in_transaction(challenge, account, amr=amr, method=method,
+                                      previous_session=previous_session, user_agent=user_agent,
+                                      device_token=device_token)
+    db.session.commit()
+    throttle.succeeded(attempt)
+    metrics.sign_in("citizen", "success")
+    return completed
+
+
+def finish_in_transaction(challenge: MfaChallenge, account: Account, *, amr: str, method: str,
+                          previous_session: UserSession | None, user_agent: str | None,
+                          device_token: str | None) -> Completed:
+    """The pending sign-in's second factor was proven (`method`: "otp", "recovery" or
+    "passkey"): the session with `amr`, in the caller's transaction (it commits). The
+    challenge was claimed by the caller."""
+    if previous_session is not None:
+        sessions.revoke(previous_session, reason="reauthenticated")
     new = sessions.open_session(account, amr=amr, user_agent=user_agent)
     db.session.flush()
     audit.record(AuditTag.ACCOUNT_MFA_SUCCESS, account_id=account.id, session_id=new.session.id,
@@ -118,9 +124,19 @@ def complete_challenge(
     audit.record(AuditTag.ACCOUNT_LOGIN_SUCCESS, account_id=account.id, session_id=new.session.id)
     # Before the commit, which expires the account and its password (see authentication).
     device = devices.renew(device_token, account)
-    next_url = challenge.next_url
-    db.session.commit()
-    throttle.succeeded(attempt)
-    metrics.sign_in("citizen", "success")
-    return Completed(account=account, new_session=new, next_url=next_url, device_token=device)
+    return Completed(account=account, new_session=new, next_url=challenge.next_url,
+                     device_token=device)
+
+
+def claim_in_transaction(challenge: MfaChallenge) -> bool:
+    """Complete the pending sign-in once (conditional UPDATE); False when it ended meanwhile."""
+    now = utcnow()
+    return rowcount(db.session.execute(
+        update(MfaChallenge)
+        .where(MfaChallenge.id == challenge.id, MfaChallenge.completed_at.is_(None),
+               MfaChallenge.failed_attempts < MAX_CHALLENGE_ATTEMPTS,
+               MfaChallenge.expires_at > now)
+        .values(completed_at=now)
+        .execution_options(synchronize_session=False)
+    )) == 1
 

@@ -29,7 +29,7 @@ from idp.services.platform import audit, metrics, throttle
 from idp.services.platform.failures import fail
 from idp.services.platform.secrets import new_token, token_hash
 
-AMR_ORDER = ("pwd", "otp", "mfa")
+AMR_ORDER = ("pwd", "hwk", "swk", "otp", "user", "mfa")
 NOT_ENROLLED = N_("Two-step verification is not set up.")
 
 
@@ -37,9 +37,10 @@ def has_second_factor(session: UserSession) -> bool:
     return bool({"otp", "mfa"} & set(session.amr.split()))
 
 
-def raised_amr(amr: str, method: str) -> str:
-    """`amr` after a second factor of kind `method` ("otp" or "recovery")."""
-    values = set(amr.split()) | {"mfa"} | ({"otp"} if method == "otp" else set())
+def raised_amr(amr: str, method: str, extra: tuple[str, ...] = ()) -> str:
+    """`amr` after a second factor of kind `method` ("otp", "recovery" or "passkey", whose
+    own values (`hwk`/`swk`, `user`) come as `extra`)."""
+    values = set(amr.split()) | {"mfa"} | ({"otp"} if method == "otp" else set()) | set(extra)
     return " ".join([v for v in AMR_ORDER if v in values] + sorted(values - set(AMR_ORDER)))
 
 
@@ -80,12 +81,19 @@ def enrol_and_step_up(session: UserSession, code: str) -> tuple[list[str], str]:
 
 
 def _raise_session(session: UserSession, method: str, *, step: str,
-                   client: str | None = None) -> str:
+                   client: str | None = None, extra: tuple[str, ...] = ()) -> str:
     """New cookie token and raised `amr` for `session` (caller commits); returns the token."""
     token = new_token()
     session.token_hash = token_hash(token)
-    session.amr = raised_amr(session.amr, method)
-    extra: dict[str, Any] = {"client": client} if client else {}
+    session.amr = raised_amr(session.amr, method, extra)
+    named: dict[str, Any] = {"client": client} if client else {}
     audit.record(AuditTag.ACCOUNT_MFA_SUCCESS, account_id=session.account_id,
-                 session_id=session.id, method=method, step=step, **extra)
+                 session_id=session.id, method=method, step=step, **named)
     return token
+
+
+def raise_with_passkey_in_transaction(session: UserSession, amr_values: list[str], *,
+                                      step: str, client: str | None = None) -> str:
+    """A passkey proven in the signed-in `session` (registered or used): its `amr` values and
+    `mfa` join the session's, with a new cookie token (returned). Caller commits."""
+    return _raise_session(session, "passkey", step=step, client=client, extra=tuple(amr_values))

@@ -42,7 +42,7 @@ BACKLOG_CAP = 10_000
 
 Audience = Literal["citizen", "staff"]
 SignInResult = Literal["success", "wrong_password", "unknown_account", "not_active", "throttled",
-                       "second_factor_required", "second_factor_failed"]
+                       "second_factor_required", "second_factor_failed", "passkey_failed"]
 Limiter = Literal["login_throttle", "rate_limit", "sms_limit"]
 MfaStep = Literal["sign_in", "step_up", "enrol", "remove", "enrolment_code"]
 MfaMethod = Literal["totp", "recovery_code", "enrolment_code", "malformed"]

@@ -7,4 +7,4 @@ from flask import Blueprint
 bp = Blueprint("auth", __name__)
 
 # The route modules register themselves on the blueprint above.
-from idp.web.auth import for_child, views  # noqa: E402,F401
+from idp.web.auth import for_child, passkey, views  # noqa: E402,F401

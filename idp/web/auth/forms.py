@@ -13,7 +13,9 @@ class LoginForm(FlaskForm):
             DataRequired(_l("Enter your 12-digit ID number or your phone number.")),
             Length(max=64, message=_l("This is too long to be an ID number or a phone number.")),
         ],
-        render_kw={"autocomplete": "username", "inputmode": "tel", "autocapitalize": "off",
+        # "webauthn": the browser may offer passkeys in this field's autofill (conditional
+        # mediation, idp/static/js/passkeys.js).
+        render_kw={"autocomplete": "username webauthn", "inputmode": "tel", "autocapitalize": "off",
                    "spellcheck": "false"},
     )
     password = PasswordField(

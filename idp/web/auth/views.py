@@ -12,7 +12,7 @@ from idp import i18n
 from idp.errors import Refusal, Throttled
 from idp.extensions import limiter, login_ip_limit
 from idp.models import UserSession
-from idp.services.identity import accounts, authentication
+from idp.services.identity import accounts, authentication, passkeys
 from idp.services.identity.logout import sign_out
 from idp.web.auth import bp
 from idp.web.auth.forms import LanguageForm, LoginForm, LogoutForm
@@ -86,7 +86,8 @@ def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
     # consent form's "deny", which needs no session).
     portal = waiting_portal(next_url, endpoint="oidc.authorize_consent")
     return render_template("auth/login.html", form=form, next=next_url, portal=portal,
-                           signed_in=_already_signed_in(form)), status
+                           signed_in=_already_signed_in(form),
+                           passkeys_available=passkeys.available()), status
 
 
 def _already_signed_in(form: LoginForm) -> UserSession | None:

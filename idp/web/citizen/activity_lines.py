@@ -82,6 +82,12 @@ LINES: dict[T, LazyString] = {
 # The same tag, told apart by what its event records (keys of the event's data).
 VARIANTS: dict[tuple[T, str, str], LazyString] = {
     (T.ACCOUNT_PASSWORD_RECOVER, "step", "start"): _l("Password reset requested"),
+    (T.ACCOUNT_MFA_ENROL, "method", "passkey"): _l("Passkey added"),
+    (T.ACCOUNT_MFA_REMOVE, "method", "passkey"): _l("Passkey removed"),
+    (T.ACCOUNT_MFA_SUCCESS, "method", "passkey"): _l("Passkey used"),
+    (T.ACCOUNT_MFA_FAILURE, "method", "passkey"): _l("A passkey could not be checked"),
+    (T.ACCOUNT_LOGIN_SUCCESS, "method", "passkey"): _l("Signed in with a passkey"),
+    (T.ACCOUNT_LOGIN_FAILURE, "method", "passkey"): _l("Failed sign-in attempt with a passkey"),
     (T.ACCOUNT_CONTACT_CHANGE, "phone", "requested"): _l("Phone number change requested"),
     (T.ACCOUNT_CONTACT_CHANGE, "phone", "confirmed"): _l("Phone number changed"),
     (T.ACCOUNT_CONTACT_CHANGE, "email", "requested"): _l("E-mail address change requested"),
@@ -102,6 +108,8 @@ def _variant(tag: T, entry: Entry) -> LazyString | None:
         return STEP_UP_FOR_PORTAL
     if tag is T.ACCOUNT_CONTACT_CHANGE:
         return VARIANTS.get((tag, str(entry.datum("field")), str(entry.datum("step"))))
+    if entry.datum("method") == "passkey":  # the second-factor tags, told apart by their method
+        return VARIANTS.get((tag, "method", "passkey"))
     return VARIANTS.get((tag, "step", str(entry.datum("step"))))
 
 

@@ -12,4 +12,4 @@ bp = Blueprint("mfa", __name__)
 bp.before_request(require_sign_in)
 
 # The route module registers itself on the blueprint above.
-from idp.web.mfa import views  # noqa: E402,F401
+from idp.web.mfa import passkey_step_up, passkeys, views  # noqa: E402,F401

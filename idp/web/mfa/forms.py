@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from idp.models.passkey import MAX_PASSKEY_NAME
 from idp.services.identity.mfa import MAX_CODE_LENGTH
 
 
@@ -44,3 +45,23 @@ class RemoveForm(FlaskForm):
     )
     code = _code_field(_l("Code from the app, or a recovery code"),
                        _l("Enter the 6-digit code or a recovery code."))
+
+
+class PasskeyRemoveForm(FlaskForm):
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(_l("Enter your password.")),
+            Length(max=1024, message=_l("The password is too long.")),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class PasskeyNameForm(FlaskForm):
+    name = StringField(
+        _l("Name of the passkey"),
+        validators=[DataRequired(_l("Enter a name.")),
+                    Length(max=MAX_PASSKEY_NAME, message=_l("The name is too long."))],
+        render_kw={"maxlength": str(MAX_PASSKEY_NAME), "autocomplete": "off"},
+    )

@@ -18,11 +18,18 @@ from werkzeug.wrappers import Response
 
 from idp.errors import Refusal, Throttled
 from idp.oidc.checks import MFA_SKIP_MARKER
-from idp.services.identity import mfa, mfa_challenge, step_up
+from idp.services.identity import mfa, mfa_challenge, passkeys, second_factors, step_up
 from idp.services.platform import qr, totp
 from idp.settings import current_settings
 from idp.web.mfa import bp
-from idp.web.mfa.forms import ConfirmForm, RemoveForm, SetupForm, VerifyForm
+from idp.web.mfa.forms import (
+    ConfirmForm,
+    PasskeyNameForm,
+    PasskeyRemoveForm,
+    RemoveForm,
+    SetupForm,
+    VerifyForm,
+)
 from idp.web.oidc.interactions import waiting_portal
 from idp.web.redirects import safe_next
 from idp.web.session_cookie import (
@@ -46,7 +53,7 @@ def set_challenge_cookie(response: Response, token: str) -> None:
                         httponly=True, samesite="Lax")
 
 
-def _clear_challenge_cookie(response: Response) -> None:
+def clear_challenge_cookie(response: Response) -> None:
     response.delete_cookie(CHALLENGE_COOKIE, path=CHALLENGE_COOKIE_PATH,
                            secure=current_settings().cookie_secure,
                            httponly=True, samesite="Lax")
@@ -65,9 +72,14 @@ def _throttled(page: Response | tuple[str, int], retry_after: int) -> Response:
 
 # --- account security page ----------------------------------------------------------------
 
-def _security_page(remove_form: RemoveForm | None = None, status: int = 200) -> tuple[str, int]:
+def security_page(remove_form: RemoveForm | None = None, status: int = 200, *,
+                  passkey_remove_form: PasskeyRemoveForm | None = None,
+                  rename_form: PasskeyNameForm | None = None,
+                  form_for: int | None = None) -> tuple[str, int]:
+    """The security page; a passkey form sent with errors is shown again for `form_for`."""
     account = current_account()
-    assert account is not None
+    session = current_session()
+    assert account is not None and session is not None
     credential = mfa.credential(account.id)
     enrolled = credential is not None and credential.confirmed_at is not None
     return render_template(
@@ -78,6 +90,13 @@ def _security_page(remove_form: RemoveForm | None = None, status: int = 200) -> 
         setup_form=SetupForm(),
         remove_form=remove_form or RemoveForm(formdata=None),
         removed=request.args.get("removed") == "1",
+        passkeys=passkeys.of_account(account.id),
+        passkeys_available=passkeys.available(),
+        may_add_passkey=passkeys.may_add(session),
+        passkey_done=request.args.get("passkey"),
+        passkey_remove_form=passkey_remove_form or PasskeyRemoveForm(formdata=None),
+        rename_form=rename_form or PasskeyNameForm(formdata=None),
+        form_for=form_for,
         next=_next(),
         portal=waiting_portal(_next()),
         # Also the page of POST .../totp/remove's answer: the switch comes back here.
@@ -87,7 +106,7 @@ def _security_page(remove_form: RemoveForm | None = None, status: int = 200) -> 
 
 @bp.get("/account/security")
 def security() -> tuple[str, int]:
-    return _security_page()
+    return security_page()
 
 
 @bp.post("/account/security/totp/setup")
@@ -151,18 +170,18 @@ def remove() -> Response | tuple[str, int]:
         return redirect(url_for("mfa.security"))
     if not form.validate_on_submit():
         form.password.data = ""
-        return _security_page(form, 400)
+        return security_page(form, 400)
     try:
         mfa.remove(account, form.password.data or "", form.code.data or "")
     except Throttled as exc:
         form.form_errors.append(gettext(exc.message))
         form.password.data = ""
-        return _throttled(_security_page(form, 429), exc.retry_after)
+        return _throttled(security_page(form, 429), exc.retry_after)
     except Refusal as exc:
         form.form_errors.append(gettext(exc.message))
         form.password.data = ""
         form.code.data = ""
-        return _security_page(form, 401)
+        return security_page(form, 401)
     return redirect(url_for("mfa.security", removed=1))
 
 
@@ -214,7 +233,7 @@ def step_up_view() -> Response | tuple[str, int]:
 
 def _dead(status: int = 400) -> Response:
     response = make_response(render_template("mfa/expired.html"), status)
-    _clear_challenge_cookie(response)
+    clear_challenge_cookie(response)
     return response
 
 
@@ -222,13 +241,18 @@ def _dead(status: int = 400) -> Response:
 @signed_out_allowed
 def verify() -> Response | tuple[str, int]:
     token = request.cookies.get(CHALLENGE_COOKIE)
-    if mfa_challenge.load_challenge(token) is None:
+    pending = mfa_challenge.load_challenge(token)
+    if pending is None:
         return _dead(400 if request.method == "POST" else 200) if token else redirect(
             url_for("auth.login"))
+    # The ways this account can finish: a code (TOTP) and/or a passkey, offered side by side.
+    ways = {"has_totp": mfa.is_enrolled(pending.account_id),
+            "has_passkey": second_factors.has_passkey(pending.account_id)
+            and passkeys.available()}
     form = VerifyForm()
     if not form.validate_on_submit():
         form.code.data = ""
-        return render_template("mfa/verify.html", form=form), (
+        return render_template("mfa/verify.html", form=form, **ways), (
             400 if request.method == "POST" else 200)
     try:
         result = mfa_challenge.complete_challenge(token, form.code.data or "",
@@ -238,7 +262,8 @@ def verify() -> Response | tuple[str, int]:
     except Throttled as exc:
         form.form_errors.append(gettext(exc.message))
         form.code.data = ""
-        response: Response = make_response(render_template("mfa/verify.html", form=form), 429)
+        response: Response = make_response(
+            render_template("mfa/verify.html", form=form, **ways), 429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except Refusal as exc:
@@ -246,10 +271,10 @@ def verify() -> Response | tuple[str, int]:
             return _dead()
         form.code.errors = [gettext(exc.message)]
         form.code.data = ""
-        return render_template("mfa/verify.html", form=form), 401
+        return render_template("mfa/verify.html", form=form, **ways), 401
     set_session_cookie(result.new_session.token)
     set_device_cookie(result.device_token)
     form_session.clear()  # a fresh CSRF token after sign-in
     response = redirect(safe_next(result.next_url, url_for("citizen.account")))
-    _clear_challenge_cookie(response)
+    clear_challenge_cookie(response)
     return response

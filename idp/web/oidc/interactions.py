@@ -46,6 +46,7 @@ PAGES: dict[InteractionKind, Page] = {
     InteractionKind.LOGIN: lambda interaction, ctx: ask_to_sign_in(interaction),
     InteractionKind.UNMET: lambda interaction, ctx: explain_unmet(ctx),
     InteractionKind.STEP_UP: lambda interaction, ctx: ask_for_second_factor(interaction),
+    InteractionKind.PASSKEY: lambda interaction, ctx: ask_for_passkey(),
     InteractionKind.CHOOSE_ORGANISATION: lambda interaction, ctx: ask_to_choose_organisation(ctx),
     InteractionKind.NO_ORGANISATION: lambda interaction, ctx: explain_no_organisation(ctx),
     InteractionKind.CONSENT: lambda interaction, ctx: ask_for_consent(ctx),
@@ -77,6 +78,12 @@ def ask_for_second_factor(interaction: Interaction) -> Response:
     if interaction.optional:
         query["optional"] = "1"
     return redirect(url_for("mfa.step_up", **query))
+
+
+def ask_for_passkey() -> Response:
+    """To the passkey step-up of the current session (idp/web/mfa/passkeys.py), which adds one
+    first when the account has none, and comes back here."""
+    return redirect(url_for("mfa.passkey_step_up", next=authorize_url(original_params())))
 
 
 def verification_url() -> str:
