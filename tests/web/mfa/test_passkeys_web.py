@@ -51,7 +51,7 @@ def test_added_passkey_is_listed_and_raises_the_session(app, citizen):
     # Proven in this session, like the code that confirms TOTP: no second step a moment later.
     assert session_amr(app, client) == "pwd hwk user mfa"
     page = client.get("/account/security").get_data(as_text=True)
-    assert "Điện thoại của tôi" in page and "Chưa dùng lần nào." in page  # "Not used yet."
+    assert "Điện thoại của tôi" in page and "Chưa được sử dụng." in page  # "Not used yet."
 
 
 def test_a_second_passkey_shares_the_user_handle(app, citizen):
