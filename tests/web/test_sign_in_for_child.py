@@ -155,6 +155,15 @@ def test_the_guardian_signs_in_for_the_child_bound_to_the_portal(app, client, po
     # The child's session cannot pick again: the guardian's own sign-in is asked for first.
     again = client.get(f"{FOR_CHILD}?next={quote(url)}")
     assert again.status_code == 302 and urlsplit(again.headers["Location"]).path == "/login"
+    # ...and the sign-in page asks for it (no "already signed in as" the child, which would
+    # lead back here for ever); the guardian's sign-in replaces the child's session.
+    login = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert 'name="identifier"' in login and "Nguyễn Thị Mai" not in login
+    back = parse_qs(urlsplit(again.headers["Location"]).query)["next"][0]
+    signed_in = client.post("/login", data={"csrf_token": csrf_token(client), "next": back,
+                                            "identifier": "001099012345", "password": PASSWORD})
+    assert (signed_in.status_code, signed_in.headers["Location"]) == (302, back)
+    assert session_of(app, cookie(client)).guardianship_id is None  # type: ignore[union-attr]
 
 
 def test_a_child_turned_14_today_is_refused_and_nothing_opens(app, client, portal, family):
