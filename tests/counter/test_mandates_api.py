@@ -74,7 +74,7 @@ def test_create_send_and_confirm_with_the_citizens_code(app, client, cast, citiz
     again = call(client, app, cast.clerk, "post", f"{one}/send-code",
                  "/counter/api/mandates/{public_id}/send-code", json={})
     assert again.status_code == 200 and again.json["sent"] is False and again.json["resend_in"] > 0
-    code = last_sent(app, "counter.mandate_code", r"\b(\d{6})\b")
+    code = last_sent(app, "mandate.confirm_code", r"\b(\d{6})\b")
     wrong = call(client, app, cast.clerk, "post", f"{one}/confirm",
                  "/counter/api/mandates/{public_id}/confirm",
                  json={"code": "000000" if code != "000000" else "111111"})
@@ -99,7 +99,7 @@ def test_five_wrong_codes_and_the_code_is_used_up(app, client, cast):
     public_id = make(app, pending_mandate, cast.office, cast.clerk)
     one = f"{API}/{public_id}"
     call(client, app, cast.clerk, "post", f"{one}/send-code", "/counter/api/mandates/{public_id}/send-code")
-    code = last_sent(app, "counter.mandate_code", r"\b(\d{6})\b")
+    code = last_sent(app, "mandate.confirm_code", r"\b(\d{6})\b")
     wrong = "000000" if code != "000000" else "111111"
     errors = [call(client, app, cast.clerk, "post", f"{one}/confirm",
                    "/counter/api/mandates/{public_id}/confirm", json={"code": wrong}).json["error"]
@@ -121,7 +121,7 @@ def test_a_code_from_another_day_is_refused(app, client, cast):
         mandate = db.session.scalar(select(Mandate).where(Mandate.public_id == public_id))
         mandate.created_at -= timedelta(days=1)
         db.session.commit()
-    code = last_sent(app, "counter.mandate_code", r"\b(\d{6})\b")
+    code = last_sent(app, "mandate.confirm_code", r"\b(\d{6})\b")
     response = call(client, app, cast.clerk, "post", f"{one}/confirm",
                     "/counter/api/mandates/{public_id}/confirm", json={"code": code})
     assert (response.status_code, response.json["error"]) == (409, "day_passed")
