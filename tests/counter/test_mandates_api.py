@@ -233,3 +233,19 @@ def test_an_expired_mandate_cannot_be_ended(app, client, cast):
                     "/counter/api/mandates/{public_id}/end")
     assert response.status_code == 409
     assert (response.json["error"], response.json["current_status"]) == ("already_ended", "expired")
+
+
+@pytest.mark.parametrize("suffix", ["", "/send-code", "/confirm", "/end"])
+def test_a_nul_or_stray_character_in_an_id_is_not_found_never_a_500(app, client, cast, suffix):
+    method = "get" if suffix == "" else "post"
+    for bad in ("a%00b", "a%20b", "x" * 23):
+        response = client.open(f"{API}/{bad}{suffix}", method=method.upper(),
+                               headers=api_headers(app, cast.supervisor), json={"code": "123456"})
+        assert response.status_code == 404 and response.json["error"] == "not_found", (bad, suffix)
+
+
+def test_a_nul_in_a_portal_id_is_a_bad_scope_and_stores_nothing(app, client, cast, citizen):
+    response = client.post(API, headers=api_headers(app, cast.clerk),
+                           json={**BODY, "client_ids": ["demo\x00portal"]})
+    assert (response.status_code, response.json["error"]) == (400, "invalid_scope")
+    assert count(app) == 0
