@@ -221,6 +221,8 @@ def test_every_reason_is_reachable_and_stable() -> None:
     assert [r.value for r in Reason] == [
         "expired", "revoked", "not_confirmed", "portal_not_covered", "portal_not_delegating",
         "agent_other_office", "agent_is_subject",
+        # Decided by idp.services.standing.delegation from stored state (tests/services/standing):
+        "agent_is_colleague", "subject_not_verified", "agent_inactive",
     ]
 
 

@@ -36,9 +36,6 @@ from idp.services.counter.mandates import get_mandate
 from idp.services.platform import audit, failures, notify, otp
 from idp.services.standing import delegation
 
-# Not a "counter." notice (sms_limits.NOTICE_PREFIXES are never limited): a code staff can
-# have sent again and again counts against the counter's budget of the number.
-SMS_TEMPLATE = "mandate.confirm_code"
 MAX_CODE_INPUT = 32
 
 
@@ -115,9 +112,10 @@ def send_confirmation_code(staff: StaffMember, public_id: str, *,
             "public services for you (%(scope)s), for %(duration)s. Your code: %(code)s. Give "
             "it to the clerk only if you agree.", office=mandate.office.name,
             scope=scope_words(mandate), duration=duration_words(mandate.months), code=code)
-    # The counter's own SMS budget (sms_limits); over it nothing is written, and the clerk is
-    # told so rather than waiting for a code that will never come.
-    if notify.send_sms(account.own_phone, text, template=SMS_TEMPLATE, locale=locale,
+    # Not a "counter." notice (never limited): a code staff can have sent again and again
+    # counts against the counter's budget of the number (sms_limits); over it nothing is
+    # written, and the clerk is told so rather than waiting for a code that will never come.
+    if notify.send_sms(account.own_phone, text, template="mandate.confirm_code", locale=locale,
                        account_id=account.id, national_id=account.national_id,
                        asker="counter") is None:
         refuse(staff, "sms_not_sent", channel=channel, action="send_code", mandate=mandate)

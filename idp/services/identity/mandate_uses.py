@@ -21,7 +21,6 @@ from idp.services.identity.acting import USED_UP
 from idp.services.platform import audit, notify
 from idp.settings import current_settings
 
-NOTICE_TEMPLATE = "mandate.use"
 MANDATES_PATH = "/account/mandates"
 
 
@@ -69,7 +68,7 @@ def _tell_citizen(mandate: Mandate, client: OAuthClient, when: datetime) -> None
         body = gettext("Hello %(name)s,\n\n%(office)s signed in to %(portal)s for you at %(time)s "
                        "under the mandate you gave them.\n\nIf you did not ask for this, revoke "
                        "the mandate at once at %(url)s", name=account.full_name, **values)
-    notify.tell_account(account, template=NOTICE_TEMPLATE, sms=sms, subject=subject, body=body,
+    notify.tell_account(account, template="mandate.use", sms=sms, subject=subject, body=body,
                         data={"mandate": mandate.public_id, "client": client.client_id})
 
 

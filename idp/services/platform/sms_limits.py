@@ -79,6 +79,9 @@ NOTICES = frozenset({
     "account.created", "account.password_changed", "account.phone_changed",
     "account.email_changed", "account.email_confirmed", "account.deleted", "activate.done",
     "recover.done",
+    # Acting for another person (§14): the citizen hears of every use of their mandate, a
+    # parent of every guardian linked to their child, whoever caused it.
+    "mandate.use", "guardian.linked",
 })
 NOTICE_PREFIXES = ("counter.",)  # decisions of counter staff on a verification
 # Sent only to someone who proved the account's password in this session.

@@ -18,6 +18,7 @@ SOURCE = Path(sms_limits.__file__).resolve().parents[1]
 LIMITED = {
     "register.code", "register.duplicate", "activate.code", "recover.code",
     "account.change_phone_code", "organisation.invitation",
+    "mandate.confirm_code",  # staff can have it sent again and again: the counter's budget
 }
 
 
