@@ -191,7 +191,7 @@ def require_mfa(ctx: AuthorizationContext) -> Interaction | None:
         return Interaction(InteractionKind.STEP_UP, optional=True) if _step_up_helps(ctx, achieved) else None
     # require_acr passed, so the identity suffices: only the second factor is missing.
     if "none" in ctx.prompts:
-        if mfa.is_enrolled(ctx.account.id):
+        if second_factors.has_second_factor(ctx.account.id):  # TOTP or a passkey
             raise LoginRequiredError(description="A second factor is required for this level.")
         raise InteractionRequiredError(
             description="Two-step verification must be set up for this level.")

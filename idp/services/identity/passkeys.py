@@ -136,8 +136,10 @@ def finish_registration(session: UserSession, handle: object, credential: object
     db.session.flush()
     audit.record(AuditTag.ACCOUNT_MFA_ENROL, account_id=account_id, method="passkey",
                  passkey_id=passkey.id)
-    token = step_up.raise_with_passkey_in_transaction(
-        session, passkey_core.amr(passkey, new.user_verified), step="enrol")
+    # Registering proves a brand-new credential, not one the owner had: the session gains
+    # `mfa` (as a confirmed TOTP set-up does) but never `hwk`/`swk`, which would meet a
+    # portal's phishing resistance for a session that a relayed password and code opened.
+    token = step_up.raise_with_passkey_in_transaction(session, [], step="enrol")
     db.session.commit()
     return token
 

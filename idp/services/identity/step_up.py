@@ -24,17 +24,24 @@ from idp.domain.errors import N_
 from idp.errors import Refusal
 from idp.extensions import db
 from idp.models import AuditTag, UserSession
-from idp.services.identity import mfa
+from idp.services.identity import mfa, second_factors
 from idp.services.platform import audit, metrics, throttle
 from idp.services.platform.failures import fail
 from idp.services.platform.secrets import new_token, token_hash
 
 AMR_ORDER = ("pwd", "hwk", "swk", "otp", "user", "mfa")
 NOT_ENROLLED = N_("Two-step verification is not set up.")
+PROVE_FIRST = N_("Confirm it is you with your passkey first, then set up the authenticator app.")
 
 
 def has_second_factor(session: UserSession) -> bool:
     return bool({"otp", "mfa"} & set(session.amr.split()))
+
+
+def must_prove_a_factor_first(session: UserSession) -> bool:
+    """The account already has a second factor (a passkey: TOTP set up is not "pending") and
+    this session has not proven one: it may not add another."""
+    return second_factors.has_second_factor(session.account_id) and not has_second_factor(session)
 
 
 def raised_amr(amr: str, method: str, extra: tuple[str, ...] = ()) -> str:
@@ -72,7 +79,11 @@ def enrol_and_step_up(session: UserSession, code: str) -> tuple[list[str], str]:
     session's new cookie token. One transaction.
 
     Raises Throttled or a Refusal (mfa.not_pending, mfa.wrong_code, mfa.code_used); nothing
-    changes then."""
+    changes then; mfa.prove_first (403) when the account has a passkey that this session has
+    not proven: a password-only session must not add a factor of its own (the same rule as
+    adding a passkey, identity.passkeys.may_add)."""
+    if must_prove_a_factor_first(session):
+        raise Refusal("mfa.prove_first", PROVE_FIRST, status=403)
     codes, attempt = mfa.activate_pending(session.account, code)
     token = _raise_session(session, "otp", step="enrol")
     db.session.commit()

@@ -116,6 +116,11 @@ def setup() -> Response | tuple[str, int]:
     assert account is not None
     if not form.validate_on_submit() or mfa.is_enrolled(account.id):
         return redirect(url_for("mfa.security", next=_next()))
+    session = current_session()
+    assert session is not None
+    if step_up.must_prove_a_factor_first(session):  # a passkey the session has not proven
+        return redirect(url_for("mfa.passkey_step_up",
+                                next=url_for("mfa.security", next=_next())))
     mfa.begin_enrolment(account)
     return redirect(url_for("mfa.enrol", next=_next()))
 
@@ -154,6 +159,9 @@ def confirm() -> Response | tuple[str, int]:
     except Refusal as exc:
         if exc.code == "mfa.not_pending":
             return redirect(url_for("mfa.security", next=_next()))
+        if exc.code == "mfa.prove_first":
+            return redirect(url_for("mfa.passkey_step_up",
+                                    next=url_for("mfa.security", next=_next())))
         form.code.errors = [gettext(exc.message)]
         return _enrol_page(form, 400)
     set_session_cookie(token)
@@ -209,6 +217,8 @@ def step_up_view() -> Response | tuple[str, int]:
     if step_up.has_second_factor(session):
         return redirect(target or url_for("citizen.account"))
     if not mfa.is_enrolled(session.account_id):
+        if second_factors.has_passkey(session.account_id):  # steps up with it, not a code
+            return redirect(url_for("mfa.passkey_step_up", next=target))
         return redirect(url_for("mfa.security", next=target))
     form = VerifyForm()
     if not form.validate_on_submit():

@@ -49,7 +49,7 @@ def test_added_passkey_is_listed_and_raises_the_session(app, citizen):
     assert len(passkey.user_handle) == 32 and b"001099012345" not in passkey.user_handle
     assert passkey.transports == "internal hybrid" and passkey.last_used_at is None
     # Proven in this session, like the code that confirms TOTP: no second step a moment later.
-    assert session_amr(app, client) == "pwd hwk user mfa"
+    assert session_amr(app, client) == "pwd mfa"  # registering is not a phishing-resistant proof
     page = client.get("/account/security").get_data(as_text=True)
     assert "Điện thoại của tôi" in page and "Chưa được sử dụng." in page  # "Not used yet."
 
