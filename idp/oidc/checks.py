@@ -206,6 +206,11 @@ def require_phishing_resistance(ctx: AuthorizationContext) -> Interaction | None
     assert ctx.session is not None and ctx.account is not None
     if not ctx.acr.phishing_resistant or claim_rules.phishing_resistant(ctx.session.amr.split()):
         return None
+    if ctx.session.is_delegated:
+        # Nobody can prove the citizen's passkey for them, and the account pages where one
+        # would be added are closed to a delegated session (§14): refused, never asked.
+        raise UnmetAuthenticationRequirements(
+            description="A delegated sign-in is not phishing-resistant.")
     if "none" in ctx.prompts:
         if second_factors.has_passkey(ctx.account.id):
             raise LoginRequiredError(description="A passkey is required for this sign-in.")

@@ -72,7 +72,7 @@ def scope_claims(account: Account, scopes: list[str]) -> dict[str, Any]:
         )
     if "email" in scopes and account.email:
         claims.update(email=account.email, email_verified=account.email_verified_at is not None)
-    if "phone" in scopes:
+    if "phone" in scopes and account.phone:  # a minor's account has none (§14)
         claims.update(phone_number=account.phone,
                       phone_number_verified=account.phone_verified_at is not None)
     if "national_id" in scopes:

@@ -10,10 +10,12 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
 from idp.extensions import db
+from idp.oidc.acting import act_claim
 from idp.oidc.adapters import Token
 from idp.oidc.grants import AUTH_METHODS
 from idp.services.portals import tokens as token_service
 from idp.services.portals.subjects import subject_for
+from idp.services.standing import delegation
 from idp.settings import current_settings
 
 
@@ -70,6 +72,10 @@ class Introspection(IntrospectionEndpoint):
             return {"active": False}
         active = (token_service.is_refresh_active(token.row) if token.kind == "refresh_token"
                   else token_service.is_access_active(token.row))
+        session = token.row.session
+        if active and session is not None and session.is_delegated \
+                and delegation.session_refusal(session, token.row.client) is not None:
+            active = False  # as at userinfo: its mandate or guardianship no longer allows (§14)
         return self.introspect_token(token) if active else {"active": False}
 
     def introspect_token(self, token):
@@ -89,5 +95,7 @@ class Introspection(IntrospectionEndpoint):
             # A client's own token (client_credentials): its resource owner is the client
             # (RFC 7662 §2.2 `sub`), and there is no sign-in to describe.
             return {**payload, "sub": row.client.client_id}
-        return {**payload, "sub": subject_for(row.account, row.client),
-                "auth_time": int(row.auth_time.timestamp()), "acr": row.acr}
+        payload = {**payload, "sub": subject_for(row.account, row.client),
+                   "auth_time": int(row.auth_time.timestamp()), "acr": row.acr}
+        act = act_claim(row.session, row.client)  # RFC 8693 §4.1, as in the ID token
+        return {**payload, "act": act} if act is not None else payload

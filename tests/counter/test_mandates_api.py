@@ -74,7 +74,7 @@ def test_create_send_and_confirm_with_the_citizens_code(app, client, cast, citiz
     again = call(client, app, cast.clerk, "post", f"{one}/send-code",
                  "/counter/api/mandates/{public_id}/send-code", json={})
     assert again.status_code == 200 and again.json["sent"] is False and again.json["resend_in"] > 0
-    code = last_sent(app, "counter.mandate_code", r"\b(\d{6})\b")
+    code = last_sent(app, "mandate.confirm_code", r"\b(\d{6})\b")
     wrong = call(client, app, cast.clerk, "post", f"{one}/confirm",
                  "/counter/api/mandates/{public_id}/confirm",
                  json={"code": "000000" if code != "000000" else "111111"})
@@ -99,7 +99,7 @@ def test_five_wrong_codes_and_the_code_is_used_up(app, client, cast):
     public_id = make(app, pending_mandate, cast.office, cast.clerk)
     one = f"{API}/{public_id}"
     call(client, app, cast.clerk, "post", f"{one}/send-code", "/counter/api/mandates/{public_id}/send-code")
-    code = last_sent(app, "counter.mandate_code", r"\b(\d{6})\b")
+    code = last_sent(app, "mandate.confirm_code", r"\b(\d{6})\b")
     wrong = "000000" if code != "000000" else "111111"
     errors = [call(client, app, cast.clerk, "post", f"{one}/confirm",
                    "/counter/api/mandates/{public_id}/confirm", json={"code": wrong}).json["error"]
@@ -121,7 +121,7 @@ def test_a_code_from_another_day_is_refused(app, client, cast):
         mandate = db.session.scalar(select(Mandate).where(Mandate.public_id == public_id))
         mandate.created_at -= timedelta(days=1)
         db.session.commit()
-    code = last_sent(app, "counter.mandate_code", r"\b(\d{6})\b")
+    code = last_sent(app, "mandate.confirm_code", r"\b(\d{6})\b")
     response = call(client, app, cast.clerk, "post", f"{one}/confirm",
                     "/counter/api/mandates/{public_id}/confirm", json={"code": code})
     assert (response.status_code, response.json["error"]) == (409, "day_passed")
@@ -233,3 +233,19 @@ def test_an_expired_mandate_cannot_be_ended(app, client, cast):
                     "/counter/api/mandates/{public_id}/end")
     assert response.status_code == 409
     assert (response.json["error"], response.json["current_status"]) == ("already_ended", "expired")
+
+
+@pytest.mark.parametrize("suffix", ["", "/send-code", "/confirm", "/end"])
+def test_a_nul_or_stray_character_in_an_id_is_not_found_never_a_500(app, client, cast, suffix):
+    method = "get" if suffix == "" else "post"
+    for bad in ("a%00b", "a%20b", "x" * 23):
+        response = client.open(f"{API}/{bad}{suffix}", method=method.upper(),
+                               headers=api_headers(app, cast.supervisor), json={"code": "123456"})
+        assert response.status_code == 404 and response.json["error"] == "not_found", (bad, suffix)
+
+
+def test_a_nul_in_a_portal_id_is_a_bad_scope_and_stores_nothing(app, client, cast, citizen):
+    response = client.post(API, headers=api_headers(app, cast.clerk),
+                           json={**BODY, "client_ids": ["demo\x00portal"]})
+    assert (response.status_code, response.json["error"]) == (400, "invalid_scope")
+    assert count(app) == 0

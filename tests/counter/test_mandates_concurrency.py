@@ -30,7 +30,7 @@ def test_the_same_code_twice_at_once_confirms_once(app):
         public_id = pending_mandate(office, staff(cast.clerk)).public_id
     headers = api_headers(app, cast.clerk)
     assert app.test_client().post(f"{API}/{public_id}/send-code", headers=headers).status_code == 200
-    code = last_sent(app, "counter.mandate_code", r"\b(\d{6})\b")
+    code = last_sent(app, "mandate.confirm_code", r"\b(\d{6})\b")
     results = race(app, [lambda c: c.post(f"{API}/{public_id}/confirm", headers=headers,
                                           json={"code": code})] * 2)
     assert [status for status, _ in results] == [200, 200]

@@ -110,7 +110,7 @@ def test_a_mandate_made_at_the_counter_and_confirmed_with_the_sms_code(app, cast
     sent = post(client, f"/counter/mandates/{public_id}/send-code")
     assert sent.status_code == 302 and sent.headers["Location"].endswith("done=sent")
     assert 'name="code"' in text(client.get(sent.headers["Location"]))
-    code = last_sent(app, "counter.mandate_code", r"\b(\d{6})\b")
+    code = last_sent(app, "mandate.confirm_code", r"\b(\d{6})\b")
     wrong = post(client, f"/counter/mandates/{public_id}/confirm",
                  code="000000" if code != "000000" else "111111")
     assert wrong.status_code == 400 and "This code is not right" in text(wrong)

@@ -70,18 +70,39 @@ def test_a_guardian_is_named_by_their_own_subject_for_the_portal(app, client):
     assert userinfo.json["act"] == claims["act"]
 
 
+def test_a_childs_userinfo_has_no_phone_claims(app, client):
+    """A minor's account has no phone: the scope `phone` releases nothing rather than a null
+    number marked unverified."""
+    portal = delegating_portal(app)
+    open_guardian_session(app, client, portal)
+    _claims, token = signed_in_claims(app, client, portal, scope="openid phone")
+    userinfo = client.get("/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert userinfo.status_code == 200 and userinfo.json["act"]["role"] == "guardian"
+    assert "phone_number" not in userinfo.json and "phone_number_verified" not in userinfo.json
+
+
 def test_a_delegated_token_stops_at_userinfo_once_its_mandate_no_longer_allows(app, client):
     setting = mandate_setting(app)
     open_mandate_session(app, client, setting)
     _, token = signed_in_claims(app, client, setting.portal)
     bearer = {"Authorization": f"Bearer {token['access_token']}"}
     assert client.get("/userinfo", headers=bearer).status_code == 200
+    introspected = introspect(client, setting.portal, token["access_token"])
+    assert introspected["active"] is True and introspected["act"]["role"] == "post_office_agent"
+    assert introspected["act"] == client.get("/userinfo", headers=bearer).json["act"]
     with app.app_context():
         mandate = db.session.get(Mandate, setting.mandate_id)
         mandate.kinds = ["land_housing"]  # narrowed: the portal is no longer covered
         db.session.commit()
     answer = client.get("/userinfo", headers=bearer)
     assert answer.status_code == 401 and answer.json["error"] == "invalid_token"
+    assert introspect(client, setting.portal, token["access_token"]) == {"active": False}
+
+
+def introspect(client, portal, value: str) -> dict:  # type: ignore[no-untyped-def]
+    auth = portal.auth()
+    return client.post("/token/introspect", data={**auth["data"], "token": value},
+                       headers=auth["headers"]).json
 
 
 def test_a_persons_own_sign_in_carries_no_act(app, client):

@@ -129,3 +129,23 @@ def test_a_code_issued_before_the_mandate_was_revoked_buys_no_token(app, client)
     _change_mandate(app, setting, revoked_at=utcnow())
     answer = exchange(client, setting.portal, code, request.verifier)
     assert answer.status_code == 400 and answer.json["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize("prompt", [None, "none"])
+def test_a_portal_requiring_phishing_resistance_gets_unmet_requirements_not_a_step_up(
+        app, client, prompt):
+    """Nobody can prove the citizen's passkey for them, and the pages that would add one are
+    closed to a delegated session: the portal is told at once, nothing is asked or used."""
+    import json
+
+    setting = mandate_setting(app)
+    open_mandate_session(app, client, setting)
+    claims = json.dumps({"id_token": {"acr": {"essential": True,
+                                              "values": ["urn:vn:postid:phishing_resistant"]}}})
+    params = redirect_params(client.get(auth_request(setting.portal, claims=claims,
+                                                     prompt=prompt).url))
+    assert params["error"] == "unmet_authentication_requirements"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(MandateUse)) == 0
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.tag == "delegated.account_change.refused")) == 0

@@ -144,3 +144,30 @@ def test_the_delegated_level_is_the_mandates_even_when_the_session_would_reach_m
     assert redirect_params(refused)["error"] == "unmet_authentication_requirements"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(MandateUse)) == 0
+
+
+def test_a_delegated_session_is_used_up_by_its_code(app, client):
+    """Left in the counter's browser, the citizen's session must not let whoever sits there
+    next sign in again in the agent's name: the code uses it up; its tokens live on until the
+    mandate ends, which then revokes them too."""
+    from idp.models import MandateEnder
+    from idp.services.identity import acting
+    from tests.oidc.flow import obtain_code
+
+    setting = mandate_setting(app)
+    open_mandate_session(app, client, setting)
+    code, request = obtain_code(client, setting.portal)
+    again = client.get(auth_request(setting.portal).url)
+    assert again.status_code == 302 and again.headers["Location"].startswith("/login")
+    token = exchange(client, setting.portal, code, request.verifier).json
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    assert client.get("/userinfo", headers=bearer).status_code == 200
+    with app.app_context():
+        session = db.session.scalar(select(UserSession))
+        assert (session.revoked_at is not None, session.revoke_reason) == (True, "delegated_used")
+        assert db.session.scalar(select(func.count()).select_from(MandateUse)) == 1
+        mandate = db.session.get(Mandate, setting.mandate_id)
+        assert acting.end_mandate_in_transaction(mandate, by=MandateEnder.CITIZEN) is not None
+        db.session.commit()
+        assert db.session.scalar(select(OAuthToken.revoked_at)) is not None
+    assert client.get("/userinfo", headers=bearer).status_code == 401

@@ -91,6 +91,27 @@ def test_the_sign_in_page_links_to_it_only_for_a_delegating_portal(app, client, 
     assert "/login/for-child" not in page
 
 
+def test_a_guardian_already_signed_in_finds_the_link_on_the_consent_page(app, client, portal,
+                                                                         family):
+    """Signed in already, the guardian never sees the sign-in page: the consent page offers
+    the same way in, resuming this request; a portal not accepting delegation offers none."""
+    url = auth_request(portal).url
+    sign_in(client)
+    page = client.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'name="decision"' in html
+    link = re.search(r'href="(/login/for-child\?next=[^"]+)"', html)
+    assert link is not None
+    back = parse_qs(urlsplit(link.group(1).replace("&amp;", "&")).query)["next"][0]
+    assert back.startswith("/authorize?") and parse_qs(urlsplit(back).query)["client_id"] == [
+        portal.client_id]
+    assert client.get(link.group(1).replace("&amp;", "&")).status_code == 200
+    with app.app_context():
+        db.session.scalar(select(OAuthClient)).accepts_delegation = False
+        db.session.commit()
+    assert "/login/for-child" not in client.get(url).get_data(as_text=True)
+
+
 def test_signed_out_it_goes_to_the_sign_in_page_and_back(client, portal, family):
     url = auth_request(portal).url
     response = client.get(f"{FOR_CHILD}?next={quote(url)}")
@@ -134,6 +155,15 @@ def test_the_guardian_signs_in_for_the_child_bound_to_the_portal(app, client, po
     # The child's session cannot pick again: the guardian's own sign-in is asked for first.
     again = client.get(f"{FOR_CHILD}?next={quote(url)}")
     assert again.status_code == 302 and urlsplit(again.headers["Location"]).path == "/login"
+    # ...and the sign-in page asks for it (no "already signed in as" the child, which would
+    # lead back here for ever); the guardian's sign-in replaces the child's session.
+    login = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert 'name="identifier"' in login and "Nguyễn Thị Mai" not in login
+    back = parse_qs(urlsplit(again.headers["Location"]).query)["next"][0]
+    signed_in = client.post("/login", data={"csrf_token": csrf_token(client), "next": back,
+                                            "identifier": "001099012345", "password": PASSWORD})
+    assert (signed_in.status_code, signed_in.headers["Location"]) == (302, back)
+    assert session_of(app, cookie(client)).guardianship_id is None  # type: ignore[union-attr]
 
 
 def test_a_child_turned_14_today_is_refused_and_nothing_opens(app, client, portal, family):

@@ -36,7 +36,9 @@ from idp.services.counter.mandates import get_mandate
 from idp.services.platform import audit, failures, notify, otp
 from idp.services.standing import delegation
 
-SMS_TEMPLATE = "counter.mandate_code"
+# Not a "counter." notice (sms_limits.NOTICE_PREFIXES are never limited): a code staff can
+# have sent again and again counts against the counter's budget of the number.
+SMS_TEMPLATE = "mandate.confirm_code"
 MAX_CODE_INPUT = 32
 
 
@@ -113,8 +115,12 @@ def send_confirmation_code(staff: StaffMember, public_id: str, *,
             "public services for you (%(scope)s), for %(duration)s. Your code: %(code)s. Give "
             "it to the clerk only if you agree.", office=mandate.office.name,
             scope=scope_words(mandate), duration=duration_words(mandate.months), code=code)
-    notify.send_sms(account.own_phone, text, template=SMS_TEMPLATE, locale=locale,
-                    account_id=account.id)
+    # The counter's own SMS budget (sms_limits); over it nothing is written, and the clerk is
+    # told so rather than waiting for a code that will never come.
+    if notify.send_sms(account.own_phone, text, template=SMS_TEMPLATE, locale=locale,
+                       account_id=account.id, national_id=account.national_id,
+                       asker="counter") is None:
+        refuse(staff, "sms_not_sent", channel=channel, action="send_code", mandate=mandate)
     audit.record(AuditTag.MANDATE_CODE_SENT, account_id=account.id, staff_id=staff.id,
                  office_id=staff.office_id, channel=channel, mandate=mandate.public_id,
                  sends=challenge.sends)

@@ -40,6 +40,8 @@ MANDATE_MESSAGES = {
                        "expired). Send a new code, or let the citizen approve on their phone."),
     "no_more_codes": N_("No more codes can be sent for this mandate. The citizen can still "
                         "approve it on their own phone, or you can make a new mandate."),
+    "sms_not_sent": N_("No SMS can be sent to this phone now (too many messages today). The "
+                       "citizen can approve the mandate on their own phone, signed in to PostID."),
     "supervisor_only": MESSAGES["supervisor_only"],
     "already_ended": N_("This mandate is now “%(status)s”: there is nothing to end."),
 }
@@ -47,7 +49,7 @@ MANDATE_STATUS = {"not_found": 404, "invalid_national_id": 400, "citizen_not_fou
                   "not_verified": 409, "own_account": 403, "colleague": 403,
                   "scope_required": 400, "invalid_scope": 400, "invalid_duration": 400,
                   "conflict": 409, "day_passed": 409, "code_not_sent": 409, "wrong_code": 400,
-                  "code_used_up": 409, "no_more_codes": 409, "supervisor_only": 403,
+                  "code_used_up": 409, "no_more_codes": 409, "sms_not_sent": 429, "supervisor_only": 403,
                   "already_ended": 409}
 # How a refusal names the mandate's status now, in the reader's language.
 STATUS_NAMES = {

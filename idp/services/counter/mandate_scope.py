@@ -51,6 +51,8 @@ def read_scope(kinds: Iterable[str], client_ids: Iterable[str]) -> tuple[list[st
     kinds, client_ids = list(kinds), list(dict.fromkeys(client_ids))
     if len(kinds) > MAX_CHOICES or len(client_ids) > MAX_CHOICES:
         raise DomainError("mandate.invalid_scope", MSG_INVALID_SCOPE)
+    if not all(isinstance(c, str) and c.isprintable() for c in [*kinds, *client_ids]):
+        raise DomainError("mandate.invalid_scope", MSG_INVALID_SCOPE)  # a NUL never reaches SQL
     try:
         procedures = [p.value for p in parse_procedures(kinds)]
     except DomainError:

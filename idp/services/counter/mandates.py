@@ -33,10 +33,11 @@ from idp.models import (
     StaffMember,
 )
 from idp.models.base import utcnow
+from idp.services.counter.acting import PUBLIC_ID_RE
 from idp.services.counter.citizen_kind import card_problems
 from idp.services.counter.mandate_refusals import refuse
 from idp.services.counter.mandate_scope import read_duration, read_scope
-from idp.services.counter.steps import MAX_PUBLIC_ID, Page, page_of
+from idp.services.counter.steps import Page, page_of
 from idp.services.identity import acting
 from idp.services.platform import audit
 from idp.services.platform.secrets import new_public_id
@@ -162,7 +163,9 @@ def get_mandate(staff: StaffMember, public_id: str, *, channel: str = "web",
     """A mandate of `staff`'s office, by public id. Refusal: not_found (404: unknown,
     malformed, or another office's)."""
     mandate = None
-    if isinstance(public_id, str) and 0 < len(public_id) <= MAX_PUBLIC_ID:
+    # The shape of secrets.new_public_id, checked before any query (a NUL is refused by
+    # PostgreSQL text parameters with an error, not a miss).
+    if isinstance(public_id, str) and PUBLIC_ID_RE.fullmatch(public_id):
         mandate = db.session.scalar(select(Mandate).where(Mandate.public_id == public_id))
     if mandate is None or mandate.office_id != staff.office_id:
         # Not even the citizen's account is recorded: another office's mandate is none of

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 
 from idp.extensions import db, rowcount
 from idp.models import (
@@ -29,6 +29,8 @@ from idp.services.identity import logout, sessions
 from idp.services.platform import audit
 from idp.services.standing import delegation
 
+# Why a delegated session's code used it up (identity.mandate_uses revokes it so).
+USED_UP = "delegated_used"
 # A delegated session is a counter visit (or a guardian's errand), not a working day.
 DELEGATED_SESSION_HOURS = 1
 
@@ -82,10 +84,7 @@ def end_mandate_in_transaction(mandate: Mandate, *, by: MandateEnder, staff_id: 
     if not won:
         return None
     db.session.refresh(mandate)
-    queued: list[int] = []
-    for session in db.session.scalars(select(UserSession).where(
-            UserSession.mandate_id == mandate.id, UserSession.revoked_at.is_(None))).all():
-        queued += logout.end_session_in_transaction(session, reason="mandate_revoked")
+    queued = _end_sessions(UserSession.mandate_id == mandate.id, reason="mandate_revoked")
     audit.record(AuditTag.MANDATE_REVOKE, account_id=mandate.account_id, staff_id=staff_id,
                  session_id=session_id,
                  office_id=mandate.office_id, channel=channel, mandate=mandate.public_id,
@@ -95,8 +94,16 @@ def end_mandate_in_transaction(mandate: Mandate, *, by: MandateEnder, staff_id: 
 
 def end_guardian_sessions_in_transaction(link: Guardianship, *, reason: str) -> list[int]:
     """End every live session a guardian opened through ``link`` (the link ended)."""
+    return _end_sessions(UserSession.guardianship_id == link.id, reason=reason)
+
+
+def _end_sessions(under: ColumnElement[bool], *, reason: str) -> list[int]:
+    """End the live sessions opened under a mandate or guardianship, and those already used up
+    by their code (identity.mandate_uses), whose tokens live on until now: revoke every token,
+    queue the back-channel logouts. Sessions ended otherwise (signed out) were told already."""
     queued: list[int] = []
     for session in db.session.scalars(select(UserSession).where(
-            UserSession.guardianship_id == link.id, UserSession.revoked_at.is_(None))).all():
+            under, or_(UserSession.revoked_at.is_(None),
+                       UserSession.revoke_reason == USED_UP))).all():
         queued += logout.end_session_in_transaction(session, reason=reason)
     return queued

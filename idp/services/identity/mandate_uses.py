@@ -16,6 +16,8 @@ from flask_babel import force_locale, format_datetime, gettext
 from idp.extensions import db
 from idp.models import AuditTag, Guardianship, Mandate, MandateUse, OAuthClient, UserSession
 from idp.models.base import utcnow
+from idp.services.identity import sessions
+from idp.services.identity.acting import USED_UP
 from idp.services.platform import audit, notify
 from idp.settings import current_settings
 
@@ -25,7 +27,14 @@ MANDATES_PATH = "/account/mandates"
 
 def record_use_in_transaction(session: UserSession, client: OAuthClient) -> None:
     """Record that ``session`` (a delegated one) signs in to ``client`` now; the caller commits
-    with the code. A person's own session records nothing."""
+    with the code. A person's own session records nothing.
+
+    A delegated session is used up by its code (revoked, reason `delegated_used`; the tokens
+    of the code live on): left in the counter's browser it would let whoever sits there next
+    sign in as the citizen again, in the agent's name, with no staff sign-in. Another sign-in
+    is another pick at /counter/act (or /login/for-child)."""
+    if session.is_delegated:
+        sessions.revoke(session, reason=USED_UP)
     if session.mandate_id is not None:
         mandate = db.session.get(Mandate, session.mandate_id)
         assert mandate is not None

@@ -94,10 +94,12 @@ def _already_signed_in(form: LoginForm) -> UserSession | None:
     """The session of a person who opens /login while signed in, to say who they are and offer
     to continue or sign out, instead of an empty form. Not inside a portal's sign-in
     (`next` resumes /authorize): there /login means a fresh sign-in (prompt=login, max_age),
-    and not after a POST, which answers the form that was sent."""
+    and not after a POST, which answers the form that was sent. Nor for a session somebody
+    opened for someone else (§14): continuing it leads nowhere but its one portal, so the page
+    asks for the person's own sign-in, which replaces it."""
     session = current_session()
     next_url = form.next.data or ""
-    if (session is None or request.method != "GET"
+    if (session is None or session.is_delegated or request.method != "GET"
             or next_url.startswith(url_for("oidc.authorize"))):
         return None
     return session

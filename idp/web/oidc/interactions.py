@@ -122,6 +122,12 @@ def ask_for_consent(ctx: AuthorizationContext) -> Response:
             acting_for=ctx.membership,
             delegated=delegated.who_signs_in(ctx.session),
             action=url_for("oidc.authorize_consent") + "?" + urlencode(original_params()),
+            # A guardian (or an agent) already signed in never sees the sign-in page's links
+            # for signing in for someone else (§14): offer them here, with this request to resume.
+            delegation_next=(authorize_url(original_params())
+                             if ctx.client.accepts_delegation and ctx.session is not None
+                             and not ctx.session.is_delegated
+                             else None),
         ),
         mimetype="text/html",
     )

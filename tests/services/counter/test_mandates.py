@@ -71,7 +71,7 @@ def create(ctx, account: Account, **overrides):  # type: ignore[no-untyped-def]
 
 def sent_code() -> str:
     body = db.session.scalars(select(OutboxMessage.body).where(
-        OutboxMessage.template == "counter.mandate_code").order_by(OutboxMessage.id.desc())).first()
+        OutboxMessage.template == "mandate.confirm_code").order_by(OutboxMessage.id.desc())).first()
     assert body
     match = re.search(r"\b(\d{6})\b", body)
     assert match
@@ -199,7 +199,7 @@ def test_the_code_goes_to_the_citizens_phone_naming_office_scope_and_duration(ct
     result = confirmation.send_confirmation_code(staff(ctx.clerk), mandate.public_id)
     assert result.sent and result.resend_in == 30
     [sms] = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.template == "counter.mandate_code")).all()
+        OutboxMessage.template == "mandate.confirm_code")).all()
     assert sms.recipient == "+84912888999" and sms.account_id == account.id
     assert "Bưu điện Bờ Hồ" in sms.body and "Bảo hiểm xã hội" in sms.body and "3 tháng" in sms.body
     [event] = events("mandate.code.sent")
