@@ -126,3 +126,22 @@ def test_the_cli_refuses_an_unknown_office_or_value(app, runner, office):
     bad = runner.invoke(cli, ["offices", "set-passkeys-required", "HN-BOHO", "yes"])
     assert bad.exit_code == 2
     assert required(app, office) is False and audited(app, "office.update") == []
+
+
+def test_a_lost_passkey_is_removed_by_the_operator(app, runner, office):
+    staff_id = make(app, enrolled_clerk, office)
+    with_passkey(app, staff_id)
+    with_passkey(app, staff_id)
+    require_passkeys(app, office)
+    browser = console_client(app, staff_id)
+    result = runner.invoke(cli, ["staff", "remove-passkeys", CLERK])
+    assert result.exit_code == 0 and result.stdout.startswith("2 passkey(s) of clerk-hn-boho")
+    assert stored(app) == [] and browser.get("/counter/").status_code == 302  # sessions ended
+    [event] = audited(app, "staff.mfa.remove")
+    assert event == {"method": "passkey", "passkeys_removed": 2, "sessions_ended": 3}
+    client = app.test_client()  # the code again, then a new passkey before anything else
+    password_step(client)
+    assert code_step(client, code_at()).headers["Location"] == "/counter/"
+    assert client.get("/counter/").headers["Location"] == "/counter/security"
+    unknown = runner.invoke(cli, ["staff", "remove-passkeys", "nobody"])
+    assert unknown.exit_code == 1 and "[staff.unknown]" in unknown.stderr

@@ -19,12 +19,14 @@ from sqlalchemy import delete, select
 
 from idp.domain.errors import N_
 from idp.errors import Refusal
-from idp.extensions import db
+from idp.extensions import db, rowcount
 from idp.models import AuditTag, StaffMember, StaffSession
 from idp.models.base import utcnow
 from idp.models.passkey import MAX_PASSKEY_NAME, CeremonyPurpose, Passkey
 from idp.services.platform import audit, passkey_core
 from idp.services.platform.failures import fail
+from idp.services.staff import sessions as staff_sessions
+from idp.services.staff.admin import MSG_UNKNOWN_STAFF, NotFound, find_staff
 
 RECENT_PROOF = timedelta(minutes=15)
 MAX_PASSKEYS = 10
@@ -167,3 +169,20 @@ def remove(session: StaffSession, passkey_id: int) -> None:
     audit.record(AuditTag.STAFF_MFA_REMOVE, staff_id=staff.id, office_id=staff.office_id,
                  channel="web", method="passkey", passkey_id=passkey_id)
     db.session.commit()
+
+
+def remove_all(username: str, *, channel: str = "cli") -> tuple[StaffMember, int]:
+    """The operator's way out of a lost passkey (`idp staff remove-passkeys`): remove every
+    passkey of the staff member and end their sessions. Their TOTP stays; in an office that
+    requires passkeys the next sign-in, with a code, leads to adding a new one first. One
+    transaction, audited as staff.mfa.remove. Raises NotFound (`staff.unknown`)."""
+    staff = find_staff(username)
+    if staff is None:
+        raise NotFound("staff.unknown", MSG_UNKNOWN_STAFF, field="username")
+    removed = rowcount(db.session.execute(delete(Passkey).where(Passkey.staff_id == staff.id)))
+    ended = staff_sessions.end_staff_sessions(staff.id)
+    audit.record(AuditTag.STAFF_MFA_REMOVE, staff_id=staff.id, office_id=staff.office_id,
+                 channel=channel, method="passkey", passkeys_removed=removed,
+                 sessions_ended=ended)
+    db.session.commit()
+    return staff, removed
