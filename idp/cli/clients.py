@@ -17,7 +17,7 @@ from idp.cli.errors import refuse, refuse_idp_error
 from idp.domain.procedures import PORTAL_KINDS
 from idp.errors import IdpError, InvalidInput
 from idp.models import ClaimsProfile, ClientAuthMethod, OAuthClient, SubjectType
-from idp.oidc.claims import ACR_ALIASES, LOA_ACR, level_of
+from idp.oidc.claims import ACR_ALIASES, LOA_ACR, PHISHING_RESISTANT, level_of
 from idp.services.platform.clock import iso
 from idp.services.portals import clients as client_service
 from idp.services.portals.client_metadata import ID_TOKEN_ALGS
@@ -25,8 +25,11 @@ from idp.services.portals.client_metadata import ID_TOKEN_ALGS
 MAX_JWKS_FILE_BYTES = 64 * 1024
 ONCE = "Store the client_secret now: it is shown only this once (lost? use rotate-secret)."
 # LoA1/LoA2/LoA3 in any case, or the URNs (docs/architecture.md §9).
-ACR_CHOICE = click.Choice([*ACR_ALIASES, *LOA_ACR.values()], case_sensitive=False)
-ACR_HELP = "Lowest level of assurance accepted: LoA1, LoA2, LoA3 or the urn:vn:postid:loa:N value."
+ACR_CHOICE = click.Choice([*ACR_ALIASES, *LOA_ACR.values(), PHISHING_RESISTANT],
+                          case_sensitive=False)
+ACR_HELP = ("Lowest level of assurance accepted: LoA1, LoA2, LoA3 or the urn:vn:postid:loa:N "
+            f"value; with {PHISHING_RESISTANT} (repeat the option) every sign-in must also be "
+            "made with a passkey.")
 PROFILE_CHOICE = click.Choice([profile.value for profile in ClaimsProfile], case_sensitive=False)
 PROFILE_HELP = ("standard: OIDC claims only; dvcqg: also the National Public Service Portal claim "
                 "names (docs/claims-dvcqg.md).")
@@ -62,7 +65,7 @@ def clients() -> None:
               help="pairwise gives this portal its own subject per citizen.")
 @click.option("--id-token-alg", default="RS256", show_default=True,
               type=click.Choice(list(ID_TOKEN_ALGS)), help="ID token signing algorithm.")
-@click.option("--min-acr", default="LoA1", show_default=True, type=ACR_CHOICE,
+@click.option("--min-acr", multiple=True, default=["LoA1"], show_default=True, type=ACR_CHOICE,
               help=ACR_HELP + " Enforced like an essential acr.")
 @click.option("--claims-profile", default=ClaimsProfile.STANDARD.value, show_default=True,
               type=PROFILE_CHOICE, help=PROFILE_HELP)
@@ -76,7 +79,7 @@ def clients() -> None:
 def create(
     name: str, redirect_uris: tuple[str, ...], post_logout_redirect_uris: tuple[str, ...],
     backchannel_logout_uri: str | None, scope: str, auth_method: str, jwks_uri: str | None,
-    jwks_file: Path | None, subject_type: str, id_token_alg: str, min_acr: str,
+    jwks_file: Path | None, subject_type: str, id_token_alg: str, min_acr: tuple[str, ...],
     claims_profile: str, service_scope: str, accepts_delegation: bool,
     procedures: tuple[str, ...], as_json: bool,
 ) -> None:
@@ -88,7 +91,8 @@ def create(
             backchannel_logout_uri=backchannel_logout_uri, scope=scope,
             auth_method=ClientAuthMethod(auth_method), jwks_uri=jwks_uri, jwks=jwks,
             subject_type=SubjectType(subject_type), id_token_signed_response_alg=id_token_alg,
-            min_loa=_level(min_acr), claims_profile=claims_profile, service_scope=service_scope,
+            min_loa=_lowest_level(min_acr), min_phishing_resistant=PHISHING_RESISTANT in min_acr,
+            claims_profile=claims_profile, service_scope=service_scope,
             accepts_delegation=accepts_delegation, procedures=procedures,
         )
     except IdpError as exc:
@@ -119,7 +123,8 @@ def list_command(as_json: bool) -> None:
     for client in rows:
         state = "active" if client.is_active else "disabled"
         click.echo(f"{client.client_id}  {state}  {client.token_endpoint_auth_method.value}  "
-                   f"LoA{client.min_loa}+  {client.claims_profile.value}  {client.name}")
+                   f"LoA{client.min_loa}+{' passkey' if client.min_phishing_resistant else ''}  "
+                   f"{client.claims_profile.value}  {client.name}")
 
 
 @clients.command("show")
@@ -161,18 +166,23 @@ def rotate_secret(client_id: str, as_json: bool) -> None:
 
 @clients.command("set-min-acr")
 @click.argument("client_id")
-@click.argument("level", type=ACR_CHOICE)
+@click.argument("values", metavar="VALUE...", nargs=-1, required=True, type=ACR_CHOICE)
 @with_appcontext
-def set_min_acr(client_id: str, level: str) -> None:
-    """Set the lowest level of assurance CLIENT_ID accepts (LEVEL: LoA1, LoA2 or LoA3).
+def set_min_acr(client_id: str, values: tuple[str, ...]) -> None:
+    """Set the minimum CLIENT_ID accepts, the whole of it: a level (LoA1, LoA2 or LoA3; the
+    lowest named counts) and/or urn:vn:postid:phishing_resistant (every sign-in made with a
+    passkey in this session); a level alone drops phishing resistance, the URN alone means
+    LoA1 with it.
 
     Applies from the next sign-in; tokens already issued keep their level."""
     try:
-        client = client_service.set_min_loa(client_id, _level(level))
+        client = client_service.set_min_loa(client_id, _lowest_level(values),
+                                            PHISHING_RESISTANT in values)
     except IdpError as exc:
         refuse_idp_error(exc)
+    resistant = ", phishing resistant (a passkey)" if client.min_phishing_resistant else ""
     click.echo(f"Client {client.client_id} now requires LoA{client.min_loa} "
-               f"({LOA_ACR[client.min_loa]}) or higher.")
+               f"({LOA_ACR[client.min_loa]}) or higher{resistant}.")
 
 
 @clients.command("set-claims-profile")
@@ -268,6 +278,8 @@ def _metadata(client: OAuthClient) -> dict[str, Any]:
         "jwks_uri": client.jwks_uri,
         # Not RFC 7591: PostID's per-client minimum, in acr form (like default_acr_values).
         "min_acr": LOA_ACR[client.min_loa],
+        # With it: every sign-in must be made with a passkey (urn:vn:postid:phishing_resistant).
+        "min_phishing_resistant": client.min_phishing_resistant,
         # Not RFC 7591 either: which claim names the portal receives (docs/claims-dvcqg.md).
         "claims_profile": client.claims_profile.value,
         # Nor this: what its back end may ask for itself (client_credentials; "" = nothing).
@@ -291,11 +303,11 @@ def _details(client: OAuthClient) -> dict[str, Any]:
     }
 
 
-def _level(choice: str) -> int:
-    """click.Choice already returned the canonical spelling, so the lookup cannot miss."""
-    level = level_of(choice)
-    assert level is not None
-    return level
+def _lowest_level(choices: tuple[str, ...]) -> int:
+    """The lowest level named (click.Choice returned canonical spellings, so a lookup misses
+    only PHISHING_RESISTANT, which is no level); LoA1 when none is named."""
+    levels = [level for level in map(level_of, choices) if level is not None]
+    return min(levels, default=1)
 
 
 def _read_jwks(path: Path) -> Any:

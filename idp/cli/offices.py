@@ -28,6 +28,7 @@ def office_json(office: PostOffice) -> dict[str, Any]:
         "province_code": office.province_code,
         "province": province_name(office.province_code),
         "created_at": office.created_at.isoformat(),
+        "passkeys_required": office.passkeys_required,
     }
 
 
@@ -62,7 +63,26 @@ def list_command(as_json: bool) -> None:
     if not rows:
         click.echo("No post offices.")
     for office in rows:
-        click.echo(f"{office.code:<16}  {office.province_code}  {office.name}")
+        passkeys = "  [passkeys required]" if office.passkeys_required else ""
+        click.echo(f"{office.code:<16}  {office.province_code}  {office.name}{passkeys}")
+
+
+@offices.command("set-passkeys-required")
+@click.argument("code")
+@click.argument("setting", type=click.Choice(["on", "off"]))
+@with_appcontext
+def set_passkeys_required(code: str, setting: str) -> None:
+    """Require passkeys for the office's staff (on), or accept TOTP again (off).
+
+    When on, the console's second step takes only a passkey (a staff member without one signs
+    in with TOTP once and must add one before anything else) and the terminal API refuses
+    sign-in, since it cannot run WebAuthn."""
+    try:
+        office = office_service.set_passkeys_required(code, setting == "on", channel="cli")
+    except IdpError as exc:
+        refuse_idp_error(exc)
+    state = "required" if office.passkeys_required else "not required"
+    click.echo(f"Passkeys are {state} for the staff of {office.code}.")
 
 
 __all__ = ["offices"]

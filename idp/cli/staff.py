@@ -20,6 +20,7 @@ from idp.errors import IdpError
 from idp.models import StaffMember, StaffRole
 from idp.services.staff import admin as staff_service
 from idp.services.staff import enrolment as staff_enrolment
+from idp.services.staff import passkeys as staff_passkeys
 
 
 @click.group(help="Manage counter staff (clerks and supervisors).")
@@ -108,6 +109,20 @@ def reset_totp(username: str) -> None:
         refuse_idp_error(exc)
     click.echo(f"Authenticator of {issued.staff.username} removed; their sessions have ended.")
     click.echo(_code_line(issued))
+
+
+@staff.command("remove-passkeys")
+@click.argument("username")
+@with_appcontext
+def remove_passkeys(username: str) -> None:
+    """Remove every passkey of the staff member (lost security key or phone) and end their
+    sessions. Their TOTP stays: in an office that requires passkeys they sign in with a code
+    and add a new passkey before anything else."""
+    try:
+        member, removed = staff_passkeys.remove_all(username, channel="cli")
+    except IdpError as exc:
+        refuse_idp_error(exc)
+    click.echo(f"{removed} passkey(s) of {member.username} removed; their sessions have ended.")
 
 
 @staff.command("list")

@@ -111,6 +111,8 @@ class AuditTag(enum.Enum):
     GUARDIAN_LINK_END = "guardian.link.end"
     DELEGATED_ACCOUNT_CHANGE_REFUSED = "delegated.account_change.refused"
     MANDATE_LOOKUP = "mandate.lookup"  # a citizen found by ID number at the counter, for a mandate
+    OFFICE_UPDATE = "office.update"  # a setting of an office (passkeys_required)
+    STAFF_MFA_REMOVE = "staff.mfa.remove"  # a staff member removed one of their passkeys
 
 
 class AuditEvent(Base):

@@ -63,6 +63,10 @@ class OAuthClient(Base):
     )
     # Lowest level of assurance this portal accepts (1-3): treated as an essential `acr`.
     min_loa: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Part of the minimum too: every sign-in must be phishing resistant (a passkey proven in the
+    # session), as an essential acr of claims.PHISHING_RESISTANT asks (docs/architecture.md §9).
+    min_phishing_resistant: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                         server_default=sa_false())
     claims_profile: Mapped[ClaimsProfile] = mapped_column(
         str_enum(ClaimsProfile, "claims_profile"), default=ClaimsProfile.STANDARD,
         server_default="standard"

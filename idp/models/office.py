@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.models.base import Base, UTCDateTime, utcnow
@@ -21,6 +21,9 @@ class PostOffice(Base):
     # Code of one of the 34 provincial units (Resolution 202/2025/QH15), not an ID prefix.
     province_code: Mapped[str] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Its staff complete the console's second step only with a passkey (§8); the API, which
+    # cannot run WebAuthn, is then closed to them.
+    passkeys_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
     def __repr__(self) -> str:
         return f"<PostOffice id={self.id} code={self.code}>"

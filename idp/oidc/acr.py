@@ -4,7 +4,8 @@ Three sources, two strengths (OIDC Core §3.1.2.1, §5.5.1.1):
 - `acr_values` (space-separated, in order of preference) is voluntary: best effort, and the
   real level is returned. Unknown values are ignored.
 - An essential `acr` in the `claims` parameter's `id_token` member (`value` or `values`) and
-  the client's registered `min_loa` must be met. Levels are ordered: a higher level meets a
+  the client's registered minimum (`min_loa`, and `min_phishing_resistant`, which asks what an
+  essential PHISHING_RESISTANT asks) must be met. Levels are ordered: a higher level meets a
   lower requirement, so the requirement is the lowest level named. An essential request that
   names only unknown values cannot be met by anybody.
 
@@ -65,7 +66,8 @@ def acr_member(claims_request: dict[str, Any] | None) -> tuple[bool, list[str]]:
     return essential, values
 
 
-def parse(params: Any, claims_request: dict[str, Any] | None, client_min_loa: int) -> AcrRequest:
+def parse(params: Any, claims_request: dict[str, Any] | None, client_min_loa: int,
+          client_phishing_resistant: bool = False) -> AcrRequest:
     """Combine `acr_values`, the `acr` claim request and the client's minimum.
 
     An essential `acr` without values asks only that the claim be returned (it always is).
@@ -83,4 +85,4 @@ def parse(params: Any, claims_request: dict[str, Any] | None, client_min_loa: in
     if preferred is None and not essential and levels:
         preferred = levels[0]
     return AcrRequest(required=max(required, client_min_loa or 1), preferred=preferred,
-                      phishing_resistant=phishing_resistant)
+                      phishing_resistant=phishing_resistant or client_phishing_resistant)

@@ -99,7 +99,8 @@ def check_request_parameters(ctx: AuthorizationContext) -> None:
         ):
             raise InvalidRequestError("The claims parameter must be a JSON object (OIDC Core 5.5).")
         ctx.claims_request = parsed
-    ctx.acr = acr_rules.parse(ctx.params, ctx.claims_request, ctx.client.min_loa)
+    ctx.acr = acr_rules.parse(ctx.params, ctx.claims_request, ctx.client.min_loa,
+                              ctx.client.min_phishing_resistant)
 
 
 def require_login(ctx: AuthorizationContext) -> Interaction | None:

@@ -45,9 +45,11 @@ def test_create_json(app, runner):
     assert set(data) == {
         "client_id", "client_secret", "name", "redirect_uris", "post_logout_redirect_uris",
         "backchannel_logout_uri", "scope", "token_endpoint_auth_method", "grant_types",
-        "subject_type", "id_token_signed_response_alg", "jwks_uri", "min_acr", "claims_profile",
-        "service_scope", "accepts_delegation", "procedures",
+        "subject_type", "id_token_signed_response_alg", "jwks_uri", "min_acr",
+        "min_phishing_resistant", "claims_profile", "service_scope", "accepts_delegation",
+        "procedures",
     }
+    assert data["min_phishing_resistant"] is False  # the default: a TOTP code will do
     assert data["service_scope"] == ""  # the default: no client_credentials grant
     assert data["min_acr"] == "urn:vn:postid:loa:1"  # the default: any level
     assert data["claims_profile"] == "standard"

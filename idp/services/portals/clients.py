@@ -85,6 +85,7 @@ def register_client(
     subject_type: SubjectType = SubjectType.PUBLIC,
     id_token_signed_response_alg: str = "RS256",
     min_loa: int = 1,
+    min_phishing_resistant: bool = False,
     claims_profile: ClaimsProfile | str = ClaimsProfile.STANDARD,
     service_scope: str = "",
     client_secret: str | None = None,
@@ -111,9 +112,12 @@ def register_client(
         registered = add_client(registration, client_id=client_id, client_secret=client_secret)
         registered.client.accepts_delegation = bool(accepts_delegation)
         registered.client.procedures = kinds
+        registered.client.min_phishing_resistant = min_phishing_resistant is True
         db.session.flush()
         delegation: dict[str, Any] = {"accepts_delegation": True, "procedures": kinds} \
             if accepts_delegation else {}
+        if registered.client.min_phishing_resistant:
+            delegation["min_phishing_resistant"] = True
         audit.record(AuditTag.CLIENT_CREATE, channel="cli", client=registered.client.client_id,
                      **delegation)
         db.session.commit()
@@ -210,16 +214,23 @@ def rotate_secret(client_id: str) -> str:
     return secret
 
 
-def set_min_loa(client_id: str, min_loa: int) -> OAuthClient:
-    """Change the lowest level of assurance a client accepts (1-3); it applies to the next
+def set_min_loa(client_id: str, min_loa: int, phishing_resistant: bool = False) -> OAuthClient:
+    """Change the minimum a client accepts: the lowest level of assurance (1-3) and whether
+    every sign-in must be phishing resistant (docs/architecture.md §9); it applies to the next
     authorization request (tokens already issued keep their `acr`). One transaction.
     InvalidInput: client.not_found, client.min_loa."""
     client = _existing(client_id)
     level = rules.min_loa(min_loa)
-    if client.min_loa != level:
+    resistant = phishing_resistant is True
+    if client.min_loa != level or client.min_phishing_resistant != resistant:
         previous, client.min_loa = client.min_loa, level
+        # The phishing-resistance fields only when that part changes.
+        change: dict[str, bool] = {} if client.min_phishing_resistant == resistant else {
+            "min_phishing_resistant": resistant,
+            "previous_min_phishing_resistant": client.min_phishing_resistant}
+        client.min_phishing_resistant = resistant
         audit.record(AuditTag.CLIENT_UPDATE, channel="cli", client=client.client_id,
-                     min_loa=level, previous_min_loa=previous)
+                     min_loa=level, previous_min_loa=previous, **change)
         db.session.commit()
     return client
 

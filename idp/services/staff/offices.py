@@ -96,3 +96,18 @@ def create_office(code: str, name: str, province_code: str, *, channel: str = "c
 def list_offices() -> list[PostOffice]:
     """Every office, by code (an operator's list: offices number in the thousands at most)."""
     return list(db.session.scalars(select(PostOffice).order_by(PostOffice.code)))
+
+
+def set_passkeys_required(code: str, required: bool, *, channel: str = "cli") -> PostOffice:
+    """Require (or no longer require) passkeys for the office's staff (docs/architecture.md §8).
+    One transaction, audited as office.update; setting the value it has changes nothing and
+    records nothing. Raises InvalidInput (`office.unknown`)."""
+    office = find_office(code)
+    if office is None:
+        raise InvalidInput("office.unknown", MSG_UNKNOWN, field="code")
+    if office.passkeys_required != required:
+        office.passkeys_required = required
+        audit.record(AuditTag.OFFICE_UPDATE, office_id=office.id, channel=channel,
+                     passkeys_required=required)
+    db.session.commit()
+    return office

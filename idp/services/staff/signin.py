@@ -31,6 +31,7 @@ from idp.models.base import utcnow
 from idp.services.platform import audit, crypto, metrics, passwords, qr, throttle, totp
 from idp.services.platform.failures import fail
 from idp.services.staff import enrolment as staff_enrolment
+from idp.services.staff import passkeys as staff_passkeys
 from idp.services.staff import sessions
 from idp.services.staff.admin import find_staff, normalize_username
 
@@ -213,8 +214,9 @@ def _fail_code(code: str, staff: StaffMember, *, channel: str, step: str) -> NoR
          office_id=staff.office_id, channel=channel, step=step)
 
 
-def _verified_session(pending: StaffSession) -> sessions.NewStaffSession:
-    """End the pending session and open a verified one with a new token (caller commits)."""
+def verified_session(pending: StaffSession, *, method: str) -> sessions.NewStaffSession:
+    """End the pending session and open a verified one with a new token (caller commits):
+    after a TOTP code or a passkey (staff.passkey_sign_in), `method` in the audit event."""
     if not sessions.end_staff_session(pending):
         raise refusal("staff.mfa_not_pending")
     new = sessions.open_staff_session(pending.staff, channel=pending.channel,
@@ -223,7 +225,7 @@ def _verified_session(pending: StaffSession) -> sessions.NewStaffSession:
     db.session.flush()
     audit.record(AuditTag.STAFF_LOGIN_SUCCESS, staff_id=pending.staff_id,
                  office_id=pending.staff.office_id, channel=pending.channel,
-                 staff_session_id=new.session.id)
+                 staff_session_id=new.session.id, method=method)
     return new
 
 
@@ -254,7 +256,7 @@ def confirm_enrolment(pending: StaffSession, code: str) -> sessions.NewStaffSess
         raise refusal("staff.mfa_not_pending")
     audit.record(AuditTag.STAFF_MFA_ENROL, staff_id=staff.id, office_id=staff.office_id,
                  channel="web", method="totp")
-    new = _verified_session(pending)
+    new = verified_session(pending, method="totp")
     db.session.commit()
     throttle.succeeded(attempt)
     metrics.sign_in("staff", "success")
@@ -265,14 +267,21 @@ def verify_code(pending: StaffSession, code: str) -> sessions.NewStaffSession:
     """Console step 2: check a TOTP code for a pending session; the sign-in is complete.
 
     Commits. Raises Throttled or a refusal: "staff.mfa_not_pending", a wrong or used code
-    (audited as staff.mfa.failure).
+    (audited as staff.mfa.failure), "staff.passkey_required" (the office requires passkeys and
+    the staff member has one: staff.passkey_sign_in; one without passkeys signs in with the
+    code and must add one before anything else, idp/web/counter/guard.py).
     """
     staff = pending.staff
     if staff.totp_confirmed_at is None or pending.mfa_verified_at is not None:
         raise refusal("staff.mfa_not_pending")
+    if staff.office.passkeys_required and staff_passkeys.has_passkey(staff.id):
+        # The code is not even checked: it would prove nothing the office accepts.
+        fail(staff_passkeys.refusal("staff.passkey_required"), AuditTag.STAFF_MFA_FAILURE,
+             staff_id=staff.id, office_id=staff.office_id, channel="web", step="sign_in",
+             method="totp", reason="passkey_required")
     attempt = throttle.begin(mfa_key(staff.id))
     _spend_code(staff, _secret(staff), code, channel="web", step="sign_in")
-    new = _verified_session(pending)
+    new = verified_session(pending, method="totp")
     db.session.commit()
     throttle.succeeded(attempt)
     metrics.sign_in("staff", "success")
@@ -292,6 +301,12 @@ def api_sign_in(username: str, password: str, code: str) -> sessions.NewStaffSes
         throttle.succeeded(attempt)
         metrics.sign_in("staff", "second_factor_required")
         raise refusal("staff.totp_enrolment_required")
+    if staff.office.passkeys_required:
+        # A terminal cannot run WebAuthn: an office that requires passkeys uses the console.
+        db.session.commit()
+        throttle.succeeded(attempt)
+        metrics.sign_in("staff", "second_factor_required")
+        raise staff_passkeys.refusal("staff.passkey_required")
     code_attempt = throttle.begin(mfa_key(staff.id))
     _spend_code(staff, _secret(staff), code, channel="api", step="sign_in",
                 refused_as="staff.login_failed")

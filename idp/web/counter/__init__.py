@@ -24,4 +24,5 @@ from idp.web.counter import (  # noqa: E402,F401
     guardians,
     mandates,
     organisations,
+    passkeys,
 )

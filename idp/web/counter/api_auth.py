@@ -64,6 +64,9 @@ def create_session() -> Response | tuple[Response, int]:
     except Refusal as exc:
         if exc.code == "staff.totp_enrolment_required":
             return api_error(403, "totp_enrolment_required", gettext(exc.message))
+        if exc.code == "staff.passkey_required":
+            # The office requires passkeys, which a terminal cannot use: the console only.
+            return api_error(403, "passkey_required", gettext(exc.message))
         return api_error(401, "invalid_credentials", gettext(
             "The username, password or code is not right."))
     settings = current_settings()

@@ -22,6 +22,7 @@ from idp.extensions import limiter, login_ip_limit
 from idp.models import StaffSession
 from idp.services.platform.totp import grouped
 from idp.services.staff import enrolment, signin
+from idp.services.staff import passkeys as staff_passkeys
 from idp.services.staff.sessions import NewStaffSession
 from idp.web.counter import bp
 from idp.web.counter.auth_forms import (
@@ -109,23 +110,34 @@ def mfa() -> Page:
     pending = current_staff_session()
     if pending.staff.totp_confirmed_at is None:
         return redirect(_step("counter.mfa_enrol"))
+    context = _second_step_context(pending)
     form = StaffCodeForm()
     if not form.validate_on_submit():
         form.code.data = ""
-        return render_template("counter/mfa_verify.html", form=form), (
+        return render_template("counter/mfa_verify.html", form=form, **context), (
             400 if request.method == "POST" else 200)
     try:
         new = signin.verify_code(pending, form.code.data or "")
     except Throttled as exc:
         form.code.data = ""
-        return _throttled("counter/mfa_verify.html", form, exc)
+        return _throttled("counter/mfa_verify.html", form, exc, **context)
     except Refusal as exc:
         if exc.code == "staff.mfa_not_pending":
             return _start_again()
         form.code.errors = [gettext(exc.message)]
         form.code.data = ""
-        return render_template("counter/mfa_verify.html", form=form), 401
+        return render_template("counter/mfa_verify.html", form=form, **context), exc.status
     return _signed_in(new, after_sign_in_url())
+
+
+def _second_step_context(pending: StaffSession) -> dict[str, object]:
+    """What the second step offers: a passkey (if the staff member has one and this address can
+    use passkeys), the code unless the office requires a passkey they have."""
+    staff = pending.staff
+    has_passkey = staff_passkeys.available() and staff_passkeys.has_passkey(staff.id)
+    required = staff.office.passkeys_required
+    return {"has_passkey": has_passkey, "code_allowed": not (required and has_passkey),
+            "must_add_after": required and not has_passkey}
 
 
 @bp.route("/mfa/enrol", methods=["GET", "POST"])

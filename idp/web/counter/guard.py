@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response
 from idp.errors import IdpError
 from idp.extensions import csrf
 from idp.models import StaffMember, StaffSession
+from idp.services.staff import passkeys as staff_passkeys
 from idp.services.staff.sessions import COOKIE_NAME, COOKIE_PATH, load_staff_session
 from idp.settings import current_settings
 from idp.web.counter import api_bp, bp
@@ -37,7 +38,12 @@ from idp.web.redirects import safe_next
 # Reachable without a verified session: the view itself decides what to show.
 OPEN_ENDPOINTS = frozenset({"counter.login", "counter.logout"})
 # Reachable with a password-accepted session whose TOTP step is still to do.
-PENDING_ENDPOINTS = frozenset({"counter.mfa", "counter.mfa_enrol"})
+PENDING_ENDPOINTS = frozenset({"counter.mfa", "counter.mfa_enrol", "counter.mfa_passkey_options",
+                               "counter.mfa_passkey"})
+# All a signed-in staff member may reach while their office requires a passkey they have not
+# added yet (staff.passkeys.must_add): the security page, to add one.
+ADD_PASSKEY_ENDPOINTS = frozenset({"counter.security", "counter.passkey_options",
+                                   "counter.passkey_add"})
 API_OPEN_ENDPOINTS = frozenset({"counter_api.create_session"})
 # Console pages reached from outside the console (the "sign in for a citizen" link of a
 # portal's sign-in page): the sign-in steps come back to them (`next`), query included.
@@ -159,6 +165,8 @@ def guard_console() -> Response | None:
         # Password accepted, TOTP not done: nothing else until it is (enrolment first).
         return redirect(url_for("counter.mfa" if session.staff.totp_confirmed_at is not None
                                 else "counter.mfa_enrol", next=back))
+    if request.endpoint not in ADD_PASSKEY_ENDPOINTS and staff_passkeys.must_add(session.staff):
+        return redirect(url_for("counter.security"))
     return None
 
 
