@@ -260,10 +260,13 @@ def verify_assertion(credential: object, challenge: bytes, passkey: Passkey, *,
 
 
 def amr(passkey: Passkey, user_verified: bool) -> list[str]:
-    """RFC 8176 values of one passkey use. `hwk` (proof of possession of a hardware-secured
-    key) for a device-bound passkey, `swk` (software-secured key) for a backup-eligible one,
-    which may be synced through a cloud account; `user` when the authenticator verified the
-    user. WebAuthn reports only that verification happened (the UV flag), not how: a PIN
-    ("pin") and a fingerprint or face ("fpt", "face") cannot be told apart, so neither is
-    claimed."""
-    return ["swk" if passkey.backup_eligible else "hwk"] + (["user"] if user_verified else [])
+    """RFC 8176 values of one passkey use. `hwk` (proof of possession of a key) for a
+    device-bound passkey, `swk` for a backup-eligible one, which may be synced through a cloud
+    account; no attestation is asked, so `hwk` says "bound to one device", not "certified
+    hardware". `user` is RFC 8176's user *presence* test, which every accepted assertion
+    passed (py_webauthn requires the UP flag). User *verification* (the UV flag) is what makes
+    a passkey alone multi-factor (`mfa`, added by the caller); WebAuthn does not say whether
+    it was a PIN, a fingerprint or a face, so "pin", "fpt" and "face" are never claimed.
+    ``user_verified`` is kept for the callers' records."""
+    del user_verified
+    return ["swk" if passkey.backup_eligible else "hwk", "user"]

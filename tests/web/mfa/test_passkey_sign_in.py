@@ -153,7 +153,7 @@ def test_passkey_as_the_second_step_after_the_password(app, citizen):
                          {"ceremony": started.json["ceremony"], "credential": answer},
                          "/login/verify")
     assert response.status_code == 200 and response.json == {"redirect": "/account"}
-    assert session_amr(app, client) == "pwd hwk mfa"
+    assert session_amr(app, client) == "pwd hwk user mfa"
 
 
 def test_second_step_ceremony_is_bound_to_its_pending_sign_in(app, citizen):
