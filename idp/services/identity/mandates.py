@@ -32,7 +32,6 @@ from idp.models import (
     MandateUse,
     OAuthClient,
     PostOffice,
-    StaffMember,
     UserSession,
 )
 from idp.models.base import utcnow
@@ -99,8 +98,10 @@ def _uses(mandate_ids: list[int]) -> dict[int, list[Use]]:
     rows = db.session.execute(
         select(MandateUse.mandate_id, OAuthClient.name, PostOffice.name, MandateUse.used_at)
         .join(OAuthClient, OAuthClient.id == MandateUse.client_pk)
-        .join(StaffMember, StaffMember.id == MandateUse.staff_id)
-        .join(PostOffice, PostOffice.id == StaffMember.office_id)
+        # The office the mandate was given to (its agents' only one), not wherever the agent
+        # works today.
+        .join(Mandate, Mandate.id == MandateUse.mandate_id)
+        .join(PostOffice, PostOffice.id == Mandate.office_id)
         .where(MandateUse.mandate_id.in_(mandate_ids))
         .order_by(MandateUse.used_at.desc(), MandateUse.id.desc())).all()
     for mandate_id, portal, office, used_at in rows:
