@@ -20,8 +20,10 @@ def purge(as_json: bool) -> None:
     settings = current_settings()
     done = retention.purge()
     if as_json:
-        click.echo(json.dumps({"registrations": done.registrations, "messages": done.messages}))
+        click.echo(json.dumps({"registrations": done.registrations, "messages": done.messages,
+                               "ceremonies": done.ceremonies}))
         return
     click.echo(f"deleted {done.registrations} registration(s) older than "
                f"{settings.registration_retention_days} days and {done.messages} message(s) "
-               f"older than {settings.message_retention_days} days")
+               f"older than {settings.message_retention_days} days, and {done.ceremonies} "
+               f"expired passkey ceremony(ies)")

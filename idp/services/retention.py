@@ -17,15 +17,21 @@ from idp.extensions import db, rowcount
 from idp.models import AuditTag
 from idp.models.base import utcnow
 from idp.models.notification import OutboxMessage
+from idp.models.passkey import WebauthnChallenge
 from idp.models.registration import OtpChallenge, PendingRegistration
 from idp.services.platform import audit
 from idp.settings import current_settings
+
+CEREMONY_GRACE = timedelta(days=1)
 
 
 @dataclass(frozen=True)
 class Purged:
     registrations: int
     messages: int
+    # Passkey ceremonies past their expiry (5 minutes): anyone can start one from the
+    # sign-in page, so they are not kept (a day's grace keeps the recent ones for inquiries).
+    ceremonies: int = 0
 
 
 def _delete_registrations(where: ColumnElement[bool]) -> int:
@@ -61,7 +67,10 @@ def purge(*, now: datetime | None = None) -> Purged:
         delete(OutboxMessage)
         .where(OutboxMessage.created_at < now - timedelta(days=settings.message_retention_days))
         .execution_options(synchronize_session=False)))
+    ceremonies = rowcount(db.session.execute(
+        delete(WebauthnChallenge).where(WebauthnChallenge.expires_at < now - CEREMONY_GRACE)
+        .execution_options(synchronize_session=False)))
     audit.record(AuditTag.RETENTION_PURGE, channel="cli", registrations=registrations,
-                 messages=messages)
+                 messages=messages, ceremonies=ceremonies)
     db.session.commit()
-    return Purged(registrations=registrations, messages=messages)
+    return Purged(registrations=registrations, messages=messages, ceremonies=ceremonies)

@@ -76,8 +76,9 @@ def test_purge_deletes_only_what_is_older_than_the_periods_and_is_idempotent(app
         assert retention.purge() == retention.Purged(registrations=0, messages=0)
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.tag == "retention.purge")
                                     .order_by(AuditEvent.id)).all()
-        assert [e.data for e in events] == [{"registrations": 2, "messages": 2},
-                                            {"registrations": 0, "messages": 0}]
+        assert [e.data for e in events] == [
+            {"registrations": 2, "messages": 2, "ceremonies": 0},
+            {"registrations": 0, "messages": 0, "ceremonies": 0}]
         assert all(e.account_id is None and e.channel == "cli" for e in events)
     assert _left(app) == (["079303000029"], 1, ["young"])
 
@@ -94,11 +95,29 @@ def test_idp_purge_command(app, runner):
     _ages(app)
     result = runner.invoke(cli, ["purge", "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"registrations": 2, "messages": 2}
+    assert json.loads(result.output) == {"registrations": 2, "messages": 2, "ceremonies": 0}
     result = runner.invoke(cli, ["purge"])
     assert result.exit_code == 0
     assert result.output == ("deleted 0 registration(s) older than 30 days and 0 message(s) "
-                             "older than 365 days\n")
+                             "older than 365 days, and 0 expired passkey ceremony(ies)\n")
+
+
+def test_purge_deletes_passkey_ceremonies_a_day_past_their_expiry(app):
+    """Anyone can start one from the sign-in page: none is kept for long."""
+    from idp.models.passkey import CeremonyPurpose, WebauthnChallenge
+
+    now = utcnow()
+    with app.app_context():
+        for name, expired_ago in (("old", timedelta(days=1, minutes=1)),
+                                  ("recent", timedelta(minutes=1)), ("live", -timedelta(minutes=4))):
+            db.session.add(WebauthnChallenge(
+                handle_hash=name.ljust(64, "0"), purpose=CeremonyPurpose.SIGN_IN,
+                challenge=b"c" * 32, created_at=now - expired_ago - timedelta(minutes=5),
+                expires_at=now - expired_ago))
+        db.session.commit()
+        assert retention.purge().ceremonies == 1
+        left = db.session.scalars(select(WebauthnChallenge.handle_hash)).all()
+        assert sorted(h.rstrip("0") for h in left) == ["live", "recent"]
 
 
 def test_a_retention_shorter_than_a_registration_is_refused(database_url, tmp_path):
