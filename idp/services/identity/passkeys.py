@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from idp.domain.errors import N_
 from idp.errors import Refusal
@@ -133,7 +134,11 @@ def finish_registration(session: UserSession, handle: object, credential: object
         user_verified=new.user_verified,
         name=clean_name(name) or default_name(new.backup_eligible))
     db.session.add(passkey)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same credential registered by a concurrent request first
+        db.session.rollback()
+        raise failed() from None
     audit.record(AuditTag.ACCOUNT_MFA_ENROL, account_id=account_id, method="passkey",
                  passkey_id=passkey.id)
     # Registering proves a brand-new credential, not one the owner had: the session gains
