@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
@@ -148,6 +148,7 @@ def _register(staff: StaffMember, guardian: Account, child: ChildDetails,
         db.session.commit()  # nothing changed: ends the read transaction
         return ChildRegistration(earlier, created=False, new_account=_is_first(earlier))
     if (existing.status is not AccountStatus.MINOR or _declared(existing) != _declared(child)
+            or _certificate_of(existing) != (cert.number, cert.issued_on)
             or _linked(existing, guardian) or _live_links(existing) >= MAX_GUARDIANS):
         _refuse(staff, "account_exists", channel=channel, account_id=existing.id)
     link = _link(staff, guardian, existing, cert)
@@ -155,6 +156,7 @@ def _register(staff: StaffMember, guardian: Account, child: ChildDetails,
                  staff_id=staff.id, office_id=staff.office_id, channel=channel,
                  guardianship=link.public_id)
     _tell_guardian(guardian, existing, staff)
+    tell_other_guardians(link)
     return ChildRegistration(link, created=True, new_account=False)
 
 
@@ -196,6 +198,16 @@ def _link(staff: StaffMember, guardian: Account, child: Account,
 def _declared(values: Account | ChildDetails) -> tuple[object, ...]:
     gender = values.gender.value if hasattr(values.gender, "value") else values.gender
     return values.national_id, values.full_name, values.birthdate, gender
+
+
+def _certificate_of(child: Account) -> tuple[str, date] | None:
+    """The birth certificate of the child's first link: a second guardian brings the same one
+    (same child, same certificate)."""
+    first = db.session.execute(
+        select(Guardianship.birth_certificate_number, Guardianship.birth_certificate_issued_on)
+        .where(Guardianship.child_account_id == child.id).order_by(Guardianship.id).limit(1)
+    ).first()
+    return (first[0], first[1]) if first else None
 
 
 def _linked(child: Account, guardian: Account) -> bool:
@@ -246,6 +258,24 @@ def _tell_guardian(guardian: Account, child: Account, staff: StaffMember) -> Non
             "a post office with your ID card right away.", office=staff.office.name, child=first_name)
     notify.send_sms(guardian.own_phone, text, template="guardian.linked",
                     account_id=guardian.id, locale=guardian.locale, asker="counter")
+
+
+def tell_other_guardians(link: Guardianship) -> None:
+    """Each guardian already linked to the child learns that another one now is (a wrong link
+    made at a counter is then noticed by someone who knows the child)."""
+    others = db.session.scalars(select(Guardianship).where(
+        Guardianship.child_account_id == link.child_account_id, Guardianship.id != link.id,
+        Guardianship.ended_at.is_(None))).all()
+    first_name = names.split_name(link.child.full_name).given if link.child.full_name else ""
+    for other in others:
+        guardian = other.guardian
+        with force_locale(guardian.locale):
+            text = gettext(
+                "PostID: at %(office)s another guardian was linked to %(child)s and may now sign "
+                "in to portals for the child. If you did not expect this, go to a post office "
+                "with your ID card.", office=link.office.name, child=first_name)
+        notify.send_sms(guardian.own_phone, text, template="guardian.other_linked",
+                        account_id=guardian.id, locale=guardian.locale, asker="counter")
 
 
 def registration_for(staff: StaffMember, public_id: str) -> Guardianship | None:
