@@ -17,15 +17,16 @@ from idp.services.counter import guardians
 from idp.services.platform.clock import today_in_vietnam
 from tests.conftest import csrf_token
 from tests.counter.helpers import api_headers
-from tests.counter.test_guardians_api import BODY, URL
+from tests.counter.test_guardians_api import URL, parent_body
 from tests.factories import PASSWORD
 from tests.guardian_factories import (
     SECOND_PARENT_ID,
     birthdate_turning_14_in,
+    card_of,
     certificate,
     child,
     confirmed,
-    registered_child,
+    linked_child,
     second_verified_parent,
     turning_14_today,
     verified_parent,
@@ -64,8 +65,7 @@ def first_guardian(app: Flask, clerk: int) -> tuple[int, int]:
     """The child registered under the first parent, the link confirmed; (parent, link) ids."""
     with app.test_request_context():
         parent = verified_parent()
-        link = registered_child(db.session.get(StaffMember, clerk), parent)
-        confirmed(link)
+        link = linked_child(db.session.get(StaffMember, clerk), parent)
         return parent.id, link.id
 
 
@@ -77,7 +77,7 @@ def test_a_second_guardian_with_another_certificate_is_refused_without_saying_wh
     with app.app_context():
         second_verified_parent()
     before = stored(app)
-    response = client.post(URL, json={**BODY, **changes, "guardian_national_id": SECOND_PARENT_ID},
+    response = client.post(URL, json=parent_body(SECOND_PARENT_ID, **changes),
                            headers=headers)
     assert (response.status_code, response.get_json()["error"]) == (409, "account_exists")
     assert stored(app) == before
@@ -87,10 +87,10 @@ def test_the_first_guardian_is_told_when_a_second_one_is_linked(app, client, hea
     parent, _ = first_guardian(app, clerk)
     with app.app_context():
         second_verified_parent()
-    response = client.post(URL, json={**BODY, "guardian_national_id": SECOND_PARENT_ID},
+    response = client.post(URL, json=parent_body(SECOND_PARENT_ID),
                            headers=headers)
     assert response.status_code == 201, response.get_json()
-    # ITEM1 assert sms_to(app, "guardian.other_linked") == []  # nothing granted yet
+    assert sms_to(app, "guardian.other_linked") == []  # nothing granted yet
     with app.test_request_context():
         confirmed(db.session.scalar(select(Guardianship).filter_by(
             public_id=response.get_json()["public_id"])))
@@ -101,7 +101,7 @@ def test_at_14_the_account_is_level_1_and_each_guardian_is_told(app, client, hea
     with app.test_request_context():
         staff = db.session.get(StaffMember, clerk)
         parent = verified_parent()
-        link = confirmed(registered_child(staff, parent, birthdate_turning_14_in(1)))
+        link = linked_child(staff, parent, birthdate_turning_14_in(1))
         other = second_verified_parent()
         second = guardians_link(staff, other, link)
         turning_14_today(link)
@@ -126,7 +126,7 @@ def guardians_link(staff: StaffMember, parent: Account, first: Guardianship) -> 
     cert = certificate(number=first.birth_certificate_number,
                        issued_on=first.birth_certificate_issued_on)
     return confirmed(guardians.register_child(staff, parent.national_id, details, cert,
-                                              channel="web").link)
+                                              card_of(parent), channel="web").link)
 
 
 def test_a_deleted_guardians_link_ends_and_frees_its_place(app, client, headers, clerk):
@@ -136,7 +136,7 @@ def test_a_deleted_guardians_link_ends_and_frees_its_place(app, client, headers,
                        db.session.get(Guardianship, link_id))
         verified_parent(national_id=THIRD_PARENT_ID, phone="0911000222", email=None,
                         birthdate=date(1988, 1, 1))
-    third = {**BODY, "guardian_national_id": THIRD_PARENT_ID}
+    third = parent_body(THIRD_PARENT_ID)
     assert client.post(URL, json=third, headers=headers).status_code == 409
     citizen = app.test_client()
     sign_in(citizen)

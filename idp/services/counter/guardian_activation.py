@@ -150,7 +150,8 @@ def end_links_in_transaction(child: Account, *, staff: StaffMember, channel: str
                      actor_id=link.guardian_account_id, staff_id=staff.id,
                      office_id=staff.office_id, channel=channel, guardianship=link.public_id,
                      reason=END_REASON)
-        _tell_guardian_link_ended(link, child)
+        if link.confirmed_at is not None:
+            _tell_guardian_link_ended(link, child)
     return queued
 
 
