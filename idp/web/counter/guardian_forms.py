@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -90,6 +91,18 @@ class ChildForm(BirthdateMixin, NameMarksMixin, DocumentCheckForm):
         return BirthCertificate(number=self.certificate_number.data or "",
                                 issued_on=parse_date(self.certificate_issued_on.data),
                                 matches=bool(self.certificate_matches.data))
+
+
+class ParentCodeForm(FlaskForm):
+    """The code the parent received, typed at the counter (mandate_forms.CodeForm's rules)."""
+
+    code = StringField(
+        _l("Code from the parent's SMS"),
+        validators=[DataRequired(_l("Type the 6-digit code the parent received.")),
+                    Length(max=16, message=_l("The code has 6 digits."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 16,
+                   "spellcheck": "false"},
+    )
 
 
 class ChildInput(JsonInput):

@@ -27,7 +27,8 @@ from idp.web.counter.assisted_forms import WalkInForm
 from idp.web.counter.check_forms import DOCUMENT_LABELS
 from idp.web.counter.guard import current_staff
 from idp.web.counter.guardian_forms import ChildForm
-from idp.web.counter.mandate_forms import ButtonForm, CodeForm
+from idp.web.counter.guardian_forms import ParentCodeForm as CodeForm
+from idp.web.counter.mandate_forms import ButtonForm
 
 CODE_ERRORS = {"wrong_code", "code_used_up"}
 DONE = {"sent": _l("A code was sent to the parent's phone."),
