@@ -229,3 +229,19 @@ def test_the_console_sends_the_code_and_confirms(app, clerk, parent):
             AuditEvent.tag == "guardian.confirm")).all()
         assert (event.staff_id, event.office_id, event.actor_id) == (staff.id, staff.office_id,
                                                                      parent)
+
+
+def test_a_delegated_session_cannot_approve(app, parent):
+    """Only the parent's own session approves: a session opened for a child (delegated) is
+    refused by the service even if a page let it through."""
+    from idp.errors import Refusal
+    from idp.models import UserSession
+    from idp.services.identity import guardian_confirmation
+    with app.test_request_context():
+        link = registered_child(enrolled_clerk(post_office()), db.session.get(Account, parent))
+        session = UserSession(account_id=parent, guardianship_id=link.id)
+        with pytest.raises(Refusal) as caught:
+            guardian_confirmation.approve(session, link.public_id)
+        assert (caught.value.code, caught.value.status) == ("guardian.delegated", 403)
+        db.session.refresh(link)
+        assert link.confirmed_at is None
