@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from idp.extensions import db
-from idp.models import Account, Guardianship, OutboxMessage, StaffMember
+from idp.models import Account, Guardianship, OutboxMessage
 from tests.counter.helpers import api_headers
 from tests.counter.test_openapi import assert_documented, document
 from tests.guardian_factories import registered_child, verified_parent
@@ -46,5 +46,4 @@ def test_over_the_counters_sms_budget_the_clerk_is_told_and_nothing_is_stored(ap
         assert link is not None and link.confirmation_challenge_id is None
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.template == "guardian.confirm_code")) == 1
-        assert db.session.get(StaffMember, clerk_id) is not None
-        assert db.session.scalar(select(func.count()).select_from(Account)) == 4
+        assert db.session.scalar(select(func.count()).select_from(Account)) == 3  # no new one
