@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from idp.domain.document_check import DocumentCheck
 from idp.domain.guardianship import birthday_at_age
 from idp.extensions import db
-from idp.models import Account, Guardianship, StaffMember
+from idp.models import Account, Guardianship, MandateConfirmation, StaffMember
 from idp.services.counter import guardians
 from idp.services.counter.child_details import BirthCertificate, ChildDetails
+from idp.services.identity import guardian_confirmation
 from idp.services.platform.clock import today_in_vietnam
 from tests.factories import active_citizen
 
@@ -62,14 +64,32 @@ def certificate(**overrides: Any) -> BirthCertificate:
     return BirthCertificate(**values)
 
 
+def card_of(parent: Account | str, **overrides: Any) -> DocumentCheck:
+    """The parent's ID card (of the account, or with this ID number), every item ticked."""
+    number = parent if isinstance(parent, str) else parent.national_id
+    values: dict[str, Any] = {
+        "document_type": "can_cuoc", "document_number": number,
+        "issued_on": today_in_vietnam() - timedelta(days=300),
+        "expires_on": today_in_vietnam() + timedelta(days=3650), "name_match": True,
+        "birthdate_match": True, "sex_match": True, "photo_match": True, "address": None}
+    values.update(overrides)
+    return DocumentCheck(**values)
+
+
 def registered_child(staff: StaffMember, guardian: Account, birthdate: date | None = None,
                      **overrides: Any) -> Guardianship:
-    """A child registered under `guardian` at `staff`'s counter."""
+    """A child registered under `guardian` at `staff`'s counter, the link still pending."""
     details = child(birthdate, **overrides)
     cert = certificate(issued_on=max(details.birthdate or date.min, date(2018, 3, 20))
                        if birthdate is None else details.birthdate)
     return guardians.register_child(staff, guardian.national_id, details, cert,
-                                    channel="web").link
+                                    card_of(guardian), channel="web").link
+
+
+def linked_child(staff: StaffMember, guardian: Account, birthdate: date | None = None,
+                 **overrides: Any) -> Guardianship:
+    """A child registered under `guardian`, who confirmed the link."""
+    return confirmed(registered_child(staff, guardian, birthdate, **overrides))
 
 
 def turning_14_today(link: Guardianship) -> None:
@@ -79,3 +99,10 @@ def turning_14_today(link: Guardianship) -> None:
     link.child.national_id = child_number(born, link.child.gender.value,
                                           link.child.national_id[-6:])
     db.session.commit()
+
+
+def confirmed(link: Guardianship) -> Guardianship:
+    """The parent confirmed the link on their own phone (the notices are in the outbox)."""
+    guardian_confirmation.confirm_in_transaction(link, MandateConfirmation.OWN_DEVICE)
+    db.session.commit()
+    return link

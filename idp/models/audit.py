@@ -109,6 +109,9 @@ class AuditTag(enum.Enum):
     GUARDIAN_SIGN_IN_REFUSED = "guardian.sign_in.refused"
     GUARDIAN_USE = "guardian.use"  # a code issued to a portal for the child
     GUARDIAN_LINK_END = "guardian.link.end"
+    GUARDIAN_CODE_SENT = "guardian.code.sent"  # the confirmation code, to the parent's phone
+    GUARDIAN_CONFIRM = "guardian.confirm"  # by the parent: own device or the code at the counter
+    GUARDIAN_CONFIRM_FAILURE = "guardian.confirm.failure"
     DELEGATED_ACCOUNT_CHANGE_REFUSED = "delegated.account_change.refused"
     MANDATE_LOOKUP = "mandate.lookup"  # a citizen found by ID number at the counter, for a mandate
     OFFICE_UPDATE = "office.update"  # a setting of an office (passkeys_required)

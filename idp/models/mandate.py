@@ -120,7 +120,21 @@ class Guardianship(Base):
     birth_certificate_number: Mapped[str] = mapped_column(String(32))
     birth_certificate_issued_on: Mapped[date] = mapped_column(Date)
     birth_certificate_matches: Mapped[bool] = mapped_column(Boolean)
+    # The parent's ID card seen at the counter, as in a verification (None: a link made before
+    # the parent's confirmation existed).
+    document_type: Mapped[DocumentType | None] = mapped_column(
+        str_enum(DocumentType, "document_type"))
+    document_number: Mapped[str | None] = mapped_column(String(12))
+    document_issued_on: Mapped[date | None] = mapped_column(Date)
+    document_expires_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The parent's own confirmation; until then the link grants nothing (pending).
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by: Mapped[MandateConfirmation | None] = mapped_column(
+        str_enum(MandateConfirmation, "guardian_confirmation"))
+    confirmation_challenge_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("otp_challenge.id", ondelete="SET NULL")
+    )
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(32))
 

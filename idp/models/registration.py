@@ -45,6 +45,7 @@ class OtpPurpose(enum.Enum):
     RECOVER_PASSWORD = "recover_password"
     ACTIVATE_ACCOUNT = "activate_account"  # assisted registration: the citizen's own phone
     CONFIRM_MANDATE = "confirm_mandate"  # typed into the counter screen by the citizen
+    CONFIRM_GUARDIAN = "confirm_guardian"  # typed into the counter screen by the parent
 
 
 class OtpChallenge(Base):

@@ -33,7 +33,17 @@ BODY = {
     "full_name": "Nguyễn Thị Mai", "birthdate": "2018-03-09", "gender": "female",
     "certificate_number": "123/2018/KS", "certificate_issued_on": "2018-03-20",
     "certificate_matches": True,
+    # The parent's ID card, checked as in a verification.
+    "document_type": "can_cuoc", "document_number": "001099012345",
+    "issued_on": (today_in_vietnam() - timedelta(days=300)).isoformat(),
+    "expires_on": (today_in_vietnam() + timedelta(days=3650)).isoformat(),
+    "name_match": True, "birthdate_match": True, "sex_match": True, "photo_match": True,
 }
+
+
+def parent_body(number: str, **changes: object) -> dict[str, object]:
+    """BODY for the parent with this ID number, their card checked."""
+    return {**BODY, "guardian_national_id": number, "document_number": number, **changes}
 
 
 @pytest.fixture
@@ -126,11 +136,11 @@ def test_refusals(app, client, headers, clerk):
     response = client.post(URL, json={**BODY, "guardian_national_id": own}, headers=headers)
     assert (response.status_code, response.get_json()["error"]) == (403, "own_account")
     assert client.post(URL, json=BODY, headers=headers).status_code == 201
-    second = client.post(URL, json={**BODY, "guardian_national_id": "079303001234"},
+    second = client.post(URL, json=parent_body("079303001234"),
                          headers=headers)
     assert second.status_code == 201 and second.get_json()["new_account"] is False
     before = stored(app)
-    third = client.post(URL, json={**BODY, "guardian_national_id": "001088012345"},
+    third = client.post(URL, json=parent_body("001088012345"),
                         headers=headers)
     assert (third.status_code, third.get_json()["error"]) == (409, "account_exists")
     assert stored(app) == before

@@ -14,7 +14,7 @@ from idp.models import Account, Guardianship
 from tests.conftest import TEST_DATABASE_URL
 from tests.counter.helpers import api_headers
 from tests.counter.test_assisted_concurrency import RACERS, race
-from tests.counter.test_guardians_api import BODY
+from tests.counter.test_guardians_api import BODY, parent_body
 from tests.guardian_factories import verified_parent
 from tests.staff_factories import enrolled_clerk, post_office
 
@@ -50,7 +50,6 @@ def test_racing_parents_make_at_most_two_guardians(app):
                    for i in range(RACERS)]
     headers = api_headers(app, clerk)
     results = race(lambda i: app.test_client().post(
-        "/counter/api/children", json={**BODY, "guardian_national_id": parents[i]},
-        headers=headers))
+        "/counter/api/children", json=parent_body(parents[i]), headers=headers))
     assert sorted(r.status_code for r in results) == [201, 201] + [409] * (RACERS - 2)
     assert (count(app, Account), count(app, Guardianship)) == (RACERS + 1, 2)

@@ -40,6 +40,11 @@ FORM = {
     "full_name": "Nguyễn Thị Mai", "birthdate": "09/03/2018", "gender": "female",
     "certificate_number": "123/2018/KS", "certificate_issued_on": "20/03/2018",
     "certificate_matches": "y",
+    # The parent's ID card, checked as in a verification.
+    "document_type": "can_cuoc", "document_number": "001099012345",
+    "issued_on": (today_in_vietnam() - timedelta(days=300)).strftime("%d/%m/%Y"),
+    "expires_on": (today_in_vietnam() + timedelta(days=3650)).strftime("%d/%m/%Y"),
+    "name_match": "y", "birthdate_match": "y", "sex_match": "y", "photo_match": "y",
 }
 DONE_RE = re.compile(r"^/counter/children/([A-Za-z0-9_-]{22})(\?again=1)?$")
 
@@ -95,7 +100,7 @@ def test_a_child_is_registered_and_the_result_page_shows_the_link(app, console, 
         assert (kid.status, kid.phone) == (AccountStatus.MINOR, None)
     again = post_form(console)
     assert again.status_code == 303 and again.headers["Location"].endswith("?again=1")
-    assert stored(app) == (2, 1, 2)  # the parent's account SMS and the link's
+    assert stored(app) == (2, 1, 1)  # the parent's account SMS; none until the code is asked for
 
 
 @pytest.mark.parametrize(("changes", "field"), [
@@ -125,13 +130,15 @@ def test_refusals_have_their_status_and_store_nothing(app, console, clerk):
         verified_parent()
         second_verified_parent()
     assert post_form(console).status_code == 303
-    third = post_form(console, guardian_national_id="079303001234")
+    third = post_form(console, guardian_national_id="079303001234",
+                      document_number="079303001234")
     assert third.status_code == 303  # the second parent
     with app.app_context():
         verified_parent(national_id="001088012345", phone="0911000222", email=None,
                         birthdate=date(1988, 1, 1))
     before = stored(app)
-    response = post_form(console, guardian_national_id="001088012345")
+    response = post_form(console, guardian_national_id="001088012345",
+                         document_number="001088012345")
     assert response.status_code == 409
     assert stored(app) == before
     with app.app_context():

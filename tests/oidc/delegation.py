@@ -131,7 +131,8 @@ def open_guardian_session(app: Flask, browser: FlaskClient, portal: Portal, *,
                             guardian_account_id=guardian.id, office_id=office.id,
                             created_by_id=staff.id, birth_certificate_number="123/2018",
                             birth_certificate_issued_on=date(2018, 3, 1),
-                            birth_certificate_matches=True)
+                            birth_certificate_matches=True, confirmed_at=utcnow(),
+                            confirmed_by=MandateConfirmation.SMS_CODE)
         db.session.add(link)
         db.session.commit()
         new = acting.open_guardian_session_in_transaction(

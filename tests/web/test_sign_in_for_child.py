@@ -14,12 +14,21 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from idp.extensions import db
-from idp.models import AuditEvent, Guardianship, OAuthClient, UserSession
+from idp.models import (
+    Account,
+    AccountStatus,
+    AuditEvent,
+    Guardianship,
+    OAuthClient,
+    StaffMember,
+    UserSession,
+)
 from idp.services.platform.secrets import token_hash
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
 from tests.guardian_factories import (
     birthdate_turning_14_in,
+    linked_child,
     registered_child,
     turning_14_today,
     verified_parent,
@@ -37,11 +46,11 @@ def family(app: Flask) -> dict[str, object]:
     with app.test_request_context():
         clerk = enrolled_clerk(post_office())
         parent = verified_parent()
-        mai = registered_child(clerk, parent, birthdate_turning_14_in(1))
-        lan = registered_child(clerk, parent, birthdate_turning_14_in(2), full_name="Trần Thị Lan",
+        mai = linked_child(clerk, parent, birthdate_turning_14_in(1))
+        lan = linked_child(clerk, parent, birthdate_turning_14_in(2), full_name="Trần Thị Lan",
                                serial="054321")
         turning_14_today(lan)
-        return {"parent": parent.id, "mai": mai.public_id, "lan": lan.public_id,
+        return {"parent": parent.id, "clerk": clerk.id, "mai": mai.public_id, "lan": lan.public_id,
                 "mai_child": mai.child_account_id, "mai_link": mai.id}
 
 
@@ -180,6 +189,26 @@ def test_a_child_turned_14_today_is_refused_and_nothing_opens(app, client, porta
         event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
         assert (event.tag, event.data["reason"]) == ("guardian.sign_in.refused", "child_turned_14")
         assert event.actor_id == family["parent"]
+
+
+def test_a_link_the_parent_has_not_confirmed_grants_nothing(app, client, portal, family):
+    with app.test_request_context():
+        pending = registered_child(db.session.get(StaffMember, family["clerk"]),
+                                   db.session.get(Account, family["parent"]),
+                                   full_name="Trần Thị Hoa", serial="054999")
+        assert pending.confirmed_at is None and pending.child.status is AccountStatus.MINOR
+        public_id = pending.public_id
+    url = auth_request(portal).url
+    sign_in(client)
+    own = cookie(client)
+    response = pick(client, public_id, url)
+    assert response.status_code == 403
+    assert cookie(client) == own
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert (event.tag, event.data["reason"]) == ("guardian.sign_in.refused",
+                                                     "guardianship_not_confirmed")
+    assert public_id not in client.get(FOR_CHILD + "?next=" + quote(url)).get_data(as_text=True)
 
 
 def test_someone_elses_child_and_garbage_are_refused(app, client, portal, family):

@@ -8,8 +8,9 @@ refusal's audit event:
 - the clerk typed the card data and checked the card exactly as for a walk-in
   (assisted_registration.walk_in_errors); the typed data are those of a MINOR account whose
   holder is 14 or older today in Vietnam, and the young person's phone has no account;
-- the account becomes PENDING_ACTIVATION with that phone; every guardianship ends
-  (`turned_14`, GUARDIAN_LINK_END) with the sessions opened through it;
+- the account becomes PENDING_ACTIVATION with that phone, at identity level 1 (the card check
+  raises it when a second person approves it); every guardianship ends (`turned_14`,
+  GUARDIAN_LINK_END) with the sessions opened through it, and each guardian is told by SMS;
 - the card check waits in the office's approval queue, and the activation code goes by SMS,
   both exactly as for a walk-in; the young person then activates at /activate.
 
@@ -21,9 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import force_locale, gettext
 from sqlalchemy import select, update
 
 from idp.domain import guardianship as rules
+from idp.domain import names
 from idp.domain.document_check import DocumentCheck
 from idp.domain.errors import N_
 from idp.errors import IdpError
@@ -48,7 +51,7 @@ from idp.services.counter.assisted_registration import (
 )
 from idp.services.identity import accounts, acting
 from idp.services.identity.accounts import CitizenDetails
-from idp.services.platform import audit
+from idp.services.platform import audit, notify
 from idp.services.platform.clock import today_in_vietnam
 from idp.services.portals import backchannel
 from idp.services.standing.delegation import is_colleague
@@ -116,8 +119,10 @@ def activate_young_person(staff: StaffMember, details: CitizenDetails,
         _refuse(staff, "phone_taken", channel=channel, account_id=account.id)
     won = rowcount(db.session.execute(
         update(Account).where(Account.id == account.id, Account.status == AccountStatus.MINOR)
+        # Level 1 until a second person approves the card check in the office's queue
+        # (citizen_kind.approved raises it): never level 2 on one clerk's word.
         .values(status=AccountStatus.PENDING_ACTIVATION, phone=clean.phone, email=clean.email,
-                updated_at=utcnow())
+                identity_loa=1, updated_at=utcnow())
         .execution_options(synchronize_session=False)))
     if not won:  # a concurrent activation of the same account: the first one stands
         _refuse(staff, "not_found", channel=channel, account_id=account.id)
@@ -145,7 +150,20 @@ def end_links_in_transaction(child: Account, *, staff: StaffMember, channel: str
                      actor_id=link.guardian_account_id, staff_id=staff.id,
                      office_id=staff.office_id, channel=channel, guardianship=link.public_id,
                      reason=END_REASON)
+        if link.confirmed_at is not None:
+            _tell_guardian_link_ended(link, child)
     return queued
+
+
+def _tell_guardian_link_ended(link: Guardianship, child: Account) -> None:
+    guardian = link.guardian
+    first_name = names.split_name(child.full_name).given if child.full_name else ""
+    with force_locale(guardian.locale):
+        text = gettext(
+            "PostID: %(child)s is 14 and now has their own account, so you can no longer sign "
+            "in to portals for them.", child=first_name)
+    notify.send_sms(guardian.own_phone, text, template="guardian.link_ended",
+                    account_id=guardian.id, locale=guardian.locale, asker="counter")
 
 
 def _declared(values: Account | CitizenDetails) -> tuple[object, ...]:

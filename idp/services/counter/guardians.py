@@ -4,7 +4,8 @@ birth certificate; a second parent is linked the same way.
 `register_child` is one transaction that writes, or refuses with nothing written but the
 refusal's audit event:
 - the guardian: an active account verified at a counter (LoA2), neither the clerk nor one of
-  the clerk's office colleagues (the same for the child);
+  the clerk's office colleagues (the same for the child), whose ID card the clerk checked as
+  in a verification (citizen_kind.card_problems; recorded on the link);
 - the child's data pass the ID-number rules against the birth date and sex, the birth date
   says under 14 today in Vietnam (idp.domain.guardianship.check_child_registration) and the
   name follows the registration's rules (idp.domain.names); the clerk has seen the birth
@@ -12,10 +13,16 @@ refusal's audit event:
 - a new ID number: an Account (MINOR: no password, no phone, nobody signs in to it but a
   guardian), at identity level 2, because the identity was checked at a counter on the birth
   certificate with a verified parent present; its Guardianship (GUARDIAN_CHILD_REGISTER);
-- an ID number that is a minor's account with fewer than two guardians, with the same data:
-  this parent is linked (GUARDIAN_LINK). Anything else with that number is refused without
-  saying why (`account_exists`, as assisted registration does);
-- an SMS to the guardian saying that the link was made, and where.
+- an ID number that is a minor's account with fewer than two guardians, with the same data and
+  the same birth certificate (number and date) as its first link: this parent is linked
+  (GUARDIAN_LINK). Anything else with that number is refused without saying why
+  (`account_exists`, as assisted registration does).
+
+The link is PENDING and grants nothing until the parent confirms it with their own
+authentication, on the same Vietnamese day (idp.services.identity.guardian_confirmation); a
+link left unconfirmed past its day counts for nothing. The child's account is made at
+registration all the same: it has no confirmed guardian, so nobody can sign in to it, and a
+registration made again on another day (or by the other parent) finds it and links to it.
 
 Retries: the same clerk sending the same data again within RETRY_WINDOW gets the earlier link
 back with `created=False`: nothing new is written or sent.
@@ -25,28 +32,31 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
-from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from idp.domain import names
+from idp.domain.document_check import DocumentCheck
 from idp.domain.errors import N_, DomainError
 from idp.domain.gender import parse_gender
 from idp.domain.national_id import decode_national_id
 from idp.errors import IdpError, InvalidInput
 from idp.extensions import db
-from idp.models import Account, AccountStatus, AuditTag, Guardianship, StaffMember
+from idp.models import Account, AccountStatus, AuditTag, DocumentType, Guardianship, StaffMember
 from idp.models.base import utcnow
-from idp.services.counter import steps
 from idp.services.counter.child_details import (
     BirthCertificate,
     ChildDetails,
     child_errors,
 )
+from idp.services.counter.citizen_kind import card_problems
+from idp.services.counter.guardian_refusals import GuardianRefusal as GuardianRefusal
+from idp.services.counter.guardian_refusals import refuse
+from idp.services.identity.guardian_confirmation import confirmable
 from idp.services.identity.guardian_sign_in import PUBLIC_ID
-from idp.services.platform import audit, notify
+from idp.services.platform import audit
 from idp.services.platform.locks import advisory_xact_lock
 from idp.services.standing.delegation import is_colleague
 
@@ -55,27 +65,12 @@ RETRY_WINDOW = timedelta(minutes=10)
 INSERT_ATTEMPTS = 3  # a public id collision or a concurrent registration of the same child
 
 MSG_INVALID = N_("Some details are missing or not valid. Check the marked fields.")
-MESSAGES = {
-    "own_account": N_("You cannot register yourself or your own child. Ask a colleague."),
-    "colleague": N_("You cannot register a colleague of your office or their child. Ask a "
-                    "colleague of another office."),
-    "guardian_not_verified": N_(
-        "This ID number has no active PostID account verified at a counter. The parent must "
-        "first have their identity verified, then come back with the birth certificate."),
-    "account_exists": N_(
-        "A PostID account already exists for the child's ID number, so nothing was changed. "
-        "Check the ID number on the birth certificate."),
+# The verification's wording of these problems ("reject the check") does not fit a link.
+GUARDIAN_WORDING = {
+    "document.expired": N_("The parent's document has expired: no child can be registered "
+                           "with it."),
+    "document.mismatch": N_("Every item must match the parent's document to register a child."),
 }
-STATUS = {"own_account": 403, "colleague": 403, "guardian_not_verified": 409,
-          "account_exists": 409}
-
-
-class GuardianRefusal(IdpError):
-    """Refused; nothing changed but the refusal's audit event. `code` is the API's `error`."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code, MESSAGES[code])
-        self.status = STATUS[code]
 
 
 class ChildInvalid(IdpError):
@@ -94,10 +89,14 @@ class ChildRegistration:
 
 
 def register_child(staff: StaffMember, guardian_national_id: str, child: ChildDetails,
-                   certificate: BirthCertificate, *, channel: str) -> ChildRegistration:
+                   certificate: BirthCertificate, check: DocumentCheck, *,
+                   channel: str) -> ChildRegistration:
     """Register (or link a second guardian to) a child under 14 for `staff` (office from the
-    staff member). Raises ChildInvalid (400, every problem) or GuardianRefusal (403/409,
-    audited). One transaction; the guardian's SMS is in the outbox when it commits."""
+    staff member), the link pending until the parent confirms it
+    (counter.guardian_confirmation, identity.guardian_confirmation). `check` is the parent's
+    ID card, checked as in a verification (citizen_kind.card_problems). Raises ChildInvalid
+    (400, every problem) or GuardianRefusal (400 with the card's problems, 403/409; audited).
+    One transaction."""
     errors = child_errors(child, certificate)
     guardian_id = _normalized(guardian_national_id)
     if guardian_id is None:
@@ -122,8 +121,13 @@ def register_child(staff: StaffMember, guardian_national_id: str, child: ChildDe
             _refuse(staff, "guardian_not_verified", channel=channel,
                     account_id=guardian.id if guardian else None)
         assert guardian is not None
+        problems = [DomainError(p.code, GUARDIAN_WORDING.get(p.code, p.message))
+                    for p in card_problems(guardian, check)]
+        if problems:
+            _refuse(staff, problems[0].code, channel=channel, account_id=guardian.id,
+                    problems=problems)
         try:
-            result = _register(staff, guardian, clean, cert, channel=channel)
+            result = _register(staff, guardian, clean, cert, check, channel=channel)
             db.session.commit()
             return result
         except IntegrityError:
@@ -139,27 +143,31 @@ def _normalized(raw: str) -> str | None:
 
 
 def _register(staff: StaffMember, guardian: Account, child: ChildDetails,
-              cert: BirthCertificate, *, channel: str) -> ChildRegistration:
+              cert: BirthCertificate, check: DocumentCheck, *,
+              channel: str) -> ChildRegistration:
     existing = db.session.scalar(select(Account).where(Account.national_id == child.national_id))
     if existing is None:
-        return _create_child(staff, guardian, child, cert, channel=channel)
+        return _create_child(staff, guardian, child, cert, check, channel=channel)
     earlier = _earlier_attempt(staff, guardian, existing, child, cert)
     if earlier is not None:
         db.session.commit()  # nothing changed: ends the read transaction
         return ChildRegistration(earlier, created=False, new_account=_is_first(earlier))
+    certificate = _certificate_of(existing)
+    _drop_lapsed(existing, guardian)
     if (existing.status is not AccountStatus.MINOR or _declared(existing) != _declared(child)
+            or certificate not in (None, (cert.number, cert.issued_on))
             or _linked(existing, guardian) or _live_links(existing) >= MAX_GUARDIANS):
         _refuse(staff, "account_exists", channel=channel, account_id=existing.id)
-    link = _link(staff, guardian, existing, cert)
+    link = _link(staff, guardian, existing, cert, check)
     audit.record(AuditTag.GUARDIAN_LINK, account_id=existing.id, actor_id=guardian.id,
                  staff_id=staff.id, office_id=staff.office_id, channel=channel,
                  guardianship=link.public_id)
-    _tell_guardian(guardian, existing, staff)
     return ChildRegistration(link, created=True, new_account=False)
 
 
 def _create_child(staff: StaffMember, guardian: Account, child: ChildDetails,
-                  cert: BirthCertificate, *, channel: str) -> ChildRegistration:
+                  cert: BirthCertificate, check: DocumentCheck, *,
+                  channel: str) -> ChildRegistration:
     assert child.birthdate is not None
     account = Account(
         sub=secrets.token_urlsafe(32), national_id=child.national_id, full_name=child.full_name,
@@ -170,24 +178,25 @@ def _create_child(staff: StaffMember, guardian: Account, child: ChildDetails,
         identity_loa=2)
     db.session.add(account)
     db.session.flush()
-    link = _link(staff, guardian, account, cert)
+    link = _link(staff, guardian, account, cert, check)
     audit.record(AuditTag.ACCOUNT_CREATE, account_id=account.id, staff_id=staff.id,
                  office_id=staff.office_id, channel=channel, minor=True)
     audit.record(AuditTag.GUARDIAN_CHILD_REGISTER, account_id=account.id, actor_id=guardian.id,
                  staff_id=staff.id, office_id=staff.office_id, channel=channel,
                  guardianship=link.public_id)
-    _tell_guardian(guardian, account, staff)
     return ChildRegistration(link, created=True, new_account=True)
 
 
-def _link(staff: StaffMember, guardian: Account, child: Account,
-          cert: BirthCertificate) -> Guardianship:
+def _link(staff: StaffMember, guardian: Account, child: Account, cert: BirthCertificate,
+          check: DocumentCheck) -> Guardianship:
     assert cert.issued_on is not None
     link = Guardianship(
         public_id=secrets.token_urlsafe(16), child_account_id=child.id,
         guardian_account_id=guardian.id, office_id=staff.office_id, created_by_id=staff.id,
         birth_certificate_number=cert.number, birth_certificate_issued_on=cert.issued_on,
-        birth_certificate_matches=True, created_at=utcnow())
+        birth_certificate_matches=True, document_type=DocumentType(check.document_type),
+        document_number=check.document_number, document_issued_on=check.issued_on,
+        document_expires_on=check.expires_on, created_at=utcnow())
     db.session.add(link)
     db.session.flush()
     return link
@@ -198,6 +207,35 @@ def _declared(values: Account | ChildDetails) -> tuple[object, ...]:
     return values.national_id, values.full_name, values.birthdate, gender
 
 
+def _standing(child: Account) -> list[Guardianship]:
+    """The child's links that were confirmed (even if ended since) or may still be today,
+    oldest first; a link left unconfirmed past its day counts for nothing."""
+    links = db.session.scalars(select(Guardianship).where(
+        Guardianship.child_account_id == child.id).order_by(Guardianship.id)).all()
+    now = utcnow()
+    return [link for link in links if link.confirmed_at is not None or confirmable(link, now)]
+
+
+def _certificate_of(child: Account) -> tuple[str, date] | None:
+    """The birth certificate of the child's first link: a second guardian brings the same one
+    (same child, same certificate)."""
+    standing = _standing(child)
+    if not standing:
+        return None
+    return standing[0].birth_certificate_number, standing[0].birth_certificate_issued_on
+
+
+def _drop_lapsed(child: Account, guardian: Account) -> None:
+    """This parent's earlier link to the child, never confirmed and past its day, is replaced
+    (one link per parent and child); its registration stays in the audit trail."""
+    link = db.session.scalar(select(Guardianship).where(
+        Guardianship.child_account_id == child.id,
+        Guardianship.guardian_account_id == guardian.id, Guardianship.confirmed_at.is_(None)))
+    if link is not None and not confirmable(link):
+        db.session.delete(link)
+        db.session.flush()
+
+
 def _linked(child: Account, guardian: Account) -> bool:
     return db.session.scalar(select(Guardianship.id).where(
         Guardianship.child_account_id == child.id,
@@ -205,8 +243,7 @@ def _linked(child: Account, guardian: Account) -> bool:
 
 
 def _live_links(child: Account) -> int:
-    return db.session.scalar(select(func.count()).select_from(Guardianship).where(
-        Guardianship.child_account_id == child.id, Guardianship.ended_at.is_(None))) or 0
+    return sum(1 for link in _standing(child) if link.ended_at is None)
 
 
 def _is_first(link: Guardianship) -> bool:
@@ -229,23 +266,9 @@ def _earlier_attempt(staff: StaffMember, guardian: Account, child: Account,
     return link
 
 
-def _refuse(staff: StaffMember, code: str, *, channel: str, account_id: int | None) -> None:
-    """Audit the refusal in its own commit (a clerk probing ID numbers leaves a trace)."""
-    steps.store_refusal(AuditTag.COUNTER_VERIFICATION_REFUSED, staff, code, verification=None,
-                        account_id=account_id, channel=channel, action="guardian_registration",
-                        problems=None)
-    raise GuardianRefusal(code)
-
-
-def _tell_guardian(guardian: Account, child: Account, staff: StaffMember) -> None:
-    first_name = names.split_name(child.full_name).given if child.full_name else ""
-    with force_locale(guardian.locale):
-        text = gettext(
-            "PostID: at %(office)s you were linked as the guardian of %(child)s. You can now sign "
-            "in to portals for the child until their 14th birthday. If this was not you, go to "
-            "a post office with your ID card right away.", office=staff.office.name, child=first_name)
-    notify.send_sms(guardian.own_phone, text, template="guardian.linked",
-                    account_id=guardian.id, locale=guardian.locale, asker="counter")
+def _refuse(staff: StaffMember, code: str, *, channel: str, account_id: int | None,
+            problems: list[DomainError] | None = None) -> None:
+    refuse(staff, code, channel=channel, account_id=account_id, problems=problems)
 
 
 def registration_for(staff: StaffMember, public_id: str) -> Guardianship | None:

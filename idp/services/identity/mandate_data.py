@@ -1,6 +1,7 @@
 """A citizen's mandates in their data export and at account deletion (idp.services.account_data,
 docs/architecture.md §12): what they let which post office do and every use; at deletion every
-mandate still granting ends and the ID-card number recorded at the counter is erased."""
+mandate still granting ends and the ID-card number recorded at the counter is erased; every link
+as a child's guardian ends."""
 
 from __future__ import annotations
 
@@ -9,9 +10,21 @@ from typing import Any
 from sqlalchemy import select, update
 
 from idp.extensions import db
-from idp.models import Mandate, MandateEnder, MandateUse, OAuthClient, PostOffice
+from idp.models import (
+    AuditTag,
+    Guardianship,
+    Mandate,
+    MandateEnder,
+    MandateUse,
+    OAuthClient,
+    PostOffice,
+)
+from idp.models.base import utcnow
 from idp.services.identity import acting
+from idp.services.platform import audit
 from idp.services.platform.clock import iso
+
+GUARDIAN_DELETED = "guardian_deleted"
 
 
 def export_rows(account_id: int) -> list[dict[str, Any]]:
@@ -54,4 +67,19 @@ def erase_for_deletion_in_transaction(account_id: int, *, placeholder_number: st
     db.session.execute(update(Mandate).where(Mandate.account_id == account_id)
                        .values(document_number=placeholder_number)
                        .execution_options(synchronize_session=False))
+    return queued + _end_guardianships(account_id)
+
+
+def _end_guardianships(guardian_id: int) -> list[int]:
+    """The deleted account's links as a guardian end (`guardian_deleted`) with the sessions
+    opened through them, so that they no longer count towards the child's two guardians."""
+    now = utcnow()
+    queued: list[int] = []
+    for link in db.session.scalars(select(Guardianship).where(
+            Guardianship.guardian_account_id == guardian_id,
+            Guardianship.ended_at.is_(None))).all():
+        link.ended_at, link.end_reason = now, GUARDIAN_DELETED
+        queued += acting.end_guardian_sessions_in_transaction(link, reason=GUARDIAN_DELETED)
+        audit.record(AuditTag.GUARDIAN_LINK_END, account_id=link.child_account_id,
+                     actor_id=guardian_id, guardianship=link.public_id, reason=GUARDIAN_DELETED)
     return queued

@@ -31,6 +31,8 @@ from idp.models.base import utcnow
 GUARDIANSHIP_ENDED = "guardianship_ended"
 CHILD_TURNED_14 = "child_turned_14"
 GUARDIAN_NOT_VERIFIED = "guardian_not_verified"
+# The parent has not confirmed the link with their own authentication (yet).
+GUARDIANSHIP_NOT_CONFIRMED = "guardianship_not_confirmed"
 # A delegated session is good for the one portal it was opened for.
 ANOTHER_PORTAL = "another_portal"
 
@@ -110,11 +112,14 @@ def usable_mandates(staff: StaffMember, client: OAuthClient, *,
 def guardianship_refusal(link: Guardianship, *, client: OAuthClient | None = None,
                          now: datetime | None = None) -> str | None:
     """Why the guardian may not sign in for the child now (to ``client``, when given), or None:
-    the link ended, the child turned 14 (idp.domain.guardianship), the guardian's account is
-    no longer active and verified, or the portal does not accept delegated sign-in."""
+    the link ended, the parent has not confirmed it, the child turned 14
+    (idp.domain.guardianship), the guardian's account is no longer active and verified, or the
+    portal does not accept delegated sign-in."""
     now = now or utcnow()
     if link.ended_at is not None and link.ended_at <= now:
         return GUARDIANSHIP_ENDED
+    if link.confirmed_at is None:
+        return GUARDIANSHIP_NOT_CONFIRMED
     if link.child.status is not AccountStatus.MINOR or not guardianship_rules.guardian_may_act(
             link.child.birthdate, rules.vietnam_date(now)):
         return CHILD_TURNED_14

@@ -1,6 +1,15 @@
 """Counter API: a child under 14 registered under a verified parent (docs/architecture.md §14),
-and a young person's own account activated from the 14th birthday. Thin views over
-idp.services.counter.guardians and idp.services.counter.guardian_activation."""
+the parent's confirmation of the link, and a young person's own account activated from the
+14th birthday. Thin views over idp.services.counter.guardians, guardian_confirmation and
+guardian_activation.
+
+    POST /counter/api/children                         register: the child, the birth
+                                                       certificate, the parent's ID-card check
+    GET  /counter/api/children/<public_id>             one link made at the office
+    POST /counter/api/children/<public_id>/send-code   send the parent the confirmation code
+    POST /counter/api/children/<public_id>/confirm     {"code": "123456"}, typed by the parent
+    POST /counter/api/children/activations             the young person's own account at 14
+"""
 
 from __future__ import annotations
 
@@ -13,11 +22,16 @@ from werkzeug.wrappers import Response
 from idp.errors import IdpError, InvalidInput
 from idp.models import Guardianship
 from idp.services.counter import assisted_registration, child_details, guardian_activation, guardians
+from idp.services.counter import guardian_confirmation as counter_confirmation
 from idp.services.counter.assisted_registration import WalkIn, WalkInInvalid
 from idp.services.counter.guardian_activation import ActivationRefusal
 from idp.services.counter.guardians import ChildInvalid, ChildRegistration, GuardianRefusal
+from idp.services.identity import guardian_confirmation
 from idp.services.identity.guardian_sign_in import link_ends_at
+from idp.services.platform.clock import iso
 from idp.web.counter import api_bp
+from idp.web.counter.api_common import json_body as json_body_or_empty
+from idp.web.counter.api_common import read_document, read_text
 from idp.web.counter.assisted import activation_link, registration_json
 from idp.web.counter.assisted_forms import parse_body
 from idp.web.counter.guard import api_error, current_staff
@@ -44,7 +58,14 @@ def invalid(message: str, fields: dict[str, str],
 
 
 def refused(exc: IdpError) -> Response:
-    return api_error(exc.status, exc.code, gettext(exc.message))
+    """The refusal's `error` and `message`; a refused ID-card check adds `problems`."""
+    problems = getattr(exc, "problems", None)
+    if not problems:
+        return api_error(exc.status, exc.code, gettext(exc.message))
+    response = jsonify(error=exc.code, message=gettext(exc.message), problems=[
+        {"code": p.code, "message": gettext(p.message)} for p in problems])
+    response.status_code = exc.status
+    return response
 
 
 @api_bp.post("/children")
@@ -58,8 +79,9 @@ def register_child() -> Response | tuple[Response, int]:
     if fields:
         return invalid(guardians.MSG_INVALID, fields, child_details.child_errors(child, certificate)
                        if child.birthdate and certificate.issued_on else [])
+    check = read_document(body, issued="issued_on", expires="expires_on")
     try:
-        result = guardians.register_child(current_staff(), guardian, child, certificate,
+        result = guardians.register_child(current_staff(), guardian, child, certificate, check,
                                           channel="api")
     except ChildInvalid as exc:
         return invalid(guardians.MSG_INVALID, fields, exc.errors)
@@ -69,9 +91,50 @@ def register_child() -> Response | tuple[Response, int]:
 
 
 def link_json(link: Guardianship) -> dict[str, Any]:
+    pending = guardian_confirmation.is_pending(link)
     return {"public_id": link.public_id, "account_status": link.child.status.value,
             "grants_until": link_ends_at(link).isoformat().replace("+00:00", "Z"),
-            "ended": link.ended_at is not None}
+            "ended": link.ended_at is not None, "confirmed": link.confirmed_at is not None,
+            "confirmed_at": iso(link.confirmed_at),
+            "confirmed_by": link.confirmed_by.value if link.confirmed_by else None,
+            "code_sent": link.confirmation_challenge_id is not None,
+            "resend_in": counter_confirmation.resend_in(link) if pending else None}
+
+
+def _link_result(link: Guardianship, **extra: Any) -> Response:
+    return jsonify(link_json(link) | extra)
+
+
+@api_bp.get("/children/<public_id>")
+def child_show(public_id: str) -> Response:
+    try:
+        link = counter_confirmation.get_link(current_staff(), public_id, channel="api",
+                                             action="guardian_view")
+    except GuardianRefusal as exc:
+        return refused(exc)
+    return _link_result(link)
+
+
+@api_bp.post("/children/<public_id>/send-code")
+def child_send_code(public_id: str) -> Response:
+    json_body_or_empty(allow_empty=True)  # nothing to read; a malformed body is refused
+    try:
+        sent = counter_confirmation.send_confirmation_code(current_staff(), public_id,
+                                                           channel="api")
+    except GuardianRefusal as exc:
+        return refused(exc)
+    return _link_result(sent.link, sent=sent.sent)
+
+
+@api_bp.post("/children/<public_id>/confirm")
+def child_confirm(public_id: str) -> Response:
+    code = read_text(json_body_or_empty(), "code", limit=16)
+    try:
+        link = counter_confirmation.confirm_with_code(current_staff(), public_id, code,
+                                                      channel="api")
+    except GuardianRefusal as exc:
+        return refused(exc)
+    return _link_result(link)
 
 
 def _registration_json(result: ChildRegistration) -> dict[str, Any]:

@@ -11,9 +11,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
+from idp.domain.document_check import PostalAddress
 from idp.services.counter.child_details import MAX_CERTIFICATE_NUMBER, BirthCertificate, ChildDetails
+from idp.services.counter.guardians import GUARDIAN_WORDING
 from idp.web.counter.assisted_forms import TEXT_LIMITS, JsonInput
-from idp.web.counter.check_forms import DATE_HINT, date_field
+from idp.web.counter.check_forms import DATE_HINT, DocumentCheckForm, date_field
 from idp.web.register.fields import (  # dd/mm/yyyy dates, as on the certificate
     BIRTHDATE_HINT,
     BirthdateMixin,
@@ -27,10 +29,20 @@ from idp.web.register.fields import (  # dd/mm/yyyy dates, as on the certificate
 )
 
 
-class ChildForm(BirthdateMixin, NameMarksMixin, FlaskForm):
-    page_order = ("guardian_national_id", "national_id", "full_name", "name_without_marks",
+class ChildForm(BirthdateMixin, NameMarksMixin, DocumentCheckForm):
+    """The parent's ID-card check exactly as in a verification (DocumentCheckForm, without the
+    postal address), then the child and the birth certificate."""
+
+    page_order = ("guardian_national_id", "document_type", "document_number", "issued_on",
+                  "expires_on", "no_expiry", "name_match", "birthdate_match", "sex_match",
+                  "photo_match", "national_id", "full_name", "name_without_marks",
                   "birthdate", "gender", "certificate_number", "certificate_issued_on",
                   "certificate_matches")
+    match_groups = (("document.mismatch", GUARDIAN_WORDING["document.mismatch"],
+                     ("name_match", "birthdate_match", "sex_match", "photo_match")),)
+    province_code = None  # no address is recorded with a link
+    ward = None
+    street = None
 
     guardian_national_id = national_id_field(
         _l("The parent's personal ID number"),
@@ -63,6 +75,9 @@ class ChildForm(BirthdateMixin, NameMarksMixin, FlaskForm):
     def validate_certificate_issued_on(self, field: StringField) -> None:
         check_date(field.data, DATE_HINT)
 
+    def address(self) -> PostalAddress | None:
+        return None
+
     def guardian(self) -> str:
         return self.guardian_national_id.data or ""
 
@@ -76,6 +91,18 @@ class ChildForm(BirthdateMixin, NameMarksMixin, FlaskForm):
         return BirthCertificate(number=self.certificate_number.data or "",
                                 issued_on=parse_date(self.certificate_issued_on.data),
                                 matches=bool(self.certificate_matches.data))
+
+
+class ParentCodeForm(FlaskForm):
+    """The code the parent received, typed at the counter (mandate_forms.CodeForm's rules)."""
+
+    code = StringField(
+        _l("Code from the parent's SMS"),
+        validators=[DataRequired(_l("Type the 6-digit code the parent received.")),
+                    Length(max=16, message=_l("The code has 6 digits."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 16,
+                   "spellcheck": "false"},
+    )
 
 
 class ChildInput(JsonInput):

@@ -32,11 +32,13 @@ from tests.guardian_factories import (
     certificate,
     child,
     child_number,
+    confirmed,
     registered_child,
     second_verified_parent,
     turning_14_today,
     verified_parent,
 )
+from tests.guardian_factories import card_of as parent_card
 from tests.staff_factories import enrolled_clerk, enrolled_supervisor, post_office
 
 LINK = "https://id.example.test/activate"
@@ -58,10 +60,10 @@ def tags() -> list[str]:
 
 def register(staff, guardian_id=PARENT_ID, details=None, cert=None):  # type: ignore[no-untyped-def]
     return guardians.register_child(staff, guardian_id, details or child(), cert or certificate(),
-                                    channel="web")
+                                    parent_card(guardian_id), channel="web")
 
 
-def test_registration_creates_a_minor_account_its_link_and_tells_the_guardian(clerk):
+def test_registration_creates_a_minor_account_its_pending_link_and_confirmation_tells(clerk):
     parent = verified_parent()
     result = register(clerk)
     assert (result.created, result.new_account) == (True, True)
@@ -77,6 +79,9 @@ def test_registration_creates_a_minor_account_its_link_and_tells_the_guardian(cl
         AuditEvent.tag == AuditTag.GUARDIAN_CHILD_REGISTER.value))
     assert (event.account_id, event.actor_id, event.staff_id, event.office_id) == (
         kid.id, parent.id, clerk.id, clerk.office_id)
+    assert link.confirmed_at is None and link.document_number == parent.national_id
+    assert count(OutboxMessage, OutboxMessage.template == "guardian.linked") == 0
+    confirmed(link)
     sms = db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.template == "guardian.linked")).all()
     assert [m.account_id for m in sms] == [parent.id]
