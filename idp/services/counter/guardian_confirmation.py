@@ -35,7 +35,6 @@ from idp.services.platform import audit, failures, notify, otp
 
 # Not a "counter." notice (sms_limits.NOTICE_PREFIXES are never limited): a code staff can
 # have sent again and again counts against the counter's budget of the number.
-SMS_TEMPLATE = "guardian.confirm_code"
 MAX_CODE_INPUT = 32
 
 
@@ -121,7 +120,7 @@ def send_confirmation_code(staff: StaffMember, public_id: str, *,
             "that you may sign in to public services for the child. Your code: %(code)s. Give "
             "it to the clerk only if you agree.", office=link.office.name, child=child,
             code=code)
-    if notify.send_sms(guardian.own_phone, text, template=SMS_TEMPLATE, locale=locale,
+    if notify.send_sms(guardian.own_phone, text, template="guardian.confirm_code", locale=locale,
                        account_id=guardian.id, national_id=guardian.national_id,
                        asker="counter") is None:
         refuse(staff, "sms_not_sent", channel=channel, account_id=link.child_account_id,

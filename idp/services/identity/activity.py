@@ -67,6 +67,9 @@ DECISIONS: dict[AuditTag, Decision] = {
     T.GUARDIAN_CHILD_REGISTER: H,  # stored with its account.create, which names the office
     T.GUARDIAN_LINK: S, T.GUARDIAN_SIGN_IN: S, T.GUARDIAN_LINK_END: S,
     T.GUARDIAN_SIGN_IN_REFUSED: H,  # nothing happened to the account
+    # The parent's confirmation of a link: its steps are the counter's; the link itself is
+    # the guardian.link line.
+    T.GUARDIAN_CODE_SENT: H, T.GUARDIAN_CONFIRM: H, T.GUARDIAN_CONFIRM_FAILURE: H,
     T.GUARDIAN_USE: H,  # its guardian.sign_in line already names the portal
     T.ORGANISATION_REGISTER: S,
     T.ORGANISATION_REFUSED: H,  # the person's own form mistakes on the business pages
@@ -86,6 +89,7 @@ DECISIONS: dict[AuditTag, Decision] = {
     T.KEYS_ROTATE: N, T.AUDIT_KEY_ROTATE: N, T.OFFICE_CREATE: N, T.RETENTION_PURGE: N,
     T.STAFF_CREATE: N, T.STAFF_DISABLE: N, T.STAFF_LOGIN_SUCCESS: N, T.STAFF_LOGIN_FAILURE: N,
     T.STAFF_MFA_ENROL: N, T.STAFF_MFA_FAILURE: N, T.STAFF_MFA_RESET: N, T.STAFF_LOGOUT: N,
+    T.STAFF_MFA_REMOVE: N, T.OFFICE_UPDATE: N,
     # An SMS held back by a limit: an operators' record; showing it would tell the account what
     # strangers typed, and the limits stay silent (sms_limits).
     T.NOTIFY_SMS_SUPPRESSED: H,

@@ -81,7 +81,7 @@ NOTICES = frozenset({
     "recover.done",
     # Acting for another person (§14): the citizen hears of every use of their mandate, a
     # parent of every guardian linked to their child, whoever caused it.
-    "mandate.use", "guardian.linked",
+    "mandate.use", "guardian.linked", "guardian.other_linked", "guardian.link_ended",
 })
 NOTICE_PREFIXES = ("counter.",)  # decisions of counter staff on a verification
 # Sent only to someone who proved the account's password in this session.

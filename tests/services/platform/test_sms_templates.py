@@ -18,7 +18,8 @@ SOURCE = Path(sms_limits.__file__).resolve().parents[1]
 LIMITED = {
     "register.code", "register.duplicate", "activate.code", "recover.code",
     "account.change_phone_code", "organisation.invitation",
-    "mandate.confirm_code",  # staff can have it sent again and again: the counter's budget
+    # Staff can have these sent again and again: the counter's budget of the number.
+    "mandate.confirm_code", "guardian.confirm_code",
 }
 
 
