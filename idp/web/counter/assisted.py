@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from idp.domain.document_check import PostalAddress
@@ -50,7 +51,7 @@ def assisted_start() -> Response | tuple[str, int]:
     details, check = form.details(), form.walk_in_check(address)
     if not form_ok or check is None:
         # Nothing is stored; the rules still run so that every problem shows in one round.
-        _attach(form, assisted_registration.walk_in_errors(
+        attach_errors(form, assisted_registration.walk_in_errors(
             details, form.walk_in_check(address, lenient=True)))
         return _page(form, 400)
     try:
@@ -58,7 +59,7 @@ def assisted_start() -> Response | tuple[str, int]:
                                                          channel="web",
                                                          activation_link=activation_link())
     except WalkInInvalid as exc:
-        _attach(form, exc.errors)
+        attach_errors(form, exc.errors)
         return _page(form, 400)
     except (OwnAccount, AccountExists) as exc:
         form.form_errors.append(gettext(exc.message))
@@ -67,8 +68,9 @@ def assisted_start() -> Response | tuple[str, int]:
                             again=None if walk_in.created else 1), code=303)
 
 
-def _attach(form: WalkInForm, errors: list[InvalidInput]) -> None:
-    """Each rule's message next to its field, unless the form already said something there."""
+def attach_errors(form: FlaskForm, errors: list[InvalidInput]) -> None:
+    """Each rule's message next to its field, unless the form already said something there
+    (also the guardians' forms, which check children and young people the same way)."""
     for error in errors:
         field = getattr(form, error.field, None) if error.field else None
         if field is None:

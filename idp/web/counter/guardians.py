@@ -12,7 +12,6 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from idp.domain.phone import mask_phone_for_staff
-from idp.errors import InvalidInput
 from idp.models import Guardianship
 from idp.services.counter import assisted_registration, child_details, guardian_activation, guardians
 from idp.services.counter import guardian_confirmation as counter_confirmation
@@ -22,7 +21,7 @@ from idp.services.counter.guardians import ChildInvalid, GuardianRefusal
 from idp.services.identity import guardian_confirmation
 from idp.services.identity.guardian_sign_in import link_ends_at
 from idp.web.counter import bp
-from idp.web.counter.assisted import activation_link
+from idp.web.counter.assisted import activation_link, attach_errors
 from idp.web.counter.assisted_forms import WalkInForm
 from idp.web.counter.check_forms import DOCUMENT_LABELS
 from idp.web.counter.guard import current_staff
@@ -45,13 +44,13 @@ def child_new() -> Response | tuple[str, int]:
         return _page(form, 400)
     if check is None:
         # Nothing is stored; the rules still run so that every problem shows in one round.
-        _attach(form, child_details.child_errors(form.child(), form.certificate()))
+        attach_errors(form, child_details.child_errors(form.child(), form.certificate()))
         return _page(form, 400)
     try:
         result = guardians.register_child(current_staff(), form.guardian(), form.child(),
                                           form.certificate(), check, channel="web")
     except ChildInvalid as exc:
-        _attach(form, exc.errors)
+        attach_errors(form, exc.errors)
         return _page(form, 400)
     except GuardianRefusal as exc:
         if exc.problems:
@@ -61,16 +60,6 @@ def child_new() -> Response | tuple[str, int]:
         return _page(form, exc.status)
     return redirect(url_for("counter.child_done", public_id=result.link.public_id,
                             again=None if result.created else 1), code=303)
-
-
-def _attach(form: ChildForm | WalkInForm, errors: list[InvalidInput]) -> None:
-    """Each rule's message next to its field, unless the form already said something there."""
-    for error in errors:
-        field = getattr(form, error.field, None) if error.field else None
-        if field is None:
-            form.form_errors.append(gettext(error.message))
-        elif not field.errors:
-            field.errors = [*field.errors, gettext(error.message)]
 
 
 def _page(form: ChildForm, status: int) -> tuple[str, int]:
@@ -153,14 +142,14 @@ def child_activate() -> Response | tuple[str, int]:
         return _activate_page(form, 400)
     details, check = form.details(), form.walk_in_check(None)
     if not form_ok or check is None:
-        _attach(form, assisted_registration.walk_in_errors(
+        attach_errors(form, assisted_registration.walk_in_errors(
             details, form.walk_in_check(None, lenient=True)))
         return _activate_page(form, 400)
     try:
         done = guardian_activation.activate_young_person(
             current_staff(), details, check, channel="web", activation_link=activation_link())
     except WalkInInvalid as exc:
-        _attach(form, exc.errors)
+        attach_errors(form, exc.errors)
         return _activate_page(form, 400)
     except ActivationRefusal as exc:
         form.form_errors.append(gettext(exc.message))
