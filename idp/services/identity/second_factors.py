@@ -4,11 +4,11 @@ authorization checks (a step-up possible or not) and the security page."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 
 from idp.extensions import db
+from idp.models.mfa import TotpCredential
 from idp.models.passkey import Passkey
-from idp.services.identity import mfa
 
 
 def has_passkey(account_id: int) -> bool:
@@ -17,5 +17,9 @@ def has_passkey(account_id: int) -> bool:
 
 
 def has_second_factor(account_id: int) -> bool:
-    """TOTP or a passkey: a sign-in with the password asks for a second step."""
-    return mfa.is_enrolled(account_id) or has_passkey(account_id)
+    """TOTP (confirmed) or a passkey: a sign-in with the password asks for a second step. One
+    statement: every password sign-in asks (tests/ops/test_sign_in_statements.py)."""
+    totp = select(TotpCredential.id).where(TotpCredential.account_id == account_id,
+                                           TotpCredential.confirmed_at.is_not(None))
+    passkey = select(Passkey.id).where(Passkey.account_id == account_id)
+    return bool(db.session.scalar(select(or_(exists(totp), exists(passkey)))))
